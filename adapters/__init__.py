@@ -1,0 +1,1 @@
+"""Platform adapters: one package per network behind the interface in `adapters.base`."""

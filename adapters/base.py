@@ -1,0 +1,214 @@
+"""The one interface every platform adapter implements, and the values that cross it.
+
+Adapters are leaves: they speak HTTP (or IMAP/SMTP) and the platform's JSON, and return
+the frozen dataclasses below. They never touch the database, the keyring or the config;
+the sync engine and the outbox hand them an account, a client and a credential.
+
+Errors form a small tree, so callers decide on the class, never on message text::
+
+    AdapterError
+    ├── AuthExpired          the token was refused; a person must log in again
+    ├── RateLimited          wait until `reset_at` before asking again
+    ├── PlatformUnavailable  5xx, timeouts, connection errors: retry with backoff
+    └── PayloadInvalid       the platform answered with something we cannot read
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+
+
+class Kind(enum.StrEnum):
+    """What sort of conversation a thread is."""
+
+    COMMENT = "comment"
+    DM = "dm"
+    MENTION = "mention"
+
+
+class Direction(enum.StrEnum):
+    """Whether a message came to the brand or went out from it."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class LengthRule(enum.StrEnum):
+    """How a platform counts the length of a text against its limit."""
+
+    CHARACTERS = "characters"
+    GRAPHEMES = "graphemes"
+    X_WEIGHTED = "x_weighted"
+    NONE = "none"
+
+
+class AdapterError(Exception):
+    """Base of every error an adapter raises."""
+
+
+class AuthExpired(AdapterError):
+    """The platform refused the credential; someone has to log in again."""
+
+
+class RateLimited(AdapterError):
+    """The platform asked us to slow down until `reset_at` (UTC)."""
+
+    def __init__(self, reset_at: datetime, message: str = "rate limited") -> None:
+        super().__init__(f"{message} until {reset_at.isoformat()}")
+        self.reset_at = reset_at
+
+
+class PlatformUnavailable(AdapterError):
+    """The platform could not be reached or failed on its side (5xx, timeout)."""
+
+
+class PayloadInvalid(AdapterError):
+    """The platform answered with something that is not what its API documents."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """The brand account an adapter works for: what it needs, and nothing secret."""
+
+    id: int
+    platform: str
+    handle: str
+    base_url: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedContact:
+    """A person on a platform, as the platform names them."""
+
+    external_id: str
+    handle: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedItem:
+    """One message read from a platform, already mapped to the inbox's terms.
+
+    `thread_key` is the adapter's decision about which conversation the message belongs
+    to (Mastodon: the conversation root; Bluesky: the reply root uri; DMs: the
+    conversation id; email: the first message id of the References chain).
+    """
+
+    external_id: str
+    thread_key: str
+    kind: Kind
+    direction: Direction
+    author: FetchedContact
+    text: str
+    created_at: datetime
+    parent_external_id: str | None = None
+    url: str | None = None
+    raw: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A page of items and the cursor to ask from next time.
+
+    `next_cursor` is opaque to everyone but the adapter. `has_more` says another page is
+    ready now (a backfill in progress); the sync engine then fetches again at once.
+    """
+
+    items: tuple[FetchedItem, ...]
+    next_cursor: str | None
+    has_more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRequest:
+    """A message the outbox asks an adapter to send."""
+
+    idempotency_key: str
+    kind: Kind
+    text: str
+    thread_key: str | None = None
+    in_reply_to: str | None = None
+    recipient: FetchedContact | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentRef:
+    """Where a sent message now lives on the platform."""
+
+    external_id: str
+    url: str | None = None
+    sent_at: datetime | None = None
+
+
+class Adapter(abc.ABC):
+    """A platform, seen through the inbox's eyes.
+
+    Capabilities are class data so the UI and the outbox can ask without an instance.
+    The HTTP client and the credential are injected: tests hand in an
+    `httpx.AsyncClient(transport=httpx.MockTransport(...))`.
+    """
+
+    platform: ClassVar[str]
+    """Registry name, also stored on the account row (`mastodon`, `bluesky`, ...)."""
+
+    display_name: ClassVar[str]
+    """How the platform is named to people."""
+
+    streams: ClassVar[tuple[str, ...]]
+    """What `fetch` can read; each stream has its own cursor and schedule."""
+
+    kinds: ClassVar[frozenset[Kind]]
+    """Which thread kinds this platform produces."""
+
+    can_reply: ClassVar[bool] = True
+    can_dm: ClassVar[bool] = False
+
+    text_limit: ClassVar[int | None]
+    """Longest text a reply may have, counted by `length_rule`; None means no limit."""
+
+    length_rule: ClassVar[LengthRule] = LengthRule.CHARACTERS
+
+    reply_window_hours: ClassVar[int | None] = None
+    """Hours after the customer's last message during which a DM reply is allowed."""
+
+    poll_interval_seconds: ClassVar[float] = 60.0
+    """How often the sync engine polls each stream when nothing is pending."""
+
+    def __init__(
+        self,
+        account: AccountRef,
+        client: httpx.AsyncClient,
+        credential: Mapping[str, str] | None = None,
+    ) -> None:
+        self.account = account
+        self.client = client
+        self.credential = credential
+
+    @abc.abstractmethod
+    async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
+        """Read the next page of `stream` after `cursor` (None: start of the backfill)."""
+
+    @abc.abstractmethod
+    async def send(self, request: OutboundRequest) -> SentRef:
+        """Post `request` to the platform and say where it landed."""
+
+    async def find_sent(self, idempotency_key: str) -> SentRef | None:
+        """Look for a message an earlier, interrupted `send` may have posted.
+
+        The outbox calls this before retrying a send whose outcome is unknown. The
+        default answers "cannot tell"; adapters that can search their own posts override it.
+        """
+        return None
+
+    def effective_text_limit(self) -> int | None:
+        """The limit for this account: an instance may set its own (Mastodon)."""
+        configured = self.account.settings.get("text_limit")
+        return int(configured) if configured is not None else self.text_limit

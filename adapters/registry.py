@@ -1,0 +1,31 @@
+"""Which adapters exist, by platform name.
+
+Adapters register by name here rather than by entry points: the set is part of the
+product, and a lookup must not import every platform's module.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from adapters.base import Adapter
+
+_ADAPTER_PATHS: dict[str, str] = {
+    "demo": "adapters.demo.adapter:DemoAdapter",
+}
+
+
+def platform_names() -> list[str]:
+    """Every platform the inbox can connect to."""
+    return sorted(_ADAPTER_PATHS)
+
+
+def adapter_class(platform: str) -> type[Adapter]:
+    """The adapter class for `platform`; KeyError names the known platforms."""
+    try:
+        path = _ADAPTER_PATHS[platform]
+    except KeyError:
+        known = ", ".join(platform_names())
+        raise KeyError(f"unknown platform {platform!r} (known: {known})") from None
+    module_name, _, class_name = path.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)

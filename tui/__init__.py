@@ -1,0 +1,1 @@
+"""The Textual terminal UI; it talks to one InboxService and nothing else."""
