@@ -182,6 +182,12 @@ class Adapter(abc.ABC):
     poll_interval_seconds: ClassVar[float] = 60.0
     """How often the sync engine polls each stream when nothing is pending."""
 
+    needs_credential: ClassVar[bool] = True
+    """Whether the account has a secret in the keyring; the demo has none."""
+
+    credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
+    """What `inbox accounts add` asks a person for; stored together in the keyring."""
+
     def __init__(
         self,
         account: AccountRef,

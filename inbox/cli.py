@@ -1,0 +1,426 @@
+"""The `inbox` command.
+
+argparse rather than a framework: `inbox --help` must answer in well under 150 ms, so
+this module imports only the standard library at the top, and each command imports what
+it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class Context:
+    """What every command gets: the parsed options and lazily opened resources."""
+
+    def __init__(self, options: argparse.Namespace) -> None:
+        self.options = options
+        self._config = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            from inbox.config import load_config
+            from inbox.paths import config_path
+
+            path = config_path() if self.options.config is None else _expand(self.options.config)
+            self._config = load_config(path)
+        return self._config
+
+    def database_url(self) -> str:
+        from inbox.database import database_url
+        from inbox.paths import default_database
+
+        target = (
+            self.options.db
+            or os.environ.get("INBOX_DATABASE_URL")
+            or self.config.database
+            or str(default_database())
+        )
+        return database_url(target)
+
+    def identity(self) -> str | None:
+        return self.options.actor or os.environ.get("INBOX_AS") or self.config.identity
+
+    def engine(self, *, create: bool = True):
+        from inbox.database import open_engine
+
+        return open_engine(self.database_url(), create=create)
+
+    def service(self, engine=None):
+        from inbox.service import InboxService
+
+        return InboxService(engine or self.engine(), actor=self.identity())
+
+
+def _expand(path: str):
+    from pathlib import Path
+
+    return Path(path).expanduser()
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: str) -> None:
+    """Print rows as an aligned table, JSON or CSV."""
+    if output_format == "json":
+        import json
+
+        json.dump(list(rows), sys.stdout, default=str, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif output_format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from inbox.sanitize import for_display
+
+        cells = [[for_display(str(_blank(row.get(column)))) for column in columns] for row in rows]
+        widths = [
+            max([len(column)] + [len(line[index]) for line in cells])
+            for index, column in enumerate(columns)
+        ]
+        print("  ".join(column.upper().ljust(width) for column, width in zip(columns, widths)))
+        for line in cells:
+            print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(context: Context) -> int:
+    from inbox.database import create_database_engine, upgrade
+
+    engine = create_database_engine(context.database_url())
+    before, after = upgrade(engine)
+    if before == after:
+        print(f"the database is already at schema {after}")
+    else:
+        print(f"upgraded the database from {before or 'empty'} to schema {after}")
+    return 0
+
+
+def cmd_db_status(context: Context) -> int:
+    from inbox.database import SCHEMA_HEAD, create_database_engine, schema_revision
+
+    revision = schema_revision(create_database_engine(context.database_url()))
+    print(f"database: {_redacted(context.database_url())}")
+    print(f"schema: {revision or 'none (run `inbox db upgrade`)'}; this inbox: {SCHEMA_HEAD}")
+    return 0
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_accounts_list(context: Context) -> int:
+    accounts = context.service().list_accounts()
+    rows = [
+        {
+            "id": account.id,
+            "platform": account.platform,
+            "handle": account.handle,
+            "enabled": "yes" if account.enabled else "no",
+            "health": account.health,
+            "open_threads": account.open_threads,
+            "detail": account.health_detail,
+        }
+        for account in accounts
+    ]
+    emit(rows, ["id", "platform", "handle", "enabled", "health", "open_threads", "detail"], context.options.format)
+    return 0
+
+
+def cmd_accounts_add(context: Context) -> int:
+    from adapters.registry import adapter_class
+    from inbox.credentials import CredentialStore
+    from inbox.errors import InvalidInput
+
+    options = context.options
+    try:
+        platform_class = adapter_class(options.platform)
+    except KeyError as error:
+        raise InvalidInput(error.args[0]) from None
+    service = context.service()
+    secret = None
+    if platform_class.needs_credential:
+        secret = _prompt_secret(platform_class.credential_fields)
+    account_id = service.add_account(
+        options.platform, options.handle, base_url=options.base_url, display_name=options.name
+    )
+    if secret is not None:
+        CredentialStore().set(options.platform, options.handle, secret)
+    print(f"connected {options.platform} {options.handle} as account {account_id}")
+    return 0
+
+
+def _prompt_secret(fields: Sequence[str]) -> dict[str, str]:
+    import getpass
+
+    from inbox.errors import InvalidInput
+
+    secret = {}
+    for name in fields:
+        value = getpass.getpass(f"{name.replace('_', ' ')}: ")
+        if not value:
+            raise InvalidInput(f"{name.replace('_', ' ')} is required")
+        secret[name] = value
+    return secret
+
+
+def cmd_accounts_remove(context: Context) -> int:
+    from inbox.credentials import CredentialStore
+
+    account = context.service().remove_account(context.options.account, purge=context.options.purge)
+    from adapters.registry import adapter_class
+
+    if adapter_class(account.platform).needs_credential:
+        CredentialStore().delete(account.platform, account.handle)
+    if context.options.purge:
+        print(f"removed {account.platform} {account.handle} and everything it brought in")
+    else:
+        print(
+            f"disabled {account.platform} {account.handle}; its threads stay "
+            "(add --purge to delete them too)"
+        )
+    return 0
+
+
+def cmd_agents_list(context: Context) -> int:
+    agents = context.service().list_agents()
+    rows = [
+        {
+            "handle": agent.handle,
+            "name": agent.name,
+            "role": agent.role,
+            "open_threads": agent.open_threads,
+            "capacity": agent.capacity,
+        }
+        for agent in agents
+    ]
+    emit(rows, ["handle", "name", "role", "open_threads", "capacity"], context.options.format)
+    return 0
+
+
+def cmd_agents_add(context: Context) -> int:
+    options = context.options
+    context.service().add_agent(
+        options.handle, options.name or options.handle, options.role, options.capacity
+    )
+    print(f"added {options.handle} ({options.role})")
+    return 0
+
+
+def cmd_export(context: Context) -> int:
+    import contextlib
+    import csv
+    import json
+
+    options = context.options
+    service = context.service()
+    rows = service.export_rows(options.what)
+    with contextlib.ExitStack() as stack:
+        out = (
+            stack.enter_context(open(options.out, "w", encoding="utf-8", newline=""))
+            if options.out
+            else sys.stdout
+        )
+        count = 0
+        if options.format == "csv":
+            writer = None
+            for row in rows:
+                if writer is None:
+                    writer = csv.DictWriter(out, fieldnames=list(row))
+                    writer.writeheader()
+                writer.writerow({key: _csv_value(value) for key, value in row.items()})
+                count += 1
+        else:
+            for row in rows:
+                out.write(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
+                count += 1
+    if options.out:
+        print(f"wrote {count} {options.what} to {options.out}", file=sys.stderr)
+    return 0
+
+
+def _json_value(value: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_value(value: Any) -> Any:
+    import json
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def cmd_sync(context: Context) -> int:
+    from inbox.sync_runner import run_sync
+
+    return run_sync(context)
+
+
+def cmd_demo(context: Context) -> int:
+    from inbox.demo import run_demo
+
+    return run_demo(context)
+
+
+def cmd_tui(context: Context) -> int:
+    from tui.app import run_app
+
+    return run_app(context.service(), sync=not context.options.no_sync)
+
+
+# -- the parser -------------------------------------------------------------------------
+
+
+def _with_format(parser: argparse.ArgumentParser, choices: Iterable[str] = ("table", "json", "csv")) -> None:
+    choices = tuple(choices)
+    parser.add_argument(
+        "--format", choices=choices, default=choices[0], help=f"output format (default: {choices[0]})"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, declared in one place."""
+    parser = argparse.ArgumentParser(
+        prog="inbox",
+        description="A unified social inbox: gather mentions, comments and DMs from every "
+        "network into one store, and answer them from the terminal.",
+        epilog="Start with `inbox demo` to see it on a simulated workspace.",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH|URL",
+        help="SQLite file or postgresql+psycopg:// URL (default: INBOX_DATABASE_URL, the "
+        "config's database, or inbox.db in the user data directory)",
+    )
+    parser.add_argument("--config", metavar="FILE", help="config file (default: INBOX_CONFIG or the user config directory)")
+    parser.add_argument("--as", dest="actor", metavar="HANDLE", help="act as this person (default: the config's identity)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = commands.add_parser("demo", help="build a demo workspace and open it", description=(
+        "Build a fresh demo workspace (six simulated accounts, five people, 30 days of "
+        "history, the starter prepared answers) and open the inbox on it with the "
+        "simulator live."))
+    demo.add_argument("--seed", type=int, default=7, help="simulator seed; the same seed gives the same workspace (default: 7)")
+    demo.add_argument("--keep", action="store_true", help="reuse the existing demo workspace instead of building a new one")
+    demo.add_argument("--no-tui", action="store_true", help="build the workspace, print where it is, and exit")
+    demo.add_argument("--days", type=int, default=30, help="days of history to generate (default: 30)")
+    demo.add_argument("--crisis-after", type=float, metavar="MINUTES", help="start the scripted outage this many minutes after the demo opens")
+    demo.set_defaults(handler=cmd_demo)
+
+    tui = commands.add_parser("tui", help="open the inbox in the terminal")
+    tui.add_argument("--no-sync", action="store_true", help="do not poll the accounts from this process")
+    tui.set_defaults(handler=cmd_tui)
+
+    sync = commands.add_parser("sync", help="fetch new messages from every account", description=(
+        "Poll every enabled account once (or, with --follow, keep polling). Only one process "
+        "polls an account at a time; others skip it."))
+    sync.add_argument("--follow", action="store_true", help="keep polling until interrupted")
+    sync.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sync.set_defaults(handler=cmd_sync)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db.add_parser("upgrade", help="migrate the database to this version's schema").set_defaults(handler=cmd_db_upgrade)
+    db.add_parser("status", help="show the database and its schema version").set_defaults(handler=cmd_db_status)
+
+    accounts = commands.add_parser("accounts", help="connected platform accounts").add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
+    listing = accounts.add_parser("list", help="list accounts and their health")
+    _with_format(listing)
+    listing.set_defaults(handler=cmd_accounts_list)
+    add = accounts.add_parser("add", help="connect an account (secrets go to the OS keyring)")
+    add.add_argument("platform", help="platform name, e.g. mastodon or demo-mastodon")
+    add.add_argument("handle", help="the brand's handle on that platform")
+    add.add_argument("--base-url", help="instance, PDS or server address where the platform has several")
+    add.add_argument("--name", help="display name for the account")
+    add.set_defaults(handler=cmd_accounts_add)
+    remove = accounts.add_parser("remove", help="stop syncing an account")
+    remove.add_argument("account", help="account id or handle")
+    remove.add_argument("--purge", action="store_true", help="also delete its threads and messages")
+    remove.set_defaults(handler=cmd_accounts_remove)
+
+    agents = commands.add_parser("agents", help="the people using the inbox").add_subparsers(dest="agents_command", metavar="ACTION", required=True)
+    listing = agents.add_parser("list", help="list people, their roles and open threads")
+    _with_format(listing)
+    listing.set_defaults(handler=cmd_agents_list)
+    add = agents.add_parser("add", help="add a person")
+    add.add_argument("handle")
+    add.add_argument("--name", help="full name (default: the handle)")
+    add.add_argument("--role", choices=("agent", "lead", "supervisor", "admin"), default="agent")
+    add.add_argument("--capacity", type=int, default=20, help="open threads they can hold (default: 20)")
+    add.set_defaults(handler=cmd_agents_add)
+
+    export = commands.add_parser("export", help="write threads, items or events for other tools")
+    export.add_argument("what", choices=("threads", "items", "events"))
+    _with_format(export, ("jsonl", "csv"))
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(handler=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if options.verbose:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler: Callable[[Context], int] = options.handler
+    try:
+        return handler(Context(options))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - every failure becomes one clear line
+        return _report(error)
+
+
+def _report(error: Exception) -> int:
+    from inbox.errors import ConfigError, InboxError
+
+    if isinstance(error, ConfigError):
+        print(f"inbox: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(error, InboxError):
+        print(f"inbox: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    if isinstance(error, OperationalError):
+        print(f"inbox: the database failed: {error.orig}", file=sys.stderr)
+        return EXIT_ERROR
+    if isinstance(error, SQLAlchemyError):
+        print(f"inbox: the database failed: {type(error).__name__}", file=sys.stderr)
+        return EXIT_ERROR
+    raise error
+
+
+if __name__ == "__main__":
+    sys.exit(main())

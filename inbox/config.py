@@ -1,0 +1,108 @@
+"""The config file: TOML, read once at start-up, every setting documented here.
+
+A file that cannot be used is reported in one line naming the file and the problem.
+Unknown settings are errors too: a misspelt key that silently does nothing is worse.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inbox.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSettings:
+    """How the sync engine behaves."""
+
+    lease_seconds: int = 30
+    """How long an account's polling lease lasts without a heartbeat."""
+
+    request_timeout_seconds: float = 30.0
+    """How long one request to a platform may take before it counts as failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the config file can set."""
+
+    path: Path | None = None
+    """The file this was read from (None: defaults, no file)."""
+
+    database: str | None = None
+    """SQLite file path or `postgresql+psycopg://` URL; `--db` and `INBOX_DATABASE_URL` win."""
+
+    identity: str | None = None
+    """The handle of the person using this inbox; `--as` wins."""
+
+    sync: SyncSettings = field(default_factory=SyncSettings)
+
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id to keys, e.g. `reply = "r"`, for remapping the TUI's keys."""
+
+
+_SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "inbox": {"database": str, "identity": str},
+    "sync": {"lease_seconds": int, "request_timeout_seconds": (int, float)},
+}
+
+
+def load_config(path: Path) -> Config:
+    """Read `path`; a missing file gives the defaults, a broken one a `ConfigError`."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the config file is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return _parse(path, document)
+
+
+def _parse(path: Path, document: dict[str, Any]) -> Config:
+    values: dict[str, dict[str, Any]] = {}
+    for section, content in document.items():
+        if section == "keymap":
+            if not isinstance(content, dict) or not all(
+                isinstance(value, str) for value in content.values()
+            ):
+                raise ConfigError(f"{path}: [keymap] maps binding ids to key names (strings)")
+            continue
+        if section not in _SECTIONS:
+            known = ", ".join(f"[{name}]" for name in [*_SECTIONS, "keymap"])
+            raise ConfigError(f"{path}: unknown section [{section}] (known: {known})")
+        if not isinstance(content, dict):
+            raise ConfigError(f"{path}: {section} must be a table, written [{section}]")
+        for key, value in content.items():
+            expected = _SECTIONS[section].get(key)
+            if expected is None:
+                known = ", ".join(_SECTIONS[section])
+                raise ConfigError(f"{path}: unknown setting {key!r} in [{section}] (known: {known})")
+            if isinstance(value, bool) or not isinstance(value, expected):
+                raise ConfigError(
+                    f"{path}: [{section}] {key} must be {_type_name(expected)}, "
+                    f"not {type(value).__name__}"
+                )
+        values[section] = content
+    inbox = values.get("inbox", {})
+    return Config(
+        path=path,
+        database=inbox.get("database"),
+        identity=inbox.get("identity"),
+        sync=SyncSettings(**values.get("sync", {})),
+        keymap=dict(document.get("keymap", {})),
+    )
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {"str": "a string", "int": "a whole number", "float": "a number"}
+    types = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(names.get(kind.__name__, kind.__name__) for kind in types)

@@ -1,0 +1,50 @@
+"""Errors the backend raises for people to read; the CLI and TUI show their message as is.
+
+::
+
+    InboxError
+    ├── ConfigError              the config file is missing a piece or is malformed
+    ├── CredentialStoreUnavailable  no OS keyring to keep secrets in
+    ├── DatabaseError            the database cannot be opened or used
+    │   ├── SchemaOutdated       older than the code: run `inbox db upgrade`
+    │   └── SchemaTooNew         newer than the code: upgrade the program
+    ├── NotFound                 no such account, agent, thread, ...
+    ├── PermissionDenied         the acting person's role does not allow it
+    └── InvalidInput             a value a person typed does not make sense
+"""
+
+
+class InboxError(Exception):
+    """Base of the errors whose message is meant for a person."""
+
+
+class ConfigError(InboxError):
+    """The config file cannot be used."""
+
+
+class CredentialStoreUnavailable(InboxError):
+    """There is no OS keyring to keep secrets in."""
+
+
+class DatabaseError(InboxError):
+    """The database cannot be opened or used."""
+
+
+class SchemaOutdated(DatabaseError):
+    """The database's schema is older than the code."""
+
+
+class SchemaTooNew(DatabaseError):
+    """The database's schema is newer than the code."""
+
+
+class NotFound(InboxError):
+    """Something named does not exist."""
+
+
+class PermissionDenied(InboxError):
+    """The acting person's role does not allow the action."""
+
+
+class InvalidInput(InboxError):
+    """A value given by a person does not make sense."""

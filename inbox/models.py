@@ -1,0 +1,396 @@
+"""Every table of the inbox, in one place.
+
+Times are timezone-aware UTC in Python and stored as integer microseconds since the Unix
+epoch: exact, the same on SQLite and PostgreSQL, and cheap to subtract in SQL for stats.
+Naive datetimes are refused at the boundary rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime stored as microseconds since the epoch."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        return to_micros(value)
+
+    def process_result_value(self, value: int | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return from_micros(value)
+
+
+def to_micros(value: datetime) -> int:
+    """Microseconds since the epoch for an aware datetime; naive ones are refused."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: times must be timezone-aware")
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    """The aware UTC datetime for microseconds since the epoch."""
+    seconds, micros = divmod(value, 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=UtcDateTime, **kwargs)
+
+
+class Role(enum.StrEnum):
+    """What a person may do; see the permissions table in DESIGN.md."""
+
+    AGENT = "agent"
+    LEAD = "lead"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class ThreadStatus(enum.StrEnum):
+    """Where a thread is in its life."""
+
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    CLOSED = "closed"
+
+
+class Priority(enum.StrEnum):
+    """How urgent a thread is."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class OutboundStatus(enum.StrEnum):
+    """Where an outgoing message is on its way out."""
+
+    DRAFT = "draft"
+    AWAITING_APPROVAL = "awaiting_approval"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+
+
+class AccountHealth(enum.StrEnum):
+    """How the last sync of an account went, as shown to people."""
+
+    OK = "ok"
+    AUTH_EXPIRED = "auth_expired"
+    RATE_LIMITED = "rate_limited"
+    FAILING = "failing"
+
+
+class Account(SQLModel, table=True):
+    """A connected brand account. Its secret lives in the keyring, named by (platform, handle)."""
+
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_type=String(40))
+    handle: str = Field(sa_type=String(255))
+    display_name: str | None = Field(default=None, sa_type=String(255))
+    base_url: str | None = Field(default=None, sa_type=String(1024))
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    health: str = Field(default=AccountHealth.OK, sa_type=String(20))
+    health_detail: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = _when()
+
+
+class Contact(SQLModel, table=True):
+    """A person on a platform who wrote to or about the brand."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_type=String(40))
+    external_id: str = Field(sa_type=String(255))
+    handle: str = Field(sa_type=String(255))
+    display_name: str | None = Field(default=None, sa_type=String(255))
+    first_seen_at: datetime = _when()
+
+
+class Agent(SQLModel, table=True):
+    """A person who uses the inbox."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    handle: str = Field(sa_type=String(64), unique=True)
+    name: str = Field(sa_type=String(255))
+    role: str = Field(default=Role.AGENT, sa_type=String(20))
+    capacity: int = 20
+    active: bool = True
+    created_at: datetime = _when()
+
+
+class Incident(SQLModel, table=True):
+    """A crisis, from declaration to end."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=String(255))
+    severity: int = 2
+    scope: str = Field(default="national", sa_type=String(20))
+    status: str = Field(default="active", sa_type=String(20))
+    status_url: str | None = Field(default=None, sa_type=String(1024))
+    holding_statement: str | None = Field(default=None, sa_type=Text)
+    update_interval_minutes: int = 60
+    requires_approval: bool = False
+    declared_by: int | None = Field(default=None, foreign_key="agent.id")
+    started_at: datetime = _when()
+    last_update_at: datetime | None = _when(default=None)
+    ended_at: datetime | None = _when(default=None)
+
+
+class Thread(SQLModel, table=True):
+    """One conversation to answer; `version` guards against two people answering at once."""
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "thread_key"),
+        Index("ix_thread_status_activity", "status", "last_activity_at", "id"),
+        Index("ix_thread_assignee_status", "assignee_id", "status"),
+        Index("ix_thread_due", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    kind: str = Field(sa_type=String(20))
+    thread_key: str = Field(sa_type=String(512))
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    status: str = Field(default=ThreadStatus.NEW, sa_type=String(20))
+    assignee_id: int | None = Field(default=None, foreign_key="agent.id")
+    priority: str = Field(default=Priority.NORMAL, sa_type=String(20))
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    preview: str = Field(default="", sa_type=Text)
+    """The start of the latest inbound message, for lists that must not join `item`."""
+    item_count: int = 0
+    unread: bool = True
+    sentiment: float | None = None
+    first_inbound_at: datetime | None = _when(default=None)
+    first_response_at: datetime | None = _when(default=None)
+    last_inbound_at: datetime | None = _when(default=None)
+    last_outbound_at: datetime | None = _when(default=None)
+    last_activity_at: datetime = _when()
+    due_at: datetime | None = _when(default=None)
+    snoozed_until: datetime | None = _when(default=None)
+    closed_at: datetime | None = _when(default=None)
+    created_at: datetime = _when()
+    version: int = 1
+
+
+class ThreadTag(SQLModel, table=True):
+    """A tag on a thread; a table rather than a list so views can filter by tag with an index."""
+
+    __tablename__ = "thread_tag"
+    __table_args__ = (Index("ix_thread_tag_tag", "tag", "thread_id"),)
+
+    thread_id: int = Field(foreign_key="thread.id", primary_key=True)
+    tag: str = Field(sa_type=String(64), primary_key=True)
+
+
+class Item(SQLModel, table=True):
+    """One message, in or out. Unique per account and external id, so ingest is idempotent."""
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "external_id"),
+        Index("ix_item_thread_created", "thread_id", "created_at"),
+        Index("ix_item_created", "created_at"),
+        Index(
+            "ix_item_unscored",
+            "id",
+            sqlite_where=Column("sentiment").is_(None),
+            postgresql_where=Column("sentiment").is_(None),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    thread_id: int = Field(foreign_key="thread.id")
+    direction: str = Field(sa_type=String(3))
+    external_id: str = Field(sa_type=String(255))
+    parent_external_id: str | None = Field(default=None, sa_type=String(255))
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    text: str = Field(sa_type=Text)
+    created_at: datetime = _when()
+    url: str | None = Field(default=None, sa_type=String(2048))
+    sentiment: float | None = None
+    raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class Note(SQLModel, table=True):
+    """An internal note on a thread; never sent out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", index=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    body: str = Field(sa_type=Text)
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _when()
+
+
+class CannedResponse(SQLModel, table=True):
+    """A prepared answer, imported from and exported to Markdown files."""
+
+    __tablename__ = "canned_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    shortcode: str = Field(sa_type=String(64), unique=True)
+    title: str = Field(sa_type=String(255))
+    body: str = Field(sa_type=Text)
+    variants: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language: str = Field(default="en", sa_type=String(16))
+    needs_approval: bool = False
+    updated_at: datetime = _when()
+
+
+class Campaign(SQLModel, table=True):
+    """One message sent to many threads or accounts, tracked together."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=String(255))
+    kind: str = Field(sa_type=String(20))
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    created_by: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = _when()
+
+
+class Outbound(SQLModel, table=True):
+    """The outbox: the only path to the network, one row per target."""
+
+    __table_args__ = (Index("ix_outbound_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    thread_id: int | None = Field(default=None, foreign_key="thread.id", index=True)
+    kind: str = Field(sa_type=String(20))
+    in_reply_to: str | None = Field(default=None, sa_type=String(255))
+    text: str = Field(sa_type=Text)
+    rendered_text: str = Field(sa_type=Text)
+    status: str = Field(default=OutboundStatus.QUEUED, sa_type=String(20))
+    idempotency_key: str = Field(sa_type=String(64), unique=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when(default=None)
+    error: str | None = Field(default=None, sa_type=Text)
+    external_id: str | None = Field(default=None, sa_type=String(255))
+    canned_response_id: int | None = Field(default=None, foreign_key="canned_response.id")
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    created_by: int | None = Field(default=None, foreign_key="agent.id")
+    approved_by: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    sent_at: datetime | None = _when(default=None)
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where reading a stream of an account got to; written with the items it covers."""
+
+    __tablename__ = "sync_cursor"
+    __table_args__ = (UniqueConstraint("account_id", "stream"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    stream: str = Field(sa_type=String(64))
+    cursor: str | None = Field(default=None, sa_type=Text)
+    last_success_at: datetime | None = _when(default=None)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error_at: datetime | None = _when(default=None)
+    failures: int = 0
+    backoff_until: datetime | None = _when(default=None)
+
+
+class SyncLease(SQLModel, table=True):
+    """Which process polls an account; a lease that stops being renewed expires."""
+
+    __tablename__ = "sync_lease"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    holder: str = Field(sa_type=String(128))
+    acquired_at: datetime = _when()
+    expires_at: datetime = _when()
+
+
+class Presence(SQLModel, table=True):
+    """Who is looking at or answering a thread right now; rows expire on their own."""
+
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", primary_key=True)
+    activity: str = Field(sa_type=String(20))
+    expires_at: datetime = _when()
+
+
+class Event(SQLModel, table=True):
+    """The append-only log: audit trail, real-time feed and source of the crisis review."""
+
+    __table_args__ = (Index("ix_event_thread", "thread_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    at: datetime = _when()
+    actor: str = Field(sa_type=String(64))
+    type: str = Field(sa_type=String(64))
+    thread_id: int | None = Field(default=None, foreign_key="thread.id")
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ScheduledPost(SQLModel, table=True):
+    """Outgoing scheduled content; paused as a whole in a crisis."""
+
+    __tablename__ = "scheduled_post"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    text: str = Field(sa_type=Text)
+    scheduled_at: datetime = _when()
+    status: str = Field(default="scheduled", sa_type=String(20))
+    paused_reason: str | None = Field(default=None, sa_type=Text)
+    created_by: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = _when()
+
+
+class AlertRule(SQLModel, table=True):
+    """A listening rule: keywords, a volume spike or a share of negative sentiment."""
+
+    __tablename__ = "alert_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=String(255))
+    type: str = Field(sa_type=String(32))
+    config: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    created_by: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime = _when()
+
+
+class Alert(SQLModel, table=True):
+    """What a listening rule raised."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="alert_rule.id")
+    raised_at: datetime = _when()
+    summary: str = Field(sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    acknowledged_by: int | None = Field(default=None, foreign_key="agent.id")
+    acknowledged_at: datetime | None = _when(default=None)

@@ -1,0 +1,639 @@
+"""The sync side of the store: ingest, cursors, leases and the sentiment pass.
+
+Ingest takes one page from an adapter and lands it in one transaction: contacts, items,
+threads and their timestamps, the stream's cursor, and the events that tell every open
+UI. It uses SQLAlchemy Core statements over whole batches, never one ORM object per row,
+and it is idempotent: items are unique per (account, external id), so a page fetched
+twice (after a crash between fetch and commit) changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.base import AccountRef, Direction, FetchedItem, Kind
+from inbox import events, sanitize, sentiment
+from inbox.clock import Clock, utc_now
+from inbox.database import write_transaction
+from inbox.models import (
+    Account,
+    AccountHealth,
+    Contact,
+    Item,
+    SyncCursor,
+    SyncLease,
+    Thread,
+    ThreadStatus,
+)
+
+log = logging.getLogger(__name__)
+
+_account = Account.__table__
+_contact = Contact.__table__
+_thread = Thread.__table__
+_item = Item.__table__
+_cursor = SyncCursor.__table__
+_lease = SyncLease.__table__
+
+_MAX_EXTERNAL_ID = 255
+_MAX_THREAD_KEY = 512
+_REOPENABLE = frozenset({ThreadStatus.CLOSED, ThreadStatus.SNOOZED, ThreadStatus.PENDING})
+_ID_CHUNK = 500
+_KINDS = frozenset(Kind)
+_DIRECTIONS = frozenset(Direction)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What one batch changed, for progress displays and tests."""
+
+    new_items: int = 0
+    duplicate_items: int = 0
+    malformed_items: int = 0
+    new_threads: int = 0
+    reopened_threads: int = 0
+    thread_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CursorState:
+    """Where a stream's reading stands, and whether it must wait."""
+
+    cursor: str | None
+    backoff_until: datetime | None
+    failures: int
+
+
+@dataclass(slots=True)
+class _ThreadChange:
+    kind: str
+    contact_id: int | None = None
+    first_inbound_at: datetime | None = None
+    last_inbound_at: datetime | None = None
+    preview: str | None = None
+    outbound_times: list[datetime] = field(default_factory=list)
+    last_activity_at: datetime | None = None
+    count: int = 0
+
+    @property
+    def last_outbound_at(self) -> datetime | None:
+        return self.outbound_times[-1] if self.outbound_times else None
+
+    def first_response_after(self, inbound_at: datetime) -> datetime | None:
+        """The first outbound time in this batch at or after `inbound_at`."""
+        return next((at for at in self.outbound_times if at >= inbound_at), None)
+
+
+def insert_ignoring_conflicts(connection: Connection, table: Any):
+    """An INSERT that skips rows violating a unique constraint, on either database."""
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _upsert(connection: Connection, table: Any, key: list[str], values: dict[str, Any]):
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).values(**values)
+    changes = {name: statement.excluded[name] for name in values if name not in key}
+    return statement.on_conflict_do_update(index_elements=key, set_=changes)
+
+
+def _chunks(values: Sequence[Any], size: int = _ID_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _problem(item: Any) -> str | None:
+    """Why an adapter's item cannot be stored, or None when it can."""
+    if not isinstance(item, FetchedItem):
+        return f"not a FetchedItem but {type(item).__name__}"
+    if not isinstance(item.external_id, str) or not item.external_id:
+        return "no external id"
+    if len(item.external_id) > _MAX_EXTERNAL_ID:
+        return "external id longer than 255 characters"
+    if not isinstance(item.thread_key, str) or not item.thread_key:
+        return "no thread key"
+    if len(item.thread_key) > _MAX_THREAD_KEY:
+        return "thread key longer than 512 characters"
+    if item.kind not in _KINDS or item.direction not in _DIRECTIONS:
+        return f"unknown kind {item.kind!r} or direction {item.direction!r}"
+    if not isinstance(item.text, str):
+        return "text is not a string"
+    if not isinstance(item.created_at, datetime) or item.created_at.utcoffset() is None:
+        return "created_at is not an aware datetime"
+    author = item.author
+    if not isinstance(getattr(author, "external_id", None), str) or not author.external_id:
+        return "author has no external id"
+    if not isinstance(getattr(author, "handle", None), str):
+        return "author has no handle"
+    return None
+
+
+class Store:
+    """The database as the sync engine sees it."""
+
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        account: AccountRef,
+        stream: str,
+        items: Iterable[Any],
+        next_cursor: str | None,
+    ) -> IngestReport:
+        """Land one page of items and the cursor after it, in one transaction."""
+        valid: dict[str, FetchedItem] = {}
+        malformed = 0
+        for item in items:
+            problem = _problem(item)
+            if problem is not None:
+                malformed += 1
+                log.warning(
+                    "skipped a malformed item from account %s (%s %s), external id %r: %s",
+                    account.id,
+                    account.platform,
+                    account.handle,
+                    getattr(item, "external_id", None),
+                    problem,
+                )
+                continue
+            valid.setdefault(item.external_id, item)
+
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            new_items = self._drop_stored(connection, account.id, list(valid.values()))
+            report = IngestReport(
+                duplicate_items=len(valid) - len(new_items), malformed_items=malformed
+            )
+            if new_items:
+                report = self._land(connection, account, new_items, now, report)
+            self._save_cursor(connection, account.id, stream, next_cursor, now)
+        return report
+
+    def _drop_stored(
+        self, connection: Connection, account_id: int, items: list[FetchedItem]
+    ) -> list[FetchedItem]:
+        stored: set[str] = set()
+        for chunk in _chunks([item.external_id for item in items]):
+            stored.update(
+                connection.execute(
+                    select(_item.c.external_id).where(
+                        _item.c.account_id == account_id, _item.c.external_id.in_(chunk)
+                    )
+                ).scalars()
+            )
+        return [item for item in items if item.external_id not in stored]
+
+    def _land(
+        self,
+        connection: Connection,
+        account: AccountRef,
+        items: list[FetchedItem],
+        now: datetime,
+        report: IngestReport,
+    ) -> IngestReport:
+        contact_ids = self._contact_ids(connection, account.platform, items, now)
+        changes = self._thread_changes(items, contact_ids)
+        thread_rows, created = self._ensure_threads(connection, account.id, changes, now)
+        reopened = self._update_threads(connection, thread_rows, changes, created, now)
+
+        item_rows = []
+        for item in items:
+            inbound = item.direction == Direction.IN
+            item_rows.append(
+                {
+                    "account_id": account.id,
+                    "thread_id": thread_rows[item.thread_key]["id"],
+                    "direction": str(item.direction),
+                    "external_id": item.external_id,
+                    "parent_external_id": item.parent_external_id,
+                    "contact_id": contact_ids.get(item.author.external_id) if inbound else None,
+                    "agent_id": None,
+                    "text": sanitize.for_storage(item.text),
+                    "created_at": item.created_at,
+                    "url": item.url,
+                    "sentiment": None,
+                    "raw": dict(item.raw) if item.raw is not None else None,
+                }
+            )
+        connection.execute(insert(_item), item_rows)
+
+        event_rows = []
+        for key, change in changes.items():
+            thread_id = thread_rows[key]["id"]
+            if key in created:
+                event_rows.append(self._event(now, events.THREAD_CREATED, thread_id, kind=change.kind))
+            elif thread_id in reopened:
+                event_rows.append(self._event(now, events.THREAD_REOPENED, thread_id))
+            event_rows.append(self._event(now, events.ITEMS_ARRIVED, thread_id, count=change.count))
+        events.append_many(connection, event_rows)
+
+        return IngestReport(
+            new_items=len(items),
+            duplicate_items=report.duplicate_items,
+            malformed_items=report.malformed_items,
+            new_threads=len(created),
+            reopened_threads=len(reopened),
+            thread_ids=tuple(thread_rows[key]["id"] for key in changes),
+        )
+
+    @staticmethod
+    def _event(now: datetime, type: str, thread_id: int, **payload: Any) -> dict[str, Any]:
+        return {
+            "at": now,
+            "actor": events.SYNC_ACTOR,
+            "type": type,
+            "thread_id": thread_id,
+            "payload": payload,
+        }
+
+    def _contact_ids(
+        self, connection: Connection, platform: str, items: list[FetchedItem], now: datetime
+    ) -> dict[str, int]:
+        authors = {
+            item.author.external_id: item.author
+            for item in items
+            if item.direction == Direction.IN
+        }
+        if not authors:
+            return {}
+        ids: dict[str, int] = {}
+        for chunk in _chunks(list(authors)):
+            ids.update(
+                connection.execute(
+                    select(_contact.c.external_id, _contact.c.id).where(
+                        _contact.c.platform == platform, _contact.c.external_id.in_(chunk)
+                    )
+                ).all()
+            )
+        missing = [authors[external_id] for external_id in authors if external_id not in ids]
+        if missing:
+            connection.execute(
+                insert_ignoring_conflicts(connection, _contact),
+                [
+                    {
+                        "platform": platform,
+                        "external_id": author.external_id,
+                        "handle": sanitize.for_storage(author.handle)[:255],
+                        "display_name": (
+                            sanitize.for_storage(author.display_name)[:255]
+                            if author.display_name
+                            else None
+                        ),
+                        "first_seen_at": now,
+                    }
+                    for author in missing
+                ],
+            )
+            for chunk in _chunks([author.external_id for author in missing]):
+                ids.update(
+                    connection.execute(
+                        select(_contact.c.external_id, _contact.c.id).where(
+                            _contact.c.platform == platform, _contact.c.external_id.in_(chunk)
+                        )
+                    ).all()
+                )
+        return ids
+
+    @staticmethod
+    def _thread_changes(
+        items: list[FetchedItem], contact_ids: dict[str, int]
+    ) -> dict[str, _ThreadChange]:
+        changes: dict[str, _ThreadChange] = {}
+        for item in sorted(items, key=lambda item: item.created_at):
+            change = changes.get(item.thread_key)
+            if change is None:
+                change = changes[item.thread_key] = _ThreadChange(kind=str(item.kind))
+            change.count += 1
+            change.last_activity_at = item.created_at
+            if item.direction == Direction.IN:
+                if change.first_inbound_at is None:
+                    change.first_inbound_at = item.created_at
+                    change.contact_id = contact_ids.get(item.author.external_id)
+                change.last_inbound_at = item.created_at
+                change.preview = sanitize.first_line(item.text)
+            else:
+                change.outbound_times.append(item.created_at)
+        return changes
+
+    def _ensure_threads(
+        self,
+        connection: Connection,
+        account_id: int,
+        changes: dict[str, _ThreadChange],
+        now: datetime,
+    ) -> tuple[dict[str, dict[str, Any]], set[str]]:
+        columns = (
+            _thread.c.id,
+            _thread.c.thread_key,
+            _thread.c.status,
+            _thread.c.contact_id,
+            _thread.c.first_inbound_at,
+            _thread.c.last_inbound_at,
+            _thread.c.first_response_at,
+            _thread.c.last_outbound_at,
+            _thread.c.last_activity_at,
+            _thread.c.closed_at,
+        )
+
+        def load(keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+            rows: dict[str, dict[str, Any]] = {}
+            for chunk in _chunks(list(keys)):
+                for row in connection.execute(
+                    select(*columns).where(
+                        _thread.c.account_id == account_id, _thread.c.thread_key.in_(chunk)
+                    )
+                ):
+                    rows[row.thread_key] = dict(row._mapping)
+            return rows
+
+        rows = load(list(changes))
+        created = {key for key in changes if key not in rows}
+        if created:
+            connection.execute(
+                insert_ignoring_conflicts(connection, _thread),
+                [
+                    {
+                        "account_id": account_id,
+                        "kind": changes[key].kind,
+                        "thread_key": key,
+                        "status": ThreadStatus.NEW,
+                        "priority": "normal",
+                        "preview": "",
+                        "item_count": 0,
+                        "unread": True,
+                        "last_activity_at": changes[key].last_activity_at,
+                        "created_at": now,
+                        "version": 0,
+                    }
+                    for key in created
+                ],
+            )
+            rows.update(load(list(created)))
+        return rows, created
+
+    def _update_threads(
+        self,
+        connection: Connection,
+        rows: dict[str, dict[str, Any]],
+        changes: dict[str, _ThreadChange],
+        created: set[str],
+        now: datetime,
+    ) -> set[int]:
+        """Fold each thread's new items into its row; returns the ids of reopened threads."""
+        reopened: set[int] = set()
+        updates = []
+        for key, change in changes.items():
+            row = rows[key]
+            status = row["status"]
+            closed_at = row["closed_at"]
+            last_inbound_at = _latest(row["last_inbound_at"], change.last_inbound_at)
+            if change.last_inbound_at is not None and status in _REOPENABLE:
+                if key not in created:
+                    reopened.add(row["id"])
+                status, closed_at = ThreadStatus.OPEN, None
+            elif status == ThreadStatus.NEW and change.last_outbound_at is not None:
+                status = ThreadStatus.OPEN
+            first_inbound_at = _earliest(row["first_inbound_at"], change.first_inbound_at)
+            first_response_at = row["first_response_at"]
+            if first_response_at is None and first_inbound_at is not None:
+                first_response_at = change.first_response_after(first_inbound_at)
+            newer_preview = change.preview is not None and (
+                row["last_inbound_at"] is None or change.last_inbound_at >= row["last_inbound_at"]
+            )
+            updates.append(
+                {
+                    "b_id": row["id"],
+                    "b_status": status,
+                    "b_closed_at": closed_at,
+                    "b_contact_id": row["contact_id"] or change.contact_id,
+                    "b_first_inbound_at": first_inbound_at,
+                    "b_last_inbound_at": last_inbound_at,
+                    "b_first_response_at": first_response_at,
+                    "b_last_outbound_at": _latest(row["last_outbound_at"], change.last_outbound_at),
+                    "b_last_activity_at": _latest(row["last_activity_at"], change.last_activity_at),
+                    "b_preview": change.preview if newer_preview else None,
+                    "b_unread": change.last_inbound_at is not None,
+                    "b_count": change.count,
+                }
+            )
+        connection.execute(
+            update(_thread)
+            .where(_thread.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                closed_at=bindparam("b_closed_at"),
+                contact_id=bindparam("b_contact_id"),
+                first_inbound_at=bindparam("b_first_inbound_at"),
+                last_inbound_at=bindparam("b_last_inbound_at"),
+                first_response_at=bindparam("b_first_response_at"),
+                last_outbound_at=bindparam("b_last_outbound_at"),
+                last_activity_at=bindparam("b_last_activity_at"),
+                preview=func.coalesce(bindparam("b_preview"), _thread.c.preview),
+                unread=or_(_thread.c.unread, bindparam("b_unread")),
+                item_count=_thread.c.item_count + bindparam("b_count"),
+                version=_thread.c.version + 1,
+            ),
+            updates,
+        )
+        return reopened
+
+    def _save_cursor(
+        self,
+        connection: Connection,
+        account_id: int,
+        stream: str,
+        next_cursor: str | None,
+        now: datetime,
+    ) -> None:
+        connection.execute(
+            _upsert(
+                connection,
+                _cursor,
+                ["account_id", "stream"],
+                {
+                    "account_id": account_id,
+                    "stream": stream,
+                    "cursor": next_cursor,
+                    "last_success_at": now,
+                    "last_error": None,
+                    "failures": 0,
+                    "backoff_until": None,
+                },
+            )
+        )
+
+    # -- cursors and failures -------------------------------------------------------------
+
+    def cursor(self, account_id: int, stream: str) -> CursorState:
+        """The saved position of a stream (no cursor yet: start of the backfill)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(_cursor.c.cursor, _cursor.c.backoff_until, _cursor.c.failures).where(
+                    _cursor.c.account_id == account_id, _cursor.c.stream == stream
+                )
+            ).first()
+        if row is None:
+            return CursorState(cursor=None, backoff_until=None, failures=0)
+        return CursorState(cursor=row.cursor, backoff_until=row.backoff_until, failures=row.failures)
+
+    def record_failure(
+        self,
+        account_id: int,
+        stream: str,
+        message: str,
+        backoff_until: datetime,
+        health: AccountHealth,
+    ) -> None:
+        """Remember a failed poll: the error, when to try again, and the account's health."""
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            previous = connection.execute(
+                select(_cursor.c.id, _cursor.c.failures).where(
+                    _cursor.c.account_id == account_id, _cursor.c.stream == stream
+                )
+            ).first()
+            values = {
+                "last_error": message,
+                "last_error_at": now,
+                "backoff_until": backoff_until,
+            }
+            if previous is None:
+                connection.execute(
+                    insert(_cursor).values(
+                        account_id=account_id, stream=stream, failures=1, **values
+                    )
+                )
+            else:
+                connection.execute(
+                    update(_cursor)
+                    .where(_cursor.c.id == previous.id)
+                    .values(failures=_cursor.c.failures + 1, **values)
+                )
+            self._set_health(connection, account_id, health, message, now)
+
+    def record_health(self, account_id: int, health: AccountHealth, detail: str | None) -> None:
+        """Set an account's health, with an event when it changed."""
+        with write_transaction(self.engine) as connection:
+            self._set_health(connection, account_id, health, detail, self.clock())
+
+    def _set_health(
+        self,
+        connection: Connection,
+        account_id: int,
+        health: AccountHealth,
+        detail: str | None,
+        now: datetime,
+    ) -> None:
+        changed = connection.execute(
+            update(_account)
+            .where(_account.c.id == account_id, _account.c.health != str(health))
+            .values(health=str(health), health_detail=detail)
+        ).rowcount
+        if changed:
+            events.append(
+                connection,
+                at=now,
+                actor=events.SYNC_ACTOR,
+                type=events.ACCOUNT_HEALTH_CHANGED,
+                payload={"account_id": account_id, "health": str(health), "detail": detail},
+            )
+        elif detail is not None:
+            connection.execute(
+                update(_account).where(_account.c.id == account_id).values(health_detail=detail)
+            )
+
+    # -- leases ---------------------------------------------------------------------------
+
+    def acquire_lease(self, account_id: int, holder: str, ttl: timedelta) -> bool:
+        """Take or renew the polling lease of an account; False when another live process has it."""
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            connection.execute(
+                insert_ignoring_conflicts(connection, _lease).values(
+                    account_id=account_id, holder=holder, acquired_at=now, expires_at=now + ttl
+                )
+            )
+            taken = connection.execute(
+                update(_lease)
+                .where(
+                    _lease.c.account_id == account_id,
+                    or_(_lease.c.holder == holder, _lease.c.expires_at < now),
+                )
+                .values(holder=holder, expires_at=now + ttl)
+            ).rowcount
+        return bool(taken)
+
+    def release_leases(self, holder: str) -> None:
+        """Give up every lease `holder` has, so another process can start at once."""
+        with write_transaction(self.engine) as connection:
+            connection.execute(delete(_lease).where(_lease.c.holder == holder))
+
+    def lease_holder(self, account_id: int) -> str | None:
+        """Who holds a live lease on the account, if anyone."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(_lease.c.holder).where(
+                    _lease.c.account_id == account_id, _lease.c.expires_at >= self.clock()
+                )
+            ).scalar()
+
+    # -- sentiment ------------------------------------------------------------------------
+
+    def score_sentiment(self, limit: int = 2_000) -> int:
+        """Score up to `limit` items that have no sentiment yet; returns how many were scored."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(_item.c.id, _item.c.thread_id, _item.c.direction, _item.c.text)
+                .where(_item.c.sentiment.is_(None))
+                .order_by(_item.c.id)
+                .limit(limit)
+            ).all()
+        if not rows:
+            return 0
+        scores = sentiment.score_all(row.text for row in rows)
+        latest_inbound: dict[int, float] = {}
+        for row, value in zip(rows, scores, strict=True):
+            if row.direction == Direction.IN:
+                latest_inbound[row.thread_id] = value
+        with write_transaction(self.engine) as connection:
+            connection.execute(
+                update(_item)
+                .where(_item.c.id == bindparam("b_id"))
+                .values(sentiment=bindparam("b_score")),
+                [{"b_id": row.id, "b_score": value} for row, value in zip(rows, scores, strict=True)],
+            )
+            if latest_inbound:
+                connection.execute(
+                    update(_thread)
+                    .where(_thread.c.id == bindparam("b_id"))
+                    .values(sentiment=bindparam("b_score")),
+                    [{"b_id": key, "b_score": value} for key, value in latest_inbound.items()],
+                )
+        return len(rows)
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)

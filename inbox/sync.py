@@ -1,0 +1,308 @@
+"""The sync engine: adapters in, store out.
+
+Each (account, stream) is polled on its own schedule by its own asyncio task, so one slow
+or failing platform never holds up another. Only the process holding an account's lease
+polls it; the lease is renewed by a heartbeat and expires when its holder dies, so two
+open terminals never double-poll and a killed poller's accounts are picked up again.
+
+Failures back off per stream: `RateLimited` waits until the platform's reset time,
+`AuthExpired` marks the account and stops polling it until someone logs in again, and
+anything else backs off exponentially up to `MAX_BACKOFF`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+
+from adapters.base import (
+    AccountRef,
+    Adapter,
+    AdapterError,
+    AuthExpired,
+    FetchResult,
+    PayloadInvalid,
+    PlatformUnavailable,
+    RateLimited,
+)
+from adapters.registry import adapter_class
+from inbox.models import Account, AccountHealth
+from inbox.store import IngestReport, Store
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL = timedelta(seconds=30)
+HEARTBEAT_EVERY = timedelta(seconds=10)
+FIRST_BACKOFF = timedelta(seconds=5)
+MAX_BACKOFF = timedelta(minutes=15)
+MAX_PAGES_PER_RUN = 100_000
+
+AdapterFactory = Callable[[AccountRef, httpx.AsyncClient], Adapter]
+"""Builds the adapter for an account; the default looks up credentials in the keyring."""
+
+
+def new_holder_name() -> str:
+    """A lease holder name unique to this process: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff_after(failures: int) -> timedelta:
+    """How long to wait after the `failures`-th failure in a row: 5 s doubling to 15 min."""
+    return min(FIRST_BACKOFF * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+
+
+@dataclass(slots=True)
+class StreamProgress:
+    """What a run did for one (account, stream), for progress displays."""
+
+    account: AccountRef
+    stream: str
+    pages: int = 0
+    new_items: int = 0
+    duplicate_items: int = 0
+    malformed_items: int = 0
+    error: str | None = None
+    skipped: str | None = None
+    needs_login: bool = False
+
+
+@dataclass(slots=True)
+class SyncSummary:
+    """What `run_once` did for every stream."""
+
+    streams: list[StreamProgress] = field(default_factory=list)
+
+    @property
+    def new_items(self) -> int:
+        return sum(stream.new_items for stream in self.streams)
+
+
+def account_ref(account: Account) -> AccountRef:
+    """The adapter's view of an account row."""
+    return AccountRef(
+        id=account.id,
+        platform=account.platform,
+        handle=account.handle,
+        base_url=account.base_url,
+        settings=dict(account.settings or {}),
+    )
+
+
+class SyncEngine:
+    """Polls every enabled account whose lease this process holds."""
+
+    def __init__(
+        self,
+        store: Store,
+        adapter_factory: AdapterFactory,
+        *,
+        holder: str | None = None,
+        on_progress: Callable[[StreamProgress], None] | None = None,
+        lease_ttl: timedelta = LEASE_TTL,
+    ) -> None:
+        self.store = store
+        self.adapter_factory = adapter_factory
+        self.holder = holder or new_holder_name()
+        self.on_progress = on_progress
+        self.lease_ttl = lease_ttl
+
+    def enabled_accounts(self) -> list[AccountRef]:
+        """Accounts to poll: enabled, and not waiting for someone to log in again."""
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(
+                select(Account.__table__).where(
+                    Account.__table__.c.enabled.is_(True),
+                    Account.__table__.c.health != AccountHealth.AUTH_EXPIRED,
+                )
+            ).all()
+        return [account_ref(Account.model_validate(row._mapping)) for row in rows]
+
+    async def run_once(self, client: httpx.AsyncClient) -> SyncSummary:
+        """Read every stream of every account until it has nothing more, once."""
+        summary = SyncSummary()
+        accounts = self.enabled_accounts()
+        try:
+            await asyncio.gather(
+                *(self._run_account_once(account, client, summary) for account in accounts)
+            )
+        finally:
+            await asyncio.to_thread(self.store.release_leases, self.holder)
+        return summary
+
+    async def _run_account_once(
+        self, account: AccountRef, client: httpx.AsyncClient, summary: SyncSummary
+    ) -> None:
+        adapter = self.adapter_factory(account, client)
+        taken = await asyncio.to_thread(
+            self.store.acquire_lease, account.id, self.holder, self.lease_ttl
+        )
+        for stream in adapter.streams:
+            progress = StreamProgress(account=account, stream=stream)
+            summary.streams.append(progress)
+            if not taken:
+                holder = await asyncio.to_thread(self.store.lease_holder, account.id)
+                progress.skipped = f"another process is polling it ({holder})"
+                self._report(progress)
+                continue
+            state = await asyncio.to_thread(self.store.cursor, account.id, stream)
+            if state.backoff_until is not None and state.backoff_until > self.store.clock():
+                progress.skipped = f"backing off until {state.backoff_until:%H:%M:%S} UTC"
+                self._report(progress)
+                continue
+            while progress.pages < MAX_PAGES_PER_RUN:
+                has_more = await self.poll(adapter, stream, progress)
+                if not has_more:
+                    break
+                await asyncio.to_thread(
+                    self.store.acquire_lease, account.id, self.holder, self.lease_ttl
+                )
+
+    async def poll(self, adapter: Adapter, stream: str, progress: StreamProgress) -> bool:
+        """Fetch and land one page; True when the adapter has another page ready now."""
+        account = adapter.account
+        state = await asyncio.to_thread(self.store.cursor, account.id, stream)
+        try:
+            result = await adapter.fetch(stream, state.cursor)
+            if not isinstance(result, FetchResult):
+                raise PayloadInvalid(f"adapter returned {type(result).__name__}, not a page")
+        except AdapterError as error:
+            await self._record(account, stream, error, state.failures + 1)
+            progress.error = _describe(error)
+            progress.needs_login = isinstance(error, AuthExpired)
+            self._report(progress)
+            return False
+        except (httpx.HTTPError, OSError) as error:
+            await self._record(account, stream, PlatformUnavailable(str(error)), state.failures + 1)
+            progress.error = _describe(error)
+            self._report(progress)
+            return False
+
+        report: IngestReport = await asyncio.to_thread(
+            self.store.ingest, account, stream, result.items, result.next_cursor
+        )
+        if state.failures:
+            await asyncio.to_thread(self.store.record_health, account.id, AccountHealth.OK, None)
+        while await asyncio.to_thread(self.store.score_sentiment):
+            pass
+        progress.pages += 1
+        progress.new_items += report.new_items
+        progress.duplicate_items += report.duplicate_items
+        progress.malformed_items += report.malformed_items
+        progress.error = None
+        self._report(progress)
+        return result.has_more
+
+    async def _record(
+        self, account: AccountRef, stream: str, error: Exception, failures: int
+    ) -> None:
+        now = self.store.clock()
+        if isinstance(error, RateLimited):
+            health, until = AccountHealth.RATE_LIMITED, max(error.reset_at, now)
+        elif isinstance(error, AuthExpired):
+            health, until = AccountHealth.AUTH_EXPIRED, now + MAX_BACKOFF
+        else:
+            health, until = AccountHealth.FAILING, now + backoff_after(failures)
+        log.warning(
+            "sync of %s %s (%s) failed: %s; next try at %s",
+            account.platform,
+            account.handle,
+            stream,
+            _describe(error),
+            until.isoformat(),
+        )
+        await asyncio.to_thread(
+            self.store.record_failure, account.id, stream, _describe(error), until, health
+        )
+
+    def _report(self, progress: StreamProgress) -> None:
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    # -- the long-running worker ----------------------------------------------------------
+
+    async def run_forever(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
+        """Poll every account on its own schedule until `stop` is set."""
+        tasks: dict[tuple[int, str], asyncio.Task[None]] = {}
+        try:
+            while not stop.is_set():
+                for account in self.enabled_accounts():
+                    taken = await asyncio.to_thread(
+                        self.store.acquire_lease, account.id, self.holder, self.lease_ttl
+                    )
+                    if not taken:
+                        continue
+                    adapter = self.adapter_factory(account, client)
+                    for stream in adapter.streams:
+                        task = tasks.get((account.id, stream))
+                        if task is None or task.done():
+                            tasks[(account.id, stream)] = asyncio.create_task(
+                                self._follow(adapter, stream, stop),
+                                name=f"sync {account.platform} {account.handle} {stream}",
+                            )
+                await _wait(stop, HEARTBEAT_EVERY.total_seconds())
+        finally:
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await asyncio.to_thread(self.store.release_leases, self.holder)
+
+    async def _follow(self, adapter: Adapter, stream: str, stop: asyncio.Event) -> None:
+        account = adapter.account
+        progress = StreamProgress(account=account, stream=stream)
+        while not stop.is_set():
+            holder = await asyncio.to_thread(self.store.lease_holder, account.id)
+            if holder != self.holder:
+                return
+            state = await asyncio.to_thread(self.store.cursor, account.id, stream)
+            now = self.store.clock()
+            if state.backoff_until is not None and state.backoff_until > now:
+                await _wait(stop, (state.backoff_until - now).total_seconds())
+                continue
+            try:
+                has_more = await self.poll(adapter, stream, progress)
+            except Exception:
+                log.exception("sync of %s %s (%s) crashed", account.platform, account.handle, stream)
+                await _wait(stop, FIRST_BACKOFF.total_seconds())
+                continue
+            if progress.needs_login:
+                return
+            if not has_more:
+                await _wait(stop, adapter.poll_interval_seconds)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0))
+    except TimeoutError:
+        pass
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, AuthExpired):
+        return f"the platform refused the credentials; log in again ({error})"
+    if isinstance(error, RateLimited):
+        return f"rate limited until {error.reset_at:%Y-%m-%d %H:%M:%S} UTC"
+    return str(error) or type(error).__name__
+
+
+def default_adapter_factory(
+    credentials: Callable[[str, str], Mapping[str, str] | None],
+) -> AdapterFactory:
+    """An adapter factory that looks up each account's credential with `credentials`."""
+
+    def build(account: AccountRef, client: httpx.AsyncClient) -> Adapter:
+        return adapter_class(account.platform)(
+            account, client, credentials(account.platform, account.handle)
+        )
+
+    return build

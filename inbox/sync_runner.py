@@ -1,0 +1,95 @@
+"""`inbox sync`: run the sync engine once or until interrupted, showing progress."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+import httpx
+
+from inbox.credentials import CredentialStore
+from inbox.service import Action
+from inbox.store import Store
+from inbox.sync import StreamProgress, SyncEngine, default_adapter_factory
+
+if TYPE_CHECKING:
+    from inbox.cli import Context
+
+
+class ProgressLine:
+    """Progress on stderr: one rewritten line on a terminal, a line per stream otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.interactive = sys.stderr.isatty()
+
+    def __call__(self, progress: StreamProgress) -> None:
+        account = f"{progress.account.platform} {progress.account.handle} ({progress.stream})"
+        if progress.skipped:
+            message = f"{account}: skipped, {progress.skipped}"
+        elif progress.error:
+            message = f"{account}: {progress.error}"
+        else:
+            message = f"{account}: {progress.new_items:,} new items in {progress.pages:,} pages"
+            if progress.malformed_items:
+                message += f", {progress.malformed_items} malformed skipped"
+            if self.quiet or not self.interactive:
+                return
+        if self.quiet and not progress.error:
+            return
+        if self.interactive:
+            sys.stderr.write("\r\x1b[2K" + message[:200])
+            if progress.error or progress.skipped:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        else:
+            print(message, file=sys.stderr)
+
+
+def run_sync(context: Context) -> int:
+    """Poll every account once, or keep polling with --follow."""
+    engine = context.engine()
+    service = context.service(engine)
+    service.require(Action.SYNC)
+    store = Store(engine)
+    credentials = CredentialStore()
+    progress = ProgressLine(context.options.quiet)
+    sync_engine = SyncEngine(
+        store,
+        default_adapter_factory(credentials.get),
+        on_progress=progress,
+        lease_ttl=_seconds(context.config.sync.lease_seconds),
+    )
+    timeout = httpx.Timeout(context.config.sync.request_timeout_seconds)
+    if context.options.follow:
+        return asyncio.run(_follow(sync_engine, timeout))
+    summary = asyncio.run(_once(sync_engine, timeout))
+    if progress.interactive and not context.options.quiet:
+        sys.stderr.write("\n")
+    failed = [stream for stream in summary.streams if stream.error]
+    if not context.options.quiet:
+        print(f"{summary.new_items:,} new items from {len({s.account.id for s in summary.streams})} accounts")
+    return 1 if failed else 0
+
+
+async def _once(sync_engine: SyncEngine, timeout: httpx.Timeout):
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        return await sync_engine.run_once(client)
+
+
+async def _follow(sync_engine: SyncEngine, timeout: httpx.Timeout) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        await sync_engine.run_forever(client, stop)
+    return 0
+
+
+def _seconds(value: int):
+    from datetime import timedelta
+
+    return timedelta(seconds=value)

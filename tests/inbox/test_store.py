@@ -1,0 +1,215 @@
+"""Ingest: one page from an adapter lands whole, once, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from adapters.base import Direction
+from inbox.database import open_engine
+from inbox.errors import SchemaTooNew
+from inbox.models import Contact, Event, Item, SyncCursor, Thread
+from inbox.service import InboxService
+from inbox.store import Store
+from tests.support.items import T0, add_account, item
+
+
+def count(engine, table) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar()
+
+
+def thread_by_key(engine, key: str):
+    with engine.connect() as connection:
+        return connection.execute(
+            select(Thread.__table__).where(Thread.__table__.c.thread_key == key)
+        ).one()
+
+
+def test_a_page_lands_items_threads_contacts_cursor_and_events(engine, clock):
+    account = add_account(engine)
+    store = Store(engine, clock)
+
+    report = store.ingest(
+        account,
+        "mentions",
+        [item("1", "a", minutes=0), item("2", "a", minutes=3, author="dan"), item("3", "b", minutes=5)],
+        "cursor-1",
+    )
+
+    assert (report.new_items, report.new_threads) == (3, 2)
+    assert count(engine, Item.__table__) == 3
+    assert count(engine, Contact.__table__) == 2
+    thread = thread_by_key(engine, "a")
+    assert thread.item_count == 2
+    assert thread.first_inbound_at == T0
+    assert thread.last_inbound_at == item("2", minutes=3).created_at
+    assert thread.preview == "message 2 from dan"
+    assert thread.status == "new"
+    assert store.cursor(account.id, "mentions").cursor == "cursor-1"
+    with engine.connect() as connection:
+        types = connection.execute(select(Event.__table__.c.type).order_by(Event.__table__.c.id)).scalars().all()
+    assert sorted(types) == ["items.arrived", "items.arrived", "thread.created", "thread.created"]
+
+
+def test_the_same_page_twice_changes_nothing_but_the_cursor(engine, clock):
+    account = add_account(engine)
+    store = Store(engine, clock)
+    page = [item("1", "a"), item("2", "a", minutes=1)]
+    store.ingest(account, "mentions", page, "c1")
+    events_before = count(engine, Event.__table__)
+
+    report = store.ingest(account, "mentions", page, "c2")
+
+    assert (report.new_items, report.duplicate_items) == (0, 2)
+    assert count(engine, Item.__table__) == 2
+    assert thread_by_key(engine, "a").item_count == 2
+    assert count(engine, Event.__table__) == events_before
+    assert store.cursor(account.id, "mentions").cursor == "c2"
+
+
+def test_a_new_message_reopens_a_closed_thread(engine, clock):
+    account = add_account(engine)
+    store = Store(engine, clock)
+    store.ingest(account, "mentions", [item("1", "a")], "c1")
+    with engine.begin() as connection:
+        connection.execute(update(Thread.__table__).values(status="closed", closed_at=T0))
+
+    report = store.ingest(account, "mentions", [item("2", "a", minutes=60)], "c2")
+
+    thread = thread_by_key(engine, "a")
+    assert report.reopened_threads == 1
+    assert (thread.status, thread.closed_at, thread.unread) == ("open", None, True)
+    with engine.connect() as connection:
+        assert connection.execute(
+            select(func.count()).where(Event.__table__.c.type == "thread.reopened")
+        ).scalar() == 1
+
+
+def test_the_first_reply_after_the_first_message_is_the_first_response(engine, clock):
+    account = add_account(engine)
+    store = Store(engine, clock)
+    store.ingest(
+        account,
+        "mentions",
+        [
+            item("0", "a", minutes=-30, direction=Direction.OUT, author="brand"),
+            item("1", "a", minutes=0),
+            item("2", "a", minutes=12, direction=Direction.OUT, author="brand"),
+            item("3", "a", minutes=40, direction=Direction.OUT, author="brand"),
+        ],
+        "c1",
+    )
+
+    thread = thread_by_key(engine, "a")
+    assert thread.first_response_at == item("2", minutes=12).created_at
+    assert thread.status == "open"
+    assert thread.preview == "message 1 from carol"
+
+
+def test_a_malformed_item_is_logged_and_skipped_and_the_rest_lands(engine, clock, caplog):
+    account = add_account(engine)
+    store = Store(engine, clock)
+    naive = dataclasses.replace(item("bad-1"), created_at=T0.replace(tzinfo=None))
+    no_thread = dataclasses.replace(item("bad-2"), thread_key="")
+
+    with caplog.at_level(logging.WARNING, logger="inbox.store"):
+        report = store.ingest(account, "mentions", [item("1"), naive, {"id": "x"}, no_thread, item("2")], "c1")
+
+    assert (report.new_items, report.malformed_items) == (2, 3)
+    assert count(engine, Item.__table__) == 2
+    logged = caplog.text
+    assert "'bad-1'" in logged and "'bad-2'" in logged and f"account {account.id}" in logged
+
+
+def test_a_failed_batch_leaves_no_items_and_no_cursor(engine, clock, monkeypatch):
+    """Fault injection: the cursor write fails after the items were inserted."""
+    account = add_account(engine)
+    store = Store(engine, clock)
+
+    def broken_cursor(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_save_cursor", broken_cursor)
+    with pytest.raises(RuntimeError):
+        store.ingest(account, "mentions", [item("1"), item("2")], "c1")
+
+    assert count(engine, Item.__table__) == 0
+    assert count(engine, Thread.__table__) == 0
+    assert count(engine, SyncCursor.__table__) == 0
+
+
+def test_hostile_text_is_stored_without_nul_and_capped(engine, clock):
+    account = add_account(engine)
+    huge = "[bold red]x[/] \x1b[2J\u202e" + "ab\x00" * 30_000
+    Store(engine, clock).ingest(account, "mentions", [item("1", text=huge)], None)
+
+    with engine.connect() as connection:
+        stored = connection.execute(select(Item.__table__.c.text)).scalar()
+    assert "\x00" not in stored
+    assert stored.startswith("[bold red]x[/] \x1b[2J\u202e")
+    assert len(stored) <= 40_001
+    assert "\x1b" not in thread_by_key(engine, "t1").preview
+
+
+def test_sentiment_is_scored_for_every_item_and_the_thread(engine, clock):
+    account = add_account(engine)
+    store = Store(engine, clock)
+    store.ingest(
+        account,
+        "mentions",
+        [item("1", "a", text="I love this, thank you so much!"), item("2", "b", text="This is terrible, worst service ever")],
+        None,
+    )
+
+    assert store.score_sentiment() == 2
+    assert store.score_sentiment() == 0
+    assert thread_by_key(engine, "a").sentiment > 0.5
+    assert thread_by_key(engine, "b").sentiment < -0.5
+
+
+def test_full_text_search_finds_messages_by_their_words(engine, clock):
+    account = add_account(engine)
+    Store(engine, clock).ingest(
+        account,
+        "mentions",
+        [
+            item("1", "a", text="My order never arrived"),
+            item("2", "b", text="Refund please, the order was broken"),
+            item("3", "c", text="Love the new app"),
+        ],
+        None,
+    )
+    service = InboxService(engine)
+
+    assert {hit.text for hit in service.search("order")} == {
+        "My order never arrived",
+        "Refund please, the order was broken",
+    }
+    assert [hit.text for hit in service.search("broken order")] == ["Refund please, the order was broken"]
+    assert service.search('"; DROP TABLE item; --') == []
+
+
+def test_a_database_newer_than_the_code_is_refused_and_left_untouched(database_url):
+    engine = open_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+
+    with pytest.raises(SchemaTooNew, match="newer than this inbox"):
+        open_engine(database_url)
+
+    probe = open_engine.__globals__["create_database_engine"](database_url)
+    with probe.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+    probe.dispose()
+
+
+def test_naive_datetimes_are_refused():
+    from inbox.models import to_micros
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        to_micros(T0.replace(tzinfo=None))
