@@ -57,7 +57,8 @@ def new_holder_name() -> str:
 
 def backoff_after(failures: int) -> timedelta:
     """How long to wait after the `failures`-th failure in a row: 5 s doubling to 15 min."""
-    return min(FIRST_BACKOFF * (2 ** max(failures - 1, 0)), MAX_BACKOFF)
+    doublings = min(max(failures - 1, 0), 16)
+    return min(FIRST_BACKOFF * 2**doublings, MAX_BACKOFF)
 
 
 @dataclass(slots=True)

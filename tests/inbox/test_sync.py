@@ -1,0 +1,234 @@
+"""The sync engine: pages land, failures back off per account, leases keep pollers apart.
+
+The adapter here is a hand-made script (`ScriptedAdapter`): these tests are about the
+engine's reactions to each kind of answer, which a real platform cannot be made to give
+on demand. The demo simulator and the real adapters have their own tests.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from adapters.base import (
+    Adapter,
+    AuthExpired,
+    FetchResult,
+    Kind,
+    OutboundRequest,
+    PlatformUnavailable,
+    RateLimited,
+    SentRef,
+)
+from inbox.models import Account, Item
+from inbox.store import Store
+from inbox.sync import SyncEngine, backoff_after
+from tests.support.items import add_account, item
+
+
+class ScriptedAdapter(Adapter):
+    """Answers each fetch with the next scripted page or error (a hand-made fake)."""
+
+    platform = "demo-mastodon"
+    display_name = "Scripted"
+    streams = ("mentions",)
+    kinds = frozenset({Kind.MENTION})
+    text_limit = 500
+    needs_credential = False
+    scripts: dict[str, deque] = {}
+
+    def __init__(self, account, client, credential=None):
+        super().__init__(account, client, credential)
+        self.script = self.scripts.setdefault(account.handle, deque())
+        self.cursors_seen: list[str | None] = []
+
+    async def fetch(self, stream, cursor):
+        self.cursors_seen.append(cursor)
+        if not self.script:
+            return FetchResult(items=(), next_cursor=cursor)
+        answer = self.script.popleft()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def send(self, request: OutboundRequest) -> SentRef:
+        raise NotImplementedError
+
+
+@pytest.fixture
+def scripts():
+    ScriptedAdapter.scripts = {}
+    return ScriptedAdapter.scripts
+
+
+def page(*ids: str, cursor: str, more: bool = False, thread: str = "t") -> FetchResult:
+    return FetchResult(items=tuple(item(i, thread) for i in ids), next_cursor=cursor, has_more=more)
+
+
+def engine_for(engine, clock, **kwargs) -> SyncEngine:
+    return SyncEngine(Store(engine, clock), ScriptedAdapter, **kwargs)
+
+
+def items_of(engine, account_id: int) -> set[str]:
+    with engine.connect() as connection:
+        return set(
+            connection.execute(
+                select(Item.__table__.c.external_id).where(Item.__table__.c.account_id == account_id)
+            ).scalars()
+        )
+
+
+def health_of(engine, account_id: int) -> str:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(Account.__table__.c.health).where(Account.__table__.c.id == account_id)
+        ).scalar()
+
+
+async def test_a_backfill_follows_pages_until_the_adapter_has_no_more(engine, clock, scripts):
+    account = add_account(engine, handle="brand")
+    scripts["brand"] = deque(
+        [page("1", "2", cursor="c1", more=True), page("3", cursor="c2", more=True), page("4", cursor="c3")]
+    )
+
+    async with httpx.AsyncClient() as client:
+        summary = await engine_for(engine, clock).run_once(client)
+
+    assert items_of(engine, account.id) == {"1", "2", "3", "4"}
+    assert summary.new_items == 4
+    assert Store(engine, clock).cursor(account.id, "mentions").cursor == "c3"
+
+
+async def test_the_next_run_starts_from_the_saved_cursor(engine, clock, scripts):
+    add_account(engine, handle="brand")
+    scripts["brand"] = deque([page("1", cursor="c1")])
+    sync = engine_for(engine, clock)
+    async with httpx.AsyncClient() as client:
+        await sync.run_once(client)
+        seen = []
+        original = ScriptedAdapter.fetch
+
+        async def spy(self, stream, cursor):
+            seen.append(cursor)
+            return await original(self, stream, cursor)
+
+        ScriptedAdapter.fetch = spy
+        try:
+            await sync.run_once(client)
+        finally:
+            ScriptedAdapter.fetch = original
+    assert seen == ["c1"]
+
+
+async def test_a_rate_limit_waits_until_the_platforms_reset_time(engine, clock, scripts):
+    account = add_account(engine, handle="brand")
+    reset = clock() + timedelta(minutes=7)
+    scripts["brand"] = deque([RateLimited(reset), page("1", cursor="c1")])
+    sync = engine_for(engine, clock)
+
+    async with httpx.AsyncClient() as client:
+        first = await sync.run_once(client)
+        clock.advance(minutes=6)
+        early = await sync.run_once(client)
+        clock.advance(minutes=1, seconds=1)
+        late = await sync.run_once(client)
+
+    assert "rate limited until" in first.streams[0].error
+    assert health_of(engine, account.id) == "ok"  # recovered by the successful poll
+    assert early.streams[0].skipped.startswith("backing off until")
+    assert late.new_items == 1
+    assert Store(engine, clock).cursor(account.id, "mentions").backoff_until is None
+
+
+async def test_expired_credentials_flag_the_account_and_stop_polling_it(engine, clock, scripts):
+    account = add_account(engine, handle="brand")
+    scripts["brand"] = deque([AuthExpired("401 invalid token"), page("1", cursor="c1")])
+    sync = engine_for(engine, clock)
+
+    async with httpx.AsyncClient() as client:
+        summary = await sync.run_once(client)
+        clock.advance(days=1)
+        later = await sync.run_once(client)
+
+    assert "log in again" in summary.streams[0].error
+    assert health_of(engine, account.id) == "auth_expired"
+    assert later.streams == []
+    assert items_of(engine, account.id) == set()
+
+
+async def test_one_failing_account_does_not_stop_the_others(engine, clock, scripts):
+    broken = add_account(engine, handle="broken")
+    healthy = add_account(engine, handle="healthy")
+    scripts["broken"] = deque([PlatformUnavailable("503 from the platform")])
+    scripts["healthy"] = deque([page("1", "2", cursor="c1", thread="h")])
+
+    async with httpx.AsyncClient() as client:
+        await engine_for(engine, clock).run_once(client)
+
+    assert items_of(engine, healthy.id) == {"1", "2"}
+    assert health_of(engine, broken.id) == "failing"
+    state = Store(engine, clock).cursor(broken.id, "mentions")
+    assert state.failures == 1
+    assert state.backoff_until == clock() + backoff_after(1)
+
+
+def test_backoff_doubles_and_is_capped():
+    assert [backoff_after(n).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+    assert backoff_after(50) == timedelta(minutes=15)
+
+
+async def test_an_account_leased_by_a_live_process_is_skipped(engine, clock, scripts):
+    account = add_account(engine, handle="brand")
+    scripts["brand"] = deque([page("1", cursor="c1")])
+    other = Store(engine, clock)
+    assert other.acquire_lease(account.id, "other-host:42", timedelta(seconds=30))
+
+    async with httpx.AsyncClient() as client:
+        summary = await engine_for(engine, clock, holder="me").run_once(client)
+
+    assert "another process is polling it (other-host:42)" in summary.streams[0].skipped
+    assert items_of(engine, account.id) == set()
+
+
+async def test_a_dead_processs_lease_expires_and_is_taken_over(engine, clock, scripts):
+    account = add_account(engine, handle="brand")
+    scripts["brand"] = deque([page("1", cursor="c1")])
+    Store(engine, clock).acquire_lease(account.id, "crashed:1", timedelta(seconds=30))
+    clock.advance(seconds=31)
+
+    async with httpx.AsyncClient() as client:
+        summary = await engine_for(engine, clock, holder="me").run_once(client)
+
+    assert summary.new_items == 1
+    assert Store(engine, clock).lease_holder(account.id) is None  # released after the run
+
+
+def test_leases_exclude_each_other_until_released(engine, clock):
+    account = add_account(engine)
+    store = Store(engine, clock)
+    ttl = timedelta(seconds=30)
+
+    assert store.acquire_lease(account.id, "a", ttl)
+    assert not store.acquire_lease(account.id, "b", ttl)
+    assert store.acquire_lease(account.id, "a", ttl)  # renewal
+    store.release_leases("a")
+    assert store.acquire_lease(account.id, "b", ttl)
+
+
+async def test_a_disabled_account_is_not_polled(engine, clock, scripts):
+    account = add_account(engine, handle="brand")
+    with engine.begin() as connection:
+        connection.execute(Account.__table__.update().values(enabled=False))
+    scripts["brand"] = deque([page("1", cursor="c1")])
+
+    async with httpx.AsyncClient() as client:
+        summary = await engine_for(engine, clock).run_once(client)
+
+    assert summary.streams == []
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Item.__table__)).scalar() == 0
+    assert account.id
