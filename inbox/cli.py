@@ -17,12 +17,26 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+TuiOpener = Callable[["Context", Any], int]
+"""Opens the terminal UI on a service; handed in by `tui.launcher`, since the backend
+must not import the UI."""
+
+
 class Context:
     """What every command gets: the parsed options and lazily opened resources."""
 
-    def __init__(self, options: argparse.Namespace) -> None:
+    def __init__(self, options: argparse.Namespace, open_tui: TuiOpener | None = None) -> None:
         self.options = options
+        self._open_tui = open_tui
         self._config = None
+
+    def open_tui(self, service: Any, *, sync: bool = True) -> int:
+        """Hand the terminal over to the UI until the person quits."""
+        if self._open_tui is None:
+            from inbox.errors import InvalidInput
+
+            raise InvalidInput("the terminal UI is not available here; run the `inbox` command")
+        return self._open_tui(self, service, sync=sync)
 
     @property
     def config(self):
@@ -291,9 +305,7 @@ def cmd_demo(context: Context) -> int:
 
 
 def cmd_tui(context: Context) -> int:
-    from tui.app import run_app
-
-    return run_app(context.service(), sync=not context.options.no_sync)
+    return context.open_tui(context.service(), sync=not context.options.no_sync)
 
 
 # -- the parser -------------------------------------------------------------------------
@@ -385,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
     options = parser.parse_args(argv)
@@ -395,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler: Callable[[Context], int] = options.handler
     try:
-        return handler(Context(options))
+        return handler(Context(options, open_tui))
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear line

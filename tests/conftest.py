@@ -19,7 +19,6 @@ from tests.support.keyring_backend import MemoryKeyring
 
 REPO = Path(__file__).resolve().parent.parent
 RECORDINGS = REPO.parent / "shared" / "recordings"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.keyring_backend.MemoryKeyring"
 os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -29,7 +28,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 
 def skip_or_fail(reason: str) -> None:
     """Skip with `reason`; under CI (CI=true) a skip is a failure instead."""
-    if IN_CI:
+    if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"required under CI but unavailable: {reason}")
     pytest.skip(reason)
 

@@ -1,0 +1,28 @@
+"""The `inbox` console script: the backend's command line, able to open the terminal UI.
+
+It lives in `tui` because the UI may import the backend but never the reverse; Textual
+itself is imported only when a command actually opens the UI.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from inbox.cli import Context, main as cli_main
+
+
+def open_tui(context: Context, service: Any, *, sync: bool = True) -> int:
+    """Run the Textual app on `service` until the person quits."""
+    from tui.app import run_app
+
+    return run_app(service, config=context.config, sync=sync)
+
+
+def main() -> int:
+    """Entry point of the `inbox` command."""
+    return cli_main(sys.argv[1:], open_tui=open_tui)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
