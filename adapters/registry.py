@@ -11,7 +11,12 @@ import importlib
 from adapters.base import Adapter
 
 _ADAPTER_PATHS: dict[str, str] = {
-    "demo": "adapters.demo.adapter:DemoAdapter",
+    "demo-mastodon": "adapters.demo.adapter:DemoMastodonAdapter",
+    "demo-bluesky": "adapters.demo.adapter:DemoBlueskyAdapter",
+    "demo-x": "adapters.demo.adapter:DemoXAdapter",
+    "demo-reddit": "adapters.demo.adapter:DemoRedditAdapter",
+    "demo-facebook": "adapters.demo.adapter:DemoFacebookAdapter",
+    "demo-email": "adapters.demo.adapter:DemoEmailAdapter",
 }
 
 

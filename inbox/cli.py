@@ -423,10 +423,13 @@ def _report(error: Exception) -> int:
     if isinstance(error, InboxError):
         print(f"inbox: {error}", file=sys.stderr)
         return EXIT_ERROR
-    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-    if isinstance(error, OperationalError):
-        print(f"inbox: the database failed: {error.orig}", file=sys.stderr)
+    if isinstance(error, DBAPIError):
+        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+        if "database is locked" in reason:
+            reason += " (another process held it for longer than the 30 s busy timeout)"
+        print(f"inbox: the database failed: {reason}", file=sys.stderr)
         return EXIT_ERROR
     if isinstance(error, SQLAlchemyError):
         print(f"inbox: the database failed: {type(error).__name__}", file=sys.stderr)

@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -219,8 +219,8 @@ class Item(SQLModel, table=True):
         Index(
             "ix_item_unscored",
             "id",
-            sqlite_where=Column("sentiment").is_(None),
-            postgresql_where=Column("sentiment").is_(None),
+            sqlite_where=text("sentiment IS NULL AND direction = 'in'"),
+            postgresql_where=text("sentiment IS NULL AND direction = 'in'"),
         ),
     )
 
@@ -236,6 +236,7 @@ class Item(SQLModel, table=True):
     created_at: datetime = _when()
     url: str | None = Field(default=None, sa_type=String(2048))
     sentiment: float | None = None
+    """VADER compound score of inbound messages; None until scored, and for outbound ones."""
     raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 

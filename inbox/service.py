@@ -33,6 +33,10 @@ _item_fts = table("item_fts", column("rowid"), column("item_fts"))
 """SQLite's FTS5 index over item text, kept by triggers (see the first migration)."""
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 class Action(enum.StrEnum):
     """Things a person may or may not be allowed to do."""
 
@@ -156,7 +160,8 @@ class InboxService:
         if self.actor.role not in _ALLOWED[action]:
             allowed = ", ".join(sorted(_ALLOWED[action]))
             raise PermissionDenied(
-                f"{self.actor.handle} is a {self.actor.role}; only {allowed} may {action}"
+                f"{self.actor.handle} is {_article(self.actor.role)} {self.actor.role}; "
+                f"only {allowed} may {action}"
             )
 
     def can(self, action: Action) -> bool:

@@ -97,11 +97,23 @@ def insert_ignoring_conflicts(connection: Connection, table: Any):
     return dialect.insert(table).on_conflict_do_nothing()
 
 
-def _upsert(connection: Connection, table: Any, key: list[str], values: dict[str, Any]):
-    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(table).values(**values)
-    changes = {name: statement.excluded[name] for name in values if name not in key}
-    return statement.on_conflict_do_update(index_elements=key, set_=changes)
+def _cursor_upsert(dialect_name: str):
+    """The statement that saves a stream's cursor, built once per dialect."""
+    statement = _CURSOR_UPSERTS.get(dialect_name)
+    if statement is None:
+        insert_for = sqlite.insert if dialect_name == "sqlite" else postgresql.insert
+        statement = insert_for(_cursor)
+        changes = {
+            name: statement.excluded[name]
+            for name in ("cursor", "last_success_at", "last_error", "failures", "backoff_until")
+        }
+        statement = _CURSOR_UPSERTS[dialect_name] = statement.on_conflict_do_update(
+            index_elements=["account_id", "stream"], set_=changes
+        )
+    return statement
+
+
+_CURSOR_UPSERTS: dict[str, Any] = {}
 
 
 def _chunks(values: Sequence[Any], size: int = _ID_CHUNK) -> Iterable[Sequence[Any]]:
@@ -457,20 +469,16 @@ class Store:
         now: datetime,
     ) -> None:
         connection.execute(
-            _upsert(
-                connection,
-                _cursor,
-                ["account_id", "stream"],
-                {
-                    "account_id": account_id,
-                    "stream": stream,
-                    "cursor": next_cursor,
-                    "last_success_at": now,
-                    "last_error": None,
-                    "failures": 0,
-                    "backoff_until": None,
-                },
-            )
+            _cursor_upsert(connection.dialect.name),
+            {
+                "account_id": account_id,
+                "stream": stream,
+                "cursor": next_cursor,
+                "last_success_at": now,
+                "last_error": None,
+                "failures": 0,
+                "backoff_until": None,
+            },
         )
 
     # -- cursors and failures -------------------------------------------------------------
@@ -591,21 +599,18 @@ class Store:
     # -- sentiment ------------------------------------------------------------------------
 
     def score_sentiment(self, limit: int = 2_000) -> int:
-        """Score up to `limit` items that have no sentiment yet; returns how many were scored."""
+        """Score up to `limit` inbound items that have no sentiment yet; returns how many."""
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(_item.c.id, _item.c.thread_id, _item.c.direction, _item.c.text)
-                .where(_item.c.sentiment.is_(None))
+                select(_item.c.id, _item.c.thread_id, _item.c.text)
+                .where(_item.c.sentiment.is_(None), _item.c.direction == str(Direction.IN))
                 .order_by(_item.c.id)
                 .limit(limit)
             ).all()
         if not rows:
             return 0
         scores = sentiment.score_all(row.text for row in rows)
-        latest_inbound: dict[int, float] = {}
-        for row, value in zip(rows, scores, strict=True):
-            if row.direction == Direction.IN:
-                latest_inbound[row.thread_id] = value
+        latest_inbound = {row.thread_id: value for row, value in zip(rows, scores, strict=True)}
         with write_transaction(self.engine) as connection:
             connection.execute(
                 update(_item)

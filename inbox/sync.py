@@ -45,6 +45,7 @@ HEARTBEAT_EVERY = timedelta(seconds=10)
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=15)
 MAX_PAGES_PER_RUN = 100_000
+BATCH_ITEMS = 1_000
 
 AdapterFactory = Callable[[AccountRef, httpx.AsyncClient], Adapter]
 """Builds the adapter for an account; the default looks up credentials in the keyring."""
@@ -168,39 +169,51 @@ class SyncEngine:
                 )
 
     async def poll(self, adapter: Adapter, stream: str, progress: StreamProgress) -> bool:
-        """Fetch and land one page; True when the adapter has another page ready now."""
+        """Fetch and land what is ready; True when the adapter has more ready now.
+
+        During a backfill, pages are gathered up to `BATCH_ITEMS` and landed in one
+        transaction with the cursor after the last of them: fewer, larger transactions,
+        and a crash still loses nothing (the next run refetches from the saved cursor).
+        """
         account = adapter.account
         state = await asyncio.to_thread(self.store.cursor, account.id, stream)
-        try:
-            result = await adapter.fetch(stream, state.cursor)
-            if not isinstance(result, FetchResult):
-                raise PayloadInvalid(f"adapter returned {type(result).__name__}, not a page")
-        except AdapterError as error:
-            await self._record(account, stream, error, state.failures + 1)
-            progress.error = _describe(error)
-            progress.needs_login = isinstance(error, AuthExpired)
-            self._report(progress)
-            return False
-        except (httpx.HTTPError, OSError) as error:
-            await self._record(account, stream, PlatformUnavailable(str(error)), state.failures + 1)
-            progress.error = _describe(error)
-            self._report(progress)
-            return False
+        cursor, items, pages, has_more = state.cursor, [], 0, True
+        failure: Exception | None = None
+        while has_more and len(items) < BATCH_ITEMS:
+            try:
+                result = await adapter.fetch(stream, cursor)
+                if not isinstance(result, FetchResult):
+                    raise PayloadInvalid(f"adapter returned {type(result).__name__}, not a page")
+            except AdapterError as error:
+                failure = error
+                break
+            except (httpx.HTTPError, OSError) as error:
+                failure = PlatformUnavailable(str(error) or type(error).__name__)
+                break
+            items.extend(result.items)
+            cursor, has_more, pages = result.next_cursor, result.has_more, pages + 1
 
-        report: IngestReport = await asyncio.to_thread(
-            self.store.ingest, account, stream, result.items, result.next_cursor
-        )
-        if state.failures:
-            await asyncio.to_thread(self.store.record_health, account.id, AccountHealth.OK, None)
-        while await asyncio.to_thread(self.store.score_sentiment):
-            pass
-        progress.pages += 1
-        progress.new_items += report.new_items
-        progress.duplicate_items += report.duplicate_items
-        progress.malformed_items += report.malformed_items
-        progress.error = None
+        if pages:
+            report: IngestReport = await asyncio.to_thread(
+                self.store.ingest, account, stream, items, cursor
+            )
+            if state.failures and failure is None:
+                await asyncio.to_thread(self.store.record_health, account.id, AccountHealth.OK, None)
+            while await asyncio.to_thread(self.store.score_sentiment):
+                pass
+            progress.pages += pages
+            progress.new_items += report.new_items
+            progress.duplicate_items += report.duplicate_items
+            progress.malformed_items += report.malformed_items
+            progress.error = None
+        if failure is not None:
+            await self._record(account, stream, failure, state.failures + 1)
+            progress.error = _describe(failure)
+            progress.needs_login = isinstance(failure, AuthExpired)
+            self._report(progress)
+            return False
         self._report(progress)
-        return result.has_more
+        return has_more
 
     async def _record(
         self, account: AccountRef, stream: str, error: Exception, failures: int

@@ -225,7 +225,7 @@ def upgrade() -> None:
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.create_index('ix_item_created', ['created_at'], unique=False)
         batch_op.create_index('ix_item_thread_created', ['thread_id', 'created_at'], unique=False)
-        batch_op.create_index('ix_item_unscored', ['id'], unique=False, sqlite_where=sa.text('sentiment IS NULL'), postgresql_where=sa.text('sentiment IS NULL'))
+        batch_op.create_index('ix_item_unscored', ['id'], unique=False, sqlite_where=sa.text("sentiment IS NULL AND direction = 'in'"), postgresql_where=sa.text("sentiment IS NULL AND direction = 'in'"))
 
     op.create_table('note',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -316,7 +316,7 @@ def downgrade() -> None:
 
     op.drop_table('note')
     with op.batch_alter_table('item', schema=None) as batch_op:
-        batch_op.drop_index('ix_item_unscored', sqlite_where=sa.text('sentiment IS NULL'), postgresql_where=sa.text('sentiment IS NULL'))
+        batch_op.drop_index('ix_item_unscored', sqlite_where=sa.text("sentiment IS NULL AND direction = 'in'"), postgresql_where=sa.text("sentiment IS NULL AND direction = 'in'"))
         batch_op.drop_index('ix_item_thread_created')
         batch_op.drop_index('ix_item_created')
 

@@ -1,0 +1,336 @@
+"""`inbox demo`: a whole workspace on simulated platforms, ready to try.
+
+Six accounts styled as Mastodon, Bluesky, X, Reddit, Facebook and email; five people
+(alex and blake answer, casey leads, drew supervises, admin administers); 30 days of
+history with realistic response times, so stats and reviews mean something; and the
+starter prepared answers. Everything follows from the seed: the same seed builds the
+same workspace, and live traffic continues where the history stops.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, bindparam, select, update
+
+from adapters.base import AccountRef, Direction, FetchedItem
+from adapters.demo.adapter import DemoAdapter
+from adapters.registry import adapter_class
+from inbox.clock import Clock, utc_now
+from inbox.database import open_engine, write_transaction
+from inbox.models import Agent, CannedResponse, Item, Thread, ThreadStatus
+from inbox.service import InboxService
+from inbox.store import Store
+
+if TYPE_CHECKING:
+    from inbox.cli import Context
+
+PEOPLE = (
+    ("alex", "Alex Kim", "agent"),
+    ("blake", "Blake Okafor", "agent"),
+    ("casey", "Casey Morgan", "lead"),
+    ("drew", "Drew Patel", "supervisor"),
+    ("admin", "Sam Admin", "admin"),
+)
+
+ACCOUNTS: tuple[tuple[str, str, float], ...] = (
+    ("demo-mastodon", "@brand@demo.social", 4.0),
+    ("demo-bluesky", "brand.bsky.social", 5.0),
+    ("demo-x", "@brand", 8.0),
+    ("demo-reddit", "u/brand_official", 2.5),
+    ("demo-facebook", "Brand", 4.0),
+    ("demo-email", "support@brand.example", 2.5),
+)
+"""(platform, handle, inbound messages per hour on average) of each demo account."""
+
+DEFAULT_ACTOR = "alex"
+_PAGE = 500
+_BUSINESS_HOURS = (time(8), time(18))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceSummary:
+    """What `build_workspace` made."""
+
+    accounts: int
+    people: int
+    inbound_items: int
+    replies: int
+    open_threads: int
+    prepared_answers: int
+
+
+def demo_account_settings(seed: int, epoch: datetime, rate: float, crisis_at: datetime | None) -> dict[str, Any]:
+    """The demo adapter's settings for one account (see adapters/demo/adapter.py)."""
+    settings: dict[str, Any] = {"seed": seed, "epoch": epoch.isoformat(), "rate_per_hour": rate}
+    if crisis_at is not None:
+        settings["crises"] = [{"at": crisis_at.isoformat(), "hours": None}]
+    return settings
+
+
+def build_workspace(
+    engine: Engine,
+    *,
+    seed: int,
+    days: int,
+    crisis_at: datetime | None = None,
+    clock: Clock = utc_now,
+    score_sentiment: bool = True,
+) -> WorkspaceSummary:
+    """Fill an empty inbox database with the demo workspace.
+
+    With `score_sentiment` false the history is left for the sync loop's background pass,
+    so the TUI opens sooner.
+    """
+    now = clock()
+    epoch = now - timedelta(days=days)
+    service = InboxService(engine, clock=clock)
+    agent_ids = {handle: service.add_agent(handle, name, role) for handle, name, role in PEOPLE}
+    service = InboxService(engine, actor="admin", clock=clock)
+    store = Store(engine, clock)
+    rng = random.Random(seed)
+    inbound = replies = 0
+    for platform, handle, rate in ACCOUNTS:
+        settings = demo_account_settings(seed, epoch, rate, crisis_at)
+        account_id = service.add_account(platform, handle, settings=settings)
+        account = AccountRef(id=account_id, platform=platform, handle=handle, settings=settings)
+        adapter: DemoAdapter = adapter_class(platform)(account, None, clock=clock)  # type: ignore[arg-type]
+        for stream in adapter.streams:
+            history = list(adapter.simulator.stream_items_between(stream, epoch, now))
+            answers = list(_answers(adapter, history, now, rng))
+            inbound += len(history)
+            replies += len(answers)
+            timeline = sorted(
+                [item for item in history] + [answer for answer, _ in answers],
+                key=lambda item: item.created_at,
+            )
+            cursor = adapter.cursor_after(stream, now)
+            for start in range(0, len(timeline), _PAGE):
+                page = timeline[start : start + _PAGE]
+                last = start + _PAGE >= len(timeline)
+                store.ingest(account, stream, page, cursor if last else None)
+            if not timeline:
+                store.ingest(account, stream, [], cursor)
+            _attribute(engine, account_id, answers, agent_ids)
+    _settle_threads(engine, now, rng, agent_ids)
+    while score_sentiment and store.score_sentiment(5_000):
+        pass
+    answers_loaded = _import_prepared_answers(engine, now)
+    with engine.connect() as connection:
+        open_threads = connection.execute(
+            select(Thread.__table__.c.id).where(Thread.__table__.c.status != ThreadStatus.CLOSED)
+        ).all()
+    return WorkspaceSummary(
+        accounts=len(ACCOUNTS),
+        people=len(PEOPLE),
+        inbound_items=inbound,
+        replies=replies,
+        open_threads=len(open_threads),
+        prepared_answers=answers_loaded,
+    )
+
+
+def _answers(
+    adapter: DemoAdapter, history: list[FetchedItem], now: datetime, rng: random.Random
+) -> Iterable[tuple[FetchedItem, str]]:
+    """The brand's replies to past messages, each with the person who wrote it."""
+    for item in history:
+        category = str((item.raw or {}).get("category", ""))
+        if category == "spam" or rng.random() > 0.85:
+            continue
+        answered_at = _response_time(item.created_at, item.kind == "dm", rng)
+        if answered_at >= now:
+            continue
+        agent = rng.choices(("alex", "blake", "casey"), weights=(6, 4, 1))[0]
+        text = adapter.simulator.agent_reply_text(item, rng, agent.title())
+        yield adapter.simulator.brand_reply(item, text, answered_at), agent
+
+
+def _response_time(received: datetime, direct: bool, rng: random.Random) -> datetime:
+    """When a team working business hours (UTC) answers a message received at `received`."""
+    start, end = _BUSINESS_HOURS
+    at = received
+    if at.time() >= end or at.weekday() >= 5:
+        at = datetime.combine(at.date() + timedelta(days=1), start, at.tzinfo)
+    while at.weekday() >= 5:
+        at += timedelta(days=1)
+    if at.time() < start:
+        at = datetime.combine(at.date(), start, at.tzinfo)
+    median_minutes = 18 if direct else 40
+    return at + timedelta(minutes=rng.lognormvariate(0, 0.9) * median_minutes)
+
+
+def _attribute(
+    engine: Engine, account_id: int, answers: list[tuple[FetchedItem, str]], agent_ids: dict[str, int]
+) -> None:
+    """Record who wrote each historical reply."""
+    if not answers:
+        return
+    item = Item.__table__
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(item)
+            .where(item.c.account_id == account_id, item.c.external_id == bindparam("b_external_id"))
+            .values(agent_id=bindparam("b_agent_id")),
+            [{"b_external_id": answer.external_id, "b_agent_id": agent_ids[agent]} for answer, agent in answers],
+        )
+
+
+def _settle_threads(engine: Engine, now: datetime, rng: random.Random, agent_ids: dict[str, int]) -> None:
+    """Close what was answered long ago, and assign what the team is working on."""
+    thread, item = Thread.__table__, Item.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(thread.c.id, thread.c.last_inbound_at, thread.c.last_outbound_at, thread.c.created_at)
+        ).all()
+        repliers = dict(
+            connection.execute(
+                select(item.c.thread_id, item.c.agent_id)
+                .where(item.c.direction == Direction.OUT, item.c.agent_id.is_not(None))
+                .order_by(item.c.created_at)
+            ).all()
+        )
+    changes = []
+    for row in rows:
+        answered = row.last_outbound_at is not None and (
+            row.last_inbound_at is None or row.last_outbound_at >= row.last_inbound_at
+        )
+        assignee = repliers.get(row.id)
+        status = ThreadStatus.OPEN if assignee else ThreadStatus.NEW
+        closed_at = None
+        if answered and now - row.last_outbound_at > timedelta(hours=20):
+            status, closed_at = ThreadStatus.CLOSED, row.last_outbound_at + timedelta(hours=rng.uniform(1, 12))
+        elif answered:
+            status = ThreadStatus.PENDING
+        elif assignee is None and rng.random() < 0.3:
+            assignee = agent_ids[rng.choice(("alex", "blake"))]
+            status = ThreadStatus.OPEN
+        changes.append(
+            {
+                "b_id": row.id,
+                "b_status": status,
+                "b_assignee": assignee,
+                "b_closed_at": closed_at,
+                "b_unread": not answered,
+            }
+        )
+    with write_transaction(engine) as connection:
+        connection.execute(
+            update(thread)
+            .where(thread.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                assignee_id=bindparam("b_assignee"),
+                closed_at=bindparam("b_closed_at"),
+                unread=bindparam("b_unread"),
+            ),
+            changes,
+        )
+
+
+def _import_prepared_answers(engine: Engine, now: datetime) -> int:
+    from canned_responses.library import load_starter
+
+    responses, _problems = load_starter()
+    rows = [
+        {
+            "shortcode": response.shortcode,
+            "title": response.title,
+            "body": response.body,
+            "variants": dict(response.variants),
+            "tags": list(response.tags),
+            "language": response.language,
+            "needs_approval": response.needs_approval,
+            "updated_at": now,
+        }
+        for response in responses
+    ]
+    if rows:
+        with write_transaction(engine) as connection:
+            connection.execute(CannedResponse.__table__.insert(), rows)
+    return len(rows)
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def run_demo(context: Context) -> int:
+    """Build (or with --keep, reuse) the demo workspace, then open the TUI on it."""
+    from inbox.database import database_url
+    from inbox.paths import demo_database
+    from sqlalchemy.engine import make_url
+
+    options = context.options
+    url = database_url(options.db or str(demo_database()))
+    parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    crisis_at = None
+    if options.crisis_after is not None:
+        crisis_at = utc_now() + timedelta(minutes=options.crisis_after)
+    if is_sqlite and not options.keep:
+        _remove_sqlite_files(Path(parsed.database))
+    engine = open_engine(url)
+    reused = options.keep and engine_has_workspace(engine)
+    if not reused:
+        if not engine_is_empty(engine):
+            from inbox.errors import InvalidInput
+
+            raise InvalidInput(
+                "that database already holds an inbox; the demo builds only in an empty one "
+                "(use --keep to reuse an existing demo workspace)"
+            )
+        print("building the demo workspace…", file=sys.stderr)
+        summary = build_workspace(
+            engine,
+            seed=options.seed,
+            days=options.days,
+            crisis_at=crisis_at,
+            score_sentiment=options.no_tui,
+        )
+        print(
+            f"demo workspace: {summary.accounts} accounts, {summary.people} people, "
+            f"{summary.inbound_items:,} messages and {summary.replies:,} replies over "
+            f"{options.days} days, {summary.open_threads:,} open threads, "
+            f"{summary.prepared_answers} prepared answers"
+        )
+    elif crisis_at is not None:
+        _schedule_crisis(engine, crisis_at)
+    print(f"database: {parsed.render_as_string(hide_password=True)}")
+    print("people: alex, blake (agents), casey (lead), drew (supervisor), admin (admin)")
+    if options.no_tui:
+        where = f"--db {parsed.database}" if is_sqlite else "--db URL"
+        print(f"open it with: inbox {where} --as alex tui")
+        return 0
+    service = InboxService(engine, actor=context.identity() or DEFAULT_ACTOR)
+    return context.open_tui(service, sync=True)
+
+
+def engine_is_empty(engine: Engine) -> bool:
+    """Whether the database holds no agents and no accounts yet."""
+    with engine.connect() as connection:
+        return connection.execute(select(Agent.__table__.c.id).limit(1)).first() is None
+
+
+def engine_has_workspace(engine: Engine) -> bool:
+    """Whether the database already holds a workspace to reuse."""
+    return not engine_is_empty(engine)
+
+
+def _schedule_crisis(engine: Engine, crisis_at: datetime) -> None:
+    """Add an outage at `crisis_at` to every demo account of an existing workspace."""
+    from inbox.models import Account
+
+    account = Account.__table__
+    with write_transaction(engine) as connection:
+        for row in connection.execute(select(account.c.id, account.c.settings)).all():
+            settings = dict(row.settings)
+            settings["crises"] = [*settings.get("crises", []), {"at": crisis_at.isoformat(), "hours": None}]
+            connection.execute(update(account).where(account.c.id == row.id).values(settings=settings))

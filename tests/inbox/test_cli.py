@@ -1,0 +1,137 @@
+"""The `inbox` command as a person uses it: real SQLite files, output read back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from inbox.cli import main
+from inbox.database import open_engine
+from inbox.store import Store
+from tests.support.items import add_account, item
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return str(tmp_path / "inbox.db")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_db_upgrade_creates_the_schema_and_says_so(capsys, db):
+    status, out, _ = run(capsys, "--db", db, "db", "upgrade")
+    assert status == 0 and "from empty to schema 0001" in out
+    status, out, _ = run(capsys, "--db", db, "db", "upgrade")
+    assert "already at schema 0001" in out
+    status, out, _ = run(capsys, "--db", db, "db", "status")
+    assert "schema: 0001; this inbox: 0001" in out
+
+
+def test_people_are_added_and_listed_as_json(capsys, db):
+    assert run(capsys, "--db", db, "agents", "add", "casey", "--name", "Casey Lee", "--role", "lead")[0] == 0
+    assert run(capsys, "--db", db, "--as", "casey", "agents", "list", "--format", "json")[0] == 0
+    status, out, _ = run(capsys, "--db", db, "--as", "casey", "agents", "list", "--format", "json")
+    assert json.loads(out) == [
+        {"handle": "casey", "name": "Casey Lee", "role": "lead", "open_threads": 0, "capacity": 20}
+    ]
+
+
+def test_once_people_exist_only_an_admin_may_add_accounts(capsys, db):
+    run(capsys, "--db", db, "agents", "add", "root", "--role", "admin")
+    run(capsys, "--db", db, "--as", "root", "agents", "add", "alex")
+
+    status, _, err = run(capsys, "--db", db, "--as", "alex", "accounts", "add", "demo-x", "brand")
+    assert status == 1
+    assert "alex is an agent; only admin may manage accounts" in err
+
+    status, out, _ = run(capsys, "--db", db, "--as", "root", "accounts", "add", "demo-x", "brand")
+    assert status == 0 and "connected demo-x brand as account 1" in out
+
+    status, _, err = run(capsys, "--db", db, "accounts", "list")
+    assert status == 1 and "who are you?" in err
+
+
+def test_accounts_are_listed_with_health_and_removed(capsys, db):
+    run(capsys, "--db", db, "accounts", "add", "demo-mastodon", "@brand@demo.social")
+    status, out, _ = run(capsys, "--db", db, "accounts", "list", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(row["platform"], row["handle"], row["health"]) for row in rows] == [
+        ("demo-mastodon", "@brand@demo.social", "ok")
+    ]
+
+    status, out, _ = run(capsys, "--db", db, "accounts", "remove", "@brand@demo.social")
+    assert "disabled" in out
+    status, out, _ = run(capsys, "--db", db, "accounts", "list", "--format", "json")
+    assert json.loads(out)[0]["enabled"] == "no"
+
+
+def test_an_unknown_platform_is_refused_with_the_known_ones(capsys, db):
+    status, _, err = run(capsys, "--db", db, "accounts", "add", "myspace", "brand")
+    assert status == 1
+    assert "unknown platform 'myspace'" in err and "demo-mastodon" in err
+
+
+def test_a_platform_needing_a_secret_prompts_and_keeps_it_in_the_keyring(capsys, db, monkeypatch, isolated_machine):
+    from tests.inbox.test_sync import ScriptedAdapter  # noqa: F401  (keeps the registry honest)
+    from adapters import registry
+
+    class TokenAdapter(ScriptedAdapter):
+        platform = "token-test"
+        needs_credential = True
+
+    monkeypatch.setitem(registry._ADAPTER_PATHS, "token-test", "x:y")
+    monkeypatch.setattr(registry, "adapter_class", lambda name: TokenAdapter)
+    monkeypatch.setattr("inbox.service.adapter_class", lambda name: TokenAdapter)
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "tok-SECRET-123")
+
+    status, out, err = run(capsys, "--db", db, "accounts", "add", "token-test", "brand")
+
+    assert status == 0, err
+    assert "tok-SECRET-123" not in out + err
+    assert isolated_machine.entries[("social-inbox", "token-test/brand")] == '{"access_token": "tok-SECRET-123"}'
+    with open(db, "rb") as database_file:
+        assert b"tok-SECRET-123" not in database_file.read()
+
+
+def test_export_writes_every_item_as_jsonl_and_csv(capsys, db, tmp_path):
+    engine = open_engine(f"sqlite:///{db}")
+    account = add_account(engine)
+    Store(engine).ingest(account, "mentions", [item(str(n), f"t{n % 3}") for n in range(7)], None)
+    engine.dispose()
+
+    status, out, _ = run(capsys, "--db", db, "export", "items", "--format", "jsonl")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert status == 0
+    assert [line["external_id"] for line in lines] == [str(n) for n in range(7)]
+    assert lines[0]["created_at"] == "2026-11-02T08:00:00+00:00"
+
+    target = tmp_path / "threads.csv"
+    status, _, err = run(capsys, "--db", db, "export", "threads", "--format", "csv", "--out", str(target))
+    assert "wrote 3 threads" in err
+    assert len(list(csv.DictReader(target.open()))) == 3
+
+
+def test_every_command_has_help(capsys):
+    for argv in (["--help"], ["demo", "--help"], ["sync", "--help"], ["accounts", "add", "--help"], ["export", "--help"]):
+        with pytest.raises(SystemExit) as raised:
+            main(argv)
+        assert raised.value.code == 0
+        assert "usage: inbox" in capsys.readouterr().out
+
+
+def test_a_locked_or_broken_database_is_one_clear_line(capsys, tmp_path):
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("this is not a database\n" * 100)
+
+    status, _, err = run(capsys, "--db", str(not_a_database), "agents", "list")
+
+    assert status == 1
+    assert err.startswith("inbox: the database failed: file is not a database")
+    assert "Traceback" not in err
