@@ -41,7 +41,6 @@ from inbox.store import IngestReport, Store
 log = logging.getLogger(__name__)
 
 LEASE_TTL = timedelta(seconds=30)
-HEARTBEAT_EVERY = timedelta(seconds=10)
 FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=15)
 MAX_PAGES_PER_RUN = 100_000
@@ -246,6 +245,8 @@ class SyncEngine:
     async def run_forever(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
         """Poll every account on its own schedule until `stop` is set."""
         tasks: dict[tuple[int, str], asyncio.Task[None]] = {}
+        held: set[int] = set()
+        heartbeat = self.lease_ttl.total_seconds() / 3
         try:
             while not stop.is_set():
                 for account in self.enabled_accounts():
@@ -253,7 +254,11 @@ class SyncEngine:
                         self.store.acquire_lease, account.id, self.holder, self.lease_ttl
                     )
                     if not taken:
+                        held.discard(account.id)
                         continue
+                    if account.id not in held:
+                        held.add(account.id)
+                        log.info("took the lease of account %s as %s", account.id, self.holder)
                     adapter = self.adapter_factory(account, client)
                     for stream in adapter.streams:
                         task = tasks.get((account.id, stream))
@@ -262,7 +267,7 @@ class SyncEngine:
                                 self._follow(adapter, stream, stop),
                                 name=f"sync {account.platform} {account.handle} {stream}",
                             )
-                await _wait(stop, HEARTBEAT_EVERY.total_seconds())
+                await _wait(stop, heartbeat)
         finally:
             for task in tasks.values():
                 task.cancel()
