@@ -21,6 +21,7 @@ from sqlalchemy import Engine, bindparam, select, update
 
 from adapters.base import AccountRef, Direction, FetchedItem
 from adapters.demo.adapter import DemoAdapter
+from adapters.demo.simulator import DEFAULT_CRISIS_HOURS
 from adapters.registry import adapter_class
 from inbox.clock import Clock, utc_now
 from inbox.database import open_engine, write_transaction
@@ -50,6 +51,7 @@ ACCOUNTS: tuple[tuple[str, str, float], ...] = (
 """(platform, handle, inbound messages per hour on average) of each demo account."""
 
 DEFAULT_ACTOR = "alex"
+DEMO_CRISIS_HOURS = DEFAULT_CRISIS_HOURS
 _PAGE = 500
 _BUSINESS_HOURS = (time(8), time(18))
 
@@ -70,7 +72,7 @@ def demo_account_settings(seed: int, epoch: datetime, rate: float, crisis_at: da
     """The demo adapter's settings for one account (see adapters/demo/adapter.py)."""
     settings: dict[str, Any] = {"seed": seed, "epoch": epoch.isoformat(), "rate_per_hour": rate}
     if crisis_at is not None:
-        settings["crises"] = [{"at": crisis_at.isoformat(), "hours": None}]
+        settings["crises"] = [{"at": crisis_at.isoformat()}]
     return settings
 
 
@@ -264,29 +266,35 @@ def _remove_sqlite_files(path: Path) -> None:
 
 def run_demo(context: Context) -> int:
     """Build (or with --keep, reuse) the demo workspace, then open the TUI on it."""
-    from inbox.database import database_url
-    from inbox.paths import demo_database
     from sqlalchemy.engine import make_url
+
+    from inbox.database import database_url
+    from inbox.errors import InvalidInput
+    from inbox.paths import demo_database
 
     options = context.options
     url = database_url(options.db or str(demo_database()))
     parsed = make_url(url)
-    is_sqlite = parsed.get_backend_name() == "sqlite"
     crisis_at = None
     if options.crisis_after is not None:
         crisis_at = utc_now() + timedelta(minutes=options.crisis_after)
-    if is_sqlite and not options.keep:
-        _remove_sqlite_files(Path(parsed.database))
     engine = open_engine(url)
-    reused = options.keep and engine_has_workspace(engine)
-    if not reused:
-        if not engine_is_empty(engine):
-            from inbox.errors import InvalidInput
-
-            raise InvalidInput(
-                "that database already holds an inbox; the demo builds only in an empty one "
-                "(use --keep to reuse an existing demo workspace)"
-            )
+    kind = workspace_kind(engine)
+    if kind == "inbox":
+        engine.dispose()
+        raise InvalidInput(
+            f"{parsed.render_as_string(hide_password=True)} holds a real inbox; the demo never "
+            "touches one. Pick another place with --db"
+        )
+    if kind == "demo" and not options.keep:
+        if parsed.get_backend_name() != "sqlite":
+            engine.dispose()
+            raise InvalidInput("a demo workspace is already there: add --keep to reuse it, or use an empty database")
+        engine.dispose()
+        _remove_sqlite_files(Path(parsed.database))
+        engine = open_engine(url)
+        kind = "empty"
+    if kind == "empty":
         print("building the demo workspace…", file=sys.stderr)
         summary = build_workspace(
             engine,
@@ -306,31 +314,45 @@ def run_demo(context: Context) -> int:
     print(f"database: {parsed.render_as_string(hide_password=True)}")
     print("people: alex, blake (agents), casey (lead), drew (supervisor), admin (admin)")
     if options.no_tui:
-        where = f"--db {parsed.database}" if is_sqlite else "--db URL"
+        where = f"--db {parsed.database}" if parsed.get_backend_name() == "sqlite" else "--db URL"
         print(f"open it with: inbox {where} --as alex tui")
         return 0
     service = InboxService(engine, actor=context.identity() or DEFAULT_ACTOR)
     return context.open_tui(service, sync=True)
 
 
-def engine_is_empty(engine: Engine) -> bool:
-    """Whether the database holds no agents and no accounts yet."""
+def workspace_kind(engine: Engine) -> str:
+    """'empty', 'demo' (only demo accounts) or 'inbox' (anything a person set up)."""
+    from inbox.models import Account
+
     with engine.connect() as connection:
-        return connection.execute(select(Agent.__table__.c.id).limit(1)).first() is None
-
-
-def engine_has_workspace(engine: Engine) -> bool:
-    """Whether the database already holds a workspace to reuse."""
-    return not engine_is_empty(engine)
+        platforms = set(connection.execute(select(Account.__table__.c.platform)).scalars())
+        has_people = connection.execute(select(Agent.__table__.c.id).limit(1)).first() is not None
+    if not platforms and not has_people:
+        return "empty"
+    if platforms and all(platform.startswith("demo-") for platform in platforms):
+        return "demo"
+    return "inbox"
 
 
 def _schedule_crisis(engine: Engine, crisis_at: datetime) -> None:
-    """Add an outage at `crisis_at` to every demo account of an existing workspace."""
+    """Add an outage at `crisis_at` to every demo account of an existing workspace.
+
+    A running `inbox sync --follow` or TUI picks the change up at its next heartbeat.
+    """
+    from inbox.errors import InvalidInput
     from inbox.models import Account
 
     account = Account.__table__
     with write_transaction(engine) as connection:
         for row in connection.execute(select(account.c.id, account.c.settings)).all():
             settings = dict(row.settings)
-            settings["crises"] = [*settings.get("crises", []), {"at": crisis_at.isoformat(), "hours": None}]
+            crises = list(settings.get("crises", []))
+            latest = max((datetime.fromisoformat(crisis["at"]) for crisis in crises), default=None)
+            if latest is not None and crisis_at < latest + timedelta(hours=DEMO_CRISIS_HOURS):
+                raise InvalidInput(
+                    f"the demo already has an outage from {latest:%Y-%m-%d %H:%M} UTC; "
+                    f"the next can start {DEMO_CRISIS_HOURS} hours after it"
+                )
+            settings["crises"] = [*crises, {"at": crisis_at.isoformat()}]
             connection.execute(update(account).where(account.c.id == row.id).values(settings=settings))

@@ -147,6 +147,63 @@ def _problem(item: Any) -> str | None:
     return None
 
 
+def _folded(row: dict[str, Any] | None, change: _ThreadChange) -> dict[str, Any]:
+    """A thread's new column values once `change` (this batch's items) is folded into `row`.
+
+    `row` is None for a thread this batch creates. A new inbound message reopens a
+    closed, snoozed or pending thread.
+    """
+    status = ThreadStatus.NEW if row is None else row["status"]
+    closed_at = None if row is None else row["closed_at"]
+    if change.last_inbound_at is not None and status in _REOPENABLE:
+        status, closed_at = ThreadStatus.OPEN, None
+    elif status == ThreadStatus.NEW and change.last_outbound_at is not None:
+        status = ThreadStatus.OPEN
+    previous = row or {}
+    first_inbound_at = _earliest(previous.get("first_inbound_at"), change.first_inbound_at)
+    first_response_at = previous.get("first_response_at")
+    if first_response_at is None and first_inbound_at is not None:
+        first_response_at = change.first_response_after(first_inbound_at)
+    newer_preview = change.preview is not None and (
+        previous.get("last_inbound_at") is None
+        or change.last_inbound_at >= previous["last_inbound_at"]
+    )
+    preview = change.preview if newer_preview else None
+    return {
+        "status": status,
+        "closed_at": closed_at,
+        "contact_id": previous.get("contact_id") or change.contact_id,
+        "first_inbound_at": first_inbound_at,
+        "last_inbound_at": _latest(previous.get("last_inbound_at"), change.last_inbound_at),
+        "first_response_at": first_response_at,
+        "last_outbound_at": _latest(previous.get("last_outbound_at"), change.last_outbound_at),
+        "last_activity_at": _latest(previous.get("last_activity_at"), change.last_activity_at),
+        "preview": preview if row is not None else (preview or ""),
+        "unread": change.last_inbound_at is not None,
+    }
+
+
+_THREAD_UPDATE = (
+    update(_thread)
+    .where(_thread.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        closed_at=bindparam("b_closed_at"),
+        contact_id=bindparam("b_contact_id"),
+        first_inbound_at=bindparam("b_first_inbound_at"),
+        last_inbound_at=bindparam("b_last_inbound_at"),
+        first_response_at=bindparam("b_first_response_at"),
+        last_outbound_at=bindparam("b_last_outbound_at"),
+        last_activity_at=bindparam("b_last_activity_at"),
+        preview=func.coalesce(bindparam("b_preview"), _thread.c.preview),
+        unread=or_(_thread.c.unread, bindparam("b_unread")),
+        item_count=_thread.c.item_count + bindparam("b_count"),
+        version=_thread.c.version + 1,
+    )
+)
+"""Folds a batch into a known thread; one statement for the whole batch (executemany)."""
+
+
 class Store:
     """The database as the sync engine sees it."""
 
@@ -216,8 +273,7 @@ class Store:
     ) -> IngestReport:
         contact_ids = self._contact_ids(connection, account.platform, items, now)
         changes = self._thread_changes(items, contact_ids)
-        thread_rows, created = self._ensure_threads(connection, account.id, changes, now)
-        reopened = self._update_threads(connection, thread_rows, changes, created, now)
+        thread_ids, created, reopened = self._write_threads(connection, account.id, changes, now)
 
         item_rows = []
         for item in items:
@@ -225,7 +281,7 @@ class Store:
             item_rows.append(
                 {
                     "account_id": account.id,
-                    "thread_id": thread_rows[item.thread_key]["id"],
+                    "thread_id": thread_ids[item.thread_key],
                     "direction": str(item.direction),
                     "external_id": item.external_id,
                     "parent_external_id": item.parent_external_id,
@@ -242,12 +298,14 @@ class Store:
 
         event_rows = []
         for key, change in changes.items():
-            thread_id = thread_rows[key]["id"]
+            thread_id = thread_ids[key]
             if key in created:
-                event_rows.append(self._event(now, events.THREAD_CREATED, thread_id, kind=change.kind))
+                event_type = events.THREAD_CREATED
             elif thread_id in reopened:
-                event_rows.append(self._event(now, events.THREAD_REOPENED, thread_id))
-            event_rows.append(self._event(now, events.ITEMS_ARRIVED, thread_id, count=change.count))
+                event_type = events.THREAD_REOPENED
+            else:
+                event_type = events.ITEMS_ARRIVED
+            event_rows.append(self._event(now, event_type, thread_id, count=change.count))
         events.append_many(connection, event_rows)
 
         return IngestReport(
@@ -256,7 +314,7 @@ class Store:
             malformed_items=report.malformed_items,
             new_threads=len(created),
             reopened_threads=len(reopened),
-            thread_ids=tuple(thread_rows[key]["id"] for key in changes),
+            thread_ids=tuple(thread_ids[key] for key in changes),
         )
 
     @staticmethod
@@ -338,13 +396,67 @@ class Store:
                 change.outbound_times.append(item.created_at)
         return changes
 
-    def _ensure_threads(
+    def _write_threads(
         self,
         connection: Connection,
         account_id: int,
         changes: dict[str, _ThreadChange],
         now: datetime,
-    ) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    ) -> tuple[dict[str, int], set[str], set[int]]:
+        """Insert new threads with their final values and fold changes into known ones.
+
+        Returns the id of every thread key, the keys created and the ids reopened. One
+        process writes an account at a time (its lease), so a key missing here is new.
+        """
+        known = self._load_threads(connection, account_id, list(changes))
+        created = [key for key in changes if key not in known]
+        if created:
+            connection.execute(
+                insert_ignoring_conflicts(connection, _thread),
+                [
+                    {
+                        "account_id": account_id,
+                        "thread_key": key,
+                        "kind": changes[key].kind,
+                        "priority": "normal",
+                        "item_count": changes[key].count,
+                        "created_at": now,
+                        "version": 1,
+                        **_folded(None, changes[key]),
+                    }
+                    for key in created
+                ],
+            )
+        thread_ids = {key: row["id"] for key, row in known.items()}
+        for chunk in _chunks(created):
+            thread_ids.update(
+                connection.execute(
+                    select(_thread.c.thread_key, _thread.c.id).where(
+                        _thread.c.account_id == account_id, _thread.c.thread_key.in_(chunk)
+                    )
+                ).all()
+            )
+        reopened = {
+            row["id"]
+            for key, row in known.items()
+            if row["status"] in _REOPENABLE and changes[key].last_inbound_at is not None
+        }
+        updates = [
+            {
+                "b_id": row["id"],
+                "b_count": changes[key].count,
+                **{f"b_{name}": value for name, value in _folded(row, changes[key]).items()},
+            }
+            for key, row in known.items()
+        ]
+        if updates:
+            connection.execute(_THREAD_UPDATE, updates)
+        return thread_ids, set(created), reopened
+
+    @staticmethod
+    def _load_threads(
+        connection: Connection, account_id: int, keys: list[str]
+    ) -> dict[str, dict[str, Any]]:
         columns = (
             _thread.c.id,
             _thread.c.thread_key,
@@ -357,108 +469,15 @@ class Store:
             _thread.c.last_activity_at,
             _thread.c.closed_at,
         )
-
-        def load(keys: Sequence[str]) -> dict[str, dict[str, Any]]:
-            rows: dict[str, dict[str, Any]] = {}
-            for chunk in _chunks(list(keys)):
-                for row in connection.execute(
-                    select(*columns).where(
-                        _thread.c.account_id == account_id, _thread.c.thread_key.in_(chunk)
-                    )
-                ):
-                    rows[row.thread_key] = dict(row._mapping)
-            return rows
-
-        rows = load(list(changes))
-        created = {key for key in changes if key not in rows}
-        if created:
-            connection.execute(
-                insert_ignoring_conflicts(connection, _thread),
-                [
-                    {
-                        "account_id": account_id,
-                        "kind": changes[key].kind,
-                        "thread_key": key,
-                        "status": ThreadStatus.NEW,
-                        "priority": "normal",
-                        "preview": "",
-                        "item_count": 0,
-                        "unread": True,
-                        "last_activity_at": changes[key].last_activity_at,
-                        "created_at": now,
-                        "version": 0,
-                    }
-                    for key in created
-                ],
-            )
-            rows.update(load(list(created)))
-        return rows, created
-
-    def _update_threads(
-        self,
-        connection: Connection,
-        rows: dict[str, dict[str, Any]],
-        changes: dict[str, _ThreadChange],
-        created: set[str],
-        now: datetime,
-    ) -> set[int]:
-        """Fold each thread's new items into its row; returns the ids of reopened threads."""
-        reopened: set[int] = set()
-        updates = []
-        for key, change in changes.items():
-            row = rows[key]
-            status = row["status"]
-            closed_at = row["closed_at"]
-            last_inbound_at = _latest(row["last_inbound_at"], change.last_inbound_at)
-            if change.last_inbound_at is not None and status in _REOPENABLE:
-                if key not in created:
-                    reopened.add(row["id"])
-                status, closed_at = ThreadStatus.OPEN, None
-            elif status == ThreadStatus.NEW and change.last_outbound_at is not None:
-                status = ThreadStatus.OPEN
-            first_inbound_at = _earliest(row["first_inbound_at"], change.first_inbound_at)
-            first_response_at = row["first_response_at"]
-            if first_response_at is None and first_inbound_at is not None:
-                first_response_at = change.first_response_after(first_inbound_at)
-            newer_preview = change.preview is not None and (
-                row["last_inbound_at"] is None or change.last_inbound_at >= row["last_inbound_at"]
-            )
-            updates.append(
-                {
-                    "b_id": row["id"],
-                    "b_status": status,
-                    "b_closed_at": closed_at,
-                    "b_contact_id": row["contact_id"] or change.contact_id,
-                    "b_first_inbound_at": first_inbound_at,
-                    "b_last_inbound_at": last_inbound_at,
-                    "b_first_response_at": first_response_at,
-                    "b_last_outbound_at": _latest(row["last_outbound_at"], change.last_outbound_at),
-                    "b_last_activity_at": _latest(row["last_activity_at"], change.last_activity_at),
-                    "b_preview": change.preview if newer_preview else None,
-                    "b_unread": change.last_inbound_at is not None,
-                    "b_count": change.count,
-                }
-            )
-        connection.execute(
-            update(_thread)
-            .where(_thread.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                closed_at=bindparam("b_closed_at"),
-                contact_id=bindparam("b_contact_id"),
-                first_inbound_at=bindparam("b_first_inbound_at"),
-                last_inbound_at=bindparam("b_last_inbound_at"),
-                first_response_at=bindparam("b_first_response_at"),
-                last_outbound_at=bindparam("b_last_outbound_at"),
-                last_activity_at=bindparam("b_last_activity_at"),
-                preview=func.coalesce(bindparam("b_preview"), _thread.c.preview),
-                unread=or_(_thread.c.unread, bindparam("b_unread")),
-                item_count=_thread.c.item_count + bindparam("b_count"),
-                version=_thread.c.version + 1,
-            ),
-            updates,
-        )
-        return reopened
+        rows: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(keys):
+            for row in connection.execute(
+                select(*columns).where(
+                    _thread.c.account_id == account_id, _thread.c.thread_key.in_(chunk)
+                )
+            ):
+                rows[row.thread_key] = dict(row._mapping)
+        return rows
 
     def _save_cursor(
         self,

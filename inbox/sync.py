@@ -243,36 +243,61 @@ class SyncEngine:
     # -- the long-running worker ----------------------------------------------------------
 
     async def run_forever(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
-        """Poll every account on its own schedule until `stop` is set."""
-        tasks: dict[tuple[int, str], asyncio.Task[None]] = {}
-        held: set[int] = set()
+        """Poll every account on its own schedule until `stop` is set.
+
+        Every heartbeat renews this process's leases, takes free ones, and restarts an
+        account's streams when its row changed (settings edited, a demo crisis scheduled),
+        or stops them when it was disabled or lost its credentials.
+        """
+        running: dict[int, tuple[AccountRef, list[asyncio.Task[None]]]] = {}
         heartbeat = self.lease_ttl.total_seconds() / 3
         try:
             while not stop.is_set():
-                for account in self.enabled_accounts():
+                accounts = {
+                    account.id: account
+                    for account in await asyncio.to_thread(self.enabled_accounts)
+                }
+                for account_id, (known, tasks) in list(running.items()):
+                    if accounts.get(account_id) != known or all(task.done() for task in tasks):
+                        await _cancel(tasks)
+                        del running[account_id]
+                for account in accounts.values():
                     taken = await asyncio.to_thread(
                         self.store.acquire_lease, account.id, self.holder, self.lease_ttl
                     )
                     if not taken:
-                        held.discard(account.id)
+                        if account.id in running:
+                            await _cancel(running.pop(account.id)[1])
                         continue
-                    if account.id not in held:
-                        held.add(account.id)
-                        log.info("took the lease of account %s as %s", account.id, self.holder)
-                    adapter = self.adapter_factory(account, client)
-                    for stream in adapter.streams:
-                        task = tasks.get((account.id, stream))
-                        if task is None or task.done():
-                            tasks[(account.id, stream)] = asyncio.create_task(
-                                self._follow(adapter, stream, stop),
-                                name=f"sync {account.platform} {account.handle} {stream}",
-                            )
+                    if account.id not in running:
+                        tasks = await self._start_account(account, client, stop)
+                        if tasks:
+                            running[account.id] = (account, tasks)
                 await _wait(stop, heartbeat)
         finally:
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            for _, tasks in running.values():
+                await _cancel(tasks)
             await asyncio.to_thread(self.store.release_leases, self.holder)
+
+    async def _start_account(
+        self, account: AccountRef, client: httpx.AsyncClient, stop: asyncio.Event
+    ) -> list[asyncio.Task[None]]:
+        try:
+            adapter = self.adapter_factory(account, client)
+        except Exception as error:  # noqa: BLE001 - a broken account must not stop the others
+            log.warning("cannot start syncing %s %s: %s", account.platform, account.handle, error)
+            await asyncio.to_thread(
+                self.store.record_health, account.id, AccountHealth.FAILING, f"cannot start: {error}"
+            )
+            return []
+        log.info("took the lease of account %s as %s", account.id, self.holder)
+        return [
+            asyncio.create_task(
+                self._follow(adapter, stream, stop),
+                name=f"sync {account.platform} {account.handle} {stream}",
+            )
+            for stream in adapter.streams
+        ]
 
     async def _follow(self, adapter: Adapter, stream: str, stop: asyncio.Event) -> None:
         account = adapter.account
@@ -296,6 +321,12 @@ class SyncEngine:
                 return
             if not has_more:
                 await _wait(stop, adapter.poll_interval_seconds)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
