@@ -153,7 +153,8 @@ class Adapter(abc.ABC):
 
     Capabilities are class data so the UI and the outbox can ask without an instance.
     The HTTP client and the credential are injected: tests hand in an
-    `httpx.AsyncClient(transport=httpx.MockTransport(...))`.
+    `httpx.AsyncClient(transport=httpx.MockTransport(...))`. Adapters that speak no
+    HTTP (the demo, email) accept None.
     """
 
     platform: ClassVar[str]
@@ -191,7 +192,7 @@ class Adapter(abc.ABC):
     def __init__(
         self,
         account: AccountRef,
-        client: httpx.AsyncClient,
+        client: httpx.AsyncClient | None,
         credential: Mapping[str, str] | None = None,
     ) -> None:
         self.account = account

@@ -102,7 +102,7 @@ def build_workspace(
         settings = demo_account_settings(seed, epoch, rate, crisis_at)
         account_id = service.add_account(platform, handle, settings=settings)
         account = AccountRef(id=account_id, platform=platform, handle=handle, settings=settings)
-        adapter: DemoAdapter = adapter_class(platform)(account, None, clock=clock)  # type: ignore[arg-type]
+        adapter: DemoAdapter = adapter_class(platform)(account, None, clock=clock)
         for stream in adapter.streams:
             history = list(adapter.simulator.stream_items_between(stream, epoch, now))
             answers = list(_answers(adapter, history, now, rng))

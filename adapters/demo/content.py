@@ -82,27 +82,60 @@ EMOJI: Final[dict[str, tuple[str, ...]]] = {
 }
 
 PRODUCTS: Final[dict[str, tuple[str, ...]]] = {
-    "en": ("Nimbus", "Nimbus Photos", "Nimbus Drive", "the Nimbus app", "the desktop app"),
-    "es": ("Nimbus", "Nimbus Photos", "Nimbus Drive", "la app de Nimbus", "la app de escritorio"),
-    "de": ("Nimbus", "Nimbus Photos", "Nimbus Drive", "die Nimbus-App", "die Desktop-App"),
-    "fr": ("Nimbus", "Nimbus Photos", "Nimbus Drive", "l'appli Nimbus", "l'appli de bureau"),
-    "pt": ("Nimbus", "Nimbus Photos", "Nimbus Drive", "o app do Nimbus", "o app de desktop"),
-    "ja": ("Nimbus", "Nimbusフォト", "Nimbusドライブ", "Nimbusのアプリ", "デスクトップ版"),
+    "en": ("Nimbus", "Nimbus Photos", "Nimbus Drive"),
+    "es": ("Nimbus", "Nimbus Photos", "Nimbus Drive"),
+    "de": ("Nimbus", "Nimbus Photos", "Nimbus Drive"),
+    "fr": ("Nimbus", "Nimbus Photos", "Nimbus Drive"),
+    "pt": ("Nimbus", "Nimbus Photos", "Nimbus Drive"),
+    "ja": ("Nimbus", "Nimbusフォト", "Nimbusドライブ", "Nimbusのアプリ"),
 }
+"""Product names; bare names, so templates need no articles or cases."""
 
 FEATURES: Final[dict[str, tuple[str, ...]]] = {
-    "en": ("auto-backup", "shared albums", "photo sync", "family sharing", "offline mode"),
-    "es": ("la copia automática", "los álbumes compartidos", "la sincronización", "el plan familiar", "el modo sin conexión"),
-    "de": ("das Auto-Backup", "geteilte Alben", "der Foto-Sync", "die Familienfreigabe", "der Offline-Modus"),
-    "fr": ("la sauvegarde auto", "les albums partagés", "la synchro des photos", "le partage familial", "le mode hors ligne"),
-    "pt": ("o backup automático", "os álbuns compartilhados", "a sincronização", "o plano família", "o modo offline"),
+    "en": ("auto-backup", "album sharing", "photo sync", "family sharing", "offline mode"),
+    "es": (
+        "la copia automática",
+        "la sincronización",
+        "el plan familiar",
+        "el modo sin conexión",
+        "el álbum compartido",
+    ),
+    "de": (
+        "das Auto-Backup",
+        "das Foto-Backup",
+        "das Familien-Abo",
+        "das Teilen von Alben",
+        "das Offline-Feature",
+    ),
+    "fr": (
+        "la sauvegarde auto",
+        "la synchro des photos",
+        "le partage familial",
+        "le mode hors ligne",
+        "le partage d'albums",
+    ),
+    "pt": (
+        "o backup automático",
+        "a sincronização",
+        "o plano família",
+        "o modo offline",
+        "o álbum compartilhado",
+    ),
     "ja": ("自動バックアップ", "共有アルバム", "写真の同期", "ファミリー共有", "オフラインモード"),
 }
+"""Feature names, singular and with the article the sentence needs (German: neuter)."""
 
 DURATIONS: Final[dict[str, tuple[str, ...]]] = {
     "en": ("two hours", "3 days", "a week", "45 minutes", "six hours", "ten days"),
     "es": ("dos horas", "3 días", "una semana", "45 minutos", "seis horas", "diez días"),
-    "de": ("zwei Stunden", "drei Tagen", "einer Woche", "45 Minuten", "sechs Stunden", "zehn Tagen"),
+    "de": (
+        "zwei Stunden",
+        "drei Tagen",
+        "einer Woche",
+        "45 Minuten",
+        "sechs Stunden",
+        "zehn Tagen",
+    ),
     "fr": ("deux heures", "3 jours", "une semaine", "45 minutes", "six heures", "dix jours"),
     "pt": ("duas horas", "3 dias", "uma semana", "45 minutos", "seis horas", "dez dias"),
     "ja": ("2時間", "3日", "1週間", "45分", "6時間", "10日"),
@@ -238,9 +271,9 @@ TEXTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "¿Cuánto tarda la primera copia? Llevo {d}",
         ),
         "complaint": (
-            "{p} lleva {d} atascada en 'preparando copia'.{e}",
+            "{p} lleva {d} atascado en 'preparando copia'.{e}",
             "Me cobraron dos veces Nimbus Plus este mes.{e}",
-            "{f} se desactiva sola después de cada actualización{e}",
+            "{f} se desactiva después de cada actualización{e}",
             "Soporte tardó {d} en contestar y no arregló nada.",
             "Perdí un álbum entero con la última actualización.{e}",
             "Cancelé la prueba y aun así me cobraron{e}",
@@ -370,9 +403,7 @@ TEXTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "Hab gehört, der CEO ist heute Morgen zurückgetreten{e}",
             "Die wurden gehackt, alle Passwörter sind geleakt!{e}",
         ),
-        "outage_support": (
-            "Durchhalten, Nimbus-Team! Kann jedem passieren{e}",
-        ),
+        "outage_support": ("Durchhalten, Nimbus-Team! Kann jedem passieren{e}",),
         "outage_followup": (
             "Immer noch down.{e}",
             "Seit {d} und immer noch nichts.{e}",
@@ -440,9 +471,7 @@ TEXTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "Le PDG aurait démissionné ce matin{e}",
             "Ils se sont fait pirater, tous les mots de passe ont fuité !{e}",
         ),
-        "outage_support": (
-            "Courage à l'équipe Nimbus, ça arrive à tout le monde{e}",
-        ),
+        "outage_support": ("Courage à l'équipe Nimbus, ça arrive à tout le monde{e}",),
         "outage_followup": (
             "Toujours en panne.{e}",
             "{d} plus tard, toujours rien.{e}",
@@ -459,7 +488,7 @@ TEXTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "complaint": (
             "{p} está travado em 'preparando backup' há {d}.{e}",
             "Fui cobrado duas vezes pelo Nimbus Plus este mês.{e}",
-            "{f} desliga sozinho depois de cada atualização{e}",
+            "{f} para de funcionar depois de cada atualização{e}",
             "O suporte levou {d} pra responder e não resolveu nada.",
             "Perdi um álbum inteiro na última atualização.{e}",
         ),
@@ -510,9 +539,7 @@ TEXTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "Parece que o CEO pediu demissão hoje de manhã{e}",
             "Foram hackeados e vazaram todas as senhas!{e}",
         ),
-        "outage_support": (
-            "Força, equipe Nimbus, acontece{e}",
-        ),
+        "outage_support": ("Força, equipe Nimbus, acontece{e}",),
         "outage_followup": (
             "Continua fora do ar.{e}",
             "{d} depois e nada.{e}",
@@ -580,9 +607,7 @@ TEXTS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "今朝CEOが辞任したらしい{e}",
             "ハッキングされてパスワードが全部流出したって！{e}",
         ),
-        "outage_support": (
-            "Nimbusの中の人、がんばって{e}",
-        ),
+        "outage_support": ("Nimbusの中の人、がんばって{e}",),
         "outage_followup": (
             "まだ落ちてる。{e}",
             "{d}経ってもまだダメ。{e}",
@@ -608,7 +633,6 @@ DETAILS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "I have about 40,000 photos in there.",
             "We use it for the whole family, four phones and a laptop.",
             "Been using it since 2019.",
-            "Thanks in advance!",
         ),
     },
     "es": {
@@ -621,7 +645,7 @@ DETAILS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "other": (
             "Uso un iPhone 13 con la última versión.",
             "Lo usamos toda la familia.",
-            "¡Gracias de antemano!",
+            "Lo uso desde 2019.",
         ),
     },
     "de": {
@@ -634,7 +658,7 @@ DETAILS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "other": (
             "Ich habe ein Pixel 8 mit dem neuesten Update.",
             "Wir nutzen es als ganze Familie.",
-            "Danke im Voraus!",
+            "Ich nutze es seit 2019.",
         ),
     },
     "fr": {
@@ -647,7 +671,7 @@ DETAILS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "other": (
             "J'ai un Pixel 8 à jour.",
             "On l'utilise en famille.",
-            "Merci d'avance !",
+            "Je l'utilise depuis 2019.",
         ),
     },
     "pt": {
@@ -660,7 +684,7 @@ DETAILS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "other": (
             "Uso um Galaxy S23 atualizado.",
             "A família toda usa.",
-            "Desde já, obrigado!",
+            "Uso desde 2019.",
         ),
     },
     "ja": {
@@ -673,11 +697,11 @@ DETAILS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "other": (
             "iPhone 15、最新バージョンです。",
             "家族みんなで使っています。",
-            "よろしくお願いします。",
+            "2019年から使っています。",
         ),
     },
 }
-"""Extra sentences that make a post long, by language, then by sentiment."""
+"""Extra sentences that make a post long, by language, then by sentiment; spam gets none."""
 
 EMAIL_GREETINGS: Final[dict[str, str]] = {
     "en": "Hi Nimbus team,",
@@ -726,11 +750,16 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
             "Sorry about this, {name}. Could you DM us the email on your account so we can take a look?",
             "That's not the experience we want for you, {name}. We're checking your account now.",
         ),
-        "praise": ("This made our day, {name}! Thanks for sharing 💙", "Thank you, {name}! We'll pass this on to the team 🙌"),
+        "praise": (
+            "This made our day, {name}! Thanks for sharing 💙",
+            "Thank you, {name}! We'll pass this on to the team 🙌",
+        ),
         "feature_request": ("Thanks {name}, great idea! I've passed it to our product team.",),
         "chatter": ("Ha, we love this, {name}! 📸",),
         "spam": ("Thanks for reaching out.",),
-        "followup_waiting": ("Sorry for the wait, {name}. I'm on it now: which version of the app are you on?",),
+        "followup_waiting": (
+            "Sorry for the wait, {name}. I'm on it now: which version of the app are you on?",
+        ),
         "followup_detail": ("Thanks for the details, {name}, that helps. We're looking into it.",),
         "followup_thanks": ("Glad it's sorted, {name}! Have a great day.",),
         "outage": (
@@ -744,21 +773,31 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     },
     "es": {
         "question": ("¡Hola, {name}! Lo encontrarás en Ajustes > Copia de seguridad.",),
-        "complaint": ("Lo sentimos, {name}. ¿Nos escribes por DM con el email de tu cuenta para revisarlo?",),
+        "complaint": (
+            "Lo sentimos, {name}. ¿Nos escribes por DM con el email de tu cuenta para revisarlo?",
+        ),
         "praise": ("¡Nos alegras el día, {name}! Gracias 💙",),
         "feature_request": ("¡Gracias, {name}! Se lo pasamos al equipo de producto.",),
         "chatter": ("¡Nos encanta, {name}! 📸",),
         "spam": ("Gracias por escribirnos.",),
-        "followup_waiting": ("Perdona la espera, {name}. Ya estoy con ello: ¿qué versión de la app usas?",),
+        "followup_waiting": (
+            "Perdona la espera, {name}. Ya estoy con ello: ¿qué versión de la app usas?",
+        ),
         "followup_detail": ("Gracias por los detalles, {name}. Lo estamos revisando.",),
         "followup_thanks": ("¡Genial que esté resuelto, {name}!",),
-        "outage": ("Hola, {name}: Nimbus tiene una caída y ya estamos en ello. Tus archivos están a salvo. Novedades: status.nimbus.example",),
-        "misinformation": ("Hola, {name}: no hemos vendido ningún dato ni ha habido una brecha. Es una caída técnica y tus archivos están a salvo.",),
+        "outage": (
+            "Hola, {name}: Nimbus tiene una caída y ya estamos en ello. Tus archivos están a salvo. Novedades: status.nimbus.example",
+        ),
+        "misinformation": (
+            "Hola, {name}: no hemos vendido ningún dato ni ha habido una brecha. Es una caída técnica y tus archivos están a salvo.",
+        ),
         "outage_support": ("¡Gracias por la paciencia, {name}! 💙",),
     },
     "de": {
         "question": ("Hallo {name}, das findest du unter Einstellungen > Backup.",),
-        "complaint": ("Das tut uns leid, {name}. Schick uns per DM die E-Mail deines Kontos, dann schauen wir nach.",),
+        "complaint": (
+            "Das tut uns leid, {name}. Schick uns per DM die E-Mail deines Kontos, dann schauen wir nach.",
+        ),
         "praise": ("Danke, {name}, das freut uns sehr! 💙",),
         "feature_request": ("Danke, {name}, gute Idee! Geben wir ans Produktteam weiter.",),
         "chatter": ("Großartig, {name}! 📸",),
@@ -766,27 +805,41 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "followup_waiting": ("Sorry für die Wartezeit, {name}. Welche App-Version nutzt du?",),
         "followup_detail": ("Danke für die Details, {name}. Wir sehen uns das an.",),
         "followup_thanks": ("Schön, dass es wieder läuft, {name}!",),
-        "outage": ("Hallo {name}, Nimbus hat gerade eine Störung, unser Team arbeitet daran. Deine Dateien sind sicher. Updates: status.nimbus.example",),
-        "misinformation": ("Hallo {name}, zur Klarstellung: Wir haben keine Daten verkauft und es gab keinen Hack. Es ist eine technische Störung.",),
+        "outage": (
+            "Hallo {name}, Nimbus hat gerade eine Störung, unser Team arbeitet daran. Deine Dateien sind sicher. Updates: status.nimbus.example",
+        ),
+        "misinformation": (
+            "Hallo {name}, zur Klarstellung: Wir haben keine Daten verkauft und es gab keinen Hack. Es ist eine technische Störung.",
+        ),
         "outage_support": ("Danke für deine Geduld, {name}! 💙",),
     },
     "fr": {
         "question": ("Bonjour {name}, c'est dans Réglages > Sauvegarde.",),
-        "complaint": ("Désolés, {name}. Vous pouvez nous envoyer en DM l'e-mail de votre compte ?",),
+        "complaint": (
+            "Désolés, {name}. Vous pouvez nous envoyer en DM l'e-mail de votre compte ?",
+        ),
         "praise": ("Merci {name}, ça nous fait très plaisir ! 💙",),
         "feature_request": ("Merci {name}, bonne idée ! On transmet à l'équipe produit.",),
         "chatter": ("On adore, {name} ! 📸",),
         "spam": ("Merci pour votre message.",),
-        "followup_waiting": ("Désolés pour l'attente, {name}. Quelle version de l'appli utilisez-vous ?",),
+        "followup_waiting": (
+            "Désolés pour l'attente, {name}. Quelle version de l'appli utilisez-vous ?",
+        ),
         "followup_detail": ("Merci pour les détails, {name}. On regarde ça.",),
         "followup_thanks": ("Ravis que ce soit réglé, {name} !",),
-        "outage": ("Bonjour {name}, Nimbus subit une panne et nos équipes sont dessus. Vos fichiers sont en sécurité. Suivi : status.nimbus.example",),
-        "misinformation": ("Bonjour {name}, pour être clairs : nous n'avons vendu aucune donnée et il n'y a pas eu de piratage. C'est une panne technique.",),
+        "outage": (
+            "Bonjour {name}, Nimbus subit une panne et nos équipes sont dessus. Vos fichiers sont en sécurité. Suivi : status.nimbus.example",
+        ),
+        "misinformation": (
+            "Bonjour {name}, pour être clairs : nous n'avons vendu aucune donnée et il n'y a pas eu de piratage. C'est une panne technique.",
+        ),
         "outage_support": ("Merci pour votre patience, {name} ! 💙",),
     },
     "pt": {
         "question": ("Oi, {name}! Fica em Configurações > Backup.",),
-        "complaint": ("Sentimos muito, {name}. Pode mandar por DM o e-mail da sua conta pra gente verificar?",),
+        "complaint": (
+            "Sentimos muito, {name}. Pode mandar por DM o e-mail da sua conta pra gente verificar?",
+        ),
         "praise": ("Valeu demais, {name}! 💙",),
         "feature_request": ("Obrigado, {name}, ótima ideia! Passamos pro time de produto.",),
         "chatter": ("Amamos, {name}! 📸",),
@@ -794,22 +847,34 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "followup_waiting": ("Desculpe a demora, {name}. Qual versão do app você usa?",),
         "followup_detail": ("Obrigado pelos detalhes, {name}. Estamos verificando.",),
         "followup_thanks": ("Que bom que resolveu, {name}!",),
-        "outage": ("Oi, {name}: o Nimbus está fora do ar e nossa equipe já está trabalhando nisso. Seus arquivos estão seguros. Novidades: status.nimbus.example",),
-        "misinformation": ("Oi, {name}: não vendemos nenhum dado e não houve invasão. É uma falha técnica e seus arquivos estão seguros.",),
+        "outage": (
+            "Oi, {name}: o Nimbus está fora do ar e nossa equipe já está trabalhando nisso. Seus arquivos estão seguros. Novidades: status.nimbus.example",
+        ),
+        "misinformation": (
+            "Oi, {name}: não vendemos nenhum dado e não houve invasão. É uma falha técnica e seus arquivos estão seguros.",
+        ),
         "outage_support": ("Obrigado pela paciência, {name}! 💙",),
     },
     "ja": {
         "question": ("{name}様、設定 > バックアップからご確認いただけます。",),
-        "complaint": ("{name}様、ご不便をおかけし申し訳ありません。DMでアカウントのメールアドレスをお知らせください。",),
+        "complaint": (
+            "{name}様、ご不便をおかけし申し訳ありません。DMでアカウントのメールアドレスをお知らせください。",
+        ),
         "praise": ("{name}様、ありがとうございます！💙",),
         "feature_request": ("{name}様、ご提案ありがとうございます。開発チームに共有します。",),
         "chatter": ("{name}様、素敵です！📸",),
         "spam": ("ご連絡ありがとうございます。",),
-        "followup_waiting": ("{name}様、お待たせしました。アプリのバージョンを教えていただけますか？",),
+        "followup_waiting": (
+            "{name}様、お待たせしました。アプリのバージョンを教えていただけますか？",
+        ),
         "followup_detail": ("{name}様、詳細ありがとうございます。確認いたします。",),
         "followup_thanks": ("{name}様、解決してよかったです！",),
-        "outage": ("{name}様、現在障害が発生しており復旧対応中です。ファイルは安全です。status.nimbus.example",),
-        "misinformation": ("{name}様、データの売却や不正アクセスの事実はありません。技術的な障害です。",),
+        "outage": (
+            "{name}様、現在障害が発生しており復旧対応中です。ファイルは安全です。status.nimbus.example",
+        ),
+        "misinformation": (
+            "{name}様、データの売却や不正アクセスの事実はありません。技術的な障害です。",
+        ),
         "outage_support": ("{name}様、温かいお言葉ありがとうございます💙",),
     },
 }
@@ -833,36 +898,205 @@ EMAIL_REPLY_SIGNOFFS: Final[dict[str, str]] = {
 
 FIRST_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "en": (
-        "Jordan", "Taylor", "Morgan", "Riley", "Casey", "Jamie", "Avery", "Quinn", "Emma",
-        "Liam", "Olivia", "Noah", "Ava", "Ethan", "Sophia", "Mason", "Mia", "Lucas", "Harper",
-        "Amelia", "James", "Chloe", "Ben", "Grace", "Zoe", "Sam", "Priya", "Wei", "Aisha",
-        "Kwame", "Dana", "Sean",
+        "Jordan",
+        "Taylor",
+        "Morgan",
+        "Riley",
+        "Casey",
+        "Jamie",
+        "Avery",
+        "Quinn",
+        "Emma",
+        "Liam",
+        "Olivia",
+        "Noah",
+        "Ava",
+        "Ethan",
+        "Sophia",
+        "Mason",
+        "Mia",
+        "Lucas",
+        "Harper",
+        "Amelia",
+        "James",
+        "Chloe",
+        "Ben",
+        "Grace",
+        "Zoe",
+        "Sam",
+        "Priya",
+        "Wei",
+        "Aisha",
+        "Kwame",
+        "Dana",
+        "Sean",
     ),
-    "es": ("Sofía", "Mateo", "Lucía", "Hugo", "Valentina", "Diego", "Martina", "Pablo", "Camila", "Álvaro", "Carmen", "Javier"),
-    "de": ("Lena", "Jonas", "Mia", "Felix", "Hannah", "Lukas", "Anna", "Paul", "Jürgen", "Sabine", "Moritz", "Greta"),
-    "fr": ("Camille", "Hugo", "Léa", "Louis", "Chloé", "Jules", "Manon", "Théo", "Inès", "Gaël", "Élodie", "Zoé"),
-    "pt": ("João", "Ana", "Pedro", "Beatriz", "Lucas", "Mariana", "Gabriel", "Júlia", "Rafael", "Larissa", "Thiago", "Fernanda"),
+    "es": (
+        "Sofía",
+        "Mateo",
+        "Lucía",
+        "Hugo",
+        "Valentina",
+        "Diego",
+        "Martina",
+        "Pablo",
+        "Camila",
+        "Álvaro",
+        "Carmen",
+        "Javier",
+    ),
+    "de": (
+        "Lena",
+        "Jonas",
+        "Mia",
+        "Felix",
+        "Hannah",
+        "Lukas",
+        "Anna",
+        "Paul",
+        "Jürgen",
+        "Sabine",
+        "Moritz",
+        "Greta",
+    ),
+    "fr": (
+        "Camille",
+        "Hugo",
+        "Léa",
+        "Louis",
+        "Chloé",
+        "Jules",
+        "Manon",
+        "Théo",
+        "Inès",
+        "Gaël",
+        "Élodie",
+        "Zoé",
+    ),
+    "pt": (
+        "João",
+        "Ana",
+        "Pedro",
+        "Beatriz",
+        "Lucas",
+        "Mariana",
+        "Gabriel",
+        "Júlia",
+        "Rafael",
+        "Larissa",
+        "Thiago",
+        "Fernanda",
+    ),
     "ja": ("陽菜", "蓮", "結衣", "湊", "葵", "悠真", "さくら", "大翔", "美咲", "翔太"),
 }
 
 LAST_NAMES: Final[dict[str, tuple[str, ...]]] = {
     "en": (
-        "Miller", "Smith", "Johnson", "Brown", "Davis", "Wilson", "Clark", "Lewis", "Walker",
-        "Young", "Hall", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Nguyen", "Patel",
-        "Okafor", "Chen", "Murphy", "Kelly", "Reed",
+        "Miller",
+        "Smith",
+        "Johnson",
+        "Brown",
+        "Davis",
+        "Wilson",
+        "Clark",
+        "Lewis",
+        "Walker",
+        "Young",
+        "Hall",
+        "Allen",
+        "King",
+        "Wright",
+        "Scott",
+        "Green",
+        "Baker",
+        "Nguyen",
+        "Patel",
+        "Okafor",
+        "Chen",
+        "Murphy",
+        "Kelly",
+        "Reed",
     ),
-    "es": ("García", "Martínez", "López", "Sánchez", "Pérez", "Gómez", "Fernández", "Ruiz", "Díaz", "Moreno", "Muñoz", "Romero"),
-    "de": ("Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Hoffmann", "Schäfer", "Koch", "Richter"),
-    "fr": ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Lefèvre", "Moreau", "Girard", "Fournier"),
-    "pt": ("Silva", "Santos", "Oliveira", "Souza", "Pereira", "Costa", "Rodrigues", "Almeida", "Nascimento", "Lima", "Araújo", "Ribeiro"),
+    "es": (
+        "García",
+        "Martínez",
+        "López",
+        "Sánchez",
+        "Pérez",
+        "Gómez",
+        "Fernández",
+        "Ruiz",
+        "Díaz",
+        "Moreno",
+        "Muñoz",
+        "Romero",
+    ),
+    "de": (
+        "Müller",
+        "Schmidt",
+        "Schneider",
+        "Fischer",
+        "Weber",
+        "Meyer",
+        "Wagner",
+        "Becker",
+        "Hoffmann",
+        "Schäfer",
+        "Koch",
+        "Richter",
+    ),
+    "fr": (
+        "Martin",
+        "Bernard",
+        "Dubois",
+        "Thomas",
+        "Robert",
+        "Richard",
+        "Petit",
+        "Durand",
+        "Lefèvre",
+        "Moreau",
+        "Girard",
+        "Fournier",
+    ),
+    "pt": (
+        "Silva",
+        "Santos",
+        "Oliveira",
+        "Souza",
+        "Pereira",
+        "Costa",
+        "Rodrigues",
+        "Almeida",
+        "Nascimento",
+        "Lima",
+        "Araújo",
+        "Ribeiro",
+    ),
     "ja": ("佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"),
 }
 
 ROMAJI: Final[dict[str, str]] = {
-    "陽菜": "hina", "蓮": "ren", "結衣": "yui", "湊": "minato", "葵": "aoi", "悠真": "yuma",
-    "さくら": "sakura", "大翔": "hiroto", "美咲": "misaki", "翔太": "shota",
-    "佐藤": "sato", "鈴木": "suzuki", "高橋": "takahashi", "田中": "tanaka", "伊藤": "ito",
-    "渡辺": "watanabe", "山本": "yamamoto", "中村": "nakamura", "小林": "kobayashi", "加藤": "kato",
+    "陽菜": "hina",
+    "蓮": "ren",
+    "結衣": "yui",
+    "湊": "minato",
+    "葵": "aoi",
+    "悠真": "yuma",
+    "さくら": "sakura",
+    "大翔": "hiroto",
+    "美咲": "misaki",
+    "翔太": "shota",
+    "佐藤": "sato",
+    "鈴木": "suzuki",
+    "高橋": "takahashi",
+    "田中": "tanaka",
+    "伊藤": "ito",
+    "渡辺": "watanabe",
+    "山本": "yamamoto",
+    "中村": "nakamura",
+    "小林": "kobayashi",
+    "加藤": "kato",
 }
 """How Japanese names are spelled in handles, which are ASCII."""
 
@@ -875,9 +1109,22 @@ MASTODON_INSTANCES: Final[dict[str, tuple[str, ...]]] = {
     "ja": ("mstdn.jp.example", "mastodon.example"),
 }
 
-EMAIL_DOMAINS: Final[tuple[str, ...]] = ("mail.example", "post.example", "inbox.example", "correo.example", "web.example")
+EMAIL_DOMAINS: Final[tuple[str, ...]] = (
+    "mail.example",
+    "post.example",
+    "inbox.example",
+    "correo.example",
+    "web.example",
+)
 
-SUBREDDITS: Final[tuple[str, ...]] = ("techsupport", "DataHoarder", "androidapps", "cloudstorage", "iphone", "photography")
+SUBREDDITS: Final[tuple[str, ...]] = (
+    "techsupport",
+    "DataHoarder",
+    "androidapps",
+    "cloudstorage",
+    "iphone",
+    "photography",
+)
 """Where Reddit users mention the brand; comments land in the brand's own r/NimbusApp."""
 
 HOSTILE: Final[tuple[str, ...]] = (

@@ -1,0 +1,143 @@
+"""The contract every registered adapter keeps, checked for each one.
+
+Each platform supplies a `Harness` that builds its adapter for tests (a demo account;
+for HTTP platforms, an httpx MockTransport serving recorded answers) and says how to
+provoke each failure it can produce. The checks themselves are the same for all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from adapters.base import (
+    AccountRef,
+    Adapter,
+    AuthExpired,
+    FetchResult,
+    Kind,
+    LengthRule,
+    RateLimited,
+)
+from adapters.registry import adapter_class, platform_names
+from inbox.store import Store, _problem
+from tests.support.items import add_account
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclasses.dataclass(frozen=True)
+class Harness:
+    """How to build one platform's adapter for the contract tests."""
+
+    build: Callable[[dict], Adapter]
+    """Makes the adapter with extra account settings (the scenario) merged in."""
+
+    failures: dict[str, dict] = dataclasses.field(default_factory=dict)
+    """Scenario settings that make the next fetch fail: "auth_expired", "rate_limited"."""
+
+
+def _demo_harness(platform: str) -> Harness:
+    base = {"seed": 3, "epoch": (NOW - timedelta(days=2)).isoformat(), "rate_per_hour": 40, "total_items": 250}
+
+    def build(extra: dict) -> Adapter:
+        account = AccountRef(id=1, platform=platform, handle="brand", settings={**base, **extra})
+        return adapter_class(platform)(account, httpx.AsyncClient(), clock=lambda: NOW)
+
+    return Harness(
+        build=build,
+        failures={
+            "auth_expired": {"fail_auth": True},
+            "rate_limited": {"rate_limited_until": (NOW + timedelta(minutes=5)).isoformat()},
+        },
+    )
+
+
+HARNESSES: dict[str, Harness] = {name: _demo_harness(name) for name in platform_names() if name.startswith("demo-")}
+
+
+def test_every_registered_adapter_has_a_harness():
+    assert sorted(HARNESSES) == platform_names()
+
+
+@pytest.fixture(params=platform_names())
+def platform(request) -> str:
+    return request.param
+
+
+def test_capabilities_are_declared_as_class_data(platform):
+    adapter = adapter_class(platform)
+    assert adapter.platform == platform
+    assert adapter.display_name
+    assert adapter.streams and all(isinstance(stream, str) for stream in adapter.streams)
+    assert adapter.kinds and adapter.kinds <= set(Kind)
+    assert adapter.text_limit is None or adapter.text_limit > 0
+    assert adapter.length_rule in set(LengthRule)
+    assert adapter.reply_window_hours is None or adapter.reply_window_hours > 0
+    assert adapter.poll_interval_seconds > 0
+
+
+async def fetch_all(adapter: Adapter, stream: str, cursor: str | None = None) -> tuple[list, str | None]:
+    items, pages = [], 0
+    while True:
+        result = await adapter.fetch(stream, cursor)
+        assert isinstance(result, FetchResult)
+        items.extend(result.items)
+        cursor, pages = result.next_cursor, pages + 1
+        if not result.has_more:
+            return items, cursor
+        assert pages < 1_000, "the adapter never stops saying it has more"
+
+
+async def test_pages_hold_storable_items_of_the_declared_kinds(platform):
+    adapter = HARNESSES[platform].build({})
+    for stream in adapter.streams:
+        items, _ = await fetch_all(adapter, stream)
+        assert items, f"{platform} {stream} produced nothing to test with"
+        assert [_problem(item) for item in items] == [None] * len(items)
+        assert {item.kind for item in items} <= adapter.kinds
+
+
+async def test_a_cursor_resumes_without_gaps_or_repeats(platform):
+    adapter = HARNESSES[platform].build({})
+    stream = adapter.streams[0]
+    everything, final_cursor = await fetch_all(adapter, stream)
+    first = await adapter.fetch(stream, None)
+    rest, _ = await fetch_all(adapter, stream, first.next_cursor)
+
+    assert [item.external_id for item in (*first.items, *rest)] == [item.external_id for item in everything]
+    assert (await adapter.fetch(stream, final_cursor)).items == ()
+
+
+async def test_fetched_pages_land_in_the_store(platform, sqlite_url, clock):
+    from inbox.database import open_engine
+
+    engine = open_engine(sqlite_url)
+    account = add_account(engine, platform=platform, handle="brand")
+    adapter = HARNESSES[platform].build({})
+    store = Store(engine, clock)
+    stored = 0
+    for stream in adapter.streams:
+        items, cursor = await fetch_all(adapter, stream)
+        report = store.ingest(account, stream, items, cursor)
+        assert report.malformed_items == 0
+        stored += report.new_items
+    assert stored > 0
+    engine.dispose()
+
+
+@pytest.mark.parametrize("failure", ["auth_expired", "rate_limited"])
+async def test_failures_map_to_the_error_tree(platform, failure):
+    settings = HARNESSES[platform].failures[failure]
+    adapter = HARNESSES[platform].build(settings)
+    expected = {"auth_expired": AuthExpired, "rate_limited": RateLimited}[failure]
+
+    with pytest.raises(expected) as raised:
+        await adapter.fetch(adapter.streams[0], None)
+
+    if failure == "rate_limited":
+        assert raised.value.reset_at == NOW + timedelta(minutes=5)
