@@ -38,7 +38,7 @@ def database_url(target: str) -> str:
                 f"unsupported database {url.get_backend_name()!r}: use a SQLite file or "
                 "a postgresql+psycopg:// URL"
             )
-        if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        if url.get_backend_name() == "postgresql" and url.drivername != "postgresql+psycopg":
             url = url.set(drivername="postgresql+psycopg")
         return url.render_as_string(hide_password=False)
     return f"sqlite:///{Path(target).expanduser().resolve()}"

@@ -169,6 +169,7 @@ class Thread(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("account_id", "thread_key"),
         Index("ix_thread_status_activity", "status", "last_activity_at", "id"),
+        Index("ix_thread_activity", "last_activity_at", "id"),
         Index("ix_thread_assignee_status", "assignee_id", "status"),
         Index("ix_thread_due", "due_at"),
     )

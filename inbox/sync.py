@@ -142,7 +142,12 @@ class SyncEngine:
     async def _run_account_once(
         self, account: AccountRef, client: httpx.AsyncClient, summary: SyncSummary
     ) -> None:
-        adapter = self.adapter_factory(account, client)
+        adapter = await self._build_adapter(account, client)
+        if adapter is None:
+            progress = StreamProgress(account=account, stream="*", error="cannot start, see its health")
+            summary.streams.append(progress)
+            self._report(progress)
+            return
         taken = await asyncio.to_thread(
             self.store.acquire_lease, account.id, self.holder, self.lease_ttl
         )
@@ -279,16 +284,22 @@ class SyncEngine:
                 await _cancel(tasks)
             await asyncio.to_thread(self.store.release_leases, self.holder)
 
-    async def _start_account(
-        self, account: AccountRef, client: httpx.AsyncClient, stop: asyncio.Event
-    ) -> list[asyncio.Task[None]]:
+    async def _build_adapter(self, account: AccountRef, client: httpx.AsyncClient) -> Adapter | None:
+        """The account's adapter, or None (with the account marked failing) when it cannot be made."""
         try:
-            adapter = self.adapter_factory(account, client)
+            return self.adapter_factory(account, client)
         except Exception as error:  # noqa: BLE001 - a broken account must not stop the others
             log.warning("cannot start syncing %s %s: %s", account.platform, account.handle, error)
             await asyncio.to_thread(
                 self.store.record_health, account.id, AccountHealth.FAILING, f"cannot start: {error}"
             )
+            return None
+
+    async def _start_account(
+        self, account: AccountRef, client: httpx.AsyncClient, stop: asyncio.Event
+    ) -> list[asyncio.Task[None]]:
+        adapter = await self._build_adapter(account, client)
+        if adapter is None:
             return []
         log.info("took the lease of account %s as %s", account.id, self.holder)
         return [
@@ -351,8 +362,10 @@ def default_adapter_factory(
     """An adapter factory that looks up each account's credential with `credentials`."""
 
     def build(account: AccountRef, client: httpx.AsyncClient) -> Adapter:
-        return adapter_class(account.platform)(
-            account, client, credentials(account.platform, account.handle)
+        platform = adapter_class(account.platform)
+        credential = (
+            credentials(account.platform, account.handle) if platform.needs_credential else None
         )
+        return platform(account, client, credential)
 
     return build

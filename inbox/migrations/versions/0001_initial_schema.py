@@ -182,6 +182,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('account_id', 'thread_key')
     )
     with op.batch_alter_table('thread', schema=None) as batch_op:
+        batch_op.create_index('ix_thread_activity', ['last_activity_at', 'id'], unique=False)
         batch_op.create_index('ix_thread_assignee_status', ['assignee_id', 'status'], unique=False)
         batch_op.create_index('ix_thread_due', ['due_at'], unique=False)
         batch_op.create_index('ix_thread_status_activity', ['status', 'last_activity_at', 'id'], unique=False)
@@ -329,6 +330,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_thread_status_activity')
         batch_op.drop_index('ix_thread_due')
         batch_op.drop_index('ix_thread_assignee_status')
+        batch_op.drop_index('ix_thread_activity')
 
     op.drop_table('thread')
     op.drop_table('campaign')

@@ -1,0 +1,1 @@
+"""Tests of the terminal UI, driving the real app with Pilot."""

@@ -1,0 +1,79 @@
+"""Fixtures for driving the real app with Pilot on a real SQLite workspace."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from inbox.config import Config
+from inbox.database import open_engine
+from inbox.service import InboxService
+from tests.tui.workspace import Workspace, add_people, build_workspace
+from tui.app import InboxApp
+
+
+@pytest.fixture(autouse=True)
+def utc_local_time(monkeypatch) -> Iterator[None]:
+    """Show local times as UTC, so snapshots match on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url) -> Iterator[Engine]:
+    engine = open_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(sqlite_engine, clock) -> Callable[..., tuple[InboxApp, Workspace]]:
+    """Build a workspace of `threads` threads and an app on it, acting as alice (lead)."""
+
+    def make(
+        threads: int = 30, *, keymap: dict[str, str] | None = None, poll_seconds: float = 0.05
+    ):
+        workspace = build_workspace(sqlite_engine, clock(), threads)
+        add_people(InboxService(sqlite_engine, clock=clock))
+        service = InboxService(sqlite_engine, actor="alice", clock=clock)
+        app = InboxApp(
+            service, config=Config(keymap=keymap or {}), sync=False, poll_seconds=poll_seconds
+        )
+        return app, workspace
+
+    return make
+
+
+async def wait_for(pilot, condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
+    """Let the app run until `condition()` holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"gave up after {seconds}s waiting for {condition.__doc__ or condition}"
+            )
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def settled(pilot) -> None:
+    """Wait until the list, the preview and the accounts are on screen."""
+    screen = pilot.app.screen
+
+    def loaded() -> bool:
+        """the first page, the preview and the account summary"""
+        thread_list = screen.thread_list
+        selected = thread_list.selected
+        return (
+            thread_list.loaded
+            and (selected is None or screen.preview.thread_id == selected.id)
+            and "accounts ·" in screen.status_line.plain_text
+        )
+
+    await wait_for(pilot, loaded)

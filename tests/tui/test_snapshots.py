@@ -1,0 +1,45 @@
+"""Snapshots of the inbox screen on a fixed clock and fixed data, wide and at 80x24.
+
+Update them after an intended change with `pytest tests/tui --snapshot-update`, and look
+at the report before committing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.conftest import settled, wait_for
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_the_inbox_screen(snap_compare, make_app, size):
+    app, _ = make_app(threads=40, poll_seconds=60)
+
+    async def on_a_thread_with_a_reply(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("j", "j")
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: screen.preview.thread_id == screen.thread_list.rows[2].id)
+
+    assert snap_compare(app, terminal_size=size, run_before=on_a_thread_with_a_reply)
+
+
+def test_the_help_screen(snap_compare, make_app):
+    app, _ = make_app(threads=5, poll_seconds=60)
+
+    async def open_help(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_help)
+
+
+def test_the_inbox_screen_on_a_light_theme(snap_compare, make_app):
+    app, _ = make_app(threads=40, poll_seconds=60)
+
+    async def in_light(pilot) -> None:
+        pilot.app.theme = "textual-light"
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=in_light)

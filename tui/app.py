@@ -1,0 +1,229 @@
+"""The Textual app: one InboxService in, screens on top, live updates and sync underneath.
+
+The app owns what lives as long as the terminal does: the event poller that turns new
+rows of the event log into one `EventsArrived` per poll (published on `inbox_changed`
+for every screen that cares), and, when asked, the sync engine polling the accounts in
+this process. Leases keep that safe when another terminal or `inbox sync --follow`
+already polls them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from inbox.config import Config
+from inbox.service import InboxService
+from tui import bindings
+from tui.messages import EventsArrived
+from tui.screens.help import HelpScreen
+from tui.screens.inbox import InboxScreen
+
+EVENT_BATCH = 500
+"""Events read per query while catching up."""
+
+MAX_EVENT_BATCHES = 20
+"""Batches one poll reads at most; a larger flood is finished by the next poll."""
+
+SYNC_STOP_SECONDS = 5.0
+"""How long quitting waits for the sync engine to hand its leases back."""
+
+
+def workspace_label(service: InboxService) -> str:
+    """The database in a few words: the SQLite file's name, or the PostgreSQL database and host."""
+    url = service.engine.url
+    if url.get_backend_name() == "sqlite":
+        return Path(url.database).name if url.database else "in-memory"
+    return f"{url.database} on {url.host}" if url.host else str(url.database)
+
+
+class InboxApp(App[int]):
+    """The social inbox in the terminal."""
+
+    TITLE = "Social inbox"
+    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss"]
+    BINDINGS = bindings.APP
+
+    sync_state: reactive[str] = reactive("sync off")
+    """What the in-process sync is doing, for the status line."""
+
+    live_state: reactive[str] = reactive("live")
+    """Whether live updates work, for the status line."""
+
+    def __init__(
+        self,
+        service: InboxService,
+        *,
+        config: Config | None = None,
+        sync: bool = False,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.config = config if config is not None else Config()
+        self.sync_enabled = sync
+        self.poll_seconds = poll_seconds
+        self.inbox_changed: Signal[EventsArrived] = Signal(self, "inbox-changed")
+        """Published once per poll that found new events."""
+        self._last_event_id: int | None = None
+        self._sync_stop = asyncio.Event()
+        actor = service.actor
+        self.sub_title = f"{actor.handle} ({actor.role}) · {workspace_label(service)}"
+
+    def get_default_screen(self) -> Screen:
+        return InboxScreen(self.service)
+
+    def on_mount(self) -> None:
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+            unknown = sorted(set(self.config.keymap) - bindings.binding_ids())
+            if unknown:
+                self.notify(
+                    f"[keymap] names bindings that do not exist: {', '.join(unknown)}. "
+                    "Press ? to see every binding's id.",
+                    title="Config",
+                    severity="warning",
+                    markup=False,
+                )
+        self.set_interval(self.poll_seconds, self._poll_tick, name="events poll")
+        if self.sync_enabled:
+            self.sync_state = "sync starting"
+            self.run_sync()
+
+    # -- live updates ---------------------------------------------------------------------
+
+    @property
+    def last_event_id(self) -> int | None:
+        """The newest event already reported (None until a screen said where to start)."""
+        return self._last_event_id
+
+    def watch_events_from(self, event_id: int) -> None:
+        """Report every event after `event_id` from now on (the oldest such id wins)."""
+        if self._last_event_id is None or event_id < self._last_event_id:
+            self._last_event_id = event_id
+
+    def _poll_tick(self) -> None:
+        if self._last_event_id is None:
+            return
+        if any(worker.group == "events" and worker.is_running for worker in self.workers):
+            return
+        self.poll_events(self._last_event_id)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="events",
+        description="live: read new events",
+    )
+    def poll_events(self, after_id: int) -> None:
+        """Read the events after `after_id` and report them as one `EventsArrived`."""
+        worker = get_current_worker()
+        last_id = after_id
+        count = 0
+        thread_ids: set[int] = set()
+        event_types: set[str] = set()
+        for _ in range(MAX_EVENT_BATCHES):
+            batch = self.service.events_after(last_id, limit=EVENT_BATCH)
+            for event in batch:
+                count += 1
+                event_types.add(event.type)
+                if event.thread_id is not None:
+                    thread_ids.add(event.thread_id)
+            if batch:
+                last_id = batch[-1].id
+            if len(batch) < EVENT_BATCH:
+                break
+        if count and not worker.is_cancelled:
+            self.post_message(
+                EventsArrived(
+                    last_id,
+                    count=count,
+                    thread_ids=frozenset(thread_ids),
+                    event_types=frozenset(event_types),
+                )
+            )
+
+    @on(EventsArrived)
+    def publish_events(self, message: EventsArrived) -> None:
+        if self._last_event_id is None or message.last_event_id > self._last_event_id:
+            self._last_event_id = message.last_event_id
+        self.inbox_changed.publish(message)
+
+    # -- in-process sync ------------------------------------------------------------------
+
+    @work(exclusive=True, exit_on_error=False, group="sync", description="sync: poll the accounts")
+    async def run_sync(self) -> None:
+        """Run the sync engine until the app stops; accounts leased elsewhere are skipped."""
+        import httpx
+
+        from inbox.credentials import CredentialStore
+        from inbox.store import Store
+        from inbox.sync import SyncEngine, default_adapter_factory
+
+        settings = self.config.sync
+        engine = SyncEngine(
+            Store(self.service.engine, self.service.clock),
+            default_adapter_factory(CredentialStore().get),
+            lease_ttl=timedelta(seconds=settings.lease_seconds),
+        )
+        timeout = httpx.Timeout(settings.request_timeout_seconds)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            await engine.run_forever(client, self._sync_stop)
+
+    @on(Worker.StateChanged)
+    def follow_background_work(self, message: Worker.StateChanged) -> None:
+        group, state = message.worker.group, message.state
+        if group == "sync":
+            if state == WorkerState.RUNNING:
+                self.sync_state = "sync on"
+            elif state == WorkerState.ERROR:
+                self.sync_state = f"sync stopped: {message.worker.error}"
+            elif state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
+                self.sync_state = "sync off"
+        elif group == "events":
+            if state == WorkerState.ERROR:
+                self.live_state = f"live updates paused: {message.worker.error}"
+            elif state == WorkerState.SUCCESS:
+                self.live_state = "live"
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(bindings.GROUPS, self.config.keymap))
+
+    async def action_quit(self) -> None:
+        await self.stop_sync()
+        self.exit(0)
+
+    async def stop_sync(self) -> None:
+        """Ask the sync engine to stop and give it a moment to hand its leases back."""
+        self._sync_stop.set()
+        running = [
+            worker for worker in self.workers if worker.group == "sync" and worker.is_running
+        ]
+        for worker in running:
+            try:
+                await asyncio.wait_for(worker.wait(), SYNC_STOP_SECONDS)
+            except Exception:  # noqa: BLE001 - quitting goes on whatever the sync did
+                worker.cancel()
+
+    def on_unmount(self) -> None:
+        self._sync_stop.set()
+
+
+def run_app(service: InboxService, *, config: Config, sync: bool) -> int:
+    """Run the inbox on `service` until the person quits; returns the exit status."""
+    app = InboxApp(service, config=config, sync=sync)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,88 @@
+"""The short texts a thread row and a message header show: pure functions, no widgets.
+
+Everything here turns stored values into display strings; platform text passes through
+`inbox.sanitize` first, so nothing a stranger wrote can reach the terminal as a control
+sequence. Rendering it as `rich.text.Text` (never markup) is the caller's part.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from inbox import sanitize, sentiment
+
+_DEMO_PREFIX = "demo-"
+
+SENTIMENT_MARKS = {"negative": "-", "positive": "+", "neutral": "·", "unscored": " "}
+"""One character per sentiment label, readable without colour."""
+
+UNREAD_MARK = "●"
+
+KIND_LABELS = {"comment": "comment", "dm": "DM", "mention": "mention"}
+
+
+def platform_label(platform: str) -> str:
+    """The platform as a short column label: `demo-mastodon` shows as `mastodon`."""
+    if platform.startswith(_DEMO_PREFIX) and len(platform) > len(_DEMO_PREFIX):
+        platform = platform[len(_DEMO_PREFIX) :]
+    return sanitize.for_display(platform)
+
+
+def kind_label(kind: str) -> str:
+    """The thread kind as people say it."""
+    return KIND_LABELS.get(kind, sanitize.for_display(kind))
+
+
+def author_label(author: str | None) -> str:
+    """A contact handle, safe to show; a thread without one shows as `unknown`."""
+    if not author:
+        return "unknown"
+    return sanitize.first_line(author, 80) or "unknown"
+
+
+def preview_label(preview: str) -> str:
+    """The first line of a thread's latest inbound message, on one line, safe to show."""
+    return sanitize.first_line(preview)
+
+
+def sentiment_mark(score: float | None) -> tuple[str, str]:
+    """The mark for a sentiment score and its label (`negative`, ..., `unscored`)."""
+    name = sentiment.label(score)
+    return SENTIMENT_MARKS[name], name
+
+
+def age_label(then: datetime, now: datetime) -> str:
+    """How long ago `then` was, in four characters at most: `now`, `45s`, `12m`, `3h`, `5d`."""
+    seconds = int((now - then).total_seconds())
+    if seconds < 10:
+        return "now"
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 14:
+        return f"{days}d"
+    if days < 365:
+        return f"{days // 7}w"
+    return f"{days // 365}y"
+
+
+def local_time_label(moment: datetime, now: datetime) -> str:
+    """A time in the viewer's local zone: `14:05` today, `Nov 2 14:05` this year, else dated."""
+    local = moment.astimezone()
+    local_now = now.astimezone()
+    if local.date() == local_now.date():
+        return local.strftime("%H:%M")
+    if local.year == local_now.year:
+        return f"{local:%b} {local.day} {local:%H:%M}"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def message_text(text: str) -> str:
+    """A message body as shown: control sequences and bidi overrides removed."""
+    return sanitize.for_display(text).rstrip()

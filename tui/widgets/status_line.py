@@ -1,0 +1,86 @@
+"""The status line: account health, whether this terminal syncs, and live updates, in one row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import Static
+
+from inbox.service import AccountSummary
+from tui.themes import component_colours
+
+_PROBLEMS = (
+    ("auth_expired", "needs login", "status-line--error"),
+    ("failing", "failing", "status-line--error"),
+    ("rate_limited", "rate limited", "status-line--warning"),
+)
+
+
+def account_summary(accounts: Sequence[AccountSummary]) -> list[tuple[str, str]]:
+    """Phrases (with a style name) for the enabled accounts: `6 accounts`, `1 failing`, ..."""
+    enabled = [account for account in accounts if account.enabled]
+    if not enabled:
+        return [("no accounts connected", "status-line--warning")]
+    noun = "account" if len(enabled) == 1 else "accounts"
+    phrases = [(f"{len(enabled)} {noun}", "")]
+    problems = False
+    for health, words, style in _PROBLEMS:
+        count = sum(1 for account in enabled if account.health == health)
+        if count:
+            problems = True
+            phrases.append((f"{count} {words}", style))
+    if not problems:
+        phrases.append(("all ok", "status-line--ok"))
+    return phrases
+
+
+class StatusLine(Static):
+    """One line under the lists: accounts, sync, live updates and what the list shows."""
+
+    COMPONENT_CLASSES = {"status-line--ok", "status-line--warning", "status-line--error"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._accounts: list[tuple[str, str]] = [("accounts: loading…", "")]
+        self._sync: tuple[str, str] = ("sync off", "")
+        self._live: tuple[str, str] = ("live", "")
+        self._listing: str = ""
+        self._plain_text = ""
+
+    @property
+    def plain_text(self) -> str:
+        """What the line says, as plain text."""
+        return self._plain_text
+
+    def show_accounts(self, accounts: Sequence[AccountSummary]) -> None:
+        self._accounts = account_summary(accounts)
+        self._redraw()
+
+    def show_sync(self, text: str, *, problem: bool = False) -> None:
+        self._sync = (text, "status-line--error" if problem else "")
+        self._redraw()
+
+    def show_live(self, text: str, *, problem: bool = False) -> None:
+        self._live = (text, "status-line--warning" if problem else "")
+        self._redraw()
+
+    def show_listing(self, text: str) -> None:
+        self._listing = text
+        self._redraw()
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        phrases = [*self._accounts, self._sync, self._live]
+        if self._listing:
+            phrases.append((self._listing, ""))
+        for index, (text, style) in enumerate(phrases):
+            if index:
+                line.append(" · ")
+            rich_style = component_colours(self, style) if style else ""
+            line.append(text, rich_style)
+        self._plain_text = line.plain
+        self.update(line)
