@@ -394,6 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
     _with_format(export, ("jsonl", "csv"))
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(handler=cmd_export)
+
+    import importlib
+
+    from inbox.commands import COMMAND_MODULES
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
     return parser
 
 

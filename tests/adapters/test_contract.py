@@ -3,11 +3,14 @@
 Each platform supplies a `Harness` that builds its adapter for tests (a demo account;
 for HTTP platforms, an httpx MockTransport serving recorded answers) and says how to
 provoke each failure it can produce. The checks themselves are the same for all.
+Harnesses of real platforms live in `tests/adapters/harness_<platform>.py`, each with a
+module-level `HARNESS`; the demo's are made here.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
+import pkgutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -25,20 +28,10 @@ from adapters.base import (
 )
 from adapters.registry import adapter_class, platform_names
 from inbox.store import Store, _problem
+from tests.support.contract import Harness
 from tests.support.items import add_account
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclasses.dataclass(frozen=True)
-class Harness:
-    """How to build one platform's adapter for the contract tests."""
-
-    build: Callable[[dict], Adapter]
-    """Makes the adapter with extra account settings (the scenario) merged in."""
-
-    failures: dict[str, dict] = dataclasses.field(default_factory=dict)
-    """Scenario settings that make the next fetch fail: "auth_expired", "rate_limited"."""
 
 
 def _demo_harness(platform: str) -> Harness:
@@ -57,7 +50,21 @@ def _demo_harness(platform: str) -> Harness:
     )
 
 
-HARNESSES: dict[str, Harness] = {name: _demo_harness(name) for name in platform_names() if name.startswith("demo-")}
+def _discovered_harnesses() -> dict[str, Harness]:
+    import tests.adapters
+
+    found = {}
+    for module in pkgutil.iter_modules(tests.adapters.__path__):
+        if module.name.startswith("harness_"):
+            harness = importlib.import_module(f"tests.adapters.{module.name}").HARNESS
+            found[module.name.removeprefix("harness_").replace("_", "-")] = harness
+    return found
+
+
+HARNESSES: dict[str, Harness] = {
+    **{name: _demo_harness(name) for name in platform_names() if name.startswith("demo-")},
+    **_discovered_harnesses(),
+}
 
 
 def test_every_registered_adapter_has_a_harness():

@@ -1,0 +1,19 @@
+"""What a platform hands the adapter contract suite (tests/adapters/test_contract.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from adapters.base import Adapter
+
+
+@dataclasses.dataclass(frozen=True)
+class Harness:
+    """How to build one platform's adapter for the contract tests."""
+
+    build: Callable[[dict], Adapter]
+    """Makes the adapter with extra account settings (the scenario) merged in."""
+
+    failures: dict[str, dict] = dataclasses.field(default_factory=dict)
+    """Scenario settings that make the next fetch fail: "auth_expired", "rate_limited"."""
