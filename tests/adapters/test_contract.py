@@ -24,6 +24,7 @@ from adapters.base import (
     FetchResult,
     Kind,
     LengthRule,
+    PayloadInvalid,
     RateLimited,
 )
 from adapters.registry import adapter_class, platform_names
@@ -47,6 +48,7 @@ def _demo_harness(platform: str) -> Harness:
             "auth_expired": {"fail_auth": True},
             "rate_limited": {"rate_limited_until": (NOW + timedelta(minutes=5)).isoformat()},
         },
+        rate_limit_reset=NOW + timedelta(minutes=5),
     )
 
 
@@ -137,14 +139,19 @@ async def test_fetched_pages_land_in_the_store(platform, sqlite_url, clock):
     engine.dispose()
 
 
-@pytest.mark.parametrize("failure", ["auth_expired", "rate_limited"])
-async def test_failures_map_to_the_error_tree(platform, failure):
-    settings = HARNESSES[platform].failures[failure]
-    adapter = HARNESSES[platform].build(settings)
-    expected = {"auth_expired": AuthExpired, "rate_limited": RateLimited}[failure]
+_EXPECTED_ERRORS = {"auth_expired": AuthExpired, "rate_limited": RateLimited, "payload_invalid": PayloadInvalid}
 
-    with pytest.raises(expected) as raised:
+
+@pytest.mark.parametrize(
+    ("platform", "failure"),
+    [(name, failure) for name, harness in sorted(HARNESSES.items()) for failure in harness.failures],
+)
+async def test_failures_map_to_the_error_tree(platform, failure):
+    harness = HARNESSES[platform]
+    adapter = harness.build(harness.failures[failure])
+
+    with pytest.raises(_EXPECTED_ERRORS[failure]) as raised:
         await adapter.fetch(adapter.streams[0], None)
 
     if failure == "rate_limited":
-        assert raised.value.reset_at == NOW + timedelta(minutes=5)
+        assert raised.value.reset_at == harness.rate_limit_reset

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import datetime
 
 from adapters.base import Adapter
 
@@ -16,4 +17,8 @@ class Harness:
     """Makes the adapter with extra account settings (the scenario) merged in."""
 
     failures: dict[str, dict] = dataclasses.field(default_factory=dict)
-    """Scenario settings that make the next fetch fail: "auth_expired", "rate_limited"."""
+    """Scenario settings that make the next fetch fail, by name: "auth_expired",
+    "rate_limited" and, for platforms that speak JSON, "payload_invalid"."""
+
+    rate_limit_reset: datetime | None = None
+    """When the "rate_limited" scenario says the limit resets (checked exactly)."""
