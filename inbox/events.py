@@ -26,6 +26,7 @@ ACCOUNT_REMOVED = "account.removed"
 ACCOUNT_HEALTH_CHANGED = "account.health_changed"
 AGENT_ADDED = "agent.added"
 SYNC_FAILED = "sync.failed"
+SENTIMENT_SCORED = "sentiment.scored"
 
 SYSTEM_ACTOR = "system"
 SYNC_ACTOR = "sync"

@@ -50,3 +50,19 @@ def first_line(text: str, width: int = 200) -> str:
         if stripped:
             return stripped if len(stripped) <= width else stripped[: width - 1] + "…"
     return ""
+
+
+def preview(text: str, width: int = 200) -> str:
+    """The line that says what a message is about, safe for display, at most `width` long.
+
+    That is the first non-empty line, unless it is a salutation ("Hi Nimbus team,",
+    "Hello:") with more to come, as emails usually open.
+    """
+    lines = [" ".join(line.split()) for line in for_display(text).splitlines()]
+    lines = [line for line in lines if line]
+    if not lines:
+        return ""
+    chosen = lines[0]
+    if len(lines) > 1 and len(chosen) <= 40 and chosen.endswith((",", ":", "，")):
+        chosen = lines[1]
+    return chosen if len(chosen) <= width else chosen[: width - 1] + "…"

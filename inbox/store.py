@@ -391,7 +391,7 @@ class Store:
                     change.first_inbound_at = item.created_at
                     change.contact_id = contact_ids.get(item.author.external_id)
                 change.last_inbound_at = item.created_at
-                change.preview = sanitize.first_line(item.text)
+                change.preview = sanitize.preview(item.text)
             else:
                 change.outbound_times.append(item.created_at)
         return changes
@@ -637,13 +637,19 @@ class Store:
                 .values(sentiment=bindparam("b_score")),
                 [{"b_id": row.id, "b_score": value} for row, value in zip(rows, scores, strict=True)],
             )
-            if latest_inbound:
-                connection.execute(
-                    update(_thread)
-                    .where(_thread.c.id == bindparam("b_id"))
-                    .values(sentiment=bindparam("b_score")),
-                    [{"b_id": key, "b_score": value} for key, value in latest_inbound.items()],
-                )
+            connection.execute(
+                update(_thread)
+                .where(_thread.c.id == bindparam("b_id"))
+                .values(sentiment=bindparam("b_score")),
+                [{"b_id": key, "b_score": value} for key, value in latest_inbound.items()],
+            )
+            events.append(
+                connection,
+                at=self.clock(),
+                actor=events.SYNC_ACTOR,
+                type=events.SENTIMENT_SCORED,
+                payload={"items": len(rows), "threads": len(latest_inbound)},
+            )
         return len(rows)
 
 

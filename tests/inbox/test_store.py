@@ -213,3 +213,30 @@ def test_naive_datetimes_are_refused():
 
     with pytest.raises(ValueError, match="timezone-aware"):
         to_micros(T0.replace(tzinfo=None))
+
+
+def test_the_preview_skips_an_email_salutation(engine, clock):
+    account = add_account(engine)
+    Store(engine, clock).ingest(
+        account,
+        "inbox",
+        [
+            item("1", "a", text="Hi Nimbus team,\n\nMy backup stopped at 80%.\n\nThanks,\nAna"),
+            item("2", "b", text="Hello, my backup stopped"),
+        ],
+        None,
+    )
+    assert thread_by_key(engine, "a").preview == "My backup stopped at 80%."
+    assert thread_by_key(engine, "b").preview == "Hello, my backup stopped"
+
+
+def test_scoring_tells_open_screens_to_refresh(engine, clock):
+    account = add_account(engine)
+    store = Store(engine, clock)
+    store.ingest(account, "mentions", [item("1", text="Love it")], None)
+
+    store.score_sentiment()
+
+    with engine.connect() as connection:
+        last = connection.execute(select(Event.__table__).order_by(Event.__table__.c.id.desc())).first()
+    assert (last.type, last.payload) == ("sentiment.scored", {"items": 1, "threads": 1})
