@@ -10,7 +10,7 @@ twice (after a crash between fetch and commit) changes nothing the second time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +44,7 @@ _lease = SyncLease.__table__
 
 _MAX_EXTERNAL_ID = 255
 _MAX_THREAD_KEY = 512
+_MAX_URL = 2048
 _REOPENABLE = frozenset({ThreadStatus.CLOSED, ThreadStatus.SNOOZED, ThreadStatus.PENDING})
 _ID_CHUNK = 500
 _KINDS = frozenset(Kind)
@@ -139,11 +140,20 @@ def _problem(item: Any) -> str | None:
         return "text is not a string"
     if not isinstance(item.created_at, datetime) or item.created_at.utcoffset() is None:
         return "created_at is not an aware datetime"
+    for name in ("parent_external_id", "url"):
+        if not isinstance(getattr(item, name), str | None):
+            return f"{name} is not a string"
+    if item.raw is not None and not isinstance(item.raw, Mapping):
+        return "raw is not a mapping"
     author = item.author
     if not isinstance(getattr(author, "external_id", None), str) or not author.external_id:
         return "author has no external id"
+    if len(author.external_id) > _MAX_EXTERNAL_ID:
+        return "author's external id longer than 255 characters"
     if not isinstance(getattr(author, "handle", None), str):
         return "author has no handle"
+    if not isinstance(getattr(author, "display_name", None), str | None):
+        return "author's display name is not a string"
     return None
 
 
@@ -284,12 +294,12 @@ class Store:
                     "thread_id": thread_ids[item.thread_key],
                     "direction": str(item.direction),
                     "external_id": item.external_id,
-                    "parent_external_id": item.parent_external_id,
+                    "parent_external_id": _fitting(item.parent_external_id, _MAX_EXTERNAL_ID),
                     "contact_id": contact_ids.get(item.author.external_id) if inbound else None,
                     "agent_id": None,
                     "text": sanitize.for_storage(item.text),
                     "created_at": item.created_at,
-                    "url": item.url,
+                    "url": _fitting(item.url, _MAX_URL),
                     "sentiment": None,
                     "raw": dict(item.raw) if item.raw is not None else None,
                 }
@@ -337,15 +347,7 @@ class Store:
         }
         if not authors:
             return {}
-        ids: dict[str, int] = {}
-        for chunk in _chunks(list(authors)):
-            ids.update(
-                connection.execute(
-                    select(_contact.c.external_id, _contact.c.id).where(
-                        _contact.c.platform == platform, _contact.c.external_id.in_(chunk)
-                    )
-                ).all()
-            )
+        ids = _contact_ids_of(connection, platform, list(authors))
         missing = [authors[external_id] for external_id in authors if external_id not in ids]
         if missing:
             connection.execute(
@@ -365,14 +367,9 @@ class Store:
                     for author in missing
                 ],
             )
-            for chunk in _chunks([author.external_id for author in missing]):
-                ids.update(
-                    connection.execute(
-                        select(_contact.c.external_id, _contact.c.id).where(
-                            _contact.c.platform == platform, _contact.c.external_id.in_(chunk)
-                        )
-                    ).all()
-                )
+            ids.update(
+                _contact_ids_of(connection, platform, [author.external_id for author in missing])
+            )
         return ids
 
     @staticmethod
@@ -651,6 +648,24 @@ class Store:
                 payload={"items": len(rows), "threads": len(latest_inbound)},
             )
         return len(rows)
+
+
+def _contact_ids_of(connection: Connection, platform: str, external_ids: list[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for chunk in _chunks(external_ids):
+        ids.update(
+            connection.execute(
+                select(_contact.c.external_id, _contact.c.id).where(
+                    _contact.c.platform == platform, _contact.c.external_id.in_(chunk)
+                )
+            ).all()
+        )
+    return ids
+
+
+def _fitting(value: str | None, longest: int) -> str | None:
+    """`value`, or None when it is too long to be a real id or link (it is not worth a batch)."""
+    return value if value is None or len(value) <= longest else None
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

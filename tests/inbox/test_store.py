@@ -115,12 +115,22 @@ def test_a_malformed_item_is_logged_and_skipped_and_the_rest_lands(engine, clock
     store = Store(engine, clock)
     naive = dataclasses.replace(item("bad-1"), created_at=T0.replace(tzinfo=None))
     no_thread = dataclasses.replace(item("bad-2"), thread_key="")
+    raw_list = dataclasses.replace(item("bad-3"), raw=["not", "a", "mapping"])
+    numeric_name = dataclasses.replace(
+        item("bad-4"), author=dataclasses.replace(item("x").author, display_name=42)
+    )
+    long_link = dataclasses.replace(item("3"), url="https://example.com/" + "a" * 5_000)
 
     with caplog.at_level(logging.WARNING, logger="inbox.store"):
-        report = store.ingest(account, "mentions", [item("1"), naive, {"id": "x"}, no_thread, item("2")], "c1")
+        report = store.ingest(
+            account,
+            "mentions",
+            [item("1"), naive, {"id": "x"}, no_thread, raw_list, numeric_name, long_link, item("2")],
+            "c1",
+        )
 
-    assert (report.new_items, report.malformed_items) == (2, 3)
-    assert count(engine, Item.__table__) == 2
+    assert (report.new_items, report.malformed_items) == (3, 5)
+    assert count(engine, Item.__table__) == 3
     logged = caplog.text
     assert "'bad-1'" in logged and "'bad-2'" in logged and f"account {account.id}" in logged
 
