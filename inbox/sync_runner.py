@@ -19,14 +19,15 @@ if TYPE_CHECKING:
 
 
 class ProgressLine:
-    """Progress on stderr: one rewritten line on a terminal, a line per stream otherwise."""
+    """Progress on stderr: failures and skips as they happen, and on a terminal one line,
+    rewritten, following the backfill."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.interactive = sys.stderr.isatty()
 
     def __call__(self, progress: StreamProgress) -> None:
-        account = f"{progress.account.platform} {progress.account.handle} ({progress.stream})"
+        account = _stream_name(progress)
         if progress.skipped:
             message = f"{account}: skipped, {progress.skipped}"
         elif progress.error:
@@ -66,12 +67,19 @@ def run_sync(context: Context) -> int:
     if context.options.follow:
         return asyncio.run(_follow(sync_engine, timeout))
     summary = asyncio.run(_once(sync_engine, timeout))
-    if progress.interactive and not context.options.quiet:
-        sys.stderr.write("\n")
-    failed = [stream for stream in summary.streams if stream.error]
     if not context.options.quiet:
-        print(f"{summary.new_items:,} new items from {len({s.account.id for s in summary.streams})} accounts")
-    return 1 if failed else 0
+        if progress.interactive:
+            sys.stderr.write("\r\x1b[2K")
+        for stream in summary.streams:
+            if not (stream.error or stream.skipped):
+                print(f"{_stream_name(stream)}: {stream.new_items:,} new items", file=sys.stderr)
+        accounts = len({stream.account.id for stream in summary.streams})
+        print(f"{summary.new_items:,} new items from {accounts} accounts")
+    return 1 if any(stream.error for stream in summary.streams) else 0
+
+
+def _stream_name(progress: StreamProgress) -> str:
+    return f"{progress.account.platform} {progress.account.handle} ({progress.stream})"
 
 
 async def _once(sync_engine: SyncEngine, timeout: httpx.Timeout):

@@ -135,3 +135,52 @@ def test_a_locked_or_broken_database_is_one_clear_line(capsys, tmp_path):
     assert status == 1
     assert err.startswith("inbox: the database failed: file is not a database")
     assert "Traceback" not in err
+
+
+def test_sync_reports_progress_per_stream_and_a_summary(capsys, db):
+    settings = '{"seed": 5, "epoch": "2026-01-01T00:00:00+00:00", "rate_per_hour": 3600, "total_items": 300}'
+    run(capsys, "--db", db, "accounts", "add", "demo-email", "support@brand.example")
+    run(capsys, "--db", db, "accounts", "add", "demo-x", "@brand")
+    engine = open_engine(f"sqlite:///{db}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"UPDATE account SET settings = '{settings}'")
+        connection.exec_driver_sql(
+            "UPDATE account SET settings = json_set(settings, '$.fail_auth', json('true')) WHERE platform = 'demo-x'"
+        )
+    engine.dispose()
+
+    status, out, err = run(capsys, "--db", db, "sync")
+
+    assert status == 1, "an account that needs a new login makes the run fail"
+    assert "demo-email support@brand.example (inbox): 300 new items" in err
+    assert "demo-x @brand (mentions): the platform refused the credentials; log in again" in err
+    assert out.strip() == "300 new items from 2 accounts"
+    status, out, _ = run(capsys, "--db", db, "accounts", "list", "--format", "json")
+    health = {row["platform"]: row["health"] for row in json.loads(out)}
+    assert health == {"demo-email": "ok", "demo-x": "auth_expired"}
+
+
+def test_the_database_comes_from_the_environment_when_not_given(capsys, tmp_path, monkeypatch):
+    target = tmp_path / "from-env.db"
+    monkeypatch.setenv("INBOX_DATABASE_URL", str(target))
+
+    status, out, _ = run(capsys, "db", "status")
+
+    assert status == 0
+    assert f"database: sqlite:///{target}" in out
+
+
+def test_the_same_commands_work_on_postgresql_and_sqlite(capsys, database_url):
+    assert run(capsys, "--db", database_url, "agents", "add", "casey", "--role", "lead")[0] == 0
+    assert run(capsys, "--db", database_url, "--as", "casey", "accounts", "list")[0] == 0
+    status, out, _ = run(capsys, "--db", database_url, "--as", "casey", "agents", "list", "--format", "json")
+    assert [agent["handle"] for agent in json.loads(out)] == ["casey"]
+
+
+def test_db_status_never_shows_the_database_password(capsys):
+    url = "postgresql+psycopg://inbox:hunter2-secret@127.0.0.1:1/inbox"
+
+    run(capsys, "--db", url, "db", "status")
+
+    captured = capsys.readouterr()
+    assert "hunter2-secret" not in captured.out + captured.err
