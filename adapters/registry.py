@@ -17,6 +17,9 @@ _ADAPTER_PATHS: dict[str, str] = {
     "demo-reddit": "adapters.demo.adapter:DemoRedditAdapter",
     "demo-facebook": "adapters.demo.adapter:DemoFacebookAdapter",
     "demo-email": "adapters.demo.adapter:DemoEmailAdapter",
+    "mastodon": "adapters.mastodon.adapter:MastodonAdapter",
+    "reddit": "adapters.reddit.adapter:RedditAdapter",
+    "x": "adapters.x.adapter:XAdapter",
 }
 
 

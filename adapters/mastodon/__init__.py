@@ -1,0 +1,1 @@
+"""Mastodon: mentions from notifications, DMs from conversations, replies as statuses."""

@@ -1,0 +1,289 @@
+"""The Mastodon adapter: HTTP only; payloads.py reads the JSON and mapping.py makes items.
+
+Settings, from `account.settings` (the instance URL is `account.base_url`):
+
+| key | meaning | default |
+| --- | --- | --- |
+| `text_limit` | the instance's status length, as read by `fetch_text_limit` | 500 |
+| `reply_visibility` | visibility of public replies: `public`, `unlisted` or `private` | `public` |
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+import httpx
+
+from adapters._http import (
+    RequestRefused,
+    json_array,
+    json_body,
+    json_object,
+    reset_from_iso,
+    send_request,
+    utc_now,
+)
+from adapters._payload import Malformed
+from adapters.base import (
+    AccountRef,
+    Adapter,
+    AuthExpired,
+    FetchedItem,
+    FetchResult,
+    Kind,
+    LengthRule,
+    OutboundRequest,
+    PayloadInvalid,
+    SentRef,
+)
+from adapters.mastodon import mapping
+from adapters.mastodon.payloads import (
+    Context,
+    Conversation,
+    Notification,
+    Status,
+    instance_text_limit,
+)
+
+log = logging.getLogger(__name__)
+
+NOTIFICATIONS_PAGE: Final = 40
+CONVERSATIONS_PAGE: Final = 40
+DEFAULT_TEXT_LIMIT: Final = 500
+_RESET = reset_from_iso("X-RateLimit-Reset")
+
+
+class MastodonAdapter(Adapter):
+    """One brand account on one Mastodon instance.
+
+    `mentions` reads `GET /api/v1/notifications?types[]=mention` forward with `min_id`
+    (the cursor is the newest notification id; the first poll reads the newest page).
+    Direct messages are left to `direct`, which reads `GET /api/v1/conversations` the same
+    way and, for a conversation that moved, its earlier messages from `/context`. The
+    thread key of a public mention is its conversation root, found through `/context`.
+
+    Sends post `POST /api/v1/statuses` with the outbound row's key as `Idempotency-Key`.
+    Mastodon cannot look a status up by that key, so `find_sent` only knows sends made by
+    this instance; a retry of an unknown send within an hour is safe anyway, because the
+    server answers a repeated key with the status it already created.
+    """
+
+    platform = "mastodon"
+    display_name = "Mastodon"
+    streams = ("mentions", "direct")
+    kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
+    can_dm = True
+    text_limit = DEFAULT_TEXT_LIMIT
+    length_rule = LengthRule.CHARACTERS
+    poll_interval_seconds = 60.0
+    credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
+
+    def __init__(
+        self,
+        account: AccountRef,
+        client: httpx.AsyncClient | None,
+        credential: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__(account, client, credential)
+        if not account.base_url:
+            raise ValueError(f"Mastodon account {account.handle!r} has no instance URL")
+        self._base_url = account.base_url.rstrip("/")
+        self._clock = clock
+        self._roots: dict[str, tuple[str, bool]] = {}
+        self._sent: dict[str, SentRef] = {}
+
+    async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
+        """Read the mentions or direct conversations that arrived after `cursor`."""
+        if stream == "mentions":
+            return await self._fetch_mentions(cursor)
+        if stream == "direct":
+            return await self._fetch_direct(cursor)
+        raise ValueError(f"Mastodon has no stream {stream!r}")
+
+    async def send(self, request: OutboundRequest) -> SentRef:
+        """Post a reply or a direct message as a status."""
+        form = {"status": request.text}
+        if request.kind == Kind.DM:
+            form["visibility"] = "direct"
+            if request.recipient is not None:
+                mention = "@" + request.recipient.handle.lstrip("@")
+                if mention.lower() not in request.text.lower():
+                    form["status"] = f"{mention} {request.text}"
+        else:
+            form["visibility"] = str(self.account.settings.get("reply_visibility", "public"))
+        if request.in_reply_to:
+            form["in_reply_to_id"] = request.in_reply_to
+        response = await self._request(
+            "POST",
+            "/api/v1/statuses",
+            data=form,
+            headers={"Idempotency-Key": request.idempotency_key},
+        )
+        try:
+            status = Status.parse(json_object(response))
+        except Malformed as problem:
+            raise PayloadInvalid(
+                f"POST /api/v1/statuses answered an unreadable status: {problem}"
+            ) from None
+        sent = SentRef(external_id=status.id, url=status.url, sent_at=status.created_at)
+        self._sent[request.idempotency_key] = sent
+        return sent
+
+    async def find_sent(self, idempotency_key: str) -> SentRef | None:
+        """The status this instance sent under `idempotency_key`, if any (see the class)."""
+        return self._sent.get(idempotency_key)
+
+    async def fetch_text_limit(self) -> int:
+        """The instance's status length from `GET /api/v2/instance`, else 500."""
+        try:
+            response = await self._request("GET", "/api/v2/instance")
+        except RequestRefused:
+            return DEFAULT_TEXT_LIMIT
+        return instance_text_limit(json_body(response)) or DEFAULT_TEXT_LIMIT
+
+    async def _fetch_mentions(self, cursor: str | None) -> FetchResult:
+        params: dict[str, Any] = {"types[]": "mention", "limit": NOTIFICATIONS_PAGE}
+        if cursor:
+            params["min_id"] = cursor
+        response = await self._request("GET", "/api/v1/notifications", params=params)
+        raw_page = json_array(response)
+        notifications = []
+        for raw in raw_page:
+            try:
+                notifications.append(Notification.parse(raw))
+            except Malformed as problem:
+                _log_skip("notification", raw, problem)
+        notifications.sort(key=lambda notification: mapping.id_order(notification.id))
+        items = []
+        for notification in notifications:
+            status = notification.status
+            if notification.type != "mention" or status is None or status.visibility == "direct":
+                continue
+            root_id, root_is_own = await self._root(status)
+            kind = Kind.COMMENT if root_is_own and root_id != status.id else Kind.MENTION
+            items.append(
+                mapping.status_item(
+                    status,
+                    kind=kind,
+                    thread_key=mapping.status_thread_key(root_id),
+                    own_handle=self.account.handle,
+                )
+            )
+        newest = _newest([notification.id for notification in notifications])
+        return FetchResult(
+            items=tuple(items),
+            next_cursor=_prev_min_id(response) or newest or cursor,
+            has_more=cursor is not None and len(raw_page) >= NOTIFICATIONS_PAGE,
+        )
+
+    async def _fetch_direct(self, cursor: str | None) -> FetchResult:
+        params: dict[str, Any] = {"limit": CONVERSATIONS_PAGE}
+        if cursor:
+            params["min_id"] = cursor
+        response = await self._request("GET", "/api/v1/conversations", params=params)
+        raw_page = json_array(response)
+        items: dict[str, FetchedItem] = {}
+        newest: list[str] = []
+        for raw in raw_page:
+            try:
+                conversation = Conversation.parse(raw)
+            except Malformed as problem:
+                _log_skip("conversation", raw, problem)
+                continue
+            last = conversation.last_status
+            if last is None:
+                continue
+            newest.append(last.id)
+            thread_key = mapping.conversation_thread_key(conversation.id)
+            for status in (*await self._earlier_direct(last, cursor), last):
+                items.setdefault(
+                    status.id,
+                    mapping.status_item(
+                        status, kind=Kind.DM, thread_key=thread_key, own_handle=self.account.handle
+                    ),
+                )
+        ordered = sorted(items.values(), key=lambda item: mapping.id_order(item.external_id))
+        return FetchResult(
+            items=tuple(ordered),
+            next_cursor=_prev_min_id(response) or _newest(newest) or cursor,
+            has_more=cursor is not None and len(raw_page) >= CONVERSATIONS_PAGE,
+        )
+
+    async def _earlier_direct(self, last: Status, cursor: str | None) -> tuple[Status, ...]:
+        """Messages of a conversation before its last one and after `cursor`."""
+        if last.in_reply_to_id is None:
+            return ()
+        context = await self._context(last.id)
+        if context is None:
+            return ()
+        floor = mapping.id_order(cursor) if cursor else None
+        return tuple(
+            status
+            for status in context.ancestors
+            if status.visibility == "direct"
+            and (floor is None or mapping.id_order(status.id) > floor)
+        )
+
+    async def _root(self, status: Status) -> tuple[str, bool]:
+        """The conversation root of `status`, and whether the brand wrote it."""
+        if status.in_reply_to_id is None:
+            return status.id, mapping.is_own(status.account, self.account.handle)
+        if status.id not in self._roots:
+            context = await self._context(status.id)
+            if context is not None and context.ancestors:
+                root = context.ancestors[0]
+                self._roots[status.id] = (
+                    root.id,
+                    mapping.is_own(root.account, self.account.handle),
+                )
+            else:
+                self._roots[status.id] = (status.in_reply_to_id, False)
+        return self._roots[status.id]
+
+    async def _context(self, status_id: str) -> Context | None:
+        """The ancestors of a status; None when it is gone or they cannot be read."""
+        try:
+            response = await self._request("GET", f"/api/v1/statuses/{status_id}/context")
+            return Context.parse(json_body(response))
+        except (RequestRefused, Malformed) as problem:
+            log.warning("could not read the context of Mastodon status %s: %s", status_id, problem)
+            return None
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        token = (self.credential or {}).get("access_token")
+        if not token:
+            raise AuthExpired(f"no access token stored for Mastodon account {self.account.handle}")
+        if self.client is None:
+            raise ValueError("the Mastodon adapter needs an httpx.AsyncClient")
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
+        return await send_request(
+            self.client,
+            method,
+            f"{self._base_url}{path}",
+            reset=_RESET,
+            clock=self._clock,
+            headers=headers,
+            **kwargs,
+        )
+
+
+def _newest(ids: list[str]) -> str | None:
+    return max(ids, key=mapping.id_order) if ids else None
+
+
+def _prev_min_id(response: httpx.Response) -> str | None:
+    """The `min_id` of the Link header's `rel="prev"`: where reading forward continues."""
+    prev = response.links.get("prev", {}).get("url")
+    if not prev:
+        return None
+    return httpx.URL(prev).params.get("min_id")
+
+
+def _log_skip(what: str, raw: Any, problem: Malformed) -> None:
+    identifier = raw.get("id") if isinstance(raw, Mapping) else None
+    log.warning("skipped a malformed Mastodon %s %r: %s", what, identifier, problem)

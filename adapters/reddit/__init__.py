@@ -1,0 +1,1 @@
+"""Reddit: the inbox (mentions, comment and post replies, private messages) and replies."""

@@ -1,0 +1,304 @@
+"""The Reddit adapter: HTTP only; payloads.py reads the JSON and mapping.py makes items.
+
+Settings, from `account.settings`:
+
+| key | meaning | default |
+| --- | --- | --- |
+| `user_agent` | unique, descriptive (Reddit asks) | `python:social-inbox:0.1 (by /u/<handle>)` |
+| `dm_subject` | subject of a new private message | `Message from u/<handle>` |
+| `api_base` | the API host, for tests and proxies | `https://oauth.reddit.com` |
+| `token_url` | the token endpoint | `https://www.reddit.com/api/v1/access_token` |
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Final
+
+import httpx
+
+from adapters._http import (
+    RefreshingBearer,
+    RequestRefused,
+    json_body,
+    reset_from_seconds,
+    send_request,
+    utc_now,
+)
+from adapters._payload import Malformed
+from adapters.base import (
+    AccountRef,
+    Adapter,
+    FetchedItem,
+    FetchResult,
+    Kind,
+    LengthRule,
+    OutboundRequest,
+    PayloadInvalid,
+    RateLimited,
+    SentRef,
+)
+from adapters.reddit import mapping
+from adapters.reddit.payloads import (
+    ApiResult,
+    CommentThread,
+    CreatedThing,
+    InboxComment,
+    Listing,
+    PrivateMessage,
+)
+
+log = logging.getLogger(__name__)
+
+API_BASE: Final = "https://oauth.reddit.com"
+TOKEN_URL: Final = "https://www.reddit.com/api/v1/access_token"
+PAGE: Final = 100
+CONTEXT_DEPTH: Final = 8
+ACTION_RATE_LIMIT_WAIT: Final = timedelta(minutes=10)
+"""How long to wait after a `RATELIMIT` error without a `ratelimit` (seconds) field.
+
+The global `X-Ratelimit-Reset` says nothing about this per-action throttle, and the
+error's own text ("try again in N minutes") is for people, not for parsing."""
+
+_PATHS: Final = {
+    "mentions": "/message/mentions",
+    "comment_replies": "/message/comments",
+    "post_replies": "/message/selfreply",
+    "messages": "/message/messages",
+}
+_RESET = reset_from_seconds("Retry-After", "X-Ratelimit-Reset")
+
+
+class RedditAdapter(Adapter):
+    """One Reddit account's inbox, read through OAuth with a refresh token.
+
+    Each stream reads its inbox listing forward with `before=<newest fullname seen>`
+    (the first poll reads the newest page) and drops repeats and the anchor itself. The
+    thread key of a comment is its link plus its top-level comment; for a reply to a
+    comment that costs one context request, remembered for the adapter's lifetime.
+    Private messages come as conversations with nested replies and are flattened.
+
+    Replies go through `/api/comment` (`t1_`, `t3_` or `t4_` parent) and new messages
+    through `/api/compose`. Reddit has no idempotency keys and `compose` returns no id,
+    so a new message's id is looked up in `/message/sent` afterwards, and `find_sent`
+    only knows sends made by this instance.
+    """
+
+    platform = "reddit"
+    display_name = "Reddit"
+    streams = ("mentions", "comment_replies", "post_replies", "messages")
+    kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
+    can_dm = True
+    text_limit = 10_000
+    length_rule = LengthRule.CHARACTERS
+    poll_interval_seconds = 60.0
+    credential_fields: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+
+    def __init__(
+        self,
+        account: AccountRef,
+        client: httpx.AsyncClient | None,
+        credential: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        on_credential_refreshed: Callable[[Mapping[str, str]], None] | None = None,
+    ) -> None:
+        super().__init__(account, client, credential)
+        settings = account.settings
+        self._clock = clock
+        self._api = str(settings.get("api_base", API_BASE)).rstrip("/")
+        self._user_agent = str(
+            settings.get(
+                "user_agent", f"python:social-inbox:0.1 (by /u/{mapping.username(account.handle)})"
+            )
+        )
+        self._auth = RefreshingBearer(
+            token_url=str(settings.get("token_url", TOKEN_URL)),
+            credential=credential or {},
+            basic_auth=True,
+            headers={"User-Agent": self._user_agent},
+            clock=clock,
+            on_refreshed=on_credential_refreshed,
+        )
+        self._top_comments: dict[str, str] = {}
+        self._sent: dict[str, SentRef] = {}
+
+    async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
+        """Read the inbox listing of `stream` newer than the fullname `cursor`."""
+        if stream not in _PATHS:
+            raise ValueError(f"Reddit has no stream {stream!r}")
+        params: dict[str, Any] = {"limit": PAGE, "raw_json": 1}
+        if cursor:
+            params["before"] = cursor
+        listing = self._listing(await self._request("GET", _PATHS[stream], params=params))
+        seen = {cursor} if cursor else set()
+        items: list[FetchedItem] = []
+        for child in listing.children:
+            if stream == "messages":
+                items.extend(self._conversation(child, seen))
+            else:
+                item = await self._comment(child, seen)
+                if item is not None:
+                    items.append(item)
+        items.sort(key=lambda item: item.created_at)
+        newest = _name(listing.children[0]) if listing.children else None
+        return FetchResult(
+            items=tuple(items),
+            next_cursor=newest or cursor,
+            has_more=cursor is not None and len(listing.children) >= PAGE,
+        )
+
+    async def send(self, request: OutboundRequest) -> SentRef:
+        """Reply under a comment, post or message, or start a new private message."""
+        if request.in_reply_to:
+            form = {"api_type": "json", "thing_id": request.in_reply_to, "text": request.text}
+            result = self._api_result(await self._request("POST", "/api/comment", data=form))
+            try:
+                created = CreatedThing.parse(result.things[0]) if result.things else None
+            except Malformed as problem:
+                raise PayloadInvalid(
+                    f"/api/comment answered an unreadable thing: {problem}"
+                ) from None
+            if created is None:
+                raise PayloadInvalid("/api/comment answered without the new thing")
+            url = mapping.SITE + created.permalink if created.permalink else None
+            sent = SentRef(external_id=created.name, url=url, sent_at=created.created_at)
+        elif request.kind == Kind.DM and request.recipient is not None:
+            sent = await self._compose(request)
+        else:
+            raise ValueError("a Reddit send needs in_reply_to, or a recipient for a new message")
+        self._sent[request.idempotency_key] = sent
+        return sent
+
+    async def find_sent(self, idempotency_key: str) -> SentRef | None:
+        """The message this instance sent under `idempotency_key`, if any (see the class)."""
+        return self._sent.get(idempotency_key)
+
+    async def _compose(self, request: OutboundRequest) -> SentRef:
+        recipient = mapping.username(request.recipient.handle if request.recipient else "")
+        subject = str(
+            self.account.settings.get(
+                "dm_subject", f"Message from u/{mapping.username(self.account.handle)}"
+            )
+        )
+        form = {"api_type": "json", "to": recipient, "subject": subject[:100], "text": request.text}
+        self._api_result(await self._request("POST", "/api/compose", data=form))
+        sent_page = await self._request("GET", "/message/sent", params={"limit": 10, "raw_json": 1})
+        for child in self._listing(sent_page).children:
+            try:
+                message = PrivateMessage.parse(child)
+            except Malformed:
+                continue
+            dest = str(message.raw.get("dest", "")).lower()
+            if dest == recipient and message.body == request.text:
+                return SentRef(external_id=message.name, sent_at=message.created_at)
+        return SentRef(external_id=f"compose:{request.idempotency_key}", sent_at=self._clock())
+
+    async def _comment(self, child: Mapping[str, Any], seen: set[str]) -> FetchedItem | None:
+        try:
+            comment = InboxComment.parse(child)
+        except Malformed as problem:
+            _log_skip(child, problem)
+            return None
+        if comment.name in seen:
+            return None
+        seen.add(comment.name)
+        top = mapping.top_comment_if_known(comment) or await self._top_comment(comment)
+        return mapping.comment_item(comment, top_comment_name=top, own_handle=self.account.handle)
+
+    def _conversation(self, child: Mapping[str, Any], seen: set[str]) -> list[FetchedItem]:
+        try:
+            root = PrivateMessage.parse(child)
+        except Malformed as problem:
+            _log_skip(child, problem)
+            return []
+        root_name = root.first_message_name or root.name
+        items = []
+        for message in (root, *self._replies(root)):
+            if message.name in seen:
+                continue
+            seen.add(message.name)
+            items.append(
+                mapping.message_item(message, root_name=root_name, own_handle=self.account.handle)
+            )
+        return items
+
+    def _replies(self, root: PrivateMessage) -> list[PrivateMessage]:
+        replies = []
+        for child in root.replies:
+            try:
+                replies.append(PrivateMessage.parse(child))
+            except Malformed as problem:
+                _log_skip(child, problem)
+        return replies
+
+    async def _top_comment(self, comment: InboxComment) -> str:
+        """The top-level comment above `comment`, from its context; its parent when unreadable.
+
+        Reddit returns at most eight levels of context, so in a deeper chain this is the
+        highest of those eight.
+        """
+        if comment.name not in self._top_comments:
+            link = comment.link_name.removeprefix("t3_")
+            path = f"/comments/{link}/_/{comment.name.removeprefix('t1_')}"
+            params = {"context": CONTEXT_DEPTH, "raw_json": 1}
+            try:
+                response = await self._request("GET", path, params=params)
+                top = CommentThread.parse(json_body(response)).top_comment_name
+            except (RequestRefused, PayloadInvalid, Malformed) as problem:
+                log.warning(
+                    "could not read the context of Reddit comment %s: %s", comment.name, problem
+                )
+                top = comment.parent_id
+            self._top_comments[comment.name] = top
+        return self._top_comments[comment.name]
+
+    def _listing(self, response: httpx.Response) -> Listing:
+        try:
+            return Listing.parse(json_body(response))
+        except Malformed as problem:
+            raise PayloadInvalid(f"Reddit answered an unreadable listing: {problem}") from None
+
+    def _api_result(self, response: httpx.Response) -> ApiResult:
+        """The envelope of an `api_type=json` call; its error codes become errors."""
+        try:
+            result = ApiResult.parse(json_body(response))
+        except Malformed as problem:
+            raise PayloadInvalid(f"Reddit answered an unreadable result: {problem}") from None
+        if "RATELIMIT" in result.error_codes:
+            wait = (
+                ACTION_RATE_LIMIT_WAIT
+                if result.ratelimit_seconds is None
+                else timedelta(seconds=result.ratelimit_seconds)
+            )
+            raise RateLimited(self._clock() + wait, "Reddit throttled this action")
+        if result.error_codes:
+            codes = ", ".join(result.error_codes)
+            raise RequestRefused(f"Reddit refused {response.request.url.path}: {codes}", 200)
+        return result
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self.client is None:
+            raise ValueError("the Reddit adapter needs an httpx.AsyncClient")
+        return await send_request(
+            self.client,
+            method,
+            f"{self._api}{path}",
+            reset=_RESET,
+            clock=self._clock,
+            auth=self._auth,
+            headers={"User-Agent": self._user_agent},
+            **kwargs,
+        )
+
+
+def _name(child: Mapping[str, Any]) -> str | None:
+    data = child.get("data")
+    name = data.get("name") if isinstance(data, Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _log_skip(child: Mapping[str, Any], problem: Malformed) -> None:
+    log.warning("skipped a malformed Reddit thing %r: %s", _name(child), problem)

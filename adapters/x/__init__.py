@@ -1,0 +1,1 @@
+"""X (Twitter API v2): mentions and DM events in, replies and DMs out."""

@@ -1,0 +1,292 @@
+"""The X adapter: HTTP only; payloads.py reads the JSON and mapping.py makes items.
+
+Settings, from `account.settings`:
+
+| key | meaning | default |
+| --- | --- | --- |
+| `user_id` | the brand's numeric user id; asked of `GET /2/users/me` when absent | - |
+| `api_base` | the API host, for tests and proxies | `https://api.x.com` |
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+import httpx
+
+from adapters._http import RefreshingBearer, json_body, reset_from_epoch, send_request, utc_now
+from adapters._payload import Malformed
+from adapters.base import (
+    AccountRef,
+    Adapter,
+    FetchedItem,
+    FetchResult,
+    Kind,
+    LengthRule,
+    OutboundRequest,
+    PayloadInvalid,
+    SentRef,
+)
+from adapters.x import mapping
+from adapters.x.payloads import Created, DmEvent, Page, Post, own_user_id
+
+log = logging.getLogger(__name__)
+
+API_BASE: Final = "https://api.x.com"
+TOKEN_PATH: Final = "/2/oauth2/token"
+PAGE: Final = 100
+SCOPES: Final = "tweet.read tweet.write users.read dm.read dm.write offline.access"
+"""What the OAuth 2 PKCE login asks for; `offline.access` brings the refresh token."""
+
+_POST_FIELDS: Final = {
+    "tweet.fields": "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets",
+    "expansions": "author_id",
+    "user.fields": "username,name",
+}
+_DM_FIELDS: Final = {
+    "dm_event.fields": "id,text,event_type,created_at,sender_id,dm_conversation_id",
+    "event_types": "MessageCreate",
+    "expansions": "sender_id",
+    "user.fields": "username,name",
+}
+_RESET = reset_from_epoch("x-rate-limit-reset")
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """Where a stream stands: the newest id stored, and a newest-first walk in progress.
+
+    A walk starts at the newest page and follows `next_token` down to `floor`; `newest` is
+    the top of that first page, which becomes the next floor once the walk ends.
+    """
+
+    floor: str | None = None
+    token: str | None = None
+    newest: str | None = None
+
+    @classmethod
+    def read(cls, cursor: str | None) -> _Walk:
+        if not cursor:
+            return cls()
+        try:
+            fields = json.loads(cursor)
+            return cls(**{key: fields.get(key) for key in ("floor", "token", "newest")})
+        except (ValueError, TypeError, AttributeError):
+            raise ValueError(f"not an X cursor: {cursor!r}") from None
+
+    def write(self) -> str:
+        return json.dumps(
+            {key: value for key, value in asdict(self).items() if value}, sort_keys=True
+        )
+
+    def after(
+        self, page_newest: str | None, next_token: str | None, reached_floor: bool
+    ) -> tuple[_Walk, bool]:
+        """The state after reading one page, and whether the walk goes on."""
+        newest = self.newest or page_newest
+        if next_token and not reached_floor:
+            return _Walk(floor=self.floor, token=next_token, newest=newest), True
+        return _Walk(floor=_larger(newest, self.floor)), False
+
+
+class XAdapter(Adapter):
+    """One brand account on X, through the v2 API with an OAuth 2 user token.
+
+    `mentions` reads `GET /2/users/:id/mentions` with `since_id` = the newest stored id,
+    walking `next_token` pages down to it; `dms` reads `GET /2/dm_events` newest first and
+    stops at the newest stored event (DM events have no `since_id`). Both keep the walk
+    in the cursor, so a long backlog comes page by page with `has_more`.
+
+    The access token is refreshed with the refresh token (`offline.access`) before it
+    expires and after a 401; X rotates refresh tokens, so the new credential goes to
+    `on_credential_refreshed` for the keyring. X has no idempotency keys: `find_sent`
+    only knows sends made by this instance.
+    """
+
+    platform = "x"
+    display_name = "X"
+    streams = ("mentions", "dms")
+    kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
+    can_dm = True
+    text_limit = 280
+    length_rule = LengthRule.X_WEIGHTED
+    poll_interval_seconds = 60.0
+    credential_fields: ClassVar[tuple[str, ...]] = ("client_id", "access_token", "refresh_token")
+
+    def __init__(
+        self,
+        account: AccountRef,
+        client: httpx.AsyncClient | None,
+        credential: Mapping[str, str] | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        on_credential_refreshed: Callable[[Mapping[str, str]], None] | None = None,
+    ) -> None:
+        super().__init__(account, client, credential)
+        self._clock = clock
+        self._api = str(account.settings.get("api_base", API_BASE)).rstrip("/")
+        self._auth = RefreshingBearer(
+            token_url=self._api + TOKEN_PATH,
+            credential=credential or {},
+            basic_auth=bool((credential or {}).get("client_secret")),
+            clock=clock,
+            on_refreshed=on_credential_refreshed,
+        )
+        configured = account.settings.get("user_id")
+        self._user_id: str | None = str(configured) if configured else None
+        self._sent: dict[str, SentRef] = {}
+
+    async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
+        """Read the next page of mentions or DM events after `cursor`."""
+        walk = _Walk.read(cursor)
+        user_id = await self._own_id()
+        params: dict[str, Any] = {"max_results": PAGE}
+        if walk.token:
+            params["pagination_token"] = walk.token
+        if stream == "mentions":
+            if walk.floor:
+                params["since_id"] = walk.floor
+            page = self._page(
+                await self._request(
+                    "GET", f"/2/users/{user_id}/mentions", params={**params, **_POST_FIELDS}
+                )
+            )
+            items, reached_floor = self._mentions(page, user_id), False
+        elif stream == "dms":
+            page = self._page(
+                await self._request("GET", "/2/dm_events", params={**params, **_DM_FIELDS})
+            )
+            items, reached_floor = self._dms(page, user_id, walk.floor)
+        else:
+            raise ValueError(f"X has no stream {stream!r}")
+        page_newest = page.newest_id or _largest([_entry_id(raw) for raw in page.data])
+        following, has_more = walk.after(page_newest, page.next_token, reached_floor)
+        return FetchResult(items=tuple(items), next_cursor=following.write(), has_more=has_more)
+
+    async def send(self, request: OutboundRequest) -> SentRef:
+        """Post a reply, or send a direct message into a conversation or to a person."""
+        if request.kind == Kind.DM:
+            conversation = (
+                (request.thread_key or "").removeprefix("dm:")
+                if (request.thread_key or "").startswith("dm:")
+                else None
+            )
+            if conversation:
+                path = f"/2/dm_conversations/{conversation}/messages"
+            elif request.recipient is not None:
+                path = f"/2/dm_conversations/with/{request.recipient.external_id}/messages"
+            else:
+                raise ValueError("an X direct message needs a dm: thread key or a recipient")
+            response = await self._request("POST", path, json={"text": request.text})
+            created = self._created(Created.parse_dm, response)
+            sent = SentRef(external_id=created.id, sent_at=self._clock())
+        else:
+            body: dict[str, Any] = {"text": request.text}
+            if request.in_reply_to:
+                body["reply"] = {"in_reply_to_tweet_id": request.in_reply_to}
+            created = self._created(
+                Created.parse_post, await self._request("POST", "/2/tweets", json=body)
+            )
+            sent = SentRef(
+                external_id=created.id, url=mapping.post_url(created.id), sent_at=self._clock()
+            )
+        self._sent[request.idempotency_key] = sent
+        return sent
+
+    async def find_sent(self, idempotency_key: str) -> SentRef | None:
+        """The message this instance sent under `idempotency_key`, if any (see the class)."""
+        return self._sent.get(idempotency_key)
+
+    def _mentions(self, page: Page, user_id: str) -> list[FetchedItem]:
+        items = []
+        for raw in page.data:
+            try:
+                post = Post.parse(raw)
+            except Malformed as problem:
+                _log_skip("post", raw, problem)
+                continue
+            items.append(mapping.mention_item(post, users=page.users, own_user_id=user_id))
+        return items
+
+    def _dms(self, page: Page, user_id: str, floor: str | None) -> tuple[list[FetchedItem], bool]:
+        items, reached_floor = [], False
+        for raw in page.data:
+            if floor is not None and _id_number(_entry_id(raw)) <= _id_number(floor):
+                reached_floor = True
+                continue
+            try:
+                event = DmEvent.parse(raw)
+            except Malformed as problem:
+                _log_skip("DM event", raw, problem)
+                continue
+            if event.event_type == "MessageCreate":
+                items.append(mapping.dm_item(event, users=page.users, own_user_id=user_id))
+        return items, reached_floor
+
+    async def _own_id(self) -> str:
+        if self._user_id is None:
+            response = await self._request("GET", "/2/users/me")
+            try:
+                self._user_id = own_user_id(json_body(response))
+            except Malformed as problem:
+                raise PayloadInvalid(f"GET /2/users/me answered no id: {problem}") from None
+        return self._user_id
+
+    def _page(self, response: httpx.Response) -> Page:
+        try:
+            return Page.parse(json_body(response))
+        except Malformed as problem:
+            raise PayloadInvalid(f"X answered an unreadable page: {problem}") from None
+
+    def _created(self, parse: Callable[[Any], Created], response: httpx.Response) -> Created:
+        try:
+            return parse(json_body(response))
+        except Malformed as problem:
+            raise PayloadInvalid(f"X answered an unreadable creation: {problem}") from None
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if self.client is None:
+            raise ValueError("the X adapter needs an httpx.AsyncClient")
+        return await send_request(
+            self.client,
+            method,
+            f"{self._api}{path}",
+            reset=_RESET,
+            clock=self._clock,
+            auth=self._auth,
+            **kwargs,
+        )
+
+
+def _entry_id(raw: Any) -> str | None:
+    identifier = raw.get("id") if isinstance(raw, Mapping) else None
+    return (
+        str(identifier)
+        if isinstance(identifier, str | int) and not isinstance(identifier, bool)
+        else None
+    )
+
+
+def _id_number(identifier: str | None) -> int:
+    try:
+        return int(identifier or "")
+    except ValueError:
+        return -1
+
+
+def _largest(ids: list[str | None]) -> str | None:
+    present = [identifier for identifier in ids if identifier]
+    return max(present, key=_id_number) if present else None
+
+
+def _larger(first: str | None, second: str | None) -> str | None:
+    return _largest([first, second])
+
+
+def _log_skip(what: str, raw: Any, problem: Malformed) -> None:
+    log.warning("skipped a malformed X %s %r: %s", what, _entry_id(raw), problem)

@@ -1,0 +1,443 @@
+"""The Mastodon adapter, replayed against real recorded answers and a fake instance.
+
+Recordings come from ../shared/recordings/mastodon (Mastodon.py's suite against a local
+Mastodon 4.5); the fake instance in harness_mastodon serves hand-made data.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from adapters._http import RequestRefused
+from adapters.base import (
+    AccountRef,
+    AuthExpired,
+    Direction,
+    FetchedContact,
+    Kind,
+    OutboundRequest,
+    PayloadInvalid,
+    RateLimited,
+)
+from adapters.mastodon.adapter import MastodonAdapter
+from adapters.mastodon.mapping import html_to_text, status_item
+from adapters.mastodon.payloads import Status
+from inbox.sanitize import MAX_STORED_TEXT, for_storage
+from inbox.store import _problem
+from tests.adapters.harness_mastodon import FakeMastodon, build
+from tests.conftest import RECORDINGS, skip_or_fail
+from tests.support.cassettes import Replay, pick, recording
+
+LOCAL = "http://localhost:3000"
+RECORDED_TOKEN = "recorded-token"
+
+
+def recorded_adapter(replay: Replay, handle: str = "mastodonpy_test") -> MastodonAdapter:
+    account = AccountRef(id=1, platform="mastodon", handle=handle, base_url=LOCAL)
+    return MastodonAdapter(account, replay.client(), {"access_token": RECORDED_TOKEN})
+
+
+def empty_page(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json=[])
+
+
+def reply(
+    key: str, text: str, in_reply_to: str | None = None, kind: Kind = Kind.MENTION, **extra
+) -> OutboundRequest:
+    return OutboundRequest(
+        idempotency_key=key, kind=kind, text=text, in_reply_to=in_reply_to, **extra
+    )
+
+
+# -- recordings -------------------------------------------------------------------------
+
+
+def test_every_mastodon_recording_is_replayed_here():
+    if not (RECORDINGS / "mastodon").exists():
+        skip_or_fail(f"no shared recordings at {RECORDINGS}")
+    replayed = {
+        "test_notifications.yaml",
+        "test_notifications_mentions_only.yaml",
+        "test_grouped_notification_pagination.yaml",
+        "test_conversations.yaml",
+        "test_status_context.yaml",
+        "test_status_reply.yaml",
+        "test_status_post[None-direct].yaml",
+        "test_min_max_id.yaml",
+        "test_markers.yaml",
+        "test_status_missing.yaml",
+        "test_status_empty.yaml",
+        "test_home_tl_anonymous_throws.yaml",
+    }
+    assert {path.name for path in (RECORDINGS / "mastodon").glob("*.yaml")} == replayed
+
+
+@pytest.mark.parametrize(
+    ("name", "cursor"),
+    [("test_notifications_mentions_only.yaml", "21"), ("test_notifications.yaml", "20")],
+)
+async def test_a_recorded_mention_becomes_an_item_and_the_link_header_the_cursor(name, cursor):
+    recorded = recording("mastodon", name)
+    replay = Replay().route(
+        "GET", "/api/v1/notifications", pick(recorded, "GET", "/api/v1/notifications")
+    )
+    adapter = recorded_adapter(replay)
+
+    page = await adapter.fetch("mentions", None)
+
+    [item] = page.items
+    assert item.external_id == pick(recorded, "POST", "/api/v1/statuses").json()["id"]
+    assert item.author == FetchedContact(
+        external_id="117020565693913441", handle="@admin", display_name=None
+    )
+    assert item.text == "@mastodonpy_test hello!"
+    assert (item.kind, item.direction) == (Kind.MENTION, Direction.IN)
+    assert item.thread_key == f"status:{item.external_id}"
+    posted_at = pick(recorded, "POST", "/api/v1/statuses").json()["created_at"]
+    assert item.created_at == datetime.fromisoformat(posted_at)
+    assert item.created_at.date() == datetime(2026, 8, 1, tzinfo=UTC).date()
+    assert item.url == f"{LOCAL}/@admin/{item.external_id}"
+    assert page.next_cursor == cursor and not page.has_more
+    [request] = replay.requests
+    assert request.url.params.get_list("types[]") == ["mention"]
+    assert request.url.params["limit"] == "40" and "min_id" not in request.url.params
+    assert request.headers["Authorization"] == f"Bearer {RECORDED_TOKEN}"
+
+
+async def test_the_next_poll_reads_forward_from_the_cursor_with_min_id():
+    recorded = recording("mastodon", "test_notifications_mentions_only.yaml")
+    replay = Replay().route("GET", "/api/v1/notifications", empty_page)
+
+    page = await recorded_adapter(replay).fetch("mentions", "21")
+
+    assert page.items == () and page.next_cursor == "21"
+    assert replay.requests[0].url.params["min_id"] == "21"
+    assert pick(recorded, "GET", "/api/v1/notifications").url.params.get_list("types[]") == [
+        "mention"
+    ]
+
+
+async def test_recorded_conversations_become_direct_messages_keyed_by_conversation():
+    recorded = recording("mastodon", "test_conversations.yaml")
+    context = pick(recording("mastodon", "test_status_context.yaml"), "GET", "/context")
+    replay = (
+        Replay()
+        .route("GET", "/api/v1/conversations", pick(recorded, "GET", "/api/v1/conversations"))
+        .route("GET", "/context", context)
+    )
+
+    page = await recorded_adapter(replay, handle="mastodonpy_test_2").fetch("direct", None)
+
+    assert [(item.external_id, item.thread_key) for item in page.items] == [
+        ("117020588388552703", "conversation:12"),
+        ("117020593780198542", "conversation:15"),
+    ]
+    assert {item.kind for item in page.items} == {Kind.DM}
+    assert {item.direction for item in page.items} == {Direction.OUT}
+    assert page.items[1].text == "@admin ilu bby ;3"
+    assert page.items[0].parent_external_id == "117020588315335369"
+    assert page.next_cursor == "117020593780198542"
+    assert [request.url.path for request in replay.requests] == [
+        "/api/v1/conversations",
+        "/api/v1/statuses/117020588388552703/context",
+    ]
+
+
+async def test_a_reply_whose_context_is_empty_is_keyed_by_its_parent():
+    recorded_reply = pick(
+        recording("mastodon", "test_status_reply.yaml"), "POST", "/api/v1/statuses", nth=1
+    ).json()
+    context = pick(recording("mastodon", "test_status_context.yaml"), "GET", "/context")
+    notification = {
+        "id": "30",
+        "type": "mention",
+        "created_at": recorded_reply["created_at"],
+        "status": recorded_reply,
+    }
+    replay = (
+        Replay()
+        .route(
+            "GET", "/api/v1/notifications", lambda request: httpx.Response(200, json=[notification])
+        )
+        .route("GET", "/context", context)
+    )
+
+    [item] = (
+        await recorded_adapter(replay, handle="mastodonpy_test_2").fetch("mentions", None)
+    ).items
+
+    assert item.thread_key == "status:117020583245459824"
+    assert item.parent_external_id == "117020583245459824"
+    assert item.text == "@mastodonpy_test_2 same!"
+
+
+async def test_a_reply_is_posted_with_in_reply_to_and_the_idempotency_key():
+    recorded = recording("mastodon", "test_status_reply.yaml")
+    replay = Replay().route(
+        "POST", "/api/v1/statuses", pick(recorded, "POST", "/api/v1/statuses", nth=1)
+    )
+
+    sent = await recorded_adapter(replay).send(
+        reply("outbound-7", "@mastodonpy_test_2 same!", "117020583245459824")
+    )
+
+    assert sent.external_id == "117020583258292382"
+    assert sent.url == f"{LOCAL}/@admin/117020583258292382"
+    [request] = replay.requests
+    form = dict(httpx.QueryParams(request.content.decode()))
+    assert form == {
+        "status": "@mastodonpy_test_2 same!",
+        "visibility": "public",
+        "in_reply_to_id": "117020583245459824",
+    }
+    assert request.headers["Idempotency-Key"] == "outbound-7"
+    assert request.headers["Authorization"] == f"Bearer {RECORDED_TOKEN}"
+    assert await recorded_adapter(replay).find_sent("outbound-7") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "recipient", "posted_text"),
+    [
+        ("test_conversations.yaml", "admin", "@admin ilu bby ;3"),
+        ("test_status_post[None-direct].yaml", None, "Toot!"),
+    ],
+)
+async def test_a_direct_message_is_a_direct_status_naming_its_recipient(
+    name, recipient, posted_text
+):
+    recorded = pick(recording("mastodon", name), "POST", "/api/v1/statuses")
+    replay = Replay().route("POST", "/api/v1/statuses", recorded)
+    text = "ilu bby ;3" if recipient else "Toot!"
+    to = FetchedContact(external_id="1", handle=f"@{recipient}") if recipient else None
+
+    sent = await recorded_adapter(replay).send(reply("dm-1", text, kind=Kind.DM, recipient=to))
+
+    assert sent.external_id == recorded.json()["id"]
+    assert recorded.json()["visibility"] == "direct"
+    form = dict(httpx.QueryParams(replay.requests[0].content.decode()))
+    assert form == {"status": posted_text, "visibility": "direct"}
+
+
+@pytest.mark.parametrize(
+    ("name", "count"),
+    [
+        ("test_grouped_notification_pagination.yaml", 10),
+        ("test_markers.yaml", 1),
+        ("test_min_max_id.yaml", 1),
+    ],
+)
+async def test_recorded_post_answers_become_sent_refs(name, count):
+    posts = [
+        i
+        for i in recording("mastodon", name)
+        if i.method == "POST" and i.url.path == "/api/v1/statuses"
+    ]
+    replay = Replay().route("POST", "/api/v1/statuses", posts)
+    adapter = recorded_adapter(replay)
+
+    sent = [await adapter.send(reply(f"key-{n}", f"post {n}")) for n in range(count)]
+
+    assert [ref.external_id for ref in sent] == [post.json()["id"] for post in posts]
+    assert all(ref.sent_at is not None and ref.sent_at.tzinfo is not None for ref in sent)
+    assert [request.headers["Idempotency-Key"] for request in replay.requests] == [
+        f"key-{n}" for n in range(count)
+    ]
+
+
+def test_recorded_timeline_statuses_map_to_items_and_grouped_pages_link_onward():
+    recorded = recording("mastodon", "test_min_max_id.yaml")
+    timeline = pick(recorded, "GET", "/api/v1/timelines/home")
+    [status] = [Status.parse(entry) for entry in timeline.json()]
+    item = status_item(
+        status, kind=Kind.MENTION, thread_key="status:x", own_handle="@mastodonpy_test@localhost"
+    )
+    assert (item.external_id, item.text, item.direction) == (
+        "117020594094054884",
+        "Toot!",
+        Direction.OUT,
+    )
+    assert timeline.response().links["prev"]["url"].endswith("min_id=117020594094054884")
+
+    grouped = pick(
+        recording("mastodon", "test_grouped_notification_pagination.yaml"),
+        "GET",
+        "/api/v2/notifications",
+    )
+    assert grouped.response().links["next"]["url"].endswith("max_id=38")
+
+
+async def test_a_recorded_401_is_auth_expired_and_never_shows_the_token():
+    refused = recording("mastodon", "test_home_tl_anonymous_throws.yaml")[0]
+    replay = Replay().route("GET", "/api/v1/notifications", refused)
+
+    with pytest.raises(AuthExpired) as raised:
+        await recorded_adapter(replay).fetch("mentions", None)
+
+    assert RECORDED_TOKEN not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "status"), [("test_status_empty.yaml", 422), ("test_status_missing.yaml", 404)]
+)
+async def test_a_refused_post_is_request_refused_without_its_localised_text(name, status):
+    refused = recording("mastodon", name)[0]
+    replay = Replay().route("POST", "/api/v1/statuses", refused)
+
+    with pytest.raises(RequestRefused) as raised:
+        await recorded_adapter(replay).send(reply("k", ""))
+
+    assert raised.value.status_code == status
+    assert isinstance(raised.value, PayloadInvalid)
+    assert json.loads(refused.body)["error"] not in str(raised.value)
+
+
+async def test_a_recorded_404_for_a_context_falls_back_to_the_parent(caplog):
+    missing = recording("mastodon", "test_status_missing.yaml")[0]
+    replay = Replay().route("GET", "/context", missing)
+    server = FakeMastodon()
+    adapter = recorded_adapter(replay)
+    reply_status = Status.parse(server.data["notifications"][2]["status"])
+
+    assert await adapter._root(reply_status) == ("110100", False)
+    assert "could not read the context" in caplog.text
+
+
+def test_recorded_rate_limit_resets_are_iso_times():
+    from adapters._http import reset_from_iso
+
+    response = pick(
+        recording("mastodon", "test_notifications.yaml"), "GET", "/api/v1/notifications"
+    ).response()
+    assert reset_from_iso("X-RateLimit-Reset")(response.headers, datetime.now(UTC)) == datetime(
+        2026, 8, 1, 13, 55, 0, 248623, tzinfo=UTC
+    )
+
+
+# -- the fake instance (hand-made data) --------------------------------------------------
+
+
+async def test_mentions_skip_direct_and_malformed_ones_and_key_replies_by_their_root(caplog):
+    server = FakeMastodon()
+    adapter = build({}, server)
+
+    page = await adapter.fetch("mentions", None)
+
+    by_id = {item.external_id: item for item in page.items}
+    assert list(by_id) == ["110201", "110203", "110205", "110207"]
+    assert by_id["110201"].text == (
+        "@brand is the app down?\nIt will not load.\n\nSee https://status.example/incidents/42"
+    )
+    assert (by_id["110203"].thread_key, by_id["110203"].kind) == ("status:110100", Kind.COMMENT)
+    assert by_id["110203"].author.handle == "@dave@other.example"
+    assert (by_id["110207"].thread_key, by_id["110207"].kind) == ("status:109999", Kind.MENTION)
+    assert "110206" in caplog.text or "506" in caplog.text
+    assert page.next_cursor == "507"
+
+
+async def test_a_hostile_mention_is_stored_whole_and_safe():
+    page = await build({}).fetch("mentions", None)
+    [hostile] = [item for item in page.items if item.external_id == "110205"]
+
+    assert _problem(hostile) is None
+    assert hostile.text.startswith("CW: spoilers \x07\n\nAAAA")
+    assert (
+        "[bold]markup[/bold]" in hostile.text
+        and "<script>" in hostile.text
+        and "\u202e" in hostile.text
+    )
+    assert hostile.author.display_name == "[bold red]Mallory[/]"
+    stored = for_storage(hostile.text)
+    assert "\x00" not in stored and len(stored) <= MAX_STORED_TEXT + 1
+
+
+async def test_direct_conversations_bring_earlier_messages_after_the_cursor():
+    page = await build({}).fetch("direct", None)
+
+    assert [(item.external_id, item.thread_key, item.direction) for item in page.items] == [
+        ("110301", "conversation:31", Direction.IN),
+        ("110302", "conversation:31", Direction.IN),
+        ("110303", "conversation:32", Direction.OUT),
+    ]
+    assert page.next_cursor == "110303"
+
+    later = await build({}).fetch("direct", "110301")
+    assert [item.external_id for item in later.items] == ["110302", "110303"]
+
+
+async def test_a_full_page_after_a_cursor_says_there_is_more():
+    server = FakeMastodon()
+    template = server.data["notifications"][0]
+    server.data["notifications"] = [
+        {**template, "id": str(1000 + n), "status": {**template["status"], "id": str(5000 + n)}}
+        for n in range(45)
+    ]
+    adapter = build({}, server)
+
+    first = await adapter.fetch("mentions", "999")
+    second = await adapter.fetch("mentions", first.next_cursor)
+
+    assert (len(first.items), first.has_more, first.next_cursor) == (40, True, "1039")
+    assert (len(second.items), second.has_more) == (5, False)
+
+
+async def test_a_repeated_idempotency_key_returns_the_same_status():
+    server = FakeMastodon()
+    adapter = build({}, server)
+    request = reply("outbound-1", "We are on it.", "110201")
+
+    first = await adapter.send(request)
+    again = await build({}, server).send(request)
+
+    assert first == again and len(server.posted) == 1
+    assert await adapter.find_sent("outbound-1") == first
+
+
+async def test_the_instance_text_limit_is_read_from_v2_instance():
+    assert await build({}).fetch_text_limit() == 1000
+
+    refused = Replay().route(
+        "GET", "/api/v2/instance", lambda request: httpx.Response(404, json={"error": "x"})
+    )
+    assert await recorded_adapter(refused).fetch_text_limit() == 500
+
+
+async def test_a_429_is_rate_limited_until_the_iso_reset():
+    with pytest.raises(RateLimited) as raised:
+        await build({"fail": "rate_limited"}).fetch("direct", None)
+    assert raised.value.reset_at == datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (httpx.ConnectError("refused"), "PlatformUnavailable"),
+        (httpx.ReadTimeout("slow"), "PlatformUnavailable"),
+    ],
+)
+async def test_network_failures_are_platform_unavailable(error, expected):
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    with pytest.raises(Exception) as raised:
+        await recorded_adapter(Replay().route("GET", "/", broken)).fetch("mentions", None)
+    assert type(raised.value).__name__ == expected
+
+
+async def test_5xx_is_platform_unavailable_and_no_token_means_auth_expired():
+    from adapters.base import PlatformUnavailable
+
+    down = Replay().route("GET", "/", lambda request: httpx.Response(503, json={"error": "x"}))
+    with pytest.raises(PlatformUnavailable):
+        await recorded_adapter(down).fetch("mentions", None)
+    account = AccountRef(id=1, platform="mastodon", handle="brand", base_url=LOCAL)
+    with pytest.raises(AuthExpired):
+        await MastodonAdapter(account, Replay().client(), {}).fetch("mentions", None)
+
+
+def test_html_keeps_breaks_and_paragraphs_and_unescapes_entities():
+    assert html_to_text("<p>a &amp; b<br />c</p><p>d</p>") == "a & b\nc\n\nd"
+    assert html_to_text("") == ""

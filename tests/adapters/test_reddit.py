@@ -1,0 +1,448 @@
+"""The Reddit adapter, replayed against real recorded answers and a fake Reddit.
+
+Recordings come from ../shared/recordings/reddit (PRAW's suite against reddit.com; the
+`<USERNAME>`-style placeholders are literal text there, so the brand is `<USERNAME>`).
+The fake in harness_reddit serves hand-made data.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from adapters._http import RequestRefused
+from adapters.base import (
+    AccountRef,
+    AuthExpired,
+    Direction,
+    FetchedContact,
+    Kind,
+    OutboundRequest,
+    RateLimited,
+)
+from adapters.reddit.adapter import RedditAdapter
+from adapters.reddit.mapping import comment_item, message_item
+from adapters.reddit.payloads import CommentThread, InboxComment, PrivateMessage
+from inbox.store import _problem
+from tests.adapters.harness_reddit import ACCESS_TOKEN, CREDENTIAL, NOW, FakeReddit, build
+from tests.conftest import RECORDINGS, skip_or_fail
+from tests.support.cassettes import Interaction, Replay, pick, recording
+
+BRAND = "<USERNAME>"
+
+
+def recorded_adapter(replay: Replay, **settings) -> RedditAdapter:
+    account = AccountRef(id=1, platform="reddit", handle=BRAND, settings=settings)
+    return RedditAdapter(account, replay.client(), CREDENTIAL, clock=lambda: NOW)
+
+
+def replay_of(interactions: list[Interaction]) -> Replay:
+    """Routes the recording's token grant, then whatever the test adds."""
+    return Replay().route(
+        "POST", "/api/v1/access_token", pick(interactions, "POST", "/api/v1/access_token")
+    )
+
+
+def api_requests(replay: Replay) -> list[httpx.Request]:
+    return [request for request in replay.requests if request.url.host == "oauth.reddit.com"]
+
+
+def test_every_reddit_recording_is_replayed_here():
+    if not (RECORDINGS / "reddit").exists():
+        skip_or_fail(f"no shared recordings at {RECORDINGS}")
+    replayed = {
+        "TestInbox.test_mentions.json",
+        "TestInbox.test_comment_replies.json",
+        "TestInbox.test_submission_replies.json",
+        "TestInbox.test_unread.json",
+        "TestInbox.test_messages.json",
+        "TestInbox.test_mark_read.json",
+        "TestInbox.test_message__unauthorized.json",
+        "TestComment.test_reply.json",
+        "TestSubmission.test_reply.json",
+        "TestMessage.test_reply.json",
+        "TestRedditor.test_message.json",
+        "TestComment.test_refresh.json",
+        "TestInbox.test_comment_reply__refresh.json",
+        "TestSubreddit.test_submit__verify_invalid.json",
+    }
+    assert {path.name for path in (RECORDINGS / "reddit").glob("*.json")} == replayed
+
+
+async def test_recorded_mentions_become_mention_items_keyed_by_link_and_comment():
+    recorded = recording("reddit", "TestInbox.test_mentions.json")
+    replay = replay_of(recorded).route(
+        "GET", "/message/mentions", pick(recorded, "GET", "/message/mentions")
+    )
+
+    page = await recorded_adapter(replay).fetch("mentions", None)
+
+    assert len(page.items) == 16
+    newest = page.items[-1]
+    assert newest.external_id == "t1_ekftbox"
+    assert (newest.kind, newest.direction) == (Kind.MENTION, Direction.IN)
+    assert newest.author.handle == "u/2Botter2Loop"
+    assert newest.thread_key == "t3_bb24k7/t1_ekftbox"
+    assert newest.created_at == datetime.fromtimestamp(1554774308, UTC)
+    assert newest.url.startswith("https://www.reddit.com/r/RemovedByBotter/comments/bb24k7/")
+    assert page.next_cursor == "t1_ekftbox" and not page.has_more
+    assert [_problem(item) for item in page.items] == [None] * 16
+
+    token_request, listing_request = replay.requests
+    assert dict(httpx.QueryParams(token_request.content.decode())) == {
+        "grant_type": "refresh_token",
+        "refresh_token": CREDENTIAL["refresh_token"],
+    }
+    assert token_request.headers["Authorization"].startswith("Basic ")
+    assert listing_request.headers["Authorization"] == "Bearer <ACCESS_TOKEN>"
+    assert listing_request.headers["User-Agent"] == "python:social-inbox:0.1 (by /u/<username>)"
+    assert dict(listing_request.url.params) == {"limit": "100", "raw_json": "1"}
+
+
+async def test_recorded_comment_replies_find_their_top_comment_through_the_context():
+    recorded = recording("reddit", "TestInbox.test_comment_replies.json")
+    context = pick(
+        recording("reddit", "TestInbox.test_comment_reply__refresh.json"),
+        "GET",
+        "/comments/1j7g9uj",
+    )
+    replay = (
+        replay_of(recorded)
+        .route("GET", "/message/comments", pick(recorded, "GET", "/message/comments"))
+        .route("GET", "/comments/", context)
+    )
+
+    page = await recorded_adapter(replay).fetch("comment_replies", None)
+
+    assert len(page.items) == 64
+    assert {item.kind for item in page.items} == {Kind.COMMENT}
+    assert {item.thread_key for item in page.items} == {"t3_1j7g9uj/t1_mynfrrh"}
+    assert (
+        page.items[-1].external_id == "t1_mynqwvd"
+        and page.items[-1].parent_external_id == "t1_myngt77"
+    )
+    context_requests = [r for r in api_requests(replay) if r.url.path.startswith("/comments/")]
+    assert len(context_requests) == 64
+    assert context_requests[0].url.path.startswith("/comments/1j7g9uj/_/")
+    assert context_requests[0].url.params["context"] == "8"
+
+
+async def test_the_recorded_reply_refresh_case_keys_the_thread_by_the_brands_top_comment():
+    recorded = recording("reddit", "TestInbox.test_comment_reply__refresh.json")
+    replay = (
+        replay_of(recorded)
+        .route("GET", "/message/comments", pick(recorded, "GET", "/message/comments"))
+        .route("GET", "/comments/", pick(recorded, "GET", "/comments/1j7g9uj"))
+    )
+
+    [item] = (await recorded_adapter(replay).fetch("comment_replies", None)).items
+
+    assert (item.external_id, item.thread_key, item.text) == (
+        "t1_myngt77",
+        "t3_1j7g9uj/t1_mynfrrh",
+        "Reply",
+    )
+    assert item.author == FetchedContact(external_id="t2_75u2lqkb", handle="u/Lil_SpazTest")
+    assert [r.url.path for r in api_requests(replay)] == [
+        "/message/comments",
+        "/comments/1j7g9uj/_/myngt77",
+    ]
+
+
+async def test_recorded_post_replies_need_no_context_requests():
+    recorded = recording("reddit", "TestInbox.test_submission_replies.json")
+    replay = replay_of(recorded).route(
+        "GET", "/message/selfreply", pick(recorded, "GET", "/message/selfreply")
+    )
+
+    page = await recorded_adapter(replay).fetch("post_replies", None)
+
+    assert len(page.items) == 64
+    assert all(
+        item.thread_key == f"{item.parent_external_id}/{item.external_id}" for item in page.items
+    )
+    assert [r.url.path for r in api_requests(replay)] == ["/message/selfreply"]
+    assert page.next_cursor == "t1_m30xcs6"
+
+
+async def test_recorded_private_messages_are_flattened_into_conversations():
+    recorded = recording("reddit", "TestInbox.test_messages.json")
+    first_page, second_page = [i for i in recorded if i.url.path.startswith("/message/messages")]
+    replay = replay_of(recorded).route("GET", "/message/messages", [first_page, second_page])
+    adapter = recorded_adapter(replay)
+
+    page = await adapter.fetch("messages", None)
+
+    by_id = {item.external_id: item for item in page.items}
+    roots = len(first_page.json()["data"]["children"])
+    assert len(by_id) > roots
+    assert by_id["t4_2r17c8r"].thread_key == "message:t4_2r17c8r"
+    assert by_id["t4_2r17c8r"].text == "Test message\n\ntest"
+    assert (by_id["t4_22ydkji"].thread_key, by_id["t4_22ydkji"].direction) == (
+        "message:t4_22ydk2c",
+        Direction.OUT,
+    )
+    assert by_id["t4_22ydkme"].direction == Direction.IN
+    assert {item.kind for item in page.items} == {Kind.DM}
+    assert page.next_cursor == "t4_2r17c8r"
+
+    later = await adapter.fetch("messages", page.next_cursor)
+    assert api_requests(replay)[-1].url.params["before"] == "t4_2r17c8r"
+    assert later.items and all(_problem(item) is None for item in later.items)
+
+
+@pytest.mark.parametrize("name", ["TestInbox.test_unread.json", "TestInbox.test_mark_read.json"])
+def test_recorded_unread_listings_map_comments_and_messages_alike(name):
+    listing = pick(recording("reddit", name), "GET", "/message/unread").json()
+    items = []
+    for child in listing["data"]["children"]:
+        if child["kind"] == "t1":
+            comment = InboxComment.parse(child)
+            items.append(comment_item(comment, top_comment_name=comment.name, own_handle=BRAND))
+        else:
+            message = PrivateMessage.parse(child)
+            items.append(
+                message_item(
+                    message, root_name=message.first_message_name or message.name, own_handle=BRAND
+                )
+            )
+    assert len(items) == len(listing["data"]["children"])
+    assert {item.kind for item in items} <= {Kind.DM, Kind.COMMENT, Kind.MENTION}
+    assert all(_problem(item) is None for item in items)
+
+
+def test_a_recorded_context_names_the_top_comment():
+    recorded = pick(recording("reddit", "TestComment.test_refresh.json"), "GET", "/comments/54hhwl")
+    top = CommentThread.parse(recorded.json()).top_comment_name
+    assert top.startswith("t1_")
+    assert recorded.url.path == "/comments/54hhwl/_/d81vwef"
+
+
+async def test_a_recorded_403_listing_is_a_refused_request():
+    recorded = recording("reddit", "TestInbox.test_message__unauthorized.json")
+    replay = replay_of(recorded).route(
+        "GET", "/message/messages", pick(recorded, "GET", "/message/messages")
+    )
+
+    with pytest.raises(RequestRefused) as raised:
+        await recorded_adapter(replay).fetch("messages", None)
+    assert raised.value.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("name", "thing_id", "text", "created"),
+    [
+        ("TestComment.test_reply.json", "t1_d1616q2", "Comment reply", "t1_"),
+        ("TestSubmission.test_reply.json", "t3_4b1tfm", "Test reply", "t1_"),
+        ("TestMessage.test_reply.json", "t4_2r1s1k2", "Message reply", "t4_zzzzzzzzzzzz"),
+    ],
+)
+async def test_recorded_replies_go_through_api_comment(name, thing_id, text, created):
+    recorded = recording("reddit", name)
+    answer = pick(recorded, "POST", "/api/comment")
+    replay = replay_of(recorded).route("POST", "/api/comment", answer)
+
+    sent = await recorded_adapter(replay).send(
+        OutboundRequest(idempotency_key="k1", kind=Kind.COMMENT, text=text, in_reply_to=thing_id)
+    )
+
+    assert sent.external_id.startswith(created)
+    assert sent.external_id == answer.json()["json"]["data"]["things"][0]["data"]["name"]
+    [request] = [r for r in api_requests(replay)]
+    assert dict(httpx.QueryParams(request.content.decode())) == {
+        "api_type": "json",
+        "thing_id": thing_id,
+        "text": text,
+    }
+    assert dict(httpx.QueryParams(answer.request_body)) == {
+        "api_type": "json",
+        "thing_id": thing_id,
+        "text": text,
+    }
+
+
+async def test_a_recorded_compose_sends_a_new_private_message():
+    recorded = recording("reddit", "TestRedditor.test_message.json")
+
+    def empty_sent(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"kind": "Listing", "data": {"children": []}})
+
+    replay = (
+        replay_of(recorded)
+        .route("POST", "/api/compose", pick(recorded, "POST", "/api/compose"))
+        .route("GET", "/message/sent", empty_sent)
+    )
+    request = OutboundRequest(
+        idempotency_key="dm-9",
+        kind=Kind.DM,
+        text="This is a test from PRAW",
+        recipient=FetchedContact(external_id="t2_x", handle="u/subreddit_stats"),
+    )
+
+    sent = await recorded_adapter(replay, dm_subject="PRAW test").send(request)
+
+    assert sent.external_id == "compose:dm-9"
+    compose = api_requests(replay)[0]
+    assert dict(httpx.QueryParams(compose.content.decode())) == dict(
+        httpx.QueryParams(pick(recorded, "POST", "/api/compose").request_body)
+    )
+
+
+async def test_a_recorded_400_on_a_send_is_a_refused_request():
+    recorded = recording("reddit", "TestSubreddit.test_submit__verify_invalid.json")
+    replay = replay_of(recorded).route(
+        "POST", "/api/comment", pick(recorded, "POST", "/api/submit")
+    )
+
+    with pytest.raises(RequestRefused) as raised:
+        await recorded_adapter(replay).send(
+            OutboundRequest(idempotency_key="k", kind=Kind.COMMENT, text="x", in_reply_to="t3_a")
+        )
+    assert raised.value.status_code == 400
+
+
+# -- the fake Reddit (hand-made data) ------------------------------------------------------
+
+
+async def test_streams_from_hand_made_data(caplog):
+    adapter = build({})
+
+    mentions = await adapter.fetch("mentions", None)
+    replies = await adapter.fetch("comment_replies", None)
+    messages = await adapter.fetch("messages", None)
+
+    assert [item.external_id for item in mentions.items] == ["t1_m1", "t1_m3"]
+    assert "t1_m2" in caplog.text
+    assert {item.external_id: item.thread_key for item in replies.items} == {
+        "t1_c1": "t3_aaa1/t1_b1",
+        "t1_c2": "t3_aaa1/t1_top1",
+    }
+    assert [(item.external_id, item.direction, item.author.handle) for item in messages.items] == [
+        ("t4_s1", Direction.IN, "r/brandsub"),
+        ("t4_r1", Direction.IN, "u/Carol"),
+        ("t4_r2", Direction.OUT, "u/BrandCare"),
+        ("t4_r3", Direction.IN, "u/Carol"),
+    ]
+
+
+async def test_a_hostile_comment_comes_through_storable():
+    [_, hostile] = (await build({}).fetch("mentions", None)).items
+    assert _problem(hostile) is None
+    assert hostile.text.startswith("\x1b]0;pwned\x07[link=file:///etc]") and hostile.text.endswith(
+        "\x00"
+    )
+
+
+async def test_before_reads_forward_and_drops_the_anchor():
+    server = FakeReddit()
+    adapter = build({}, server)
+
+    page = await adapter.fetch("post_replies", "t1_p1")
+
+    assert [item.external_id for item in page.items] == ["t1_p2"]
+    assert server.requests[-1].url.params["before"] == "t1_p1"
+    assert (await adapter.fetch("post_replies", page.next_cursor)).items == ()
+
+
+async def test_the_token_is_refreshed_once_and_again_after_a_401():
+    server = FakeReddit()
+    adapter = build({}, server, credential={**CREDENTIAL, "access_token": "stale"})
+    refreshed = []
+    adapter._auth._on_refreshed = refreshed.append
+
+    await adapter.fetch("post_replies", None)
+    await adapter.fetch("post_replies", None)
+
+    assert server.token_grants == 1
+    assert refreshed[0]["access_token"] == ACCESS_TOKEN
+    assert refreshed[0]["expires_at"] == (NOW + timedelta(seconds=86400 - 60)).isoformat()
+
+
+async def test_a_refused_refresh_token_is_auth_expired_without_secrets(caplog):
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(AuthExpired) as raised:
+        await build({"fail": "auth_expired"}).fetch("mentions", None)
+    for secret in CREDENTIAL.values():
+        assert secret not in str(raised.value) and secret not in caplog.text
+
+
+async def test_a_ratelimit_error_inside_a_200_is_rate_limited():
+    server = FakeReddit()
+    server.api_answers.append(
+        httpx.Response(
+            200,
+            json={
+                "json": {
+                    "ratelimit": 420.0,
+                    "errors": [
+                        ["RATELIMIT", "Looks like you've been doing that a lot.", "ratelimit"]
+                    ],
+                }
+            },
+        )
+    )
+    server.api_answers.append(
+        httpx.Response(
+            200,
+            json={"json": {"errors": [["RATELIMIT", "Take a break for 3 minutes", "ratelimit"]]}},
+        )
+    )
+    adapter = build({}, server)
+    request = OutboundRequest(
+        idempotency_key="k", kind=Kind.COMMENT, text="hi", in_reply_to="t1_m1"
+    )
+
+    with pytest.raises(RateLimited) as first:
+        await adapter.send(request)
+    with pytest.raises(RateLimited) as second:
+        await adapter.send(request)
+
+    assert first.value.reset_at == NOW + timedelta(seconds=420)
+    assert second.value.reset_at == NOW + timedelta(minutes=10)
+
+
+async def test_other_errors_inside_a_200_are_refused_by_code():
+    server = FakeReddit()
+    server.api_answers.append(
+        httpx.Response(
+            200,
+            json={
+                "json": {"errors": [["DELETED_COMMENT", "that comment has been deleted", "parent"]]}
+            },
+        )
+    )
+
+    with pytest.raises(RequestRefused) as raised:
+        await build({}, server).send(
+            OutboundRequest(
+                idempotency_key="k", kind=Kind.COMMENT, text="hi", in_reply_to="t1_gone"
+            )
+        )
+    assert "DELETED_COMMENT" in str(raised.value) and "has been deleted" not in str(raised.value)
+
+
+async def test_sends_reply_and_compose_and_remember_their_keys():
+    server = FakeReddit()
+    adapter = build({}, server)
+
+    reply = await adapter.send(
+        OutboundRequest(idempotency_key="r", kind=Kind.COMMENT, text="On it", in_reply_to="t1_m1")
+    )
+    dm = await adapter.send(
+        OutboundRequest(
+            idempotency_key="d",
+            kind=Kind.DM,
+            text="Following up on your ticket.",
+            recipient=FetchedContact(external_id="t2_carol", handle="u/Carol"),
+        )
+    )
+
+    assert (
+        reply.external_id == "t1_new1"
+        and reply.url == "https://www.reddit.com/r/brandsub/comments/aaa1/x/new1/"
+    )
+    assert dm.external_id == "t4_n9"
+    assert await adapter.find_sent("d") == dm and await adapter.find_sent("other") is None
