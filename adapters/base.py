@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -195,10 +195,14 @@ class Adapter(abc.ABC):
         account: AccountRef,
         client: httpx.AsyncClient | None,
         credential: Mapping[str, str] | None = None,
+        *,
+        on_credential_refreshed: Callable[[Mapping[str, str]], None] | None = None,
     ) -> None:
         self.account = account
         self.client = client
         self.credential = credential
+        self.on_credential_refreshed = on_credential_refreshed
+        """Called with the whole new credential when a refresh changed it, to keep it."""
 
     @abc.abstractmethod
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:

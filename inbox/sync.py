@@ -358,14 +358,28 @@ def _describe(error: BaseException) -> str:
 
 def default_adapter_factory(
     credentials: Callable[[str, str], Mapping[str, str] | None],
+    save: Callable[[str, str, Mapping[str, str]], None] | None = None,
 ) -> AdapterFactory:
-    """An adapter factory that looks up each account's credential with `credentials`."""
+    """An adapter factory that looks up each account's credential with `credentials`.
+
+    With `save`, a credential an adapter refreshed (X rotates its refresh tokens) is kept,
+    so the next process does not start from a token that no longer works.
+    """
 
     def build(account: AccountRef, client: httpx.AsyncClient) -> Adapter:
         platform = adapter_class(account.platform)
-        credential = (
-            credentials(account.platform, account.handle) if platform.needs_credential else None
+        if not platform.needs_credential:
+            return platform(account, client, None)
+
+        def keep(secret: Mapping[str, str]) -> None:
+            if save is not None:
+                save(account.platform, account.handle, secret)
+
+        return platform(
+            account,
+            client,
+            credentials(account.platform, account.handle),
+            on_credential_refreshed=keep,
         )
-        return platform(account, client, credential)
 
     return build

@@ -59,7 +59,7 @@ def run_sync(context: Context) -> int:
     progress = ProgressLine(context.options.quiet)
     sync_engine = SyncEngine(
         store,
-        default_adapter_factory(credentials.get),
+        default_adapter_factory(credentials.get, credentials.set),
         on_progress=progress,
         lease_ttl=_seconds(context.config.sync.lease_seconds),
     )

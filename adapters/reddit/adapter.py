@@ -105,7 +105,9 @@ class RedditAdapter(Adapter):
         clock: Callable[[], datetime] = utc_now,
         on_credential_refreshed: Callable[[Mapping[str, str]], None] | None = None,
     ) -> None:
-        super().__init__(account, client, credential)
+        super().__init__(
+            account, client, credential, on_credential_refreshed=on_credential_refreshed
+        )
         settings = account.settings
         self._clock = clock
         self._api = str(settings.get("api_base", API_BASE)).rstrip("/")

@@ -127,7 +127,9 @@ class XAdapter(Adapter):
         clock: Callable[[], datetime] = utc_now,
         on_credential_refreshed: Callable[[Mapping[str, str]], None] | None = None,
     ) -> None:
-        super().__init__(account, client, credential)
+        super().__init__(
+            account, client, credential, on_credential_refreshed=on_credential_refreshed
+        )
         self._clock = clock
         self._api = str(account.settings.get("api_base", API_BASE)).rstrip("/")
         self._auth = RefreshingBearer(

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.base import (
+    AccountRef,
     Adapter,
     AuthExpired,
     FetchResult,
@@ -41,8 +42,8 @@ class ScriptedAdapter(Adapter):
     needs_credential = False
     scripts: dict[str, deque] = {}
 
-    def __init__(self, account, client, credential=None):
-        super().__init__(account, client, credential)
+    def __init__(self, account, client, credential=None, **kwargs):
+        super().__init__(account, client, credential, **kwargs)
         self.script = self.scripts.setdefault(account.handle, deque())
         self.cursors_seen: list[str | None] = []
 
@@ -232,3 +233,28 @@ async def test_a_disabled_account_is_not_polled(engine, clock, scripts):
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(Item.__table__)).scalar() == 0
     assert account.id
+
+
+async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monkeypatch, isolated_machine):
+    from inbox.credentials import CredentialStore
+    from inbox.sync import default_adapter_factory
+
+    class RotatingAdapter(ScriptedAdapter):
+        """Rotates its refresh token on every fetch, as X does (a hand-made fake)."""
+
+        needs_credential = True
+
+        async def fetch(self, stream, cursor):
+            self.on_credential_refreshed({**self.credential, "refresh_token": "rotated-2"})
+            return FetchResult(items=(), next_cursor=cursor)
+
+    monkeypatch.setattr("inbox.sync.adapter_class", lambda platform: RotatingAdapter)
+    keyring = CredentialStore()
+    keyring.set("x", "@brand", {"refresh_token": "rotated-1", "client_id": "app"})
+    build = default_adapter_factory(keyring.get, keyring.set)
+
+    async with httpx.AsyncClient() as client:
+        adapter = build(AccountRef(1, "x", "@brand"), client)
+        await adapter.fetch("mentions", None)
+
+    assert keyring.get("x", "@brand") == {"refresh_token": "rotated-2", "client_id": "app"}
