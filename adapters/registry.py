@@ -20,6 +20,8 @@ _ADAPTER_PATHS: dict[str, str] = {
     "mastodon": "adapters.mastodon.adapter:MastodonAdapter",
     "reddit": "adapters.reddit.adapter:RedditAdapter",
     "x": "adapters.x.adapter:XAdapter",
+    "bluesky": "adapters.bluesky.adapter:BlueskyAdapter",
+    "email": "adapters.email.adapter:EmailAdapter",
 }
 
 

@@ -1,0 +1,1 @@
+"""Bluesky: the AT Protocol adapter (XRPC session, notifications, chats, replies)."""

@@ -1,0 +1,78 @@
+"""Pure functions from a received email to an inbox item, and the ids of outgoing mail."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from adapters.base import Direction, FetchedContact, FetchedItem, Kind
+from adapters.email.payloads import MailMessage
+
+
+def thread_key(message: MailMessage, fallback_id: str) -> str:
+    """The conversation a message belongs to: the first id of its References chain.
+
+    Without References, the message it answers (In-Reply-To); without either, itself.
+    """
+    if message.references:
+        return message.references[0]
+    if message.in_reply_to is not None:
+        return message.in_reply_to
+    return message.message_id or fallback_id
+
+
+def mail_item(
+    message: MailMessage, *, fallback_id: str, account_address: str, received_at: datetime | None
+) -> FetchedItem:
+    """The inbox item of one email: a DM thread, inbound unless the account itself sent it.
+
+    `fallback_id` names a message without a Message-ID (mailbox UIDVALIDITY and UID);
+    attachments are listed at the end of the text, never downloaded.
+    """
+    external_id = message.message_id or fallback_id
+    parent = message.in_reply_to or (message.references[-1] if message.references else None)
+    text = message.text
+    if message.subject:
+        text = f"{message.subject}\n\n{text}" if text else message.subject
+    if message.attachments:
+        listed = ", ".join(
+            f"{attachment.filename} ({attachment.content_type}, {attachment.size:,} bytes)"
+            for attachment in message.attachments
+        )
+        text = f"{text}\n\n[attachments: {listed}]"
+    address = message.from_address or "unknown@invalid"
+    return FetchedItem(
+        external_id=external_id,
+        thread_key=thread_key(message, external_id),
+        kind=Kind.DM,
+        direction=Direction.OUT if address == account_address.lower() else Direction.IN,
+        author=FetchedContact(external_id=address, handle=address, display_name=message.from_name),
+        text=text,
+        created_at=message.date or received_at or datetime.fromtimestamp(0).astimezone(),
+        parent_external_id=parent if parent != external_id else None,
+        raw={
+            "message_id": message.message_id,
+            "in_reply_to": message.in_reply_to,
+            "references": list(message.references),
+            "subject": message.subject,
+            "from": message.from_address,
+            "reply_to": message.reply_to_address,
+            "to": list(message.to_addresses),
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in message.attachments
+            ],
+        },
+    )
+
+
+def outgoing_message_id(idempotency_key: str, sender: str) -> str:
+    """A Message-ID that is the same for every attempt to send one outbound message."""
+    digest = hashlib.blake2b(idempotency_key.encode(), digest_size=12).hexdigest()
+    domain = sender.rsplit("@", 1)[-1] if "@" in sender else "social-inbox.invalid"
+    return f"<inbox.{digest}@{domain}>"
+
+
+def reply_subject(subject: str) -> str:
+    """`Re: subject`, without piling up prefixes."""
+    stripped = subject.strip()
+    return stripped if stripped.lower().startswith("re:") else f"Re: {stripped or '(no subject)'}"

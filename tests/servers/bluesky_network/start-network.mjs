@@ -1,0 +1,36 @@
+// Starts the Bluesky reference network (PLC, PDS, AppView, bsync, ozone) for the tests.
+// Needs DB_POSTGRES_URL; prints one JSON line {"ready": true, ...} once every service
+// answers, and closes the network on SIGTERM or SIGINT. Run with
+// `node --require ./loopback.cjs start-network.mjs` so that nothing binds beyond 127.0.0.1.
+import { TestNetwork } from '@atproto/dev-env'
+
+const network = await TestNetwork.create({
+  dbPostgresSchema: process.env.DB_POSTGRES_SCHEMA || 'inbox_test',
+  pds: { hostname: 'localhost', enableDidDocWithSession: true },
+})
+
+console.log(
+  JSON.stringify({
+    ready: true,
+    pid: process.pid,
+    plc: network.plc.url,
+    pds: network.pds.url,
+    appview: network.bsky.url,
+  }),
+)
+
+let closing = false
+async function close(signal) {
+  if (closing) return
+  closing = true
+  const forced = setTimeout(() => process.exit(1), 15_000)
+  forced.unref()
+  try {
+    await network.close()
+  } finally {
+    console.log(JSON.stringify({ stopped: true, signal }))
+    process.exit(0)
+  }
+}
+process.on('SIGTERM', () => close('SIGTERM'))
+process.on('SIGINT', () => close('SIGINT'))
