@@ -212,6 +212,14 @@ class Adapter(abc.ABC):
     async def send(self, request: OutboundRequest) -> SentRef:
         """Post `request` to the platform and say where it landed."""
 
+    async def verify(self) -> str:
+        """Check the credential against the platform and say who the account is there.
+
+        `inbox accounts add` calls this before it stores anything; a refused credential
+        raises `AuthExpired`. The default says nothing can be checked.
+        """
+        raise NotImplementedError(f"{self.display_name} cannot check credentials")
+
     async def find_sent(self, idempotency_key: str) -> SentRef | None:
         """Look for a message an earlier, interrupted `send` may have posted.
 

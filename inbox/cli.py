@@ -165,6 +165,7 @@ def cmd_accounts_add(context: Context) -> int:
     from adapters.registry import adapter_class
     from inbox.credentials import CredentialStore
     from inbox.errors import InvalidInput
+    from inbox.service import Action
 
     options = context.options
     try:
@@ -172,9 +173,14 @@ def cmd_accounts_add(context: Context) -> int:
     except KeyError as error:
         raise InvalidInput(error.args[0]) from None
     service = context.service()
+    service.require(Action.MANAGE_ACCOUNTS)
     secret = None
     if platform_class.needs_credential:
         secret = _prompt_secret(platform_class.credential_fields)
+        if options.no_check:
+            print("not checked against the platform (--no-check)")
+        else:
+            print(f"the credentials work: {_verify_credentials(platform_class, options, secret)}")
     account_id = service.add_account(
         options.platform, options.handle, base_url=options.base_url, display_name=options.name
     )
@@ -182,6 +188,45 @@ def cmd_accounts_add(context: Context) -> int:
         CredentialStore().set(options.platform, options.handle, secret)
     print(f"connected {options.platform} {options.handle} as account {account_id}")
     return 0
+
+
+def verification_client():
+    """The HTTP client credentials are checked with; tests hand in their own transport."""
+    import httpx
+
+    return httpx.AsyncClient(timeout=httpx.Timeout(20.0))
+
+
+def _verify_credentials(platform_class, options: argparse.Namespace, secret: dict[str, str]) -> str:
+    """Who the platform says these credentials belong to; a clear InvalidInput when it refuses."""
+    import asyncio
+
+    from adapters.base import AccountRef, AuthExpired, PayloadInvalid, PlatformUnavailable, RateLimited
+    from inbox.errors import InvalidInput
+
+    account = AccountRef(id=0, platform=options.platform, handle=options.handle, base_url=options.base_url)
+    name = platform_class.display_name
+
+    async def verify() -> str:
+        async with verification_client() as client:
+            return await platform_class(account, client, secret).verify()
+
+    nothing_stored = "nothing was stored"
+    try:
+        return asyncio.run(verify())
+    except NotImplementedError:
+        return f"{name} cannot check credentials, stored as given"
+    except AuthExpired as error:
+        raise InvalidInput(f"{name} refused these credentials ({error}); {nothing_stored}") from None
+    except RateLimited as error:
+        raise InvalidInput(f"{name} asked us to slow down ({error}); {nothing_stored}") from None
+    except PlatformUnavailable as error:
+        raise InvalidInput(
+            f"could not reach {name} ({error}); {nothing_stored}. Check --base-url and the "
+            "network, or add --no-check to store the credentials without checking"
+        ) from None
+    except (PayloadInvalid, ValueError) as error:
+        raise InvalidInput(f"{name} answered something unexpected ({error}); {nothing_stored}") from None
 
 
 def _prompt_secret(fields: Sequence[str]) -> dict[str, str]:
@@ -372,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("handle", help="the brand's handle on that platform")
     add.add_argument("--base-url", help="instance, PDS or server address where the platform has several")
     add.add_argument("--name", help="display name for the account")
+    add.add_argument("--no-check", action="store_true", help="store the credentials without checking them against the platform")
     add.set_defaults(handler=cmd_accounts_add)
     remove = accounts.add_parser("remove", help="stop syncing an account")
     remove.add_argument("account", help="account id or handle")

@@ -254,6 +254,11 @@ class MastodonAdapter(Adapter):
             log.warning("could not read the context of Mastodon status %s: %s", status_id, problem)
             return None
 
+    async def verify(self) -> str:
+        """Ask the instance whose token this is (`GET /api/v1/accounts/verify_credentials`)."""
+        body = json_object(await self._request("GET", "/api/v1/accounts/verify_credentials"))
+        return f"@{body.get('acct', '?')} on {self._base_url}"
+
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         token = (self.credential or {}).get("access_token")
         if not token:

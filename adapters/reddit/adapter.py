@@ -23,6 +23,7 @@ from adapters._http import (
     RefreshingBearer,
     RequestRefused,
     json_body,
+    json_object,
     reset_from_seconds,
     send_request,
     utc_now,
@@ -280,6 +281,11 @@ class RedditAdapter(Adapter):
             codes = ", ".join(result.error_codes)
             raise RequestRefused(f"Reddit refused {response.request.url.path}: {codes}", 200)
         return result
+
+    async def verify(self) -> str:
+        """Ask Reddit whose token this is (`GET /api/v1/me`), refreshing it first if needed."""
+        body = json_object(await self._request("GET", "/api/v1/me"))
+        return f"u/{body.get('name', '?')}"
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if self.client is None:

@@ -19,7 +19,14 @@ from typing import Any, ClassVar, Final
 
 import httpx
 
-from adapters._http import RefreshingBearer, json_body, reset_from_epoch, send_request, utc_now
+from adapters._http import (
+    RefreshingBearer,
+    json_body,
+    json_object,
+    reset_from_epoch,
+    send_request,
+    utc_now,
+)
 from adapters._payload import Malformed
 from adapters.base import (
     AccountRef,
@@ -250,6 +257,12 @@ class XAdapter(Adapter):
             return parse(json_body(response))
         except Malformed as problem:
             raise PayloadInvalid(f"X answered an unreadable creation: {problem}") from None
+
+    async def verify(self) -> str:
+        """Ask X whose token this is (`GET /2/users/me`)."""
+        data = json_object(await self._request("GET", "/2/users/me")).get("data")
+        username = data.get("username", "?") if isinstance(data, Mapping) else "?"
+        return f"@{username}"
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         if self.client is None:

@@ -70,6 +70,8 @@ class FakeMastodon:
             )
         if path == "/api/v2/instance":
             return httpx.Response(200, json=self.data["instance"])
+        if path == "/api/v1/accounts/verify_credentials":
+            return httpx.Response(200, json={"id": "1", "acct": "brand", "username": "brand"})
         if path == "/api/v1/statuses" and request.method == "POST":
             return self._post(request)
         return httpx.Response(404, json={"error": "Not Found"})

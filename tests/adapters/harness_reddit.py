@@ -68,6 +68,8 @@ class FakeReddit:
             )
         if self.api_answers:
             return self.api_answers.pop(0)
+        if request.url.path == "/api/v1/me":
+            return httpx.Response(200, json={"name": "brand_official"})
         parts = request.url.path.strip("/").split("/")
         if parts[:1] == ["message"] and parts[1] in _WHERE:
             return self._listing(request, self.data[_WHERE[parts[1]]])

@@ -155,3 +155,17 @@ async def test_failures_map_to_the_error_tree(platform, failure):
 
     if failure == "rate_limited":
         assert raised.value.reset_at == harness.rate_limit_reset
+
+
+async def test_verify_names_the_account_or_refuses_bad_credentials(platform):
+    harness = HARNESSES[platform]
+    adapter = harness.build({})
+    try:
+        identity = await adapter.verify()
+    except NotImplementedError:
+        assert platform.startswith("demo-"), f"{platform} cannot check credentials for `accounts add`"
+        return
+    assert identity
+
+    with pytest.raises(AuthExpired):
+        await harness.build(harness.failures["auth_expired"]).verify()

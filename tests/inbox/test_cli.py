@@ -6,10 +6,11 @@ import csv
 import io
 import json
 
+import httpx
 import pytest
 
 from inbox.cli import main
-from inbox.database import open_engine
+from inbox.database import SCHEMA_HEAD, open_engine
 from inbox.store import Store
 from tests.support.items import add_account, item
 
@@ -27,11 +28,11 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_db_upgrade_creates_the_schema_and_says_so(capsys, db):
     status, out, _ = run(capsys, "--db", db, "db", "upgrade")
-    assert status == 0 and "from empty to schema 0001" in out
+    assert status == 0 and f"from empty to schema {SCHEMA_HEAD}" in out
     status, out, _ = run(capsys, "--db", db, "db", "upgrade")
-    assert "already at schema 0001" in out
+    assert f"already at schema {SCHEMA_HEAD}" in out
     status, out, _ = run(capsys, "--db", db, "db", "status")
-    assert "schema: 0001; this inbox: 0001" in out
+    assert f"schema: {SCHEMA_HEAD}; this inbox: {SCHEMA_HEAD}" in out
 
 
 def test_people_are_added_and_listed_as_json(capsys, db):
@@ -184,3 +185,63 @@ def test_db_status_never_shows_the_database_password(capsys):
 
     captured = capsys.readouterr()
     assert "hunter2-secret" not in captured.out + captured.err
+
+
+def _mastodon_instance(request):
+    """A hand-made stand-in for the instance's verify_credentials endpoint."""
+    if request.url.path != "/api/v1/accounts/verify_credentials":
+        return httpx.Response(404, json={"error": "Not Found"})
+    if request.headers.get("Authorization") != "Bearer good-token":
+        return httpx.Response(401, json={"error": "The access token is invalid"})
+    return httpx.Response(200, json={"id": "1", "acct": "brand", "username": "brand"})
+
+
+@pytest.fixture
+def instance(monkeypatch):
+    monkeypatch.setattr(
+        "inbox.cli.verification_client",
+        lambda: httpx.AsyncClient(transport=httpx.MockTransport(_mastodon_instance)),
+    )
+
+
+def test_adding_an_account_checks_the_credentials_before_storing_them(capsys, db, monkeypatch, instance, isolated_machine):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "good-token")
+
+    status, out, err = run(
+        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+    )
+
+    assert status == 0, err
+    assert "the credentials work: @brand on https://social.example" in out
+    assert ("social-inbox", "mastodon/@brand@social.example") in isolated_machine.entries
+    assert "good-token" not in out + err
+
+
+def test_refused_credentials_are_reported_plainly_and_nothing_is_stored(capsys, db, monkeypatch, instance, isolated_machine):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "expired-token")
+
+    status, out, err = run(
+        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+    )
+
+    assert status == 1
+    assert err.startswith("inbox: Mastodon refused these credentials")
+    assert "nothing was stored" in err and "expired-token" not in err
+    assert isolated_machine.entries == {}
+    assert json.loads(run(capsys, "--db", db, "accounts", "list", "--format", "json")[1]) == []
+
+
+def test_an_unreachable_platform_says_what_to_check(capsys, db, monkeypatch, isolated_machine):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "good-token")
+
+    def refuse(request):
+        raise httpx.ConnectError("connection refused", request=request)
+
+    monkeypatch.setattr(
+        "inbox.cli.verification_client", lambda: httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+    )
+    status, _, err = run(capsys, "--db", db, "accounts", "add", "mastodon", "@b@x.example", "--base-url", "https://x.example")
+
+    assert status == 1
+    assert "could not reach Mastodon" in err and "--base-url" in err and "--no-check" in err
+    assert isolated_machine.entries == {}

@@ -28,6 +28,12 @@ def workspace(tmp_path_factory):
     return path, summary
 
 
+def dump(path) -> list[str]:
+    """The database's whole content as SQL, independent of how the file is laid out."""
+    with sqlite3.connect(path) as connection:
+        return list(connection.iterdump())
+
+
 def query(path, sql: str):
     with sqlite3.connect(path) as connection:
         return connection.execute(sql).fetchall()
@@ -136,7 +142,7 @@ def test_demo_never_touches_a_real_inbox(tmp_path, capsys):
     target = tmp_path / "inbox.db"
     main(["--db", str(target), "agents", "add", "someone"])
     main(["--db", str(target), "--as", "someone", "db", "status"])
-    before = target.read_bytes()
+    before = dump(target)
     capsys.readouterr()
 
     for extra in ([], ["--keep"]):
@@ -144,4 +150,4 @@ def test_demo_never_touches_a_real_inbox(tmp_path, capsys):
         assert status == 1
         assert "holds a real inbox; the demo never touches one" in capsys.readouterr().err
     assert query(target, "SELECT handle FROM agent") == [("someone",)]
-    assert target.read_bytes() == before
+    assert dump(target) == before
