@@ -20,7 +20,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import httpx
@@ -149,6 +149,16 @@ class SentRef:
     sent_at: datetime | None = None
 
 
+class LoginPrompt(Protocol):
+    """How an adapter's login flow talks to the person connecting an account."""
+
+    def show(self, text: str) -> None:
+        """Tell the person something (an address to open, what to do next)."""
+
+    def ask(self, question: str, *, secret: bool = False) -> str:
+        """Ask the person for a value; `secret` values are not echoed."""
+
+
 class Adapter(abc.ABC):
     """A platform, seen through the inbox's eyes.
 
@@ -211,6 +221,16 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     async def send(self, request: OutboundRequest) -> SentRef:
         """Post `request` to the platform and say where it landed."""
+
+    @classmethod
+    async def log_in(
+        cls, account: AccountRef, client: httpx.AsyncClient, prompt: LoginPrompt
+    ) -> Mapping[str, str] | None:
+        """Walk a person through getting a credential (an OAuth flow) and return it.
+
+        None means the platform has no such flow, and `credential_fields` are asked for.
+        """
+        return None
 
     async def verify(self) -> str:
         """Check the credential against the platform and say who the account is there.

@@ -162,6 +162,7 @@ def cmd_accounts_list(context: Context) -> int:
 
 
 def cmd_accounts_add(context: Context) -> int:
+    from adapters.base import AccountRef
     from adapters.registry import adapter_class
     from inbox.credentials import CredentialStore
     from inbox.errors import InvalidInput
@@ -174,46 +175,70 @@ def cmd_accounts_add(context: Context) -> int:
         raise InvalidInput(error.args[0]) from None
     service = context.service()
     service.require(Action.MANAGE_ACCOUNTS)
+    account = AccountRef(id=0, platform=options.platform, handle=options.handle, base_url=options.base_url)
     secret = None
     if platform_class.needs_credential:
-        secret = _prompt_secret(platform_class.credential_fields)
+        if not options.manual:
+            secret = _call_platform(
+                platform_class,
+                "logging in",
+                lambda client: platform_class.log_in(account, client, TerminalPrompt()),
+            )
+        if secret is None:
+            secret = _prompt_secret(platform_class.credential_fields)
         if options.no_check:
             print("not checked against the platform (--no-check)")
         else:
-            print(f"the credentials work: {_verify_credentials(platform_class, options, secret)}")
+            identity = _call_platform(
+                platform_class,
+                "checking the credentials",
+                lambda client: platform_class(account, client, secret).verify(),
+            )
+            print(f"the credentials work: {identity}")
     account_id = service.add_account(
         options.platform, options.handle, base_url=options.base_url, display_name=options.name
     )
     if secret is not None:
-        CredentialStore().set(options.platform, options.handle, secret)
+        CredentialStore().set(options.platform, options.handle, dict(secret))
     print(f"connected {options.platform} {options.handle} as account {account_id}")
     return 0
 
 
+class TerminalPrompt:
+    """A platform's login flow talking to the person at the terminal."""
+
+    def show(self, text: str) -> None:
+        print(text)
+
+    def ask(self, question: str, *, secret: bool = False) -> str:
+        import getpass
+
+        return getpass.getpass(f"{question}: ") if secret else input(f"{question}: ")
+
+
 def verification_client():
-    """The HTTP client credentials are checked with; tests hand in their own transport."""
+    """The HTTP client logins and checks use; tests hand in their own transport."""
     import httpx
 
     return httpx.AsyncClient(timeout=httpx.Timeout(20.0))
 
 
-def _verify_credentials(platform_class, options: argparse.Namespace, secret: dict[str, str]) -> str:
-    """Who the platform says these credentials belong to; a clear InvalidInput when it refuses."""
+def _call_platform(platform_class, doing: str, call) -> Any:
+    """Run `call(client)` against the platform; its failures become one plain InvalidInput."""
     import asyncio
 
-    from adapters.base import AccountRef, AuthExpired, PayloadInvalid, PlatformUnavailable, RateLimited
+    from adapters.base import AuthExpired, PayloadInvalid, PlatformUnavailable, RateLimited
     from inbox.errors import InvalidInput
 
-    account = AccountRef(id=0, platform=options.platform, handle=options.handle, base_url=options.base_url)
     name = platform_class.display_name
 
-    async def verify() -> str:
+    async def run() -> Any:
         async with verification_client() as client:
-            return await platform_class(account, client, secret).verify()
+            return await call(client)
 
     nothing_stored = "nothing was stored"
     try:
-        return asyncio.run(verify())
+        return asyncio.run(run())
     except NotImplementedError:
         return f"{name} cannot check credentials, stored as given"
     except AuthExpired as error:
@@ -222,11 +247,11 @@ def _verify_credentials(platform_class, options: argparse.Namespace, secret: dic
         raise InvalidInput(f"{name} asked us to slow down ({error}); {nothing_stored}") from None
     except PlatformUnavailable as error:
         raise InvalidInput(
-            f"could not reach {name} ({error}); {nothing_stored}. Check --base-url and the "
-            "network, or add --no-check to store the credentials without checking"
+            f"could not reach {name} while {doing} ({error}); {nothing_stored}. Check --base-url "
+            "and the network, or add --no-check to store the credentials without checking"
         ) from None
     except (PayloadInvalid, ValueError) as error:
-        raise InvalidInput(f"{name} answered something unexpected ({error}); {nothing_stored}") from None
+        raise InvalidInput(f"{name} failed while {doing}: {error}; {nothing_stored}") from None
 
 
 def _prompt_secret(fields: Sequence[str]) -> dict[str, str]:
@@ -417,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("handle", help="the brand's handle on that platform")
     add.add_argument("--base-url", help="instance, PDS or server address where the platform has several")
     add.add_argument("--name", help="display name for the account")
+    add.add_argument("--manual", action="store_true", help="type the token or password yourself instead of the platform's login flow")
     add.add_argument("--no-check", action="store_true", help="store the credentials without checking them against the platform")
     add.set_defaults(handler=cmd_accounts_add)
     remove = accounts.add_parser("remove", help="stop syncing an account")

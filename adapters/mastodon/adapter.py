@@ -35,11 +35,12 @@ from adapters.base import (
     FetchResult,
     Kind,
     LengthRule,
+    LoginPrompt,
     OutboundRequest,
     PayloadInvalid,
     SentRef,
 )
-from adapters.mastodon import mapping
+from adapters.mastodon import mapping, oauth
 from adapters.mastodon.payloads import (
     Context,
     Conversation,
@@ -253,6 +254,20 @@ class MastodonAdapter(Adapter):
         except (RequestRefused, Malformed) as problem:
             log.warning("could not read the context of Mastodon status %s: %s", status_id, problem)
             return None
+
+    @classmethod
+    async def log_in(
+        cls, account: AccountRef, client: httpx.AsyncClient, prompt: LoginPrompt
+    ) -> Mapping[str, str] | None:
+        """Register the inbox on the instance, have the person authorize it, take the code."""
+        if not account.base_url:
+            raise ValueError("a Mastodon account needs its instance: pass --base-url https://...")
+        base_url = account.base_url.rstrip("/")
+        app = await oauth.register_app(client, base_url)
+        prompt.show(f"Open this address, log in as {account.handle} and authorize social-inbox:")
+        prompt.show(f"  {oauth.authorize_url(base_url, app)}")
+        code = prompt.ask("Paste the authorization code the instance shows", secret=True)
+        return {"access_token": await oauth.exchange_code(client, base_url, app, code)}
 
     async def verify(self) -> str:
         """Ask the instance whose token this is (`GET /api/v1/accounts/verify_credentials`)."""

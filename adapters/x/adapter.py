@@ -35,11 +35,12 @@ from adapters.base import (
     FetchResult,
     Kind,
     LengthRule,
+    LoginPrompt,
     OutboundRequest,
     PayloadInvalid,
     SentRef,
 )
-from adapters.x import mapping
+from adapters.x import mapping, oauth
 from adapters.x.payloads import Created, DmEvent, Page, Post, own_user_id
 
 log = logging.getLogger(__name__)
@@ -257,6 +258,23 @@ class XAdapter(Adapter):
             return parse(json_body(response))
         except Malformed as problem:
             raise PayloadInvalid(f"X answered an unreadable creation: {problem}") from None
+
+    @classmethod
+    async def log_in(
+        cls, account: AccountRef, client: httpx.AsyncClient, prompt: LoginPrompt
+    ) -> Mapping[str, str] | None:
+        """Authorize the person's X app for the brand account (OAuth 2.0 with PKCE)."""
+        client_id = prompt.ask("Client ID of your X app (Keys and Tokens page)")
+        client_secret = prompt.ask("Client secret (leave empty for a public client)", secret=True)
+        redirect_uri = prompt.ask("Callback address registered for the app (e.g. http://127.0.0.1:8765/callback)")
+        authorization = oauth.Authorization.start(client_id.strip(), redirect_uri.strip())
+        prompt.show(f"Open this address, log in as {account.handle} and authorize the app:")
+        prompt.show(f"  {authorization.url}")
+        pasted = prompt.ask("Paste the address X sent your browser to (or just its code)", secret=True)
+        api_base = str(account.settings.get("api_base", API_BASE)).rstrip("/")
+        return await oauth.exchange_code(
+            client, api_base, authorization, authorization.code_from(pasted), client_secret.strip() or None
+        )
 
     async def verify(self) -> str:
         """Ask X whose token this is (`GET /2/users/me`)."""

@@ -188,7 +188,14 @@ def test_db_status_never_shows_the_database_password(capsys):
 
 
 def _mastodon_instance(request):
-    """A hand-made stand-in for the instance's verify_credentials endpoint."""
+    """A hand-made stand-in for an instance's app registration, token and identity endpoints."""
+    if request.url.path == "/api/v1/apps":
+        return httpx.Response(200, json={"client_id": "app-id", "client_secret": "app-secret"})
+    if request.url.path == "/oauth/token":
+        form = dict(httpx.QueryParams(request.content.decode()))
+        if form.get("code") != "code-from-page" or form.get("client_secret") != "app-secret":
+            return httpx.Response(400, json={"error": "invalid_grant"})
+        return httpx.Response(200, json={"access_token": "good-token", "token_type": "Bearer"})
     if request.url.path != "/api/v1/accounts/verify_credentials":
         return httpx.Response(404, json={"error": "Not Found"})
     if request.headers.get("Authorization") != "Bearer good-token":
@@ -208,7 +215,8 @@ def test_adding_an_account_checks_the_credentials_before_storing_them(capsys, db
     monkeypatch.setattr("getpass.getpass", lambda prompt: "good-token")
 
     status, out, err = run(
-        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example",
+        "--base-url", "https://social.example", "--manual",
     )
 
     assert status == 0, err
@@ -221,7 +229,8 @@ def test_refused_credentials_are_reported_plainly_and_nothing_is_stored(capsys, 
     monkeypatch.setattr("getpass.getpass", lambda prompt: "expired-token")
 
     status, out, err = run(
-        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example",
+        "--base-url", "https://social.example", "--manual",
     )
 
     assert status == 1
@@ -240,8 +249,35 @@ def test_an_unreachable_platform_says_what_to_check(capsys, db, monkeypatch, iso
     monkeypatch.setattr(
         "inbox.cli.verification_client", lambda: httpx.AsyncClient(transport=httpx.MockTransport(refuse))
     )
-    status, _, err = run(capsys, "--db", db, "accounts", "add", "mastodon", "@b@x.example", "--base-url", "https://x.example")
+    status, _, err = run(
+        capsys, "--db", db, "accounts", "add", "mastodon", "@b@x.example", "--base-url", "https://x.example", "--manual"
+    )
 
     assert status == 1
     assert "could not reach Mastodon" in err and "--base-url" in err and "--no-check" in err
+    assert isolated_machine.entries == {}
+
+
+def test_mastodon_is_connected_by_authorizing_the_app_and_pasting_the_code(capsys, db, monkeypatch, instance, isolated_machine):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "code-from-page")
+
+    status, out, err = run(
+        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+    )
+
+    assert status == 0, err
+    assert "https://social.example/oauth/authorize?response_type=code&client_id=app-id" in out
+    assert "the credentials work: @brand on https://social.example" in out
+    assert isolated_machine.entries[("social-inbox", "mastodon/@brand@social.example")] == '{"access_token": "good-token"}'
+
+
+def test_a_wrong_code_is_refused_plainly(capsys, db, monkeypatch, instance, isolated_machine):
+    monkeypatch.setattr("getpass.getpass", lambda prompt: "typo")
+
+    status, _, err = run(
+        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+    )
+
+    assert status == 1
+    assert "Mastodon failed while logging in" in err and "nothing was stored" in err
     assert isolated_machine.entries == {}
