@@ -250,11 +250,12 @@ class SyncEngine:
     async def run_forever(self, client: httpx.AsyncClient, stop: asyncio.Event) -> None:
         """Poll every account on its own schedule until `stop` is set.
 
-        Every heartbeat renews this process's leases, takes free ones, and restarts an
-        account's streams when its row changed (settings edited, a demo crisis scheduled),
-        or stops them when it was disabled or lost its credentials.
+        Every heartbeat renews this process's leases, takes free ones, restarts a stream
+        whose task ended, restarts an account's streams when its row changed (settings
+        edited, a demo crisis scheduled), and stops them when it was disabled, lost its
+        credentials or is now polled by another process.
         """
-        running: dict[int, tuple[AccountRef, list[asyncio.Task[None]]]] = {}
+        running: dict[int, _RunningAccount] = {}
         heartbeat = self.lease_ttl.total_seconds() / 3
         try:
             while not stop.is_set():
@@ -262,9 +263,9 @@ class SyncEngine:
                     account.id: account
                     for account in await asyncio.to_thread(self.enabled_accounts)
                 }
-                for account_id, (known, tasks) in list(running.items()):
-                    if accounts.get(account_id) != known or all(task.done() for task in tasks):
-                        await _cancel(tasks)
+                for account_id, current in list(running.items()):
+                    if accounts.get(account_id) != current.account:
+                        await _cancel(list(current.tasks.values()))
                         del running[account_id]
                 for account in accounts.values():
                     taken = await asyncio.to_thread(
@@ -272,16 +273,26 @@ class SyncEngine:
                     )
                     if not taken:
                         if account.id in running:
-                            await _cancel(running.pop(account.id)[1])
+                            await _cancel(list(running.pop(account.id).tasks.values()))
                         continue
-                    if account.id not in running:
-                        tasks = await self._start_account(account, client, stop)
-                        if tasks:
-                            running[account.id] = (account, tasks)
+                    current = running.get(account.id)
+                    if current is None:
+                        adapter = await self._build_adapter(account, client)
+                        if adapter is None:
+                            continue
+                        log.info("took the lease of account %s as %s", account.id, self.holder)
+                        current = running[account.id] = _RunningAccount(account, adapter, {})
+                    for stream in current.adapter.streams:
+                        task = current.tasks.get(stream)
+                        if task is None or task.done():
+                            current.tasks[stream] = asyncio.create_task(
+                                self._follow(current.adapter, stream, stop),
+                                name=f"sync {account.platform} {account.handle} {stream}",
+                            )
                 await _wait(stop, heartbeat)
         finally:
-            for _, tasks in running.values():
-                await _cancel(tasks)
+            for current in running.values():
+                await _cancel(list(current.tasks.values()))
             await asyncio.to_thread(self.store.release_leases, self.holder)
 
     async def _build_adapter(self, account: AccountRef, client: httpx.AsyncClient) -> Adapter | None:
@@ -295,28 +306,17 @@ class SyncEngine:
             )
             return None
 
-    async def _start_account(
-        self, account: AccountRef, client: httpx.AsyncClient, stop: asyncio.Event
-    ) -> list[asyncio.Task[None]]:
-        adapter = await self._build_adapter(account, client)
-        if adapter is None:
-            return []
-        log.info("took the lease of account %s as %s", account.id, self.holder)
-        return [
-            asyncio.create_task(
-                self._follow(adapter, stream, stop),
-                name=f"sync {account.platform} {account.handle} {stream}",
-            )
-            for stream in adapter.streams
-        ]
-
     async def _follow(self, adapter: Adapter, stream: str, stop: asyncio.Event) -> None:
         account = adapter.account
         progress = StreamProgress(account=account, stream=stream)
         while not stop.is_set():
             holder = await asyncio.to_thread(self.store.lease_holder, account.id)
-            if holder != self.holder:
+            if holder is not None and holder != self.holder:
                 return
+            if holder is None:
+                # the lease lapsed (a slow heartbeat); the next one renews it or hands it over
+                await _wait(stop, self.lease_ttl.total_seconds() / 3)
+                continue
             state = await asyncio.to_thread(self.store.cursor, account.id, stream)
             now = self.store.clock()
             if state.backoff_until is not None and state.backoff_until > now:
@@ -332,6 +332,15 @@ class SyncEngine:
                 return
             if not has_more:
                 await _wait(stop, adapter.poll_interval_seconds)
+
+
+@dataclass(slots=True)
+class _RunningAccount:
+    """An account this process polls: its row as last read, its adapter, a task per stream."""
+
+    account: AccountRef
+    adapter: Adapter
+    tasks: dict[str, asyncio.Task[None]]
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -36,6 +36,17 @@ SETTINGS = {
 
 
 @pytest.fixture
+def processes():
+    """Every process a test starts, killed at the end whatever happened."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+@pytest.fixture
 def workspace(tmp_path, capsys):
     """A database with three demo accounts whose traffic is all due, and a config."""
     database = tmp_path / "inbox.db"
@@ -119,11 +130,12 @@ def assert_everything_exactly_once(database: Path) -> None:
     assert result["thread_item_count"] == total, "thread counters disagree with the items"
 
 
-def test_a_poller_killed_mid_ingest_loses_and_duplicates_nothing(workspace):
+def test_a_poller_killed_mid_ingest_loses_and_duplicates_nothing(workspace, processes):
     database, config = workspace
     total = sum(len(ids) for ids in expected_items().values())
 
     first = start_sync(database, config, "--follow")
+    processes.append(first)
     wait_until(lambda: item_count(database) >= 2_000, 120, "the first poller to store 2,000 items")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
@@ -131,6 +143,7 @@ def test_a_poller_killed_mid_ingest_loses_and_duplicates_nothing(workspace):
     assert interrupted_at < total, "the poller finished before it could be killed"
 
     second = start_sync(database, config, "--follow")
+    processes.append(second)
     wait_until(lambda: item_count(database) == total, 180, "the restarted poller to store every item")
     wait_until(lambda: all(c == str(ITEMS_PER_STREAM) for c in stored(database)["cursors"].values()), 30, "final cursors")
     _, err = stop(second)
@@ -140,12 +153,13 @@ def test_a_poller_killed_mid_ingest_loses_and_duplicates_nothing(workspace):
     assert_everything_exactly_once(database)
 
 
-def test_two_pollers_on_one_file_split_the_accounts_and_never_lock_out(workspace):
+def test_two_pollers_on_one_file_split_the_accounts_and_never_lock_out(workspace, processes):
     database, config = workspace
     config.write_text("[sync]\nlease_seconds = 6\n")
     total = sum(len(ids) for ids in expected_items().values())
 
     pollers = [start_sync(database, config, "--follow") for _ in range(2)]
+    processes.extend(pollers)
     wait_until(lambda: item_count(database) == total, 180, "both pollers together to store every item")
     errors = [stop(poller)[1] for poller in pollers]
 
@@ -162,7 +176,7 @@ def test_two_pollers_on_one_file_split_the_accounts_and_never_lock_out(workspace
     assert_everything_exactly_once(database)
 
 
-def test_two_one_shot_syncs_at_once_store_everything_once(workspace, capsys):
+def test_two_one_shot_syncs_at_once_store_everything_once(workspace, capsys, processes):
     database, config = workspace
     total = sum(len(ids) for ids in expected_items().values())
 
@@ -173,6 +187,7 @@ def test_two_one_shot_syncs_at_once_store_everything_once(workspace, capsys):
         )
         for _ in range(2)
     ]
+    processes.extend(runs)
     outputs = [run.communicate(timeout=300) for run in runs]
 
     for run, (out, err) in zip(runs, outputs, strict=True):
