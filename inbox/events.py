@@ -26,10 +26,22 @@ ACCOUNT_REMOVED = "account.removed"
 ACCOUNT_HEALTH_CHANGED = "account.health_changed"
 AGENT_ADDED = "agent.added"
 SYNC_FAILED = "sync.failed"
+OUTBOUND_QUEUED = "outbound.queued"
+OUTBOUND_AWAITING_APPROVAL = "outbound.awaiting_approval"
+OUTBOUND_APPROVED = "outbound.approved"
+OUTBOUND_REJECTED = "outbound.rejected"
+OUTBOUND_RETRYING = "outbound.retrying"
+OUTBOUND_UNKNOWN = "outbound.unknown"
+OUTBOUND_SENT = "outbound.sent"
+OUTBOUND_FAILED = "outbound.failed"
+OUTBOUND_CANCELLED = "outbound.cancelled"
+CAMPAIGN_CREATED = "campaign.created"
+CANNED_IMPORTED = "canned.imported"
 SENTIMENT_SCORED = "sentiment.scored"
 
 SYSTEM_ACTOR = "system"
 SYNC_ACTOR = "sync"
+OUTBOX_ACTOR = "outbox"
 
 _event = Event.__table__
 

@@ -92,6 +92,7 @@ class OutboundStatus(enum.StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"
 
 
 class AccountHealth(enum.StrEnum):
@@ -301,6 +302,10 @@ class Outbound(SQLModel, table=True):
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
     created_by: int | None = Field(default=None, foreign_key="agent.id")
     approved_by: int | None = Field(default=None, foreign_key="agent.id")
+    reviewed_by: int | None = Field(default=None, foreign_key="agent.id")
+    """The lead who approved or rejected the row, if it needed approval."""
+    review_note: str | None = Field(default=None, sa_type=Text)
+    """What the reviewer told the author, e.g. why a reply was rejected."""
     created_at: datetime = _when()
     updated_at: datetime = _when()
     sent_at: datetime | None = _when(default=None)

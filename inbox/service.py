@@ -11,17 +11,37 @@ import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete, func, literal_column, select, update
+from sqlalchemy import Connection, Engine, delete, func, literal_column, select, update
 from sqlalchemy.sql import column, table
 
 from adapters.registry import adapter_class, platform_names
-from inbox import events
+from inbox import events, outbox
 from inbox.clock import Clock, utc_now
 from inbox.database import write_transaction
 from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.models import Account, Agent, Contact, Event, Item, Role, Thread, ThreadStatus
+from inbox.models import (
+    Account,
+    Agent,
+    CannedResponse,
+    Contact,
+    Event,
+    Item,
+    Outbound,
+    OutboundStatus,
+    Role,
+    Thread,
+    ThreadStatus,
+)
+from inbox.outbox import CampaignSummary, Draft, OutboundKind, OutboundRow
+from inbox.sanitize import first_line
+
+if TYPE_CHECKING:
+    from canned_responses.library import CannedResponse as PreparedAnswer
+    from canned_responses.library import LoadProblem
+    from canned_responses.matcher import Matcher
 
 _account = Account.__table__
 _agent = Agent.__table__
@@ -29,6 +49,8 @@ _thread = Thread.__table__
 _item = Item.__table__
 _contact = Contact.__table__
 _event = Event.__table__
+_canned = CannedResponse.__table__
+_outbound = Outbound.__table__
 _item_fts = table("item_fts", column("rowid"), column("item_fts"))
 """SQLite's FTS5 index over item text, kept by triggers (see the first migration)."""
 
@@ -44,6 +66,9 @@ class Action(enum.StrEnum):
     MANAGE_PEOPLE = "manage people"
     SYNC = "sync accounts"
     EXPORT = "export data"
+    REPLY = "reply"
+    APPROVE = "approve"
+    EDIT_PREPARED_ANSWERS = "edit prepared answers"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -51,6 +76,9 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MANAGE_PEOPLE: frozenset({Role.ADMIN}),
     Action.SYNC: frozenset({Role.AGENT, Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
     Action.EXPORT: frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
+    Action.REPLY: frozenset({Role.AGENT, Role.LEAD, Role.ADMIN}),
+    Action.APPROVE: frozenset({Role.LEAD, Role.ADMIN}),
+    Action.EDIT_PREPARED_ANSWERS: frozenset({Role.LEAD, Role.ADMIN}),
 }
 
 
@@ -116,6 +144,33 @@ class ThreadRow:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """A prepared answer as kept in the database, with the id outgoing rows refer to."""
+
+    id: int
+    answer: PreparedAnswer
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerMatch:
+    """A prepared answer found for a query or a customer's message, scored 0 to 100."""
+
+    answer: StoredAnswer
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerImport:
+    """What importing a directory of prepared answers changed, and the files it could not read."""
+
+    added: int
+    updated: int
+    unchanged: int
+    problems: tuple[LoadProblem, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRow:
     """One message of a thread."""
 
@@ -136,6 +191,7 @@ class InboxService:
         self.engine = engine
         self.clock = clock
         self.actor = self._resolve_actor(actor)
+        self._matcher: tuple[tuple[Any, ...], Matcher, dict[str, StoredAnswer]] | None = None
 
     def _resolve_actor(self, handle: str | None) -> Actor:
         with self.engine.connect() as connection:
@@ -454,6 +510,403 @@ class InboxService:
             query = query.order_by(_item.c.created_at.desc(), _item.c.id.desc()).limit(limit)
             return [ItemRow(**row._mapping) for row in connection.execute(query)]
 
+    # -- prepared answers -----------------------------------------------------------------
+
+    def canned_responses(self) -> list[StoredAnswer]:
+        """Every prepared answer, in shortcode order."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(_canned).order_by(_canned.c.shortcode)).all()
+        return [StoredAnswer(row.id, outbox.answer_from_row(row), row.updated_at) for row in rows]
+
+    def canned_response(self, reference: str | int) -> StoredAnswer:
+        """One prepared answer by id or shortcode."""
+        for stored in self.canned_responses():
+            if str(reference) in (str(stored.id), stored.answer.shortcode):
+                return stored
+        raise NotFound(f"no prepared answer {reference!r} (`inbox canned list` shows them)")
+
+    def _answer_matcher(self) -> tuple[Matcher, dict[str, StoredAnswer]]:
+        """The matcher over the current library, rebuilt only when the library changed."""
+        with self.engine.connect() as connection:
+            key = tuple(
+                connection.execute(
+                    select(func.count(), func.max(_canned.c.id), func.max(_canned.c.updated_at))
+                ).one()
+            )
+        if self._matcher is None or self._matcher[0] != key:
+            from canned_responses.matcher import Matcher
+
+            stored = {answer.answer.shortcode: answer for answer in self.canned_responses()}
+            self._matcher = (key, Matcher(answer.answer for answer in stored.values()), stored)
+        return self._matcher[1], self._matcher[2]
+
+    def match_canned(self, query: str, limit: int = 10) -> list[AnswerMatch]:
+        """The prepared answers an agent most likely means by a typed query, best first."""
+        matcher, stored = self._answer_matcher()
+        return [
+            AnswerMatch(stored[found.response.shortcode], found.score)
+            for found in matcher.match(query, limit)
+        ]
+
+    def suggest_canned(self, thread_id: int, limit: int = 5) -> list[AnswerMatch]:
+        """The prepared answers that best fit a thread's latest inbound message."""
+        with self.engine.connect() as connection:
+            latest = connection.execute(
+                select(_item.c.text)
+                .where(_item.c.thread_id == thread_id, _item.c.direction == "in")
+                .order_by(_item.c.created_at.desc(), _item.c.id.desc())
+                .limit(1)
+            ).scalar()
+        if latest is None:
+            return []
+        matcher, stored = self._answer_matcher()
+        return [
+            AnswerMatch(stored[found.response.shortcode], found.score)
+            for found in matcher.suggest(latest, limit)
+        ]
+
+    def import_canned(self, directory: Path | str) -> AnswerImport:
+        """Add or update the prepared answers of a directory of Markdown files, by shortcode."""
+        from canned_responses.library import load_library
+
+        self.require(Action.EDIT_PREPARED_ANSWERS)
+        try:
+            answers, problems = load_library(directory)
+        except NotADirectoryError as error:
+            raise InvalidInput(str(error)) from None
+        now = self.clock()
+        added = updated = unchanged = 0
+        with write_transaction(self.engine) as connection:
+            known = {row.shortcode: row for row in connection.execute(select(_canned))}
+            for answer in answers:
+                values = {
+                    "title": answer.title,
+                    "body": answer.body,
+                    "variants": dict(answer.variants),
+                    "tags": list(answer.tags),
+                    "language": answer.language,
+                    "needs_approval": answer.needs_approval,
+                }
+                previous = known.get(answer.shortcode)
+                if previous is None:
+                    connection.execute(
+                        _canned.insert().values(
+                            shortcode=answer.shortcode, updated_at=now, **values
+                        )
+                    )
+                    added += 1
+                elif outbox.answer_from_row(previous) != answer:
+                    connection.execute(
+                        update(_canned)
+                        .where(_canned.c.id == previous.id)
+                        .values(updated_at=now, **values)
+                    )
+                    updated += 1
+                else:
+                    unchanged += 1
+            events.append(
+                connection,
+                at=now,
+                actor=self.actor.handle,
+                type=events.CANNED_IMPORTED,
+                payload={"added": added, "updated": updated, "problems": len(problems)},
+            )
+        return AnswerImport(added, updated, unchanged, tuple(problems))
+
+    def export_canned(self, directory: Path | str) -> list[Path]:
+        """Write every prepared answer to `<shortcode>.md` in `directory`."""
+        from canned_responses.library import export_library
+
+        return export_library((stored.answer for stored in self.canned_responses()), directory)
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    def _author(self) -> outbox.Author:
+        with self.engine.connect() as connection:
+            name = connection.execute(
+                select(_agent.c.name).where(_agent.c.id == self.actor.agent_id)
+            ).scalar()
+        return outbox.Author(
+            handle=self.actor.handle,
+            agent_id=self.actor.agent_id,
+            name=name,
+            may_approve=self.can(Action.APPROVE),
+        )
+
+    def _require_answerable(self, target: outbox.Target) -> None:
+        """Agents answer their own and unassigned threads; leads and admins any."""
+        self.require(Action.REPLY)
+        if self.actor.role != Role.AGENT or target.assignee_id in (None, self.actor.agent_id):
+            return
+        with self.engine.connect() as connection:
+            holder = connection.execute(
+                select(_agent.c.handle).where(_agent.c.id == target.assignee_id)
+            ).scalar()
+        raise PermissionDenied(
+            f"thread {target.thread_id} is assigned to {holder}; agents answer their own and "
+            "unassigned threads (ask a lead to reassign it)"
+        )
+
+    def _draft_for_thread(
+        self,
+        connection: Connection,
+        thread_id: int,
+        kind: OutboundKind,
+        text: str | None,
+        canned_response_id: int | None,
+        seen_version: int | None,
+        author: outbox.Author,
+    ) -> Draft:
+        target = outbox.thread_target(connection, thread_id)
+        self._require_answerable(target)
+        return outbox.draft(
+            connection,
+            target,
+            kind=kind,
+            author=author,
+            now=self.clock(),
+            text=text,
+            canned_response_id=canned_response_id,
+            seen_version=seen_version,
+        )
+
+    def preview_reply(
+        self,
+        thread_id: int,
+        text: str | None = None,
+        canned_response_id: int | None = None,
+        *,
+        seen_version: int | None = None,
+        direct_message: bool = False,
+    ) -> Draft:
+        """What a reply would look like on its channel, and every problem that stops it."""
+        kind = OutboundKind.DM if direct_message else OutboundKind.REPLY
+        author = self._author()
+        with self.engine.connect() as connection:
+            return self._draft_for_thread(
+                connection, thread_id, kind, text, canned_response_id, seen_version, author
+            )
+
+    def pre_send_checks(
+        self,
+        thread_id: int,
+        text: str | None = None,
+        canned_response_id: int | None = None,
+        *,
+        seen_version: int | None = None,
+    ) -> list[str]:
+        """The problems that stop this reply from being sent, for the composer; empty when none."""
+        return list(
+            self.preview_reply(
+                thread_id, text, canned_response_id, seen_version=seen_version
+            ).problems
+        )
+
+    def queue_reply(
+        self,
+        thread_id: int,
+        text: str | None = None,
+        canned_response_id: int | None = None,
+        *,
+        seen_version: int | None = None,
+        direct_message: bool = False,
+    ) -> OutboundRow:
+        """Queue an answer to a thread (or, with `direct_message`, a DM to its author)."""
+        author = self._author()
+        kind = OutboundKind.DM if direct_message else OutboundKind.REPLY
+        with write_transaction(self.engine) as connection:
+            prepared = self._draft_for_thread(
+                connection, thread_id, kind, text, canned_response_id, seen_version, author
+            )
+            outbound_id = outbox.queue(connection, prepared, author=author, now=self.clock())
+        return self.outbound(outbound_id)
+
+    def queue_bulk_reply(
+        self,
+        thread_ids: Sequence[int],
+        text: str | None = None,
+        canned_response_id: int | None = None,
+        *,
+        title: str | None = None,
+    ) -> CampaignSummary:
+        """Answer many threads with one message, rendered per channel, as one campaign.
+
+        All or nothing: if any thread cannot take the message, nothing is queued and every
+        problem is named.
+        """
+        unique_ids = list(dict.fromkeys(thread_ids))
+        if not unique_ids:
+            raise InvalidInput("a bulk reply needs at least one thread")
+        author = self._author()
+        with write_transaction(self.engine) as connection:
+            drafts = [
+                self._draft_for_thread(
+                    connection,
+                    thread_id,
+                    OutboundKind.REPLY,
+                    text,
+                    canned_response_id,
+                    None,
+                    author,
+                )
+                for thread_id in unique_ids
+            ]
+            return self._queue_campaign(
+                connection, drafts, outbox.CampaignKind.BULK_REPLY, title, author
+            )
+
+    def queue_broadcast(
+        self,
+        account_ids: Sequence[int],
+        text: str | None = None,
+        canned_response_id: int | None = None,
+        *,
+        title: str | None = None,
+    ) -> CampaignSummary:
+        """Post one statement on many accounts, rendered per channel, as one campaign."""
+        self.require(Action.REPLY)
+        unique_ids = list(dict.fromkeys(account_ids))
+        if not unique_ids:
+            raise InvalidInput("a broadcast needs at least one account")
+        author = self._author()
+        with write_transaction(self.engine) as connection:
+            drafts = [
+                outbox.draft(
+                    connection,
+                    outbox.account_target(connection, account_id),
+                    kind=OutboundKind.POST,
+                    author=author,
+                    now=self.clock(),
+                    text=text,
+                    canned_response_id=canned_response_id,
+                )
+                for account_id in unique_ids
+            ]
+            return self._queue_campaign(
+                connection, drafts, outbox.CampaignKind.BROADCAST, title, author
+            )
+
+    def _queue_campaign(
+        self,
+        connection: Connection,
+        drafts: list[Draft],
+        kind: outbox.CampaignKind,
+        title: str | None,
+        author: outbox.Author,
+    ) -> CampaignSummary:
+        problems = [
+            f"{prepared.target.describe()}: {' '.join(prepared.problems)}"
+            for prepared in drafts
+            if prepared.problems
+        ]
+        if problems:
+            raise InvalidInput("nothing was queued; " + " | ".join(problems))
+        now = self.clock()
+        campaign_title = title or first_line(drafts[0].rendered.text, 80)
+        campaign_id = outbox.create_campaign(
+            connection, title=campaign_title, kind=kind, author=author, now=now, targets=len(drafts)
+        )
+        for prepared in drafts:
+            outbox.queue(connection, prepared, author=author, now=now, campaign_id=campaign_id)
+        return outbox.campaign_summaries(connection, campaign_id)[0]
+
+    def outbound(self, outbound_id: int) -> OutboundRow:
+        """One outgoing message, with its status and any reviewer's note."""
+        with self.engine.connect() as connection:
+            rows = outbox.outbound_rows(connection, _outbound.c.id == outbound_id)
+        if not rows:
+            raise NotFound(f"no outgoing message {outbound_id}")
+        return rows[0]
+
+    def outbound_for_thread(self, thread_id: int) -> list[OutboundRow]:
+        """Every outgoing message of a thread, oldest first."""
+        with self.engine.connect() as connection:
+            return outbox.outbound_rows(connection, _outbound.c.thread_id == thread_id)
+
+    def outbox(
+        self, statuses: Sequence[str] | None = None, *, mine: bool = False, limit: int = 500
+    ) -> list[OutboundRow]:
+        """Outgoing messages, optionally only in `statuses` or only the actor's, oldest first."""
+        conditions = []
+        if statuses:
+            conditions.append(_outbound.c.status.in_(list(statuses)))
+        if mine:
+            conditions.append(_outbound.c.created_by == self.actor.agent_id)
+        with self.engine.connect() as connection:
+            return outbox.outbound_rows(connection, *conditions, limit=limit)
+
+    def approvals(self) -> list[OutboundRow]:
+        """Outgoing messages waiting for a lead, oldest first."""
+        return self.outbox([OutboundStatus.AWAITING_APPROVAL])
+
+    def approve(
+        self, outbound_id: int, *, text: str | None = None, note: str | None = None
+    ) -> OutboundRow:
+        """Let a waiting message go out, optionally with edited text (checked for its channel)."""
+        self.require(Action.APPROVE)
+        with write_transaction(self.engine) as connection:
+            outbox.approve(
+                connection,
+                outbound_id,
+                reviewer=self._author(),
+                now=self.clock(),
+                text=text,
+                note=note,
+            )
+        return self.outbound(outbound_id)
+
+    def reject(self, outbound_id: int, note: str) -> OutboundRow:
+        """Stop a waiting message for good; `note` tells its author why."""
+        self.require(Action.APPROVE)
+        with write_transaction(self.engine) as connection:
+            outbox.reject(
+                connection, outbound_id, reviewer=self._author(), now=self.clock(), note=note
+            )
+        return self.outbound(outbound_id)
+
+    def _require_own_or_lead(self, outbound_id: int) -> None:
+        self.require(Action.REPLY)
+        if self.can(Action.APPROVE):
+            return
+        with self.engine.connect() as connection:
+            author_id = connection.execute(
+                select(_outbound.c.created_by).where(_outbound.c.id == outbound_id)
+            ).scalar()
+        if author_id != self.actor.agent_id:
+            raise PermissionDenied(
+                f"outgoing message {outbound_id} is someone else's; "
+                "only its author or a lead may change it"
+            )
+
+    def retry_outbound(self, outbound_id: int) -> OutboundRow:
+        """Queue a failed message again, or an unknown one checked not to have been posted."""
+        self._require_own_or_lead(outbound_id)
+        with write_transaction(self.engine) as connection:
+            outbox.retry(connection, outbound_id, actor=self.actor.handle, now=self.clock())
+        return self.outbound(outbound_id)
+
+    def cancel_outbound(self, outbound_id: int) -> OutboundRow:
+        """Withdraw a message that has not started sending."""
+        self._require_own_or_lead(outbound_id)
+        with write_transaction(self.engine) as connection:
+            outbox.cancel(connection, outbound_id, actor=self.actor.handle, now=self.clock())
+        return self.outbound(outbound_id)
+
+    def campaigns(self) -> list[CampaignSummary]:
+        """Every campaign with how far it got, newest first."""
+        with self.engine.connect() as connection:
+            return outbox.campaign_summaries(connection)
+
+    def campaign(self, campaign_id: int) -> tuple[CampaignSummary, list[OutboundRow]]:
+        """One campaign and the status of each of its targets."""
+        with self.engine.connect() as connection:
+            found = outbox.campaign_summaries(connection, campaign_id)
+            if not found:
+                raise NotFound(f"no campaign {campaign_id} (`inbox campaign list` shows them)")
+            return found[0], outbox.outbound_rows(
+                connection, _outbound.c.campaign_id == campaign_id
+            )
+
     # -- events ---------------------------------------------------------------------------
 
     def latest_event_id(self) -> int:
@@ -465,6 +918,14 @@ class InboxService:
         """Events newer than `last_id`, oldest first."""
         with self.engine.connect() as connection:
             return events.after(connection, last_id, limit)
+
+    # -- stats ----------------------------------------------------------------------------
+
+    def stats(self, period: Any, **options: Any) -> Any:
+        """Response-time stats of `period` as this person may see them (see `inbox.stats.compute`)."""
+        from inbox import stats
+
+        return stats.compute(self.engine, self.actor, self.clock, period, **options)
 
     # -- export ---------------------------------------------------------------------------
 

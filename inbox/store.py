@@ -32,6 +32,7 @@ from inbox.models import (
     Thread,
     ThreadStatus,
 )
+from inbox.sla import SlaPolicy, refresh_due_at
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +218,13 @@ _THREAD_UPDATE = (
 class Store:
     """The database as the sync engine sees it."""
 
-    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock = utc_now, sla_policy: SlaPolicy | None = None
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.sla_policy = sla_policy or SlaPolicy.from_settings()
+        """Response-time targets: every landed batch sets its threads' `due_at` by them."""
 
     # -- ingest ---------------------------------------------------------------------------
 
@@ -284,6 +289,7 @@ class Store:
         contact_ids = self._contact_ids(connection, account.platform, items, now)
         changes = self._thread_changes(items, contact_ids)
         thread_ids, created, reopened = self._write_threads(connection, account.id, changes, now)
+        refresh_due_at(connection, self.sla_policy, list(thread_ids.values()), now)
 
         item_rows = []
         for item in items:

@@ -11,6 +11,7 @@ import httpx
 
 from inbox.credentials import CredentialStore
 from inbox.service import Action
+from inbox.sla import SlaPolicy
 from inbox.store import Store
 from inbox.sync import StreamProgress, SyncEngine, default_adapter_factory
 
@@ -54,7 +55,7 @@ def run_sync(context: Context) -> int:
     engine = context.engine()
     service = context.service(engine)
     service.require(Action.SYNC)
-    store = Store(engine)
+    store = Store(engine, sla_policy=SlaPolicy.from_settings(context.config.sla))
     credentials = CredentialStore()
     progress = ProgressLine(context.options.quiet)
     sync_engine = SyncEngine(

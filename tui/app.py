@@ -21,6 +21,7 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox.config import Config
+from inbox.models import Role
 from inbox.service import InboxService
 from tui import bindings
 from tui.messages import EventsArrived
@@ -49,7 +50,7 @@ class InboxApp(App[int]):
     """The social inbox in the terminal."""
 
     TITLE = "Social inbox"
-    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss"]
+    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss", "styles/stats.tcss"]
     BINDINGS = bindings.APP
 
     sync_state: reactive[str] = reactive("sync off")
@@ -166,13 +167,15 @@ class InboxApp(App[int]):
         import httpx
 
         from inbox.credentials import CredentialStore
+        from inbox.sla import SlaPolicy
         from inbox.store import Store
         from inbox.sync import SyncEngine, default_adapter_factory
 
         settings = self.config.sync
+        settings_sla = self.config.sla
         engine = SyncEngine(
-            Store(self.service.engine, self.service.clock),
-            default_adapter_factory(CredentialStore().get),
+            Store(self.service.engine, self.service.clock, SlaPolicy.from_settings(settings_sla)),
+            default_adapter_factory(CredentialStore().get, CredentialStore().set),
             lease_ttl=timedelta(seconds=settings.lease_seconds),
         )
         timeout = httpx.Timeout(settings.request_timeout_seconds)
@@ -201,6 +204,28 @@ class InboxApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(bindings.GROUPS, self.config.keymap))
+
+    def action_stats(self) -> None:
+        from inbox.sla import SlaPolicy
+        from tui.screens.stats import StatsScreen
+
+        if isinstance(self.screen, StatsScreen):
+            return
+        if self.service.actor.role == Role.AGENT:
+            self.notify("The stats screen is for leads and supervisors; `inbox stats` shows your own numbers.", markup=False)
+            return
+        self.push_screen(StatsScreen(self.service, SlaPolicy.from_settings(self.config.sla)))
+
+    def select_thread(self, thread_id: int) -> None:
+        """Put the inbox's cursor on a thread, reading further down the list if it is not loaded yet."""
+        from tui.screens.inbox import PAGE_SIZE
+
+        screen = self.screen
+        if not isinstance(screen, InboxScreen):
+            return
+        screen.thread_list.focus()
+        if not screen.thread_list.select_thread(thread_id):
+            screen.load_threads(screen.query_shown, limit=PAGE_SIZE, keep_thread_id=thread_id)
 
     async def action_quit(self) -> None:
         await self.stop_sync()

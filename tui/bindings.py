@@ -84,8 +84,31 @@ INBOX = [
 ]
 """Keys of the inbox screen."""
 
+STATS = [
+    Binding(
+        "p", "period", "Period", id="stats-period", tooltip="Show the last day, week or 30 days"
+    ),
+    Binding("r", "refresh", "Refresh", id="stats-refresh", tooltip="Recompute the numbers now"),
+    Binding(
+        "enter",
+        "open_breach",
+        "Open",
+        id="open-breach",
+        tooltip="Select the highlighted overdue thread in the inbox",
+    ),
+    Binding("escape", "close", "Back", id="close-stats", tooltip="Back to the inbox"),
+]
+"""Keys of the stats screen."""
+
 APP = [
     Binding("question_mark", "help", "Help", id="help", tooltip="Show every key and what it does"),
+    Binding(
+        "s",
+        "stats",
+        "Stats",
+        id="stats",
+        tooltip="Response times, SLA, backlog and volume (leads and supervisors)",
+    ),
     Binding("q", "quit", "Quit", id="quit", tooltip="Leave the inbox"),
 ]
 """Keys that work everywhere."""
@@ -101,6 +124,7 @@ GROUPS: dict[str, list[Binding]] = {
     "Thread list": THREAD_LIST,
     "Preview": THREAD_PREVIEW,
     "Inbox": INBOX,
+    "Stats": STATS,
     "Everywhere": APP,
 }
 """The bindings the help screen lists, under these headings."""
@@ -108,5 +132,5 @@ GROUPS: dict[str, list[Binding]] = {
 
 def binding_ids() -> set[str]:
     """Every binding id, for checking a config's `[keymap]`."""
-    every = [*THREAD_LIST, *THREAD_PREVIEW, *INBOX, *APP, *HELP]
+    every = [*THREAD_LIST, *THREAD_PREVIEW, *INBOX, *STATS, *APP, *HELP]
     return {binding.id for binding in every if binding.id}

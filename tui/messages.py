@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from inbox.service import AccountSummary, ItemRow, ThreadRow
+from inbox.stats import Stats
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,3 +120,12 @@ class EventsArrived(Message):
     def touches_accounts(self) -> bool:
         """Whether any event may have changed an account's health."""
         return any(kind.startswith(("account.", "sync.")) for kind in self.event_types)
+
+
+class StatsLoaded(Message, bubble=False):
+    """The stats of a period arrived, for the stats screen."""
+
+    def __init__(self, stats: Stats, days: int) -> None:
+        super().__init__()
+        self.stats = stats
+        self.days = days

@@ -258,6 +258,94 @@ def test_an_unreachable_platform_says_what_to_check(capsys, db, monkeypatch, iso
     assert isolated_machine.entries == {}
 
 
+def _stats_workspace(db: str) -> None:
+    """Two agents and a supervisor; a DM answered in 30 minutes, a mention waiting."""
+    from datetime import UTC, datetime, timedelta
+
+    from adapters.base import Direction, Kind
+    from inbox.service import InboxService
+    from tests.tui.workspace import message
+
+    engine = open_engine(f"sqlite:///{db}")
+    setup = InboxService(engine)
+    setup.add_agent("root", "Root", "admin")
+    admin = InboxService(engine, actor="root")
+    admin.add_agent("drew", "Drew", "supervisor")
+    admin.add_agent("alex", "Alex", "agent")
+    account = add_account(engine, "demo-x", "brand")
+    now = datetime.now(UTC)
+    Store(engine).ingest(
+        account,
+        "mentions",
+        [
+            message("q1", "dm-1", now - timedelta(hours=2), "where is my order", kind=Kind.DM),
+            message("a1", "dm-1", now - timedelta(hours=1, minutes=30), "on its way", kind=Kind.DM, direction=Direction.OUT),
+            message("q2", "mention-1", now - timedelta(minutes=20), "hello?"),
+        ],
+        None,
+    )
+    engine.dispose()
+
+
+def test_stats_as_json_is_one_object_with_the_documented_members(capsys, db):
+    _stats_workspace(db)
+    status, out, _ = run(capsys, "--db", db, "--as", "drew", "stats", "--since", "7d", "--by", "kind", "--format", "json")
+    assert status == 0
+    stats = json.loads(out)
+    assert stats["first_response"] == {"count": 1, "p50_seconds": 1800.0, "p90_seconds": 1800.0, "mean_seconds": 1800.0}
+    assert {"p50_seconds", "p90_seconds", "mean_seconds", "count"} <= set(stats["resolution"])
+    assert "hit_rate" in stats["sla"]
+    assert stats["backlog"]["count"] == 1
+    groups = {group["group"]: group for group in stats["by"]}
+    assert set(groups) == {"dm", "mention"}
+    assert groups["dm"]["first_response"]["count"] == 1
+    assert groups["mention"]["backlog"]["count"] == 1
+    assert "hit_rate" in groups["dm"]["sla"]
+
+
+def test_stats_as_a_table_and_csv(capsys, db):
+    _stats_workspace(db)
+    status, out, _ = run(capsys, "--db", db, "--as", "drew", "stats", "--since", "1d")
+    assert status == 0
+    assert "first response" in out and "30m 00s" in out
+    assert "backlog now     1 waiting" in out
+    status, out, _ = run(capsys, "--db", db, "--as", "drew", "stats", "--by", "platform", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(row["group"], row["inbound"], row["outbound"]) for row in rows] == [("demo-x", "2", "1")]
+
+
+def test_an_agent_gets_only_their_own_stats(capsys, db):
+    _stats_workspace(db)
+    status, out, _ = run(capsys, "--db", db, "--as", "alex", "stats", "--format", "json")
+    stats = json.loads(out)
+    assert stats["scope"] == "own (alex)"
+    assert stats["first_response"]["count"] == 0 and stats["backlog"]["count"] == 0
+
+
+def test_stats_refuses_a_period_it_cannot_read(capsys, db):
+    _stats_workspace(db)
+    status, _, err = run(capsys, "--db", db, "--as", "drew", "stats", "--since", "last tuesday")
+    assert status == 1 and "cannot read 'last tuesday' as a time" in err
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.md"])
+def test_report_writes_numbers_and_embedded_plots(capsys, db, tmp_path, name):
+    _stats_workspace(db)
+    out_path = tmp_path / name
+    status, out, _ = run(capsys, "--db", db, "--as", "drew", "report", "--since", "2d", "--out", str(out_path))
+    assert status == 0 and str(out_path) in out
+    text = out_path.read_text()
+    assert "first response" in text and "30m 00s" in text
+    assert text.count("data:image/svg+xml;base64,") == 2
+    assert "demo-x" in text
+
+
+def test_report_needs_a_known_extension(capsys, db, tmp_path):
+    _stats_workspace(db)
+    status, _, err = run(capsys, "--db", db, "--as", "drew", "report", "--out", str(tmp_path / "r.pdf"))
+    assert status == 1 and "name it .html or .md" in err
+
+
 def test_mastodon_is_connected_by_authorizing_the_app_and_pasting_the_code(capsys, db, monkeypatch, instance, isolated_machine):
     monkeypatch.setattr("getpass.getpass", lambda prompt: "code-from-page")
 

@@ -56,3 +56,39 @@ def test_the_cli_reports_a_broken_config_in_one_line_with_exit_2(tmp_path, capsy
     assert err.count("\n") == 1
     assert str(path) in err and "not valid TOML" in err
     assert "Traceback" not in err
+
+
+def test_sla_settings_are_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[sla]\ntimezone = "Europe/Berlin"\nholidays = [2026-12-25, "2026-12-26"]\n'
+        "first_response_minutes = 120\n"
+        '[sla.hours]\nsat = "10:00-14:00"\n[sla.kind]\ndm = 30\n[sla.platform]\nreddit = 480\n'
+    )
+    sla = load_config(path).sla
+    assert sla.timezone == "Europe/Berlin"
+    assert [day.isoformat() for day in sla.holidays] == ["2026-12-25", "2026-12-26"]
+    assert (sla.hours["sat"], sla.hours["mon"], sla.hours["sun"]) == ("10:00-14:00", "09:00-17:00", "closed")
+    assert (sla.first_response_minutes, sla.kind, sla.platform) == (120, {"dm": 30}, {"reddit": 480})
+    assert sla.priority == {"urgent": 15}
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("[sla]\ntimezone = 'Mars/Olympus'", "is not a time zone name"),
+        ("[sla]\nfirst_response = 60", "unknown setting 'first_response' in [sla]"),
+        ("[sla.hours]\nmonday = '09:00-17:00'", "'monday' is not a weekday"),
+        ("[sla.hours]\nmon = '17:00-09:00'", "mon must be like"),
+        ("[sla.kind]\ntweet = 30", "'tweet' is not a kind"),
+        ("[sla.priority]\nurgent = 0", "must be a whole number of minutes above 0"),
+        ("[sla]\nholidays = ['soon']", "holidays are dates like 2026-12-25"),
+        ("[sla.hours]\nmon = 'closed'\ntue = 'closed'\nwed = 'closed'\nthu = 'closed'\nfri = 'closed'", "closes every day"),
+    ],
+)
+def test_a_broken_sla_section_is_named_with_its_problem(tmp_path, content, problem):
+    path = tmp_path / "config.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert problem in str(raised.value)

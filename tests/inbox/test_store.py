@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import func, select, text, update
 
-from adapters.base import Direction
+from adapters.base import Direction, Kind
 from inbox.database import open_engine
 from inbox.errors import SchemaTooNew
 from inbox.models import Contact, Event, Item, SyncCursor, Thread
@@ -250,3 +250,17 @@ def test_scoring_tells_open_screens_to_refresh(engine, clock):
     with engine.connect() as connection:
         last = connection.execute(select(Event.__table__).order_by(Event.__table__.c.id.desc())).first()
     assert (last.type, last.payload) == ("sentiment.scored", {"items": 1, "threads": 1})
+
+
+def test_a_landed_message_is_due_by_its_sla_and_an_answer_clears_it(engine):
+    from inbox.clock import FixedClock
+
+    monday_morning = FixedClock(T0.replace(day=2, hour=9, minute=0))  # 2026-11-02 is a Monday
+    account = add_account(engine)
+    store = Store(engine, monday_morning)
+
+    store.ingest(account, "dms", [item("1", "a", kind=Kind.DM, minutes=-30)], None)
+    assert thread_by_key(engine, "a").due_at == T0.replace(hour=10), "a DM at 07:30 waits for 09:00, then 1 h"
+
+    store.ingest(account, "dms", [item("2", "a", kind=Kind.DM, minutes=80, direction=Direction.OUT)], None)
+    assert thread_by_key(engine, "a").due_at is None

@@ -43,3 +43,17 @@ def test_the_inbox_screen_on_a_light_theme(snap_compare, make_app):
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=in_light)
+
+
+def test_the_stats_screen(snap_compare, make_app, clock):
+    app, _ = make_app(threads=40, poll_seconds=60)
+    clock.advance(hours=3)
+
+    async def on_the_stats(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("s")
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: getattr(screen, "stats", None) is not None)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=on_the_stats)

@@ -1,0 +1,447 @@
+"""`inbox reply`, `outbox`, `approvals`, `campaign` and `canned`: the way out, from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inbox.cli import Context
+    from inbox.outbox import CampaignSummary, OutboundRow, SendResult
+
+_OUTBOUND_COLUMNS = [
+    "id",
+    "status",
+    "kind",
+    "platform",
+    "account",
+    "thread",
+    "campaign",
+    "author",
+    "text",
+    "note",
+]
+
+
+def _with_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
+
+
+def _outbound_record(row: OutboundRow, width: int | None = 60) -> dict[str, Any]:
+    text = row.rendered_text if width is None else _shorten(row.rendered_text, width)
+    note = row.review_note
+    if row.status in ("failed", "unknown") or (row.status == "queued" and row.error):
+        note = row.error
+    elif row.status == "awaiting_approval":
+        note = row.approval_reason
+    elif row.review_note and row.reviewer:
+        note = f"{row.reviewer}: {row.review_note}"
+    return {
+        "id": row.id,
+        "status": row.status,
+        "kind": row.kind,
+        "platform": row.platform,
+        "account": row.account_handle,
+        "thread": row.thread_id,
+        "campaign": row.campaign_id,
+        "author": row.author,
+        "text": text,
+        "note": note,
+        "external_id": row.external_id,
+        "attempts": row.attempts,
+        "created_at": row.created_at.isoformat(),
+        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+    }
+
+
+def _shorten(text: str, width: int) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _emit_outbound(context: Context, rows: list[OutboundRow]) -> None:
+    from inbox.cli import emit
+
+    wide = context.options.format != "table"
+    emit(
+        [_outbound_record(row, None if wide else 60) for row in rows],
+        _OUTBOUND_COLUMNS,
+        context.options.format,
+    )
+
+
+# -- reply ------------------------------------------------------------------------------------
+
+
+def cmd_reply(context: Context) -> int:
+    from inbox.errors import InvalidInput
+
+    options = context.options
+    service = context.service()
+    canned_id = service.canned_response(options.canned).id if options.canned else None
+    if options.text is None and canned_id is None:
+        raise InvalidInput("give the text to send, or --canned SHORTCODE")
+    row = service.queue_reply(options.thread, options.text, canned_id, direct_message=options.dm)
+    if row.status == "awaiting_approval":
+        print(f"outgoing message {row.id} waits for a lead's approval: {row.approval_reason}")
+    else:
+        print(f"queued outgoing message {row.id} to {row.platform} {row.account_handle}")
+    return 0
+
+
+# -- outbox -----------------------------------------------------------------------------------
+
+
+def cmd_outbox_list(context: Context) -> int:
+    options = context.options
+    rows = context.service().outbox(options.status, mine=options.mine)
+    _emit_outbound(context, rows)
+    return 0
+
+
+def cmd_outbox_retry(context: Context) -> int:
+    row = context.service().retry_outbound(context.options.id)
+    print(f"outgoing message {row.id} is queued again")
+    return 0
+
+
+def cmd_outbox_cancel(context: Context) -> int:
+    row = context.service().cancel_outbound(context.options.id)
+    print(f"outgoing message {row.id} is withdrawn")
+    return 0
+
+
+def cmd_outbox_run(context: Context) -> int:
+    import asyncio
+    import signal
+    from datetime import timedelta
+
+    import httpx
+
+    from inbox.credentials import CredentialStore
+    from inbox.outbox import Sender
+    from inbox.service import Action
+    from inbox.sync import default_adapter_factory
+
+    options = context.options
+    engine = context.engine()
+    context.service(engine).require(Action.REPLY)
+    sender = Sender(
+        engine,
+        default_adapter_factory(CredentialStore().get),
+        claim_ttl=timedelta(seconds=options.claim_seconds),
+        on_result=None if options.quiet else _print_result,
+    )
+    timeout = httpx.Timeout(context.config.sync.request_timeout_seconds)
+
+    async def once() -> int:
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            summary = await sender.send_once(client, concurrency=options.concurrency)
+        counts = {
+            status: summary.count(status) for status in ("sent", "failed", "unknown", "queued")
+        }
+        if not options.quiet:
+            print(
+                f"{counts['sent']} sent, {counts['failed']} failed, {counts['unknown']} unknown, "
+                f"{counts['queued']} to retry"
+            )
+        return 1 if counts["failed"] else 0
+
+    async def follow() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            await sender.run_forever(client, stop, concurrency=options.concurrency)
+        return 0
+
+    return asyncio.run(follow() if options.follow else once())
+
+
+def _print_result(result: SendResult) -> None:
+    detail = f": {result.detail}" if result.detail else ""
+    print(
+        f"outgoing message {result.outbound_id} {result.status}{detail}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+# -- approvals --------------------------------------------------------------------------------
+
+
+def cmd_approvals_list(context: Context) -> int:
+    _emit_outbound(context, context.service().approvals())
+    return 0
+
+
+def cmd_approvals_approve(context: Context) -> int:
+    options = context.options
+    row = context.service().approve(options.id, text=options.text, note=options.note)
+    edited = " with your edit" if options.text is not None else ""
+    print(
+        f"approved outgoing message {row.id}{edited}; "
+        f"it is queued to {row.platform} {row.account_handle}"
+    )
+    return 0
+
+
+def cmd_approvals_reject(context: Context) -> int:
+    row = context.service().reject(context.options.id, context.options.note)
+    print(f"rejected outgoing message {row.id}; {row.author or 'its author'} sees your note")
+    return 0
+
+
+# -- campaigns --------------------------------------------------------------------------------
+
+
+def _campaign_record(campaign: CampaignSummary) -> dict[str, Any]:
+    return {
+        "id": campaign.id,
+        "kind": campaign.kind,
+        "title": campaign.title,
+        "status": campaign.status,
+        "targets": campaign.targets,
+        "sent": campaign.counts.get("sent", 0),
+        "pending": sum(
+            campaign.counts.get(status, 0)
+            for status in ("awaiting_approval", "queued", "sending", "unknown")
+        ),
+        "failed": sum(
+            campaign.counts.get(status, 0) for status in ("failed", "rejected", "cancelled")
+        ),
+        "created_by": campaign.created_by,
+        "created_at": campaign.created_at.isoformat(),
+    }
+
+
+def cmd_campaign_list(context: Context) -> int:
+    from inbox.cli import emit
+
+    rows = [_campaign_record(campaign) for campaign in context.service().campaigns()]
+    emit(
+        rows,
+        ["id", "kind", "status", "targets", "sent", "pending", "failed", "title"],
+        context.options.format,
+    )
+    return 0
+
+
+def cmd_campaign_status(context: Context) -> int:
+    campaign, rows = context.service().campaign(context.options.id)
+    if context.options.format == "table":
+        record = _campaign_record(campaign)
+        print(
+            f"campaign {campaign.id} ({campaign.kind}): {campaign.title}\n"
+            f"{record['status']}: {record['sent']} of {campaign.targets} sent, "
+            f"{record['pending']} pending, {record['failed']} failed or stopped\n"
+        )
+    _emit_outbound(context, rows)
+    return 0
+
+
+def cmd_campaign_bulk_reply(context: Context) -> int:
+    options = context.options
+    service = context.service()
+    canned_id = service.canned_response(options.canned).id if options.canned else None
+    campaign = service.queue_bulk_reply(
+        options.threads, options.text, canned_id, title=options.title
+    )
+    print(f"campaign {campaign.id}: {campaign.targets} replies, {campaign.status}")
+    return 0
+
+
+def cmd_campaign_broadcast(context: Context) -> int:
+    options = context.options
+    service = context.service()
+    canned_id = service.canned_response(options.canned).id if options.canned else None
+    account_ids = [service.find_account(reference).id for reference in options.accounts]
+    campaign = service.queue_broadcast(account_ids, options.text, canned_id, title=options.title)
+    print(f"campaign {campaign.id}: {campaign.targets} posts, {campaign.status}")
+    return 0
+
+
+# -- prepared answers -------------------------------------------------------------------------
+
+
+def cmd_canned_import(context: Context) -> int:
+    report = context.service().import_canned(context.options.directory)
+    for problem in report.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
+    return 1 if report.problems else 0
+
+
+def cmd_canned_export(context: Context) -> int:
+    written = context.service().export_canned(context.options.directory)
+    print(f"wrote {len(written)} prepared answers to {context.options.directory}")
+    return 0
+
+
+def _answer_record(stored: Any, score: float | None = None) -> dict[str, Any]:
+    answer = stored.answer
+    record = {
+        "id": stored.id,
+        "shortcode": answer.shortcode,
+        "title": answer.title,
+        "tags": ", ".join(answer.tags),
+        "variants": ", ".join(sorted(answer.variants)),
+        "approval": "needed" if answer.needs_approval else "",
+        "language": answer.language,
+    }
+    if score is not None:
+        record["score"] = score
+    return record
+
+
+def cmd_canned_list(context: Context) -> int:
+    from inbox.cli import emit
+
+    rows = [_answer_record(stored) for stored in context.service().canned_responses()]
+    emit(rows, ["shortcode", "title", "tags", "variants", "approval"], context.options.format)
+    return 0
+
+
+def cmd_canned_match(context: Context) -> int:
+    from inbox.cli import emit
+
+    found = context.service().match_canned(context.options.query, context.options.limit)
+    rows = [_answer_record(match.answer, match.score) for match in found]
+    emit(rows, ["score", "shortcode", "title", "approval"], context.options.format)
+    return 0 if rows else 1
+
+
+# -- the parser -------------------------------------------------------------------------------
+
+
+def register(commands: Any) -> None:
+    """Add `reply`, `outbox`, `approvals`, `campaign` and `canned` to the `inbox` command."""
+    reply = commands.add_parser(
+        "reply",
+        help="queue an answer to a thread",
+        description=(
+            "Queue an answer to a thread, rendered for its channel and checked before it is "
+            "queued; `inbox outbox run` sends it."
+        ),
+    )
+    reply.add_argument("thread", type=int, help="thread id")
+    reply.add_argument(
+        "text", nargs="?", help="what to send (variables like {author.name|there} are filled)"
+    )
+    reply.add_argument(
+        "--canned", metavar="SHORTCODE", help="send a prepared answer (with TEXT: your edit of it)"
+    )
+    reply.add_argument(
+        "--dm", action="store_true", help="send it as a direct message to the thread's author"
+    )
+    reply.set_defaults(handler=cmd_reply)
+
+    outbox = commands.add_parser("outbox", help="outgoing messages and the sender").add_subparsers(
+        dest="outbox_command", metavar="ACTION", required=True
+    )
+    listing = outbox.add_parser("list", help="list outgoing messages and their status")
+    listing.add_argument(
+        "--status", action="append", metavar="STATUS", help="only this status (repeatable)"
+    )
+    listing.add_argument("--mine", action="store_true", help="only the messages you wrote")
+    _with_format(listing)
+    listing.set_defaults(handler=cmd_outbox_list)
+    run = outbox.add_parser(
+        "run",
+        help="send what is queued",
+        description=(
+            "Send every queued message that is due (or, with --follow, keep sending until "
+            "interrupted). Several senders may run at once: each message is sent once."
+        ),
+    )
+    run.add_argument("--follow", action="store_true", help="keep sending until interrupted")
+    run.add_argument(
+        "--concurrency", type=int, default=4, help="messages in flight at once (default: 4)"
+    )
+    run.add_argument(
+        "--claim-seconds",
+        type=float,
+        default=300,
+        help=(
+            "how long a sender holds a message before others presume it died and check the "
+            "platform for it; one platform call may take half of it (default: 300)"
+        ),
+    )
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.set_defaults(handler=cmd_outbox_run)
+    retry = outbox.add_parser("retry", help="queue a failed or unknown message again")
+    retry.add_argument("id", type=int)
+    retry.set_defaults(handler=cmd_outbox_retry)
+    cancel = outbox.add_parser("cancel", help="withdraw a message that has not been sent")
+    cancel.add_argument("id", type=int)
+    cancel.set_defaults(handler=cmd_outbox_cancel)
+
+    approvals = commands.add_parser("approvals", help="messages waiting for a lead").add_subparsers(
+        dest="approvals_command", metavar="ACTION", required=True
+    )
+    listing = approvals.add_parser("list", help="list messages waiting for approval")
+    _with_format(listing)
+    listing.set_defaults(handler=cmd_approvals_list)
+    approve = approvals.add_parser("approve", help="let a message go out (leads and admins)")
+    approve.add_argument("id", type=int)
+    approve.add_argument("--text", help="send this instead (checked against the channel again)")
+    approve.add_argument("--note", help="a word for the author")
+    approve.set_defaults(handler=cmd_approvals_approve)
+    reject = approvals.add_parser("reject", help="stop a message (leads and admins)")
+    reject.add_argument("id", type=int)
+    reject.add_argument("--note", required=True, help="why; the author reads it")
+    reject.set_defaults(handler=cmd_approvals_reject)
+
+    campaign = commands.add_parser(
+        "campaign", help="one message to many threads or accounts"
+    ).add_subparsers(dest="campaign_command", metavar="ACTION", required=True)
+    listing = campaign.add_parser("list", help="list campaigns and how far they got")
+    _with_format(listing)
+    listing.set_defaults(handler=cmd_campaign_list)
+    status = campaign.add_parser("status", help="one campaign, target by target")
+    status.add_argument("id", type=int)
+    _with_format(status)
+    status.set_defaults(handler=cmd_campaign_status)
+    bulk = campaign.add_parser("reply", help="answer many threads with one message")
+    bulk.add_argument("threads", type=int, nargs="+", metavar="THREAD")
+    bulk.add_argument("--text", help="what to send")
+    bulk.add_argument(
+        "--canned", metavar="SHORTCODE", help="send a prepared answer, in each channel's variant"
+    )
+    bulk.add_argument("--title", help="name the campaign (default: the start of the message)")
+    bulk.set_defaults(handler=cmd_campaign_bulk_reply)
+    broadcast = campaign.add_parser("broadcast", help="post one statement on many accounts")
+    broadcast.add_argument("accounts", nargs="+", metavar="ACCOUNT", help="account ids or handles")
+    broadcast.add_argument("--text", help="what to post")
+    broadcast.add_argument(
+        "--canned", metavar="SHORTCODE", help="post a prepared answer, in each channel's variant"
+    )
+    broadcast.add_argument("--title", help="name the campaign (default: the start of the message)")
+    broadcast.set_defaults(handler=cmd_campaign_broadcast)
+
+    canned = commands.add_parser("canned", help="prepared answers").add_subparsers(
+        dest="canned_command", metavar="ACTION", required=True
+    )
+    imported = canned.add_parser(
+        "import", help="add or update answers from Markdown files (leads and admins)"
+    )
+    imported.add_argument("directory", metavar="DIR")
+    imported.set_defaults(handler=cmd_canned_import)
+    exported = canned.add_parser("export", help="write every answer to DIR/<shortcode>.md")
+    exported.add_argument("directory", metavar="DIR")
+    exported.set_defaults(handler=cmd_canned_export)
+    listing = canned.add_parser("list", help="list prepared answers")
+    _with_format(listing)
+    listing.set_defaults(handler=cmd_canned_list)
+    match = canned.add_parser("match", help="find answers by a typed query, typos and all")
+    match.add_argument("query")
+    match.add_argument("--limit", type=int, default=5, help="how many to show (default: 5)")
+    _with_format(match)
+    match.set_defaults(handler=cmd_canned_match)

@@ -1,0 +1,202 @@
+"""`inbox stats` and `inbox report`: response times, SLA, backlog and volume for a period."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inbox.cli import Context
+    from inbox.stats import Durations, Stats
+
+DIMENSIONS = ("agent", "account", "platform", "kind", "tag", "priority", "incident")
+
+
+def register(commands: Any) -> None:
+    """Add `stats` and `report` to the CLI."""
+    stats = commands.add_parser(
+        "stats",
+        help="response times, SLA, backlog and volume for a period",
+        description=(
+            "First and next response times, resolution time, SLA hit rate, the backlog now, "
+            "messages in and out and the negative share for a period. Supervisors see "
+            "everything, leads their team, agents their own threads and replies."
+        ),
+    )
+    _period_arguments(stats)
+    stats.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
+    stats.set_defaults(handler=cmd_stats)
+
+    report = commands.add_parser(
+        "report",
+        help="write a period's numbers with plots to an HTML or Markdown file",
+        description=(
+            "Write the period's headline numbers, a breakdown, the busiest people, volume "
+            "and first-response plots (embedded SVG images) to FILE; .html or .md picks the format."
+        ),
+    )
+    _period_arguments(report, default_by="platform")
+    report.add_argument("--out", required=True, metavar="FILE", help="report.html or report.md")
+    report.set_defaults(handler=cmd_report)
+
+
+def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = None) -> None:
+    parser.add_argument("--since", default="7d", metavar="WHEN", help="start: 7d, 12h, 2w, or a date like 2026-11-01 (default: 7d)")
+    parser.add_argument("--until", metavar="WHEN", help="end, in the same forms (default: now)")
+    parser.add_argument("--by", choices=DIMENSIONS, default=default_by, help="break the numbers down by this")
+    for name, what in (
+        ("agent", "a person's handle"),
+        ("account", "an account id or handle"),
+        ("platform", "a platform name"),
+        ("kind", "comment, dm or mention"),
+        ("tag", "a tag"),
+        ("priority", "low, normal, high or urgent"),
+    ):
+        parser.add_argument(f"--{name}", action="append", default=[], metavar=name.upper(), help=f"only threads of {what} (repeatable)")
+    parser.add_argument("--incident", action="append", type=int, default=[], metavar="ID", help="only threads of this incident (repeatable)")
+
+
+def compute_for(context: Context) -> Stats:
+    """The stats the command line asked for, as the acting person may see them."""
+    from inbox.sla import SlaPolicy
+    from inbox.stats import StatsFilter, compute, parse_period
+
+    options = context.options
+    service = context.service()
+    period = parse_period(options.since, options.until, service.clock())
+    filters = StatsFilter(
+        agents=tuple(options.agent),
+        accounts=tuple(options.account),
+        platforms=tuple(options.platform),
+        kinds=tuple(options.kind),
+        tags=tuple(options.tag),
+        priorities=tuple(options.priority),
+        incidents=tuple(options.incident),
+    )
+    return compute(
+        service.engine,
+        service.actor,
+        service.clock,
+        period,
+        by=options.by,
+        filters=filters,
+        policy=SlaPolicy.from_settings(context.config.sla),
+        agents=True,
+        breaches=True,
+    )
+
+
+def cmd_stats(context: Context) -> int:
+    from inbox.cli import emit
+    from inbox.stats import duration_text, figures_rows, percent_text
+
+    stats = compute_for(context)
+    output_format = context.options.format
+    if output_format == "json":
+        import json
+
+        json.dump(stats.as_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    rows = figures_rows(stats)
+    if output_format == "csv":
+        emit(rows, list(rows[0]), "csv")
+        return 0
+    print(headline_text(stats))
+    if stats.by_dimension:
+        print()
+        table = [
+            {
+                stats.by_dimension: row["group"],
+                "first p50": duration_text(row["first_response_p50_s"]),
+                "first p90": duration_text(row["first_response_p90_s"]),
+                "answered": row["first_responses"],
+                "next p50": duration_text(row["next_response_p50_s"]),
+                "resolution p50": duration_text(row["resolution_p50_s"]),
+                "sla": percent_text(row["sla_hit_rate"]),
+                "backlog": row["backlog"],
+                "in": row["inbound"],
+                "out": row["outbound"],
+                "negative": percent_text(row["negative_share"]),
+            }
+            for row in rows
+        ]
+        emit(table, list(table[0]), "table")
+    if stats.by_dimension == "agent" and stats.agents:
+        print()
+        emit(agent_rows(stats), ["agent", "threads handled", "replies sent", "first p50", "first p90", "first responses"], "table")
+    return 0
+
+
+def cmd_report(context: Context) -> int:
+    from pathlib import Path
+
+    from inbox.errors import InvalidInput
+    from inbox.report import render_html, render_markdown
+
+    path = Path(context.options.out).expanduser()
+    renderers = {".html": render_html, ".htm": render_html, ".md": render_markdown, ".markdown": render_markdown}
+    render = renderers.get(path.suffix.lower())
+    if render is None:
+        raise InvalidInput(f"cannot tell the format of {path.name}: name it .html or .md")
+    stats = compute_for(context)
+    path.write_text(render(stats), encoding="utf-8")
+    print(f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}")
+    return 0
+
+
+def _durations_line(label: str, durations: Durations) -> str:
+    from inbox.stats import duration_text
+
+    return (
+        f"{label:<16}{duration_text(durations.p50_seconds):>10}{duration_text(durations.p90_seconds):>10}"
+        f"{duration_text(durations.mean_seconds):>10}{durations.count:>10,}"
+    )
+
+
+def headline_text(stats: Stats) -> str:
+    """The headline numbers as a few aligned lines of text."""
+    from inbox.stats import duration_text, percent_text
+
+    figures = stats.figures
+    sla, backlog = figures.sla, figures.backlog
+    lines = [
+        f"{stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC · scope: {stats.scope}",
+        "",
+        f"{'':<16}{'p50':>10}{'p90':>10}{'mean':>10}{'count':>10}",
+        _durations_line("first response", figures.first_response),
+        _durations_line("next response", figures.next_response),
+        _durations_line("resolution", figures.resolution),
+        "",
+        (
+            f"SLA hit rate    {percent_text(sla.hit_rate)} ({sla.met:,} met, {sla.breached:,} breached, "
+            f"{sla.waiting:,} waiting inside their target)"
+        ),
+        (
+            f"backlog now     {backlog.count:,} waiting, oldest {duration_text(backlog.oldest_seconds)}, "
+            f"p50 age {duration_text(backlog.p50_seconds)}, {backlog.breached:,} past target"
+        ),
+        (
+            f"volume          {figures.inbound:,} in, {figures.outbound:,} out; "
+            f"negative {percent_text(figures.negative_share)} of scored inbound"
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def agent_rows(stats: Stats) -> list[dict[str, Any]]:
+    """One row per person for tables."""
+    from inbox.stats import duration_text
+
+    return [
+        {
+            "agent": agent.handle,
+            "threads handled": agent.threads_handled,
+            "replies sent": agent.replies_sent,
+            "first p50": duration_text(agent.first_response.p50_seconds),
+            "first p90": duration_text(agent.first_response.p90_seconds),
+            "first responses": agent.first_response.count,
+        }
+        for agent in stats.agents
+    ]

@@ -1,0 +1,1026 @@
+"""Response-time statistics for supervisors: first and next response, resolution, SLA,
+backlog, volume and sentiment, for any period, filtered and grouped.
+
+The database does the counting and the sorting: durations are subtracted in SQL (times
+are integer microseconds), next responses come from one window query, volumes from one
+GROUP BY. Python only picks percentiles from durations it fetched as single columns and
+runs the SLA clock, which needs the business calendar.
+
+Which threads count: for first response, resolution and SLA, the threads whose first
+message arrived in the period (their "cohort"), however late they were answered; for next
+responses and volumes, the messages written in the period; for the backlog, what awaits
+an answer now. Who sees what: supervisors and admins everything; leads their team (there
+is no team in the data model yet, so everyone); agents the threads assigned to them or
+first answered by them, and their own replies.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Self
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+from inbox.clock import Clock
+from inbox.errors import InvalidInput
+from inbox.models import (
+    Account,
+    Agent,
+    Incident,
+    Item,
+    Role,
+    Thread,
+    ThreadStatus,
+    ThreadTag,
+    from_micros,
+    to_micros,
+)
+from inbox.sentiment import NEGATIVE_THRESHOLD
+from inbox.sla import MICROS, SlaPolicy, load_pauses, waiting_since_column
+
+if TYPE_CHECKING:
+    from inbox.service import Actor
+
+DIMENSIONS = ("agent", "account", "platform", "kind", "tag", "priority", "incident")
+"""What `by` may group by."""
+
+BREACHES_LISTED = 100
+"""Breached threads a result lists at most, the longest overdue first."""
+
+_HOUR = 3_600 * MICROS
+_DAY = 24 * _HOUR
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_thread = Thread.__table__
+_item = Item.__table__
+_account = Account.__table__
+_agent = Agent.__table__
+_tag = ThreadTag.__table__
+_incident = Incident.__table__
+_NOBODY = "(nobody)"
+_UNTAGGED = "(untagged)"
+_NONE = "(none)"
+
+
+def _tuples(connection: Connection, query: Any) -> list[tuple[Any, ...]]:
+    """The rows of `query` as the driver's plain tuples.
+
+    Stats queries select integers and strings only, which need no conversion, and the
+    cohort runs to tens of thousands of rows: skipping SQLAlchemy's row objects halves
+    the time to read them.
+    """
+    result = connection.execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _micros(column: Any) -> Any:
+    """A time column as its stored integer, so SQL subtracts it and Python skips conversion."""
+    return type_coerce(column, BigInteger)
+
+
+# -- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """From `since` (included) to `until` (excluded), aware UTC."""
+
+    since: datetime
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatsFilter:
+    """Which threads count; an empty tuple means no restriction on that dimension."""
+
+    agents: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    incidents: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    """How long something took: percentiles (linear interpolation), mean and count."""
+
+    count: int = 0
+    p50_seconds: float | None = None
+    p90_seconds: float | None = None
+    mean_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlaOutcome:
+    """First responses against their targets; threads still inside their target are `waiting`."""
+
+    hit_rate: float | None = None
+    met: int = 0
+    breached: int = 0
+    waiting: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Threads awaiting an answer now, and how long they have waited."""
+
+    count: int = 0
+    p50_seconds: float | None = None
+    p90_seconds: float | None = None
+    mean_seconds: float | None = None
+    oldest_seconds: float | None = None
+    breached: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The headline numbers of a set of threads and messages."""
+
+    first_response: Durations = field(default_factory=Durations)
+    next_response: Durations = field(default_factory=Durations)
+    resolution: Durations = field(default_factory=Durations)
+    sla: SlaOutcome = field(default_factory=SlaOutcome)
+    backlog: Backlog = field(default_factory=Backlog)
+    inbound: int = 0
+    outbound: int = 0
+    negative_share: float | None = None
+    """Share of scored inbound messages whose sentiment is negative."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """The figures of one group of a `by` breakdown."""
+
+    group: str
+    figures: Figures
+
+
+@dataclass(frozen=True, slots=True)
+class AgentWork:
+    """What one person did in the period."""
+
+    handle: str
+    threads_handled: int
+    replies_sent: int
+    first_response: Durations
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeBucket:
+    """Messages in and out in one hour or day."""
+
+    start: datetime
+    inbound: int
+    outbound: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyResponse:
+    """First response times of the threads that began on one day."""
+
+    day: date
+    first_response: Durations
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """A thread waiting past its SLA target now."""
+
+    thread_id: int
+    platform: str
+    kind: str
+    priority: str
+    preview: str
+    waiting_since: datetime
+    overdue_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Everything the stats view, the CLI and reports show for one period."""
+
+    period: Period
+    scope: str
+    figures: Figures
+    by_dimension: str | None = None
+    by: tuple[GroupFigures, ...] = ()
+    agents: tuple[AgentWork, ...] = ()
+    hourly: tuple[VolumeBucket, ...] = ()
+    daily: tuple[VolumeBucket, ...] = ()
+    daily_first_response: tuple[DailyResponse, ...] = ()
+    breaches: tuple[Breach, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stats as plain JSON-ready data; `by` is a list of the figures per group."""
+        figures = asdict(self.figures)
+        return {
+            "since": self.period.since.isoformat(),
+            "until": self.period.until.isoformat(),
+            "scope": self.scope,
+            **figures,
+            "by_dimension": self.by_dimension,
+            "by": [{"group": group.group, **asdict(group.figures)} for group in self.by],
+            "agents": [asdict(agent) for agent in self.agents],
+            "daily": [
+                {"day": bucket.start.date().isoformat(), "inbound": bucket.inbound, "outbound": bucket.outbound}
+                for bucket in self.daily
+            ],
+            "breaches": [
+                {**asdict(breach), "waiting_since": breach.waiting_since.isoformat()}
+                for breach in self.breaches
+            ],
+        }
+
+
+# -- periods ------------------------------------------------------------------------------
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_moment(text: str, now: datetime) -> datetime:
+    """A moment as people type it: "7d", "12h", "30m", "2w" ago, an ISO date or time, or "now"."""
+    text = text.strip().lower()
+    if text == "now":
+        return now
+    match = _RELATIVE.match(text)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        moment = datetime.fromisoformat(text.upper() if "t" in text else text)
+    except ValueError:
+        raise InvalidInput(
+            f"cannot read {text!r} as a time: use 7d, 12h, 30m, 2w, now, or a date like 2026-11-02"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=now.tzinfo)
+
+
+def parse_period(since: str, until: str | None, now: datetime) -> Period:
+    """The period between two typed moments (`until` defaults to now)."""
+    start = parse_moment(since, now)
+    end = parse_moment(until, now) if until else now
+    if end <= start:
+        raise InvalidInput(f"the period ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")
+    return Period(start, end)
+
+
+# -- numbers ------------------------------------------------------------------------------
+
+
+def percentile(ordered: Sequence[float], fraction: float) -> float:
+    """The `fraction` percentile of sorted values, interpolated like SQL's percentile_cont."""
+    position = (len(ordered) - 1) * fraction
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def summarize(micros: list[int]) -> Durations:
+    """Percentiles, mean and count of durations in microseconds (sorted in place)."""
+    if not micros:
+        return Durations()
+    micros.sort()
+    return Durations(
+        count=len(micros),
+        p50_seconds=round(percentile(micros, 0.5) / MICROS, 3),
+        p90_seconds=round(percentile(micros, 0.9) / MICROS, 3),
+        mean_seconds=round(sum(micros) / len(micros) / MICROS, 3),
+    )
+
+
+# -- scope and filters ------------------------------------------------------------------
+
+
+_reply = _item.alias("first_reply")
+
+
+def first_responder_column() -> Any:
+    """SQL for the person who sent a thread's first response (NULL when unknown)."""
+    reply = _reply
+    return (
+        select(reply.c.agent_id)
+        .where(
+            reply.c.thread_id == _thread.c.id,
+            reply.c.direction == "out",
+            reply.c.created_at == _thread.c.first_response_at,
+        )
+        .limit(1)
+        .correlate(_thread)
+        .scalar_subquery()
+    )
+
+
+def handler_column() -> Any:
+    """SQL for who a thread belongs to: its first responder, else its assignee."""
+    return func.coalesce(first_responder_column(), _thread.c.assignee_id)
+
+
+def scope_of(actor: Actor) -> tuple[str, tuple[int, ...] | None]:
+    """What `actor` may see: a description and the agent ids it is limited to (None: all)."""
+    if actor.role in (Role.SUPERVISOR, Role.ADMIN) or actor.agent_id is None:
+        return "all", None
+    if actor.role == Role.LEAD:
+        return "team (everyone: no teams are set up)", None
+    return f"own ({actor.handle})", (actor.agent_id,)
+
+
+@dataclass(slots=True)
+class _Lookups:
+    """The small tables, read once: accounts, people, incidents."""
+
+    platform_of: dict[int, str]
+    account_label: dict[int, str]
+    agent_handle: dict[int, str]
+    agent_id: dict[str, int]
+    incident_title: dict[int, str]
+
+
+def _lookups(connection: Connection) -> _Lookups:
+    accounts = connection.execute(select(_account.c.id, _account.c.platform, _account.c.handle)).all()
+    agents = connection.execute(select(_agent.c.id, _agent.c.handle)).all()
+    incidents = connection.execute(select(_incident.c.id, _incident.c.title)).all()
+    return _Lookups(
+        platform_of={row.id: row.platform for row in accounts},
+        account_label={row.id: f"{row.platform} {row.handle}" for row in accounts},
+        agent_handle={row.id: row.handle for row in agents},
+        agent_id={row.handle: row.id for row in agents},
+        incident_title={row.id: f"#{row.id} {row.title}" for row in incidents},
+    )
+
+
+def _thread_conditions(
+    lookups: _Lookups, filters: StatsFilter, scope_agents: tuple[int, ...] | None
+) -> list[Any]:
+    """WHERE clauses on `thread` for the filters and the actor's scope."""
+    conditions: list[Any] = []
+    account_ids: set[int] | None = None
+    if filters.accounts:
+        wanted = set(filters.accounts)
+        account_ids = {
+            account_id
+            for account_id, label in lookups.account_label.items()
+            if str(account_id) in wanted or label.split(" ", 1)[1] in wanted
+        }
+    if filters.platforms:
+        by_platform = {
+            account_id for account_id, platform in lookups.platform_of.items() if platform in filters.platforms
+        }
+        account_ids = by_platform if account_ids is None else account_ids & by_platform
+    if account_ids is not None:
+        conditions.append(_thread.c.account_id.in_(sorted(account_ids)))
+    if filters.kinds:
+        conditions.append(_thread.c.kind.in_(filters.kinds))
+    if filters.priorities:
+        conditions.append(_thread.c.priority.in_(filters.priorities))
+    if filters.incidents:
+        conditions.append(_thread.c.incident_id.in_(filters.incidents))
+    if filters.tags:
+        conditions.append(_thread.c.id.in_(select(_tag.c.thread_id).where(_tag.c.tag.in_(filters.tags))))
+    if filters.agents:
+        unknown = [handle for handle in filters.agents if handle not in lookups.agent_id]
+        if unknown:
+            raise InvalidInput(f"no person with the handle {unknown[0]!r} (`inbox agents list`)")
+        conditions.append(handler_column().in_([lookups.agent_id[handle] for handle in filters.agents]))
+    if scope_agents is not None:
+        conditions.append(
+            or_(_thread.c.assignee_id.in_(scope_agents), first_responder_column().in_(scope_agents))
+        )
+    return conditions
+
+
+_NO_TARGET = 10**12
+"""Larger than any target in seconds, standing for "no target of this kind applies"."""
+
+
+def target_column(connection: Connection, policy: SlaPolicy, lookups: _Lookups) -> Any:
+    """SQL for each thread's SLA target in microseconds, as `SlaPolicy.target_seconds` decides it."""
+    by_account = {
+        account_id: policy.platform_seconds[platform]
+        for account_id, platform in lookups.platform_of.items()
+        if platform in policy.platform_seconds
+    }
+    parts = [
+        case(targets, value=column, else_=_NO_TARGET) if targets else literal(_NO_TARGET)
+        for targets, column in (
+            (by_account, _thread.c.account_id),
+            (dict(policy.kind_seconds), _thread.c.kind),
+            (dict(policy.priority_seconds), _thread.c.priority),
+        )
+    ]
+    smallest = (func.min if connection.dialect.name == "sqlite" else func.least)(*parts)
+    return case((smallest == _NO_TARGET, policy.default_seconds), else_=smallest) * MICROS
+
+
+def _group_column(dimension: str | None) -> Any:
+    """SQL for a row's group key under `dimension`, over `thread` (and `thread_tag` for tags)."""
+    if dimension == "agent":
+        return handler_column()
+    columns = {
+        None: None,
+        "account": _thread.c.account_id,
+        "platform": _thread.c.account_id,
+        "kind": _thread.c.kind,
+        "priority": _thread.c.priority,
+        "incident": _thread.c.incident_id,
+        "tag": _tag.c.tag,
+    }
+    if dimension not in columns:
+        raise InvalidInput(f"cannot group by {dimension!r}; choose one of {', '.join(DIMENSIONS)}")
+    return columns[dimension]
+
+
+def _with_tags(query: Any, dimension: str | None) -> Any:
+    """`query` with thread tags joined when grouping by tag (a thread counts once per tag)."""
+    if dimension == "tag":
+        return query.outerjoin(_tag, _tag.c.thread_id == _thread.c.id)
+    return query
+
+
+def _label(dimension: str | None, key: Any, lookups: _Lookups) -> str:
+    if dimension is None:
+        return "all"
+    if dimension == "agent":
+        return lookups.agent_handle.get(key, _NOBODY)
+    if dimension == "platform":
+        return lookups.platform_of.get(key, _NONE)
+    if dimension == "account":
+        return lookups.account_label.get(key, _NONE)
+    if dimension == "incident":
+        return lookups.incident_title.get(key, _NONE)
+    if dimension == "tag":
+        return _UNTAGGED if key is None else str(key)
+    return _NONE if key is None else str(key)
+
+
+# -- the computation ----------------------------------------------------------------------
+
+
+def compute(
+    engine: Engine,
+    actor: Actor,
+    clock: Clock,
+    period: Period,
+    *,
+    by: str | None = None,
+    filters: StatsFilter = StatsFilter(),
+    policy: SlaPolicy | None = None,
+    agents: bool = False,
+    breaches: bool = False,
+) -> Stats:
+    """The stats of `period` as `actor` may see them, grouped `by` a dimension if given.
+
+    `agents` adds the per-person table, `breaches` the list of threads past their target.
+    """
+    policy = policy if policy is not None else SlaPolicy.from_settings()
+    scope, scope_agents = scope_of(actor)
+    now = to_micros(clock())
+    since, until = to_micros(period.since), to_micros(period.until)
+    if by is not None and by not in DIMENSIONS:
+        raise InvalidInput(f"cannot group by {by!r}; choose one of {', '.join(DIMENSIONS)}")
+    with engine.connect() as connection:
+        lookups = _lookups(connection)
+        conditions = _thread_conditions(lookups, filters, scope_agents)
+        groups, cohort, breached, hourly_counts = _figures(
+            connection, policy, lookups, conditions, by, since, until, now
+        )
+        if by is not None:
+            whole, cohort, breached, _ = _figures(
+                connection, policy, lookups, conditions, None, since, until, now
+            )
+            totals = whole[None]
+        else:
+            totals = groups.pop(None)
+        agent_work = (
+            _agent_work(connection, lookups, conditions, scope_agents, since, until) if agents else ()
+        )
+    by_groups = tuple(
+        sorted(
+            (GroupFigures(_label(by, key, lookups), figures) for key, figures in groups.items()),
+            key=lambda group: (-group.figures.inbound - group.figures.first_response.count, group.group),
+        )
+    ) if by is not None else ()
+    zone = policy.calendar.zone
+    hourly = tuple(
+        VolumeBucket(from_micros(hour * _HOUR), *hourly_counts.get(hour, (0, 0)))
+        for hour in range(since // _HOUR, -(-until // _HOUR))
+    )
+    daily_counts: dict[date, list[int]] = {}
+    for bucket in hourly:
+        counts = daily_counts.setdefault(bucket.start.astimezone(zone).date(), [0, 0])
+        counts[0] += bucket.inbound
+        counts[1] += bucket.outbound
+    daily = tuple(
+        VolumeBucket(datetime.combine(day, datetime.min.time(), zone), inbound, outbound)
+        for day, (inbound, outbound) in sorted(daily_counts.items())
+    )
+    daily_first_response = tuple(
+        DailyResponse(day, summarize(list(cohort_daily)))
+        for day, cohort_daily in sorted(_daily_first_response(cohort).items())
+    )
+    return Stats(
+        period=period,
+        scope=scope,
+        figures=totals,
+        by_dimension=by,
+        by=by_groups,
+        agents=agent_work,
+        hourly=hourly,
+        daily=daily,
+        daily_first_response=daily_first_response,
+        breaches=tuple(breached[:BREACHES_LISTED]) if breaches else (),
+    )
+
+
+def _figures(
+    connection: Connection,
+    policy: SlaPolicy,
+    lookups: _Lookups,
+    conditions: list[Any],
+    by: str | None,
+    since: int,
+    until: int,
+    now: int,
+) -> tuple[dict[Any, Figures], dict[Any, _Cohort], list[Breach], dict[int, tuple[int, int]]]:
+    """The figures per group key (None when not grouped), the cohorts, the breaches and hourly volume."""
+    with ThreadPoolExecutor(max_workers=1) if _can_read_in_parallel(connection) else _Inline() as pool:
+        messages = pool.submit(_message_figures, connection, conditions, by, since, until)
+        cohort = _cohort(connection, policy, lookups, conditions, by, since, until, now)
+        backlog, breached = _backlog(connection, policy, lookups, conditions, by, now)
+        next_response, volume = messages.result()
+    keys = set(cohort) | set(next_response) | set(volume.totals) | set(backlog)
+    if by is None:
+        keys.add(None)
+    empty = (0, 0, 0, 0)
+    figures = {
+        key: Figures(
+            first_response=summarize(cohort[key].first_response) if key in cohort else Durations(),
+            next_response=summarize(next_response.get(key, [])),
+            resolution=summarize(cohort[key].resolution) if key in cohort else Durations(),
+            sla=cohort[key].sla() if key in cohort else SlaOutcome(),
+            backlog=backlog.get(key, Backlog()),
+            inbound=volume.totals.get(key, empty)[0],
+            outbound=volume.totals.get(key, empty)[1],
+            negative_share=_share(*volume.totals.get(key, empty)[2:]),
+        )
+        for key in keys
+    }
+    return figures, cohort, breached, volume.hourly
+
+
+def _can_read_in_parallel(connection: Connection) -> bool:
+    """Whether a second connection may read at the same time (not for one shared in-memory connection)."""
+    return not isinstance(connection.engine.pool, StaticPool | SingletonThreadPool)
+
+
+class _Inline:
+    """Runs submitted work at once, for engines that must not be read from two threads."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def submit(self, work: Any, *args: Any) -> Future:
+        future: Future = Future()
+        future.set_result(work(*args))
+        return future
+
+
+def _message_figures(
+    connection: Connection, conditions: list[Any], by: str | None, since: int, until: int
+) -> tuple[dict[Any, list[int]], _Volume]:
+    """Next responses and volumes; on its own connection when read in parallel with the threads."""
+    if not _can_read_in_parallel(connection):
+        return (
+            _next_responses(connection, conditions, by, since, until),
+            _volume(connection, conditions, by, since, until),
+        )
+    with connection.engine.connect() as own:
+        return (
+            _next_responses(own, conditions, by, since, until),
+            _volume(own, conditions, by, since, until),
+        )
+
+
+def _share(negative: int, scored: int) -> float | None:
+    return round(negative / scored, 4) if scored else None
+
+
+@dataclass(slots=True)
+class _Cohort:
+    """The threads of one group that began in the period."""
+
+    first_response: list[int] = field(default_factory=list)
+    resolution: list[int] = field(default_factory=list)
+    met: int = 0
+    breached: int = 0
+    waiting: int = 0
+    daily: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    """First response durations by local day number since the epoch."""
+
+    def sla(self) -> SlaOutcome:
+        decided = self.met + self.breached
+        return SlaOutcome(
+            hit_rate=round(self.met / decided, 4) if decided else None,
+            met=self.met,
+            breached=self.breached,
+            waiting=self.waiting,
+        )
+
+
+def _cohort(
+    connection: Connection,
+    policy: SlaPolicy,
+    lookups: _Lookups,
+    conditions: list[Any],
+    by: str | None,
+    since: int,
+    until: int,
+    now: int,
+) -> dict[Any, _Cohort]:
+    """First response, resolution and SLA of the threads whose first message came in the period."""
+    first_inbound = _micros(_thread.c.first_inbound_at)
+    group = _group_column(by)
+    query = select(
+        _thread.c.id,
+        target_column(connection, policy, lookups),
+        first_inbound,
+        _micros(_thread.c.first_response_at),
+        case(
+            (_thread.c.status == ThreadStatus.CLOSED, _micros(_thread.c.closed_at)), else_=None
+        ),
+        *([group] if group is not None else []),
+    ).where(
+        _thread.c.last_activity_at >= from_micros(since),
+        first_inbound >= since,
+        first_inbound < until,
+        *conditions,
+    )
+    rows = _tuples(connection, _with_tags(query, by))
+
+    calendar = policy.calendar
+    late = [
+        index
+        for index, (_, target, started, answered, *_) in enumerate(rows)
+        if (now if answered is None else answered) - started > target
+    ]
+    calendar.cover(since, max(until, now))
+    opened = calendar.positions([rows[index][2] for index in late])
+    ended = calendar.positions([now if rows[index][3] is None else rows[index][3] for index in late])
+    breached = {
+        rows[index][0]: index
+        for index, start, end in zip(late, opened, ended)
+        if end - start > rows[index][1]
+    }
+    if breached:
+        for thread_id, pauses in load_pauses(connection, list(breached), now).items():
+            index = breached[thread_id]
+            _, target, started, answered, *_ = rows[index]
+            if policy.elapsed(started, now if answered is None else answered, pauses) <= target:
+                del breached[thread_id]
+    breached_rows = set(breached.values())
+
+    offset = int(calendar.zone.utcoffset(from_micros(since).replace(tzinfo=None)).total_seconds()) * MICROS
+    groups: dict[Any, _Cohort] = defaultdict(_Cohort)
+    for index, row in enumerate(rows):
+        entry = groups[row[5] if by is not None else None]
+        started, answered, closed = row[2], row[3], row[4]
+        if closed is not None:
+            entry.resolution.append(closed - started)
+        if index in breached_rows:
+            entry.breached += 1
+        elif answered is None:
+            entry.waiting += 1
+        else:
+            entry.met += 1
+        if answered is not None:
+            entry.first_response.append(answered - started)
+            entry.daily[(started + offset) // _DAY].append(answered - started)
+    return groups
+
+
+def _daily_first_response(cohort: dict[Any, _Cohort]) -> dict[date, list[int]]:
+    """First response durations by the local day the thread began (all groups together)."""
+    days: dict[date, list[int]] = defaultdict(list)
+    for entry in cohort.values():
+        for day_number, durations in entry.daily.items():
+            days[date.fromordinal(_EPOCH_ORDINAL + day_number)].extend(durations)
+    return days
+
+
+def _next_responses(
+    connection: Connection, conditions: list[Any], by: str | None, since: int, until: int
+) -> dict[Any, list[int]]:
+    """Next response times: from the first customer message after a reply to the reply after it.
+
+    Only threads the customer wrote to again after the first response, and active in the
+    period, can have one; their messages from the first response on are read in index
+    order. One window pass numbers the replies before each message, so the messages
+    between two replies share a number, and one GROUP BY gives each run's first message
+    and the reply that ended it. Runs are counted in the period their first message is.
+    """
+    created = _micros(_item.c.created_at)
+    is_out = case((_item.c.direction == "out", 1), else_=0)
+    replies_before = func.sum(is_out).over(
+        partition_by=_item.c.thread_id, order_by=(_item.c.created_at, _item.c.id), rows=(None, -1)
+    )
+    group = _group_column(by)
+    stamped = _with_tags(
+        select(
+            _item.c.thread_id,
+            _item.c.direction,
+            created.label("created"),
+            replies_before.label("run"),
+            *([group.label("group_key")] if group is not None else []),
+        ).select_from(
+            _thread.join(
+                _item,
+                and_(
+                    _item.c.thread_id == _thread.c.id,
+                    _item.c.created_at >= _thread.c.first_response_at,
+                ),
+            )
+        ),
+        by,
+    ).where(
+        _thread.c.last_activity_at >= from_micros(since),
+        _thread.c.first_response_at.is_not(None),
+        _thread.c.last_inbound_at > _thread.c.first_response_at,
+        *conditions,
+    ).subquery()
+    asked = func.min(case((stamped.c.direction == "in", stamped.c.created), else_=None))
+    answered = func.min(case((stamped.c.direction == "out", stamped.c.created), else_=None))
+    keys = [stamped.c.group_key] if group is not None else []
+    runs = (
+        select((answered - asked).label("took"), *keys)
+        .group_by(stamped.c.thread_id, stamped.c.run, *keys)
+        .having(and_(asked >= since, asked < until, answered.is_not(None)))
+    )
+    durations: dict[Any, list[int]] = defaultdict(list)
+    if by is None:
+        durations[None] = [row[0] for row in _tuples(connection, runs)]
+        return durations
+    for took, key in _tuples(connection, runs):
+        durations[key].append(took)
+    return durations
+
+
+@dataclass(slots=True)
+class _Volume:
+    """Messages per UTC hour (in, out) and per group (in, out, negative inbound, scored inbound)."""
+
+    hourly: dict[int, tuple[int, int]]
+    totals: dict[Any, tuple[int, int, int, int]]
+
+
+def _volume(
+    connection: Connection, conditions: list[Any], by: str | None, since: int, until: int
+) -> _Volume:
+    """Messages in and out per hour and the negative share of inbound ones, by GROUP BY in SQL."""
+    hour = (_micros(_item.c.created_at) // _HOUR).label("hour")
+    is_in = case((_item.c.direction == "in", 1), else_=0)
+    negative = case(
+        (and_(_item.c.direction == "in", _item.c.sentiment <= NEGATIVE_THRESHOLD), 1), else_=0
+    )
+    scored = case((and_(_item.c.direction == "in", _item.c.sentiment.is_not(None)), 1), else_=0)
+    counts = (func.sum(is_in), func.count() - func.sum(is_in), func.sum(negative), func.sum(scored))
+    in_period = (_item.c.created_at >= from_micros(since), _item.c.created_at < from_micros(until))
+    hourly_query = select(hour, *counts).where(*in_period).group_by(hour)
+    if conditions:
+        hourly_query = hourly_query.where(_item.c.thread_id.in_(select(_thread.c.id).where(*conditions)))
+    hourly: dict[int, tuple[int, int]] = {}
+    overall = [0, 0, 0, 0]
+    for row in connection.execute(hourly_query):
+        values = [int(value or 0) for value in row[1:]]
+        hourly[int(row[0])] = (values[0], values[1])
+        overall = [total + value for total, value in zip(overall, values)]
+    if by is None:
+        return _Volume(hourly=hourly, totals={None: tuple(overall)})
+    group = _group_column(by)
+    grouped = _with_tags(
+        select(group, *counts).select_from(_item.join(_thread, _thread.c.id == _item.c.thread_id)), by
+    )
+    grouped = grouped.where(*in_period, *conditions).group_by(group)
+    totals = {
+        row[0]: tuple(int(value or 0) for value in row[1:]) for row in connection.execute(grouped)
+    }
+    return _Volume(hourly=hourly, totals=totals)
+
+
+def _backlog(
+    connection: Connection,
+    policy: SlaPolicy,
+    lookups: _Lookups,
+    conditions: list[Any],
+    by: str | None,
+    now: int,
+) -> tuple[dict[Any, Backlog], list[Breach]]:
+    """What awaits an answer now, how long it has waited, and which threads are past their target."""
+    waiting_since = waiting_since_column().label("waiting_since")
+    group = _group_column(by)
+    query = select(
+        _thread.c.id,
+        _thread.c.account_id,
+        _thread.c.kind,
+        _thread.c.priority,
+        _thread.c.preview,
+        waiting_since,
+        *([group] if group is not None else []),
+    ).where(
+        _thread.c.status.in_((ThreadStatus.NEW, ThreadStatus.OPEN)),
+        _thread.c.last_inbound_at.is_not(None),
+        or_(_thread.c.last_outbound_at.is_(None), _thread.c.last_inbound_at > _thread.c.last_outbound_at),
+        *conditions,
+    )
+    rows = [row for row in _tuples(connection, _with_tags(query, by)) if row[5] is not None]
+    calendar = policy.calendar
+    if rows:
+        calendar.cover(min(row[5] for row in rows), now)
+    opened = calendar.positions([row[5] for row in rows])
+    (now_position,) = calendar.positions([now]) if rows else (0,)
+    overdue: dict[int, int] = {}
+    for index, row in enumerate(rows):
+        target = policy.target_seconds(lookups.platform_of.get(row[1], ""), row[2], row[3]) * MICROS
+        if now_position - opened[index] > target:
+            overdue[index] = now_position - opened[index] - target
+    if overdue:
+        pauses = load_pauses(connection, list({rows[index][0] for index in overdue}), now)
+        for index in list(overdue):
+            row = rows[index]
+            if row[0] in pauses:
+                target = policy.target_seconds(lookups.platform_of.get(row[1], ""), row[2], row[3]) * MICROS
+                late = policy.elapsed(row[5], now, pauses[row[0]]) - target
+                if late > 0:
+                    overdue[index] = late
+                else:
+                    del overdue[index]
+    ages: dict[Any, list[int]] = defaultdict(list)
+    breached_count: dict[Any, int] = defaultdict(int)
+    for index, row in enumerate(rows):
+        key = row[6] if by is not None else None
+        ages[key].append(now - row[5])
+        if index in overdue:
+            breached_count[key] += 1
+    backlog = {}
+    for key, values in ages.items():
+        summary = summarize(values)
+        backlog[key] = Backlog(
+            count=summary.count,
+            p50_seconds=summary.p50_seconds,
+            p90_seconds=summary.p90_seconds,
+            mean_seconds=summary.mean_seconds,
+            oldest_seconds=round(values[-1] / MICROS, 3),
+            breached=breached_count[key],
+        )
+    seen: set[int] = set()
+    breaches = []
+    for index in sorted(overdue, key=lambda index: -overdue[index]):
+        row = rows[index]
+        if row[0] in seen:
+            continue
+        seen.add(row[0])
+        breaches.append(
+            Breach(
+                thread_id=row[0],
+                platform=lookups.platform_of.get(row[1], ""),
+                kind=row[2],
+                priority=row[3],
+                preview=row[4],
+                waiting_since=from_micros(row[5]),
+                overdue_seconds=round(overdue[index] / MICROS, 3),
+            )
+        )
+    return backlog, breaches
+
+
+def _agent_work(
+    connection: Connection,
+    lookups: _Lookups,
+    conditions: list[Any],
+    scope_agents: tuple[int, ...] | None,
+    since: int,
+    until: int,
+) -> tuple[AgentWork, ...]:
+    """Per person: threads replied to and replies sent in the period, and the first responses they gave."""
+    in_period = (_item.c.created_at >= from_micros(since), _item.c.created_at < from_micros(until))
+    replies = (
+        select(_item.c.agent_id, func.count(), func.count(func.distinct(_item.c.thread_id)))
+        .where(_item.c.direction == "out", _item.c.agent_id.is_not(None), *in_period)
+        .group_by(_item.c.agent_id)
+    )
+    if conditions:
+        replies = replies.where(_item.c.thread_id.in_(select(_thread.c.id).where(*conditions)))
+    if scope_agents is not None:
+        replies = replies.where(_item.c.agent_id.in_(scope_agents))
+    counts = {row[0]: (row[1], row[2]) for row in connection.execute(replies)}
+    first_inbound = _micros(_thread.c.first_inbound_at)
+    firsts = (
+        select(_item.c.agent_id, _micros(_thread.c.first_response_at) - first_inbound)
+        .select_from(
+            _thread.join(
+                _item,
+                and_(
+                    _item.c.thread_id == _thread.c.id,
+                    _item.c.created_at == _thread.c.first_response_at,
+                    _item.c.direction == "out",
+                ),
+            )
+        )
+        .where(
+            _thread.c.last_activity_at >= from_micros(since),
+            first_inbound >= since,
+            first_inbound < until,
+            _item.c.agent_id.is_not(None),
+            *conditions,
+        )
+    )
+    if scope_agents is not None:
+        firsts = firsts.where(_item.c.agent_id.in_(scope_agents))
+    durations: dict[int, list[int]] = defaultdict(list)
+    for agent_id, took in connection.execute(firsts):
+        durations[agent_id].append(took)
+    work = [
+        AgentWork(
+            handle=lookups.agent_handle.get(agent_id, str(agent_id)),
+            threads_handled=counts.get(agent_id, (0, 0))[1],
+            replies_sent=counts.get(agent_id, (0, 0))[0],
+            first_response=summarize(durations.get(agent_id, [])),
+        )
+        for agent_id in set(counts) | set(durations)
+    ]
+    return tuple(sorted(work, key=lambda agent: (-agent.replies_sent, agent.handle)))
+
+
+def duration_text(seconds: float | None) -> str:
+    """A duration in the two largest units people read at a glance: "3d 4h", "2h 05m", "45s"."""
+    if seconds is None:
+        return "-"
+    whole = round(seconds)
+    days, rest = divmod(whole, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+def percent_text(share: float | None) -> str:
+    """A share as a percentage with one decimal, or "-"."""
+    return "-" if share is None else f"{share * 100:.1f}%"
+
+
+def figures_rows(stats: Stats) -> list[dict[str, Any]]:
+    """One flat row per group (or one for the whole period), for tables and CSV."""
+    entries: Iterable[tuple[str, Figures]] = (
+        [(group.group, group.figures) for group in stats.by] if stats.by_dimension else [("all", stats.figures)]
+    )
+    rows = []
+    for name, figures in entries:
+        rows.append(
+            {
+                "group": name,
+                "first_response_p50_s": figures.first_response.p50_seconds,
+                "first_response_p90_s": figures.first_response.p90_seconds,
+                "first_response_mean_s": figures.first_response.mean_seconds,
+                "first_responses": figures.first_response.count,
+                "next_response_p50_s": figures.next_response.p50_seconds,
+                "next_responses": figures.next_response.count,
+                "resolution_p50_s": figures.resolution.p50_seconds,
+                "resolved": figures.resolution.count,
+                "sla_hit_rate": figures.sla.hit_rate,
+                "sla_breached": figures.sla.breached,
+                "backlog": figures.backlog.count,
+                "backlog_oldest_s": figures.backlog.oldest_seconds,
+                "inbound": figures.inbound,
+                "outbound": figures.outbound,
+                "negative_share": figures.negative_share,
+            }
+        )
+    return rows
