@@ -89,8 +89,11 @@ class MastodonAdapter(Adapter):
         credential: Mapping[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
+        on_credential_refreshed: Callable[[Mapping[str, str]], None] | None = None,
     ) -> None:
-        super().__init__(account, client, credential)
+        super().__init__(
+            account, client, credential, on_credential_refreshed=on_credential_refreshed
+        )
         if not account.base_url:
             raise ValueError(f"Mastodon account {account.handle!r} has no instance URL")
         self._base_url = account.base_url.rstrip("/")

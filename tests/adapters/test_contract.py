@@ -169,3 +169,16 @@ async def test_verify_names_the_account_or_refuses_bad_credentials(platform):
 
     with pytest.raises(AuthExpired):
         await harness.build(harness.failures["auth_expired"]).verify()
+
+
+def test_the_sync_engine_can_build_every_adapter_that_needs_a_credential():
+    """default_adapter_factory hands every such adapter a way to keep a refreshed credential."""
+    import inspect
+
+    needing = [name for name in platform_names() if adapter_class(name).needs_credential]
+    unbuildable = [
+        name
+        for name in needing
+        if "on_credential_refreshed" not in inspect.signature(adapter_class(name).__init__).parameters
+    ]
+    assert needing and unbuildable == []
