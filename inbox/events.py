@@ -37,6 +37,7 @@ OUTBOUND_FAILED = "outbound.failed"
 OUTBOUND_CANCELLED = "outbound.cancelled"
 CAMPAIGN_CREATED = "campaign.created"
 CANNED_IMPORTED = "canned.imported"
+CANNED_SAVED = "canned.saved"
 SENTIMENT_SCORED = "sentiment.scored"
 
 SYSTEM_ACTOR = "system"

@@ -55,6 +55,18 @@ _item_fts = table("item_fts", column("rowid"), column("item_fts"))
 """SQLite's FTS5 index over item text, kept by triggers (see the first migration)."""
 
 
+def _canned_values(answer: PreparedAnswer) -> dict[str, Any]:
+    """The canned_response columns of a prepared answer, but its shortcode and time."""
+    return {
+        "title": answer.title,
+        "body": answer.body,
+        "variants": dict(answer.variants),
+        "tags": list(answer.tags),
+        "language": answer.language,
+        "needs_approval": answer.needs_approval,
+    }
+
+
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
@@ -579,14 +591,7 @@ class InboxService:
         with write_transaction(self.engine) as connection:
             known = {row.shortcode: row for row in connection.execute(select(_canned))}
             for answer in answers:
-                values = {
-                    "title": answer.title,
-                    "body": answer.body,
-                    "variants": dict(answer.variants),
-                    "tags": list(answer.tags),
-                    "language": answer.language,
-                    "needs_approval": answer.needs_approval,
-                }
+                values = _canned_values(answer)
                 previous = known.get(answer.shortcode)
                 if previous is None:
                     connection.execute(
@@ -618,6 +623,33 @@ class InboxService:
         from canned_responses.library import export_library
 
         return export_library((stored.answer for stored in self.canned_responses()), directory)
+
+    def save_canned(self, response: PreparedAnswer) -> StoredAnswer:
+        """Add a prepared answer, or replace the one that has its shortcode."""
+        self.require(Action.EDIT_PREPARED_ANSWERS)
+        now = self.clock()
+        values = {**_canned_values(response), "updated_at": now}
+        with write_transaction(self.engine) as connection:
+            previous_id = connection.execute(
+                select(_canned.c.id).where(_canned.c.shortcode == response.shortcode)
+            ).scalar()
+            if previous_id is None:
+                connection.execute(_canned.insert().values(shortcode=response.shortcode, **values))
+            else:
+                connection.execute(
+                    update(_canned).where(_canned.c.id == previous_id).values(**values)
+                )
+            events.append(
+                connection,
+                at=now,
+                actor=self.actor.handle,
+                type=events.CANNED_SAVED,
+                payload={"shortcode": response.shortcode},
+            )
+            row = connection.execute(
+                select(_canned).where(_canned.c.shortcode == response.shortcode)
+            ).one()
+        return StoredAnswer(row.id, outbox.answer_from_row(row), row.updated_at)
 
     # -- outbox ---------------------------------------------------------------------------
 
@@ -926,6 +958,14 @@ class InboxService:
         from inbox import stats
 
         return stats.compute(self.engine, self.actor, self.clock, period, **options)
+
+    def due_soon(self, within_minutes: int = 15) -> list[Any]:
+        """Open threads overdue or due within `within_minutes`, most urgent first (`inbox.sla.DueThread`)."""
+        from datetime import timedelta
+
+        from inbox import sla
+
+        return sla.due_soon(self.engine, self.clock(), timedelta(minutes=within_minutes))
 
     # -- export ---------------------------------------------------------------------------
 

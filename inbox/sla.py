@@ -33,7 +33,16 @@ from sqlalchemy import (
 from inbox import events
 from inbox.config import WEEKDAYS, SlaSettings, parse_spans
 from inbox.database import write_transaction
-from inbox.models import Account, Event, Item, Thread, ThreadStatus, from_micros, to_micros
+from inbox.models import (
+    Account,
+    Contact,
+    Event,
+    Item,
+    Thread,
+    ThreadStatus,
+    from_micros,
+    to_micros,
+)
 
 MICROS = 1_000_000
 _DAY = 86_400 * MICROS
@@ -46,6 +55,7 @@ _thread = Thread.__table__
 _item = Item.__table__
 _account = Account.__table__
 _event = Event.__table__
+_contact = Contact.__table__
 _ID_CHUNK = 5_000
 """Thread ids per query; SQLite takes 32,766 parameters, PostgreSQL 65,535."""
 
@@ -373,3 +383,63 @@ def recompute_due_at(
             ).scalars().all()
         return refresh_due_at(connection, policy, thread_ids, now)
 
+
+
+DUE_SOON_LIMIT = 50
+"""Threads `due_soon` returns at most: more than a person can act on before they breach."""
+
+
+@dataclass(frozen=True, slots=True)
+class DueThread:
+    """A thread whose answer is due soon or overdue, with what a warning names."""
+
+    id: int
+    due_at: datetime
+    platform: str
+    kind: str
+    author: str | None
+    """The contact's handle as stored (untrusted; sanitize before showing)."""
+    preview: str
+    """The start of the latest inbound message as stored (untrusted)."""
+
+    def is_overdue(self, now: datetime) -> bool:
+        """Whether the target has already passed at `now`."""
+        return self.due_at <= now
+
+
+def due_soon(
+    connection_or_engine: Connection | Engine,
+    now: datetime,
+    within: timedelta,
+    limit: int = DUE_SOON_LIMIT,
+) -> list[DueThread]:
+    """Threads not closed that are overdue or due within `within` of `now`, most urgent first.
+
+    One range scan of `ix_thread_due` in due order, stopped after `limit` rows: `due_at` is
+    NULL for every thread that awaits nothing, so the scan only meets threads that wait.
+    """
+    query = (
+        select(
+            _thread.c.id,
+            _thread.c.due_at,
+            _account.c.platform,
+            _thread.c.kind,
+            _contact.c.handle.label("author"),
+            _thread.c.preview,
+        )
+        .join(_account, _account.c.id == _thread.c.account_id)
+        .outerjoin(_contact, _contact.c.id == _thread.c.contact_id)
+        .where(
+            _thread.c.due_at.is_not(None),
+            _thread.c.due_at <= now + within,
+            _thread.c.status != ThreadStatus.CLOSED,
+        )
+        .order_by(_thread.c.due_at, _thread.c.id)
+        .limit(limit)
+    )
+    if isinstance(connection_or_engine, Engine):
+        with connection_or_engine.connect() as connection:
+            rows = connection.execute(query).all()
+    else:
+        rows = connection_or_engine.execute(query).all()
+    return [DueThread(**row._mapping) for row in rows]

@@ -75,6 +75,13 @@ INBOX = [
     ),
     Binding("r", "refresh", "Refresh", id="refresh", tooltip="Reload the thread list now"),
     Binding(
+        "d",
+        "due_soon",
+        "Due soon",
+        id="due-soon",
+        tooltip="Go to the most urgent thread: the longest overdue, else the next due",
+    ),
+    Binding(
         "escape",
         "back",
         "Back",

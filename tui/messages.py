@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from textual.message import Message
 
 from inbox.service import AccountSummary, ItemRow, ThreadRow
+from inbox.sla import DueThread
 from inbox.stats import Stats
 
 
@@ -84,6 +86,17 @@ class AccountsLoaded(Message, bubble=False):
     def __init__(self, accounts: Sequence[AccountSummary]) -> None:
         super().__init__()
         self.accounts = accounts
+
+
+class DueSoonLoaded(Message, bubble=False):
+    """The threads overdue or due soon arrived, most urgent first, as of `now`."""
+
+    def __init__(self, threads: Sequence[DueThread], now: datetime, *, limit_reached: bool) -> None:
+        super().__init__()
+        self.threads = threads
+        self.now = now
+        self.limit_reached = limit_reached
+        """True when more threads may be due than were read."""
 
 
 class EventsArrived(Message):

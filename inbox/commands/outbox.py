@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shlex
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from canned_responses.library import CannedResponse as PreparedAnswer
+    from canned_responses.library import LoadProblem
     from inbox.cli import Context
     from inbox.outbox import CampaignSummary, OutboundRow, SendResult
 
@@ -318,6 +326,161 @@ def cmd_canned_match(context: Context) -> int:
     return 0 if rows else 1
 
 
+_ANSWER_FIELDS = {
+    "title": "title",
+    "body": "body",
+    "tags": "tags",
+    "language": "language",
+    "variants": "variants",
+    "needs_approval": "needs approval",
+}
+
+
+def cmd_canned_edit(context: Context) -> int:
+    return _edit_in_editor(context, context.options.shortcode, new=False)
+
+
+def cmd_canned_new(context: Context) -> int:
+    return _edit_in_editor(context, context.options.shortcode, new=True)
+
+
+def _edit_in_editor(context: Context, shortcode: str, *, new: bool) -> int:
+    """Open an answer in the person's editor until it reads back cleanly, then save it.
+
+    Whatever was typed survives: on giving up, the file stays and its path is printed.
+    """
+    from canned_responses.library import CannedResponse as PreparedAnswer
+    from canned_responses.library import dump_response, parse_response
+    from inbox.errors import InvalidInput, NotFound
+    from inbox.service import Action
+
+    service = context.service()
+    service.require(Action.EDIT_PREPARED_ANSWERS)
+    stored_answers = {
+        stored.answer.shortcode: stored.answer for stored in service.canned_responses()
+    }
+    original = stored_answers.get(shortcode)
+    if new and original is not None:
+        raise InvalidInput(
+            f"prepared answer {shortcode!r} already exists; `inbox canned edit {shortcode}` "
+            "changes it"
+        )
+    if not new and original is None:
+        raise NotFound(f"no prepared answer {shortcode!r} (`inbox canned list` shows them)")
+    written_text = dump_response(original or PreparedAnswer(shortcode=shortcode, title="", body=""))
+    path = _write_temporary(shortcode, written_text)
+    while True:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        try:
+            editor_status = subprocess.run(
+                [*shlex.split(editor), str(path)], check=False
+            ).returncode
+        except OSError as error:
+            return _give_up(path, written_text, f"cannot start the editor {editor!r} ({error})")
+        if editor_status != 0:
+            return _give_up(path, written_text, f"the editor exited with status {editor_status}")
+        if not path.is_file():
+            print(f"{path} is gone; nothing was saved", file=sys.stderr)
+            return 1
+        edited_text = path.read_text(encoding="utf-8")
+        answer, problems = parse_response(edited_text, str(path))
+        if edited_text == written_text or (answer is not None and answer == original):
+            path.unlink()
+            print("no changes")
+            return 0
+        if answer is not None:
+            problems = _shortcode_problems(
+                answer, shortcode, stored_answers, edited_text, path, new
+            )
+        if not problems:
+            break
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not _wants_to_edit_again():
+            print(f"nothing was saved; your text is kept in {path}", file=sys.stderr)
+            return 1
+    try:
+        service.save_canned(answer)
+    except Exception:
+        print(f"nothing was saved; your text is kept in {path}", file=sys.stderr)
+        raise
+    path.unlink()
+    if original is None:
+        print(f"added prepared answer {answer.shortcode!r}")
+    else:
+        changed = [
+            label
+            for field, label in _ANSWER_FIELDS.items()
+            if getattr(original, field) != getattr(answer, field)
+        ]
+        print(f"saved prepared answer {shortcode!r}: changed {', '.join(changed)}")
+    return 0
+
+
+def _write_temporary(shortcode: str, text: str) -> Path:
+    """A new Markdown file in the temporary directory holding `text`."""
+    safe_shortcode = re.sub(r"[^A-Za-z0-9_-]", "_", shortcode)
+    descriptor, name = tempfile.mkstemp(prefix=f"inbox-canned-{safe_shortcode}-", suffix=".md")
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+    return Path(name)
+
+
+def _shortcode_problems(
+    answer: PreparedAnswer,
+    shortcode: str,
+    stored_answers: dict[str, PreparedAnswer],
+    text: str,
+    path: Path,
+    new: bool,
+) -> list[LoadProblem]:
+    """An edited answer keeps its shortcode; a new one must not take an existing one's."""
+    from canned_responses.library import LoadProblem
+
+    line = next(
+        (
+            number
+            for number, content in enumerate(text.splitlines(), start=1)
+            if content.startswith("shortcode:")
+        ),
+        1,
+    )
+    if not new and answer.shortcode != shortcode:
+        message = (
+            f"the shortcode must stay {shortcode!r}; "
+            f"`inbox canned new {answer.shortcode}` adds another answer"
+        )
+        return [LoadProblem(str(path), line, message)]
+    if new and answer.shortcode in stored_answers:
+        message = f"prepared answer {answer.shortcode!r} already exists; choose another shortcode"
+        return [LoadProblem(str(path), line, message)]
+    return []
+
+
+def _wants_to_edit_again() -> bool:
+    """Ask until the person answers; end of input or Ctrl-C means quit."""
+    while True:
+        try:
+            reply = input("[e]dit again / [q]uit? ").strip().lower()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return False
+        if reply in ("e", "edit"):
+            return True
+        if reply in ("q", "quit"):
+            return False
+
+
+def _give_up(path: Path, written_text: str, reason: str) -> int:
+    """Stop without saving; keep the file if the person typed anything into it."""
+    if path.is_file() and path.read_text(encoding="utf-8") != written_text:
+        print(f"{reason}; nothing was saved; your text is kept in {path}", file=sys.stderr)
+    else:
+        path.unlink(missing_ok=True)
+        print(f"{reason}; nothing was saved", file=sys.stderr)
+    return 1
+
+
 # -- the parser -------------------------------------------------------------------------------
 
 
@@ -445,3 +608,23 @@ def register(commands: Any) -> None:
     match.add_argument("--limit", type=int, default=5, help="how many to show (default: 5)")
     _with_format(match)
     match.set_defaults(handler=cmd_canned_match)
+    edit = canned.add_parser(
+        "edit",
+        help="change an answer in $VISUAL or $EDITOR (leads and admins)",
+        description=(
+            "Open the answer as Markdown with front matter in $VISUAL, $EDITOR or vi; it is "
+            "checked and saved when the editor closes."
+        ),
+    )
+    edit.add_argument("shortcode", metavar="SHORTCODE")
+    edit.set_defaults(handler=cmd_canned_edit)
+    new = canned.add_parser(
+        "new",
+        help="write a new answer in $VISUAL or $EDITOR (leads and admins)",
+        description=(
+            "Open a blank answer in $VISUAL, $EDITOR or vi; it is checked and saved when the "
+            "editor closes."
+        ),
+    )
+    new.add_argument("shortcode", metavar="SHORTCODE")
+    new.set_defaults(handler=cmd_canned_new)

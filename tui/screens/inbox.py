@@ -4,11 +4,13 @@ Every service call runs in a worker on a thread; its result comes back as a mess
 `tui.messages`, and the `@on` handlers below are the only code that changes widgets.
 Live updates arrive from the app's event poller as `EventsArrived`, one per poll however
 many events there were; each refreshes the loaded part of the list once, keeping the
-cursor on the thread it was on.
+cursor on the thread it was on. The threads near or past their SLA are read again after
+every poll that touched threads and once a minute, since time alone brings them closer.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -20,15 +22,18 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox.errors import NotFound
 from inbox.service import InboxService, ThreadRow
+from inbox.sla import DUE_SOON_LIMIT, DueThread
 from tui import bindings
 from tui.messages import (
     AccountsLoaded,
+    DueSoonLoaded,
     EventsArrived,
     ThreadGone,
     ThreadItemsLoaded,
     ThreadQuery,
     ThreadsLoaded,
 )
+from tui.widgets import labels
 from tui.widgets.status_line import StatusLine
 from tui.widgets.thread_list import ThreadList
 from tui.widgets.thread_preview import ThreadPreview
@@ -50,6 +55,25 @@ REFRESH_EXTRA_PAGES = 5
 
 AGE_TICK_SECONDS = 30
 """How often ages ("12m") are redrawn."""
+
+DUE_SOON_MINUTES = 15
+"""How long before its SLA target a thread starts to show as due soon."""
+
+DUE_CHECK_SECONDS = 60
+"""How often the threads due soon are read again when no event says anything changed."""
+
+DUE_NOTICES = 3
+"""Threads named one notification each when they come due at once; more share one."""
+
+
+def due_notice(thread: DueThread, now: datetime) -> str:
+    """What a notification says about one thread coming due: who, where, and when."""
+    author = labels.author_label(thread.author)
+    channel = f"{labels.kind_label(thread.kind)} on {labels.platform_label(thread.platform)}"
+    if thread.is_overdue(now):
+        return f"{author}'s {channel} is overdue."
+    minutes = max(1, -(-int((thread.due_at - now).total_seconds()) // 60))
+    return f"{author}'s {channel} is due in {minutes} min."
 
 
 def fetch_threads(
@@ -87,6 +111,10 @@ class InboxScreen(Screen[None]):
         self.service = service
         self.query_shown = ThreadQuery()
         """The query whose rows the list holds (or is loading)."""
+        self.due_threads: list[DueThread] = []
+        """The threads overdue or due soon, most urgent first, as last read."""
+        self._warned_thread_ids: set[int] | None = None
+        """Threads in the warning window already announced (None until the first reading)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -119,10 +147,12 @@ class InboxScreen(Screen[None]):
         self.preview.show_notice("Loading…")
         self.load_threads(self.query_shown, limit=PAGE_SIZE, keep_thread_id=None)
         self.load_accounts()
+        self.load_due_soon()
         self.app.inbox_changed.subscribe(self, self.inbox_changed)
         self.watch(self.app, "sync_state", self._show_sync_state)
         self.watch(self.app, "live_state", self._show_live_state)
         self.set_interval(AGE_TICK_SECONDS, self.tick_ages, name="ages")
+        self.set_interval(DUE_CHECK_SECONDS, self.load_due_soon, name="due soon")
 
     # -- workers: service calls, off the event loop ----------------------------------------
 
@@ -202,6 +232,21 @@ class InboxScreen(Screen[None]):
         if not get_current_worker().is_cancelled:
             self.post_message(AccountsLoaded(accounts))
 
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="due-soon",
+        description="inbox: check which threads are due soon",
+    )
+    def load_due_soon(self) -> None:
+        now = self.service.clock()
+        threads = self.service.due_soon(DUE_SOON_MINUTES)
+        if not get_current_worker().is_cancelled:
+            self.post_message(
+                DueSoonLoaded(threads, now, limit_reached=len(threads) >= DUE_SOON_LIMIT)
+            )
+
     # -- results: the only place widgets change ------------------------------------------
 
     @on(ThreadsLoaded)
@@ -258,8 +303,46 @@ class InboxScreen(Screen[None]):
     def show_accounts(self, message: AccountsLoaded) -> None:
         self.status_line.show_accounts(message.accounts)
 
+    @on(DueSoonLoaded)
+    def show_due_soon(self, message: DueSoonLoaded) -> None:
+        threads = list(message.threads)
+        overdue_count = sum(1 for thread in threads if thread.is_overdue(message.now))
+        self.due_threads = threads
+        self.status_line.show_due(
+            len(threads) - overdue_count,
+            overdue_count,
+            within_minutes=DUE_SOON_MINUTES,
+            more=message.limit_reached,
+        )
+        self.refresh_bindings()
+        in_window = {thread.id for thread in threads}
+        if self._warned_thread_ids is not None:
+            self._announce_due(
+                [thread for thread in threads if thread.id not in self._warned_thread_ids],
+                message.now,
+            )
+            if message.limit_reached:
+                in_window |= self._warned_thread_ids
+        self._warned_thread_ids = in_window
+
+    def _announce_due(self, newly_due: list[DueThread], now: datetime) -> None:
+        """Notify once about threads that entered the warning window since the last reading."""
+        if len(newly_due) <= DUE_NOTICES:
+            for thread in newly_due:
+                self.notify(due_notice(thread, now), title="SLA", severity="warning", markup=False)
+            return
+        shown = " ".join(due_notice(thread, now) for thread in newly_due[:DUE_NOTICES])
+        self.notify(
+            f"{shown} And {len(newly_due) - DUE_NOTICES} more.",
+            title="SLA",
+            severity="warning",
+            markup=False,
+        )
+
     def inbox_changed(self, message: EventsArrived) -> None:
         """Refresh what is on screen once for a whole poll's worth of events."""
+        if message.thread_ids:
+            self.load_due_soon()
         thread_list = self.thread_list
         if not thread_list.loaded:
             return
@@ -327,6 +410,8 @@ class InboxScreen(Screen[None]):
         """Show `back` in the footer only when there is somewhere to go back from."""
         if action == "back":
             return self.query_shown.is_search or not self.thread_list.has_focus
+        if action == "due_soon":
+            return bool(self.due_threads)
         return True
 
     def action_search(self) -> None:
@@ -339,6 +424,24 @@ class InboxScreen(Screen[None]):
         selected = self.thread_list.selected
         if selected is not None:
             self.load_preview(selected.id)
+
+    def action_due_soon(self) -> None:
+        """Put the cursor on the most urgent thread, leaving a search if it hides the thread."""
+        if not self.due_threads:
+            return
+        thread_id = self.due_threads[0].id
+        thread_list = self.thread_list
+        thread_list.focus()
+        if thread_list.select_thread(thread_id):
+            return
+        if self.query_shown.is_search:
+            search = self.query_one("#search", Input)
+            search.value = ""
+            self.query_one("#search-bar").remove_class("-shown")
+            self.query_shown = ThreadQuery()
+            self.refresh_bindings()
+            thread_list.show_loading()
+        self.load_threads(self.query_shown, limit=PAGE_SIZE, keep_thread_id=thread_id)
 
     def action_back(self) -> None:
         search = self.query_one("#search", Input)

@@ -1,4 +1,4 @@
-"""The status line: account health, whether this terminal syncs, and live updates, in one row."""
+"""The status line: SLA warnings, account health, whether this terminal syncs, and live updates, in one row."""
 
 from __future__ import annotations
 
@@ -35,13 +35,29 @@ def account_summary(accounts: Sequence[AccountSummary]) -> list[tuple[str, str]]
     return phrases
 
 
+def due_summary(
+    due_count: int, overdue_count: int, *, within_minutes: int, more: bool = False
+) -> list[tuple[str, str]]:
+    """Phrases (with a style name) for threads near or past their SLA: `2 due within 15 min`, `1 overdue`.
+
+    `more` says only so many threads were read, most urgent (overdue) first: the count of
+    the least urgent kind read is then a lower bound (`20+ due within 15 min`).
+    """
+    counted = [(due_count, f"due within {within_minutes} min"), (overdue_count, "overdue")]
+    phrases = [[str(count), words] for count, words in counted if count]
+    if more and phrases:
+        phrases[0][0] += "+"
+    return [(f"{count} {words}", "status-line--warning") for count, words in phrases]
+
+
 class StatusLine(Static):
-    """One line under the lists: accounts, sync, live updates and what the list shows."""
+    """One line under the lists: SLA warnings, accounts, sync, live updates and what the list shows."""
 
     COMPONENT_CLASSES = {"status-line--ok", "status-line--warning", "status-line--error"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._due: list[tuple[str, str]] = []
         self._accounts: list[tuple[str, str]] = [("accounts: loading…", "")]
         self._sync: tuple[str, str] = ("sync off", "")
         self._live: tuple[str, str] = ("live", "")
@@ -55,6 +71,12 @@ class StatusLine(Static):
 
     def show_accounts(self, accounts: Sequence[AccountSummary]) -> None:
         self._accounts = account_summary(accounts)
+        self._redraw()
+
+    def show_due(
+        self, due_count: int, overdue_count: int, *, within_minutes: int, more: bool = False
+    ) -> None:
+        self._due = due_summary(due_count, overdue_count, within_minutes=within_minutes, more=more)
         self._redraw()
 
     def show_sync(self, text: str, *, problem: bool = False) -> None:
@@ -74,7 +96,7 @@ class StatusLine(Static):
 
     def _redraw(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
-        phrases = [*self._accounts, self._sync, self._live]
+        phrases = [*self._due, *self._accounts, self._sync, self._live]
         if self._listing:
             phrases.append((self._listing, ""))
         for index, (text, style) in enumerate(phrases):
