@@ -81,6 +81,8 @@ class Action(enum.StrEnum):
     REPLY = "reply"
     APPROVE = "approve"
     EDIT_PREPARED_ANSWERS = "edit prepared answers"
+    DECLARE_INCIDENT = "declare incidents and pause publishing"
+    MANAGE_LISTENING = "manage listening rules"
 
 
 _ALLOWED: dict[Action, frozenset[Role]] = {
@@ -91,6 +93,8 @@ _ALLOWED: dict[Action, frozenset[Role]] = {
     Action.REPLY: frozenset({Role.AGENT, Role.LEAD, Role.ADMIN}),
     Action.APPROVE: frozenset({Role.LEAD, Role.ADMIN}),
     Action.EDIT_PREPARED_ANSWERS: frozenset({Role.LEAD, Role.ADMIN}),
+    Action.DECLARE_INCIDENT: frozenset({Role.LEAD, Role.ADMIN}),
+    Action.MANAGE_LISTENING: frozenset({Role.LEAD, Role.ADMIN}),
 }
 
 
@@ -938,6 +942,237 @@ class InboxService:
             return found[0], outbox.outbound_rows(
                 connection, _outbound.c.campaign_id == campaign_id
             )
+
+    # -- crisis toolkit (see inbox.crisis) ------------------------------------------------
+
+    def listening_rules(self) -> list[Any]:
+        """The enabled listening rules, incidents' match rules included (`crisis.RuleRow`)."""
+        from inbox import crisis
+
+        with self.engine.connect() as connection:
+            return crisis.list_rules(connection)
+
+    def add_listening_rule(self, name: str, rule_type: str, config: dict[str, Any]) -> int:
+        """Add a keyword, volume_spike or negative_share rule; returns its id."""
+        from inbox import crisis
+
+        self.require(Action.MANAGE_LISTENING)
+        with write_transaction(self.engine) as connection:
+            return crisis.add_rule(
+                connection, name=name, rule_type=rule_type, config=config, actor=self.actor, now=self.clock()
+            )
+
+    def remove_listening_rule(self, rule_id: int) -> None:
+        """Switch a listening rule off; its alerts stay."""
+        from inbox import crisis
+
+        self.require(Action.MANAGE_LISTENING)
+        with write_transaction(self.engine) as connection:
+            crisis.remove_rule(connection, rule_id, actor=self.actor, now=self.clock())
+
+    def evaluate_listening(self, *, alert_command: str | None = None) -> list[Any]:
+        """Check every listening rule now and raise the alerts due (`crisis.AlertRow`)."""
+        from inbox import crisis
+
+        self.require(Action.SYNC)
+        return crisis.evaluate_rules(self.engine, self.clock(), alert_command=alert_command)
+
+    def alerts(self, *, unacknowledged: bool = False, limit: int = 200) -> list[Any]:
+        """Alerts, newest first (`crisis.AlertRow`)."""
+        from inbox import crisis
+
+        with self.engine.connect() as connection:
+            return crisis.list_alerts(connection, unacknowledged=unacknowledged, limit=limit)
+
+    def acknowledge_alert(self, alert_id: int) -> None:
+        """Record that the actor has seen an alert and is on it."""
+        from inbox import crisis
+
+        self.require(Action.REPLY)
+        with write_transaction(self.engine) as connection:
+            crisis.acknowledge_alert(connection, alert_id, actor=self.actor, now=self.clock())
+
+    def incidents(self, *, active_only: bool = False) -> list[Any]:
+        """Incidents, newest first (`crisis.IncidentRow`)."""
+        from inbox import crisis
+
+        with self.engine.connect() as connection:
+            return crisis.list_incidents(connection, active_only=active_only)
+
+    def incident(self, incident_id: int) -> Any:
+        """One incident (`crisis.IncidentRow`, with `next_update_due`)."""
+        from inbox import crisis
+
+        with self.engine.connect() as connection:
+            return crisis.get_incident(connection, incident_id)
+
+    def declare_incident(self, title: str, **fields: Any) -> tuple[Any, list[int]]:
+        """Declare an incident, pause every scheduled post and tag matching threads.
+
+        `fields`: severity, scope, status_url, holding_statement, update_interval_minutes,
+        requires_approval, match (keywords). Returns the incident and the posts paused.
+        """
+        from inbox import crisis
+
+        self.require(Action.DECLARE_INCIDENT)
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            incident_id, paused = crisis.declare_incident(
+                connection, actor=self.actor, now=now, title=title, **fields
+            )
+        crisis.tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
+        return self.incident(incident_id), paused
+
+    def update_incident(self, incident_id: int, *, public_update: bool = False, **fields: Any) -> Any:
+        """Change an active incident; `public_update` records that a public update went out now."""
+        from inbox import crisis
+
+        self.require(Action.DECLARE_INCIDENT)
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            crisis.update_incident(
+                connection, incident_id, actor=self.actor, now=now, public_update=public_update, **fields
+            )
+        if fields.get("match") is not None:
+            crisis.tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
+        return self.incident(incident_id)
+
+    def end_incident(self, incident_id: int, note: str | None = None) -> Any:
+        """Record the end of an incident; paused posts stay paused until resumed."""
+        from inbox import crisis
+
+        self.require(Action.DECLARE_INCIDENT)
+        with write_transaction(self.engine) as connection:
+            return crisis.end_incident(connection, incident_id, actor=self.actor, now=self.clock(), note=note)
+
+    def tag_incident_threads(self, incident_id: int) -> int:
+        """Tag the threads matching an active incident's keywords to it; returns how many."""
+        from inbox import crisis
+
+        self.require(Action.REPLY)
+        return crisis.tag_incident_threads(self.engine, incident_id, self.clock(), actor=self.actor.handle)
+
+    def plan_statement(
+        self,
+        incident_id: int,
+        *,
+        text: str | None = None,
+        account_ids: Sequence[int] | None = None,
+        reply_to_threads: bool = False,
+    ) -> Any:
+        """The statement rendered for every target, and what does not fit (`crisis.StatementPlan`)."""
+        from inbox import crisis
+
+        self.require(Action.APPROVE)
+        author = self._author()
+        with self.engine.connect() as connection:
+            return crisis.plan_statement(
+                connection,
+                incident_id,
+                author=author,
+                now=self.clock(),
+                text=text,
+                account_ids=account_ids,
+                reply_to_threads=reply_to_threads,
+            )
+
+    def send_statement(
+        self,
+        incident_id: int,
+        *,
+        text: str | None = None,
+        account_ids: Sequence[int] | None = None,
+        reply_to_threads: bool = False,
+        skip_unfit: bool = False,
+    ) -> tuple[Any, list[CampaignSummary]]:
+        """Post the statement on the accounts and reply with it in the open incident threads,
+        each as one campaign. Refuses if anything does not fit, unless `skip_unfit`."""
+        from inbox import crisis
+
+        plan = self.plan_statement(
+            incident_id, text=text, account_ids=account_ids, reply_to_threads=reply_to_threads
+        )
+        if plan.unfit and not skip_unfit:
+            raise InvalidInput("nothing was sent; " + plan.summary())
+        fitting = [target for target in plan.targets if target.fits]
+        if not fitting:
+            raise InvalidInput("nothing fits anywhere; " + plan.summary())
+        title = f"Incident {incident_id} statement"
+        campaigns = []
+        accounts = [target.account_id for target in fitting if target.kind == "post"]
+        threads = [target.thread_id for target in fitting if target.kind == "reply"]
+        if accounts:
+            campaigns.append(self.queue_broadcast(accounts, plan.text, title=title))
+        if threads:
+            campaigns.append(self.queue_bulk_reply(threads, plan.text, title=title))
+        with write_transaction(self.engine) as connection:
+            crisis.record_statement(
+                connection,
+                incident_id,
+                actor=self.actor,
+                now=self.clock(),
+                text=plan.text,
+                campaign_ids=[campaign.id for campaign in campaigns],
+                plan=plan,
+            )
+        return plan, campaigns
+
+    def scheduled_posts(self, statuses: Sequence[str] = ()) -> list[Any]:
+        """Scheduled posts, soonest first (`crisis.PostRow`)."""
+        from inbox import crisis
+
+        with self.engine.connect() as connection:
+            return crisis.list_posts(connection, statuses)
+
+    def schedule_post(self, account_id: int, text: str, scheduled_at: datetime) -> Any:
+        """Schedule a post (paused at once during an active incident)."""
+        from inbox import crisis
+
+        self.require(Action.APPROVE)
+        with write_transaction(self.engine) as connection:
+            post_id = crisis.add_post(connection, account_id, text, scheduled_at, actor=self.actor, now=self.clock())
+            return crisis.get_post(connection, post_id)
+
+    def edit_post(self, post_id: int, *, text: str | None = None, scheduled_at: datetime | None = None) -> Any:
+        """Change a scheduled or paused post's text or time."""
+        from inbox import crisis
+
+        self.require(Action.APPROVE)
+        with write_transaction(self.engine) as connection:
+            return crisis.edit_post(
+                connection, post_id, actor=self.actor, now=self.clock(), text=text, scheduled_at=scheduled_at
+            )
+
+    def cancel_post(self, post_id: int) -> Any:
+        """Withdraw a scheduled or paused post."""
+        from inbox import crisis
+
+        self.require(Action.APPROVE)
+        with write_transaction(self.engine) as connection:
+            return crisis.cancel_post(connection, post_id, actor=self.actor, now=self.clock())
+
+    def pause_posts(self, reason: str) -> list[int]:
+        """Pause every scheduled post with `reason`."""
+        from inbox import crisis
+
+        self.require(Action.DECLARE_INCIDENT)
+        with write_transaction(self.engine) as connection:
+            return crisis.pause_scheduled_posts(connection, reason, actor=self.actor, now=self.clock())
+
+    def resume_posts(self, post_ids: Sequence[int] | None = None) -> list[int]:
+        """Resume the given paused posts, or all of them when `post_ids` is None."""
+        from inbox import crisis
+
+        self.require(Action.DECLARE_INCIDENT)
+        with write_transaction(self.engine) as connection:
+            return crisis.resume_posts(connection, post_ids, actor=self.actor, now=self.clock())
+
+    def incident_review(self, incident_id: int) -> Any:
+        """The post-crisis review of an incident (`crisis.Review`)."""
+        from inbox import crisis
+
+        self.require(Action.EXPORT)
+        return crisis.build_review(self.engine, self.actor, incident_id, self.clock())
 
     # -- events ---------------------------------------------------------------------------
 

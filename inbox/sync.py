@@ -35,6 +35,7 @@ from adapters.base import (
     RateLimited,
 )
 from adapters.registry import adapter_class
+from inbox import crisis
 from inbox.models import Account, AccountHealth
 from inbox.store import IngestReport, Store
 
@@ -45,6 +46,7 @@ FIRST_BACKOFF = timedelta(seconds=5)
 MAX_BACKOFF = timedelta(minutes=15)
 MAX_PAGES_PER_RUN = 100_000
 BATCH_ITEMS = 1_000
+LISTEN_EVERY = timedelta(seconds=30)
 
 AdapterFactory = Callable[[AccountRef, httpx.AsyncClient], Adapter]
 """Builds the adapter for an account; the default looks up credentials in the keyring."""
@@ -115,6 +117,8 @@ class SyncEngine:
         self.holder = holder or new_holder_name()
         self.on_progress = on_progress
         self.lease_ttl = lease_ttl
+        self._listened_at: datetime | None = None
+        self._listening = asyncio.Lock()
 
     def enabled_accounts(self) -> list[AccountRef]:
         """Accounts to poll: enabled, and not waiting for someone to log in again."""
@@ -205,6 +209,8 @@ class SyncEngine:
                 await asyncio.to_thread(self.store.record_health, account.id, AccountHealth.OK, None)
             while await asyncio.to_thread(self.store.score_sentiment):
                 pass
+            if report.new_items:
+                await self._listen()
             progress.pages += pages
             progress.new_items += report.new_items
             progress.duplicate_items += report.duplicate_items
@@ -218,6 +224,22 @@ class SyncEngine:
             return False
         self._report(progress)
         return has_more
+
+    async def _listen(self) -> None:
+        """Tag new threads to active incidents and check the listening rules, at most every
+        `LISTEN_EVERY`: a backfill lands many batches, and the rules look at whole windows."""
+        if self._listening.locked():
+            return
+        async with self._listening:
+            now = self.store.clock()
+            if self._listened_at is not None and now - self._listened_at < LISTEN_EVERY:
+                return
+            since, self._listened_at = self._listened_at, now
+            try:
+                await asyncio.to_thread(crisis.tag_active_incidents, self.store.engine, now, since=since)
+                await asyncio.to_thread(crisis.evaluate_rules, self.store.engine, now)
+            except Exception:  # noqa: BLE001 - listening must never stop the sync
+                log.exception("checking the listening rules failed")
 
     async def _record(
         self, account: AccountRef, stream: str, error: Exception, failures: int

@@ -258,3 +258,26 @@ async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monke
         await adapter.fetch("mentions", None)
 
     assert keyring.get("x", "@brand") == {"refresh_token": "rotated-2", "client_id": "app"}
+
+
+async def test_a_listening_rule_fires_while_syncing(engine, clock, scripts):
+    from inbox.models import Alert
+    from inbox.service import InboxService
+
+    add_account(engine, handle="brand")
+    InboxService(engine, clock=clock).add_listening_rule("outage", "keyword", {"keywords": ["outage"]})
+    scripts["brand"] = deque(
+        [
+            FetchResult(
+                items=(item("1", "t", minutes=55, text="Is there an outage? Nothing loads"),),
+                next_cursor="c1",
+            )
+        ]
+    )
+
+    async with httpx.AsyncClient() as client:
+        await engine_for(engine, clock).run_once(client)
+
+    with engine.connect() as connection:
+        alerts = connection.execute(select(Alert.__table__.c.summary)).scalars().all()
+    assert len(alerts) == 1 and "outage" in alerts[0]
