@@ -10,6 +10,7 @@ module-level `HARNESS`; the demo's are made here.
 from __future__ import annotations
 
 import importlib
+import re
 import pkgutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -122,8 +123,16 @@ async def test_a_cursor_resumes_without_gaps_or_repeats(platform):
     assert (await adapter.fetch(stream, final_cursor)).items == ()
 
 
-async def test_fetched_pages_land_in_the_store(platform, sqlite_url, clock):
+_UNSAFE_ON_SCREEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_HOSTILE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]|\\[/?[a-z@]")
+
+
+async def test_fetched_pages_land_in_the_store_and_show_safely(platform, sqlite_url, clock):
+    from sqlalchemy import select
+
     from inbox.database import open_engine
+    from inbox.models import Contact, Item
+    from inbox.sanitize import MAX_STORED_TEXT, for_display
 
     engine = open_engine(sqlite_url)
     account = add_account(engine, platform=platform, handle="brand")
@@ -135,8 +144,33 @@ async def test_fetched_pages_land_in_the_store(platform, sqlite_url, clock):
         report = store.ingest(account, stream, items, cursor)
         assert report.malformed_items == 0
         stored += report.new_items
-    assert stored > 0
+    with engine.connect() as connection:
+        texts = connection.execute(select(Item.__table__.c.text)).scalars().all()
+        names = connection.execute(
+            select(Contact.__table__.c.handle, Contact.__table__.c.display_name)
+        ).all()
     engine.dispose()
+
+    assert stored > 0
+    for text in [*texts, *(name for row in names for name in row if name)]:
+        assert "\x00" not in text and len(text) <= MAX_STORED_TEXT + 1
+        assert not _UNSAFE_ON_SCREEN.search(for_display(text).replace("\n", "").replace("\t", ""))
+
+
+async def test_every_real_platform_is_tried_with_a_hostile_message():
+    """Markup, escape sequences and bidi overrides must pass through each real adapter."""
+    untried = []
+    for name, harness in sorted(HARNESSES.items()):
+        if name.startswith("demo-"):
+            continue
+        adapter = harness.build({})
+        texts = []
+        for stream in adapter.streams:
+            items, _ = await fetch_all(adapter, stream)
+            texts += [item.text for item in items] + [item.author.display_name or "" for item in items]
+        if not any(_HOSTILE.search(text) for text in texts):
+            untried.append(name)
+    assert untried == []
 
 
 _EXPECTED_ERRORS = {"auth_expired": AuthExpired, "rate_limited": RateLimited, "payload_invalid": PayloadInvalid}
