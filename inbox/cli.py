@@ -416,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-tui", action="store_true", help="build the workspace, print where it is, and exit")
     demo.add_argument("--days", type=int, default=30, help="days of history to generate (default: 30)")
     demo.add_argument("--crisis-after", type=float, metavar="MINUTES", help="start the scripted outage this many minutes after the demo opens")
+    demo.add_argument("--crisis", action="store_true", help="play the scripted crisis headless (no TUI) on a simulated clock (spike, alert, incident, statement, replies, update, end) and print each step")
     demo.set_defaults(handler=cmd_demo)
 
     tui = commands.add_parser("tui", help="open the inbox in the terminal")

@@ -139,6 +139,8 @@ class SyncEngine:
             await asyncio.gather(
                 *(self._run_account_once(account, client, summary) for account in accounts)
             )
+            if summary.new_items:
+                await self._listen(throttled=False)
         finally:
             await asyncio.to_thread(self.store.release_leases, self.holder)
         return summary
@@ -225,14 +227,17 @@ class SyncEngine:
         self._report(progress)
         return has_more
 
-    async def _listen(self) -> None:
-        """Tag new threads to active incidents and check the listening rules, at most every
-        `LISTEN_EVERY`: a backfill lands many batches, and the rules look at whole windows."""
-        if self._listening.locked():
-            return
+    async def _listen(self, *, throttled: bool = True) -> None:
+        """Tag new threads to active incidents and check the listening rules.
+
+        While polling, at most every `LISTEN_EVERY` (a backfill lands many batches, and the
+        rules look at whole windows); once more at the end of a run, when every account
+        has landed what it had.
+        """
         async with self._listening:
             now = self.store.clock()
-            if self._listened_at is not None and now - self._listened_at < LISTEN_EVERY:
+            recent = self._listened_at is not None and now - self._listened_at < LISTEN_EVERY
+            if throttled and recent:
                 return
             since, self._listened_at = self._listened_at, now
             try:
