@@ -63,6 +63,7 @@ class BlueskyNetwork:
     pds_url: str
     appview_url: str
     plc_url: str
+    control_url: str
     install_seconds: float = 0.0
     start_seconds: float = 0.0
     output: list[str] = field(default_factory=list)
@@ -77,6 +78,12 @@ class BlueskyNetwork:
                 self.process.kill()
                 self.process.wait(timeout=STOP_TIMEOUT_S)
         shutil.rmtree(self.temporary_directory, ignore_errors=True)
+
+    def process_all(self) -> None:
+        """Wait until the AppView has indexed everything the PDS emitted (dev-env's processAll)."""
+        response = httpx.post(f"{self.control_url}/process-all", timeout=90)
+        if response.status_code != 200:
+            raise BlueskyNetworkFailed(f"the network could not catch up: {response.text[:500]}")
 
     def create_account(self, handle: str, password: str) -> str:
         """Create an account on the PDS (no invite or email check on dev-env) and return its DID."""
@@ -144,6 +151,7 @@ def start_network(database_url: str) -> BlueskyNetwork:
         pds_url=_loopback(ready["pds"]),
         appview_url=_loopback(ready["appview"]),
         plc_url=_loopback(ready["plc"]),
+        control_url=ready["control"],
         install_seconds=install_seconds,
         start_seconds=time.monotonic() - started,
         output=output,

@@ -114,6 +114,7 @@ def test_posts_replies_and_mentions_arrive_through_inbox_sync_and_a_reply_goes_o
     reply = carol.post("Still broken for me", reply_to=announcement)
     mention = carol.post("Hey @brand.test, is the app down?", mention=brand)
     reply_with_mention = carol.post("@brand.test any news?", reply_to=announcement, mention=brand)
+    network.process_all()
     wait_until(
         lambda: len(brand.query("app.bsky.notification.listNotifications")["notifications"]) >= 3,
         INDEXING_TIMEOUT_S,
@@ -154,6 +155,7 @@ def test_posts_replies_and_mentions_arrive_through_inbox_sync_and_a_reply_goes_o
         answers = [child for top in thread.get("replies", []) for child in top.get("replies", [])]
         return any(child["post"]["uri"] == sent.external_id for child in answers)
 
+    network.process_all()
     wait_until(reply_in_thread, INDEXING_TIMEOUT_S, "the brand's reply to show up under the customer's reply")
     thread = carol.query("app.bsky.feed.getPostThread", uri=sent.external_id)["thread"]
     record = thread["post"]["record"]
