@@ -50,7 +50,7 @@ class InboxApp(App[int]):
     """The social inbox in the terminal."""
 
     TITLE = "Social inbox"
-    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss", "styles/stats.tcss"]
+    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss", "styles/stats.tcss", "styles/thread.tcss"]
     BINDINGS = bindings.APP
 
     sync_state: reactive[str] = reactive("sync off")
@@ -98,6 +98,7 @@ class InboxApp(App[int]):
         if self.sync_enabled:
             self.sync_state = "sync starting"
             self.run_sync()
+            self.run_outbox()
 
     # -- live updates ---------------------------------------------------------------------
 
@@ -182,6 +183,24 @@ class InboxApp(App[int]):
         async with httpx.AsyncClient(timeout=timeout) as client:
             await engine.run_forever(client, self._sync_stop)
 
+    @work(exclusive=True, exit_on_error=False, group="outbox", description="outbox: send replies")
+    async def run_outbox(self) -> None:
+        """Send queued replies until the app stops; rows claimed by another sender are skipped."""
+        import httpx
+
+        from inbox.credentials import CredentialStore
+        from inbox.outbox import Sender
+        from inbox.sync import default_adapter_factory
+
+        sender = Sender(
+            self.service.engine,
+            default_adapter_factory(CredentialStore().get),
+            clock=self.service.clock,
+        )
+        timeout = httpx.Timeout(self.config.sync.request_timeout_seconds)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            await sender.run_forever(client, self._sync_stop)
+
     @on(Worker.StateChanged)
     def follow_background_work(self, message: Worker.StateChanged) -> None:
         group, state = message.worker.group, message.state
@@ -192,6 +211,14 @@ class InboxApp(App[int]):
                 self.sync_state = f"sync stopped: {message.worker.error}"
             elif state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
                 self.sync_state = "sync off"
+        elif group == "outbox" and state == WorkerState.ERROR:
+            self.notify(
+                f"Replies are no longer sent from here: {message.worker.error}. "
+                "`inbox outbox run --follow` sends them from another terminal.",
+                title="Outbox stopped",
+                severity="error",
+                markup=False,
+            )
         elif group == "events":
             if state == WorkerState.ERROR:
                 self.live_state = f"live updates paused: {message.worker.error}"
@@ -232,10 +259,12 @@ class InboxApp(App[int]):
         self.exit(0)
 
     async def stop_sync(self) -> None:
-        """Ask the sync engine to stop and give it a moment to hand its leases back."""
+        """Ask the sync engine and the sender to stop and give them a moment to hand work back."""
         self._sync_stop.set()
         running = [
-            worker for worker in self.workers if worker.group == "sync" and worker.is_running
+            worker
+            for worker in self.workers
+            if worker.group in ("sync", "outbox") and worker.is_running
         ]
         for worker in running:
             try:

@@ -44,7 +44,11 @@ THREAD_LIST = [
         show=False,
     ),
     Binding(
-        "enter", "open", "Open", id="open-thread", tooltip="Read the selected thread in the preview"
+        "enter",
+        "open",
+        "Open",
+        id="open-thread",
+        tooltip="Open the selected thread to read the whole conversation and answer it",
     ),
 ]
 """Keys of the thread list, active while it has focus."""
@@ -107,6 +111,71 @@ STATS = [
 ]
 """Keys of the stats screen."""
 
+THREAD = [
+    Binding(
+        "escape",
+        "close",
+        "Back",
+        id="close-thread",
+        tooltip="Back to the thread list (the draft is kept)",
+    ),
+    Binding(
+        "ctrl+s",
+        "send_reply",
+        "Send",
+        id="send-reply",
+        tooltip="Queue the reply for sending, after the pre-send checks",
+    ),
+    Binding(
+        "ctrl+o",
+        "pick_answer",
+        "Answers",
+        id="pick-answer",
+        tooltip="Pick a prepared answer (also: / at the start of an empty reply)",
+    ),
+    Binding(
+        "f6",
+        "switch_focus",
+        "Conversation/reply",
+        id="switch-focus",
+        tooltip="Move between the conversation and the reply",
+    ),
+]
+"""Keys of the thread screen."""
+
+CONVERSATION = [
+    Binding(
+        "j,down",
+        "scroll_down",
+        "Scroll down",
+        id="conversation-down",
+        tooltip="Scroll the conversation down",
+        show=False,
+    ),
+    Binding(
+        "k,up",
+        "scroll_up",
+        "Scroll up",
+        id="conversation-up",
+        tooltip="Scroll the conversation up",
+        show=False,
+    ),
+]
+"""Keys of the conversation, active while it has focus."""
+
+ANSWER_PICKER = [
+    Binding(
+        "down", "cursor_down", "Down", id="answer-down", tooltip="Highlight the next answer", show=False
+    ),
+    Binding(
+        "up", "cursor_up", "Up", id="answer-up", tooltip="Highlight the previous answer", show=False
+    ),
+    Binding(
+        "escape", "cancel", "Close", id="close-picker", tooltip="Close the picker, inserting nothing"
+    ),
+]
+"""Keys of the prepared-answer picker; enter inserts the highlighted answer."""
+
 APP = [
     Binding("question_mark", "help", "Help", id="help", tooltip="Show every key and what it does"),
     Binding(
@@ -131,6 +200,9 @@ GROUPS: dict[str, list[Binding]] = {
     "Thread list": THREAD_LIST,
     "Preview": THREAD_PREVIEW,
     "Inbox": INBOX,
+    "Thread": THREAD,
+    "Conversation": CONVERSATION,
+    "Prepared answers": ANSWER_PICKER,
     "Stats": STATS,
     "Everywhere": APP,
 }
@@ -139,5 +211,8 @@ GROUPS: dict[str, list[Binding]] = {
 
 def binding_ids() -> set[str]:
     """Every binding id, for checking a config's `[keymap]`."""
-    every = [*THREAD_LIST, *THREAD_PREVIEW, *INBOX, *STATS, *APP, *HELP]
+    every = [
+        *THREAD_LIST, *THREAD_PREVIEW, *INBOX, *THREAD, *CONVERSATION, *ANSWER_PICKER,
+        *STATS, *APP, *HELP,
+    ]
     return {binding.id for binding in every if binding.id}

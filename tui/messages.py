@@ -13,7 +13,8 @@ from datetime import datetime
 
 from textual.message import Message
 
-from inbox.service import AccountSummary, ItemRow, ThreadRow
+from inbox.outbox import OutboundRow
+from inbox.service import AccountSummary, AnswerMatch, ItemRow, ThreadRow
 from inbox.sla import DueThread
 from inbox.stats import Stats
 
@@ -142,3 +143,88 @@ class StatsLoaded(Message, bubble=False):
         super().__init__()
         self.stats = stats
         self.days = days
+
+
+class ConversationLoaded(Message, bubble=False):
+    """A thread's messages and its outgoing replies arrived, for the thread screen."""
+
+    def __init__(
+        self, thread: ThreadRow, items: Sequence[ItemRow], outbound: Sequence[OutboundRow]
+    ) -> None:
+        super().__init__()
+        self.thread = thread
+        self.items = items
+        self.outbound = outbound
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """How the thread's channel counts a reply, and the thread's version when it was opened."""
+
+    name: str
+    rule: str
+    limit: int | None
+    seen_version: int | None
+
+
+class ChannelLoaded(Message, bubble=False):
+    """The thread's channel and version arrived (once, when the thread screen opens)."""
+
+    def __init__(self, channel: Channel) -> None:
+        super().__init__()
+        self.channel = channel
+
+
+class DraftChecked(Message, bubble=False):
+    """The pre-send checks of a reply's text came back; `problems` is empty when it may go."""
+
+    def __init__(self, text: str, problems: Sequence[str], approval_reason: str | None) -> None:
+        super().__init__()
+        self.text = text
+        self.problems = problems
+        self.approval_reason = approval_reason
+
+
+class ReplyQueued(Message, bubble=False):
+    """A reply went into the outbox; `seen_version` is the thread's version after it."""
+
+    def __init__(self, outbound: OutboundRow, seen_version: int | None) -> None:
+        super().__init__()
+        self.outbound = outbound
+        self.seen_version = seen_version
+
+
+class ReplyRefused(Message, bubble=False):
+    """A reply was not queued, for these reasons."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__()
+        self.problems = problems
+
+
+class ReplyNeedsConfirmation(Message, bubble=False):
+    """The thread changed since it was opened (someone answered); sending needs a second yes."""
+
+    def __init__(self, problem: str, current_version: int | None) -> None:
+        super().__init__()
+        self.problem = problem
+        self.current_version = current_version
+
+
+class AnswersFound(Message, bubble=False):
+    """Prepared answers for the picker: suggestions when `query` is empty, else matches."""
+
+    def __init__(self, query: str, matches: Sequence[AnswerMatch]) -> None:
+        super().__init__()
+        self.query = query
+        self.matches = matches
+
+
+class AnswerRendered(Message, bubble=False):
+    """A prepared answer filled in for this thread, with what it still lacks."""
+
+    def __init__(self, canned_response_id: int, text: str, problems: Sequence[str]) -> None:
+        super().__init__()
+        self.canned_response_id = canned_response_id
+        self.text = text
+        self.problems = problems

@@ -70,11 +70,11 @@ async def test_moving_the_cursor_shows_that_threads_messages_in_the_preview(make
         assert "Love the new dark mode" in screen.preview.plain_text
 
 
-async def test_enter_focuses_the_preview_and_escape_returns_to_the_list(make_app):
+async def test_tab_focuses_the_preview_and_escape_returns_to_the_list(make_app):
     app, _ = make_app(threads=5)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
-        await pilot.press("enter")
+        await pilot.press("tab")
         assert app.focused is app.screen.preview
         await pilot.press("escape")
         assert app.focused is app.screen.thread_list

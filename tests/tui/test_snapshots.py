@@ -57,3 +57,29 @@ def test_the_stats_screen(snap_compare, make_app, clock):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=on_the_stats)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+def test_the_thread_screen(snap_compare, make_app, sqlite_engine, clock, size):
+    from pathlib import Path
+
+    from inbox.service import InboxService
+    from tui.screens.thread import ThreadScreen
+
+    app, _ = make_app(threads=40, poll_seconds=60)
+    service = InboxService(sqlite_engine, actor="alice", clock=clock)
+    service.import_canned(Path(__file__).parents[2] / "canned_responses" / "starter")
+    thread_id = service.list_threads(limit=3)[2].id
+    service.queue_reply(thread_id, "We have passed this on to the team; expect an update today.")
+
+    async def on_a_thread_with_a_draft(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("j", "j", "enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ThreadScreen))
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: screen.channel is not None and "queued" in screen.conversation.plain_text)
+        screen.composer.reply_area.cursor_blink = False  # a blinking cursor is not stable
+        await pilot.press(*"Thanks Erin, the email is under Settings")
+        await wait_for(pilot, lambda: "Ready to send" in screen.composer.problems_text)
+
+    assert snap_compare(app, terminal_size=size, run_before=on_a_thread_with_a_draft)

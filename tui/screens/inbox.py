@@ -115,6 +115,8 @@ class InboxScreen(Screen[None]):
         """The threads overdue or due soon, most urgent first, as last read."""
         self._warned_thread_ids: set[int] | None = None
         """Threads in the warning window already announced (None until the first reading)."""
+        self.reply_drafts: dict[int, str] = {}
+        """Replies begun on the thread screen and not sent, by thread id."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -280,7 +282,9 @@ class InboxScreen(Screen[None]):
 
     @on(ThreadList.Selected)
     def open_selected(self, message: ThreadList.Selected) -> None:
-        self.preview.focus()
+        from tui.screens.thread import ThreadScreen
+
+        self.app.push_screen(ThreadScreen(self.service, message.row, self.reply_drafts))
 
     @on(ThreadList.MoreWanted)
     def load_more(self, message: ThreadList.MoreWanted) -> None:
