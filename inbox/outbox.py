@@ -614,30 +614,17 @@ def approve(
                 f"the edited text cannot go to {target.describe()}: " + " ".join(problems)
             )
         values = {"text": text, "rendered_text": rendered.text}
-    decided = connection.execute(
-        update(_outbound)
-        .where(
-            _outbound.c.id == outbound_id,
-            _outbound.c.status == str(OutboundStatus.AWAITING_APPROVAL),
-        )
-        .values(
-            status=str(OutboundStatus.QUEUED),
-            approved_by=reviewer.agent_id,
-            reviewed_by=reviewer.agent_id,
-            review_note=note,
-            updated_at=now,
-            **values,
-        )
-    ).rowcount
-    if not decided:
-        raise InvalidInput(f"outgoing message {outbound_id} was decided by someone else meanwhile")
-    events.append(
+    _decide(
         connection,
-        at=now,
-        actor=reviewer.handle,
-        type=events.OUTBOUND_APPROVED,
-        thread_id=row.thread_id,
-        payload={"outbound_id": outbound_id, "edited": text is not None, "note": note},
+        row,
+        reviewer=reviewer,
+        now=now,
+        note=note,
+        status=OutboundStatus.QUEUED,
+        event_type=events.OUTBOUND_APPROVED,
+        payload={"edited": text is not None},
+        approved_by=reviewer.agent_id,
+        **values,
     )
 
 
@@ -649,28 +636,55 @@ def reject(
     if not note:
         raise InvalidInput("say why in --note: the author reads it")
     row = _existing_row(connection, outbound_id)
+    _decide(
+        connection,
+        row,
+        reviewer=reviewer,
+        now=now,
+        note=note,
+        status=OutboundStatus.REJECTED,
+        event_type=events.OUTBOUND_REJECTED,
+        payload={},
+    )
+
+
+def _decide(
+    connection: Connection,
+    row: Any,
+    *,
+    reviewer: Author,
+    now: datetime,
+    note: str | None,
+    status: OutboundStatus,
+    event_type: str,
+    payload: dict[str, Any],
+    **values: Any,
+) -> None:
+    """Move a row out of awaiting approval, unless someone decided it meanwhile, and log it."""
     decided = connection.execute(
         update(_outbound)
         .where(
-            _outbound.c.id == outbound_id,
+            _outbound.c.id == row.id,
             _outbound.c.status == str(OutboundStatus.AWAITING_APPROVAL),
         )
         .values(
-            status=str(OutboundStatus.REJECTED),
+            status=str(status),
             reviewed_by=reviewer.agent_id,
             review_note=note,
             updated_at=now,
+            **values,
         )
     ).rowcount
     if not decided:
-        raise InvalidInput(f"outgoing message {outbound_id} is {row.status}, not awaiting approval")
+        current = _existing_row(connection, row.id).status
+        raise InvalidInput(f"outgoing message {row.id} is {current} now, not awaiting approval")
     events.append(
         connection,
         at=now,
         actor=reviewer.handle,
-        type=events.OUTBOUND_REJECTED,
+        type=event_type,
         thread_id=row.thread_id,
-        payload={"outbound_id": outbound_id, "note": note},
+        payload={"outbound_id": row.id, "note": note, **payload},
     )
 
 
