@@ -521,7 +521,6 @@ def play_crisis(
 async def _play_crisis(
     engine: Engine, clock: Any, out: Any, *, step: timedelta, outage_after: timedelta, outage_hours: float
 ) -> CrisisSummary:
-    import asyncio
     from collections import Counter
 
     from inbox.outbox import Sender, channel_name
@@ -542,9 +541,6 @@ async def _play_crisis(
     async def poll() -> int:
         clock.advance(seconds=step.total_seconds())
         summary = await sync.run_once(None)  # the demo adapters never use the HTTP client
-        # The sync checks the rules after the first account lands its page; check again
-        # once every account has landed, so a poll sees everything it fetched.
-        await asyncio.to_thread(lead.evaluate_listening)
         return summary.new_items
 
     async def send_all(label: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import re
 import pkgutil
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx

@@ -13,7 +13,6 @@ from inbox.clock import FixedClock
 from inbox.cli import main
 from inbox.database import open_engine
 from inbox.demo import ACCOUNTS, build_workspace
-from inbox.service import InboxService
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
