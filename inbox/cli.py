@@ -70,8 +70,13 @@ class Context:
 
     def service(self, engine=None):
         from inbox.service import InboxService
+        from inbox.sla import SlaPolicy
 
-        return InboxService(engine or self.engine(), actor=self.identity())
+        return InboxService(
+            engine or self.engine(),
+            actor=self.identity(),
+            sla_policy=SlaPolicy.from_settings(self.config.sla),
+        )
 
 
 def _expand(path: str):

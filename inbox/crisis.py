@@ -8,6 +8,11 @@ counts messages that arrived after its last alert, so one ongoing condition rais
 alert. An incident's own match keywords are kept as a rule of type `incident_match`
 that is never evaluated, only used by `tag_incident_threads`.
 
+Scheduled posts are published by the outbox's sender (`publish_due_posts`): a post whose
+time has come moves from `scheduled` to `posted` by a conditional update, in the same
+transaction as the outbound row that carries it, so however many senders run it goes
+out once. Paused and cancelled posts are never touched.
+
 Everything here takes the time it runs at (`now`) and who acts; the permission checks
 are `InboxService`'s.
 """
@@ -80,6 +85,13 @@ RULE_TYPES = (KEYWORD, VOLUME_SPIKE, NEGATIVE_SHARE)
 SCOPES = ("local", "national", "global")
 ACTIVE = "active"
 ENDED = "ended"
+
+SCHEDULED = "scheduled"
+PAUSED = "paused"
+POSTED = "posted"
+CANCELLED = "cancelled"
+POST_STATUSES = (SCHEDULED, PAUSED, POSTED, CANCELLED)
+"""A scheduled post's life: scheduled (or paused) until its time, then posted; or cancelled."""
 
 MATCH_LOOKBACK = timedelta(hours=2)
 """How far before its declaration an incident looks for matching threads: the run-up."""
@@ -211,6 +223,30 @@ class PostRow:
     status: str
     paused_reason: str | None
     created_by: str | None
+    outbound_status: str | None = None
+    """For a posted post: how its outgoing message is doing (queued, sent, failed, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CrisisStatus:
+    """What the crisis bar shows: the active incident and how the response is going."""
+
+    incident: IncidentRow
+    answered_threads: int
+    """Incident threads with a first response."""
+    statements_sent: int
+    paused_posts: int
+    other_active: int
+    """Further active incidents besides `incident`, the latest."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPost:
+    """A due scheduled post handed to the outbox, or held back because it could not go."""
+
+    post_id: int
+    outbound_id: int | None
+    problem: str | None = None
 
 
 # -- listening rules ------------------------------------------------------------------------
@@ -684,6 +720,26 @@ def get_incident(connection: Connection, incident_id: int) -> IncidentRow:
     return found[0]
 
 
+def crisis_status(connection: Connection) -> CrisisStatus | None:
+    """The latest active incident with its counts, or None when no incident is active."""
+    active = list_incidents(connection, active_only=True)
+    if not active:
+        return None
+    incident = active[0]
+    answered = connection.execute(
+        select(func.count()).where(
+            _thread.c.incident_id == incident.id, _thread.c.first_response_at.is_not(None)
+        )
+    ).scalar()
+    statements = connection.execute(
+        select(func.count()).where(
+            _event.c.incident_id == incident.id, _event.c.type == events.INCIDENT_STATEMENT_SENT
+        )
+    ).scalar()
+    paused = connection.execute(select(func.count()).where(_post.c.status == PAUSED)).scalar()
+    return CrisisStatus(incident, int(answered), int(statements), int(paused), len(active) - 1)
+
+
 def _incident_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Incident columns checked: severity 1-3, a known scope, a positive update interval."""
     values = {key: value for key, value in fields.items() if value is not None}
@@ -725,11 +781,11 @@ def _set_match(connection: Connection, incident_id: int, keywords: Sequence[str]
 def pause_scheduled_posts(connection: Connection, reason: str, *, actor: Actor, now: datetime, incident_id: int | None = None) -> list[int]:
     """Pause every scheduled post with `reason`; returns the ids paused."""
     ids = list(
-        connection.execute(select(_post.c.id).where(_post.c.status == "scheduled").order_by(_post.c.id)).scalars()
+        connection.execute(select(_post.c.id).where(_post.c.status == SCHEDULED).order_by(_post.c.id)).scalars()
     )
     if ids:
         connection.execute(
-            update(_post).where(_post.c.id.in_(ids), _post.c.status == "scheduled").values(status="paused", paused_reason=reason)
+            update(_post).where(_post.c.id.in_(ids), _post.c.status == SCHEDULED).values(status=PAUSED, paused_reason=reason)
         )
     events.append(
         connection,
@@ -942,6 +998,8 @@ def list_posts(connection: Connection, statuses: Sequence[str] = ()) -> list[Pos
     )
     if statuses:
         query = query.where(_post.c.status.in_(list(statuses)))
+    rows = connection.execute(query).all()
+    sending = _outbound_status_of_posts(connection, [row.id for row in rows if row.status == POSTED])
     return [
         PostRow(
             id=row.id,
@@ -953,9 +1011,27 @@ def list_posts(connection: Connection, statuses: Sequence[str] = ()) -> list[Pos
             status=row.status,
             paused_reason=row.paused_reason,
             created_by=row.author,
+            outbound_status=sending.get(row.id),
         )
-        for row in connection.execute(query)
+        for row in rows
     ]
+
+
+def _outbound_status_of_posts(connection: Connection, post_ids: Sequence[int]) -> dict[int, str]:
+    """{post id: status of the outgoing message it became}, from the `post.published` events."""
+    if not post_ids:
+        return {}
+    wanted = set(post_ids)
+    outbound_of = {}
+    for payload in connection.execute(select(_event.c.payload).where(_event.c.type == events.POST_PUBLISHED)).scalars():
+        if payload.get("post_id") in wanted:
+            outbound_of[payload["post_id"]] = payload["outbound_id"]
+    statuses = dict(
+        connection.execute(
+            select(_outbound.c.id, _outbound.c.status).where(_outbound.c.id.in_(list(outbound_of.values())))
+        ).all()
+    ) if outbound_of else {}
+    return {post_id: statuses[outbound_id] for post_id, outbound_id in outbound_of.items() if outbound_id in statuses}
 
 
 def get_post(connection: Connection, post_id: int) -> PostRow:
@@ -966,14 +1042,40 @@ def get_post(connection: Connection, post_id: int) -> PostRow:
     raise NotFound(f"no scheduled post {post_id} (`inbox posts list` shows them)")
 
 
-def add_post(connection: Connection, account_id: int, text: str, scheduled_at: datetime, *, actor: Actor, now: datetime) -> int:
-    """Schedule a post; during an active incident it starts paused."""
+def _post_author(connection: Connection, agent_id: int | None, handle: str) -> Author:
+    """The author a scheduled post goes out as: leads and admins need no approval for it."""
+    from inbox.models import Role
+    from inbox.outbox import Author
+
+    row = connection.execute(select(_agent.c.name, _agent.c.role).where(_agent.c.id == agent_id)).first()
+    if row is None:
+        return Author(handle=handle, agent_id=agent_id, name=None, may_approve=agent_id is None)
+    return Author(handle=handle, agent_id=agent_id, name=row.name, may_approve=row.role in (Role.LEAD, Role.ADMIN))
+
+
+def _draft_post(connection: Connection, account_id: int, text: str, author: Author, now: datetime) -> Any:
+    """The post rendered for its account and checked like any outgoing message."""
+    from inbox import outbox
+
+    return outbox.draft(
+        connection, outbox.account_target(connection, account_id), kind=outbox.OutboundKind.POST, author=author, now=now, text=text
+    )
+
+
+def _check_post(connection: Connection, account_id: int, text: str, *, actor: Actor, now: datetime) -> None:
+    """Refuse a post that could not go out as it is (too long, the account disabled, ...)."""
     if not text.strip():
         raise InvalidInput("a scheduled post needs text")
-    if connection.execute(select(_account.c.id).where(_account.c.id == account_id)).first() is None:
-        raise NotFound(f"no account {account_id} (`inbox accounts list` shows them)")
+    prepared = _draft_post(connection, account_id, text, _post_author(connection, actor.agent_id, actor.handle), now)
+    if prepared.problems:
+        raise InvalidInput(f"the post cannot go to {prepared.target.describe()}: " + " ".join(prepared.problems))
+
+
+def add_post(connection: Connection, account_id: int, text: str, scheduled_at: datetime, *, actor: Actor, now: datetime) -> int:
+    """Schedule a post, checked for its channel; during an active incident it starts paused."""
+    _check_post(connection, account_id, text, actor=actor, now=now)
     active = list_incidents(connection, active_only=True)
-    status, reason = ("paused", f"incident {active[0].id}: {active[0].title}") if active else ("scheduled", None)
+    status, reason = (PAUSED, f"incident {active[0].id}: {active[0].title}") if active else (SCHEDULED, None)
     post_id = connection.execute(
         insert(_post).values(
             account_id=account_id,
@@ -997,7 +1099,7 @@ def add_post(connection: Connection, account_id: int, text: str, scheduled_at: d
 
 def _changeable_post(connection: Connection, post_id: int) -> PostRow:
     post = get_post(connection, post_id)
-    if post.status not in ("scheduled", "paused"):
+    if post.status not in (SCHEDULED, PAUSED):
         raise InvalidInput(f"scheduled post {post_id} is {post.status}; only scheduled or paused posts change")
     return post
 
@@ -1012,11 +1114,10 @@ def edit_post(
     scheduled_at: datetime | None = None,
 ) -> PostRow:
     """Change a post's text or time; a paused post stays paused."""
-    _changeable_post(connection, post_id)
+    post = _changeable_post(connection, post_id)
     values: dict[str, Any] = {}
     if text is not None:
-        if not text.strip():
-            raise InvalidInput("a scheduled post needs text")
+        _check_post(connection, post.account_id, text, actor=actor, now=now)
         values["text"] = text
     if scheduled_at is not None:
         values["scheduled_at"] = scheduled_at
@@ -1036,25 +1137,92 @@ def edit_post(
 def cancel_post(connection: Connection, post_id: int, *, actor: Actor, now: datetime) -> PostRow:
     """Withdraw a scheduled or paused post."""
     _changeable_post(connection, post_id)
-    connection.execute(update(_post).where(_post.c.id == post_id).values(status="cancelled"))
+    connection.execute(update(_post).where(_post.c.id == post_id).values(status=CANCELLED))
     events.append(connection, at=now, actor=actor.handle, type=events.POST_CANCELLED, payload={"post_id": post_id})
     return get_post(connection, post_id)
 
 
 def resume_posts(connection: Connection, post_ids: Sequence[int] | None, *, actor: Actor, now: datetime) -> list[int]:
     """Resume the given paused posts, or every paused one when `post_ids` is None."""
-    query = select(_post.c.id).where(_post.c.status == "paused")
+    query = select(_post.c.id).where(_post.c.status == PAUSED)
     if post_ids is not None:
         for post_id in post_ids:
             post = get_post(connection, post_id)
-            if post.status != "paused":
+            if post.status != PAUSED:
                 raise InvalidInput(f"scheduled post {post_id} is {post.status}, not paused")
         query = query.where(_post.c.id.in_(list(post_ids)))
     ids = list(connection.execute(query.order_by(_post.c.id)).scalars())
     if ids:
-        connection.execute(update(_post).where(_post.c.id.in_(ids)).values(status="scheduled", paused_reason=None))
+        connection.execute(update(_post).where(_post.c.id.in_(ids)).values(status=SCHEDULED, paused_reason=None))
     events.append(connection, at=now, actor=actor.handle, type=events.POSTS_RESUMED, payload={"post_ids": ids})
     return ids
+
+
+def publish_due_posts(engine: Engine, now: datetime, *, limit: int = 50) -> list[PublishedPost]:
+    """Hand the scheduled posts due by `now` to the outbox, each exactly once, oldest first.
+
+    Each post is taken by a conditional update (`scheduled` to `posted`) in the transaction
+    that queues its outgoing message, so a second sender finds nothing left to take. A post
+    that cannot go as it is (grown too long for a changed limit, its account disabled or
+    gone) is paused with the reason, for a lead to edit and resume.
+    """
+    with engine.connect() as connection:
+        due = connection.execute(
+            select(_post.c.id)
+            .where(_post.c.status == SCHEDULED, _post.c.scheduled_at <= now)
+            .order_by(_post.c.scheduled_at, _post.c.id)
+            .limit(limit)
+        ).scalars().all()
+    published = []
+    for post_id in due:
+        with write_transaction(engine) as connection:
+            result = _publish_post(connection, post_id, now)
+        if result is not None:
+            published.append(result)
+    return published
+
+
+def _publish_post(connection: Connection, post_id: int, now: datetime) -> PublishedPost | None:
+    from inbox import outbox
+
+    taken = connection.execute(
+        update(_post)
+        .where(_post.c.id == post_id, _post.c.status == SCHEDULED, _post.c.scheduled_at <= now)
+        .values(status=POSTED)
+    ).rowcount
+    if not taken:
+        return None
+    row = connection.execute(
+        select(_post.c.account_id, _post.c.text, _post.c.created_by, _agent.c.handle)
+        .outerjoin(_agent, _agent.c.id == _post.c.created_by)
+        .where(_post.c.id == post_id)
+    ).one()
+    author = _post_author(connection, row.created_by, row.handle or events.SYSTEM_ACTOR)
+    try:
+        prepared = _draft_post(connection, row.account_id, row.text, author, now)
+        problems = list(prepared.problems)
+    except (NotFound, InvalidInput) as error:
+        prepared, problems = None, [str(error)]
+    if problems or prepared is None:
+        reason = "not published at its time: " + " ".join(problems)
+        connection.execute(update(_post).where(_post.c.id == post_id).values(status=PAUSED, paused_reason=reason))
+        events.append(
+            connection,
+            at=now,
+            actor=events.OUTBOX_ACTOR,
+            type=events.POSTS_PAUSED,
+            payload={"post_ids": [post_id], "reason": reason},
+        )
+        return PublishedPost(post_id, None, reason)
+    outbound_id = outbox.queue(connection, prepared, author=author, now=now)
+    events.append(
+        connection,
+        at=now,
+        actor=events.OUTBOX_ACTOR,
+        type=events.POST_PUBLISHED,
+        payload={"post_id": post_id, "outbound_id": outbound_id, "account_id": row.account_id},
+    )
+    return PublishedPost(post_id, outbound_id)
 
 
 # -- one statement everywhere -------------------------------------------------------------
@@ -1131,15 +1299,8 @@ def plan_statement(
         )
     targets: list[StatementTarget] = []
     for account_id in dict.fromkeys(account_ids):
-        prepared = outbox.draft(
-            connection,
-            outbox.account_target(connection, account_id),
-            kind=outbox.OutboundKind.POST,
-            author=author,
-            now=now,
-            text=statement,
-        )
-        targets.append(_statement_target("post", prepared))
+        target = outbox.account_target(connection, account_id)
+        targets.append(_statement_target("post", connection, target, outbox.OutboundKind.POST, author, now, statement))
     if reply_to_threads:
         thread_ids = connection.execute(
             select(_thread.c.id)
@@ -1147,22 +1308,31 @@ def plan_statement(
             .order_by(_thread.c.id)
         ).scalars()
         for thread_id in thread_ids:
-            prepared = outbox.draft(
-                connection,
-                outbox.thread_target(connection, thread_id),
-                kind=outbox.OutboundKind.REPLY,
-                author=author,
-                now=now,
-                text=statement,
-            )
-            targets.append(_statement_target("reply", prepared))
+            target = outbox.thread_target(connection, thread_id)
+            targets.append(_statement_target("reply", connection, target, outbox.OutboundKind.REPLY, author, now, statement))
     if not targets:
         raise InvalidInput("the statement has nowhere to go: no enabled account and no open incident thread")
     return StatementPlan(incident_id, statement, tuple(targets))
 
 
-def _statement_target(kind: str, prepared: Any) -> StatementTarget:
-    target = prepared.target
+def _statement_target(
+    kind: str, connection: Connection, target: Any, outbound_kind: Any, author: Author, now: datetime, text: str
+) -> StatementTarget:
+    """The statement drafted for one target; a platform this inbox cannot send to does not fit."""
+    from inbox import outbox
+
+    try:
+        prepared = outbox.draft(connection, target, kind=outbound_kind, author=author, now=now, text=text)
+    except KeyError:
+        return StatementTarget(
+            kind=kind,
+            account_id=target.account_id,
+            thread_id=target.thread_id,
+            channel=target.channel,
+            where=target.describe(),
+            rendered_text="",
+            problems=(f"This inbox cannot send to {target.platform}: no adapter for it is installed.",),
+        )
     return StatementTarget(
         kind=kind,
         account_id=target.account_id,
@@ -1465,8 +1635,9 @@ def _duration_line(label: str, durations: Durations) -> str:
     )
 
 
-def _review_sections(review: Review) -> list[tuple[str, list[str], list[dict[str, str]]]]:
-    """(heading, lines of text, table rows) for each part of the review, in order."""
+def review_sections(review: Review) -> list[tuple[str, list[str], list[dict[str, str]]]]:
+    """(heading, lines of text, table rows) for each part of the review, in order: the
+    files and the TUI's review screen show the same parts."""
     incident = review.incident
     duration = review.until - incident.started_at
     header = [
@@ -1555,7 +1726,7 @@ def render_review_markdown(review: Review) -> str:
 
     lines = [f"# {_title(review)}", ""]
     plots = review_plots(review)
-    for heading, text, rows in _review_sections(review):
+    for heading, text, rows in review_sections(review):
         lines += [f"## {heading}", ""]
         lines += [f"{line}  " for line in text]
         if heading == "Volume and sentiment per hour":
@@ -1578,7 +1749,7 @@ def render_review_html(review: Review) -> str:
 
     body = [f"<h1>{html.escape(_title(review))}</h1>"]
     plots = review_plots(review)
-    for heading, text, rows in _review_sections(review):
+    for heading, text, rows in review_sections(review):
         body.append(f"<h2>{html.escape(heading)}</h2>")
         body += [f"<p>{html.escape(line)}</p>" for line in text]
         if heading == "Volume and sentiment per hour":

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 from inbox.errors import DatabaseError, SchemaOutdated, SchemaTooNew
 
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002")
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 """Every migration this code knows, oldest first; the last is the head."""
 
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]

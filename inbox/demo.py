@@ -125,6 +125,7 @@ def build_workspace(
         pass
     answers_loaded = _import_prepared_answers(engine, now)
     _schedule_demo_posts(engine, now, clock)
+    add_listening_rules(InboxService(engine, actor=CRISIS_LEAD, clock=clock))
     with engine.connect() as connection:
         open_threads = connection.execute(
             select(Thread.__table__.c.id).where(Thread.__table__.c.status != ThreadStatus.CLOSED)
@@ -448,6 +449,22 @@ CRISIS_UPDATE = (
 CRISIS_RESOLVED_NOTE = "sync restored for everyone; backlog cleared"
 SPIKE_RULE = "Volume spike (15 min)"
 KEYWORD_RULE = "Outage words"
+
+
+def add_listening_rules(lead: InboxService) -> dict[str, int]:
+    """The demo's two listening rules (a volume spike, outage words), added unless present."""
+    rule_ids = {rule.name: rule.id for rule in lead.listening_rules()}
+    if SPIKE_RULE not in rule_ids:
+        rule_ids[SPIKE_RULE] = lead.add_listening_rule(
+            SPIKE_RULE,
+            "volume_spike",
+            {"window_minutes": 15, "baseline_hours": 12, "factor": 3.0, "min_count": 10},
+        )
+    if KEYWORD_RULE not in rule_ids:
+        rule_ids[KEYWORD_RULE] = lead.add_listening_rule(
+            KEYWORD_RULE, "keyword", {"keywords": ["outage", "down"], "window_minutes": 15, "min_count": 3}
+        )
+    return rule_ids
 _MAX_POLLS = 36
 
 
@@ -567,17 +584,7 @@ async def _play_crisis(
         out(f"{stamp()} sent the {label}: {line or 'nothing due'}")
 
     # 1. listening rules, as the lead
-    rule_ids = {rule.name: rule.id for rule in lead.listening_rules()}
-    if SPIKE_RULE not in rule_ids:
-        rule_ids[SPIKE_RULE] = lead.add_listening_rule(
-            SPIKE_RULE,
-            "volume_spike",
-            {"window_minutes": 15, "baseline_hours": 12, "factor": 3.0, "min_count": 10},
-        )
-    if KEYWORD_RULE not in rule_ids:
-        rule_ids[KEYWORD_RULE] = lead.add_listening_rule(
-            KEYWORD_RULE, "keyword", {"keywords": ["outage", "down"], "window_minutes": 15, "min_count": 3}
-        )
+    rule_ids = add_listening_rules(lead)
     out(f"{stamp()} {CRISIS_LEAD} listens: rule {rule_ids[SPIKE_RULE]} {SPIKE_RULE!r} (3x the 12 h baseline, "
         f"at least 10), rule {rule_ids[KEYWORD_RULE]} {KEYWORD_RULE!r} (outage, down)")
 

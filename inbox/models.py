@@ -11,7 +11,17 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -164,6 +174,14 @@ class Incident(SQLModel, table=True):
     ended_at: datetime | None = _when(default=None)
 
 
+_NOT_CLOSED = text("status != 'closed'")
+"""The condition of the partial indexes behind the lists of open threads (see inbox.threads).
+
+Ingest moves a thread's times often, so they are few: one per sort key that needs its
+own, and others that hold only some open threads (those with no due time, or in an
+incident)."""
+
+
 class Thread(SQLModel, table=True):
     """One conversation to answer; `version` guards against two people answering at once."""
 
@@ -173,6 +191,16 @@ class Thread(SQLModel, table=True):
         Index("ix_thread_activity", "last_activity_at", "id"),
         Index("ix_thread_assignee_status", "assignee_id", "status"),
         Index("ix_thread_due", "due_at"),
+        Index("ix_thread_contact", "contact_id"),
+        *(
+            Index(f"ix_thread_{name}_open", *columns, sqlite_where=where, postgresql_where=where)
+            for name, columns, where in (
+                ("activity", ("last_activity_at", "id"), _NOT_CLOSED),
+                ("inbound", ("last_inbound_at", "id"), _NOT_CLOSED),
+                ("undue", ("id",), text(f"{_NOT_CLOSED.text} AND due_at IS NULL")),
+                ("incident", ("incident_id",), text(f"{_NOT_CLOSED.text} AND incident_id IS NOT NULL")),
+            )
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -251,6 +279,17 @@ class Note(SQLModel, table=True):
     body: str = Field(sa_type=Text)
     mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _when()
+
+
+class NoteMention(SQLModel, table=True):
+    """A colleague a note @mentions, other than its author: what the Mentions view reads."""
+
+    __tablename__ = "note_mention"
+    __table_args__ = (Index("ix_note_mention_agent_thread", "agent_id", "thread_id"),)
+
+    note_id: int = Field(foreign_key="note.id", primary_key=True, ondelete="CASCADE")
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", ondelete="CASCADE")
 
 
 class CannedResponse(SQLModel, table=True):

@@ -951,7 +951,8 @@ def describe_failure(error: BaseException) -> str:
 
 
 class Sender:
-    """Sends due outbound rows, each exactly once, however many senders run.
+    """Sends due outbound rows, each exactly once, however many senders run; scheduled
+    posts whose time has come become outbound rows here first.
 
     Adapters are built once per account and kept, so an adapter that remembers what it
     sent (the demo) can answer `find_sent` for its own interrupted sends.
@@ -1029,6 +1030,7 @@ class Sender:
     ) -> SendResult | None:
         """Claim one due row and try it; None when no row is due."""
         await asyncio.to_thread(self.release_orphans)
+        await asyncio.to_thread(self.publish_due_posts)
         claim = await asyncio.to_thread(self._claim, skip)
         if claim is None:
             return None
@@ -1040,6 +1042,19 @@ class Sender:
         return result
 
     # -- claiming -------------------------------------------------------------------------
+
+    def publish_due_posts(self) -> int:
+        """Queue the scheduled posts whose time has come (`crisis.publish_due_posts`); how many.
+
+        A failure here is logged and left for the next round: it must not stop replies.
+        """
+        from inbox import crisis
+
+        try:
+            return len(crisis.publish_due_posts(self.engine, self.clock()))
+        except Exception:
+            log.exception("publishing the scheduled posts that are due failed")
+            return 0
 
     def release_orphans(self) -> int:
         """Mark rows whose sender's claim ran out as `unknown`, to be looked up before a retry."""

@@ -8,7 +8,7 @@ ORM objects, so a UI can hold them without holding a session.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, delete, func, literal_column, select,
 from sqlalchemy.sql import column, table
 
 from adapters.registry import adapter_class, platform_names
-from inbox import events, outbox
+from inbox import events, outbox, threads
 from inbox.clock import Clock, utc_now
 from inbox.database import write_transaction
 from inbox.errors import InvalidInput, NotFound, PermissionDenied
@@ -37,6 +37,16 @@ from inbox.models import (
 )
 from inbox.outbox import CampaignSummary, Draft, OutboundKind, OutboundRow
 from inbox.sanitize import first_line
+from inbox.sla import SlaPolicy, refresh_due_at
+from inbox.threads import (
+    AuthorCard,
+    BulkResult,
+    HistoryEntry,
+    NoteRow,
+    PresenceRow,
+    ThreadFilter,
+    ThreadRow,
+)
 
 if TYPE_CHECKING:
     from canned_responses.library import CannedResponse as PreparedAnswer
@@ -138,28 +148,6 @@ class AgentSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class ThreadRow:
-    """One line of a thread list."""
-
-    id: int
-    account_id: int
-    platform: str
-    kind: str
-    status: str
-    priority: str
-    author: str | None
-    preview: str
-    assignee: str | None
-    sentiment: float | None
-    unread: bool
-    item_count: int
-    last_activity_at: datetime
-    last_inbound_at: datetime | None
-    first_response_at: datetime | None
-    due_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
 class StoredAnswer:
     """A prepared answer as kept in the database, with the id outgoing rows refer to."""
 
@@ -203,9 +191,18 @@ class ItemRow:
 class InboxService:
     """The backend as people use it."""
 
-    def __init__(self, engine: Engine, *, actor: str | None = None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        actor: str | None = None,
+        clock: Clock = utc_now,
+        sla_policy: SlaPolicy | None = None,
+    ) -> None:
         self.engine = engine
         self.clock = clock
+        self.sla_policy = sla_policy or SlaPolicy.from_settings()
+        """Response-time targets that reopening and reprioritising recompute `due_at` by (`[sla]`)."""
         self.actor = self._resolve_actor(actor)
         self._matcher: tuple[tuple[Any, ...], Matcher, dict[str, StoredAnswer]] | None = None
 
@@ -418,60 +415,160 @@ class InboxService:
 
     # -- threads --------------------------------------------------------------------------
 
-    def _thread_query(self):
-        assignee = _agent.alias("assignee")
-        return (
-            select(
-                _thread.c.id,
-                _thread.c.account_id,
-                _account.c.platform,
-                _thread.c.kind,
-                _thread.c.status,
-                _thread.c.priority,
-                _contact.c.handle.label("author"),
-                _thread.c.preview,
-                assignee.c.handle.label("assignee"),
-                _thread.c.sentiment,
-                _thread.c.unread,
-                _thread.c.item_count,
-                _thread.c.last_activity_at,
-                _thread.c.last_inbound_at,
-                _thread.c.first_response_at,
-                _thread.c.due_at,
-            )
-            .join(_account, _account.c.id == _thread.c.account_id)
-            .outerjoin(_contact, _contact.c.id == _thread.c.contact_id)
-            .outerjoin(assignee, assignee.c.id == _thread.c.assignee_id)
-        )
-
     def list_threads(
         self,
+        filter: ThreadFilter | None = None,
         *,
-        include_closed: bool = False,
-        before: tuple[datetime, int] | None = None,
+        after: ThreadRow | None = None,
         limit: int = 100,
+        include_closed: bool | None = None,
+        before: tuple[datetime, int] | None = None,
     ) -> list[ThreadRow]:
-        """A page of threads, newest activity first; `before` is the last row's (time, id)."""
-        query = self._thread_query()
-        if not include_closed:
-            query = query.where(_thread.c.status != ThreadStatus.CLOSED)
-        if before is not None:
-            at, thread_id = before
-            query = query.where(
-                (_thread.c.last_activity_at < at)
-                | ((_thread.c.last_activity_at == at) & (_thread.c.id < thread_id))
-            )
-        query = query.order_by(_thread.c.last_activity_at.desc(), _thread.c.id.desc()).limit(limit)
+        """A page of the threads of `filter` (all open ones, newest first, by default).
+
+        `after` is the last row of the previous page. The older form, `include_closed` and
+        `before=(last_activity_at, id)`, lists threads newest first, closed ones too if
+        asked; it stays for callers not yet moved to `ThreadFilter`.
+        """
         with self.engine.connect() as connection:
-            return [ThreadRow(**row._mapping) for row in connection.execute(query)]
+            if include_closed is not None or before is not None:
+                return threads.list_threads_by_activity(
+                    connection,
+                    actor=self.actor,
+                    include_closed=bool(include_closed),
+                    before=before,
+                    limit=limit,
+                )
+            return threads.list_threads(
+                connection,
+                filter or ThreadFilter(),
+                actor=self.actor,
+                now=self.clock(),
+                after=after,
+                limit=limit,
+            )
 
     def thread(self, thread_id: int) -> ThreadRow:
         """One thread's list line."""
         with self.engine.connect() as connection:
-            row = connection.execute(self._thread_query().where(_thread.c.id == thread_id)).first()
-        if row is None:
-            raise NotFound(f"no thread {thread_id}")
-        return ThreadRow(**row._mapping)
+            return threads.thread_row(connection, thread_id, actor=self.actor)
+
+    def notes(self, thread_id: int) -> list[NoteRow]:
+        """A thread's internal notes, oldest first."""
+        with self.engine.connect() as connection:
+            return threads.notes(connection, thread_id)
+
+    def history(self, thread_id: int, limit: int = 200) -> list[HistoryEntry]:
+        """What happened to a thread, oldest first, one plain sentence per event."""
+        with self.engine.connect() as connection:
+            return threads.history(connection, thread_id, limit)
+
+    def author_card(self, thread_id: int) -> AuthorCard:
+        """Who wrote a thread and their other threads."""
+        with self.engine.connect() as connection:
+            return threads.author_card(connection, thread_id, actor=self.actor)
+
+    def presence(self, thread_ids: Iterable[int]) -> dict[int, tuple[PresenceRow, ...]]:
+        """Who else is viewing or replying to each thread now (threads with nobody are left out)."""
+        with self.engine.connect() as connection:
+            return threads.presence(connection, thread_ids, actor=self.actor, now=self.clock())
+
+    def tags_in_use(self, limit: int = 200) -> list[str]:
+        """The tags on any thread, alphabetically, for pickers."""
+        with self.engine.connect() as connection:
+            return threads.tags_in_use(connection, limit)
+
+    def _require_triage(self) -> None:
+        """Supervisors watch; everyone else may change threads (agents only some, see `threads.refusal`)."""
+        if self.actor.role == Role.SUPERVISOR:
+            raise PermissionDenied(
+                f"{self.actor.handle} is a supervisor; supervisors read threads and do not change them"
+            )
+
+    def assign(self, thread_ids: Sequence[int], handle: str | None) -> BulkResult:
+        """Give threads to a person (None: to nobody); leads and admins only."""
+        self._require_triage()
+        if self.actor.role == Role.AGENT:
+            raise PermissionDenied(
+                f"{self.actor.handle} is an agent; only leads and admins assign threads. "
+                "Take an unassigned thread yourself with take"
+            )
+        with write_transaction(self.engine) as connection:
+            return threads.assign(connection, thread_ids, handle, actor=self.actor, now=self.clock())
+
+    def take(self, thread_ids: Sequence[int]) -> BulkResult:
+        """Assign unassigned threads to myself."""
+        self._require_triage()
+        if self.actor.agent_id is None:
+            raise InvalidInput(f"{self.actor.handle} is not a person here; pass --as HANDLE to take threads")
+        with write_transaction(self.engine) as connection:
+            return threads.assign(
+                connection, thread_ids, self.actor.handle, actor=self.actor, now=self.clock(), only_unassigned=True
+            )
+
+    def tag(self, thread_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> BulkResult:
+        """Put tags on threads and take others off."""
+        self._require_triage()
+        with write_transaction(self.engine) as connection:
+            return threads.tag(connection, thread_ids, add, remove, actor=self.actor, now=self.clock())
+
+    def snooze(self, thread_ids: Sequence[int], until: datetime) -> BulkResult:
+        """Put threads aside until `until` (which must be to come)."""
+        self._require_triage()
+        with write_transaction(self.engine) as connection:
+            return threads.snooze(connection, thread_ids, until, actor=self.actor, now=self.clock())
+
+    def set_priority(self, thread_ids: Sequence[int], priority: str) -> BulkResult:
+        """Change how urgent threads are; their SLA due times follow."""
+        self._require_triage()
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            result = threads.set_priority(connection, thread_ids, priority, actor=self.actor, now=now)
+            refresh_due_at(connection, self.sla_policy, result.changed, now)
+        return result
+
+    def close(self, thread_ids: Sequence[int]) -> BulkResult:
+        """Mark threads done."""
+        self._require_triage()
+        with write_transaction(self.engine) as connection:
+            return threads.close(connection, thread_ids, actor=self.actor, now=self.clock())
+
+    def reopen(self, thread_ids: Sequence[int]) -> BulkResult:
+        """Bring closed or snoozed threads back; their SLA due times are set again."""
+        self._require_triage()
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            result = threads.reopen(connection, thread_ids, actor=self.actor, now=now)
+            refresh_due_at(connection, self.sla_policy, result.changed, now)
+        return result
+
+    def mark_read(self, thread_id: int) -> None:
+        """Clear a thread's unread mark, when it is mine or nobody's (see `threads.mark_read`).
+
+        A supervisor looking leaves it, as does a lead looking at someone else's thread.
+        """
+        if self.actor.role == Role.SUPERVISOR:
+            return
+        with write_transaction(self.engine) as connection:
+            threads.mark_read(connection, thread_id, actor=self.actor)
+
+    def add_note(self, thread_id: int, body: str) -> NoteRow:
+        """Add an internal note; @handles of colleagues mention them, an unknown @name is refused."""
+        self._require_triage()
+        with write_transaction(self.engine) as connection:
+            return threads.add_note(connection, thread_id, body, actor=self.actor, now=self.clock())
+
+    def set_presence(self, thread_id: int, activity: str) -> None:
+        """Tell others I am viewing or replying to a thread, for the next 30 s; call again to stay."""
+        if activity != "viewing":
+            self._require_triage()
+        with write_transaction(self.engine) as connection:
+            threads.set_presence(connection, thread_id, activity, actor=self.actor, now=self.clock())
+
+    def clear_presence(self, thread_id: int) -> None:
+        """Tell others I have left a thread."""
+        with write_transaction(self.engine) as connection:
+            threads.clear_presence(connection, thread_id, actor=self.actor, now=self.clock())
 
     def thread_items(self, thread_id: int, limit: int = 500) -> list[ItemRow]:
         """The latest `limit` messages of a thread, oldest first."""
@@ -998,6 +1095,13 @@ class InboxService:
 
         with self.engine.connect() as connection:
             return crisis.list_incidents(connection, active_only=active_only)
+
+    def crisis_status(self) -> Any:
+        """The active incident with its counts for the crisis bar (`crisis.CrisisStatus`), or None."""
+        from inbox import crisis
+
+        with self.engine.connect() as connection:
+            return crisis.crisis_status(connection)
 
     def incident(self, incident_id: int) -> Any:
         """One incident (`crisis.IncidentRow`, with `next_update_due`)."""

@@ -5,5 +5,5 @@ subparsers. A module imports only the standard library at the top: `inbox --help
 every parser, and must stay fast; handlers import what they need when they run.
 """
 
-COMMAND_MODULES: tuple[str, ...] = ("inbox.commands.outbox", "inbox.commands.stats", "inbox.commands.crisis")
+COMMAND_MODULES: tuple[str, ...] = ("inbox.commands.outbox", "inbox.commands.stats", "inbox.commands.crisis", "inbox.commands.threads")
 """Modules whose `register` adds commands, in the order they appear in `inbox --help`."""

@@ -122,9 +122,9 @@ def register(commands: Any) -> None:
     ack.add_argument("id", type=int)
     ack.set_defaults(handler=cmd_alerts_ack)
 
-    posts = _group(commands, "posts", "scheduled posts (paused as a whole in a crisis)")
+    posts = _group(commands, "posts", "scheduled posts: published by the outbox sender when due, paused as a whole in a crisis")
     listing = posts.add_parser("list", help="scheduled posts, soonest first")
-    listing.add_argument("--status", action="append", choices=("scheduled", "paused", "cancelled", "posted"), help="only these (repeatable)")
+    listing.add_argument("--status", action="append", choices=("scheduled", "paused", "posted", "cancelled"), help="only these (repeatable); posted ones show their outgoing message's status")
     _with_format(listing)
     listing.set_defaults(handler=cmd_posts_list)
     add = posts.add_parser("add", help="schedule a post")
@@ -383,6 +383,7 @@ def _post_record(post: Any) -> dict[str, Any]:
         "text": post.text,
         "reason": post.paused_reason,
         "by": post.created_by,
+        "outbound": post.outbound_status,
     }
 
 
@@ -390,7 +391,7 @@ def cmd_posts_list(context: Context) -> int:
     from inbox.cli import emit
 
     rows = [_post_record(post) for post in context.service().scheduled_posts(context.options.status or ())]
-    emit(rows, ["id", "at", "status", "platform", "account", "text", "reason", "by"], context.options.format)
+    emit(rows, ["id", "at", "status", "outbound", "platform", "account", "text", "reason", "by"], context.options.format)
     return 0
 
 
@@ -424,8 +425,13 @@ def cmd_posts_resume(context: Context) -> int:
     options = context.options
     if options.all == bool(options.ids):
         raise InvalidInput("give the ids of the posts to resume, or --all")
-    resumed = context.service().resume_posts(None if options.all else options.ids)
+    service = context.service()
+    resumed = service.resume_posts(None if options.all else options.ids)
     print(f"resumed {len(resumed)} post{'s' if len(resumed) != 1 else ''}" + (f": {', '.join(map(str, resumed))}" if resumed else ""))
+    now = service.clock()
+    overdue = [post.id for post in service.scheduled_posts(["scheduled"]) if post.id in resumed and post.scheduled_at <= now]
+    if overdue:
+        print(f"{len(overdue)} of them were due already and go out with the next send: {', '.join(map(str, overdue))}")
     return 0
 
 

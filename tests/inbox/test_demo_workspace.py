@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.registry import adapter_class
-from inbox.clock import FixedClock
 from inbox.cli import main
+from inbox.clock import FixedClock
 from inbox.database import open_engine
 from inbox.demo import ACCOUNTS, build_workspace
 
@@ -101,6 +101,12 @@ def test_every_inbound_message_is_scored_and_the_prepared_answers_are_loaded(wor
     assert query(path, "SELECT count(*) FROM item WHERE direction = 'in' AND sentiment IS NULL") == [(0,)]
     assert summary.prepared_answers >= 30
     assert ("holding-statement",) in query(path, "SELECT shortcode FROM canned_response")
+
+
+def test_the_lead_listens_for_a_spike_and_outage_words_from_the_start(workspace):
+    path, _ = workspace
+    rules = query(path, "SELECT name, type FROM alert_rule ORDER BY id")
+    assert rules == [("Volume spike (15 min)", "volume_spike"), ("Outage words", "keyword")]
 
 
 def test_live_sync_continues_exactly_where_the_history_stops(workspace):
