@@ -24,6 +24,8 @@ from inbox.config import Config
 from inbox.models import Role
 from inbox.service import InboxService
 from tui import bindings
+from tui.commands import ScreenActions
+from tui.crisis_watch import CrisisWatch
 from tui.messages import EventsArrived
 from tui.screens.help import HelpScreen
 from tui.screens.inbox import InboxScreen
@@ -46,12 +48,13 @@ def workspace_label(service: InboxService) -> str:
     return f"{url.database} on {url.host}" if url.host else str(url.database)
 
 
-class InboxApp(App[int]):
+class InboxApp(CrisisWatch, App[int]):
     """The social inbox in the terminal."""
 
     TITLE = "Social inbox"
-    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss", "styles/stats.tcss", "styles/thread.tcss"]
-    BINDINGS = bindings.APP
+    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss", "styles/stats.tcss", "styles/thread.tcss", "styles/pickers.tcss", "styles/crisis.tcss"]
+    BINDINGS = bindings.APP + bindings.CRISIS
+    COMMANDS = App.COMMANDS | {ScreenActions}
 
     sync_state: reactive[str] = reactive("sync off")
     """What the in-process sync is doing, for the status line."""
@@ -95,6 +98,7 @@ class InboxApp(App[int]):
                     markup=False,
                 )
         self.set_interval(self.poll_seconds, self._poll_tick, name="events poll")
+        self.start_crisis_watch()
         if self.sync_enabled:
             self.sync_state = "sync starting"
             self.run_sync()
@@ -245,14 +249,8 @@ class InboxApp(App[int]):
 
     def select_thread(self, thread_id: int) -> None:
         """Put the inbox's cursor on a thread, reading further down the list if it is not loaded yet."""
-        from tui.screens.inbox import PAGE_SIZE
-
-        screen = self.screen
-        if not isinstance(screen, InboxScreen):
-            return
-        screen.thread_list.focus()
-        if not screen.thread_list.select_thread(thread_id):
-            screen.load_threads(screen.query_shown, limit=PAGE_SIZE, keep_thread_id=thread_id)
+        if isinstance(self.screen, InboxScreen):
+            self.screen.select_thread(thread_id)
 
     async def action_quit(self) -> None:
         await self.stop_sync()

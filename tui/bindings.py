@@ -50,6 +50,29 @@ THREAD_LIST = [
         id="open-thread",
         tooltip="Open the selected thread to read the whole conversation and answer it",
     ),
+    Binding(
+        "space",
+        "toggle_mark",
+        "Mark",
+        id="mark-thread",
+        tooltip="Mark or unmark the thread for an action on many threads at once, and move down",
+    ),
+    Binding(
+        "shift+down",
+        "extend_down",
+        "Mark down",
+        id="mark-down",
+        tooltip="Mark a range of threads, moving down",
+        show=False,
+    ),
+    Binding(
+        "shift+up",
+        "extend_up",
+        "Mark up",
+        id="mark-up",
+        tooltip="Mark a range of threads, moving up",
+        show=False,
+    ),
 ]
 """Keys of the thread list, active while it has focus."""
 
@@ -73,9 +96,80 @@ THREAD_PREVIEW = [
 ]
 """Keys of the preview pane, active while it has focus."""
 
+def _view_binding(key: str, view: str, label: str, tooltip: str) -> Binding:
+    return Binding(
+        key, f"show_view('{view}')", label, id=f"view-{view}", tooltip=tooltip, show=False
+    )
+
+
+INBOX_VIEWS = [
+    _view_binding("1", "mine", "Mine", "Open threads assigned to you"),
+    _view_binding("2", "unassigned", "Unassigned", "Open threads nobody has taken"),
+    _view_binding("3", "open", "All open", "Every open thread"),
+    _view_binding(
+        "4", "mentions", "Mentions", "Platform mentions, and threads where a colleague's note @mentions you"
+    ),
+    _view_binding("5", "dms", "DMs", "Open direct-message threads"),
+    _view_binding("6", "comments", "Comments", "Open comment threads"),
+    _view_binding("7", "breaching", "Breaching", "Open threads past their SLA due time"),
+    _view_binding("8", "incident", "Incident", "Open threads tagged to the active incident"),
+    _view_binding("9", "closed", "Closed", "Closed threads, latest first"),
+    _view_binding("0", "snoozed", "Snoozed", "Snoozed threads, the next to wake first"),
+]
+"""One key per view of the inbox; the ids are `view-<name>`."""
+
 INBOX = [
+    Binding("v", "pick_view", "Views", id="pick-view", tooltip="Choose which threads the list shows"),
+    Binding(
+        "f",
+        "filter",
+        "Filter",
+        id="filter",
+        tooltip="Show only some platforms, an account, a tag, an assignee or a priority",
+    ),
+    Binding("o", "pick_sort", "Sort", id="sort", tooltip="Order by newest, longest waiting, SLA due or reply window"),
     Binding(
         "slash", "search", "Search", id="search", tooltip="Find threads by words in their messages"
+    ),
+    Binding(
+        "a",
+        "assign",
+        "Assign",
+        id="assign",
+        tooltip="Assign the marked (or selected) threads; agents take them",
+    ),
+    Binding("t", "tag", "Tag", id="tag", tooltip="Add or remove tags on the marked (or selected) threads"),
+    Binding(
+        "z",
+        "snooze",
+        "Snooze",
+        id="snooze",
+        tooltip="Hide the marked (or selected) threads until a time; a new message wakes them",
+        show=False,
+    ),
+    Binding(
+        "p",
+        "priority",
+        "Priority",
+        id="priority",
+        tooltip="Set the priority of the marked (or selected) threads",
+        show=False,
+    ),
+    Binding("c", "close_threads", "Close", id="close", tooltip="Close the marked (or selected) threads"),
+    Binding(
+        "u",
+        "reopen_threads",
+        "Reopen",
+        id="reopen",
+        tooltip="Reopen the marked (or selected) threads",
+        show=False,
+    ),
+    Binding(
+        "m",
+        "bulk_reply",
+        "Reply to marked",
+        id="bulk-reply",
+        tooltip="Answer every marked thread with one message, rendered for each channel",
     ),
     Binding("r", "refresh", "Refresh", id="refresh", tooltip="Reload the thread list now"),
     Binding(
@@ -94,6 +188,30 @@ INBOX = [
     ),
 ]
 """Keys of the inbox screen."""
+
+FILTERS = [
+    Binding("ctrl+s", "apply", "Apply", id="apply-filters", tooltip="Show the threads these filters allow"),
+    Binding("ctrl+l", "clear", "Clear all", id="clear-filters", tooltip="Drop every filter"),
+    Binding(
+        "escape", "cancel", "Cancel", id="cancel-filters", tooltip="Close, keeping the filters as they were"
+    ),
+]
+"""Keys of the filter form."""
+
+BULK_REPLY = [
+    Binding(
+        "ctrl+s",
+        "check_or_send",
+        "Check / send",
+        id="bulk-send",
+        tooltip="Check the message against every marked thread; pressed again, send it where it fits",
+    ),
+    Binding(
+        "ctrl+o", "pick_answer", "Answers", id="bulk-pick-answer", tooltip="Start from a prepared answer"
+    ),
+    Binding("escape", "cancel", "Cancel", id="bulk-cancel", tooltip="Close without sending anything"),
+]
+"""Keys of the one-message-to-many-threads form."""
 
 STATS = [
     Binding(
@@ -114,10 +232,58 @@ STATS = [
 THREAD = [
     Binding(
         "escape",
-        "close",
+        "back",
         "Back",
         id="close-thread",
-        tooltip="Back to the thread list (the draft is kept)",
+        tooltip="From the reply or a side pane back to the conversation; from there back to the list",
+    ),
+    Binding("r", "reply", "Reply", id="thread-reply", tooltip="Write a reply (moves to the composer)"),
+    Binding(
+        "n",
+        "note",
+        "Note",
+        id="thread-note",
+        tooltip="Add an internal note for colleagues; @handle tells someone",
+    ),
+    Binding(
+        "a",
+        "assign",
+        "Assign",
+        id="thread-assign",
+        tooltip="Leads: assign to someone, seeing each person's open load; agents: take it",
+    ),
+    Binding("t", "tag", "Tag", id="thread-tag", tooltip="Add or remove tags (-tag removes)"),
+    Binding("c", "close_thread", "Close", id="thread-close", tooltip="Close the thread"),
+    Binding(
+        "u", "reopen", "Reopen", id="thread-reopen", tooltip="Reopen the thread", show=False
+    ),
+    Binding(
+        "z",
+        "snooze",
+        "Snooze",
+        id="thread-snooze",
+        tooltip="Hide the thread until a time (1 hour, tomorrow 9:00, 2h, mon 9:00, ...)",
+    ),
+    Binding(
+        "i",
+        "author_pane",
+        "Author",
+        id="thread-author-card",
+        tooltip="Show or hide who wrote it: platform, first seen, their other threads",
+    ),
+    Binding(
+        "h",
+        "history_pane",
+        "History",
+        id="thread-history",
+        tooltip="Show or hide the thread's history: assignments, tags, status changes, replies",
+    ),
+    Binding(
+        "ctrl+o",
+        "pick_answer",
+        "Answers",
+        id="pick-answer",
+        tooltip="Pick a prepared answer for the reply (also: / at the start of an empty reply)",
     ),
     Binding(
         "ctrl+s",
@@ -127,11 +293,23 @@ THREAD = [
         tooltip="Queue the reply for sending, after the pre-send checks",
     ),
     Binding(
-        "ctrl+o",
-        "pick_answer",
-        "Answers",
-        id="pick-answer",
-        tooltip="Pick a prepared answer (also: / at the start of an empty reply)",
+        "p", "priority", "Priority", id="thread-priority", tooltip="Set the priority", show=False
+    ),
+    Binding(
+        "b",
+        "open_post",
+        "Open post",
+        id="thread-open-post",
+        tooltip="Open the original post in the browser, or show its address when there is none",
+        show=False,
+    ),
+    Binding(
+        "y",
+        "copy_link",
+        "Copy link",
+        id="thread-copy-link",
+        tooltip="Copy the original post's address to the clipboard",
+        show=False,
     ),
     Binding(
         "f6",
@@ -139,9 +317,30 @@ THREAD = [
         "Conversation/reply",
         id="switch-focus",
         tooltip="Move between the conversation and the reply",
+        show=False,
     ),
 ]
-"""Keys of the thread screen."""
+"""Keys of the thread screen; the letters act while the conversation (not the reply) has focus."""
+
+PICKERS = [
+    Binding(
+        "escape", "cancel", "Cancel", id="picker-cancel", tooltip="Close without changing anything"
+    ),
+    Binding(
+        "ctrl+s",
+        "confirm",
+        "Done",
+        id="picker-confirm",
+        tooltip="Apply the choice (enter does too, except in a note, where it starts a new line)",
+    ),
+    Binding(
+        "down", "cursor_down", "Down", id="picker-down", tooltip="Highlight the next choice", show=False
+    ),
+    Binding(
+        "up", "cursor_up", "Up", id="picker-up", tooltip="Highlight the previous choice", show=False
+    ),
+]
+"""Keys of the assign, tag, snooze, priority and note pickers."""
 
 CONVERSATION = [
     Binding(
@@ -196,15 +395,145 @@ HELP = [
 ]
 """Keys of the help screen."""
 
+CRISIS = [
+    Binding(
+        "exclamation_mark",
+        "crisis",
+        "Crisis",
+        id="crisis",
+        tooltip="The crisis screen: declare an incident, post statements, reply to its threads, end it",
+        show=False,
+    ),
+    Binding(
+        "A",
+        "acknowledge_alerts",
+        "Acknowledge",
+        id="acknowledge-alerts",
+        tooltip="Acknowledge the alerts in the banner, for everyone (agents and leads)",
+        show=False,
+    ),
+    Binding(
+        "R",
+        "review",
+        "Review",
+        id="incident-review",
+        tooltip="The review of the active (or the latest) incident",
+        show=False,
+    ),
+    Binding(
+        "P",
+        "posts",
+        "Posts",
+        id="scheduled-posts",
+        tooltip="Scheduled posts: list, add, edit, cancel, resume",
+        show=False,
+    ),
+]
+"""Crisis keys that work everywhere."""
+
+CRISIS_SCREEN = [
+    Binding(
+        "d",
+        "declare",
+        "Declare",
+        id="declare-incident",
+        tooltip="Declare an incident; every scheduled post pauses (leads)",
+    ),
+    Binding(
+        "h",
+        "holding_statement",
+        "Holding statement",
+        id="post-holding-statement",
+        tooltip="Post the holding statement on every (or chosen) account as one campaign (leads)",
+    ),
+    Binding(
+        "u",
+        "public_update",
+        "Update",
+        id="post-update",
+        tooltip="Post a public update on every (or chosen) account; restarts the update clock (leads)",
+    ),
+    Binding(
+        "y",
+        "reply_to_threads",
+        "Reply to threads",
+        id="reply-to-incident-threads",
+        tooltip="Reply with the statement in every open incident thread, after a summary (leads)",
+    ),
+    Binding(
+        "e",
+        "end_incident",
+        "End",
+        id="end-incident",
+        tooltip="Record the end of the incident; posts stay paused until resumed (leads)",
+    ),
+    Binding(
+        "enter",
+        "open_review",
+        "Review",
+        id="open-incident-review",
+        tooltip="The review of the highlighted incident",
+    ),
+    Binding("escape", "close", "Back", id="close-crisis", tooltip="Back to where you were"),
+]
+"""Keys of the crisis screen."""
+
+CRISIS_FORM = [
+    Binding(
+        "ctrl+s",
+        "submit",
+        "Go",
+        id="submit-form",
+        tooltip="Declare, check then send, end, save: what the form's button says",
+    ),
+    Binding("escape", "cancel", "Cancel", id="cancel-form", tooltip="Close the form; nothing is done"),
+]
+"""Keys of the crisis forms (declare, statement, end, scheduled post, review file)."""
+
+REVIEW = [
+    Binding(
+        "w",
+        "write_review",
+        "Write file",
+        id="write-review",
+        tooltip="Write the review to review.html or review.md, with a CSV of its threads",
+    ),
+    Binding("escape", "close", "Back", id="close-review", tooltip="Back to where you were"),
+]
+"""Keys of the incident review screen."""
+
+POSTS = [
+    Binding("a", "add_post", "Add", id="add-post", tooltip="Schedule a post on an account (leads)"),
+    Binding("e", "edit_post", "Edit", id="edit-post", tooltip="Change the highlighted post's text or time (leads)"),
+    Binding(
+        "x", "cancel_post", "Cancel post", id="cancel-post", tooltip="Withdraw the highlighted post (leads)"
+    ),
+    Binding("u", "resume_post", "Resume", id="resume-post", tooltip="Resume the highlighted paused post (leads)"),
+    Binding(
+        "U", "resume_all", "Resume all", id="resume-all-posts", tooltip="Resume every paused post (leads)"
+    ),
+    Binding("escape", "close", "Back", id="close-posts", tooltip="Back to where you were"),
+]
+"""Keys of the scheduled posts screen."""
+
 GROUPS: dict[str, list[Binding]] = {
     "Thread list": THREAD_LIST,
     "Preview": THREAD_PREVIEW,
     "Inbox": INBOX,
+    "Inbox views": INBOX_VIEWS,
+    "Filters": FILTERS,
+    "Reply to marked": BULK_REPLY,
     "Thread": THREAD,
     "Conversation": CONVERSATION,
     "Prepared answers": ANSWER_PICKER,
+    "Pickers": PICKERS,
     "Stats": STATS,
     "Everywhere": APP,
+    "Crisis, everywhere": CRISIS,
+    "Crisis screen": CRISIS_SCREEN,
+    "Crisis forms": CRISIS_FORM,
+    "Incident review": REVIEW,
+    "Scheduled posts": POSTS,
 }
 """The bindings the help screen lists, under these headings."""
 
@@ -212,7 +541,8 @@ GROUPS: dict[str, list[Binding]] = {
 def binding_ids() -> set[str]:
     """Every binding id, for checking a config's `[keymap]`."""
     every = [
-        *THREAD_LIST, *THREAD_PREVIEW, *INBOX, *THREAD, *CONVERSATION, *ANSWER_PICKER,
+        *THREAD_LIST, *THREAD_PREVIEW, *INBOX, *INBOX_VIEWS, *FILTERS, *BULK_REPLY, *THREAD, *CONVERSATION, *ANSWER_PICKER, *PICKERS,
         *STATS, *APP, *HELP,
+        *CRISIS, *CRISIS_SCREEN, *CRISIS_FORM, *REVIEW, *POSTS,
     ]
     return {binding.id for binding in every if binding.id}

@@ -7,32 +7,29 @@ Messages a widget emits about itself are declared on the widget (`ThreadList.Hig
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from inbox.outbox import OutboundRow
-from inbox.service import AccountSummary, AnswerMatch, ItemRow, ThreadRow
+from inbox.service import (
+    AccountSummary,
+    AgentSummary,
+    AnswerMatch,
+    ItemRow,
+    PresenceRow,
+    ThreadRow,
+)
 from inbox.sla import DueThread
 from inbox.stats import Stats
+from inbox.threads import ThreadFilter
 
-
-@dataclass(frozen=True, slots=True)
-class ThreadQuery:
-    """Which threads the list shows: the whole open inbox, or the threads a search found.
-
-    Views, filters and sort orders join this later; a result for another query than the
-    one on screen is dropped.
-    """
-
-    search_text: str | None = None
-    include_closed: bool = False
-
-    @property
-    def is_search(self) -> bool:
-        return self.search_text is not None
+if TYPE_CHECKING:
+    from inbox.service import AuthorCard, BulkResult, HistoryEntry, NoteRow
+    from tui.screens.thread_actions import TriageAction
 
 
 class ThreadsLoaded(Message, bubble=False):
@@ -44,10 +41,11 @@ class ThreadsLoaded(Message, bubble=False):
 
     def __init__(
         self,
-        query: ThreadQuery,
+        query: ThreadFilter,
         rows: Sequence[ThreadRow],
         *,
         complete: bool,
+        presence: Mapping[int, Sequence[PresenceRow]],
         after_id: int | None = None,
         keep_thread_id: int | None = None,
         as_of_event_id: int | None = None,
@@ -55,6 +53,8 @@ class ThreadsLoaded(Message, bubble=False):
         super().__init__()
         self.query = query
         self.rows = rows
+        self.presence = presence
+        """Who else has these threads open, by thread id."""
         self.complete = complete
         """True when no rows follow these."""
         self.after_id = after_id
@@ -149,12 +149,18 @@ class ConversationLoaded(Message, bubble=False):
     """A thread's messages and its outgoing replies arrived, for the thread screen."""
 
     def __init__(
-        self, thread: ThreadRow, items: Sequence[ItemRow], outbound: Sequence[OutboundRow]
+        self,
+        thread: ThreadRow,
+        items: Sequence[ItemRow],
+        outbound: Sequence[OutboundRow],
+        notes: Sequence[NoteRow] = (),
     ) -> None:
         super().__init__()
         self.thread = thread
         self.items = items
         self.outbound = outbound
+        self.notes = notes
+        """The thread's internal notes, shown among the messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,3 +234,272 @@ class AnswerRendered(Message, bubble=False):
         self.canned_response_id = canned_response_id
         self.text = text
         self.problems = problems
+
+
+class FilterChoicesLoaded(Message, bubble=False):
+    """What the filter form offers: the accounts, the people and the tags in use."""
+
+    def __init__(
+        self,
+        accounts: Sequence[AccountSummary],
+        agents: Sequence[AgentSummary],
+        tags: Sequence[str],
+    ) -> None:
+        super().__init__()
+        self.accounts = accounts
+        self.agents = agents
+        self.tags = tags
+
+
+class BulkReplyChecked(Message, bubble=False):
+    """One message was checked against every marked thread: where it fits, and why not elsewhere."""
+
+    def __init__(
+        self,
+        text: str,
+        canned_response_id: int | None,
+        thread_ids: Sequence[int],
+        problems: Sequence[str],
+    ) -> None:
+        super().__init__()
+        self.text = text
+        self.canned_response_id = canned_response_id
+        self.thread_ids = thread_ids
+        """The threads it fits."""
+        self.problems = problems
+        """One line per thread it does not fit, naming the thread and the reason."""
+
+
+class BulkReplyQueued(Message, bubble=False):
+    """The message went into the outbox for every thread it fits, as one campaign."""
+
+    def __init__(self, campaign_id: int, targets: int) -> None:
+        super().__init__()
+        self.campaign_id = campaign_id
+        self.targets = targets
+
+
+class ThreadsChanged(Message, bubble=False):
+    """A triage write (assign, tag, snooze, priority, close, reopen) went through the service.
+
+    `result` says which threads changed and why any were refused; `action` says how to
+    put that in words (see `tui.screens.thread_actions`).
+    """
+
+    def __init__(self, action: TriageAction, result: BulkResult) -> None:
+        super().__init__()
+        self.action = action
+        self.result = result
+
+
+class TriageRefused(Message, bubble=False):
+    """The service refused a triage write outright, in its own words (a role, a bad value)."""
+
+    def __init__(self, action: TriageAction, reason: str) -> None:
+        super().__init__()
+        self.action = action
+        self.reason = reason
+
+
+class AgentsLoaded(Message, bubble=False):
+    """The people of the inbox arrived, with their open load, for a picker."""
+
+    def __init__(self, agents: Sequence[AgentSummary]) -> None:
+        super().__init__()
+        self.agents = agents
+
+
+class TagsLoaded(Message, bubble=False):
+    """The tags in use arrived, for completing a tag prompt."""
+
+    def __init__(self, tags: Sequence[str]) -> None:
+        super().__init__()
+        self.tags = tags
+
+
+class NoteAdded(Message, bubble=False):
+    """An internal note was added to a thread."""
+
+    def __init__(self, note: NoteRow) -> None:
+        super().__init__()
+        self.note = note
+
+
+class NoteRefused(Message, bubble=False):
+    """A note was not added, for this reason (an @name that is no colleague, a role)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class AuthorCardLoaded(Message, bubble=False):
+    """Who wrote a thread, and their other threads, arrived for the author card."""
+
+    def __init__(self, thread_id: int, card: AuthorCard) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+        self.card = card
+
+
+class HistoryLoaded(Message, bubble=False):
+    """A thread's history (assignments, tags, status changes, replies) arrived."""
+
+    def __init__(self, thread_id: int, entries: Sequence[HistoryEntry]) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+        self.entries = entries
+
+
+class PresenceLoaded(Message, bubble=False):
+    """Who else has a thread open, and whether they are replying."""
+
+    def __init__(self, thread_id: int, present: Sequence[PresenceRow]) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+        self.present = present
+
+
+class ReplyNotAllowed(Message, bubble=False):
+    """The person may not answer this thread at all (a supervisor; an agent on another's thread)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class LinkOpened(Message, bubble=False):
+    """A thread's link was handed to a browser (`opened`), or there is no browser to hand it to."""
+
+    def __init__(self, url: str, *, opened: bool) -> None:
+        super().__init__()
+        self.url = url
+        self.opened = opened
+
+
+# -- the crisis toolkit --------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from inbox.crisis import AlertRow, CrisisStatus, IncidentRow, PostRow, Review, StatementPlan
+    from inbox.outbox import CampaignSummary
+
+
+class CrisisLoaded(Message, bubble=False):
+    """The active incident with its counts (None when calm) and the open alerts arrived."""
+
+    def __init__(self, status: CrisisStatus | None, alerts: Sequence[AlertRow]) -> None:
+        super().__init__()
+        self.status = status
+        self.alerts = alerts
+
+
+class AlertsAcknowledged(Message, bubble=False):
+    """This person acknowledged these alerts."""
+
+    def __init__(self, alert_ids: Sequence[int]) -> None:
+        super().__init__()
+        self.alert_ids = alert_ids
+
+
+class CrisisActionRefused(Message, bubble=False):
+    """The service refused a crisis action (a role, a check); `reason` says why in plain words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class IncidentsLoaded(Message, bubble=False):
+    """Every incident, newest first, for the crisis screen."""
+
+    def __init__(self, incidents: Sequence[IncidentRow]) -> None:
+        super().__init__()
+        self.incidents = incidents
+
+
+class StatementFormLoaded(Message, bubble=False):
+    """The accounts a statement can go to and the open incident threads it can answer."""
+
+    def __init__(self, accounts: Sequence[AccountSummary], open_threads: int) -> None:
+        super().__init__()
+        self.accounts = accounts
+        self.open_threads = open_threads
+
+
+class HoldingStatementSuggested(Message, bubble=False):
+    """A holding statement to start from: the starter prepared answer, shortest version."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class IncidentDeclared(Message, bubble=False):
+    """An incident was declared; these scheduled posts were paused."""
+
+    def __init__(self, incident: IncidentRow, paused_post_ids: Sequence[int]) -> None:
+        super().__init__()
+        self.incident = incident
+        self.paused_post_ids = paused_post_ids
+
+
+class IncidentEnded(Message, bubble=False):
+    """An incident was ended; `paused_posts` scheduled posts still wait to be resumed."""
+
+    def __init__(self, incident: IncidentRow, paused_posts: int) -> None:
+        super().__init__()
+        self.incident = incident
+        self.paused_posts = paused_posts
+
+
+class StatementPlanned(Message, bubble=False):
+    """A statement was rendered for every target it would go to; nothing was queued."""
+
+    def __init__(self, plan: StatementPlan, request: tuple[object, ...]) -> None:
+        super().__init__()
+        self.plan = plan
+        self.request = request
+        """The form's text and targets the plan was made for."""
+
+
+class StatementQueued(Message, bubble=False):
+    """A statement went into the outbox as these campaigns."""
+
+    def __init__(self, plan: StatementPlan, campaigns: Sequence[CampaignSummary]) -> None:
+        super().__init__()
+        self.plan = plan
+        self.campaigns = campaigns
+
+
+class ReviewLoaded(Message, bubble=False):
+    """An incident's post-crisis review arrived."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__()
+        self.review = review
+
+
+class ReviewWritten(Message, bubble=False):
+    """The review went to `path`, its threads to `threads_path`."""
+
+    def __init__(self, path: str, threads_path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.threads_path = threads_path
+
+
+class PostsLoaded(Message, bubble=False):
+    """The scheduled posts, soonest first, and the accounts they can go to."""
+
+    def __init__(self, posts: Sequence[PostRow], accounts: Sequence[AccountSummary]) -> None:
+        super().__init__()
+        self.posts = posts
+        self.accounts = accounts
+
+
+class PostsChanged(Message, bubble=False):
+    """Scheduled posts were added, edited, cancelled or resumed; `summary` says what happened."""
+
+    def __init__(self, summary: str) -> None:
+        super().__init__()
+        self.summary = summary

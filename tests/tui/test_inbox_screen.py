@@ -8,6 +8,7 @@ from adapters.base import AccountRef
 from inbox.database import open_engine
 from inbox.models import AccountHealth
 from inbox.store import Store
+from inbox.threads import ThreadFilter
 from tests.tui.conftest import settled, wait_for
 from tests.tui.workspace import message
 from tui.messages import EventsArrived, ThreadsLoaded
@@ -176,7 +177,7 @@ async def test_moving_past_the_first_page_loads_the_next(make_app, sqlite_engine
         await settled(pilot)
         screen = app.screen
         assert len(screen.thread_list.rows) == PAGE_SIZE
-        assert "100+ open" in screen.status_line.plain_text
+        assert "All open: 100+ threads" in screen.status_line.plain_text
         for _ in range(6):
             await pilot.press("pagedown")
         await wait_for(pilot, lambda: len(screen.thread_list.rows) == 2 * PAGE_SIZE)
@@ -185,11 +186,11 @@ async def test_moving_past_the_first_page_loads_the_next(make_app, sqlite_engine
         await pilot.press("end")
         rows = screen.thread_list.rows
         assert len(rows) == 250 == len({row.id for row in rows})
-        everything = app.service.list_threads(limit=1_000)
+        everything = app.service.list_threads(ThreadFilter(), limit=1_000)
         assert [row.id for row in rows] == [row.id for row in everything]
         assert screen.thread_list.cursor_index == 249
         await wait_for(pilot, lambda: screen.preview.thread_id == rows[-1].id)
-        assert "250 open" in screen.status_line.plain_text
+        assert "All open: 250 threads" in screen.status_line.plain_text
 
 
 async def test_search_lists_matching_threads_and_escape_brings_the_inbox_back(make_app):
@@ -200,15 +201,16 @@ async def test_search_lists_matching_threads_and_escape_brings_the_inbox_back(ma
         await pilot.press("slash")
         assert app.focused.id == "search"
         await pilot.press(*"refund", "enter")
-        await wait_for(pilot, lambda: screen.query_shown.is_search and screen.thread_list.loaded)
+        await wait_for(pilot, lambda: screen.query_shown.search_text and screen.thread_list.loaded)
         rows = screen.thread_list.rows
         assert len(rows) == 3
         assert all("refund" in row.preview for row in rows)
-        assert "search: 3 threads" in screen.status_line.plain_text
+        assert "All open: 3 threads" in screen.status_line.plain_text
+        assert "search: refund" in screen.view_bar.plain_text
         assert app.focused is screen.thread_list
         await pilot.press("escape")
         await wait_for(
-            pilot, lambda: not screen.query_shown.is_search and len(screen.thread_list.rows) == 30
+            pilot, lambda: not screen.query_shown.search_text and len(screen.thread_list.rows) == 30
         )
 
 
@@ -218,7 +220,7 @@ async def test_a_search_without_matches_says_so(make_app):
         await settled(pilot)
         screen = app.screen
         await pilot.press("slash", *"xylophone", "enter")
-        await wait_for(pilot, lambda: screen.query_shown.is_search and screen.thread_list.loaded)
+        await wait_for(pilot, lambda: screen.query_shown.search_text and screen.thread_list.loaded)
         assert screen.thread_list.rows == []
         assert "No messages match" in list_line(screen, 0)
         assert screen.preview.plain_text == "No thread selected."

@@ -79,7 +79,40 @@ def test_the_thread_screen(snap_compare, make_app, sqlite_engine, clock, size):
         screen = pilot.app.screen
         await wait_for(pilot, lambda: screen.channel is not None and "queued" in screen.conversation.plain_text)
         screen.composer.reply_area.cursor_blink = False  # a blinking cursor is not stable
-        await pilot.press(*"Thanks Erin, the email is under Settings")
+        await pilot.press("r", *"Thanks Erin, the email is under Settings")
         await wait_for(pilot, lambda: "Ready to send" in screen.composer.problems_text)
 
     assert snap_compare(app, terminal_size=size, run_before=on_a_thread_with_a_draft)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+@pytest.mark.parametrize("pane", ["author", "history"])
+def test_the_thread_screen_with_a_side_pane(snap_compare, make_app, sqlite_engine, clock, size, pane):
+    """A triaged thread with a note and a colleague replying, and the author card or history open."""
+    from inbox.service import InboxService
+    from tui.screens.thread import ThreadScreen
+
+    app, _ = make_app(threads=40, poll_seconds=60)
+    alice = InboxService(sqlite_engine, actor="alice", clock=clock)
+    thread_id = alice.list_threads(limit=3)[2].id
+    alice.tag([thread_id], add=["account", "email"])
+    alice.assign([thread_id], "blake")
+    clock.advance(minutes=4)
+    alice.add_note(thread_id, "@blake she wrote twice about this; check the old address first.")
+    blake = InboxService(sqlite_engine, actor="blake", clock=clock)
+    blake.set_presence(thread_id, "replying")
+
+    async def with_the_pane_open(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("j", "j", "enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ThreadScreen))
+        screen = pilot.app.screen
+        await wait_for(
+            pilot,
+            lambda: "internal note" in screen.conversation.plain_text and screen.presence_text != "",
+        )
+        await pilot.press("i" if pane == "author" else "h")
+        shown = screen.author_card if pane == "author" else screen.history
+        await wait_for(pilot, lambda: "Reading" not in shown.plain_text and shown.plain_text != "")
+
+    assert snap_compare(app, terminal_size=size, run_before=with_the_pane_open)

@@ -10,19 +10,24 @@ every poll that touched threads and once a minute, since time alone brings them 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.command import SimpleCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from inbox.errors import NotFound
-from inbox.service import InboxService, ThreadRow
+from inbox.models import Role
+from inbox.service import InboxService, PresenceRow, ThreadRow
 from inbox.sla import DUE_SOON_LIMIT, DueThread
+from inbox.threads import Sort, ThreadFilter, View
 from tui import bindings
 from tui.messages import (
     AccountsLoaded,
@@ -30,13 +35,35 @@ from tui.messages import (
     EventsArrived,
     ThreadGone,
     ThreadItemsLoaded,
-    ThreadQuery,
+    ThreadsChanged,
     ThreadsLoaded,
+    TriageRefused,
+)
+from tui.screens import WorkerFailures
+from tui.screens.pickers import (
+    AssignChoice,
+    AssignPicker,
+    PriorityPicker,
+    SnoozePicker,
+    TagChange,
+    TagPrompt,
+)
+from tui.screens.thread_actions import (
+    TriageWriter,
+    assigning,
+    closing,
+    prioritising,
+    reopening,
+    snoozing,
+    tagging,
+    taking,
 )
 from tui.widgets import labels
+from tui.widgets.crisis_bar import CrisisBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.thread_list import ThreadList
 from tui.widgets.thread_preview import ThreadPreview
+from tui.widgets.view_bar import ViewBar
 
 if TYPE_CHECKING:
     from tui.app import InboxApp
@@ -76,50 +103,99 @@ def due_notice(thread: DueThread, now: datetime) -> str:
     return f"{author}'s {channel} is due in {minutes} min."
 
 
+VIEW_LABELS = {
+    View.MINE: "Mine",
+    View.UNASSIGNED: "Unassigned",
+    View.OPEN: "All open",
+    View.MENTIONS: "Mentions",
+    View.DMS: "DMs",
+    View.COMMENTS: "Comments",
+    View.BREACHING: "Breaching",
+    View.INCIDENT: "Incident",
+    View.CLOSED: "Closed",
+    View.SNOOZED: "Snoozed",
+}
+"""What each view is called on screen."""
+
+SORT_LABELS = {
+    Sort.NEWEST: "newest first",
+    Sort.WAITING: "longest waiting first",
+    Sort.DUE: "SLA due first",
+    Sort.WINDOW: "reply window closing first",
+}
+"""How each sort order is described on screen."""
+
+EMPTY_VIEW_TEXTS = {
+    View.MINE: "Nothing assigned to you is open. 2 shows unassigned threads to take.",
+    View.UNASSIGNED: "Every open thread has someone on it.",
+    View.OPEN: "No open threads. New messages appear here as they arrive.",
+    View.MENTIONS: "No open mentions, and no colleague's note mentions you.",
+    View.DMS: "No open direct messages.",
+    View.COMMENTS: "No open comments.",
+    View.BREACHING: "Nothing is past its SLA.",
+    View.INCIDENT: "No open threads belong to an active incident.",
+    View.CLOSED: "No closed threads.",
+    View.SNOOZED: "Nothing is snoozed.",
+}
+
+
 def fetch_threads(
-    service: InboxService, query: ThreadQuery, *, after: ThreadRow | None, limit: int
+    service: InboxService, query: ThreadFilter, *, after: ThreadRow | None, limit: int
 ) -> tuple[list[ThreadRow], bool]:
     """The rows of `query` after `after` (from the top when None), and whether that is all."""
-    if query.search_text is not None:
-        if after is not None:
-            return [], True
-        thread_ids: list[int] = []
-        for item in service.search(query.search_text, limit=SEARCH_MATCHES):
-            if item.thread_id not in thread_ids:
-                thread_ids.append(item.thread_id)
-        rows = []
-        for thread_id in thread_ids:
-            try:
-                rows.append(service.thread(thread_id))
-            except NotFound:
-                continue
-        return rows, True
-    before = (after.last_activity_at, after.id) if after is not None else None
-    rows = service.list_threads(include_closed=query.include_closed, before=before, limit=limit)
+    rows = service.list_threads(query, after=after, limit=limit)
     return rows, len(rows) < limit
 
 
-class InboxScreen(Screen[None]):
+def filter_details(query: ThreadFilter, account_handles: dict[int, str]) -> list[str]:
+    """The sort order and every filter in force, as short phrases for the view bar."""
+    details = [] if query.sort == Sort.NEWEST else [f"sorted {SORT_LABELS[query.sort]}"]
+    if query.search_text:
+        details.append(f"search: {query.search_text}")
+    if query.platforms:
+        details.append(
+            "platform: " + ", ".join(labels.platform_label(name) for name in sorted(query.platforms))
+        )
+    if query.account_id is not None:
+        details.append(f"account: {account_handles.get(query.account_id, query.account_id)}")
+    if query.tag:
+        details.append(f"tag: {query.tag}")
+    if query.assignee:
+        details.append(f"assignee: {query.assignee}")
+    if query.priority:
+        details.append(f"priority: {query.priority}")
+    return details
+
+
+class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     """Triage: the threads, newest first, and the selected one's conversation."""
 
-    BINDINGS = bindings.INBOX
+    BINDINGS = [*bindings.INBOX, *bindings.INBOX_VIEWS]
 
     app: InboxApp
 
     def __init__(self, service: InboxService) -> None:
         super().__init__()
         self.service = service
-        self.query_shown = ThreadQuery()
-        """The query whose rows the list holds (or is loading)."""
+        self.query_shown = ThreadFilter()
+        """The view, filters, sort and search whose rows the list holds (or is loading)."""
+        self.account_handles: dict[int, str] = {}
+        """Account handles by id, for the view bar's filter phrases."""
         self.due_threads: list[DueThread] = []
         """The threads overdue or due soon, most urgent first, as last read."""
         self._warned_thread_ids: set[int] | None = None
         """Threads in the warning window already announced (None until the first reading)."""
         self.reply_drafts: dict[int, str] = {}
         """Replies begun on the thread screen and not sent, by thread id."""
+        self.presence: dict[int, tuple[PresenceRow, ...]] = {}
+        """Who else has the loaded threads open, by thread id."""
+        self._wanted_thread_id: int | None = None
+        """A thread asked for (from the stats screen, say) that the list is still reading down to."""
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield CrisisBar(clock=self.service.clock, id="crisis-bar")
+        yield ViewBar(id="view-bar")
         with Horizontal(id="search-bar"):
             yield Static("Search", id="search-label")
             yield Input(
@@ -144,7 +220,12 @@ class InboxScreen(Screen[None]):
     def status_line(self) -> StatusLine:
         return self.query_one("#status", StatusLine)
 
+    @property
+    def view_bar(self) -> ViewBar:
+        return self.query_one("#view-bar", ViewBar)
+
     def on_mount(self) -> None:
+        self._show_view_bar()
         self.thread_list.focus()
         self.preview.show_notice("Loading…")
         self.load_threads(self.query_shown, limit=PAGE_SIZE, keep_thread_id=None)
@@ -156,6 +237,19 @@ class InboxScreen(Screen[None]):
         self.set_interval(AGE_TICK_SECONDS, self.tick_ages, name="ages")
         self.set_interval(DUE_CHECK_SECONDS, self.load_due_soon, name="due soon")
 
+    def select_thread(self, thread_id: int) -> None:
+        """Put the cursor on a thread, reading further down the list if it is not loaded yet."""
+        self.thread_list.focus()
+        if self.thread_list.select_thread(thread_id):
+            return
+        self._wanted_thread_id = thread_id
+        self.load_threads(self.query_shown, limit=PAGE_SIZE, keep_thread_id=thread_id)
+
+    def on_screen_resume(self) -> None:
+        """Back from a thread or a form: read the list again (opening a thread marks it read)."""
+        if self.thread_list.loaded:
+            self.refresh_threads()
+
     # -- workers: service calls, off the event loop ----------------------------------------
 
     @work(
@@ -165,7 +259,7 @@ class InboxScreen(Screen[None]):
         group="threads",
         description="inbox: load the thread list",
     )
-    def load_threads(self, query: ThreadQuery, *, limit: int, keep_thread_id: int | None) -> None:
+    def load_threads(self, query: ThreadFilter, *, limit: int, keep_thread_id: int | None) -> None:
         """Read the list from the top, far enough to find `keep_thread_id` again if it moved."""
         worker = get_current_worker()
         as_of = self.service.latest_event_id()
@@ -180,12 +274,14 @@ class InboxScreen(Screen[None]):
             more, complete = fetch_threads(self.service, query, after=rows[-1], limit=PAGE_SIZE)
             rows.extend(more)
             extra_pages += 1
+        presence = self.service.presence(row.id for row in rows)
         if not worker.is_cancelled:
             self.post_message(
                 ThreadsLoaded(
                     query,
                     rows,
                     complete=complete,
+                    presence=presence,
                     keep_thread_id=keep_thread_id,
                     as_of_event_id=as_of,
                 )
@@ -198,11 +294,14 @@ class InboxScreen(Screen[None]):
         group="threads-more",
         description="inbox: load the next page of threads",
     )
-    def load_more_threads(self, query: ThreadQuery, after: ThreadRow) -> None:
+    def load_more_threads(self, query: ThreadFilter, after: ThreadRow) -> None:
         worker = get_current_worker()
         rows, complete = fetch_threads(self.service, query, after=after, limit=PAGE_SIZE)
+        presence = self.service.presence(row.id for row in rows)
         if not worker.is_cancelled:
-            self.post_message(ThreadsLoaded(query, rows, complete=complete, after_id=after.id))
+            self.post_message(
+                ThreadsLoaded(query, rows, complete=complete, presence=presence, after_id=after.id)
+            )
 
     @work(
         thread=True,
@@ -257,10 +356,16 @@ class InboxScreen(Screen[None]):
             return
         thread_list = self.thread_list
         if message.after_id is None:
+            # The cursor stays where it is now (it may have moved since the rows were asked
+            # for), unless these rows were read to find a thread someone asked for.
+            wanted = self._wanted_thread_id
+            if wanted is not None and message.keep_thread_id == wanted:
+                self._wanted_thread_id = None
+            self.presence = dict(message.presence)
             thread_list.show_rows(
                 message.rows,
                 complete=message.complete,
-                keep_thread_id=message.keep_thread_id,
+                keep_thread_id=wanted if message.keep_thread_id == wanted else None,
                 empty_text=self._empty_text(),
             )
             if message.as_of_event_id is not None:
@@ -269,6 +374,10 @@ class InboxScreen(Screen[None]):
             thread_list.append_rows(
                 message.rows, after_id=message.after_id, complete=message.complete
             )
+            self.presence.update(message.presence)
+        thread_list.show_presence(self.presence)
+        if self.preview.thread_id is not None:
+            self.preview.show_presence(self.presence.get(self.preview.thread_id, ()))
         self._show_listing()
 
     @on(ThreadList.Highlighted)
@@ -296,6 +405,7 @@ class InboxScreen(Screen[None]):
         if selected is None or selected.id != message.thread.id:
             return
         self.preview.show_thread(message.thread, message.items, self.service.clock())
+        self.preview.show_presence(self.presence.get(message.thread.id, ()))
 
     @on(ThreadGone)
     def forget_thread(self, message: ThreadGone) -> None:
@@ -306,6 +416,13 @@ class InboxScreen(Screen[None]):
     @on(AccountsLoaded)
     def show_accounts(self, message: AccountsLoaded) -> None:
         self.status_line.show_accounts(message.accounts)
+        self.account_handles = {account.id: account.handle for account in message.accounts}
+        self._show_view_bar()
+
+    @on(ThreadList.MarksChanged)
+    def show_marks(self, message: ThreadList.MarksChanged) -> None:
+        self._show_view_bar()
+        self.refresh_bindings()
 
     @on(DueSoonLoaded)
     def show_due_soon(self, message: DueSoonLoaded) -> None:
@@ -360,26 +477,15 @@ class InboxScreen(Screen[None]):
     def refresh_threads(self) -> None:
         """Reload the loaded part of the list (at least a page, at least past the view)."""
         thread_list = self.thread_list
-        selected = thread_list.selected
+        keep_id = self._wanted_thread_id
+        if keep_id is None and thread_list.selected is not None:
+            keep_id = thread_list.selected.id
         needed = max(
             PAGE_SIZE,
             thread_list.cursor_index + thread_list.size.height + PAGE_SIZE // 2,
         )
         limit = -(-needed // PAGE_SIZE) * PAGE_SIZE
-        self.load_threads(
-            self.query_shown, limit=limit, keep_thread_id=selected.id if selected else None
-        )
-
-    @on(Worker.StateChanged)
-    def report_failed_worker(self, message: Worker.StateChanged) -> None:
-        if message.state == WorkerState.ERROR:
-            what = message.worker.description.partition(": ")[2]
-            self.notify(
-                f"Could not {what}: {message.worker.error}",
-                title="Something went wrong",
-                severity="error",
-                markup=False,
-            )
+        self.load_threads(self.query_shown, limit=limit, keep_thread_id=keep_id)
 
     def tick_ages(self) -> None:
         """Redraw the ages, which move with the clock even when nothing else changes."""
@@ -395,32 +501,98 @@ class InboxScreen(Screen[None]):
     def _show_listing(self) -> None:
         thread_list = self.thread_list
         count = len(thread_list.rows)
-        if self.query_shown.is_search:
-            noun = "thread" if count == 1 else "threads"
-            self.status_line.show_listing(f"search: {count} {noun}")
-        elif thread_list.complete:
-            self.status_line.show_listing(f"{count} open")
-        else:
-            self.status_line.show_listing(f"{count}+ open")
+        noun = "thread" if count == 1 else "threads"
+        more = "" if thread_list.complete else "+"
+        self.status_line.show_listing(
+            f"{VIEW_LABELS[self.query_shown.view]}: {count}{more} {noun}"
+        )
+
+    def _view_keys(self) -> dict[View, str]:
+        """Each view's key, as remapped in the config's `[keymap]` if it was."""
+        keymap = self.app.config.keymap
+        return {
+            View(binding.id.removeprefix("view-")): keymap.get(binding.id, binding.key).split(",")[0]
+            for binding in bindings.INBOX_VIEWS
+            if binding.id
+        }
+
+    def _show_view_bar(self) -> None:
+        keys = self._view_keys()
+        self.view_bar.show(
+            [(keys.get(view, ""), view.value, label) for view, label in VIEW_LABELS.items()],
+            self.query_shown.view.value,
+            filter_details(self.query_shown, self.account_handles),
+            len(self.thread_list.marked_ids),
+        )
 
     def _empty_text(self) -> str:
-        if self.query_shown.is_search:
-            return "No messages match; escape clears the search."
-        return "No open threads. New messages appear here as they arrive."
+        query = self.query_shown
+        if query.search_text:
+            return "No messages match in this view; escape clears the search."
+        if query != ThreadFilter(view=query.view, sort=query.sort):
+            return "No threads match these filters; f changes them."
+        return EMPTY_VIEW_TEXTS[query.view]
 
     # -- actions --------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Show `back` in the footer only when there is somewhere to go back from."""
+        """Footer hints only where they apply: `back` when there is somewhere to go back from."""
         if action == "back":
-            return self.query_shown.is_search or not self.thread_list.has_focus
+            return (
+                bool(self.query_shown.search_text)
+                or not self.thread_list.has_focus
+                or bool(self.thread_list.marked_ids)
+            )
         if action == "due_soon":
             return bool(self.due_threads)
+        if action == "bulk_reply":
+            return bool(self.thread_list.marked_ids)
         return True
+
+    def action_show_view(self, name: str) -> None:
+        self._show_query(replace(self.query_shown, view=View(name)))
+
+    def action_pick_view(self) -> None:
+        tooltips = {binding.id: binding.tooltip for binding in bindings.INBOX_VIEWS}
+        keys = self._view_keys()
+        self.app.search_commands(
+            [
+                SimpleCommand(
+                    f"{keys.get(view, '')}  {label}".strip(),
+                    partial(self.action_show_view, view.value),
+                    tooltips[f"view-{view.value}"],
+                )
+                for view, label in VIEW_LABELS.items()
+            ],
+            placeholder="Show which threads…",
+        )
+
+    def action_pick_sort(self) -> None:
+        self.app.search_commands(
+            [
+                SimpleCommand(
+                    label.capitalize(),
+                    partial(self._show_query, replace(self.query_shown, sort=sort)),
+                )
+                for sort, label in SORT_LABELS.items()
+            ],
+            placeholder="Sort the list…",
+        )
+
+    def action_filter(self) -> None:
+        from tui.screens.filters import FilterScreen
+
+        def chosen(query: ThreadFilter | None) -> None:
+            if query is not None:
+                self._show_query(query)
+
+        self.app.push_screen(FilterScreen(self.service, self.query_shown), chosen)
 
     def action_search(self) -> None:
         self.query_one("#search-bar").add_class("-shown")
-        self.query_one("#search", Input).focus()
+        search = self.query_one("#search", Input)
+        search.value = self.query_shown.search_text or ""
+        search.focus()
 
     def action_refresh(self) -> None:
         self.refresh_threads()
@@ -430,7 +602,7 @@ class InboxScreen(Screen[None]):
             self.load_preview(selected.id)
 
     def action_due_soon(self) -> None:
-        """Put the cursor on the most urgent thread, leaving a search if it hides the thread."""
+        """Put the cursor on the most urgent thread, leaving a view that hides it."""
         if not self.due_threads:
             return
         thread_id = self.due_threads[0].id
@@ -438,41 +610,137 @@ class InboxScreen(Screen[None]):
         thread_list.focus()
         if thread_list.select_thread(thread_id):
             return
-        if self.query_shown.is_search:
-            search = self.query_one("#search", Input)
-            search.value = ""
-            self.query_one("#search-bar").remove_class("-shown")
-            self.query_shown = ThreadQuery()
+        if self.query_shown != ThreadFilter(sort=self.query_shown.sort):
+            self._hide_search_bar()
+            self.query_shown = ThreadFilter(sort=self.query_shown.sort)
+            self._show_view_bar()
             self.refresh_bindings()
             thread_list.show_loading()
+        self._wanted_thread_id = thread_id
         self.load_threads(self.query_shown, limit=PAGE_SIZE, keep_thread_id=thread_id)
 
     def action_back(self) -> None:
         search = self.query_one("#search", Input)
         if search.has_focus:
-            if not self.query_shown.is_search:
-                search.value = ""
-                self.query_one("#search-bar").remove_class("-shown")
+            if not self.query_shown.search_text:
+                self._hide_search_bar()
             self.thread_list.focus()
         elif not self.thread_list.has_focus:
             self.thread_list.focus()
-        elif self.query_shown.is_search:
-            search.value = ""
-            self.query_one("#search-bar").remove_class("-shown")
-            self._show_query(ThreadQuery())
+        elif self.thread_list.clear_marks():
+            return
+        elif self.query_shown.search_text:
+            self._hide_search_bar()
+            self._show_query(replace(self.query_shown, search_text=None))
 
     @on(Input.Submitted, "#search")
     def search_submitted(self, message: Input.Submitted) -> None:
         text = " ".join(message.value.split())
-        self._show_query(ThreadQuery(search_text=text) if text else ThreadQuery())
+        self._show_query(replace(self.query_shown, search_text=text or None))
         if not text:
-            self.query_one("#search-bar").remove_class("-shown")
+            self._hide_search_bar()
         self.thread_list.focus()
 
-    def _show_query(self, query: ThreadQuery) -> None:
+    # -- triage on the marked (or highlighted) threads ----------------------------------------
+
+    def action_close_threads(self) -> None:
+        if ids := self.thread_list.targets():
+            self.run_triage(closing(len(ids)), partial(self.service.close, ids))
+
+    def action_reopen_threads(self) -> None:
+        if ids := self.thread_list.targets():
+            self.run_triage(reopening(len(ids)), partial(self.service.reopen, ids))
+
+    def action_assign(self) -> None:
+        """Leads pick whom to assign to; agents take the threads themselves."""
+        ids = self.thread_list.targets()
+        if not ids:
+            return
+        if self.service.actor.role == Role.AGENT:
+            self.run_triage(taking(len(ids)), partial(self.service.take, ids))
+            return
+
+        def picked(choice: AssignChoice | None) -> None:
+            if choice is not None:
+                self.run_triage(
+                    assigning(choice.handle, len(ids)),
+                    partial(self.service.assign, ids, choice.handle),
+                )
+
+        self.app.push_screen(AssignPicker(self.service), picked)
+
+    def action_tag(self) -> None:
+        ids = self.thread_list.targets()
+        if not ids:
+            return
+
+        def picked(change: TagChange | None) -> None:
+            if change is not None:
+                self.run_triage(
+                    tagging(change.add, change.remove, len(ids)),
+                    partial(self.service.tag, ids, add=change.add, remove=change.remove),
+                )
+
+        self.app.push_screen(TagPrompt(self.service), picked)
+
+    def action_snooze(self) -> None:
+        ids = self.thread_list.targets()
+        if not ids:
+            return
+
+        def picked(until: datetime | None) -> None:
+            if until is not None:
+                self.run_triage(snoozing(until, asked=len(ids)), partial(self.service.snooze, ids, until))
+
+        self.app.push_screen(SnoozePicker(self.service.clock), picked)
+
+    def action_priority(self) -> None:
+        ids = self.thread_list.targets()
+        if not ids:
+            return
+
+        def picked(priority: str | None) -> None:
+            if priority is not None:
+                self.run_triage(
+                    prioritising(priority, len(ids)), partial(self.service.set_priority, ids, priority)
+                )
+
+        self.app.push_screen(PriorityPicker(), picked)
+
+    def action_bulk_reply(self) -> None:
+        from tui.screens.bulk_reply import BulkReplyScreen
+
+        ids = self.thread_list.marked_ids
+        if not ids:
+            self.notify("Mark threads with space first; m answers all of them at once.", markup=False)
+            return
+
+        def sent(count: int | None) -> None:
+            if count:
+                self.thread_list.clear_marks()
+                self.refresh_threads()
+
+        self.app.push_screen(BulkReplyScreen(self.service, ids), sent)
+
+    @on(ThreadsChanged)
+    def threads_changed(self, message: ThreadsChanged) -> None:
+        self.report_triage(message)
+        self.thread_list.clear_marks()
+        self.refresh_threads()
+
+    @on(TriageRefused)
+    def triage_refused(self, message: TriageRefused) -> None:
+        self.report_triage(message)
+
+    def _hide_search_bar(self) -> None:
+        self.query_one("#search", Input).value = ""
+        self.query_one("#search-bar").remove_class("-shown")
+
+    def _show_query(self, query: ThreadFilter) -> None:
         if query == self.query_shown:
             return
         self.query_shown = query
+        self._show_view_bar()
         self.refresh_bindings()
         self.thread_list.show_loading()
         self.preview.show_notice("Loading…")

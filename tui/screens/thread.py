@@ -1,47 +1,99 @@
-"""The thread screen: the whole conversation over a reply composer.
+"""The thread screen: the whole conversation with its notes, a reply composer, and triage keys.
 
-Opened with enter from the inbox list. Messages and the thread's outgoing replies (with
-where each stands in the outbox) are read in a worker and refreshed whenever the app's
-event poller reports a change to this thread, so a reply sent from another terminal, or
-ours going from queued to sent, shows up by itself. The composer counts by the channel's
-rule on every key; the service's pre-send checks run in a worker a moment after typing
-stops. Sending refuses while a check fails; if the thread changed since it was opened
-(someone else answered), the first ctrl+s says so and a second one sends.
+Opened with enter from the inbox list, with the conversation focused (the composer when a
+draft waits). Messages, outgoing replies (with where each stands in the outbox) and
+internal notes are read in a worker and read again whenever the app's event poller
+reports a change to this thread, so a colleague's reply, note, tag or assignment shows
+up by itself, and so does the title line. The letter keys (reply, note, assign, tag,
+snooze, priority, close, reopen, browser, link, panes) act while the conversation has
+focus; in the composer they are text. Triage writes go through `TriageWriter`, which
+reports what changed or the service's reason for refusing.
+
+Presence: opening the thread says "viewing", typing a reply says "replying", a heartbeat
+keeps that alive while the screen is in front, and leaving clears it. Who else is here
+shows under the title, refreshed on `presence.changed` events and on each heartbeat (so
+someone whose terminal died drops off when their presence expires).
+
+The composer counts by the channel's rule on every key; the service's pre-send checks run
+in a worker a moment after typing stops. Sending refuses while a check fails; if the thread
+changed since it was opened (someone else answered), the first ctrl+s says so and a second
+one sends.
 """
 
 from __future__ import annotations
 
+import webbrowser
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.screen import Screen
+from textual.containers import Horizontal
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
+from inbox import events
 from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.service import InboxService, ThreadRow
+from inbox.models import Role
+from inbox.sanitize import first_line
+from inbox.service import InboxService, ItemRow, ThreadRow
+from inbox.when import describe
 from tui import bindings
 from tui.messages import (
     AnswerRendered,
+    AuthorCardLoaded,
     Channel,
     ChannelLoaded,
     ConversationLoaded,
     DraftChecked,
     EventsArrived,
+    HistoryLoaded,
+    LinkOpened,
+    PresenceLoaded,
     ReplyNeedsConfirmation,
+    ReplyNotAllowed,
     ReplyQueued,
     ReplyRefused,
     ThreadGone,
+    ThreadsChanged,
+    TriageRefused,
 )
+from tui.screens import WorkerFailures
 from tui.screens.answer_picker import AnswerPicker
+from tui.screens.pickers import (
+    AssignChoice,
+    AssignPicker,
+    NotePrompt,
+    PriorityPicker,
+    SnoozePicker,
+    TagChange,
+    TagPrompt,
+)
+from tui.screens.thread_actions import (
+    TriageAction,
+    TriageWriter,
+    assigning,
+    closing,
+    prioritising,
+    reopening,
+    snoozing,
+    tagging,
+    taking,
+)
 from tui.widgets import labels
+from tui.widgets.author_card import AuthorCardPane
 from tui.widgets.composer import Composer, ReplyArea
 from tui.widgets.conversation import Conversation
+from tui.widgets.crisis_bar import CrisisBar
+from tui.widgets.history import HistoryPane
 
 if TYPE_CHECKING:
+    from inbox.service import NoteRow, PresenceRow
     from tui.app import InboxApp
 
 CONVERSATION_ITEMS = 200
@@ -53,23 +105,76 @@ CHECK_DELAY_SECONDS = 0.3
 AGE_TICK_SECONDS = 30
 """How often the ages in the conversation are redrawn."""
 
+PRESENCE_HEARTBEAT_SECONDS = 10
+"""How often our presence is renewed (it expires after 30 s) and others' is read again."""
+
+NARROW_BELOW = 100
+"""Below this many columns a side pane takes the conversation's place instead of a column."""
+
+SHORT_BELOW = 32
+"""Below this many rows the composer keeps small until it is used."""
+
+LETTER_ACTIONS = frozenset(
+    {
+        "reply", "note", "assign", "tag", "snooze", "priority", "close_thread", "reopen",
+        "open_post", "copy_link", "author_pane", "history_pane",
+    }
+)
+"""Actions on letter keys: typed text while the composer has focus, so hidden from the footer there."""
+
 
 def thread_title(thread: ThreadRow) -> str:
-    """Who, where and how the thread stands, on one line."""
+    """Who, where and how the thread stands (status, priority, assignee, tags), on one line."""
+    status = labels.kind_label(thread.status)
+    if thread.status == "snoozed" and thread.snoozed_until is not None:
+        status = f"snoozed until {describe(thread.snoozed_until)}"
     parts = [
         labels.author_label(thread.author),
         f"{labels.platform_label(thread.platform)} {labels.kind_label(thread.kind)}",
-        labels.kind_label(thread.status),
+        status,
         f"priority {labels.kind_label(thread.priority)}",
         f"assigned to {labels.author_label(thread.assignee)}" if thread.assignee else "unassigned",
     ]
+    if thread.tags:
+        parts.append("tags " + " ".join(first_line(tag, 64) for tag in thread.tags))
     return " · ".join(parts)
 
 
-class ThreadScreen(Screen[None]):
-    """One thread: read all of it, answer it."""
+def presence_line(present: Sequence[PresenceRow]) -> str:
+    """Who else has the thread open: `blake is replying · casey is viewing`; replying first."""
+    ordered = sorted(present, key=lambda row: (row.activity != "replying", row.handle))
+    return " · ".join(
+        f"{'✎' if row.activity == 'replying' else '◉'} {labels.author_label(row.handle)} is {row.activity}"
+        for row in ordered
+    )
+
+
+def original_post_url(items: Sequence[ItemRow]) -> str | None:
+    """The link of the earliest message shown that has one: the post the thread started from."""
+    return next((item.url for item in items if item.url), None)
+
+
+def open_in_browser(url: str) -> bool:
+    """Hand `url` to a graphical browser; False when there is none.
+
+    A terminal browser (lynx, w3m: `webbrowser` offers them without a display) would take
+    over the inbox's own terminal, so it counts as none.
+    """
+    try:
+        browser = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    if type(browser) is webbrowser.GenericBrowser:
+        return False
+    return bool(browser.open(url))
+
+
+class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
+    """One thread: read all of it, triage it, answer it."""
 
     BINDINGS = bindings.THREAD
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_BELOW, "-tall")]
 
     app: InboxApp
 
@@ -86,13 +191,28 @@ class ThreadScreen(Screen[None]):
         """The prepared answer the reply started from, if any."""
         self.confirm_version: int | None = None
         """Set after a warning that the thread changed: the version a second ctrl+s accepts."""
+        self.post_url: str | None = None
+        """The original post's address, once the conversation is read."""
+        self.side_pane: str | None = None
+        """The side pane shown: "author", "history", or None."""
+        self.activity = "viewing"
+        """What our presence on this thread says."""
+        self.present: tuple[PresenceRow, ...] = ()
+        """Who else has the thread open, as last read."""
+        self.other_threads: dict[int, ThreadRow] = {}
+        """The author's other threads, by id, to open from the author card."""
         self._check_timer: Timer | None = None
         self._keep_notice = False
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield CrisisBar(clock=self.service.clock, id="crisis-bar")
         yield Static(Text(thread_title(self.thread)), id="thread-title")
-        yield Conversation(id="conversation")
+        yield Static(id="presence")
+        with Horizontal(id="thread-main"):
+            yield Conversation(id="conversation")
+            yield AuthorCardPane(id="author-card")
+            yield HistoryPane(id="history")
         yield Composer(id="composer")
         yield Footer()
 
@@ -104,16 +224,38 @@ class ThreadScreen(Screen[None]):
     def composer(self) -> Composer:
         return self.query_one("#composer", Composer)
 
+    @property
+    def author_card(self) -> AuthorCardPane:
+        return self.query_one("#author-card", AuthorCardPane)
+
+    @property
+    def history(self) -> HistoryPane:
+        return self.query_one("#history", HistoryPane)
+
+    @property
+    def presence_text(self) -> str:
+        """The line saying who else is here, as shown ("" when nobody)."""
+        return presence_line(self.present)
+
     def on_mount(self) -> None:
         self.conversation.show_notice("Loading…")
+        self.query_one("#presence", Static).display = False
         draft = self.drafts.get(self.thread.id)
         if draft:
             self.composer.set_text(draft)
-        self.composer.reply_area.focus()
+            self.composer.reply_area.focus()
+        else:
+            self.conversation.focus()
         self.load_conversation()
         self.load_channel()
+        self.mark_read()
         self.app.inbox_changed.subscribe(self, self.inbox_changed)
         self.set_interval(AGE_TICK_SECONDS, self.tick_ages, name="ages")
+        self.set_interval(PRESENCE_HEARTBEAT_SECONDS, self.heartbeat, name="presence")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Letter keys are text in the composer: keep them out of the footer there."""
+        return not (action in LETTER_ACTIONS and self.composer.reply_area.has_focus)
 
     # -- workers: service calls, off the event loop ----------------------------------------
 
@@ -125,6 +267,7 @@ class ThreadScreen(Screen[None]):
         description="thread: load the conversation",
     )
     def load_conversation(self) -> None:
+        """Read the thread, its messages, replies and notes."""
         worker = get_current_worker()
         try:
             thread = self.service.thread(self.thread.id)
@@ -133,8 +276,23 @@ class ThreadScreen(Screen[None]):
             return
         items = self.service.thread_items(self.thread.id, limit=CONVERSATION_ITEMS)
         outbound = self.service.outbound_for_thread(self.thread.id)
+        notes = self.service.notes(self.thread.id)
         if not worker.is_cancelled:
-            self.post_message(ConversationLoaded(thread, items, outbound))
+            self.post_message(ConversationLoaded(thread, items, outbound, notes))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="read",
+        description="thread: mark the thread read",
+    )
+    def mark_read(self) -> None:
+        """Clear the unread mark; a write, so it runs apart from the reads that fill the screen."""
+        try:
+            self.service.mark_read(self.thread.id)
+        except NotFound:
+            return
 
     @work(
         thread=True,
@@ -148,7 +306,7 @@ class ThreadScreen(Screen[None]):
         try:
             draft = self.service.preview_reply(self.thread.id, "")
         except PermissionDenied as refused:
-            self.post_message(ReplyRefused([f"You cannot answer here: {refused}"]))
+            self.post_message(ReplyNotAllowed(f"You cannot answer here: {refused}"))
             return
         except NotFound:
             self.post_message(ThreadGone(self.thread.id))
@@ -163,6 +321,59 @@ class ThreadScreen(Screen[None]):
                 )
             )
         )
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="presence",
+        description="thread: update who is here",
+    )
+    def update_presence(self, activity: str | None) -> None:
+        """Say what we are doing here (unless `activity` is None), then read who else is here."""
+        thread_id = self.thread.id
+        if activity is not None:
+            try:
+                self.service.set_presence(thread_id, activity)
+            except (PermissionDenied, InvalidInput, NotFound):
+                pass  # presence is a courtesy to colleagues; reading goes on without it
+        present = self.service.presence([thread_id]).get(thread_id, ())
+        if not get_current_worker().is_cancelled:
+            self.post_message(PresenceLoaded(thread_id, present))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="author",
+        description="thread: read the author card",
+    )
+    def load_author_card(self) -> None:
+        card = self.service.author_card(self.thread.id)
+        if not get_current_worker().is_cancelled:
+            self.post_message(AuthorCardLoaded(self.thread.id, card))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="history",
+        description="thread: read the history",
+    )
+    def load_history(self) -> None:
+        entries = self.service.history(self.thread.id)
+        if not get_current_worker().is_cancelled:
+            self.post_message(HistoryLoaded(self.thread.id, entries))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="browser",
+        description="thread: open the original post",
+    )
+    def open_link(self, url: str) -> None:
+        self.post_message(LinkOpened(url, opened=open_in_browser(url)))
 
     @work(
         thread=True,
@@ -234,18 +445,69 @@ class ThreadScreen(Screen[None]):
 
     @on(ConversationLoaded)
     def show_conversation(self, message: ConversationLoaded) -> None:
+        if self.channel is None and message.thread.assignee != self.thread.assignee:
+            self.load_channel()  # whoever holds it changed: answering may be allowed now
         self.thread = message.thread
+        self.post_url = original_post_url(message.items)
         self.query_one("#thread-title", Static).update(Text(thread_title(message.thread)))
         self.conversation.show_conversation(
-            message.thread, message.items, message.outbound, self.service.clock()
+            message.thread, message.items, message.outbound, self.service.clock(), message.notes
         )
 
-    @on(ChannelLoaded)
-    def use_channel(self, message: ChannelLoaded) -> None:
-        self.channel = message.channel
-        self.composer.set_channel(message.channel)
-        if self.composer.text.strip():
-            self._schedule_checks()
+    @on(PresenceLoaded)
+    def show_presence(self, message: PresenceLoaded) -> None:
+        if message.thread_id != self.thread.id:
+            return
+        self.present = tuple(message.present)
+        line = self.query_one("#presence", Static)
+        line.update(Text(presence_line(self.present)))
+        line.display = bool(self.present)
+
+    @on(AuthorCardLoaded)
+    def show_author_card(self, message: AuthorCardLoaded) -> None:
+        self.other_threads = {thread.id: thread for thread in message.card.other_threads}
+        self.author_card.show_card(message.card, self.service.clock())
+
+    @on(HistoryLoaded)
+    def show_history(self, message: HistoryLoaded) -> None:
+        self.history.show_history(message.entries, self.service.clock())
+
+    @on(ThreadsChanged)
+    def threads_changed(self, message: ThreadsChanged) -> None:
+        self.report_triage(message)
+        self.load_conversation()
+        if self.side_pane == "history":
+            self.load_history()
+
+    @on(TriageRefused)
+    def triage_refused(self, message: TriageRefused) -> None:
+        self.report_triage(message)
+
+    @on(LinkOpened)
+    def link_opened(self, message: LinkOpened) -> None:
+        if message.opened:
+            self.notify(f"Opened in the browser: {message.url}", markup=False)
+        else:
+            self.notify(
+                f"No browser to open it from here. The original post is at {message.url} "
+                "(y copies the link).",
+                title="Original post",
+                timeout=15,
+                markup=False,
+            )
+
+    @on(AuthorCardPane.ThreadChosen)
+    def open_other_thread(self, message: AuthorCardPane.ThreadChosen) -> None:
+        thread = self.other_threads.get(message.thread_id)
+        if thread is None:
+            return
+        self._keep_draft()
+        self._clear_presence()
+        self.app.push_screen(ThreadScreen(self.service, thread, self.drafts))
+
+    def on_screen_resume(self) -> None:
+        """In front: opened, or back from a picker or a thread opened from here. Say we are here."""
+        self.update_presence(self.activity)
 
     @on(ThreadGone)
     def thread_gone(self, message: ThreadGone) -> None:
@@ -257,6 +519,10 @@ class ThreadScreen(Screen[None]):
         composer.show_count()
         self.confirm_version = None
         text = composer.text
+        activity = "replying" if text.strip() else "viewing"
+        if activity != self.activity:
+            self.activity = activity
+            self.update_presence(activity)
         if not text.strip():
             self.canned_response_id = None
             if self._check_timer is not None:
@@ -276,6 +542,19 @@ class ThreadScreen(Screen[None]):
         if self.channel is None or not self.composer.text.strip():
             return
         self.check_reply(self.composer.text, self.canned_response_id, self.channel.seen_version)
+
+    @on(ReplyNotAllowed)
+    def reply_not_allowed(self, message: ReplyNotAllowed) -> None:
+        self.composer.reply_area.disabled = True
+        self.composer.show_problems([message.reason])
+
+    @on(ChannelLoaded)
+    def use_channel(self, message: ChannelLoaded) -> None:
+        self.composer.reply_area.disabled = False
+        self.channel = message.channel
+        self.composer.set_channel(message.channel)
+        if self.composer.text.strip():
+            self._schedule_checks()
 
     @on(DraftChecked)
     def show_checks(self, message: DraftChecked) -> None:
@@ -308,6 +587,7 @@ class ThreadScreen(Screen[None]):
         status = "waiting for a lead's approval" if message.outbound.status == "awaiting_approval" else message.outbound.status
         self.composer.set_text("")
         self.composer.show_notice(f"Reply {status}; it shows above as it goes out.")
+        self.conversation.focus()  # done writing: the triage keys (c closes) work at once
         self.load_conversation()
 
     @on(ReplyArea.AnswerWanted)
@@ -322,33 +602,176 @@ class ThreadScreen(Screen[None]):
         self.composer.reply_area.focus()
 
     def inbox_changed(self, message: EventsArrived) -> None:
-        """Read the conversation again when an event touched this thread."""
-        if self.thread.id in message.thread_ids:
+        """Read again what an event about this thread may have changed."""
+        if self.thread.id not in message.thread_ids:
+            return
+        if events.PRESENCE_CHANGED in message.event_types:
+            self.update_presence(None)
+        if message.event_types - {events.PRESENCE_CHANGED}:
             self.load_conversation()
-
-    @on(Worker.StateChanged)
-    def report_failed_worker(self, message: Worker.StateChanged) -> None:
-        if message.state == WorkerState.ERROR:
-            what = message.worker.description.partition(": ")[2]
-            self.notify(
-                f"Could not {what}: {message.worker.error}",
-                title="Something went wrong",
-                severity="error",
-                markup=False,
-            )
+            if self.side_pane == "history":
+                self.load_history()
 
     def tick_ages(self) -> None:
         self.conversation.show_times_at(self.service.clock())
 
+    def heartbeat(self) -> None:
+        """Renew our presence while this screen is the one in front (pickers aside)."""
+        front = next(
+            (screen for screen in reversed(self.app.screen_stack) if not isinstance(screen, ModalScreen)),
+            None,
+        )
+        if front is self:
+            self.update_presence(self.activity)
+
     # -- actions --------------------------------------------------------------------------
 
-    def action_close(self) -> None:
+    def action_back(self) -> None:
+        """From the composer or a side pane back to the conversation; from there, to the list."""
+        if self.composer.reply_area.has_focus:
+            self.conversation.focus()
+            return
+        if self.side_pane is not None and not self.conversation.has_focus:
+            self._show_side_pane(None)
+            return
+        self._keep_draft()
+        self._clear_presence()
+        self.dismiss()
+
+    def _keep_draft(self) -> None:
         text = self.composer.text
         if text.strip():
             self.drafts[self.thread.id] = text
         else:
             self.drafts.pop(self.thread.id, None)
-        self.dismiss()
+
+    def _clear_presence(self) -> None:
+        """Take our presence off the thread; run by the app, so it outlives this screen."""
+        self.app.run_worker(
+            partial(self.service.clear_presence, self.thread.id),
+            thread=True,
+            exit_on_error=False,
+            group="presence-clear",
+            description="thread: clear presence",
+        )
+
+    def action_reply(self) -> None:
+        self.composer.reply_area.focus()
+
+    def _only_reads(self, action: TriageAction) -> bool:
+        """Whether the person only reads (a supervisor): then the service says so, no picker opens.
+
+        The write is asked for no thread at all, so the role check is all that can answer.
+        """
+        if self.service.actor.role != Role.SUPERVISOR:
+            return False
+        self.run_triage(action, partial(self.service.close, ()))
+        return True
+
+    def action_note(self) -> None:
+        if self._only_reads(TriageAction("add a note", "Added a note to {threads}", "No note added")):
+            return
+
+        def added(note: NoteRow | None) -> None:
+            if note is None:
+                return
+            told = ", ".join(labels.author_label(handle) for handle in note.mentions)
+            self.notify(
+                f"Note added; {told} will see the thread under Mentions." if told else "Note added.",
+                markup=False,
+            )
+            self.load_conversation()
+
+        save = partial(self.service.add_note, self.thread.id)
+        self.app.push_screen(NotePrompt(self.service, save), added)
+
+    def action_assign(self) -> None:
+        ids = [self.thread.id]
+        if self.service.actor.role not in (Role.LEAD, Role.ADMIN):
+            self.run_triage(taking(), partial(self.service.take, ids))
+            return
+
+        def picked(choice: AssignChoice | None) -> None:
+            if choice is not None:
+                self.run_triage(assigning(choice.handle), partial(self.service.assign, ids, choice.handle))
+
+        self.app.push_screen(AssignPicker(self.service), picked)
+
+    def action_tag(self) -> None:
+        ids = [self.thread.id]
+        if self._only_reads(tagging((), ())):
+            return
+
+        def picked(change: TagChange | None) -> None:
+            if change:
+                self.run_triage(
+                    tagging(change.add, change.remove),
+                    partial(self.service.tag, ids, add=change.add, remove=change.remove),
+                )
+
+        self.app.push_screen(TagPrompt(self.service, self.thread.tags), picked)
+
+    def action_snooze(self) -> None:
+        ids = [self.thread.id]
+        if self._only_reads(TriageAction("snooze", "Snoozed {threads}", "Not snoozed")):
+            return
+
+        def picked(until: datetime | None) -> None:
+            if until is not None:
+                self.run_triage(snoozing(until), partial(self.service.snooze, ids, until))
+
+        self.app.push_screen(SnoozePicker(self.service.clock), picked)
+
+    def action_priority(self) -> None:
+        ids = [self.thread.id]
+        if self._only_reads(TriageAction("set the priority", "Set {threads}", "Priority not changed")):
+            return
+
+        def picked(priority: str | None) -> None:
+            if priority is not None:
+                self.run_triage(prioritising(priority), partial(self.service.set_priority, ids, priority))
+
+        self.app.push_screen(PriorityPicker(self.thread.priority), picked)
+
+    def action_close_thread(self) -> None:
+        self.run_triage(closing(), partial(self.service.close, [self.thread.id]))
+
+    def action_reopen(self) -> None:
+        self.run_triage(reopening(), partial(self.service.reopen, [self.thread.id]))
+
+    def action_open_post(self) -> None:
+        if self.post_url is None:
+            self.notify("No link to the original post: the platform gave none.", markup=False)
+            return
+        self.open_link(self.post_url)
+
+    def action_copy_link(self) -> None:
+        if self.post_url is None:
+            self.notify("No link to copy: the platform gave none for this thread.", markup=False)
+            return
+        self.app.copy_to_clipboard(self.post_url)
+        self.notify(f"Copied the link: {self.post_url}", markup=False)
+
+    def action_author_pane(self) -> None:
+        self._show_side_pane(None if self.side_pane == "author" else "author")
+
+    def action_history_pane(self) -> None:
+        self._show_side_pane(None if self.side_pane == "history" else "history")
+
+    def _show_side_pane(self, pane: str | None) -> None:
+        """Show one side pane (or none); on a narrow screen it takes the conversation's place."""
+        self.side_pane = pane
+        self.author_card.display = pane == "author"
+        self.history.display = pane == "history"
+        self.set_class(pane is not None, "-side-pane")
+        if pane == "author":
+            self.load_author_card()
+            self.author_card.thread_list.focus()
+        elif pane == "history":
+            self.load_history()
+            self.history.focus()
+        else:
+            self.conversation.focus()
 
     def action_send_reply(self) -> None:
         if self.channel is None:

@@ -1,9 +1,11 @@
-"""The whole conversation of one thread: messages in and out, and replies still on their way.
+"""The whole conversation of one thread: messages in and out, replies on their way, and notes.
 
 A reply queued in the outbox shows where it stands (awaiting approval, queued, sending,
 failed with the reason); once sent it is the outgoing message the sender recorded, marked
-with who sent it. Platform text goes through `inbox.sanitize` into plain `rich.text.Text`,
-so markup in a post is shown as characters and does nothing.
+with who sent it. Internal notes sit among the messages at their time, on a tinted block
+headed "internal note", so none can pass for something the customer saw. Platform text
+and notes go through `inbox.sanitize` into plain `rich.text.Text`, so markup in them is
+shown as characters and does nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -24,6 +27,9 @@ from inbox.service import ItemRow, ThreadRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
+
+if TYPE_CHECKING:
+    from inbox.service import NoteRow
 
 STATUS_LABELS = {
     "awaiting_approval": "awaiting a lead's approval",
@@ -40,17 +46,20 @@ STATUS_LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One block of the conversation: a message, or a reply the outbox holds."""
+    """One block of the conversation: a message, a reply the outbox holds, or an internal note."""
 
     at: datetime
     item: ItemRow | None = None
     outbound: OutboundRow | None = None
     sent_by: OutboundRow | None = None
     """For an outgoing message, the outbox row that sent it from here."""
+    note: NoteRow | None = None
 
 
-def timeline(items: Sequence[ItemRow], outbound: Sequence[OutboundRow]) -> list[Entry]:
-    """Messages and not-yet-sent replies in time order; a sent reply joins the message it became."""
+def timeline(
+    items: Sequence[ItemRow], outbound: Sequence[OutboundRow], notes: Sequence[NoteRow] = ()
+) -> list[Entry]:
+    """Messages, not-yet-sent replies and notes in time order; a sent reply joins its message."""
     sent = {(row.rendered_text, row.sent_at): row for row in outbound if row.status == "sent"}
     sent_by_text = {row.rendered_text: row for row in outbound if row.status == "sent"}
     used: set[int] = set()
@@ -67,6 +76,7 @@ def timeline(items: Sequence[ItemRow], outbound: Sequence[OutboundRow]) -> list[
     for row in outbound:
         if row.id not in used and row.kind != "post":
             entries.append(Entry(row.sent_at or row.created_at, outbound=row))
+    entries.extend(Entry(note.created_at, note=note) for note in notes)
     entries.sort(key=lambda entry: entry.at)
     return entries
 
@@ -83,13 +93,17 @@ class Conversation(VerticalScroll, can_focus=True):
         "conversation--pending",
         "conversation--failed",
         "conversation--notice",
+        "conversation--note",
+        "conversation--note-body",
     }
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._body = Static(id="conversation-body")
         self._plain_text = ""
-        self._shown: tuple[ThreadRow, Sequence[ItemRow], Sequence[OutboundRow]] | None = None
+        self._shown: (
+            tuple[ThreadRow, Sequence[ItemRow], Sequence[OutboundRow], Sequence[NoteRow]] | None
+        ) = None
         self._now: datetime | None = None
 
     @property
@@ -111,31 +125,41 @@ class Conversation(VerticalScroll, can_focus=True):
         items: Sequence[ItemRow],
         outbound: Sequence[OutboundRow],
         now: datetime,
+        notes: Sequence[NoteRow] = (),
     ) -> None:
         """Show everything said in `thread`, keeping the view at the bottom if it was there."""
         at_end = self._shown is None or self.scroll_y >= self.max_scroll_y
-        self._shown = (thread, items, outbound)
+        self._shown = (thread, items, outbound, notes)
         self._now = now
         parts: list[RenderableType] = []
+        plain: list[str] = []
         if thread.item_count > len(items):
-            parts.append(
-                Text(
-                    f"showing the latest {len(items)} of {thread.item_count} messages\n",
-                    style=component_colours(self, "conversation--meta"),
-                )
+            meta = Text(
+                f"showing the latest {len(items)} of {thread.item_count} messages\n",
+                style=component_colours(self, "conversation--meta"),
             )
-        for entry in timeline(items, outbound):
-            parts.append(self._header(entry, now))
-            if entry.item is not None:
-                body = labels.message_text(entry.item.text) or "(no text)"
+            parts.append(meta)
+            plain.append(meta.plain)
+        for entry in timeline(items, outbound, notes):
+            header = self._header(entry, now)
+            if entry.note is not None:
+                body = Text(labels.message_text(entry.note.body) or "(no text)")
+                block = Padding(
+                    body,
+                    (0, 1, 0, 2),
+                    style=self.get_component_rich_style("conversation--note-body"),
+                )
+                parts.extend([header, block, Text("")])
             else:
-                body = labels.message_text(entry.outbound.rendered_text) or "(no text)"
-            parts.append(Padding(Text(body), (0, 0, 1, 2)))
+                row = entry.item if entry.item is not None else entry.outbound
+                text = row.text if entry.item is not None else row.rendered_text
+                body = Text(labels.message_text(text) or "(no text)")
+                parts.extend([header, Padding(body, (0, 0, 1, 2))])
+            plain.extend([header.plain, body.plain])
         if not parts:
             parts.append(Text("This thread has no messages yet."))
-        self._plain_text = "\n".join(
-            part.renderable.plain if isinstance(part, Padding) else part.plain for part in parts
-        )
+            plain.append("This thread has no messages yet.")
+        self._plain_text = "\n".join(plain)
         self._body.update(Group(*parts))
         if at_end:
             self.scroll_end(animate=False, immediate=False)
@@ -144,17 +168,27 @@ class Conversation(VerticalScroll, can_focus=True):
         """Draw again with the theme's colours once the styles are (re)applied."""
         super().notify_style_update()
         if self._shown is not None and self._now is not None:
-            self.show_conversation(*self._shown, self._now)
+            self._redraw(self._now)
 
     def show_times_at(self, now: datetime) -> None:
         """Redraw with the times counted to `now`."""
         if self._shown is not None:
-            self.show_conversation(*self._shown, now)
+            self._redraw(now)
+
+    def _redraw(self, now: datetime) -> None:
+        assert self._shown is not None
+        thread, items, outbound, notes = self._shown
+        self.show_conversation(thread, items, outbound, now, notes)
 
     def _header(self, entry: Entry, now: datetime) -> Text:
         meta = component_colours(self, "conversation--meta")
         header = Text(no_wrap=True, overflow="ellipsis")
-        if entry.item is not None and entry.item.direction == "in":
+        if entry.note is not None:
+            header.append(
+                f"▍internal note · {for_display(entry.note.author)} · only colleagues see this",
+                component_colours(self, "conversation--note"),
+            )
+        elif entry.item is not None and entry.item.direction == "in":
             header.append(
                 labels.author_label(entry.item.author),
                 component_colours(self, "conversation--inbound"),

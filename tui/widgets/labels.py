@@ -54,10 +54,13 @@ def sentiment_mark(score: float | None) -> tuple[str, str]:
 def age_label(then: datetime, now: datetime) -> str:
     """How long ago `then` was, in four characters at most: `now`, `45s`, `12m`, `3h`, `5d`."""
     seconds = int((now - then).total_seconds())
-    if seconds < 10:
-        return "now"
+    return "now" if seconds < 10 else duration_label(seconds)
+
+
+def duration_label(seconds: int) -> str:
+    """A span of time in four characters at most: `45s`, `12m`, `3h`, `5d`, `6w`, `2y`."""
     if seconds < 60:
-        return f"{seconds}s"
+        return f"{max(seconds, 0)}s"
     minutes = seconds // 60
     if minutes < 60:
         return f"{minutes}m"
@@ -86,3 +89,33 @@ def local_time_label(moment: datetime, now: datetime) -> str:
 def message_text(text: str) -> str:
     """A message body as shown: control sequences and bidi overrides removed."""
     return sanitize.for_display(text).rstrip()
+
+
+PRIORITY_MARKS = {"urgent": "‼", "high": "!", "normal": " ", "low": "↓"}
+"""One character per priority, readable without colour."""
+
+PRESENCE_MARKS = {"replying": "✎", "viewing": "◉"}
+"""Shown in the list when a colleague has the thread open: replying outranks viewing."""
+
+MARKED = "✓"
+
+MENTIONED = "@"
+"""Shown in the list when a colleague's note on the thread mentions the reader."""
+
+
+def priority_mark(priority: str) -> str:
+    return PRIORITY_MARKS.get(priority, "?")
+
+
+def time_left_label(due_at: datetime | None, now: datetime) -> tuple[str, str]:
+    """Time left until `due_at` (`12m`, `3h`; `-5m` once past) and its state.
+
+    The state is `overdue`, `soon` (within the hour), `later`, or `none` when there is no
+    due time (the thread is answered, or nothing sets one).
+    """
+    if due_at is None:
+        return "", "none"
+    seconds = int((due_at - now).total_seconds())
+    if seconds < 0:
+        return "-" + duration_label(-seconds), "overdue"
+    return duration_label(seconds), "soon" if seconds <= 3600 else "later"

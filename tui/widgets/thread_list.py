@@ -9,7 +9,7 @@ with `append_rows`. It knows nothing of the service.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inbox.service import ThreadRow
+from inbox.service import PresenceRow, ThreadRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
@@ -33,17 +33,32 @@ _NOT_YET = object()
 
 
 class Columns:
-    """Where each column starts and how wide it is, for one widget width."""
+    """Which columns fit one widget width, how wide each is, and the preview gets the rest.
 
+    From `WIDE` cells on, every column shows; narrower, the status column goes (the unread
+    mark and the view already say most of it) and author and assignee shrink.
+    """
+
+    WIDE = 110
+    MARKS = 3  # marked, unread, a colleague's presence (or a note mentioning you)
     PLATFORM = 9
     KIND = 7
     AGE = 4
+    DUE = 4
     STATUS = 7
 
     def __init__(self, width: int) -> None:
         self.width = width
-        self.author = min(22, max(10, width // 6))
-        cells = (1, self.PLATFORM, self.KIND, self.author, 1, self.AGE, self.STATUS)
+        self.wide = width >= self.WIDE
+        self.author = min(22, max(10, width // 7)) if self.wide else 10
+        self.assignee = 10 if self.wide else 6
+        self.status = self.STATUS if self.wide else 0
+        cells = [
+            self.MARKS, self.PLATFORM, self.KIND, self.author, 1, self.AGE, self.DUE,
+            self.assignee, 1,
+        ]
+        if self.status:
+            cells.append(self.status)
         spaces = len(cells) + 2  # one before each cell, one after the preview and the last
         self.preview = max(8, width - sum(cells) - spaces)
 
@@ -73,6 +88,11 @@ class ThreadList(ScrollView, can_focus=True):
         "thread-list--positive",
         "thread-list--neutral",
         "thread-list--status-new",
+        "thread-list--marked",
+        "thread-list--priority",
+        "thread-list--due-overdue",
+        "thread-list--due-soon",
+        "thread-list--due-later",
     }
 
     PREFETCH_ROWS = 50
@@ -116,6 +136,18 @@ class ThreadList(ScrollView, can_focus=True):
         def control(self) -> ThreadList:
             return self.thread_list
 
+    class MarksChanged(Message):
+        """Threads were marked or unmarked; `count` is how many are marked now."""
+
+        def __init__(self, thread_list: ThreadList, count: int) -> None:
+            super().__init__()
+            self.thread_list = thread_list
+            self.count = count
+
+        @property
+        def control(self) -> ThreadList:
+            return self.thread_list
+
     def __init__(
         self,
         *,
@@ -134,6 +166,11 @@ class ThreadList(ScrollView, can_focus=True):
         self._highlighted_id: int | None | object = _NOT_YET
         self._more_wanted_after: int | None = None
         self._empty_text = "No open threads."
+        self._marked: dict[int, None] = {}
+        """Marked thread ids in the order they were marked (a dict keeps it)."""
+        self._mark_anchor: int | None = None
+        """The thread a shift-extended range of marks starts from."""
+        self._presence: Mapping[int, Sequence[PresenceRow]] = {}
 
     # -- what it shows ------------------------------------------------------------------
 
@@ -186,6 +223,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._index_by_id = {row.id: index for index, row in enumerate(self._rows)}
         self._complete = complete
         self._loaded = True
+        self._forget_marks_not_in(self._index_by_id)
         self._more_wanted_after = None
         if empty_text is not None:
             self._empty_text = empty_text
@@ -209,6 +247,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._cursor = 0
         self._more_wanted_after = None
         self._highlighted_id = _NOT_YET
+        self._forget_marks_not_in(())
         self._update_virtual_size()
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
@@ -217,12 +256,15 @@ class ThreadList(ScrollView, can_focus=True):
         """Add a page after the thread `after_id`; False (adding nothing) if that is not the end."""
         if not self._rows or self._rows[-1].id != after_id:
             return False
+        added = 0
         for row in rows:
             if row.id not in self._index_by_id:
                 self._index_by_id[row.id] = len(self._rows)
                 self._rows.append(row)
+                added += 1
         self._complete = complete
-        self._more_wanted_after = None
+        if added:
+            self._more_wanted_after = None  # else asking again after the same row would loop
         self._update_virtual_size()
         self.refresh()
         self._want_more_if_near_end()
@@ -250,7 +292,74 @@ class ThreadList(ScrollView, can_focus=True):
         self.move_cursor(index)
         return True
 
+    @property
+    def marked_ids(self) -> list[int]:
+        """The marked threads, in the order they were marked."""
+        return list(self._marked)
+
+    def targets(self) -> list[int]:
+        """What an action applies to: the marked threads, else the one under the cursor."""
+        if self._marked:
+            return self.marked_ids
+        selected = self.selected
+        return [selected.id] if selected is not None else []
+
+    def clear_marks(self) -> bool:
+        """Unmark every thread; False when none was marked."""
+        if not self._marked:
+            return False
+        self._forget_marks_not_in(())
+        return True
+
+    def show_presence(self, presence: Mapping[int, Sequence[PresenceRow]]) -> None:
+        """Who else has which threads open, for the presence marks."""
+        self._presence = presence
+        self.refresh()
+
+    def _forget_marks_not_in(self, thread_ids: Iterable[int]) -> None:
+        keep = set(thread_ids)
+        kept = {thread_id: None for thread_id in self._marked if thread_id in keep}
+        if len(kept) != len(self._marked):
+            self._marked = kept
+            self._mark_anchor = None
+            self.refresh()
+            self.post_message(self.MarksChanged(self, len(kept)))
+
     # -- actions --------------------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the thread under the cursor, then move down."""
+        row = self.selected
+        if row is None:
+            return
+        if row.id in self._marked:
+            del self._marked[row.id]
+        else:
+            self._marked[row.id] = None
+        self._mark_anchor = self._cursor
+        self._refresh_row(self._cursor)
+        self.post_message(self.MarksChanged(self, len(self._marked)))
+        self.move_cursor(self._cursor + 1)
+
+    def action_extend_down(self) -> None:
+        self._extend_marks(self._cursor + 1)
+
+    def action_extend_up(self) -> None:
+        self._extend_marks(self._cursor - 1)
+
+    def _extend_marks(self, index: int) -> None:
+        """Move the cursor and mark every thread from where the range began to it."""
+        if not self._rows:
+            return
+        index = max(0, min(index, len(self._rows) - 1))
+        if self._mark_anchor is None or self._mark_anchor >= len(self._rows):
+            self._mark_anchor = self._cursor
+        low, high = sorted((self._mark_anchor, index))
+        for row in self._rows[low : high + 1]:
+            self._marked[row.id] = None
+        self.refresh()
+        self.post_message(self.MarksChanged(self, len(self._marked)))
+        self.move_cursor(index)
 
     def action_cursor_down(self) -> None:
         self.move_cursor(self._cursor + 1)
@@ -324,49 +433,75 @@ class ThreadList(ScrollView, can_focus=True):
     def _header_strip(self, columns: Columns, base: Style) -> Strip:
         style = base + self._style("thread-list--header")
         cells = [
-            ("", 1),
+            ("", columns.MARKS),
             ("platform", columns.PLATFORM),
             ("kind", columns.KIND),
             ("author", columns.author),
             ("", 1),
             ("latest message", columns.preview),
             ("age", columns.AGE),
-            ("status", columns.STATUS),
+            ("due", columns.DUE),
+            ("assignee" if columns.wide else "who", columns.assignee),
+            ("", 1),
         ]
+        if columns.status:
+            cells.append(("status", columns.status))
         text = " ".join(_fit(label, width) for label, width in cells)
         return Strip([Segment(_fit(" " + text, columns.width), style)], columns.width)
 
     def _row_strip(self, row: ThreadRow, is_cursor: bool, columns: Columns, base: Style) -> Strip:
         muted = self._style("thread-list--muted")
+        now = self._clock()
         mark, sentiment_name = labels.sentiment_mark(row.sentiment)
         author_style = self._style("thread-list--unread-author") if row.unread else Style()
         status_style = self._style("thread-list--status-new") if row.status == "new" else muted
         sentiment_style = (
             self._style(f"thread-list--{sentiment_name}") if sentiment_name != "unscored" else muted
         )
+        due_at = min(
+            (moment for moment in (row.due_at, row.reply_window_closes_at) if moment is not None),
+            default=None,
+        )
+        due_text, due_state = labels.time_left_label(due_at, now)
+        due_style = self._style(f"thread-list--due-{due_state}") if due_state != "none" else muted
+        marks = (
+            (labels.MARKED if row.id in self._marked else " ")
+            + (labels.UNREAD_MARK if row.unread else " ")
+            + self._presence_mark(row.id, row.mentions_me)
+        )
         cells: list[tuple[str, int, Style]] = [
-            (labels.UNREAD_MARK if row.unread else " ", 1, self._style("thread-list--unread")),
+            (marks, columns.MARKS, self._style("thread-list--unread")),
             (labels.platform_label(row.platform), columns.PLATFORM, muted),
             (labels.kind_label(row.kind), columns.KIND, muted),
             (labels.author_label(row.author), columns.author, author_style),
             (mark, 1, sentiment_style),
             (labels.preview_label(row.preview), columns.preview, Style()),
-            (
-                labels.age_label(row.last_activity_at, self._clock()).rjust(columns.AGE),
-                columns.AGE,
-                muted,
-            ),
-            (row.status, columns.STATUS, status_style),
+            (labels.age_label(row.last_activity_at, now).rjust(columns.AGE), columns.AGE, muted),
+            (due_text.rjust(columns.DUE), columns.DUE, due_style),
+            (labels.author_label(row.assignee) if row.assignee else "", columns.assignee, muted),
+            (labels.priority_mark(row.priority), 1, self._style("thread-list--priority")),
         ]
+        if columns.status:
+            cells.append((row.status, columns.status, status_style))
         row_style = base + self._style("thread-list--cursor") if is_cursor else base
+        if row.id in self._marked and not is_cursor:
+            row_style = base + self._style("thread-list--marked")
         segments = [Segment(" ", row_style)]
         for text, width, style in cells:
             cell_style = (
-                base + style + self._style("thread-list--cursor") if is_cursor else base + style
+                base + style + self._style("thread-list--cursor") if is_cursor else row_style + style
             )
             segments.append(Segment(_fit(text, width), cell_style))
             segments.append(Segment(" ", row_style))
         return Strip(segments).crop_extend(0, columns.width, row_style)
+
+    def _presence_mark(self, thread_id: int, mentions_me: bool = False) -> str:
+        """A colleague replying or viewing; else `@` when a note on the thread mentions you."""
+        activities = {presence.activity for presence in self._presence.get(thread_id, ())}
+        for activity, presence_mark in labels.PRESENCE_MARKS.items():
+            if activity in activities:
+                return presence_mark
+        return labels.MENTIONED if mentions_me else " "
 
     # -- internals ------------------------------------------------------------------------
 

@@ -17,10 +17,18 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from inbox.service import ItemRow, ThreadRow
+from inbox.service import ItemRow, PresenceRow, ThreadRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
+
+
+def presence_text(presence: Sequence[PresenceRow]) -> str:
+    """Who else has a thread open, in words: `blake is replying · casey is viewing`."""
+    ordered = sorted(presence, key=lambda row: (row.activity != "replying", row.handle))
+    return " · ".join(
+        f"{labels.author_label(row.handle)} is {row.activity}" for row in ordered
+    )
 
 
 class ThreadPreview(VerticalScroll, can_focus=True):
@@ -66,6 +74,7 @@ class ThreadPreview(VerticalScroll, can_focus=True):
         self._shown = None
         self._plain_text = notice
         self.border_title = "Preview"
+        self.border_subtitle = ""
         self._body.update(Text(notice, style=component_colours(self, "thread-preview--notice")))
 
     def show_thread(self, thread: ThreadRow, items: Sequence[ItemRow], now: datetime) -> None:
@@ -96,6 +105,10 @@ class ThreadPreview(VerticalScroll, can_focus=True):
         self._body.update(Group(*parts))
         if not same_thread:
             self.scroll_end(animate=False, immediate=False)
+
+    def show_presence(self, presence: Sequence[PresenceRow]) -> None:
+        """Say under the pane who else has the thread open: `blake is replying`."""
+        self.border_subtitle = Content(presence_text(presence))
 
     def show_times_at(self, now: datetime) -> None:
         """Redraw the shown thread with its ages counted to `now`."""

@@ -1,0 +1,704 @@
+"""The crisis screen (`!`): the active incident in full, and the lead's moves in a crisis.
+
+Everyone can read it: the incident, the holding statement, the counts, and every incident
+so far (enter opens one's review). Leads act: declare an incident, post the holding
+statement or a public update on every (or chosen) account as one campaign, reply with it
+in every open incident thread, and end the incident. A statement is always planned first:
+the form shows where it goes and which accounts or threads it does not fit, and only a
+second step sends it. Someone whose role does not allow an action is told so in words.
+
+The incident shown comes from the app's crisis state (`InboxApp.crisis`), so it is live;
+the list of incidents is read in a worker, again after every incident event.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from inbox.crisis import CrisisStatus, IncidentRow, StatementPlan
+from inbox.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.outbox import channel_name
+from inbox.sanitize import first_line, for_display
+from inbox.service import Action, InboxService
+from tui import bindings
+from tui.messages import (
+    CrisisActionRefused,
+    EventsArrived,
+    HoldingStatementSuggested,
+    IncidentDeclared,
+    IncidentEnded,
+    IncidentsLoaded,
+    StatementFormLoaded,
+    StatementPlanned,
+    StatementQueued,
+)
+from tui.screens import WorkerFailures
+from tui.widgets.crisis_bar import span_text
+from tui.widgets.labels import local_time_label
+
+if TYPE_CHECKING:
+    from tui.app import InboxApp
+    from tui.crisis_watch import CrisisState
+
+SEVERITIES = {1: "critical", 2: "major", 3: "minor"}
+"""What each severity means, 1 the worst."""
+
+REFUSED = (PermissionDenied, InvalidInput, NotFound)
+"""What the service raises when it will not do something, with the reason in words."""
+
+
+def refuse_unless_allowed(screen: Screen, service: InboxService, action: Action) -> bool:
+    """Say in words why the person may not do `action`; True when they may not."""
+    try:
+        service.require(action)
+    except PermissionDenied as error:
+        screen.notify(str(error), severity="warning", markup=False)
+        return True
+    return False
+
+
+def incident_summary(status: CrisisStatus, now: datetime) -> Text:
+    """The active incident as the crisis screen shows it, a fact a line."""
+    incident = status.incident
+    text = Text()
+    text.append(f"Incident {incident.id} · {first_line(incident.title, 120)}\n", style="bold")
+    since = span_text((now - incident.started_at).total_seconds())
+    text.append(
+        f"Severity {incident.severity} ({SEVERITIES.get(incident.severity, '?')}) · "
+        f"{incident.scope} · since {local_time_label(incident.started_at, now)}, {since} · "
+        f"declared by {incident.declared_by or 'setup'}\n"
+    )
+    due = incident.next_update_due
+    if due is not None:
+        left = (due - now).total_seconds()
+        every = f" (every {span_text(incident.update_interval_minutes * 60)})"
+        if left < 0:
+            text.append(
+                f"The next public update was due at {local_time_label(due, now)}: "
+                f"OVERDUE by {span_text(-left)}",
+                style="bold reverse",
+            )
+            text.append(f"{every}. u posts one.\n")
+        else:
+            text.append(
+                f"Next public update due at {local_time_label(due, now)}, in {span_text(left)}{every}\n"
+            )
+    url = first_line(incident.status_url, 200) if incident.status_url else "none"
+    approval = "yes" if incident.requires_approval else "no"
+    text.append(f"Status page: {url} · replies need a lead's approval: {approval}\n")
+    if incident.match:
+        text.append("Threads are tagged when they mention: " + first_line(", ".join(incident.match), 300) + "\n")
+    sent, paused = status.statements_sent, status.paused_posts
+    text.append(
+        f"{incident.threads} threads tagged: {incident.open_threads} open, "
+        f"{status.answered_threads} answered · {sent} statement{'s' if sent != 1 else ''} sent · "
+        f"{paused} scheduled post{'s' if paused != 1 else ''} paused (P lists them)"
+    )
+    if status.other_active:
+        text.append(f"\n{status.other_active} more incidents are active; the list below shows them.")
+    return text
+
+
+INCIDENT_COLUMNS = ("#", "title", "severity", "status", "started", "ended", "threads")
+
+CALM = (
+    "No incident is active.\n"
+    "d declares one: a title, severity 1 (worst) to 3, scope, the status page, the holding "
+    "statement, how often to post public updates, and whether replies need a lead's approval. "
+    "Declaring pauses every scheduled post until a lead resumes it."
+)
+
+
+class CrisisScreen(WorkerFailures, Screen[None]):
+    """The active incident, the statement, every incident so far, and the lead's moves."""
+
+    BINDINGS = bindings.CRISIS_SCREEN
+
+    app: InboxApp
+
+    def __init__(self, service: InboxService) -> None:
+        super().__init__()
+        self.service = service
+        self.incident_ids: list[int] = []
+        """The incidents listed, in order."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="crisis-summary")
+        yield Static(id="crisis-statement")
+        yield Static(id="crisis-note")
+        yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    @property
+    def status(self) -> CrisisStatus | None:
+        return self.app.crisis.status
+
+    def on_mount(self) -> None:
+        table = self.query_one("#incidents", DataTable)
+        table.border_title = "Incidents · enter opens the review"
+        table.focus()
+        self.show_state(self.app.crisis)
+        self.app.crisis_changed.subscribe(self, self.show_state)
+        self.app.inbox_changed.subscribe(self, self.inbox_changed)
+        if not self.service.can(Action.DECLARE_INCIDENT):
+            actor = self.service.actor
+            self.query_one("#crisis-note", Static).update(
+                Text(
+                    f"You are {actor.handle} ({actor.role}): you can follow the crisis here; "
+                    "declaring, statements and ending are for leads."
+                )
+            )
+        self.load_incidents()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="incidents",
+        description="crisis: read the incidents",
+    )
+    def load_incidents(self) -> None:
+        incidents = self.service.incidents()
+        if not get_current_worker().is_cancelled:
+            self.post_message(IncidentsLoaded(incidents))
+
+    def inbox_changed(self, message: EventsArrived) -> None:
+        if any(kind.startswith("incident.") for kind in message.event_types):
+            self.load_incidents()
+
+    def show_state(self, state: CrisisState) -> None:
+        """Show the active incident (or the calm) and its holding statement."""
+        status = state.status
+        summary = self.query_one("#crisis-summary", Static)
+        statement = self.query_one("#crisis-statement", Static)
+        if status is None:
+            summary.update(Text(CALM))
+            statement.display = False
+        else:
+            summary.update(incident_summary(status, self.service.clock()))
+            held = status.incident.holding_statement
+            statement.display = True
+            statement.border_title = "Holding statement · h posts it, y replies with it"
+            statement.update(Text(for_display(held)) if held else Text("None yet: h lets you write one."))
+
+    @on(IncidentsLoaded)
+    def show_incidents(self, message: IncidentsLoaded) -> None:
+        table = self.query_one("#incidents", DataTable)
+        now = self.service.clock()
+        table.clear(columns=True)  # columns again: a cleared table keeps its old widths
+        table.add_columns(*INCIDENT_COLUMNS)
+        self.incident_ids = [incident.id for incident in message.incidents]
+        for incident in message.incidents:
+            table.add_row(
+                str(incident.id),
+                Text(first_line(incident.title, 60)),
+                f"{incident.severity} {SEVERITIES.get(incident.severity, '')}",
+                incident.status,
+                local_time_label(incident.started_at, now),
+                local_time_label(incident.ended_at, now) if incident.ended_at else "",
+                f"{incident.threads} ({incident.open_threads} open)",
+                key=str(incident.id),
+            )
+        table.border_subtitle = "" if message.incidents else "none yet"
+
+    @on(CrisisActionRefused)
+    def say_refused(self, message: CrisisActionRefused) -> None:
+        self.notify(message.reason, severity="warning", markup=False)
+
+    # -- actions ------------------------------------------------------------------------
+
+    def _active(self) -> CrisisStatus | None:
+        """The active incident's state; says so when there is none."""
+        status = self.status
+        if status is None:
+            self.notify("No incident is active; d declares one.", markup=False)
+        return status
+
+    def action_declare(self) -> None:
+        if refuse_unless_allowed(self, self.service, Action.DECLARE_INCIDENT):
+            return
+        if self.status is not None:
+            incident = self.status.incident
+            self.notify(f"Incident {incident.id} is active: end it (e) before declaring another.", markup=False)
+            return
+        self.app.push_screen(DeclareForm(self.service), self._declared)
+
+    def _declared(self, result: IncidentDeclared | None) -> None:
+        if result is None:
+            return
+        incident = result.incident
+        paused = len(result.paused_post_ids)
+        self.notify(
+            f"Declared incident {incident.id}: {incident.title}. {paused} scheduled "
+            f"post{'s' if paused != 1 else ''} paused; {incident.threads} threads tagged. "
+            "h posts the holding statement.",
+            title="Incident declared",
+            markup=False,
+        )
+        self.app.load_crisis()
+        self.load_incidents()
+
+    def _statement(self, purpose: str) -> None:
+        if refuse_unless_allowed(self, self.service, Action.APPROVE):
+            return
+        status = self._active()
+        if status is None:
+            return
+        self.app.push_screen(StatementForm(self.service, status.incident, purpose), self._sent)
+
+    def action_holding_statement(self) -> None:
+        self._statement(HOLDING)
+
+    def action_public_update(self) -> None:
+        self._statement(UPDATE)
+
+    def action_reply_to_threads(self) -> None:
+        self._statement(REPLIES)
+
+    def _sent(self, result: StatementQueued | None) -> None:
+        if result is None:
+            return
+        parts = [f"campaign {campaign.id}: {campaign.targets} {_campaign_noun(campaign.kind)}" for campaign in result.campaigns]
+        self.notify(
+            "Queued " + "; ".join(parts) + ". It goes out as the outbox sends; the next public "
+            "update is due one interval from now.",
+            title="Statement queued",
+            markup=False,
+        )
+        self.app.load_crisis()
+
+    def action_end_incident(self) -> None:
+        if refuse_unless_allowed(self, self.service, Action.DECLARE_INCIDENT):
+            return
+        status = self._active()
+        if status is None:
+            return
+        self.app.push_screen(EndForm(self.service, status), self._ended)
+
+    def _ended(self, result: IncidentEnded | None) -> None:
+        if result is None:
+            return
+        paused = result.paused_posts
+        hint = f" {paused} scheduled posts stay paused: P lists them, U there resumes them all." if paused else ""
+        self.notify(
+            f"Incident {result.incident.id} ended after "
+            f"{span_text((result.incident.ended_at - result.incident.started_at).total_seconds())}.{hint}",
+            title="Incident ended",
+            markup=False,
+        )
+        self.app.load_crisis()
+        self.load_incidents()
+
+    def action_open_review(self) -> None:
+        table = self.query_one("#incidents", DataTable)
+        if table.row_count:
+            self._review(int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
+
+    @on(DataTable.RowSelected, "#incidents")
+    def incident_selected(self, message: DataTable.RowSelected) -> None:
+        self._review(int(message.row_key.value))
+
+    def _review(self, incident_id: int) -> None:
+        from tui.screens.review import ReviewScreen
+
+        if refuse_unless_allowed(self, self.service, Action.EXPORT):
+            return
+        self.app.push_screen(ReviewScreen(self.service, incident_id))
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+
+def _campaign_noun(kind: str) -> str:
+    return "account posts" if kind == "broadcast" else "thread replies"
+
+
+# -- forms ------------------------------------------------------------------------------------
+
+
+class CrisisForm(ModalScreen[Any]):
+    """A form over the screen: fields, a line for problems, and buttons; ctrl+s submits."""
+
+    BINDINGS = bindings.CRISIS_FORM
+    DEFAULT_CLASSES = "crisis-form"
+
+    def show_problem(self, text: str, *, problem: bool = True) -> None:
+        """Say what is wrong (or, with `problem` false, what will happen) under the fields."""
+        line = self.query_one("#form-problems", Static)
+        line.set_class(problem, "-problem")
+        line.update(Text(text))
+
+    @on(CrisisActionRefused)
+    def refused(self, message: CrisisActionRefused) -> None:
+        self.show_problem(message.reason)
+        self.query_one("#form-submit", Button).disabled = False
+
+    @on(Worker.StateChanged)
+    def report_failed_worker(self, message: Worker.StateChanged) -> None:
+        if message.state == WorkerState.ERROR:
+            what = message.worker.description.partition(": ")[2]
+            self.show_problem(f"Could not {what}: {message.worker.error}")
+            self.query_one("#form-submit", Button).disabled = False
+
+    @on(Button.Pressed, "#form-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#form-submit")
+    def submit_pressed(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        raise NotImplementedError
+
+
+def form_row(label: str, *widgets: Any) -> Horizontal:
+    """A labelled row of a form."""
+    return Horizontal(Label(label, classes="form-label"), *widgets, classes="form-row")
+
+
+def form_buttons(submit: str) -> Horizontal:
+    """Cancel and the form's one action, which ctrl+s presses too."""
+    return Horizontal(
+        Button("Cancel", id="form-cancel", compact=True),
+        Button(submit, variant="primary", id="form-submit", compact=True),
+        id="form-buttons",
+    )
+
+
+class DeclareForm(CrisisForm):
+    """Declare an incident: title, severity, scope, status page, statement, interval, approval."""
+
+    def __init__(self, service: InboxService) -> None:
+        super().__init__()
+        self.service = service
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="form-body") as body:
+            body.border_title = "Declare an incident"
+            body.border_subtitle = "ctrl+s declares · escape cancels"
+            yield form_row("Title", Input(placeholder="what is happening, e.g. Checkout outage", id="title", compact=True))
+            yield form_row(
+                "Severity",
+                Select(
+                    [(f"{level} {name}", level) for level, name in SEVERITIES.items()],
+                    value=2,
+                    allow_blank=False,
+                    id="severity",
+                    compact=True,
+                ),
+            )
+            yield form_row(
+                "Scope",
+                Select([(scope, scope) for scope in ("local", "national", "global")], value="national", allow_blank=False, id="scope", compact=True),
+            )
+            yield form_row("Status page", Input(placeholder="https://status.example.com", id="status-url", compact=True))
+            yield form_row("Statement", TextArea(id="statement", compact=True))
+            yield form_row(
+                "Update every",
+                Input("60", type="integer", id="interval", compact=True),
+                Label("minutes between public updates", classes="form-unit"),
+            )
+            yield form_row("Approval", Checkbox("every outgoing reply needs a lead's approval", id="approval", compact=True))
+            yield form_row(
+                "Tag threads",
+                Input(placeholder="that mention, comma-separated: outage, down, not loading", id="match", compact=True),
+            )
+            yield Static(
+                "Declaring pauses every scheduled post and tags matching threads to the incident.",
+                id="form-problems",
+            )
+            yield form_buttons("Declare")
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+        self.suggest_statement()
+
+    @work(thread=True, exit_on_error=False, group="suggest", description="crisis: find the holding statement")
+    def suggest_statement(self) -> None:
+        """The starter `holding-statement` answer, its shortest version (it must fit everywhere)."""
+        try:
+            answer = self.service.canned_response("holding-statement").answer
+        except NotFound:
+            return
+        self.post_message(HoldingStatementSuggested(min([answer.body, *answer.variants.values()], key=len)))
+
+    @on(HoldingStatementSuggested)
+    def fill_statement(self, message: HoldingStatementSuggested) -> None:
+        area = self.query_one("#statement", TextArea)
+        if not area.text.strip():
+            area.text = message.text
+
+    def action_submit(self) -> None:
+        interval = self.query_one("#interval", Input).value.strip()
+        if not interval.isdigit():
+            self.show_problem("Give the minutes between public updates as a whole number, such as 60.")
+            return
+        fields = {
+            "severity": self.query_one("#severity", Select).value,
+            "scope": self.query_one("#scope", Select).value,
+            "status_url": self.query_one("#status-url", Input).value.strip() or None,
+            "holding_statement": self.query_one("#statement", TextArea).text.strip() or None,
+            "update_interval_minutes": int(interval),
+            "requires_approval": self.query_one("#approval", Checkbox).value,
+            "match": [word.strip() for word in self.query_one("#match", Input).value.split(",") if word.strip()],
+        }
+        self.query_one("#form-submit", Button).disabled = True
+        self.show_problem("Declaring…", problem=False)
+        self.declare(self.query_one("#title", Input).value, fields)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="declare", description="crisis: declare the incident")
+    def declare(self, title: str, fields: dict[str, Any]) -> None:
+        try:
+            incident, paused = self.service.declare_incident(title, **fields)
+        except REFUSED as error:
+            self.post_message(CrisisActionRefused(str(error)))
+            return
+        self.post_message(IncidentDeclared(incident, paused))
+
+    @on(IncidentDeclared)
+    def declared(self, message: IncidentDeclared) -> None:
+        self.dismiss(message)
+
+
+HOLDING = "holding"
+UPDATE = "update"
+REPLIES = "replies"
+_PURPOSES = {
+    HOLDING: ("Post the holding statement", "on the accounts checked below, as one campaign"),
+    UPDATE: ("Post a public update", "on the accounts checked below, as one campaign"),
+    REPLIES: ("Reply in every open incident thread", "with the same text, as one campaign"),
+}
+
+
+def plan_lines(plan: StatementPlan) -> list[str]:
+    """Where a planned statement goes and what does not fit, in sentences."""
+    posts = [target for target in plan.targets if target.kind == "post"]
+    replies = [target for target in plan.targets if target.kind == "reply"]
+    where = []
+    if posts:
+        where.append(f"{len(posts)} account post{'s' if len(posts) != 1 else ''}")
+    if replies:
+        where.append(f"{len(replies)} thread repl{'ies' if len(replies) != 1 else 'y'}")
+    lines = [f"Checked for {' and '.join(where)}."]
+    fits = Counter(target.channel for target in plan.targets if target.fits)
+    if fits:
+        lines.append("Fits: " + ", ".join(f"{channel} {count}" for channel, count in sorted(fits.items())) + ".")
+    unfit = plan.unfit
+    if unfit:
+        lines.append(f"Does not fit {len(unfit)} and would be skipped:")
+        lines += [f"  {target.where}: {' '.join(target.problems)}" for target in unfit]
+    return lines
+
+
+class StatementForm(CrisisForm):
+    """One statement on many accounts (and/or in the open incident threads): planned, then sent."""
+
+    def __init__(self, service: InboxService, incident: IncidentRow, purpose: str) -> None:
+        super().__init__()
+        self.service = service
+        self.incident = incident
+        self.purpose = purpose
+        self.plan: StatementPlan | None = None
+        self.planned_for: tuple[object, ...] | None = None
+        """The text and targets `plan` was made for; editing either makes it stale."""
+
+    def compose(self) -> ComposeResult:
+        title, where = _PURPOSES[self.purpose]
+        text = self.incident.holding_statement if self.purpose != UPDATE else ""
+        with VerticalScroll(id="form-body") as body:
+            body.border_title = f"{title} · incident {self.incident.id}"
+            body.border_subtitle = "ctrl+s checks, then sends · escape cancels"
+            yield Static(Text(f"{title} {where}. Variables such as {{incident.status_url}} are filled per channel."))
+            area = TextArea(text or "", id="statement", compact=True)
+            yield form_row("Text", area)
+            yield form_row("Accounts", SelectionList[int](id="accounts", compact=True))
+            yield form_row(
+                "Threads",
+                Checkbox(
+                    f"also reply in every open incident thread ({self.incident.open_threads})",
+                    value=self.purpose == REPLIES,
+                    id="replies",
+                    compact=True,
+                ),
+            )
+            yield Static("Loading the accounts…", id="form-problems")
+            yield form_buttons("Check")
+
+    def on_mount(self) -> None:
+        self.query_one("#statement", TextArea).focus()
+        self.load_targets()
+
+    @work(thread=True, exit_on_error=False, group="targets", description="crisis: read the accounts")
+    def load_targets(self) -> None:
+        self.post_message(StatementFormLoaded(self.service.list_accounts(), self.incident.open_threads))
+
+    @on(StatementFormLoaded)
+    def show_targets(self, message: StatementFormLoaded) -> None:
+        accounts = self.query_one("#accounts", SelectionList)
+        post_everywhere = self.purpose != REPLIES
+        for account in message.accounts:
+            if account.enabled:
+                label = Text(f"{channel_name(account.platform)} {first_line(account.handle, 60)}")
+                accounts.add_option((label, account.id, post_everywhere))
+        self.show_problem("ctrl+s checks where it fits before anything is sent.", problem=False)
+
+    def _request(self) -> tuple[object, ...]:
+        return (
+            self.query_one("#statement", TextArea).text,
+            tuple(self.query_one("#accounts", SelectionList).selected),
+            self.query_one("#replies", Checkbox).value,
+        )
+
+    @on(TextArea.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(Checkbox.Changed)
+    def targets_changed(self) -> None:
+        if self.planned_for is not None and self._request() != self.planned_for:
+            self.planned_for = None
+            self.query_one("#form-submit", Button).label = "Check"
+            self.query_one("#form-submit", Button).disabled = False
+            self.show_problem("Changed since the check: ctrl+s checks again.", problem=False)
+
+    def action_submit(self) -> None:
+        request = self._request()
+        text, account_ids, replies = request
+        if not str(text).strip():
+            self.show_problem("Write the statement first.")
+            return
+        if not account_ids and not replies:
+            self.show_problem("Check at least one account, or the open incident threads.")
+            return
+        button = self.query_one("#form-submit", Button)
+        button.disabled = True
+        if self.plan is not None and request == self.planned_for:
+            self.show_problem("Queueing…", problem=False)
+            self.send(request, skip_unfit=bool(self.plan.unfit))
+        else:
+            self.show_problem("Checking every target…", problem=False)
+            self.check(request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="statement", description="crisis: check the statement")
+    def check(self, request: tuple[object, ...]) -> None:
+        text, account_ids, replies = request
+        try:
+            plan = self.service.plan_statement(
+                self.incident.id, text=str(text), account_ids=list(account_ids), reply_to_threads=bool(replies)
+            )
+        except REFUSED as error:
+            self.post_message(CrisisActionRefused(str(error)))
+            return
+        self.post_message(StatementPlanned(plan, request))
+
+    @on(StatementPlanned)
+    def show_plan(self, message: StatementPlanned) -> None:
+        if message.request != self._request():
+            return
+        self.plan, self.planned_for = message.plan, message.request
+        plan = message.plan
+        fitting = len(plan.targets) - len(plan.unfit)
+        button = self.query_one("#form-submit", Button)
+        lines = plan_lines(plan)
+        if not fitting:
+            lines.append("It fits nowhere: shorten it.")
+            button.label, button.disabled = "Check", True
+        else:
+            skip = f", skip {len(plan.unfit)}" if plan.unfit else ""
+            button.label, button.disabled = f"Send to {fitting}{skip}", False
+            lines.append(f"ctrl+s sends it to the {fitting} that fit.")
+        self.show_problem("\n".join(lines), problem=bool(plan.unfit))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="statement", description="crisis: send the statement")
+    def send(self, request: tuple[object, ...], *, skip_unfit: bool) -> None:
+        text, account_ids, replies = request
+        try:
+            plan, campaigns = self.service.send_statement(
+                self.incident.id,
+                text=str(text),
+                account_ids=list(account_ids),
+                reply_to_threads=bool(replies),
+                skip_unfit=skip_unfit,
+            )
+        except REFUSED as error:
+            self.post_message(CrisisActionRefused(str(error)))
+            return
+        self.post_message(StatementQueued(plan, campaigns))
+
+    @on(StatementQueued)
+    def queued(self, message: StatementQueued) -> None:
+        self.dismiss(message)
+
+
+class EndForm(CrisisForm):
+    """End the incident, with a closing note for the record."""
+
+    def __init__(self, service: InboxService, status: CrisisStatus) -> None:
+        super().__init__()
+        self.service = service
+        self.status = status
+
+    def compose(self) -> ComposeResult:
+        incident = self.status.incident
+        ran = span_text((self.service.clock() - incident.started_at).total_seconds())
+        with Vertical(id="form-body") as body:
+            body.border_title = f"End incident {incident.id}"
+            body.border_subtitle = "ctrl+s ends it · escape cancels"
+            yield Static(
+                Text(
+                    f"{first_line(incident.title, 120)} has run {ran}. {incident.open_threads} of its "
+                    f"threads are still open. {self.status.paused_posts} scheduled posts stay paused "
+                    "until a lead resumes them (P)."
+                )
+            )
+            yield form_row("Closing note", Input(placeholder="what fixed it, for the review (optional)", id="note", compact=True))
+            yield Static("", id="form-problems")
+            yield form_buttons("End incident")
+
+    def on_mount(self) -> None:
+        self.query_one("#note", Input).focus()
+
+    @on(Input.Submitted, "#note")
+    def note_submitted(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        self.query_one("#form-submit", Button).disabled = True
+        self.end(self.query_one("#note", Input).value.strip() or None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="end", description="crisis: end the incident")
+    def end(self, note: str | None) -> None:
+        try:
+            incident = self.service.end_incident(self.status.incident.id, note)
+            paused = len(self.service.scheduled_posts(["paused"]))
+        except REFUSED as error:
+            self.post_message(CrisisActionRefused(str(error)))
+            return
+        self.post_message(IncidentEnded(incident, paused))
+
+    @on(IncidentEnded)
+    def ended(self, message: IncidentEnded) -> None:
+        self.dismiss(message)
+

@@ -1,0 +1,95 @@
+"""The author card: who wrote a thread, where and since when, and their other threads.
+
+A side pane of the thread screen. Enter (or a click) on one of the other threads says so
+with `AuthorCardPane.ThreadChosen`; the screen opens it. Handles and names come from
+platforms, so they are shown as plain text through `inbox.sanitize`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.widgets import labels
+
+if TYPE_CHECKING:
+    from inbox.service import AuthorCard
+
+
+class AuthorCardPane(Vertical):
+    """The person behind a thread; their other threads can be opened from here."""
+
+    class ThreadChosen(Message):
+        """One of the author's other threads was picked to open."""
+
+        def __init__(self, thread_id: int) -> None:
+            super().__init__()
+            self.thread_id = thread_id
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._plain_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reading who wrote it…", id="author-details")
+        yield OptionList(id="author-threads")
+
+    @property
+    def plain_text(self) -> str:
+        """What the card shows, as plain text (for tests)."""
+        return self._plain_text
+
+    @property
+    def thread_list(self) -> OptionList:
+        return self.query_one("#author-threads", OptionList)
+
+    def on_mount(self) -> None:
+        self.border_title = "Author"
+
+    def show_card(self, card: AuthorCard, now: datetime) -> None:
+        """Show `card`, its other threads newest first."""
+        details = Text()
+        details.append(labels.author_label(card.handle), "bold")
+        if card.display_name and card.display_name != card.handle:
+            details.append(f"\n{labels.author_label(card.display_name)}")
+        details.append(f"\non {labels.platform_label(card.platform)}")
+        if card.first_seen_at is not None:
+            details.append(
+                f"\nfirst seen {labels.local_time_label(card.first_seen_at, now)}"
+                f" ({labels.age_label(card.first_seen_at, now)} ago)"
+            )
+        count = card.thread_count
+        details.append(f"\n{count} thread{'s' if count != 1 else ''} in all")
+        if card.other_threads:
+            details.append("\n\nOther threads (enter opens):", "italic")
+        else:
+            details.append("\n\nNo other threads.", "italic")
+        self.query_one("#author-details", Static).update(details)
+        options = []
+        lines = [details.plain]
+        for thread in card.other_threads:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(f"{labels.age_label(thread.last_activity_at, now):>4} ")
+            line.append(f"{labels.kind_label(thread.kind)} · {labels.kind_label(thread.status)} · ")
+            line.append(labels.preview_label(thread.preview) or "(no text)")
+            options.append(Option(line, id=str(thread.id)))
+            lines.append(line.plain)
+        threads = self.thread_list
+        threads.clear_options()
+        threads.add_options(options)
+        if options:
+            threads.highlighted = 0
+        self._plain_text = "\n".join(lines)
+
+    @on(OptionList.OptionSelected, "#author-threads")
+    def thread_chosen(self, message: OptionList.OptionSelected) -> None:
+        message.stop()
+        self.post_message(self.ThreadChosen(int(message.option.id)))
