@@ -25,17 +25,24 @@ _ADAPTER_PATHS: dict[str, str] = {
 }
 
 
+class UnknownPlatform(KeyError):
+    """A platform name this version has no adapter for (a KeyError, for older callers)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def platform_names() -> list[str]:
     """Every platform the inbox can connect to."""
     return sorted(_ADAPTER_PATHS)
 
 
 def adapter_class(platform: str) -> type[Adapter]:
-    """The adapter class for `platform`; KeyError names the known platforms."""
+    """The adapter class for `platform`; UnknownPlatform names the known platforms."""
     try:
         path = _ADAPTER_PATHS[platform]
     except KeyError:
         known = ", ".join(platform_names())
-        raise KeyError(f"unknown platform {platform!r} (known: {known})") from None
+        raise UnknownPlatform(f"unknown platform {platform!r} (known: {known})") from None
     module_name, _, class_name = path.partition(":")
     return getattr(importlib.import_module(module_name), class_name)

@@ -6,7 +6,8 @@ of the post-crisis review. Types are dotted past-tense facts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,3 +116,52 @@ def after(connection: Connection, last_id: int, limit: int = 500) -> Sequence[Ev
         select(_event).where(_event.c.id > last_id).order_by(_event.c.id).limit(limit)
     )
     return [EventRecord(**row._mapping) for row in rows]
+
+
+class Follower:
+    """Reads the event log as it grows, without losing events that commit out of order.
+
+    On PostgreSQL an event takes its id when its transaction inserts it and becomes
+    visible when that transaction commits, so a reader can see id 12 while 11 is still in
+    flight; asking for `id > 12` next time would skip 11 for good. The follower remembers
+    the ids it stepped over and asks for them again for `grace_seconds` (a rolled-back
+    transaction leaves a gap that never fills). SQLite writes one transaction at a time,
+    so there it never finds a gap. One follower serves one reader at a time.
+    """
+
+    MAX_MISSING = 1_000
+    """Gaps remembered at most; a gap wider than this is a sequence jump, not writers in flight."""
+
+    def __init__(
+        self, last_id: int, *, grace_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.last_id = last_id
+        """The highest id read so far."""
+        self._grace = grace_seconds
+        self._clock = clock
+        self._missing: dict[int, float] = {}
+        """Ids stepped over, with when they were first missed."""
+
+    def read(self, connection: Connection, limit: int = 500) -> list[EventRecord]:
+        """Events not read before: late arrivals into old gaps first, then newer ones in id order."""
+        now = self._clock()
+        self._missing = {
+            event_id: since for event_id, since in self._missing.items() if now - since < self._grace
+        }
+        late: list[EventRecord] = []
+        if self._missing:
+            rows = connection.execute(
+                select(_event).where(_event.c.id.in_(list(self._missing))).order_by(_event.c.id)
+            )
+            late = [EventRecord(**row._mapping) for row in rows]
+            for record in late:
+                del self._missing[record.id]
+        batch = after(connection, self.last_id, limit)
+        expected = self.last_id + 1
+        for record in batch:
+            if record.id - expected <= self.MAX_MISSING - len(self._missing):
+                self._missing.update(dict.fromkeys(range(expected, record.id), now))
+            expected = record.id + 1
+        if batch:
+            self.last_id = batch[-1].id
+        return [*late, *batch]

@@ -421,24 +421,12 @@ class InboxService:
         *,
         after: ThreadRow | None = None,
         limit: int = 100,
-        include_closed: bool | None = None,
-        before: tuple[datetime, int] | None = None,
     ) -> list[ThreadRow]:
         """A page of the threads of `filter` (all open ones, newest first, by default).
 
-        `after` is the last row of the previous page. The older form, `include_closed` and
-        `before=(last_activity_at, id)`, lists threads newest first, closed ones too if
-        asked; it stays for callers not yet moved to `ThreadFilter`.
+        `after` is the last row of the previous page.
         """
         with self.engine.connect() as connection:
-            if include_closed is not None or before is not None:
-                return threads.list_threads_by_activity(
-                    connection,
-                    actor=self.actor,
-                    include_closed=bool(include_closed),
-                    before=before,
-                    limit=limit,
-                )
             return threads.list_threads(
                 connection,
                 filter or ThreadFilter(),
@@ -478,12 +466,19 @@ class InboxService:
         with self.engine.connect() as connection:
             return threads.tags_in_use(connection, limit)
 
-    def _require_triage(self) -> None:
-        """Supervisors watch; everyone else may change threads (agents only some, see `threads.refusal`)."""
+    def triage_refusal(self) -> str | None:
+        """Why the actor may not change threads at all (supervisors watch), or None.
+
+        Everyone else may (agents only some threads, see `threads.refusal`); a screen asks
+        first so it opens no picker whose choice would be refused.
+        """
         if self.actor.role == Role.SUPERVISOR:
-            raise PermissionDenied(
-                f"{self.actor.handle} is a supervisor; supervisors read threads and do not change them"
-            )
+            return f"{self.actor.handle} is a supervisor; supervisors read threads and do not change them"
+        return None
+
+    def _require_triage(self) -> None:
+        if (refusal := self.triage_refusal()) is not None:
+            raise PermissionDenied(refusal)
 
     def assign(self, thread_ids: Sequence[int], handle: str | None) -> BulkResult:
         """Give threads to a person (None: to nobody); leads and admins only."""
@@ -1289,6 +1284,11 @@ class InboxService:
         """Events newer than `last_id`, oldest first."""
         with self.engine.connect() as connection:
             return events.after(connection, last_id, limit)
+
+    def follow_events(self, follower: events.Follower, limit: int = 500) -> list[events.EventRecord]:
+        """The events `follower` has not read yet, including any that committed out of order."""
+        with self.engine.connect() as connection:
+            return follower.read(connection, limit)
 
     # -- stats ----------------------------------------------------------------------------
 

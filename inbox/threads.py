@@ -30,6 +30,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Connection,
+    Select,
     and_,
     case,
     delete,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    null,
     or_,
     select,
     tuple_,
@@ -64,6 +66,7 @@ from inbox.models import (
     Thread,
     ThreadStatus,
     ThreadTag,
+    UtcDateTime,
     to_micros,
 )
 from inbox.store import insert_ignoring_conflicts
@@ -201,6 +204,12 @@ class ThreadRow:
     mentions_me: bool = False
     """Whether a colleague's note on the thread @mentions the person reading the list."""
     account_handle: str = ""
+    listed_at: datetime | None = field(default=None, compare=False)
+    """The moment the list this row came from was ordered by, None outside a list.
+
+    The page after this row is ordered as of the same moment, so a reply window that
+    closes between two pages moves no row from one part of the list to the other.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,65 +322,90 @@ _NEWEST = [
 ]
 
 
-def _reply_windows(connection: Connection) -> dict[int, timedelta]:
-    """The reply window of every account whose platform has one, by account id."""
-    windows = {}
-    for account_id, platform in connection.execute(select(_account.c.id, _account.c.platform)):
-        hours = _window_hours(platform)
-        if hours is not None:
-            windows[account_id] = timedelta(hours=hours)
-    return windows
+@dataclass(frozen=True, slots=True)
+class _ReplyWindows:
+    """How long each account may still answer a direct message privately after it came.
 
-
-def _window_hours(platform: str) -> int | None:
-    try:
-        return adapter_class(platform).reply_window_hours
-    except KeyError:
-        return None
-
-
-def _window_phases(windows: dict[int, timedelta], now: datetime) -> list[_Phase]:
-    """Open reply windows, closing soonest first; then everything else, newest first.
-
-    Only direct messages on platforms with a window, last written to within it, are in the
-    first phase: a bounded set (the last day's DMs), so ordering it by the computed closing
-    time is cheap.
+    The one statement of the rule: a direct message on a platform with a reply window
+    (Messenger's 24 h) can be answered until its last inbound message is that old. The
+    window sort and every list line's closing time are both read from here.
     """
-    if not windows:
+
+    account_ids: dict[timedelta, tuple[int, ...]]
+    """The accounts with a window, by its length."""
+
+    @classmethod
+    def read(cls, connection: Connection) -> _ReplyWindows:
+        """The windows of the accounts there are (none known for a platform not installed)."""
+        by_length: dict[timedelta, list[int]] = {}
+        for account_id, platform in connection.execute(select(_account.c.id, _account.c.platform)):
+            try:
+                hours = adapter_class(platform).reply_window_hours
+            except KeyError:
+                continue
+            if hours is not None:
+                by_length.setdefault(timedelta(hours=hours), []).append(account_id)
+        return cls({length: tuple(ids) for length, ids in by_length.items()})
+
+    def closes_at(self) -> ColumnElement[datetime]:
+        """When a thread's window closes, NULL where it has none."""
+        if not self.account_ids:
+            return type_coerce(null(), UtcDateTime)
+        inbound = type_coerce(_thread.c.last_inbound_at, BigInteger)
+        return type_coerce(
+            case(
+                *(
+                    (
+                        and_(_thread.c.kind == "dm", _thread.c.account_id.in_(ids)),
+                        inbound + length // timedelta(microseconds=1),
+                    )
+                    for length, ids in self.account_ids.items()
+                ),
+                else_=None,
+            ),
+            UtcDateTime,
+        )
+
+    def open_at(self, moment: datetime) -> ColumnElement[bool]:
+        """Threads whose window closes after `moment`: `closes_at() > moment`, written so the
+        index of open threads' last inbound times finds them."""
+        return and_(
+            _thread.c.kind == "dm",
+            _thread.c.last_inbound_at.is_not(None),
+            or_(
+                *(
+                    and_(
+                        _unindexed(_thread.c.account_id).in_(ids),
+                        _thread.c.last_inbound_at > moment - length,
+                    )
+                    for length, ids in self.account_ids.items()
+                )
+            ),
+        )
+
+
+def _window_phases(windows: _ReplyWindows, as_of: datetime) -> list[_Phase]:
+    """Reply windows open at `as_of`, closing soonest first; then everything else, newest first.
+
+    The first phase is a bounded set (the last day's direct messages), so ordering it by
+    the computed closing time is cheap. `as_of` is the moment the list's first page was
+    read at, whenever a later page is read: were it the time of each page, a window
+    closing in between would move rows already listed, or still to come, to the other phase.
+    """
+    if not windows.account_ids:
         return _NEWEST
-    by_window: dict[timedelta, list[int]] = {}
-    for account_id, window in windows.items():
-        by_window.setdefault(window, []).append(account_id)
-    inbound = type_coerce(_thread.c.last_inbound_at, BigInteger)
-    opened = and_(
-        _thread.c.kind == "dm",
-        _thread.c.last_inbound_at.is_not(None),
-        or_(
-            *(
-                and_(_unindexed(_thread.c.account_id).in_(ids), _thread.c.last_inbound_at > now - window)
-                for window, ids in by_window.items()
-            )
-        ),
-    )
-    offset = case(
-        *(
-            (_thread.c.account_id.in_(ids), window // timedelta(microseconds=1))
-            for window, ids in by_window.items()
-        ),
-        else_=0,
-    )
-    closes = inbound + offset
+    opened = windows.open_at(as_of)
 
     def is_open(row: ThreadRow) -> bool:
-        return row.reply_window_closes_at is not None and row.reply_window_closes_at > now
+        return row.reply_window_closes_at is not None and row.reply_window_closes_at > as_of
 
     return [
         _Phase(
             opened,
-            (closes, _thread.c.id),
+            (windows.closes_at(), _thread.c.id),
             False,
             is_open,
-            lambda row: (to_micros(row.reply_window_closes_at), row.id),
+            lambda row: (row.reply_window_closes_at, row.id),
         ),
         _Phase(
             not_(opened),
@@ -383,7 +417,11 @@ def _window_phases(windows: dict[int, timedelta], now: datetime) -> list[_Phase]
     ]
 
 
-def _phases(connection: Connection, query: ThreadFilter, now: datetime) -> list[_Phase]:
+def _phases(connection: Connection, query: ThreadFilter, as_of: datetime) -> list[_Phase]:
+    """The phases of the query's order, split where they are as of `as_of`.
+
+    Only the window sort's split moves with time; the others split on stored values alone.
+    """
     if query.view == View.SNOOZED:
         return _nullable_phases(_thread.c.snoozed_until, "snoozed_until")
     if query.view == View.CLOSED or query.sort == Sort.NEWEST:
@@ -393,7 +431,7 @@ def _phases(connection: Connection, query: ThreadFilter, now: datetime) -> list[
     if query.sort == Sort.DUE:
         phases = _nullable_phases(_thread.c.due_at, "due_at")
         return phases[:1] if query.view == View.BREACHING else phases
-    return _window_phases(_reply_windows(connection), now)
+    return _window_phases(_ReplyWindows.read(connection), as_of)
 
 
 def _view_condition(
@@ -552,12 +590,18 @@ def list_threads(
     after: ThreadRow | None = None,
     limit: int = 100,
 ) -> list[ThreadRow]:
-    """The rows of `query` after `after` (from the top when None), at most `limit` of them."""
+    """The rows of `query` after `after` (from the top when None), at most `limit` of them.
+
+    Which threads are in the view is decided as of `now`; the order keeps the moment of
+    the first page (`after.listed_at`), so paging never skips or repeats a thread however
+    the clock moved between pages.
+    """
     view = _view_condition(connection, query.view, actor, now)
     filters = _filter_conditions(connection, query)
     if view is None or filters is None or limit <= 0:
         return []
-    phases = _phases(connection, query, now)
+    as_of = after.listed_at if after is not None and after.listed_at is not None else now
+    phases = _phases(connection, query, as_of)
     start = 0
     if after is not None:
         start = next((index for index, phase in enumerate(phases) if phase.holds(after)), len(phases))
@@ -580,7 +624,7 @@ def list_threads(
         )
         if len(thread_ids) >= limit:
             break
-    return thread_rows(connection, thread_ids, actor=actor)
+    return thread_rows(connection, thread_ids, actor=actor, listed_at=as_of)
 
 
 def _beyond(keys: Sequence[Any], values: Sequence[Any], descending: bool) -> ColumnElement[bool]:
@@ -592,27 +636,6 @@ def _beyond(keys: Sequence[Any], values: Sequence[Any], descending: bool) -> Col
     return left < right if descending else left > right
 
 
-def list_threads_by_activity(
-    connection: Connection,
-    *,
-    actor: Actor,
-    include_closed: bool,
-    before: tuple[datetime, int] | None,
-    limit: int,
-) -> list[ThreadRow]:
-    """Threads newest activity first, closed ones too if asked; for callers not yet on `ThreadFilter`."""
-    conditions = [] if include_closed else [_NOT_CLOSED]
-    if before is not None:
-        conditions.append(_beyond((_thread.c.last_activity_at, _thread.c.id), before, True))
-    thread_ids = connection.execute(
-        select(_thread.c.id)
-        .where(*conditions)
-        .order_by(_thread.c.last_activity_at.desc(), _thread.c.id.desc())
-        .limit(limit)
-    ).scalars()
-    return thread_rows(connection, list(thread_ids), actor=actor)
-
-
 _ROW_COLUMNS = (
     "id", "account_id", "kind", "status", "priority", "preview", "sentiment", "unread",
     "item_count", "last_activity_at", "last_inbound_at", "first_response_at", "due_at",
@@ -620,84 +643,73 @@ _ROW_COLUMNS = (
 )
 
 
-def thread_rows(connection: Connection, thread_ids: Sequence[int], *, actor: Actor) -> list[ThreadRow]:
+def thread_rows(
+    connection: Connection,
+    thread_ids: Sequence[int],
+    *,
+    actor: Actor,
+    listed_at: datetime | None = None,
+) -> list[ThreadRow]:
     """The list lines of `thread_ids`, in that order (ids that do not exist are left out)."""
     if not thread_ids:
         return []
-    assignee = _agent.alias("assignee")
-    found: dict[int, Any] = {}
-    tags: dict[int, list[str]] = {}
-    mentioned: set[int] = set()
+    windows = _ReplyWindows.read(connection)
+    found: dict[int, ThreadRow] = {}
     for chunk in _chunks(thread_ids):
-        rows = connection.execute(
-            select(
-                *(_thread.c[name] for name in _ROW_COLUMNS),
-                _account.c.platform,
-                _account.c.handle.label("account_handle"),
-                _contact.c.handle.label("author"),
-                assignee.c.handle.label("assignee"),
+        tags = _tags_of(connection, chunk)
+        mentioned = _mentioning(connection, chunk, actor)
+        for line in connection.execute(_lines(chunk, windows)):
+            found[line.id] = ThreadRow(
+                **line._mapping,
+                tags=tuple(tags.get(line.id, ())),
+                mentions_me=line.id in mentioned,
+                listed_at=listed_at,
             )
-            .join(_account, _account.c.id == _thread.c.account_id)
-            .outerjoin(_contact, _contact.c.id == _thread.c.contact_id)
-            .outerjoin(assignee, assignee.c.id == _thread.c.assignee_id)
-            .where(_thread.c.id.in_(chunk))
+    return [found[thread_id] for thread_id in thread_ids if thread_id in found]
+
+
+def _lines(thread_ids: Sequence[int], windows: _ReplyWindows) -> Select[Any]:
+    """The threads' own columns with their account, author, assignee and reply window."""
+    assignee = _agent.alias("assignee")
+    return (
+        select(
+            *(_thread.c[name] for name in _ROW_COLUMNS),
+            _account.c.platform,
+            _account.c.handle.label("account_handle"),
+            _contact.c.handle.label("author"),
+            assignee.c.handle.label("assignee"),
+            windows.closes_at().label("reply_window_closes_at"),
         )
-        found.update((row.id, row) for row in rows)
-        for thread_id, tag in connection.execute(
-            select(_tag.c.thread_id, _tag.c.tag).where(_tag.c.thread_id.in_(chunk)).order_by(_tag.c.tag)
-        ):
-            tags.setdefault(thread_id, []).append(tag)
-        if actor.agent_id is not None:
-            mentioned.update(
-                connection.execute(
-                    select(_mention.c.thread_id).where(
-                        _mention.c.agent_id == actor.agent_id, _mention.c.thread_id.in_(chunk)
-                    )
-                ).scalars()
+        .join(_account, _account.c.id == _thread.c.account_id)
+        .outerjoin(_contact, _contact.c.id == _thread.c.contact_id)
+        .outerjoin(assignee, assignee.c.id == _thread.c.assignee_id)
+        .where(_thread.c.id.in_(thread_ids))
+    )
+
+
+def _tags_of(connection: Connection, thread_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each thread's tags in alphabetical order; threads without any are left out."""
+    tags: dict[int, list[str]] = {}
+    for thread_id, name in connection.execute(
+        select(_tag.c.thread_id, _tag.c.tag)
+        .where(_tag.c.thread_id.in_(thread_ids))
+        .order_by(_tag.c.tag)
+    ):
+        tags.setdefault(thread_id, []).append(name)
+    return tags
+
+
+def _mentioning(connection: Connection, thread_ids: Sequence[int], actor: Actor) -> set[int]:
+    """Which of the threads have a colleague's note that @mentions `actor`."""
+    if actor.agent_id is None:
+        return set()
+    return set(
+        connection.execute(
+            select(_mention.c.thread_id).where(
+                _mention.c.agent_id == actor.agent_id, _mention.c.thread_id.in_(thread_ids)
             )
-    windows: dict[str, int | None] = {}
-    result = []
-    for thread_id in thread_ids:
-        row = found.get(thread_id)
-        if row is None:
-            continue
-        if row.platform not in windows:
-            windows[row.platform] = _window_hours(row.platform)
-        hours = windows[row.platform]
-        closes = (
-            row.last_inbound_at + timedelta(hours=hours)
-            if hours is not None and row.kind == "dm" and row.last_inbound_at is not None
-            else None
-        )
-        result.append(
-            ThreadRow(
-                id=row.id,
-                account_id=row.account_id,
-                platform=row.platform,
-                kind=row.kind,
-                status=row.status,
-                priority=row.priority,
-                author=row.author,
-                preview=row.preview,
-                assignee=row.assignee,
-                sentiment=row.sentiment,
-                unread=row.unread,
-                item_count=row.item_count,
-                last_activity_at=row.last_activity_at,
-                last_inbound_at=row.last_inbound_at,
-                first_response_at=row.first_response_at,
-                due_at=row.due_at,
-                tags=tuple(tags.get(thread_id, ())),
-                incident_id=row.incident_id,
-                snoozed_until=row.snoozed_until,
-                closed_at=row.closed_at,
-                version=row.version,
-                reply_window_closes_at=closes,
-                mentions_me=thread_id in mentioned,
-                account_handle=row.account_handle,
-            )
-        )
-    return result
+        ).scalars()
+    )
 
 
 def thread_row(connection: Connection, thread_id: int, *, actor: Actor) -> ThreadRow:

@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from inbox import events
 from inbox.config import Config
 from inbox.models import Role
 from inbox.service import InboxService
@@ -77,7 +78,8 @@ class InboxApp(CrisisWatch, App[int]):
         self.poll_seconds = poll_seconds
         self.inbox_changed: Signal[EventsArrived] = Signal(self, "inbox-changed")
         """Published once per poll that found new events."""
-        self._last_event_id: int | None = None
+        self._follower: events.Follower | None = None
+        """Reads the event log for the live updates, once a screen said where to start."""
         self._sync_stop = asyncio.Event()
         actor = service.actor
         self.sub_title = f"{actor.handle} ({actor.role}) · {workspace_label(service)}"
@@ -108,20 +110,20 @@ class InboxApp(CrisisWatch, App[int]):
 
     @property
     def last_event_id(self) -> int | None:
-        """The newest event already reported (None until a screen said where to start)."""
-        return self._last_event_id
+        """The newest event already read (None until a screen said where to start)."""
+        return self._follower.last_id if self._follower is not None else None
 
     def watch_events_from(self, event_id: int) -> None:
         """Report every event after `event_id` from now on (the oldest such id wins)."""
-        if self._last_event_id is None or event_id < self._last_event_id:
-            self._last_event_id = event_id
+        if self._follower is None or event_id < self._follower.last_id:
+            self._follower = events.Follower(event_id)
 
     def _poll_tick(self) -> None:
-        if self._last_event_id is None:
+        if self._follower is None:
             return
         if any(worker.group == "events" and worker.is_running for worker in self.workers):
             return
-        self.poll_events(self._last_event_id)
+        self.poll_events(self._follower)
 
     @work(
         thread=True,
@@ -130,28 +132,25 @@ class InboxApp(CrisisWatch, App[int]):
         group="events",
         description="live: read new events",
     )
-    def poll_events(self, after_id: int) -> None:
-        """Read the events after `after_id` and report them as one `EventsArrived`."""
+    def poll_events(self, follower: events.Follower) -> None:
+        """Read the events `follower` has not seen and report them as one `EventsArrived`."""
         worker = get_current_worker()
-        last_id = after_id
         count = 0
         thread_ids: set[int] = set()
         event_types: set[str] = set()
         for _ in range(MAX_EVENT_BATCHES):
-            batch = self.service.events_after(last_id, limit=EVENT_BATCH)
+            batch = self.service.follow_events(follower, limit=EVENT_BATCH)
             for event in batch:
                 count += 1
                 event_types.add(event.type)
                 if event.thread_id is not None:
                     thread_ids.add(event.thread_id)
-            if batch:
-                last_id = batch[-1].id
             if len(batch) < EVENT_BATCH:
                 break
         if count and not worker.is_cancelled:
             self.post_message(
                 EventsArrived(
-                    last_id,
+                    follower.last_id,
                     count=count,
                     thread_ids=frozenset(thread_ids),
                     event_types=frozenset(event_types),
@@ -160,8 +159,6 @@ class InboxApp(CrisisWatch, App[int]):
 
     @on(EventsArrived)
     def publish_events(self, message: EventsArrived) -> None:
-        if self._last_event_id is None or message.last_event_id > self._last_event_id:
-            self._last_event_id = message.last_event_id
         self.inbox_changed.publish(message)
 
     # -- in-process sync ------------------------------------------------------------------

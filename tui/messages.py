@@ -503,3 +503,12 @@ class PostsChanged(Message, bubble=False):
     def __init__(self, summary: str) -> None:
         super().__init__()
         self.summary = summary
+
+
+class AnswerTemplateLoaded(Message, bubble=False):
+    """A prepared answer's text arrived, unfilled, to start a message to many threads from."""
+
+    def __init__(self, canned_response_id: int, body: str) -> None:
+        super().__init__()
+        self.canned_response_id = canned_response_id
+        self.body = body

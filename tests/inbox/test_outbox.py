@@ -66,9 +66,8 @@ class Workspace:
             account = self.accounts[platform] = add_account(
                 self.engine, platform, f"brand-{platform}", **{**QUIET_DEMO, **settings}
             )
-        key = (
-            f"{platform}-{len(self.service('alex').list_threads(include_closed=True, limit=1000))}"
-        )
+        with self.engine.connect() as connection:
+            key = f"{platform}-{len(connection.execute(select(Thread.id)).all())}"
         report = Store(self.engine, self.clock).ingest(
             account,
             "mentions",

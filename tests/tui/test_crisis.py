@@ -3,8 +3,11 @@ bell, the crisis bar, the crisis screen's forms, and the incident review."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +52,33 @@ def declare(lead: InboxService, **fields):
     }
     incident, _ = lead.declare_incident("Checkout outage", **{**defaults, **fields})
     return incident
+
+
+class Held:
+    """A call kept waiting until `release()`: a write held in flight, with no sleeping.
+
+    Put in place of a service method (`service.x = held = Held(service.x)`), it lets a
+    test press a key twice while the first write is still running, or leave a screen
+    while its write is. `entered` and `returned` say where the call is.
+    """
+
+    def __init__(self, call: Callable[..., Any]) -> None:
+        self.call = call
+        self.entered = threading.Event()
+        self.released = threading.Event()
+        self.returned = threading.Event()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.entered.set()
+        try:
+            if not self.released.wait(timeout=10):
+                raise AssertionError("the held call was never released")
+            return self.call(*args, **kwargs)
+        finally:
+            self.returned.set()
+
+    def release(self) -> None:
+        self.released.set()
 
 
 def banners(app: InboxApp) -> list[AlertBanner]:
@@ -178,7 +208,9 @@ async def test_a_lead_declares_an_incident_from_the_crisis_screen(app, lead):
         form.query_one("#status-url").value = "https://status.brand.example"
         form.query_one("#interval").value = "45"
         form.query_one("#match").value = "timing out, crashed"
-        await pilot.press("ctrl+s")
+        app.service.declare_incident = declaring = Held(app.service.declare_incident)
+        await pilot.press("ctrl+s", "ctrl+s")  # the second while the first is still declaring
+        declaring.release()
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
 
         [incident] = lead.incidents()
@@ -214,10 +246,14 @@ async def test_the_holding_statement_shows_what_does_not_fit_before_anything_is_
         assert str(form.query_one("#form-submit").label) == "Send to 4, skip 2"
         assert lead.outbox() == [], "checking queues nothing"
 
-        await pilot.press("ctrl+s")
+        app.service.send_statement = sending = Held(app.service.send_statement)
+        await pilot.press("ctrl+s", "ctrl+s")  # the second while the first is still queueing
+        sending.release()
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
         posts = lead.outbox()
-        assert sorted(row.platform for row in posts) == ["demo-bluesky", "demo-mastodon", "demo-reddit", "demo-x"]
+        assert sorted(row.platform for row in posts) == ["demo-bluesky", "demo-mastodon", "demo-reddit", "demo-x"], (
+            "sent once"
+        )
         assert {row.kind for row in posts} == {"post"}
         assert "Updates: https://status.brand.example" in posts[0].rendered_text
         assert lead.crisis_status().statements_sent == 1

@@ -309,7 +309,7 @@ async def test_a_flood_of_events_refreshes_the_list_once_per_poll(make_app, sqli
             )
         received.clear()
         baseline = app.last_event_id
-        await app.poll_events(baseline).wait()
+        await app.poll_events(app._follower).wait()
         await wait_for(pilot, lambda: len(screen.thread_list.rows) == 45)
         await app.workers.wait_for_complete()
         await pilot.pause()

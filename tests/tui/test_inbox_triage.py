@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from inbox.config import Config
 from inbox.service import InboxService
+from inbox.store import Store
 from inbox.threads import Sort, ThreadFilter, View
 from tests.tui.conftest import settled, wait_for
 from tests.tui.test_inbox_screen import list_line
-from tests.tui.workspace import add_people, build_workspace
+from tests.tui.workspace import add_people, build_workspace, message
 from tui.app import InboxApp
 from tui.screens.bulk_reply import BulkReplyScreen
 from tui.screens.filters import FilterScreen
@@ -146,7 +147,7 @@ async def test_one_message_to_marked_threads_names_those_it_does_not_fit(make_ap
         assert "Fits 2 of 4 threads" in summary
         assert "Bluesky" in summary and "X" in summary
         assert app.service.outbound_for_thread(rows[0].id) == []  # nothing sent before the second yes
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s", "ctrl+s", "ctrl+s")  # an impatient person queues it once
         await wait_for(pilot, lambda: app.screen is screen)
         assert [len(app.service.outbound_for_thread(row.id)) for row in rows] == [1, 0, 1, 0]
         assert any("Queued to 2 threads" in text for text in notifications(app))
@@ -171,10 +172,15 @@ async def test_a_supervisor_is_told_why_they_cannot_close_a_thread(sqlite_engine
     app = InboxApp(InboxService(sqlite_engine, actor="sam", clock=clock), config=Config(), poll_seconds=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
-        selected = app.screen.thread_list.selected
+        inbox = app.screen
+        selected = inbox.thread_list.selected
         await pilot.press("c")
         await wait_for(pilot, lambda: any("supervisor" in text for text in notifications(app)))
         assert app.service.thread(selected.id).status != "closed"
+        await pilot.press("t")  # no tag prompt opens for a choice that would be refused
+        await pilot.pause()
+        assert app.screen is inbox
+        assert sum("supervisors read threads" in text for text in notifications(app)) == 2
 
 
 async def test_the_command_palette_offers_the_inbox_actions_by_name(make_app):
@@ -218,3 +224,41 @@ async def test_a_thread_read_on_its_screen_loses_its_unread_mark_in_the_list(mak
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen and not screen.thread_list.rows[0].unread)
         assert list_line(screen, 0)[2] == " "
+
+
+async def test_names_with_markup_show_literally_in_the_filter_form(sqlite_engine, clock):
+    build_workspace(sqlite_engine, clock(), 3)
+    setup = InboxService(sqlite_engine, clock=clock)
+    add_people(setup)
+    setup.add_agent("ops", "Blake [/] [@click=app.quit]Ops[/]", "agent")
+    app = InboxApp(InboxService(sqlite_engine, actor="alice", clock=clock), config=Config(), poll_seconds=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        await pilot.press("f")
+        form = app.screen
+        assert isinstance(form, FilterScreen)
+        assignee = form.query_one("#filter-assignee")
+        await wait_for(pilot, lambda: len(assignee._options) > 3)
+        labels = [str(prompt) for prompt, _ in assignee._options]
+        assert "ops (Blake [/] [@click=app.quit]Ops[/])" in labels
+        await pilot.click("#filter-assignee")
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_a_range_of_marks_starts_from_the_thread_marked_even_after_new_threads_arrive(
+    make_app, sqlite_engine, clock
+):
+    app, workspace = make_app(threads=10)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        screen = app.screen
+        thread_list = screen.thread_list
+        first, second, third = thread_list.rows[:3]
+        await pilot.press("space")  # marks the first thread; the cursor moves to the second
+        Store(sqlite_engine, clock).ingest(
+            workspace.accounts[1], "mentions", [message("late-1", "late", clock(), "Anyone?", author="zed")], None
+        )
+        await wait_for(pilot, lambda: thread_list.rows[0].author == "@zed")
+        await pilot.press("shift+down")
+        assert thread_list.marked_ids == [first.id, second.id, third.id]

@@ -14,6 +14,7 @@ from textual.app import App
 
 from inbox.service import InboxService
 from tests.tui.conftest import wait_for
+from tests.tui.test_crisis import Held
 from tests.tui.workspace import add_people, build_workspace
 from tui.screens.pickers import (
     AssignChoice,
@@ -181,7 +182,8 @@ async def test_the_note_prompt_completes_handles_and_adds_the_note(service):
         saved.append(body)
         return service.add_note(thread_id, body)
 
-    host = Host(NotePrompt(service, save))
+    adding = Held(save)
+    host = Host(NotePrompt(service, adding))
     async with host.run_test(size=(100, 30)) as pilot:
         prompt = host.picker
         await wait_for(pilot, lambda: "Mention:" in str(prompt.query_one("#note-hint").render()))
@@ -192,7 +194,8 @@ async def test_the_note_prompt_completes_handles_and_adds_the_note(service):
         assert area.suggestion == "ake"
         await pilot.press("right", *" please", "enter", *"thanks")
         assert prompt.text == "ask @blake please\nthanks"
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s", "ctrl+s")  # the second while the first is still adding
+        adding.release()
         await wait_for(pilot, lambda: host.results != [])
         assert saved == ["ask @blake please\nthanks"]
         assert host.results[0].mentions == ("blake",)
@@ -209,3 +212,25 @@ async def test_the_note_prompt_keeps_the_text_when_the_service_refuses(service):
         await wait_for(pilot, lambda: hint.has_class("-problem") and "@nobody" in str(hint.render()))
         assert "@nobody is no colleague's handle; nothing was saved" in str(hint.render())
         assert prompt.text == "cc @nobody" and host.screen is prompt and host.results == []
+
+
+async def test_the_note_prompt_says_when_adding_failed_and_adds_it_on_the_next_try(service):
+    thread_id = service.list_threads(limit=1)[0].id
+    attempts: list[str] = []
+
+    def save(body: str):
+        attempts.append(body)
+        if len(attempts) == 1:
+            raise OSError("the database is locked")
+        return service.add_note(thread_id, body)
+
+    host = Host(NotePrompt(service, save))
+    async with host.run_test(size=(100, 30)) as pilot:
+        prompt = host.picker
+        hint = prompt.query_one("#note-hint")
+        await pilot.press(*"call back", "ctrl+s")
+        await wait_for(pilot, lambda: "Could not add the note: the database is locked" in str(hint.render()))
+        assert prompt.text == "call back" and host.screen is prompt
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: host.results != [])
+        assert [note.body for note in service.notes(thread_id)] == ["call back"]

@@ -11,8 +11,10 @@ from inbox import crisis
 from inbox.config import Config
 from inbox.service import InboxService
 from tests.tui.conftest import settled, wait_for
+from tests.tui.test_crisis import Held
 from tui.app import InboxApp
-from tui.screens.posts import ConfirmForm, PostForm, PostsScreen
+from tui.screens.forms import ConfirmForm
+from tui.screens.posts import PostForm, PostsScreen
 
 
 @pytest.fixture
@@ -93,8 +95,11 @@ async def test_a_lead_adds_edits_and_cancels_a_post(app, lead):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Too long for X" in str(form.query_one("#form-problems").render()))
         form.query_one("#text").text = "New colours in the shop today!"
-        await pilot.press("ctrl+s")
+        app.service.schedule_post = scheduling = Held(app.service.schedule_post)
+        await pilot.press("ctrl+s", "ctrl+s")  # the second while the first is still saving
+        scheduling.release()
         await wait_for(pilot, lambda: isinstance(app.screen, PostsScreen) and screen.table.row_count == 2)
+        assert [post.text for post in lead.scheduled_posts()].count("New colours in the shop today!") == 1
         assert rows(screen)[0][2:5] == ("scheduled", "X (demo) brand", "New colours in the shop today!")
         assert "Post 2 scheduled for Mon 2 Nov 11:00." in notes(app)
         assert screen.selected.id == 1, "the cursor stays on the post it was on"

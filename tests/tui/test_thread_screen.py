@@ -7,6 +7,7 @@ database then holds (read through the service, as another person would).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import webbrowser
 from datetime import timedelta
@@ -19,6 +20,7 @@ from inbox.service import InboxService
 from inbox.store import Store
 from inbox.threads import ThreadFilter, View
 from tests.tui.conftest import settled, wait_for
+from tests.tui.test_crisis import Held
 from tests.tui.workspace import add_people, build_workspace, message
 from tui.app import InboxApp
 from tui.screens.answer_picker import AnswerPicker
@@ -744,6 +746,26 @@ async def test_our_own_presence_says_viewing_then_replying_and_is_cleared_on_lea
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
         await wait_for(pilot, lambda: blake.presence([thread_id]) == {})
+
+
+async def test_leaving_while_our_presence_is_being_written_still_clears_it(
+    make_thread_app, sqlite_engine, clock
+):
+    app, _ = make_thread_app(threads=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_thread(pilot, 0)
+        thread_id = screen.thread.id
+        blake = as_person(sqlite_engine, clock, "blake")
+        await wait_for(pilot, lambda: thread_id in blake.presence([thread_id]))
+        app.service.set_presence = writing = Held(app.service.set_presence)
+        await pilot.press("r", "o")  # typing says "replying": a presence write, held in flight
+        assert await asyncio.to_thread(writing.entered.wait, 5)
+        await pilot.press("escape", "escape")
+        assert isinstance(app.screen, InboxScreen)
+        writing.release()
+        assert await asyncio.to_thread(writing.returned.wait, 5)
+        await app.workers.wait_for_complete()  # the clear, which outlives the screen
+        assert blake.presence([thread_id]) == {}, "the clear came after the write in flight"
 
 
 async def test_a_colleagues_triage_updates_the_title_live(make_thread_app, sqlite_engine, clock):

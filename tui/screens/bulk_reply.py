@@ -19,10 +19,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from adapters.registry import UnknownPlatform
 from inbox.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.service import InboxService
 from tui import bindings
-from tui.messages import BulkReplyChecked, BulkReplyQueued
+from tui.messages import AnswerTemplateLoaded, BulkReplyChecked, BulkReplyQueued
 from tui.screens.answer_picker import AnswerPicker
 
 
@@ -45,6 +46,8 @@ class BulkReplyScreen(ModalScreen[int | None]):
         self.checked: BulkReplyChecked | None = None
         """The last check, valid while the text is the one it checked."""
         self._filling = False
+        self.sending = False
+        """True from the second ctrl+s until the queueing is done: more presses send nothing more."""
 
     def compose(self) -> ComposeResult:
         count = len(self.thread_ids)
@@ -86,11 +89,8 @@ class BulkReplyScreen(ModalScreen[int | None]):
                 draft = self.service.preview_reply(
                     thread_id, _own_text(text, canned_response_id), canned_response_id
                 )
-            except (PermissionDenied, NotFound, InvalidInput) as error:
+            except (PermissionDenied, NotFound, InvalidInput, UnknownPlatform) as error:
                 problems.append(f"thread {thread_id}: {error}")
-                continue
-            except KeyError as error:  # a platform this version has no adapter for
-                problems.append(f"thread {thread_id}: {error.args[0]}")
                 continue
             if draft.problems:
                 problems.append(f"{draft.target.describe()}: {' '.join(draft.problems)}")
@@ -123,14 +123,16 @@ class BulkReplyScreen(ModalScreen[int | None]):
     )
     def fill_answer(self, canned_response_id: int) -> None:
         stored = self.service.canned_response(canned_response_id)
-        self.app.call_from_thread(self._fill, canned_response_id, stored.answer.body)
+        if not get_current_worker().is_cancelled:
+            self.post_message(AnswerTemplateLoaded(canned_response_id, stored.answer.body))
 
     # -- results --------------------------------------------------------------------------
 
-    def _fill(self, canned_response_id: int, body: str) -> None:
+    @on(AnswerTemplateLoaded)
+    def fill(self, message: AnswerTemplateLoaded) -> None:
         self._filling = True
-        self.text_area.text = body
-        self.canned_response_id = canned_response_id
+        self.text_area.text = message.body
+        self.canned_response_id = message.canned_response_id
         self.text_area.focus()
 
     @on(TextArea.Changed, "#bulk-text")
@@ -175,7 +177,9 @@ class BulkReplyScreen(ModalScreen[int | None]):
     def report_failure(self, message: Worker.StateChanged) -> None:
         if message.state == WorkerState.ERROR:
             self.checked = None
-            self.summary.update(Text(f"Nothing was sent: {message.worker.error}"))
+            self.sending = False
+            what = message.worker.description.partition(": ")[2]
+            self.summary.update(Text(f"Could not {what}: {message.worker.error}. Nothing was sent."))
 
     # -- actions --------------------------------------------------------------------------
 
@@ -184,7 +188,11 @@ class BulkReplyScreen(ModalScreen[int | None]):
         if not text.strip() and self.canned_response_id is None:
             self.summary.update("Write a message first (or ctrl+o for a prepared answer).")
             return
+        if self.sending:
+            return
         if self.checked is not None and self.checked.text == text:
+            self.sending = True
+            self.summary.update("Queueing…")
             self.send(self.checked)
             return
         self.summary.update("Checking the message for every thread…")

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import (
     Button,
     Checkbox,
@@ -35,10 +35,10 @@ from textual.widgets import (
     Static,
     TextArea,
 )
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from inbox.crisis import CrisisStatus, IncidentRow, StatementPlan
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.errors import NotFound
 from inbox.outbox import channel_name
 from inbox.sanitize import first_line, for_display
 from inbox.service import Action, InboxService
@@ -55,6 +55,7 @@ from tui.messages import (
     StatementQueued,
 )
 from tui.screens import WorkerFailures
+from tui.screens.forms import REFUSED, CrisisForm, form_buttons, form_row, refuse_unless_allowed
 from tui.widgets.crisis_bar import span_text
 from tui.widgets.labels import local_time_label
 
@@ -64,19 +65,6 @@ if TYPE_CHECKING:
 
 SEVERITIES = {1: "critical", 2: "major", 3: "minor"}
 """What each severity means, 1 the worst."""
-
-REFUSED = (PermissionDenied, InvalidInput, NotFound)
-"""What the service raises when it will not do something, with the reason in words."""
-
-
-def refuse_unless_allowed(screen: Screen, service: InboxService, action: Action) -> bool:
-    """Say in words why the person may not do `action`; True when they may not."""
-    try:
-        service.require(action)
-    except PermissionDenied as error:
-        screen.notify(str(error), severity="warning", markup=False)
-        return True
-    return False
 
 
 def incident_summary(status: CrisisStatus, now: datetime) -> Text:
@@ -339,56 +327,6 @@ def _campaign_noun(kind: str) -> str:
 # -- forms ------------------------------------------------------------------------------------
 
 
-class CrisisForm(ModalScreen[Any]):
-    """A form over the screen: fields, a line for problems, and buttons; ctrl+s submits."""
-
-    BINDINGS = bindings.CRISIS_FORM
-    DEFAULT_CLASSES = "crisis-form"
-
-    def show_problem(self, text: str, *, problem: bool = True) -> None:
-        """Say what is wrong (or, with `problem` false, what will happen) under the fields."""
-        line = self.query_one("#form-problems", Static)
-        line.set_class(problem, "-problem")
-        line.update(Text(text))
-
-    @on(CrisisActionRefused)
-    def refused(self, message: CrisisActionRefused) -> None:
-        self.show_problem(message.reason)
-        self.query_one("#form-submit", Button).disabled = False
-
-    @on(Worker.StateChanged)
-    def report_failed_worker(self, message: Worker.StateChanged) -> None:
-        if message.state == WorkerState.ERROR:
-            what = message.worker.description.partition(": ")[2]
-            self.show_problem(f"Could not {what}: {message.worker.error}")
-            self.query_one("#form-submit", Button).disabled = False
-
-    @on(Button.Pressed, "#form-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    @on(Button.Pressed, "#form-submit")
-    def submit_pressed(self) -> None:
-        self.action_submit()
-
-    def action_submit(self) -> None:
-        raise NotImplementedError
-
-
-def form_row(label: str, *widgets: Any) -> Horizontal:
-    """A labelled row of a form."""
-    return Horizontal(Label(label, classes="form-label"), *widgets, classes="form-row")
-
-
-def form_buttons(submit: str) -> Horizontal:
-    """Cancel and the form's one action, which ctrl+s presses too."""
-    return Horizontal(
-        Button("Cancel", id="form-cancel", compact=True),
-        Button(submit, variant="primary", id="form-submit", compact=True),
-        id="form-buttons",
-    )
-
-
 class DeclareForm(CrisisForm):
     """Declare an incident: title, severity, scope, status page, statement, interval, approval."""
 
@@ -453,6 +391,8 @@ class DeclareForm(CrisisForm):
             area.text = message.text
 
     def action_submit(self) -> None:
+        if self.busy:
+            return
         interval = self.query_one("#interval", Input).value.strip()
         if not interval.isdigit():
             self.show_problem("Give the minutes between public updates as a whole number, such as 60.")
@@ -466,7 +406,7 @@ class DeclareForm(CrisisForm):
             "requires_approval": self.query_one("#approval", Checkbox).value,
             "match": [word.strip() for word in self.query_one("#match", Input).value.split(",") if word.strip()],
         }
-        self.query_one("#form-submit", Button).disabled = True
+        self.hold()
         self.show_problem("Declaring…", problem=False)
         self.declare(self.query_one("#title", Input).value, fields)
 
@@ -584,6 +524,8 @@ class StatementForm(CrisisForm):
             self.show_problem("Changed since the check: ctrl+s checks again.", problem=False)
 
     def action_submit(self) -> None:
+        if self.busy:
+            return
         request = self._request()
         text, account_ids, replies = request
         if not str(text).strip():
@@ -592,8 +534,7 @@ class StatementForm(CrisisForm):
         if not account_ids and not replies:
             self.show_problem("Check at least one account, or the open incident threads.")
             return
-        button = self.query_one("#form-submit", Button)
-        button.disabled = True
+        self.hold()
         if self.plan is not None and request == self.planned_for:
             self.show_problem("Queueing…", problem=False)
             self.send(request, skip_unfit=bool(self.plan.unfit))
@@ -616,7 +557,9 @@ class StatementForm(CrisisForm):
     @on(StatementPlanned)
     def show_plan(self, message: StatementPlanned) -> None:
         if message.request != self._request():
+            self.let_go()  # edited while it was checked: the next ctrl+s checks the new text
             return
+        self.busy = False
         self.plan, self.planned_for = message.plan, message.request
         plan = message.plan
         fitting = len(plan.targets) - len(plan.unfit)
@@ -685,7 +628,9 @@ class EndForm(CrisisForm):
         self.action_submit()
 
     def action_submit(self) -> None:
-        self.query_one("#form-submit", Button).disabled = True
+        if self.busy:
+            return
+        self.hold()
         self.end(self.query_one("#note", Input).value.strip() or None)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="end", description="crisis: end the incident")

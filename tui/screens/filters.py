@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
@@ -18,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, SelectionList
 from textual.worker import get_current_worker
 
 from inbox.models import Priority
+from inbox.sanitize import first_line
 from inbox.service import InboxService
 from inbox.threads import ThreadFilter
 from tui import bindings
@@ -93,21 +95,24 @@ class FilterScreen(ModalScreen[ThreadFilter | None]):
         platforms = self.query_one("#filter-platforms", SelectionList)
         for platform in sorted({account.platform for account in message.accounts}):
             platforms.add_option(
-                (labels.platform_label(platform), platform, platform in current.platforms)
+                (Text(labels.platform_label(platform)), platform, platform in current.platforms)
             )
         if platforms.option_count:
             platforms.highlighted = 0
         account = self.query_one("#filter-account", Select)
         account.set_options(
-            (f"{labels.author_label(row.handle)} on {labels.platform_label(row.platform)}", row.id)
+            (Text(f"{labels.author_label(row.handle)} on {labels.platform_label(row.platform)}"), row.id)
             for row in message.accounts
         )
         if current.account_id is not None:
             account.value = current.account_id
         assignee = self.query_one("#filter-assignee", Select)
         assignee.set_options(
-            [("nobody (unassigned)", UNASSIGNED)]
-            + [(f"{agent.handle} ({agent.name})", agent.handle) for agent in message.agents]
+            [(Text("nobody (unassigned)"), UNASSIGNED)]
+            + [
+                (Text(f"{agent.handle} ({first_line(agent.name, 60)})"), agent.handle)
+                for agent in message.agents
+            ]
         )
         if current.assignee is not None:
             assignee.value = current.assignee

@@ -654,7 +654,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     def action_assign(self) -> None:
         """Leads pick whom to assign to; agents take the threads themselves."""
         ids = self.thread_list.targets()
-        if not ids:
+        if not ids or self.only_reads(taking(len(ids))):
             return
         if self.service.actor.role == Role.AGENT:
             self.run_triage(taking(len(ids)), partial(self.service.take, ids))
@@ -671,7 +671,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def action_tag(self) -> None:
         ids = self.thread_list.targets()
-        if not ids:
+        if not ids or self.only_reads(tagging((), (), len(ids))):
             return
 
         def picked(change: TagChange | None) -> None:
@@ -685,7 +685,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def action_snooze(self) -> None:
         ids = self.thread_list.targets()
-        if not ids:
+        if not ids or self.only_reads(snoozing(self.service.clock(), asked=len(ids))):
             return
 
         def picked(until: datetime | None) -> None:
@@ -696,7 +696,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def action_priority(self) -> None:
         ids = self.thread_list.targets()
-        if not ids:
+        if not ids or self.only_reads(prioritising("normal", len(ids))):
             return
 
         def picked(priority: str | None) -> None:

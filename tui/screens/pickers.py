@@ -24,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox.clock import Clock
 from inbox.errors import InvalidInput, NotFound, PermissionDenied
@@ -429,13 +429,16 @@ class NotePrompt(Picker["NoteRow | None"]):
     """Write an internal note; `save` adds it, and the prompt closes only once it is added.
 
     `save` runs in a worker; a refusal (an @name that is no colleague, a role that may
-    not write notes) is shown in the prompt with the text kept.
+    not write notes) or a failure is shown in the prompt with the text kept. While it runs
+    the prompt is busy: another ctrl+s does not add the note twice.
     """
 
     def __init__(self, service: InboxService, save: Callable[[str], NoteRow]) -> None:
         super().__init__()
         self.service = service
         self.save = save
+        self.busy = False
+        """The note is being added: confirming again waits for the answer."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="picker-body -wide") as body:
@@ -483,12 +486,23 @@ class NotePrompt(Picker["NoteRow | None"]):
 
     @on(NoteRefused)
     def note_refused(self, message: NoteRefused) -> None:
+        self.busy = False
         self._hint(f"✗ {message.reason}", problem=True)
 
+    @on(Worker.StateChanged)
+    def note_failed(self, message: Worker.StateChanged) -> None:
+        """Adding failed (not refused): say so in the prompt, text kept, so ctrl+s can try again."""
+        if message.state == WorkerState.ERROR and message.worker.group == "note":
+            self.busy = False
+            self._hint(f"✗ Could not add the note: {message.worker.error}", problem=True)
+
     def confirm(self) -> None:
+        if self.busy:
+            return
         if not self.text.strip():
             self._hint("Write the note first.", problem=True)
             return
+        self.busy = True
         self._hint("Adding the note…")
         self.add_note(self.text)
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from inbox.crisis import PAUSED, SCHEDULED, PostRow
@@ -28,7 +28,14 @@ from inbox.when import describe, parse_when
 from tui import bindings
 from tui.messages import CrisisActionRefused, EventsArrived, PostsChanged, PostsLoaded
 from tui.screens import WorkerFailures
-from tui.screens.crisis import REFUSED, CrisisForm, form_buttons, form_row, refuse_unless_allowed
+from tui.screens.forms import (
+    REFUSED,
+    ConfirmForm,
+    CrisisForm,
+    form_buttons,
+    form_row,
+    refuse_unless_allowed,
+)
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
@@ -242,30 +249,6 @@ class PostsScreen(WorkerFailures, Screen[None]):
         self.dismiss()
 
 
-class ConfirmForm(CrisisForm):
-    """A yes-or-no question before something that cannot be undone."""
-
-    def __init__(self, title: str, question: str, yes: str) -> None:
-        super().__init__()
-        self.title_text, self.question, self.yes = title, question, yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="form-body") as body:
-            body.border_title = self.title_text
-            body.border_subtitle = "ctrl+s or the button confirms · escape keeps things as they are"
-            yield Static(Text(self.question), id="form-problems")
-            yield form_buttons(self.yes)
-
-    def on_mount(self) -> None:
-        self.query_one("#form-submit", Button).focus()
-
-    def action_submit(self) -> None:
-        self.dismiss(True)
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-
 class PostForm(CrisisForm):
     """Schedule a post, or change one's text or time."""
 
@@ -307,6 +290,8 @@ class PostForm(CrisisForm):
         self.show_problem(f"Goes out {describe(moment)}{' once resumed' if paused else ''}.", problem=False)
 
     def action_submit(self) -> None:
+        if self.busy:
+            return
         when = self.query_one("#when", Input).value.strip()
         text = self.query_one("#text", TextArea).text
         account = self.query_one("#account", Select).value
@@ -323,7 +308,7 @@ class PostForm(CrisisForm):
             except REFUSED as error:
                 self.show_problem(str(error))
                 return
-        self.query_one("#form-submit", Button).disabled = True
+        self.hold()
         self.save(account, text, moment)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="posts: save the post")

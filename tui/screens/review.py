@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Sparkline, Static
+from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static
 from textual.worker import get_current_worker
 
 from inbox.crisis import Review, review_sections, write_review
@@ -29,7 +29,7 @@ from inbox.service import InboxService
 from tui import bindings
 from tui.messages import CrisisActionRefused, ReviewLoaded, ReviewWritten
 from tui.screens import WorkerFailures
-from tui.screens.crisis import CrisisForm, form_buttons, form_row
+from tui.screens.forms import CrisisForm, form_buttons, form_row
 
 if TYPE_CHECKING:
     from tui.app import InboxApp
@@ -207,11 +207,13 @@ class WriteReviewForm(CrisisForm):
         self.action_submit()
 
     def action_submit(self) -> None:
+        if self.busy:
+            return
         text = self.query_one("#path", Input).value.strip()
         if not text:
             self.show_problem("Give a file name, such as review.html or review.md.")
             return
-        self.query_one("#form-submit", Button).disabled = True
+        self.hold()
         self.write(Path(text).expanduser())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="write", description="review: write the file")

@@ -22,6 +22,7 @@ one sends.
 
 from __future__ import annotations
 
+import threading
 import webbrowser
 from collections.abc import Sequence
 from datetime import datetime
@@ -140,15 +141,6 @@ def thread_title(thread: ThreadRow) -> str:
     return " · ".join(parts)
 
 
-def presence_line(present: Sequence[PresenceRow]) -> str:
-    """Who else has the thread open: `blake is replying · casey is viewing`; replying first."""
-    ordered = sorted(present, key=lambda row: (row.activity != "replying", row.handle))
-    return " · ".join(
-        f"{'✎' if row.activity == 'replying' else '◉'} {labels.author_label(row.handle)} is {row.activity}"
-        for row in ordered
-    )
-
-
 def original_post_url(items: Sequence[ItemRow]) -> str | None:
     """The link of the earliest message shown that has one: the post the thread started from."""
     return next((item.url for item in items if item.url), None)
@@ -199,6 +191,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         """What our presence on this thread says."""
         self.present: tuple[PresenceRow, ...] = ()
         """Who else has the thread open, as last read."""
+        self.leaving = False
+        """Set on leaving the thread, cleared on coming back: presence writes not yet made are skipped."""
+        self._presence_written = threading.Lock()
+        """Held while our presence is written or cleared, so a clear never lands before a write in flight."""
         self.other_threads: dict[int, ThreadRow] = {}
         """The author's other threads, by id, to open from the author card."""
         self._check_timer: Timer | None = None
@@ -235,7 +231,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     @property
     def presence_text(self) -> str:
         """The line saying who else is here, as shown ("" when nobody)."""
-        return presence_line(self.present)
+        return labels.presence_text(self.present)
 
     def on_mount(self) -> None:
         self.conversation.show_notice("Loading…")
@@ -333,10 +329,12 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         """Say what we are doing here (unless `activity` is None), then read who else is here."""
         thread_id = self.thread.id
         if activity is not None:
-            try:
-                self.service.set_presence(thread_id, activity)
-            except (PermissionDenied, InvalidInput, NotFound):
-                pass  # presence is a courtesy to colleagues; reading goes on without it
+            with self._presence_written:
+                if not self.leaving:
+                    try:
+                        self.service.set_presence(thread_id, activity)
+                    except (PermissionDenied, InvalidInput, NotFound):
+                        pass  # presence is a courtesy to colleagues; reading goes on without it
         present = self.service.presence([thread_id]).get(thread_id, ())
         if not get_current_worker().is_cancelled:
             self.post_message(PresenceLoaded(thread_id, present))
@@ -460,7 +458,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             return
         self.present = tuple(message.present)
         line = self.query_one("#presence", Static)
-        line.update(Text(presence_line(self.present)))
+        line.update(Text(labels.presence_text(self.present)))
         line.display = bool(self.present)
 
     @on(AuthorCardLoaded)
@@ -507,6 +505,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def on_screen_resume(self) -> None:
         """In front: opened, or back from a picker or a thread opened from here. Say we are here."""
+        self.leaving = False
         self.update_presence(self.activity)
 
     @on(ThreadGone)
@@ -646,30 +645,34 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             self.drafts.pop(self.thread.id, None)
 
     def _clear_presence(self) -> None:
-        """Take our presence off the thread; run by the app, so it outlives this screen."""
+        """Take our presence off the thread; run by the app, so it outlives this screen.
+
+        A typing or heartbeat write may be in flight in a worker thread, which cancelling
+        cannot stop: the clear waits for it (the lock), and writes not yet made see `leaving`
+        and are skipped, so we never stay shown as here after leaving.
+        """
+        self.leaving = True
+        self.workers.cancel_group(self, "presence")
         self.app.run_worker(
-            partial(self.service.clear_presence, self.thread.id),
+            self._leave_thread,
             thread=True,
             exit_on_error=False,
             group="presence-clear",
             description="thread: clear presence",
         )
 
+    def _leave_thread(self) -> None:
+        """Clear our presence after any write of it, unless we came back meanwhile."""
+        with self._presence_written:
+            if self.leaving:
+                self.service.clear_presence(self.thread.id)
+
     def action_reply(self) -> None:
         self.composer.reply_area.focus()
 
-    def _only_reads(self, action: TriageAction) -> bool:
-        """Whether the person only reads (a supervisor): then the service says so, no picker opens.
-
-        The write is asked for no thread at all, so the role check is all that can answer.
-        """
-        if self.service.actor.role != Role.SUPERVISOR:
-            return False
-        self.run_triage(action, partial(self.service.close, ()))
-        return True
-
     def action_note(self) -> None:
-        if self._only_reads(TriageAction("add a note", "Added a note to {threads}", "No note added")):
+        adding = TriageAction("add a note", "Added a note to {threads}", "No note added")
+        if self.only_reads(adding):
             return
 
         def added(note: NoteRow | None) -> None:
@@ -687,7 +690,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def action_assign(self) -> None:
         ids = [self.thread.id]
-        if self.service.actor.role not in (Role.LEAD, Role.ADMIN):
+        if self.only_reads(taking()):
+            return
+        if self.service.actor.role == Role.AGENT:
             self.run_triage(taking(), partial(self.service.take, ids))
             return
 
@@ -699,7 +704,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def action_tag(self) -> None:
         ids = [self.thread.id]
-        if self._only_reads(tagging((), ())):
+        if self.only_reads(tagging((), ())):
             return
 
         def picked(change: TagChange | None) -> None:
@@ -713,7 +718,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def action_snooze(self) -> None:
         ids = [self.thread.id]
-        if self._only_reads(TriageAction("snooze", "Snoozed {threads}", "Not snoozed")):
+        now = self.service.clock()
+        if self.only_reads(snoozing(now)):
             return
 
         def picked(until: datetime | None) -> None:
@@ -724,14 +730,15 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def action_priority(self) -> None:
         ids = [self.thread.id]
-        if self._only_reads(TriageAction("set the priority", "Set {threads}", "Priority not changed")):
+        current = self.thread.priority
+        if self.only_reads(prioritising(current)):
             return
 
         def picked(priority: str | None) -> None:
             if priority is not None:
                 self.run_triage(prioritising(priority), partial(self.service.set_priority, ids, priority))
 
-        self.app.push_screen(PriorityPicker(self.thread.priority), picked)
+        self.app.push_screen(PriorityPicker(current), picked)
 
     def action_close_thread(self) -> None:
         self.run_triage(closing(), partial(self.service.close, [self.thread.id]))

@@ -4,15 +4,16 @@ The thread screen acts on one thread and the inbox screen on the marked ones; bo
 what to do as a `TriageAction` (how the result reads) and a call into the service, and
 mix `TriageWriter` into the screen:
 
-    class InboxScreen(TriageWriter, Screen[None]):
+    class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         def action_close_threads(self) -> None:
-            ids = self.marked_ids()
-            self.run_triage(closing(len(ids)), lambda: self.service.close(ids))
+            if ids := self.thread_list.targets():    # the marked threads, or the highlighted one
+                self.run_triage(closing(len(ids)), partial(self.service.close, ids))
 
         @on(ThreadsChanged)
         def threads_changed(self, message: ThreadsChanged) -> None:
             self.report_triage(message)     # "Closed 3 threads; 1 refused: assigned to blake; ..."
-            self.refresh_the_list()
+            self.thread_list.clear_marks()
+            self.refresh_threads()
 
         @on(TriageRefused)
         def triage_refused(self, message: TriageRefused) -> None:
@@ -143,6 +144,15 @@ class TriageWriter:
             screen.post_message(TriageRefused(action, str(refused)))
             return
         screen.post_message(ThreadsChanged(action, result))
+
+    def only_reads(self, action: TriageAction) -> bool:
+        """Whether the person may not change threads (a supervisor): then they read why, and no picker opens."""
+        screen: Screen = self  # type: ignore[assignment]
+        refusal = screen.service.triage_refusal()  # type: ignore[attr-defined]
+        if refusal is None:
+            return False
+        screen.notify(refusal, title=f"Could not {action.verb}", severity="warning", markup=False)
+        return True
 
     def report_triage(self, message: ThreadsChanged | TriageRefused) -> None:
         """Say what happened: information when all went through, a warning when anything was refused."""

@@ -7,9 +7,11 @@ sequence. Rendering it as `rich.text.Text` (never markup) is the caller's part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from inbox import sanitize, sentiment
+from inbox.threads import PresenceRow
 
 _DEMO_PREFIX = "demo-"
 
@@ -101,6 +103,15 @@ MARKED = "✓"
 
 MENTIONED = "@"
 """Shown in the list when a colleague's note on the thread mentions the reader."""
+
+
+def presence_text(present: Sequence[PresenceRow]) -> str:
+    """Who else has a thread open: `✎ blake is replying · ◉ casey is viewing`; replying first."""
+    ordered = sorted(present, key=lambda row: (row.activity != "replying", row.handle))
+    return " · ".join(
+        f"{PRESENCE_MARKS.get(row.activity, '·')} {author_label(row.handle)} is {row.activity}"
+        for row in ordered
+    )
 
 
 def priority_mark(priority: str) -> str:

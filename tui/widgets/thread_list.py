@@ -169,7 +169,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._marked: dict[int, None] = {}
         """Marked thread ids in the order they were marked (a dict keeps it)."""
         self._mark_anchor: int | None = None
-        """The thread a shift-extended range of marks starts from."""
+        """The id of the thread a shift-extended range of marks starts from."""
         self._presence: Mapping[int, Sequence[PresenceRow]] = {}
 
     # -- what it shows ------------------------------------------------------------------
@@ -336,7 +336,7 @@ class ThreadList(ScrollView, can_focus=True):
             del self._marked[row.id]
         else:
             self._marked[row.id] = None
-        self._mark_anchor = self._cursor
+        self._mark_anchor = row.id
         self._refresh_row(self._cursor)
         self.post_message(self.MarksChanged(self, len(self._marked)))
         self.move_cursor(self._cursor + 1)
@@ -352,9 +352,11 @@ class ThreadList(ScrollView, can_focus=True):
         if not self._rows:
             return
         index = max(0, min(index, len(self._rows) - 1))
-        if self._mark_anchor is None or self._mark_anchor >= len(self._rows):
-            self._mark_anchor = self._cursor
-        low, high = sorted((self._mark_anchor, index))
+        anchor = self._index_by_id.get(self._mark_anchor) if self._mark_anchor is not None else None
+        if anchor is None:
+            anchor = self._cursor
+            self._mark_anchor = self._rows[anchor].id
+        low, high = sorted((anchor, index))
         for row in self._rows[low : high + 1]:
             self._marked[row.id] = None
         self.refresh()

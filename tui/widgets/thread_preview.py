@@ -23,14 +23,6 @@ from tui.themes import component_colours
 from tui.widgets import labels
 
 
-def presence_text(presence: Sequence[PresenceRow]) -> str:
-    """Who else has a thread open, in words: `blake is replying · casey is viewing`."""
-    ordered = sorted(presence, key=lambda row: (row.activity != "replying", row.handle))
-    return " · ".join(
-        f"{labels.author_label(row.handle)} is {row.activity}" for row in ordered
-    )
-
-
 class ThreadPreview(VerticalScroll, can_focus=True):
     """The messages of the selected thread, scrollable when it has focus."""
 
@@ -108,7 +100,7 @@ class ThreadPreview(VerticalScroll, can_focus=True):
 
     def show_presence(self, presence: Sequence[PresenceRow]) -> None:
         """Say under the pane who else has the thread open: `blake is replying`."""
-        self.border_subtitle = Content(presence_text(presence))
+        self.border_subtitle = Content(labels.presence_text(presence))
 
     def show_times_at(self, now: datetime) -> None:
         """Redraw the shown thread with its ages counted to `now`."""
