@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -77,3 +79,30 @@ async def settled(pilot) -> None:
         )
 
     await wait_for(pilot, loaded)
+
+
+class Held:
+    """A call kept waiting until `release()`: a write held in flight, with no sleeping.
+
+    Put in place of a service method (`service.x = held = Held(service.x)`), it lets a
+    test press a key twice while the first write is still running, or leave a screen
+    while its write is. `entered` and `returned` say where the call is.
+    """
+
+    def __init__(self, call: Callable[..., Any]) -> None:
+        self.call = call
+        self.entered = threading.Event()
+        self.released = threading.Event()
+        self.returned = threading.Event()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.entered.set()
+        try:
+            if not self.released.wait(timeout=10):
+                raise AssertionError("the held call was never released")
+            return self.call(*args, **kwargs)
+        finally:
+            self.returned.set()
+
+    def release(self) -> None:
+        self.released.set()

@@ -3,17 +3,14 @@ bell, the crisis bar, the crisis screen's forms, and the incident review."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from inbox.config import Config
 from inbox.service import InboxService
-from tests.tui.conftest import settled, wait_for
+from tests.tui.conftest import Held, settled, wait_for
 from tui.app import InboxApp
 from tui.screens.crisis import CrisisScreen, DeclareForm, EndForm, StatementForm
 from tui.screens.review import ReviewScreen, WriteReviewForm
@@ -52,33 +49,6 @@ def declare(lead: InboxService, **fields):
     }
     incident, _ = lead.declare_incident("Checkout outage", **{**defaults, **fields})
     return incident
-
-
-class Held:
-    """A call kept waiting until `release()`: a write held in flight, with no sleeping.
-
-    Put in place of a service method (`service.x = held = Held(service.x)`), it lets a
-    test press a key twice while the first write is still running, or leave a screen
-    while its write is. `entered` and `returned` say where the call is.
-    """
-
-    def __init__(self, call: Callable[..., Any]) -> None:
-        self.call = call
-        self.entered = threading.Event()
-        self.released = threading.Event()
-        self.returned = threading.Event()
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self.entered.set()
-        try:
-            if not self.released.wait(timeout=10):
-                raise AssertionError("the held call was never released")
-            return self.call(*args, **kwargs)
-        finally:
-            self.returned.set()
-
-    def release(self) -> None:
-        self.released.set()
 
 
 def banners(app: InboxApp) -> list[AlertBanner]:

@@ -13,8 +13,7 @@ import pytest
 from textual.app import App
 
 from inbox.service import InboxService
-from tests.tui.conftest import wait_for
-from tests.tui.test_crisis import Held
+from tests.tui.conftest import Held, wait_for
 from tests.tui.workspace import add_people, build_workspace
 from tui.screens.pickers import (
     AssignChoice,

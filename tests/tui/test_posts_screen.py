@@ -10,8 +10,7 @@ import pytest
 from inbox import crisis
 from inbox.config import Config
 from inbox.service import InboxService
-from tests.tui.conftest import settled, wait_for
-from tests.tui.test_crisis import Held
+from tests.tui.conftest import Held, settled, wait_for
 from tui.app import InboxApp
 from tui.screens.forms import ConfirmForm
 from tui.screens.posts import PostForm, PostsScreen

@@ -19,8 +19,7 @@ from inbox.config import Config
 from inbox.service import InboxService
 from inbox.store import Store
 from inbox.threads import ThreadFilter, View
-from tests.tui.conftest import settled, wait_for
-from tests.tui.test_crisis import Held
+from tests.tui.conftest import Held, settled, wait_for
 from tests.tui.workspace import add_people, build_workspace, message
 from tui.app import InboxApp
 from tui.screens.answer_picker import AnswerPicker

@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Sparkline, Static
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import get_current_worker
 
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy
 from inbox.stats import Stats, duration_text, parse_period, percent_text
 from tui import bindings
+from tui.screens import WorkerFailures
 from tui.messages import EventsArrived, StatsLoaded
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def tile_values(stats: Stats) -> dict[str, str]:
     }
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(WorkerFailures, Screen[None]):
     """Response times, SLA, backlog and volume for leads and supervisors."""
 
     BINDINGS = bindings.STATS
@@ -182,16 +183,6 @@ class StatsScreen(Screen[None]):
             self._stale = True
         else:
             self.load_stats(self.days)
-
-    @on(Worker.StateChanged)
-    def report_failed_worker(self, message: Worker.StateChanged) -> None:
-        if message.state == WorkerState.ERROR:
-            self.notify(
-                f"Could not compute the numbers: {message.worker.error}",
-                title="Something went wrong",
-                severity="error",
-                markup=False,
-            )
 
     def action_period(self) -> None:
         self.days = PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)] if self.days in PERIODS else 7
