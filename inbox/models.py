@@ -199,6 +199,7 @@ class Thread(SQLModel, table=True):
                 ("inbound", ("last_inbound_at", "id"), _NOT_CLOSED),
                 ("undue", ("id",), text(f"{_NOT_CLOSED.text} AND due_at IS NULL")),
                 ("incident", ("incident_id",), text(f"{_NOT_CLOSED.text} AND incident_id IS NOT NULL")),
+                ("account", ("account_id",), _NOT_CLOSED),
             )
         ),
     )

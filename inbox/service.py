@@ -243,7 +243,7 @@ class InboxService:
         """Every connected account, with its health and open thread count."""
         open_threads = (
             select(_thread.c.account_id, func.count().label("open_threads"))
-            .where(_thread.c.status != ThreadStatus.CLOSED)
+            .where(_thread.c.status != literal_column("'closed'"))  # a literal, so the partial index serves it
             .group_by(_thread.c.account_id)
             .subquery()
         )

@@ -10,6 +10,7 @@ already polls them.
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,6 +37,9 @@ EVENT_BATCH = 500
 
 MAX_EVENT_BATCHES = 20
 """Batches one poll reads at most; a larger flood is finished by the next poll."""
+
+GC_HOLD_SECONDS = 10.0
+"""The garbage collector runs again after this long even if the first page never showed."""
 
 SYNC_STOP_SECONDS = 5.0
 """How long quitting waits for the sync engine to hand its leases back."""
@@ -100,6 +104,7 @@ class InboxApp(CrisisWatch, App[int]):
                     markup=False,
                 )
         self.set_interval(self.poll_seconds, self._poll_tick, name="events poll")
+        self.set_timer(GC_HOLD_SECONDS, self.first_page_shown, name="gc backstop")
         self.start_crisis_watch()
         if self.sync_enabled:
             self.sync_state = "sync starting"
@@ -156,6 +161,16 @@ class InboxApp(CrisisWatch, App[int]):
                     event_types=frozenset(event_types),
                 )
             )
+
+    def first_page_shown(self) -> None:
+        """The inbox is on screen: let the garbage collector run again, if the launcher held it.
+
+        What exists by now lives as long as the app, so it is frozen out of every later
+        collection (`gc.freeze`), which keeps full passes short during key presses.
+        """
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     @on(EventsArrived)
     def publish_events(self, message: EventsArrived) -> None:

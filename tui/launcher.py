@@ -6,14 +6,23 @@ itself is imported only when a command actually opens the UI.
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any
 
-from inbox.cli import Context, main as cli_main
+from inbox.cli import Context
+from inbox.cli import main as cli_main
 
 
 def open_tui(context: Context, service: Any, *, sync: bool = True) -> int:
-    """Run the Textual app on `service` until the person quits."""
+    """Run the Textual app on `service` until the person quits.
+
+    The garbage collector waits until the first page is on screen (`InboxApp` turns it
+    back on): the imports and the first frame create about a million objects that are
+    never freed, and full collections walking them cost a quarter of a second of the
+    first paint (docs/performance.md).
+    """
+    gc.disable()
     from tui.app import run_app
 
     return run_app(service, config=context.config, sync=sync)

@@ -26,7 +26,6 @@ from textual.widgets import (
     Button,
     Checkbox,
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -57,6 +56,7 @@ from tui.messages import (
 from tui.screens import WorkerFailures
 from tui.screens.forms import REFUSED, CrisisForm, form_buttons, form_row, refuse_unless_allowed
 from tui.widgets.crisis_bar import span_text
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class CrisisScreen(WorkerFailures, Screen[None]):
         yield Static(id="crisis-statement")
         yield Static(id="crisis-note")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     @property
     def status(self) -> CrisisStatus | None:

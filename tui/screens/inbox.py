@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.command import SimpleCommand
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from inbox.errors import NotFound
@@ -60,6 +60,7 @@ from tui.screens.thread_actions import (
 )
 from tui.widgets import labels
 from tui.widgets.crisis_bar import CrisisBar
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.thread_list import ThreadList
 from tui.widgets.thread_preview import ThreadPreview
@@ -206,7 +207,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         yield ThreadList(clock=self.service.clock, id="threads")
         yield ThreadPreview(id="preview")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def thread_list(self) -> ThreadList:
@@ -370,6 +371,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
             )
             if message.as_of_event_id is not None:
                 self.app.watch_events_from(message.as_of_event_id)
+            self.app.first_page_shown()
         else:
             thread_list.append_rows(
                 message.rows, after_id=message.after_id, complete=message.complete

@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Header, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from inbox.crisis import PAUSED, SCHEDULED, PostRow
@@ -36,6 +36,7 @@ from tui.screens.forms import (
     form_row,
     refuse_unless_allowed,
 )
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class PostsScreen(WorkerFailures, Screen[None]):
         )
         yield DataTable(id="posts", cursor_type="row", zebra_stripes=True)
         yield Static(id="post-detail")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> DataTable:

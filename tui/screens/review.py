@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Sparkline, Static
+from textual.widgets import DataTable, Header, Input, Sparkline, Static
 from textual.worker import get_current_worker
 
 from inbox.crisis import Review, review_sections, write_review
@@ -30,6 +30,7 @@ from tui import bindings
 from tui.messages import CrisisActionRefused, ReviewLoaded, ReviewWritten
 from tui.screens import WorkerFailures
 from tui.screens.forms import CrisisForm, form_buttons, form_row
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from tui.app import InboxApp
@@ -78,7 +79,7 @@ class ReviewScreen(WorkerFailures, Screen[None]):
         yield Header()
         with VerticalScroll(id="review-body"):
             yield Static("Building the review…", id="review-loading")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load_review(self.incident_id)

@@ -13,15 +13,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Sparkline, Static
 from textual.worker import get_current_worker
 
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy
 from inbox.stats import Stats, duration_text, parse_period, percent_text
 from tui import bindings
-from tui.screens import WorkerFailures
 from tui.messages import EventsArrived, StatsLoaded
+from tui.screens import WorkerFailures
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from tui.app import InboxApp
@@ -90,7 +91,7 @@ class StatsScreen(WorkerFailures, Screen[None]):
             yield DataTable(id="agents", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="channels", cursor_type="row", zebra_stripes=True)
         yield DataTable(id="breaches", cursor_type="row")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         agents = self.query_one("#agents", DataTable)

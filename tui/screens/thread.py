@@ -35,7 +35,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static, TextArea
+from textual.widgets import Header, Static, TextArea
 from textual.worker import get_current_worker
 
 from inbox import events
@@ -92,6 +92,7 @@ from tui.widgets.composer import Composer, ReplyArea
 from tui.widgets.conversation import Conversation
 from tui.widgets.crisis_bar import CrisisBar
 from tui.widgets.history import HistoryPane
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from inbox.service import NoteRow, PresenceRow
@@ -210,7 +211,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             yield AuthorCardPane(id="author-card")
             yield HistoryPane(id="history")
         yield Composer(id="composer")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def conversation(self) -> Conversation:

@@ -25,6 +25,7 @@ OPEN_INDEXES = {
     'ix_thread_inbound_open': (['last_inbound_at', 'id'], NOT_CLOSED),
     'ix_thread_undue_open': (['id'], f"{NOT_CLOSED} AND due_at IS NULL"),
     'ix_thread_incident_open': (['incident_id'], f"{NOT_CLOSED} AND incident_id IS NOT NULL"),
+    'ix_thread_account_open': (['account_id'], NOT_CLOSED),
 }
 
 
