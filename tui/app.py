@@ -57,7 +57,10 @@ class InboxApp(CrisisWatch, App[int]):
     """The social inbox in the terminal."""
 
     TITLE = "Social inbox"
-    CSS_PATH = ["styles/app.tcss", "styles/inbox.tcss", "styles/help.tcss", "styles/stats.tcss", "styles/thread.tcss", "styles/pickers.tcss", "styles/crisis.tcss"]
+    CSS_PATH = [
+        f"styles/{name}.tcss"
+        for name in ("app", "inbox", "help", "stats", "thread", "pickers", "crisis")
+    ]
     BINDINGS = bindings.APP + bindings.CRISIS
     COMMANDS = App.COMMANDS | {ScreenActions}
 
