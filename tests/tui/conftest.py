@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from textual.worker import WorkerCancelled
 
 from inbox.config import Config
 from inbox.database import open_engine
@@ -60,7 +61,10 @@ async def wait_for(pilot, condition: Callable[[], bool], *, seconds: float = 5.0
             raise AssertionError(
                 f"gave up after {seconds}s waiting for {condition.__doc__ or condition}"
             )
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # a newer exclusive worker replaced it, as the app meant; keep waiting
         await pilot.pause()
 
 
