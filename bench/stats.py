@@ -42,6 +42,25 @@ def default_path() -> Path:
     return Path(tempfile.gettempdir()) / "social-inbox-bench-stats-1m.db"
 
 
+def thread_timeline(first_in: datetime, rng: random.Random) -> list[tuple[str, datetime]]:
+    """A thread's messages: one in, usually answered in business hours, sometimes a follow-up.
+
+    bench/tui.py builds its inboxes with it too.
+    """
+    timeline = [("in", first_in)]
+    if rng.random() < 0.85:
+        reply = _reply_time(first_in, rng)
+        timeline.append(("out", reply))
+        if rng.random() < 0.2:
+            follow = reply + timedelta(minutes=rng.uniform(5, 600))
+            timeline.append(("in", follow))
+            if rng.random() < 0.8:
+                timeline.append(("out", _reply_time(follow, rng)))
+    elif rng.random() < 0.3:
+        timeline.append(("in", first_in + timedelta(minutes=rng.uniform(1, 120))))
+    return [(direction, at) for direction, at in timeline if at < NOW]
+
+
 def _reply_time(received: datetime, rng: random.Random) -> datetime:
     """When a team working weekdays 08-18 UTC answers a message received at `received`."""
     at = received
@@ -126,18 +145,7 @@ def _thread(thread_id: int, first_in: datetime, rng: random.Random, pending: lis
     """One thread's row; its messages go to `pending`, to be written in time order."""
     account = rng.randrange(len(PLATFORMS)) + 1
     kind = KINDS[rng.randrange(3)]
-    timeline = [("in", first_in)]
-    if rng.random() < 0.85:
-        reply = _reply_time(first_in, rng)
-        timeline.append(("out", reply))
-        if rng.random() < 0.2:
-            follow = reply + timedelta(minutes=rng.uniform(5, 600))
-            timeline.append(("in", follow))
-            if rng.random() < 0.8:
-                timeline.append(("out", _reply_time(follow, rng)))
-    elif rng.random() < 0.3:
-        timeline.append(("in", first_in + timedelta(minutes=rng.uniform(1, 120))))
-    timeline = [(direction, at) for direction, at in timeline if at < NOW]
+    timeline = thread_timeline(first_in, rng)
     agent = rng.randrange(12) + 1
     for direction, at in timeline:
         sentiment = round(rng.uniform(-1, 1), 3) if direction == "in" else None

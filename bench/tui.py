@@ -112,6 +112,7 @@ def build(path: Path, thread_count: int) -> None:
     from inbox.database import open_engine
     from inbox.models import Account, Agent, Contact, Thread, ThreadStatus
     from inbox.sla import SlaPolicy, refresh_due_at
+    from stats import thread_timeline  # bench/stats.py: the same traffic shape as the stats benchmark
 
     partial = path.with_name(path.name + ".partial")
     for suffix in ("", "-wal", "-shm"):
@@ -155,7 +156,7 @@ def build(path: Path, thread_count: int) -> None:
         kind = "dm" if PLATFORMS[account - 1] == "demo-email" else KINDS[rng.randrange(3)]
         contact_id = account + len(PLATFORMS) * rng.randrange(contact_count // len(PLATFORMS))
         language = texts.language()
-        timeline = _timeline(first_in, rng)
+        timeline = thread_timeline(first_in, rng)
         agent = rng.randrange(AGENTS) + 1
         last_text = ""
         for direction, at in timeline:
@@ -193,34 +194,6 @@ def build(path: Path, thread_count: int) -> None:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.replace(path)
     print(f"{thread_count:,} threads ({len(waiting):,} not closed), {item_id:,} messages, {contact_count:,} contacts", file=sys.stderr)
-
-
-def _timeline(first_in: datetime, rng: random.Random) -> list[tuple[str, datetime]]:
-    """A thread's messages: one in, usually answered in business hours, sometimes a follow-up."""
-    timeline = [("in", first_in)]
-    if rng.random() < 0.85:
-        reply = _reply_time(first_in, rng)
-        timeline.append(("out", reply))
-        if rng.random() < 0.2:
-            follow = reply + timedelta(minutes=rng.uniform(5, 600))
-            timeline.append(("in", follow))
-            if rng.random() < 0.8:
-                timeline.append(("out", _reply_time(follow, rng)))
-    elif rng.random() < 0.3:
-        timeline.append(("in", first_in + timedelta(minutes=rng.uniform(1, 120))))
-    return [(direction, at) for direction, at in timeline if at < NOW]
-
-
-def _reply_time(received: datetime, rng: random.Random) -> datetime:
-    """When a team working weekdays 08-18 UTC answers a message received at `received`."""
-    at = received
-    if at.hour >= 18 or at.weekday() >= 5:
-        at = datetime.combine(at.date() + timedelta(days=1), datetime.min.time(), UTC).replace(hour=8)
-    while at.weekday() >= 5:
-        at += timedelta(days=1)
-    if at.hour < 8:
-        at = at.replace(hour=8, minute=0, second=0, microsecond=0)
-    return at + timedelta(minutes=rng.lognormvariate(0, 0.9) * 30)
 
 
 def _thread_row(

@@ -21,7 +21,6 @@ from textual import work
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
-from inbox.crisis import AlertRow, CrisisStatus
 from inbox.errors import InvalidInput, NotFound, PermissionDenied
 from tui.messages import AlertsAcknowledged, CrisisActionRefused, CrisisLoaded, EventsArrived
 from tui.widgets.alert_banner import BANNER_ALERTS, AlertBanner
@@ -29,6 +28,7 @@ from tui.widgets.alert_banner import BANNER_ALERTS, AlertBanner
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from inbox.crisis import AlertRow, CrisisStatus
     from tui.app import InboxApp
 
 CLOCK_SECONDS = 10.0

@@ -24,11 +24,11 @@ from inbox.service import (
     ThreadRow,
 )
 from inbox.sla import DueThread
-from inbox.stats import Stats
 from inbox.threads import ThreadFilter
 
 if TYPE_CHECKING:
     from inbox.service import AuthorCard, BulkResult, HistoryEntry, NoteRow
+    from inbox.stats import Stats
     from tui.screens.thread_actions import TriageAction
 
 

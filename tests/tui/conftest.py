@@ -53,6 +53,19 @@ def make_app(sqlite_engine, clock) -> Callable[..., tuple[InboxApp, Workspace]]:
     return make
 
 
+@pytest.fixture
+def app(make_app) -> InboxApp:
+    """The app on a fresh workspace, acting as alice (lead)."""
+    app, _ = make_app()
+    return app
+
+
+@pytest.fixture
+def lead(app, sqlite_engine, clock) -> InboxService:
+    """alice, the lead, in another terminal: what she does there reaches the app as events."""
+    return InboxService(sqlite_engine, actor="alice", clock=clock)
+
+
 async def wait_for(pilot, condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
     """Let the app run until `condition()` holds; fail after `seconds`."""
     deadline = time.monotonic() + seconds

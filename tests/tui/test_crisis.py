@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from inbox.config import Config
 from inbox.service import InboxService
 from tests.tui.conftest import Held, settled, wait_for
@@ -18,19 +16,6 @@ from tui.widgets.alert_banner import AlertBanner
 from tui.widgets.crisis_bar import CrisisBar
 
 STATEMENT = "We know checkout is failing for some of you and are on it. Updates: {incident.status_url}"
-
-
-@pytest.fixture
-def app(make_app) -> InboxApp:
-    """The app on a fresh workspace, acting as alice (lead)."""
-    app, _ = make_app()
-    return app
-
-
-@pytest.fixture
-def lead(app, sqlite_engine, clock) -> InboxService:
-    """alice, the lead, in another terminal: what she does there reaches the app as events."""
-    return InboxService(sqlite_engine, actor="alice", clock=clock)
 
 
 def raise_alert(lead: InboxService, rule: str = "Outage words") -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from inbox import crisis
 from inbox.config import Config
 from inbox.service import InboxService
@@ -14,19 +12,6 @@ from tests.tui.conftest import Held, settled, wait_for
 from tui.app import InboxApp
 from tui.screens.forms import ConfirmForm
 from tui.screens.posts import PostForm, PostsScreen
-
-
-@pytest.fixture
-def app(make_app) -> InboxApp:
-    """The app on a fresh workspace, acting as alice (lead)."""
-    app, _ = make_app()
-    return app
-
-
-@pytest.fixture
-def lead(app, sqlite_engine, clock) -> InboxService:
-    """alice, the lead, in another terminal: what she does there reaches the app as events."""
-    return InboxService(sqlite_engine, actor="alice", clock=clock)
 
 
 def notes(app: InboxApp) -> list[str]:

@@ -40,14 +40,6 @@ from tui.messages import (
     TriageRefused,
 )
 from tui.screens import WorkerFailures
-from tui.screens.pickers import (
-    AssignChoice,
-    AssignPicker,
-    PriorityPicker,
-    SnoozePicker,
-    TagChange,
-    TagPrompt,
-)
 from tui.screens.thread_actions import (
     TriageWriter,
     assigning,
@@ -68,6 +60,7 @@ from tui.widgets.view_bar import ViewBar
 
 if TYPE_CHECKING:
     from tui.app import InboxApp
+    from tui.screens.pickers import AssignChoice, TagChange
 
 PAGE_SIZE = 100
 """Threads per keyset page."""
@@ -669,6 +662,8 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                     partial(self.service.assign, ids, choice.handle),
                 )
 
+        from tui.screens.pickers import AssignPicker  # loaded on first use, not at start-up
+
         self.app.push_screen(AssignPicker(self.service), picked)
 
     def action_tag(self) -> None:
@@ -683,6 +678,8 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                     partial(self.service.tag, ids, add=change.add, remove=change.remove),
                 )
 
+        from tui.screens.pickers import TagPrompt  # loaded on first use, not at start-up
+
         self.app.push_screen(TagPrompt(self.service), picked)
 
     def action_snooze(self) -> None:
@@ -693,6 +690,8 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         def picked(until: datetime | None) -> None:
             if until is not None:
                 self.run_triage(snoozing(until, asked=len(ids)), partial(self.service.snooze, ids, until))
+
+        from tui.screens.pickers import SnoozePicker  # loaded on first use, not at start-up
 
         self.app.push_screen(SnoozePicker(self.service.clock), picked)
 
@@ -706,6 +705,8 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                 self.run_triage(
                     prioritising(priority, len(ids)), partial(self.service.set_priority, ids, priority)
                 )
+
+        from tui.screens.pickers import PriorityPicker  # loaded on first use, not at start-up
 
         self.app.push_screen(PriorityPicker(), picked)
 

@@ -16,11 +16,11 @@ from rich.text import Text
 from textual.widget import Widget
 
 from inbox.clock import Clock
-from inbox.crisis import AlertRow
 from inbox.sanitize import first_line
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
+    from inbox.crisis import AlertRow
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 

@@ -15,10 +15,10 @@ from rich.text import Text
 from textual.widget import Widget
 
 from inbox.clock import Clock
-from inbox.crisis import CrisisStatus
 from inbox.sanitize import first_line
 
 if TYPE_CHECKING:
+    from inbox.crisis import CrisisStatus
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 
