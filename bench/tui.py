@@ -444,15 +444,23 @@ class Views:
     def list_replaced(self, before) -> Callable[[], bool]:
         return lambda: self.list_shown() and self.thread_list.rows is not before
 
-    def conversation_shown(self) -> bool:
-        screen = self.app.screen
-        return self.on_thread and not screen.conversation.plain_text.startswith("Loading")
+    def conversation_shown(self, thread_id: int) -> Callable[[], bool]:
+        """The thread screen shows `thread_id`'s conversation (not "Loading…", not the last thread's)."""
+        return lambda: self.on_thread and self.app.screen.conversation.thread_id == thread_id
 
     def composer_ready(self) -> bool:
         return self.on_thread and self.app.screen.channel is not None
 
 
 # -- measuring --------------------------------------------------------------------------
+
+
+def hold_garbage_collection() -> None:
+    """What `tui.launcher.open_tui` does before building the service: the app lets the
+    collector run again (and freezes what start-up made) once the first page shows."""
+    import gc
+
+    gc.disable()
 
 
 def build_app(path: Path):
@@ -470,6 +478,7 @@ def build_app(path: Path):
 
 def first_paint_child(path: Path) -> None:
     """One fresh-process first paint: print the phases, in seconds from `STARTED`, as JSON."""
+    hold_garbage_collection()
     from tui.app import InboxApp  # noqa: F401 - the import is part of what is timed
 
     imported, imported_cpu = time.perf_counter(), time.process_time()
@@ -597,8 +606,13 @@ class Session:
             await self.untimed("down")
         if not views.thread_list.rows:
             return
+        thread_id = views.thread_list.selected.id
         await self.timed(
-            "open", ("enter",), screen=lambda: views.on_thread, conversation=views.conversation_shown, composer=views.composer_ready
+            "open",
+            ("enter",),
+            screen=lambda: views.on_thread,
+            conversation=views.conversation_shown(thread_id),
+            composer=views.composer_ready,
         )
         await self.timed("back", ("escape",), list=lambda: views.on_inbox and views.preview_follows())
 
@@ -661,6 +675,7 @@ async def interactions(path: Path, presses: int) -> dict[str, dict[str, list[flo
 
 def interactions_child(path: Path, presses: int) -> None:
     """One size's key presses in a fresh process: print the measurements as JSON."""
+    hold_garbage_collection()
     print(json.dumps(asyncio.run(interactions(path, presses))))
 
 

@@ -17,9 +17,11 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-TuiOpener = Callable[["Context", Any], int]
-"""Opens the terminal UI on a service; handed in by `tui.launcher`, since the backend
-must not import the UI."""
+TuiOpener = Callable[..., int]
+"""`open_tui(context, make_service, *, sync)`: opens the terminal UI on the service
+`make_service()` builds; handed in by `tui.launcher`, since the backend must not import
+the UI. The UI builds the service itself, so its start-up policy covers the backend's
+imports too."""
 
 
 class Context:
@@ -30,13 +32,13 @@ class Context:
         self._open_tui = open_tui
         self._config = None
 
-    def open_tui(self, service: Any, *, sync: bool = True) -> int:
-        """Hand the terminal over to the UI until the person quits."""
+    def open_tui(self, make_service: Callable[[], Any], *, sync: bool = True) -> int:
+        """Hand the terminal over to the UI, on the service `make_service()` builds, until the person quits."""
         if self._open_tui is None:
             from inbox.errors import InvalidInput
 
             raise InvalidInput("the terminal UI is not available here; run the `inbox` command")
-        return self._open_tui(self, service, sync=sync)
+        return self._open_tui(self, make_service, sync=sync)
 
     @property
     def config(self):
@@ -380,7 +382,7 @@ def cmd_demo(context: Context) -> int:
 
 
 def cmd_tui(context: Context) -> int:
-    return context.open_tui(context.service(), sync=not context.options.no_sync)
+    return context.open_tui(context.service, sync=not context.options.no_sync)
 
 
 # -- the parser -------------------------------------------------------------------------

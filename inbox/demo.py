@@ -360,8 +360,8 @@ def run_demo(context: Context) -> int:
     if options.no_tui:
         print(f"open it with: inbox {where} --as alex tui")
         return 0
-    service = InboxService(engine, actor=context.identity() or DEFAULT_ACTOR)
-    return context.open_tui(service, sync=True)
+    actor = context.identity() or DEFAULT_ACTOR
+    return context.open_tui(lambda: InboxService(engine, actor=actor), sync=True)
 
 
 def _latest_moment(engine: Engine) -> datetime:

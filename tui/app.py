@@ -38,8 +38,8 @@ EVENT_BATCH = 500
 MAX_EVENT_BATCHES = 20
 """Batches one poll reads at most; a larger flood is finished by the next poll."""
 
-GC_HOLD_SECONDS = 10.0
-"""The garbage collector runs again after this long even if the first page never showed."""
+FIRST_PAGE_WAIT_SECONDS = 10.0
+"""What waits for the first page (and the garbage collector) starts after this long anyway."""
 
 SYNC_STOP_SECONDS = 5.0
 """How long quitting waits for the sync engine to hand its leases back."""
@@ -88,6 +88,8 @@ class InboxApp(CrisisWatch, App[int]):
         self._follower: events.Follower | None = None
         """Reads the event log for the live updates, once a screen said where to start."""
         self._sync_stop = asyncio.Event()
+        self.started = False
+        """Whether what waits for the first page (crisis watch, sync, sender) has started."""
         actor = service.actor
         self.sub_title = f"{actor.handle} ({actor.role}) · {workspace_label(service)}"
 
@@ -107,12 +109,7 @@ class InboxApp(CrisisWatch, App[int]):
                     markup=False,
                 )
         self.set_interval(self.poll_seconds, self._poll_tick, name="events poll")
-        self.set_timer(GC_HOLD_SECONDS, self.first_page_shown, name="gc backstop")
-        self.start_crisis_watch()
-        if self.sync_enabled:
-            self.sync_state = "sync starting"
-            self.run_sync()
-            self.run_outbox()
+        self.set_timer(FIRST_PAGE_WAIT_SECONDS, self.first_page_shown, name="first page backstop")
 
     # -- live updates ---------------------------------------------------------------------
 
@@ -166,14 +163,25 @@ class InboxApp(CrisisWatch, App[int]):
             )
 
     def first_page_shown(self) -> None:
-        """The inbox is on screen: let the garbage collector run again, if the launcher held it.
+        """The inbox is on screen (or the backstop fired): start what waited for it, once.
 
-        What exists by now lives as long as the app, so it is frozen out of every later
-        collection (`gc.freeze`), which keeps full passes short during key presses.
+        The crisis watch, sync and the outbox sender start now rather than at mount, so
+        their threads do not compete with the first page's. The garbage collector runs
+        again if the launcher held it; what exists by now lives as long as the app, so it
+        is frozen out of every later collection (`gc.freeze`), which keeps full passes
+        short during key presses.
         """
+        if self.started:
+            return
+        self.started = True
         if not gc.isenabled():
             gc.freeze()
             gc.enable()
+        self.start_crisis_watch()
+        if self.sync_enabled:
+            self.sync_state = "sync starting"
+            self.run_sync()
+            self.run_outbox()
 
     @on(EventsArrived)
     def publish_events(self, message: EventsArrived) -> None:

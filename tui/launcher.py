@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from inbox.cli import Context
 from inbox.cli import main as cli_main
 
 
-def open_tui(context: Context, service: Any, *, sync: bool = True) -> int:
-    """Run the Textual app on `service` until the person quits.
+def open_tui(context: Context, make_service: Callable[[], Any], *, sync: bool = True) -> int:
+    """Build the service and run the Textual app on it until the person quits.
 
     The garbage collector waits until the first page is on screen (`InboxApp` turns it
-    back on): the imports and the first frame create about a million objects that are
-    never freed, and full collections walking them cost a quarter of a second of the
-    first paint (docs/performance.md).
+    back on): the backend's and Textual's imports and the first frame create about a
+    million objects that are never freed, and full collections walking them cost a
+    quarter of a second of the first paint (docs/performance.md).
     """
     gc.disable()
+    try:
+        service = make_service()
+    except BaseException:
+        gc.enable()
+        raise
     from tui.app import run_app
 
     return run_app(service, config=context.config, sync=sync)

@@ -8,7 +8,6 @@ Messages a widget emits about itself are declared on the widget (`ThreadList.Hig
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,6 @@ from inbox.service import (
     AccountSummary,
     AgentSummary,
     AnswerMatch,
-    ItemRow,
     PresenceRow,
     ThreadRow,
 )
@@ -30,6 +28,7 @@ if TYPE_CHECKING:
     from inbox.service import AuthorCard, BulkResult, HistoryEntry, NoteRow
     from inbox.stats import Stats
     from tui.screens.thread_actions import TriageAction
+    from tui.thread_snapshot import ThreadSnapshot
 
 
 class ThreadsLoaded(Message, bubble=False):
@@ -64,13 +63,12 @@ class ThreadsLoaded(Message, bubble=False):
         """The newest event already reflected in these rows, when known."""
 
 
-class ThreadItemsLoaded(Message, bubble=False):
-    """The messages of a thread arrived, for the preview."""
+class ThreadRead(Message, bubble=False):
+    """A thread was read as the thread screen shows it: for the preview, or the screen itself."""
 
-    def __init__(self, thread: ThreadRow, items: Sequence[ItemRow]) -> None:
+    def __init__(self, snapshot: ThreadSnapshot) -> None:
         super().__init__()
-        self.thread = thread
-        self.items = items
+        self.snapshot = snapshot
 
 
 class ThreadGone(Message, bubble=False):
@@ -145,47 +143,14 @@ class StatsLoaded(Message, bubble=False):
         self.days = days
 
 
-class ConversationLoaded(Message, bubble=False):
-    """A thread's messages and its outgoing replies arrived, for the thread screen."""
-
-    def __init__(
-        self,
-        thread: ThreadRow,
-        items: Sequence[ItemRow],
-        outbound: Sequence[OutboundRow],
-        notes: Sequence[NoteRow] = (),
-    ) -> None:
-        super().__init__()
-        self.thread = thread
-        self.items = items
-        self.outbound = outbound
-        self.notes = notes
-        """The thread's internal notes, shown among the messages."""
-
-
-@dataclass(frozen=True, slots=True)
-class Channel:
-    """How the thread's channel counts a reply, and the thread's version when it was opened."""
-
-    name: str
-    rule: str
-    limit: int | None
-    seen_version: int | None
-
-
-class ChannelLoaded(Message, bubble=False):
-    """The thread's channel and version arrived (once, when the thread screen opens)."""
-
-    def __init__(self, channel: Channel) -> None:
-        super().__init__()
-        self.channel = channel
-
-
 class DraftChecked(Message, bubble=False):
     """The pre-send checks of a reply's text came back; `problems` is empty when it may go."""
 
-    def __init__(self, text: str, problems: Sequence[str], approval_reason: str | None) -> None:
+    def __init__(
+        self, thread_id: int, text: str, problems: Sequence[str], approval_reason: str | None
+    ) -> None:
         super().__init__()
+        self.thread_id = thread_id
         self.text = text
         self.problems = problems
         self.approval_reason = approval_reason
@@ -194,8 +159,9 @@ class DraftChecked(Message, bubble=False):
 class ReplyQueued(Message, bubble=False):
     """A reply went into the outbox; `seen_version` is the thread's version after it."""
 
-    def __init__(self, outbound: OutboundRow, seen_version: int | None) -> None:
+    def __init__(self, thread_id: int, outbound: OutboundRow, seen_version: int | None) -> None:
         super().__init__()
+        self.thread_id = thread_id
         self.outbound = outbound
         self.seen_version = seen_version
 
@@ -203,16 +169,18 @@ class ReplyQueued(Message, bubble=False):
 class ReplyRefused(Message, bubble=False):
     """A reply was not queued, for these reasons."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
+    def __init__(self, thread_id: int, problems: Sequence[str]) -> None:
         super().__init__()
+        self.thread_id = thread_id
         self.problems = problems
 
 
 class ReplyNeedsConfirmation(Message, bubble=False):
     """The thread changed since it was opened (someone answered); sending needs a second yes."""
 
-    def __init__(self, problem: str, current_version: int | None) -> None:
+    def __init__(self, thread_id: int, problem: str, current_version: int | None) -> None:
         super().__init__()
+        self.thread_id = thread_id
         self.problem = problem
         self.current_version = current_version
 
@@ -229,8 +197,11 @@ class AnswersFound(Message, bubble=False):
 class AnswerRendered(Message, bubble=False):
     """A prepared answer filled in for this thread, with what it still lacks."""
 
-    def __init__(self, canned_response_id: int, text: str, problems: Sequence[str]) -> None:
+    def __init__(
+        self, thread_id: int, canned_response_id: int, text: str, problems: Sequence[str]
+    ) -> None:
         super().__init__()
+        self.thread_id = thread_id
         self.canned_response_id = canned_response_id
         self.text = text
         self.problems = problems

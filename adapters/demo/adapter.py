@@ -30,9 +30,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time
-from typing import Any, ClassVar, Final
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from adapters.base import (
     AccountRef,
@@ -53,6 +51,9 @@ from adapters.demo.simulator import (
     Crisis,
     Simulator,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 PAGE_SIZE: Final = 100
 DEFAULT_SEND_FAILURE_RATE: Final = 0.05

@@ -120,6 +120,26 @@ async def test_enter_opens_the_whole_conversation_focused_and_escape_keeps_the_s
         assert app.focused is inbox.thread_list
 
 
+async def test_enter_shows_the_previewed_thread_at_once_then_reads_it_again(make_thread_app):
+    app, _ = make_thread_app(threads=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        shown_when_reading: list[str] = []
+        read_items = app.service.thread_items
+
+        def reading(thread_id: int, **options):
+            """what the thread screen shows when it starts reading the thread itself"""
+            if isinstance(app.screen, ThreadScreen):
+                shown_when_reading.append(app.screen.conversation.plain_text)
+            return read_items(thread_id, **options)
+
+        app.service.thread_items = reading
+        screen = await open_thread(pilot, 0)
+        assert shown_when_reading, "the thread screen reads the thread again once shown"
+        assert shown_when_reading[0] == screen.conversation.plain_text
+        assert not shown_when_reading[0].startswith("Loading")
+
+
 async def test_opening_a_thread_marks_it_read(make_thread_app):
     app, _ = make_thread_app(threads=5)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -345,11 +365,42 @@ async def test_a_draft_is_kept_when_leaving_and_focused_when_coming_back(make_th
         await pilot.press("r", *"half a thought")
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ThreadScreen))
-        assert app.screen is not screen
-        assert app.screen.composer.text == "half a thought"
-        assert app.focused is app.screen.composer.reply_area
+        drafted = screen.thread.id
+        await pilot.press("j", "enter")  # another thread: its composer is empty
+        await wait_for(pilot, lambda: app.screen is screen and screen.thread.id != drafted)
+        assert screen.composer.text == ""
+        assert app.focused is screen.conversation
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
+        await pilot.press("k", "enter")
+        await wait_for(pilot, lambda: app.screen is screen and screen.thread.id == drafted)
+        assert screen.composer.text == "half a thought"
+        assert app.focused is screen.composer.reply_area
+
+
+async def test_a_reply_still_being_queued_when_you_leave_stays_with_its_thread(make_thread_app):
+    app, _ = make_thread_app(threads=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        inbox = app.screen
+        screen = await open_thread(pilot, 0)
+        first = screen.thread.id
+        await pilot.press("r", *"On its way")
+        await wait_for(pilot, lambda: "Ready to send" in screen.composer.problems_text)
+        app.service.queue_reply = queueing = Held(app.service.queue_reply)
+        await pilot.press("ctrl+s")
+        assert await asyncio.to_thread(queueing.entered.wait, 5)
+        await pilot.press("escape", "escape", "j", "enter")  # leave, and open the next thread
+        assert app.screen is screen and screen.thread.id != first
+        queueing.release()
+        await wait_for(pilot, lambda: len(app.service.outbound_for_thread(first)) == 1)
+        await wait_for(pilot, lambda: first not in inbox.reply_drafts)
+        assert screen.composer.text == ""
+        assert "Reply queued" not in screen.composer.problems_text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is inbox)
+        await pilot.press("k", "enter")
+        await wait_for(pilot, lambda: "reply from alice · queued" in screen.conversation.plain_text)
+        assert screen.composer.text == "", "the sent reply did not come back as a draft"
 
 
 # -- triage keys ----------------------------------------------------------------------------
@@ -429,6 +480,20 @@ async def test_an_agent_is_refused_on_someone_elses_thread_and_nothing_changes(
         thread = app.service.thread(thread_id)
         assert (thread.status, thread.assignee) == ("new", "alice")
         assert " · new · " in title(screen)
+
+
+async def test_an_agent_whose_thread_is_taken_by_a_colleague_is_told_at_once(
+    make_thread_app, sqlite_engine, clock
+):
+    app, _ = make_thread_app(threads=5, actor="blake")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_thread(pilot, 0)
+        await pilot.press("r", *"Let me check")
+        assert not screen.composer.reply_area.disabled
+        as_person(sqlite_engine, clock, "alice").take([screen.thread.id])
+        await wait_for(pilot, lambda: screen.composer.reply_area.disabled)
+        assert "You cannot answer here" in screen.composer.problems_text
+        assert screen.composer.text == "Let me check", "the draft is kept"
 
 
 async def test_a_supervisor_is_told_why_and_nothing_changes(make_thread_app):
@@ -658,15 +723,18 @@ async def test_i_shows_the_author_card_and_enter_opens_their_other_thread(make_t
         assert "2 threads in all" in card
         assert "The checkout page keeps timing out on mobile" in card
         assert screen.conversation.display  # wide enough for both
+        first = screen.thread.id
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, ThreadScreen) and app.screen is not screen)
-        other = app.screen
-        await wait_for(pilot, lambda: "checkout page" in other.conversation.plain_text)
-        assert "@carol" in title(other)
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: "checkout page" in screen.conversation.plain_text)
+        assert screen.thread.id != first and "@carol" in title(screen)
+        assert not screen.author_card.display and app.focused is screen.conversation
+        await pilot.press("escape")  # back to the first thread, with its card
+        await wait_for(pilot, lambda: screen.thread.id == first and screen.author_card.display)
+        await wait_for(pilot, lambda: "checkout page" not in screen.conversation.plain_text)
         await pilot.press("escape")  # from the pane back to the conversation
         assert not screen.author_card.display and app.focused is screen.conversation
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
 
 
 async def test_h_shows_the_history_newest_first(make_thread_app):
@@ -745,6 +813,20 @@ async def test_our_own_presence_says_viewing_then_replying_and_is_cleared_on_lea
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: isinstance(app.screen, InboxScreen))
         await wait_for(pilot, lambda: blake.presence([thread_id]) == {})
+
+
+async def test_our_presence_moves_with_us_from_thread_to_thread(make_thread_app, sqlite_engine, clock):
+    app, _ = make_thread_app(threads=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_thread(pilot, 0)
+        first = screen.thread.id
+        blake = as_person(sqlite_engine, clock, "blake")
+        await wait_for(pilot, lambda: first in blake.presence([first]))
+        await pilot.press("escape", "j", "enter")
+        await wait_for(pilot, lambda: app.screen is screen and screen.thread.id != first)
+        second = screen.thread.id
+        await wait_for(pilot, lambda: second in blake.presence([second]))
+        await wait_for(pilot, lambda: blake.presence([first]) == {})
 
 
 async def test_leaving_while_our_presence_is_being_written_still_clears_it(

@@ -34,7 +34,7 @@ from tui.messages import (
     DueSoonLoaded,
     EventsArrived,
     ThreadGone,
-    ThreadItemsLoaded,
+    ThreadRead,
     ThreadsChanged,
     ThreadsLoaded,
     TriageRefused,
@@ -50,6 +50,7 @@ from tui.screens.thread_actions import (
     tagging,
     taking,
 )
+from tui.thread_snapshot import ThreadSnapshot, read_thread
 from tui.widgets import labels
 from tui.widgets.crisis_bar import CrisisBar
 from tui.widgets.key_bar import KeyBar
@@ -67,6 +68,9 @@ PAGE_SIZE = 100
 
 PREVIEW_ITEMS = 50
 """Messages the preview shows at most: the latest ones."""
+
+THREAD_SCREEN = "thread"
+"""The name the one thread screen is installed under."""
 
 SEARCH_MATCHES = 200
 """Messages a search reads at most; their threads are listed."""
@@ -185,6 +189,10 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         """Who else has the loaded threads open, by thread id."""
         self._wanted_thread_id: int | None = None
         """A thread asked for (from the stats screen, say) that the list is still reading down to."""
+        self.status_read = False
+        """Whether the status line's reads (accounts, due soon) have started: after the first page."""
+        self.preview_snapshot: ThreadSnapshot | None = None
+        """The previewed thread as last read, which enter opens with."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -223,8 +231,6 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.thread_list.focus()
         self.preview.show_notice("Loading…")
         self.load_threads(self.query_shown, limit=PAGE_SIZE, keep_thread_id=None)
-        self.load_accounts()
-        self.load_due_soon()
         self.app.inbox_changed.subscribe(self, self.inbox_changed)
         self.watch(self.app, "sync_state", self._show_sync_state)
         self.watch(self.app, "live_state", self._show_live_state)
@@ -305,15 +311,15 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         description="inbox: load the selected thread's messages",
     )
     def load_preview(self, thread_id: int) -> None:
+        """Read the thread as its screen shows it: the preview shows part, enter opens the rest."""
         worker = get_current_worker()
         try:
-            thread = self.service.thread(thread_id)
+            snapshot = read_thread(self.service, thread_id)
         except NotFound:
             self.post_message(ThreadGone(thread_id))
             return
-        items = self.service.thread_items(thread_id, limit=PREVIEW_ITEMS)
         if not worker.is_cancelled:
-            self.post_message(ThreadItemsLoaded(thread, items))
+            self.post_message(ThreadRead(snapshot))
 
     @work(
         thread=True,
@@ -364,6 +370,10 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
             )
             if message.as_of_event_id is not None:
                 self.app.watch_events_from(message.as_of_event_id)
+            if not self.status_read:  # the first page is in: now the status line's reads
+                self.status_read = True
+                self.load_accounts()
+                self.load_due_soon()
             self.app.first_page_shown()
         else:
             thread_list.append_rows(
@@ -386,21 +396,31 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     @on(ThreadList.Selected)
     def open_selected(self, message: ThreadList.Selected) -> None:
+        """Open the thread screen, built once and kept: with the preview's reading when it has one."""
         from tui.screens.thread import ThreadScreen
 
-        self.app.push_screen(ThreadScreen(self.service, message.row, self.reply_drafts))
+        if not self.app.is_screen_installed(THREAD_SCREEN):
+            self.app.install_screen(ThreadScreen(self.service, self.reply_drafts), THREAD_SCREEN)
+        screen = self.app.get_screen(THREAD_SCREEN, ThreadScreen)
+        snapshot = self.preview_snapshot
+        screen.open_thread(
+            message.row, snapshot if snapshot and snapshot.thread.id == message.row.id else None
+        )
+        self.app.push_screen(screen)
 
     @on(ThreadList.MoreWanted)
     def load_more(self, message: ThreadList.MoreWanted) -> None:
         self.load_more_threads(self.query_shown, message.after)
 
-    @on(ThreadItemsLoaded)
-    def show_preview(self, message: ThreadItemsLoaded) -> None:
+    @on(ThreadRead)
+    def show_preview(self, message: ThreadRead) -> None:
         selected = self.thread_list.selected
-        if selected is None or selected.id != message.thread.id:
+        thread = message.snapshot.thread
+        if selected is None or selected.id != thread.id:
             return
-        self.preview.show_thread(message.thread, message.items, self.service.clock())
-        self.preview.show_presence(self.presence.get(message.thread.id, ()))
+        self.preview_snapshot = message.snapshot
+        self.preview.show_thread(thread, message.snapshot.items[-PREVIEW_ITEMS:], self.service.clock())
+        self.preview.show_presence(self.presence.get(thread.id, ()))
 
     @on(ThreadGone)
     def forget_thread(self, message: ThreadGone) -> None:

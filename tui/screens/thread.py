@@ -48,19 +48,16 @@ from tui import bindings
 from tui.messages import (
     AnswerRendered,
     AuthorCardLoaded,
-    Channel,
-    ChannelLoaded,
-    ConversationLoaded,
     DraftChecked,
     EventsArrived,
     HistoryLoaded,
     LinkOpened,
     PresenceLoaded,
     ReplyNeedsConfirmation,
-    ReplyNotAllowed,
     ReplyQueued,
     ReplyRefused,
     ThreadGone,
+    ThreadRead,
     ThreadsChanged,
     TriageRefused,
 )
@@ -86,6 +83,7 @@ from tui.screens.thread_actions import (
     tagging,
     taking,
 )
+from tui.thread_snapshot import Channel, ThreadSnapshot, read_thread
 from tui.widgets import labels
 from tui.widgets.author_card import AuthorCardPane
 from tui.widgets.composer import Composer, ReplyArea
@@ -97,9 +95,6 @@ from tui.widgets.key_bar import KeyBar
 if TYPE_CHECKING:
     from inbox.service import NoteRow, PresenceRow
     from tui.app import InboxApp
-
-CONVERSATION_ITEMS = 200
-"""Messages the screen shows at most: the latest ones."""
 
 CHECK_DELAY_SECONDS = 0.3
 """How long typing must pause before the pre-send checks run."""
@@ -163,7 +158,12 @@ def open_in_browser(url: str) -> bool:
 
 
 class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
-    """One thread: read all of it, triage it, answer it."""
+    """One thread at a time: read all of it, triage it, answer it.
+
+    Built once and installed: `open_thread` switches it to another thread, so opening a
+    thread composes nothing. Everything a worker reports carries the thread it was for,
+    and results for a thread no longer shown are dropped.
+    """
 
     BINDINGS = bindings.THREAD
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
@@ -172,13 +172,30 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     app: InboxApp
 
     def __init__(
-        self, service: InboxService, thread: ThreadRow, drafts: dict[int, str] | None = None
+        self,
+        service: InboxService,
+        thread: ThreadRow,
+        drafts: dict[int, str] | None = None,
+        snapshot: ThreadSnapshot | None = None,
     ) -> None:
         super().__init__()
         self.service = service
-        self.thread = thread
         self.drafts = drafts if drafts is not None else {}
         """Unsent replies by thread id, kept when the screen closes."""
+        self._presence_written = threading.Lock()
+        """Held while our presence is written or cleared, so a clear never lands before a write in flight."""
+        self.visit = 0
+        """Counts threads opened and left: a presence write from an earlier visit is not made."""
+        self.came_from: list[tuple[ThreadRow, str | None]] = []
+        """Threads left for one on the author card, with their side pane: escape goes back to them."""
+        self._check_timer: Timer | None = None
+        self._set_thread(thread, snapshot)
+
+    def _set_thread(self, thread: ThreadRow, snapshot: ThreadSnapshot | None) -> None:
+        """Forget the thread shown before: everything below is about `thread`."""
+        self.thread = thread
+        self.opened_with = snapshot
+        """What the thread was opened with, shown before anything is read."""
         self.channel: Channel | None = None
         self.canned_response_id: int | None = None
         """The prepared answer the reply started from, if any."""
@@ -192,19 +209,17 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         """What our presence on this thread says."""
         self.present: tuple[PresenceRow, ...] = ()
         """Who else has the thread open, as last read."""
-        self.leaving = False
-        """Set on leaving the thread, cleared on coming back: presence writes not yet made are skipped."""
-        self._presence_written = threading.Lock()
-        """Held while our presence is written or cleared, so a clear never lands before a write in flight."""
+        self.visiting = True
+        """True from opening the thread until leaving it."""
         self.other_threads: dict[int, ThreadRow] = {}
         """The author's other threads, by id, to open from the author card."""
-        self._check_timer: Timer | None = None
         self._keep_notice = False
+        self.visit += 1
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield CrisisBar(clock=self.service.clock, id="crisis-bar")
-        yield Static(Text(thread_title(self.thread)), id="thread-title")
+        yield Static(id="thread-title")
         yield Static(id="presence")
         with Horizontal(id="thread-main"):
             yield Conversation(id="conversation")
@@ -235,20 +250,50 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         return labels.presence_text(self.present)
 
     def on_mount(self) -> None:
-        self.conversation.show_notice("Loading…")
-        self.query_one("#presence", Static).display = False
-        draft = self.drafts.get(self.thread.id)
-        if draft:
-            self.composer.set_text(draft)
-            self.composer.reply_area.focus()
-        else:
-            self.conversation.focus()
-        self.load_conversation()
-        self.load_channel()
-        self.mark_read()
         self.app.inbox_changed.subscribe(self, self.inbox_changed)
         self.set_interval(AGE_TICK_SECONDS, self.tick_ages, name="ages")
         self.set_interval(PRESENCE_HEARTBEAT_SECONDS, self.heartbeat, name="presence")
+        self._show_opened()
+
+    def open_thread(self, thread: ThreadRow, snapshot: ThreadSnapshot | None = None) -> None:
+        """Show `thread` next, from `snapshot` when one was read (the preview's); then push the screen."""
+        self.came_from.clear()
+        self._switch_to(thread, snapshot)
+
+    def _switch_to(self, thread: ThreadRow, snapshot: ThreadSnapshot | None) -> None:
+        for group in ("conversation", "checks", "answer", "author", "history", "presence"):
+            self.workers.cancel_group(self, group)
+        if self._check_timer is not None:
+            self._check_timer.stop()
+        self._set_thread(thread, snapshot)
+        if self.is_mounted:
+            self._show_opened()
+        if self.is_current:  # switched in place; otherwise it says so when pushed
+            self.update_presence(self.activity)
+
+    def _show_opened(self) -> None:
+        """Show the thread just set: what it was opened with, or "Loading…" until it is read."""
+        self.query_one("#thread-title", Static).update(Text(thread_title(self.thread)))
+        self.query_one("#presence", Static).display = False
+        self._show_side_pane(None, focus=False)
+        composer = self.composer
+        composer.reply_area.disabled = False
+        composer.set_channel(None)
+        composer.show_problems([])
+        draft = self.drafts.get(self.thread.id, "")
+        composer.set_text(draft)
+        if self.opened_with is not None:
+            self.show_snapshot(self.opened_with)
+        else:
+            self.conversation.show_notice("Loading…")
+        (composer.reply_area if draft else self.conversation).focus()
+        self.call_after_refresh(self._read_after_showing, self.thread.id)
+
+    def _read_after_showing(self, thread_id: int) -> None:
+        """Once the thread is on screen: read it again for anything newer, and mark it read."""
+        if thread_id == self.thread.id and self.visiting:
+            self.load_thread(thread_id)
+            self.mark_read(thread_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys are text in the composer: keep them out of the footer there."""
@@ -263,61 +308,33 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="conversation",
         description="thread: load the conversation",
     )
-    def load_conversation(self) -> None:
-        """Read the thread, its messages, replies and notes."""
+    def load_thread(self, thread_id: int) -> None:
+        """Read the thread, its messages, replies and notes, and how to answer it."""
         worker = get_current_worker()
         try:
-            thread = self.service.thread(self.thread.id)
+            snapshot = read_thread(self.service, thread_id)
         except NotFound:
-            self.post_message(ThreadGone(self.thread.id))
+            self.post_message(ThreadGone(thread_id))
             return
-        items = self.service.thread_items(self.thread.id, limit=CONVERSATION_ITEMS)
-        outbound = self.service.outbound_for_thread(self.thread.id)
-        notes = self.service.notes(self.thread.id)
         if not worker.is_cancelled:
-            self.post_message(ConversationLoaded(thread, items, outbound, notes))
+            self.post_message(ThreadRead(snapshot))
 
     @work(
         thread=True,
-        exclusive=True,
         exit_on_error=False,
         group="read",
         description="thread: mark the thread read",
     )
-    def mark_read(self) -> None:
+    def mark_read(self, thread_id: int) -> None:
         """Clear the unread mark; a write, so it runs apart from the reads that fill the screen."""
         try:
-            self.service.mark_read(self.thread.id)
+            self.service.mark_read(thread_id)
         except NotFound:
             return
 
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="channel",
-        description="thread: read the channel's rules",
-    )
-    def load_channel(self) -> None:
-        """The channel's counting rule and limit, and the thread's version as opened."""
-        try:
-            draft = self.service.preview_reply(self.thread.id, "")
-        except PermissionDenied as refused:
-            self.post_message(ReplyNotAllowed(f"You cannot answer here: {refused}"))
-            return
-        except NotFound:
-            self.post_message(ThreadGone(self.thread.id))
-            return
-        self.post_message(
-            ChannelLoaded(
-                Channel(
-                    name=draft.target.channel,
-                    rule=draft.rendered.fit.rule,
-                    limit=draft.target.text_limit,
-                    seen_version=draft.target.thread_version,
-                )
-            )
-        )
+    def update_presence(self, activity: str | None) -> None:
+        """Say what we are doing on this thread (unless `activity` is None), then read who else is here."""
+        self._write_presence(self.thread.id, self.visit, activity)
 
     @work(
         thread=True,
@@ -326,12 +343,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="presence",
         description="thread: update who is here",
     )
-    def update_presence(self, activity: str | None) -> None:
-        """Say what we are doing here (unless `activity` is None), then read who else is here."""
-        thread_id = self.thread.id
+    def _write_presence(self, thread_id: int, visit: int, activity: str | None) -> None:
         if activity is not None:
             with self._presence_written:
-                if not self.leaving:
+                if visit == self.visit:  # not left since: a clear is not overtaken
                     try:
                         self.service.set_presence(thread_id, activity)
                     except (PermissionDenied, InvalidInput, NotFound):
@@ -347,10 +362,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="author",
         description="thread: read the author card",
     )
-    def load_author_card(self) -> None:
-        card = self.service.author_card(self.thread.id)
+    def load_author_card(self, thread_id: int) -> None:
+        card = self.service.author_card(thread_id)
         if not get_current_worker().is_cancelled:
-            self.post_message(AuthorCardLoaded(self.thread.id, card))
+            self.post_message(AuthorCardLoaded(thread_id, card))
 
     @work(
         thread=True,
@@ -359,10 +374,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="history",
         description="thread: read the history",
     )
-    def load_history(self) -> None:
-        entries = self.service.history(self.thread.id)
+    def load_history(self, thread_id: int) -> None:
+        entries = self.service.history(thread_id)
         if not get_current_worker().is_cancelled:
-            self.post_message(HistoryLoaded(self.thread.id, entries))
+            self.post_message(HistoryLoaded(thread_id, entries))
 
     @work(
         thread=True,
@@ -381,16 +396,18 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="checks",
         description="thread: run the pre-send checks",
     )
-    def check_reply(self, text: str, canned_response_id: int | None, seen_version: int | None) -> None:
+    def check_reply(
+        self, thread_id: int, text: str, canned_response_id: int | None, seen_version: int | None
+    ) -> None:
         try:
             draft = self.service.preview_reply(
-                self.thread.id, text, canned_response_id, seen_version=seen_version
+                thread_id, text, canned_response_id, seen_version=seen_version
             )
         except (PermissionDenied, InvalidInput, NotFound) as refused:
-            self.post_message(DraftChecked(text, [str(refused)], None))
+            self.post_message(DraftChecked(thread_id, text, [str(refused)], None))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(DraftChecked(text, draft.problems, draft.approval_reason))
+            self.post_message(DraftChecked(thread_id, text, draft.problems, draft.approval_reason))
 
     @work(
         thread=True,
@@ -399,9 +416,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="send",
         description="thread: queue the reply",
     )
-    def send_reply(self, text: str, canned_response_id: int | None, seen_version: int | None) -> None:
+    def send_reply(
+        self, thread_id: int, text: str, canned_response_id: int | None, seen_version: int | None
+    ) -> None:
         """Queue the reply if every check passes; a changed thread asks first."""
-        thread_id = self.thread.id
         try:
             draft = self.service.preview_reply(
                 thread_id, text, canned_response_id, seen_version=seen_version
@@ -412,18 +430,18 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
                     unseen = self.service.preview_reply(thread_id, text, canned_response_id)
                     if not unseen.problems:
                         changed = [p for p in draft.problems if p not in unseen.problems]
-                        self.post_message(ReplyNeedsConfirmation(" ".join(changed), current))
+                        self.post_message(ReplyNeedsConfirmation(thread_id, " ".join(changed), current))
                         return
-                self.post_message(ReplyRefused(draft.problems))
+                self.post_message(ReplyRefused(thread_id, draft.problems))
                 return
             outbound = self.service.queue_reply(
                 thread_id, text, canned_response_id, seen_version=seen_version
             )
             after = self.service.preview_reply(thread_id, "").target.thread_version
         except (PermissionDenied, InvalidInput, NotFound) as refused:
-            self.post_message(ReplyRefused([str(refused)]))
+            self.post_message(ReplyRefused(thread_id, [str(refused)]))
             return
-        self.post_message(ReplyQueued(outbound, after))
+        self.post_message(ReplyQueued(thread_id, outbound, after))
 
     @work(
         thread=True,
@@ -432,26 +450,49 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="answer",
         description="thread: fill in the prepared answer",
     )
-    def render_answer(self, canned_response_id: int) -> None:
-        draft = self.service.preview_reply(self.thread.id, None, canned_response_id)
+    def render_answer(self, thread_id: int, canned_response_id: int) -> None:
+        draft = self.service.preview_reply(thread_id, None, canned_response_id)
         problems = [
             f"{{{name}}} has no value here and no fallback; fill it in before sending."
             for name in draft.rendered.unfilled
         ]
-        self.post_message(AnswerRendered(canned_response_id, draft.rendered.text, problems))
+        if not get_current_worker().is_cancelled:
+            self.post_message(AnswerRendered(thread_id, canned_response_id, draft.rendered.text, problems))
 
     # -- results: the only place widgets change ------------------------------------------
 
-    @on(ConversationLoaded)
-    def show_conversation(self, message: ConversationLoaded) -> None:
-        if self.channel is None and message.thread.assignee != self.thread.assignee:
-            self.load_channel()  # whoever holds it changed: answering may be allowed now
-        self.thread = message.thread
-        self.post_url = original_post_url(message.items)
-        self.query_one("#thread-title", Static).update(Text(thread_title(message.thread)))
+    @on(ThreadRead)
+    def thread_read(self, message: ThreadRead) -> None:
+        if message.snapshot.thread.id == self.thread.id:
+            self.show_snapshot(message.snapshot)
+
+    def show_snapshot(self, snapshot: ThreadSnapshot) -> None:
+        """Show the conversation as read, and whether we may answer.
+
+        The channel of the first reading that allows an answer stays, with the thread's
+        version then: sending after someone else answered asks first.
+        """
+        self.thread = snapshot.thread
+        self.post_url = original_post_url(snapshot.items)
+        self.query_one("#thread-title", Static).update(Text(thread_title(snapshot.thread)))
         self.conversation.show_conversation(
-            message.thread, message.items, message.outbound, self.service.clock(), message.notes
+            snapshot.thread, snapshot.items, snapshot.outbound, self.service.clock(), snapshot.notes
         )
+        composer = self.composer
+        if snapshot.channel is None:  # say so at once, even after a reading that allowed it
+            self.channel = None
+            composer.reply_area.disabled = True
+            composer.show_problems([snapshot.refusal or "You cannot answer here."])
+            return
+        if self.channel is not None:
+            return  # the version as first seen stays: sending after a change asks first
+        composer.reply_area.disabled = False  # refused before, but whoever holds it changed
+        self.channel = snapshot.channel
+        composer.set_channel(snapshot.channel)
+        if composer.text.strip():
+            self._schedule_checks()
+        elif composer.problems:
+            composer.show_problems([])
 
     @on(PresenceLoaded)
     def show_presence(self, message: PresenceLoaded) -> None:
@@ -464,19 +505,22 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     @on(AuthorCardLoaded)
     def show_author_card(self, message: AuthorCardLoaded) -> None:
+        if message.thread_id != self.thread.id:
+            return
         self.other_threads = {thread.id: thread for thread in message.card.other_threads}
         self.author_card.show_card(message.card, self.service.clock())
 
     @on(HistoryLoaded)
     def show_history(self, message: HistoryLoaded) -> None:
-        self.history.show_history(message.entries, self.service.clock())
+        if message.thread_id == self.thread.id:
+            self.history.show_history(message.entries, self.service.clock())
 
     @on(ThreadsChanged)
     def threads_changed(self, message: ThreadsChanged) -> None:
         self.report_triage(message)
-        self.load_conversation()
+        self.load_thread(self.thread.id)
         if self.side_pane == "history":
-            self.load_history()
+            self.load_history(self.thread.id)
 
     @on(TriageRefused)
     def triage_refused(self, message: TriageRefused) -> None:
@@ -497,21 +541,23 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     @on(AuthorCardPane.ThreadChosen)
     def open_other_thread(self, message: AuthorCardPane.ThreadChosen) -> None:
+        """Switch to the author's other thread; escape comes back here, to the card."""
         thread = self.other_threads.get(message.thread_id)
         if thread is None:
             return
-        self._keep_draft()
-        self._clear_presence()
-        self.app.push_screen(ThreadScreen(self.service, thread, self.drafts))
+        self.came_from.append((self.thread, self.side_pane))
+        self._leave()
+        self._switch_to(thread, None)
 
     def on_screen_resume(self) -> None:
-        """In front: opened, or back from a picker or a thread opened from here. Say we are here."""
-        self.leaving = False
-        self.update_presence(self.activity)
+        """In front: opened, or back from a picker. Say we are here."""
+        if self.visiting:
+            self.update_presence(self.activity)
 
     @on(ThreadGone)
     def thread_gone(self, message: ThreadGone) -> None:
-        self.conversation.show_notice("This thread no longer exists.")
+        if message.thread_id == self.thread.id:
+            self.conversation.show_notice("This thread no longer exists.")
 
     @on(TextArea.Changed, "#reply")
     def reply_changed(self, message: TextArea.Changed) -> None:
@@ -527,8 +573,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             self.canned_response_id = None
             if self._check_timer is not None:
                 self._check_timer.stop()
-            if not self._keep_notice:
-                composer.show_problems([])
+            if not self._keep_notice and not composer.reply_area.disabled:
+                composer.show_problems([])  # a refusal to answer stays
             return
         self._keep_notice = False
         self._schedule_checks()
@@ -541,54 +587,54 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     def _run_checks(self) -> None:
         if self.channel is None or not self.composer.text.strip():
             return
-        self.check_reply(self.composer.text, self.canned_response_id, self.channel.seen_version)
-
-    @on(ReplyNotAllowed)
-    def reply_not_allowed(self, message: ReplyNotAllowed) -> None:
-        self.composer.reply_area.disabled = True
-        self.composer.show_problems([message.reason])
-
-    @on(ChannelLoaded)
-    def use_channel(self, message: ChannelLoaded) -> None:
-        self.composer.reply_area.disabled = False
-        self.channel = message.channel
-        self.composer.set_channel(message.channel)
-        if self.composer.text.strip():
-            self._schedule_checks()
+        self.check_reply(
+            self.thread.id, self.composer.text, self.canned_response_id, self.channel.seen_version
+        )
 
     @on(DraftChecked)
     def show_checks(self, message: DraftChecked) -> None:
-        if message.text != self.composer.text or self.confirm_version is not None:
+        if (
+            message.thread_id != self.thread.id
+            or message.text != self.composer.text
+            or self.confirm_version is not None
+        ):
             return
         self.composer.show_problems(message.problems, message.approval_reason)
 
     @on(ReplyRefused)
     def show_refusal(self, message: ReplyRefused) -> None:
-        self.composer.show_problems(message.problems)
+        """Say why; the draft stays (kept for its thread when the screen moved on)."""
+        if message.thread_id == self.thread.id:
+            self.composer.show_problems(message.problems)
         self.notify("Not sent: " + " ".join(message.problems), severity="warning", markup=False)
 
     @on(ReplyNeedsConfirmation)
     def ask_to_confirm(self, message: ReplyNeedsConfirmation) -> None:
+        if message.thread_id != self.thread.id:
+            self.notify(f"Not sent: {message.problem}", severity="warning", markup=False)
+            return
         self.confirm_version = message.current_version
         self.composer.show_notice(
             f"⚠ {message.problem} Press ctrl+s again to send anyway.", problem=True
         )
-        self.load_conversation()
+        self.load_thread(self.thread.id)
 
     @on(ReplyQueued)
     def reply_queued(self, message: ReplyQueued) -> None:
+        self.drafts.pop(message.thread_id, None)
+        if message.thread_id != self.thread.id:
+            return  # left before it was queued: it shows on that thread
         if self.channel is not None:
             self.channel = Channel(
                 self.channel.name, self.channel.rule, self.channel.limit, message.seen_version
             )
-        self.drafts.pop(self.thread.id, None)
         self.confirm_version = None
         self._keep_notice = True
         status = "waiting for a lead's approval" if message.outbound.status == "awaiting_approval" else message.outbound.status
         self.composer.set_text("")
         self.composer.show_notice(f"Reply {status}; it shows above as it goes out.")
         self.conversation.focus()  # done writing: the triage keys (c closes) work at once
-        self.load_conversation()
+        self.load_thread(self.thread.id)
 
     @on(ReplyArea.AnswerWanted)
     def answer_wanted(self) -> None:
@@ -596,6 +642,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     @on(AnswerRendered)
     def insert_answer(self, message: AnswerRendered) -> None:
+        if message.thread_id != self.thread.id:
+            return
         self.composer.set_text(message.text)
         self.canned_response_id = message.canned_response_id
         self.composer.show_problems(message.problems)
@@ -603,17 +651,18 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def inbox_changed(self, message: EventsArrived) -> None:
         """Read again what an event about this thread may have changed."""
-        if self.thread.id not in message.thread_ids:
+        if not self.visiting or self.thread.id not in message.thread_ids:
             return
         if events.PRESENCE_CHANGED in message.event_types:
             self.update_presence(None)
         if message.event_types - {events.PRESENCE_CHANGED}:
-            self.load_conversation()
+            self.load_thread(self.thread.id)
             if self.side_pane == "history":
-                self.load_history()
+                self.load_history(self.thread.id)
 
     def tick_ages(self) -> None:
-        self.conversation.show_times_at(self.service.clock())
+        if self.visiting:
+            self.conversation.show_times_at(self.service.clock())
 
     def heartbeat(self) -> None:
         """Renew our presence while this screen is the one in front (pickers aside)."""
@@ -621,13 +670,13 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             (screen for screen in reversed(self.app.screen_stack) if not isinstance(screen, ModalScreen)),
             None,
         )
-        if front is self:
+        if front is self and self.visiting:
             self.update_presence(self.activity)
 
     # -- actions --------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        """From the composer or a side pane back to the conversation; from there, to the list."""
+        """From the composer or a side pane back to the conversation; from there, to where we came from."""
         if self.composer.reply_area.has_focus:
             self.conversation.focus()
             return
@@ -635,7 +684,13 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             self._show_side_pane(None)
             return
         self._keep_draft()
-        self._clear_presence()
+        self._leave()
+        if self.came_from:
+            thread, side_pane = self.came_from.pop()
+            self._switch_to(thread, None)
+            if side_pane is not None:
+                self._show_side_pane(side_pane)
+            return
         self.dismiss()
 
     def _keep_draft(self) -> None:
@@ -645,28 +700,29 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         else:
             self.drafts.pop(self.thread.id, None)
 
-    def _clear_presence(self) -> None:
-        """Take our presence off the thread; run by the app, so it outlives this screen.
+    def _leave(self) -> None:
+        """Take our presence off the thread; run by the app, so it outlives the visit.
 
         A typing or heartbeat write may be in flight in a worker thread, which cancelling
-        cannot stop: the clear waits for it (the lock), and writes not yet made see `leaving`
-        and are skipped, so we never stay shown as here after leaving.
+        cannot stop: the clear waits for it (the lock), and writes not yet made see that
+        the visit ended and are skipped, so we never stay shown as here after leaving.
         """
-        self.leaving = True
+        self.visiting = False
+        self.visit += 1
         self.workers.cancel_group(self, "presence")
         self.app.run_worker(
-            self._leave_thread,
+            partial(self._clear_presence, self.thread.id, self.visit),
             thread=True,
             exit_on_error=False,
             group="presence-clear",
             description="thread: clear presence",
         )
 
-    def _leave_thread(self) -> None:
-        """Clear our presence after any write of it, unless we came back meanwhile."""
+    def _clear_presence(self, thread_id: int, visit: int) -> None:
+        """Clear our presence after any write of it, unless we are back on the thread meanwhile."""
         with self._presence_written:
-            if self.leaving:
-                self.service.clear_presence(self.thread.id)
+            if self.visit == visit or self.thread.id != thread_id:
+                self.service.clear_presence(thread_id)
 
     def action_reply(self) -> None:
         self.composer.reply_area.focus()
@@ -684,7 +740,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
                 f"Note added; {told} will see the thread under Mentions." if told else "Note added.",
                 markup=False,
             )
-            self.load_conversation()
+            self.load_thread(self.thread.id)
 
         save = partial(self.service.add_note, self.thread.id)
         self.app.push_screen(NotePrompt(self.service, save), added)
@@ -766,19 +822,19 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     def action_history_pane(self) -> None:
         self._show_side_pane(None if self.side_pane == "history" else "history")
 
-    def _show_side_pane(self, pane: str | None) -> None:
+    def _show_side_pane(self, pane: str | None, *, focus: bool = True) -> None:
         """Show one side pane (or none); on a narrow screen it takes the conversation's place."""
         self.side_pane = pane
         self.author_card.display = pane == "author"
         self.history.display = pane == "history"
         self.set_class(pane is not None, "-side-pane")
         if pane == "author":
-            self.load_author_card()
+            self.load_author_card(self.thread.id)
             self.author_card.thread_list.focus()
         elif pane == "history":
-            self.load_history()
+            self.load_history(self.thread.id)
             self.history.focus()
-        else:
+        elif focus:
             self.conversation.focus()
 
     def action_send_reply(self) -> None:
@@ -792,12 +848,12 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         seen = self.confirm_version if self.confirm_version is not None else self.channel.seen_version
         self.confirm_version = None
         self.composer.show_notice("Checking and queueing…")
-        self.send_reply(text, self.canned_response_id, seen)
+        self.send_reply(self.thread.id, text, self.canned_response_id, seen)
 
     def action_pick_answer(self) -> None:
         def picked(canned_response_id: int | None) -> None:
             if canned_response_id is not None:
-                self.render_answer(canned_response_id)
+                self.render_answer(self.thread.id, canned_response_id)
             else:
                 self.composer.reply_area.focus()
 

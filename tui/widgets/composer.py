@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Static, TextArea
 
 from canned_responses.render import fit
-from tui.messages import Channel
+from tui.thread_snapshot import Channel
 
 RULE_UNITS = {
     "x_weighted": "weighted characters",
@@ -81,10 +81,10 @@ class Composer(Vertical):
         self.reply_area.placeholder = "Write a reply · / for prepared answers · ctrl+s sends"
         self.show_count()
 
-    def set_channel(self, channel: Channel) -> None:
-        """Count by this channel's rule from now on."""
+    def set_channel(self, channel: Channel | None) -> None:
+        """Count by this channel's rule from now on (None: not known yet, no counter)."""
         self.channel = channel
-        self.border_title = f"Reply on {channel.name}"
+        self.border_title = "Reply" if channel is None else f"Reply on {channel.name}"
         self.show_count()
 
     def set_text(self, text: str) -> None:

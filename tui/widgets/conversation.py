@@ -114,8 +114,14 @@ class Conversation(VerticalScroll, can_focus=True):
     def compose(self):
         yield self._body
 
+    @property
+    def thread_id(self) -> int | None:
+        """The thread whose conversation is shown, if one is."""
+        return None if self._shown is None else self._shown[0].id
+
     def show_notice(self, notice: str) -> None:
         """Show one line instead of a conversation (loading, gone)."""
+        self._shown = None
         self._plain_text = notice
         self._body.update(Text(notice, style=component_colours(self, "conversation--notice")))
 
