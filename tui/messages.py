@@ -18,6 +18,7 @@ from inbox.service import (
     AccountSummary,
     AgentSummary,
     AnswerMatch,
+    ItemRow,
     PresenceRow,
     ThreadRow,
 )
@@ -63,8 +64,17 @@ class ThreadsLoaded(Message, bubble=False):
         """The newest event already reflected in these rows, when known."""
 
 
+class ThreadItemsLoaded(Message, bubble=False):
+    """The latest messages of a thread arrived, for the preview."""
+
+    def __init__(self, thread: ThreadRow, items: Sequence[ItemRow]) -> None:
+        super().__init__()
+        self.thread = thread
+        self.items = items
+
+
 class ThreadRead(Message, bubble=False):
-    """A thread was read as the thread screen shows it: for the preview, or the screen itself."""
+    """A thread was read as the thread screen shows it: ahead of opening it, or by the screen."""
 
     def __init__(self, snapshot: ThreadSnapshot) -> None:
         super().__init__()

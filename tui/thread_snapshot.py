@@ -1,8 +1,9 @@
 """One thread as the thread screen shows it, read in one go.
 
-The inbox's preview reads the same snapshot for the highlighted thread, so enter opens the
-thread screen with the conversation and the composer's channel already on hand; the screen
-then reads it again in the background for anything newer. Called from workers only.
+Once the inbox's preview shows the highlighted thread, the inbox reads it ahead like this,
+so enter opens the thread screen with the conversation and the composer's channel already
+on hand; the screen then reads it again in the background for anything newer. Called from
+workers only.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from tui.messages import (
     DueSoonLoaded,
     EventsArrived,
     ThreadGone,
+    ThreadItemsLoaded,
     ThreadRead,
     ThreadsChanged,
     ThreadsLoaded,
@@ -191,8 +192,8 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         """A thread asked for (from the stats screen, say) that the list is still reading down to."""
         self.status_read = False
         """Whether the status line's reads (accounts, due soon) have started: after the first page."""
-        self.preview_snapshot: ThreadSnapshot | None = None
-        """The previewed thread as last read, which enter opens with."""
+        self.read_ahead_snapshot: ThreadSnapshot | None = None
+        """The previewed thread as its screen shows it, read ahead: enter opens with it."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -311,13 +312,30 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         description="inbox: load the selected thread's messages",
     )
     def load_preview(self, thread_id: int) -> None:
-        """Read the thread as its screen shows it: the preview shows part, enter opens the rest."""
+        worker = get_current_worker()
+        try:
+            thread = self.service.thread(thread_id)
+        except NotFound:
+            self.post_message(ThreadGone(thread_id))
+            return
+        items = self.service.thread_items(thread_id, limit=PREVIEW_ITEMS)
+        if not worker.is_cancelled:
+            self.post_message(ThreadItemsLoaded(thread, items))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="read-ahead",
+        description="inbox: read the selected thread ahead of opening it",
+    )
+    def read_ahead(self, thread_id: int) -> None:
+        """Read the previewed thread as its screen shows it, so enter opens it at once."""
         worker = get_current_worker()
         try:
             snapshot = read_thread(self.service, thread_id)
         except NotFound:
-            self.post_message(ThreadGone(thread_id))
-            return
+            return  # the preview says so
         if not worker.is_cancelled:
             self.post_message(ThreadRead(snapshot))
 
@@ -396,13 +414,13 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     @on(ThreadList.Selected)
     def open_selected(self, message: ThreadList.Selected) -> None:
-        """Open the thread screen, built once and kept: with the preview's reading when it has one."""
+        """Open the thread screen, built once and kept: with the thread as read ahead, when it was."""
         from tui.screens.thread import ThreadScreen
 
         if not self.app.is_screen_installed(THREAD_SCREEN):
             self.app.install_screen(ThreadScreen(self.service, self.reply_drafts), THREAD_SCREEN)
         screen = self.app.get_screen(THREAD_SCREEN, ThreadScreen)
-        snapshot = self.preview_snapshot
+        snapshot = self.read_ahead_snapshot
         screen.open_thread(
             message.row, snapshot if snapshot and snapshot.thread.id == message.row.id else None
         )
@@ -412,15 +430,26 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     def load_more(self, message: ThreadList.MoreWanted) -> None:
         self.load_more_threads(self.query_shown, message.after)
 
-    @on(ThreadRead)
-    def show_preview(self, message: ThreadRead) -> None:
+    @on(ThreadItemsLoaded)
+    def show_preview(self, message: ThreadItemsLoaded) -> None:
+        """Show the highlighted thread; once it is on screen, read it ahead for enter."""
         selected = self.thread_list.selected
-        thread = message.snapshot.thread
-        if selected is None or selected.id != thread.id:
+        if selected is None or selected.id != message.thread.id:
             return
-        self.preview_snapshot = message.snapshot
-        self.preview.show_thread(thread, message.snapshot.items[-PREVIEW_ITEMS:], self.service.clock())
-        self.preview.show_presence(self.presence.get(thread.id, ()))
+        self.preview.show_thread(message.thread, message.items, self.service.clock())
+        self.preview.show_presence(self.presence.get(message.thread.id, ()))
+        self.call_after_refresh(self._read_ahead_if_selected, message.thread.id)
+
+    def _read_ahead_if_selected(self, thread_id: int) -> None:
+        selected = self.thread_list.selected
+        if selected is not None and selected.id == thread_id:
+            self.read_ahead(thread_id)
+
+    @on(ThreadRead)
+    def keep_read_ahead(self, message: ThreadRead) -> None:
+        selected = self.thread_list.selected
+        if selected is not None and selected.id == message.snapshot.thread.id:
+            self.read_ahead_snapshot = message.snapshot
 
     @on(ThreadGone)
     def forget_thread(self, message: ThreadGone) -> None:

@@ -273,7 +273,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def _show_opened(self) -> None:
         """Show the thread just set: what it was opened with, or "Loading…" until it is read."""
-        self.query_one("#thread-title", Static).update(Text(thread_title(self.thread)))
+        self.query_one("#thread-title", Static).update(Text(thread_title(self.thread)), layout=False)
         self.query_one("#presence", Static).display = False
         self._show_side_pane(None, focus=False)
         composer = self.composer
@@ -474,7 +474,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         """
         self.thread = snapshot.thread
         self.post_url = original_post_url(snapshot.items)
-        self.query_one("#thread-title", Static).update(Text(thread_title(snapshot.thread)))
+        self.query_one("#thread-title", Static).update(
+            Text(thread_title(snapshot.thread)), layout=False
+        )
         self.conversation.show_conversation(
             snapshot.thread, snapshot.items, snapshot.outbound, self.service.clock(), snapshot.notes
         )
@@ -500,7 +502,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             return
         self.present = tuple(message.present)
         line = self.query_one("#presence", Static)
-        line.update(Text(labels.presence_text(self.present)))
+        line.update(Text(labels.presence_text(self.present)), layout=False)
         line.display = bool(self.present)
 
     @on(AuthorCardLoaded)

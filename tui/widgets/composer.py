@@ -98,7 +98,7 @@ class Composer(Vertical):
         counter = self.query_one("#counter", Static)
         if self.channel is None:
             self._counter_text = ""
-            counter.update("")
+            counter.update("", layout=False)
             return
         measured = fit(self.text, self.channel.rule, self.channel.limit)
         units = RULE_UNITS.get(self.channel.rule, "characters")
@@ -110,7 +110,7 @@ class Composer(Vertical):
             line = f"{measured.length}/{measured.limit} {units} · {measured.over_by} too many"
         self._counter_text = line
         counter.set_class(not measured.fits, "-over")
-        counter.update(Text(line))
+        counter.update(Text(line), layout=False)  # one line: no layout pass per key typed
 
     def show_problems(self, problems: Sequence[str], approval_reason: str | None = None) -> None:
         """Show what stops this reply (or that nothing does), and whether it waits for approval."""

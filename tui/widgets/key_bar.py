@@ -25,6 +25,8 @@ class KeyBar(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._plain_text = ""
+        self._line: Text | None = None
+        """The line as last drawn."""
 
     @property
     def plain_text(self) -> str:
@@ -52,5 +54,8 @@ class KeyBar(Static):
             line.append(f" {binding.description} ", "" if active.enabled else disabled)
         line.append(" ^p", key_style)
         line.append(" palette")
+        if line == self._line:
+            return  # most focus changes leave the keys as they were
+        self._line = line
         self._plain_text = line.plain
-        self.update(line)
+        self.update(line, layout=False)  # one line, whatever it says: no layout pass

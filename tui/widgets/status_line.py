@@ -63,6 +63,8 @@ class StatusLine(Static):
         self._live: tuple[str, str] = ("live", "")
         self._listing: str = ""
         self._plain_text = ""
+        self._line: Text | None = None
+        """The line as last drawn."""
 
     @property
     def plain_text(self) -> str:
@@ -104,5 +106,8 @@ class StatusLine(Static):
                 line.append(" · ")
             rich_style = component_colours(self, style) if style else ""
             line.append(text, rich_style)
+        if line == self._line:
+            return
+        self._line = line
         self._plain_text = line.plain
-        self.update(line)
+        self.update(line, layout=False)  # one line, whatever it says: no layout pass

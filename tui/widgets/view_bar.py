@@ -26,6 +26,8 @@ class ViewBar(Static):
         self._details: Sequence[str] = ()
         self._marked = 0
         self._plain_text = ""
+        self._line: Text | None = None
+        """The line as last drawn."""
 
     @property
     def plain_text(self) -> str:
@@ -75,5 +77,8 @@ class ViewBar(Static):
             tabs.append(" views")
         line = Text(" ") + tabs + tail
         line.overflow = "ellipsis"
+        if line == self._line:
+            return
+        self._line = line
         self._plain_text = line.plain
-        self.update(line)
+        self.update(line, layout=False)  # one line, whatever it says: no layout pass
