@@ -716,7 +716,7 @@ async def test_i_shows_the_author_card_and_enter_opens_their_other_thread(make_t
     app, _ = make_thread_app(threads=20)  # carol wrote threads 0 and 18 on the same account
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_thread(pilot, 0)
-        await pilot.press("i")
+        await pilot.press("r", *"half a thought", "escape", "i")
         await wait_for(pilot, lambda: "threads in all" in screen.author_card.plain_text)
         card = screen.author_card.plain_text
         assert card.startswith("@carol\nCarol\non mastodon\nfirst seen")
@@ -728,9 +728,11 @@ async def test_i_shows_the_author_card_and_enter_opens_their_other_thread(make_t
         await wait_for(pilot, lambda: "checkout page" in screen.conversation.plain_text)
         assert screen.thread.id != first and "@carol" in title(screen)
         assert not screen.author_card.display and app.focused is screen.conversation
-        await pilot.press("escape")  # back to the first thread, with its card
+        assert screen.composer.text == ""
+        await pilot.press("escape")  # back to the first thread, with its card and draft
         await wait_for(pilot, lambda: screen.thread.id == first and screen.author_card.display)
         await wait_for(pilot, lambda: "checkout page" not in screen.conversation.plain_text)
+        assert screen.composer.text == "half a thought"
         await pilot.press("escape")  # from the pane back to the conversation
         assert not screen.author_card.display and app.focused is screen.conversation
         await pilot.press("escape")

@@ -548,6 +548,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         if thread is None:
             return
         self.came_from.append((self.thread, self.side_pane))
+        self._keep_draft()
         self._leave()
         self._switch_to(thread, None)
 
