@@ -14,6 +14,8 @@ from tests.tui.workspace import message
 from tui.messages import EventsArrived, ThreadsLoaded
 from tui.screens.help import HelpScreen
 from tui.screens.inbox import PAGE_SIZE
+from tui.screens.thread import ThreadScreen
+from tui.widgets.key_bar import KeyBar
 
 
 def list_line(screen, row_index: int) -> str:
@@ -79,6 +81,21 @@ async def test_tab_focuses_the_preview_and_escape_returns_to_the_list(make_app):
         assert app.focused is app.screen.preview
         await pilot.press("escape")
         assert app.focused is app.screen.thread_list
+
+
+async def test_clicking_a_key_in_the_key_bar_presses_it(make_app):
+    app, _ = make_app(threads=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        inbox = app.screen
+        key_bar = inbox.query_one(KeyBar)
+        await pilot.click(KeyBar, offset=(key_bar.plain_text.index("Open"), 0))
+        await wait_for(pilot, lambda: isinstance(app.screen, ThreadScreen))
+        thread_screen = app.screen
+        await wait_for(pilot, lambda: "Back" in thread_screen.query_one(KeyBar).plain_text)
+        back = thread_screen.query_one(KeyBar).plain_text.index("Back")
+        await pilot.click(KeyBar, offset=(back, 0))
+        await wait_for(pilot, lambda: app.screen is inbox)
 
 
 async def test_hostile_markup_and_escapes_show_literally_and_do_nothing(
