@@ -417,13 +417,14 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         """Open the thread screen, built once and kept: with the thread as read ahead, when it was."""
         from tui.screens.thread import ThreadScreen
 
-        if not self.app.is_screen_installed(THREAD_SCREEN):
-            self.app.install_screen(ThreadScreen(self.service, self.reply_drafts), THREAD_SCREEN)
-        screen = self.app.get_screen(THREAD_SCREEN, ThreadScreen)
-        snapshot = self.read_ahead_snapshot
-        screen.open_thread(
-            message.row, snapshot if snapshot and snapshot.thread.id == message.row.id else None
-        )
+        ahead = self.read_ahead_snapshot
+        snapshot = ahead if ahead is not None and ahead.thread.id == message.row.id else None
+        if self.app.is_screen_installed(THREAD_SCREEN):
+            screen = self.app.get_screen(THREAD_SCREEN, ThreadScreen)
+            screen.open_thread(message.row, snapshot)
+        else:
+            screen = ThreadScreen(self.service, message.row, self.reply_drafts, snapshot)
+            self.app.install_screen(screen, THREAD_SCREEN)
         self.app.push_screen(screen)
 
     @on(ThreadList.MoreWanted)

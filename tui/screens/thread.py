@@ -256,11 +256,12 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         self._show_opened()
 
     def open_thread(self, thread: ThreadRow, snapshot: ThreadSnapshot | None = None) -> None:
-        """Show `thread` next, from `snapshot` when one was read (the preview's); then push the screen."""
+        """Show `thread` next, from `snapshot` when it was read ahead; then push the screen."""
         self.came_from.clear()
         self._switch_to(thread, snapshot)
 
     def _switch_to(self, thread: ThreadRow, snapshot: ThreadSnapshot | None) -> None:
+        """Drop what was under way for the thread shown, and show `thread`."""
         for group in ("conversation", "checks", "answer", "author", "history", "presence"):
             self.workers.cancel_group(self, group)
         if self._check_timer is not None:
