@@ -282,7 +282,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         composer.set_channel(None)
         composer.show_problems([])
         draft = self.drafts.get(self.thread.id, "")
-        composer.set_text(draft)
+        if composer.text != draft:
+            composer.set_text(draft)
         if self.opened_with is not None:
             self.show_snapshot(self.opened_with)
         else:

@@ -129,6 +129,9 @@ class Composer(Vertical):
 
     def _show_lines(self, lines: Sequence[str], *, problem: bool) -> None:
         widget = self.query_one("#problems", Static)
-        self._problems_text = "\n".join(lines)
+        text = "\n".join(lines)
+        if text == self._problems_text and widget.has_class("-problem") == problem:
+            return  # unchanged: no layout pass
+        self._problems_text = text
         widget.set_class(problem, "-problem")
         widget.update(Text(self._problems_text))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
+from rich.style import Style
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -105,6 +106,8 @@ class Conversation(VerticalScroll, can_focus=True):
             tuple[ThreadRow, Sequence[ItemRow], Sequence[OutboundRow], Sequence[NoteRow]] | None
         ) = None
         self._now: datetime | None = None
+        self._drawn_with: tuple[Style, ...] = ()
+        """The component colours the conversation was last drawn with."""
 
     @property
     def plain_text(self) -> str:
@@ -166,15 +169,23 @@ class Conversation(VerticalScroll, can_focus=True):
             parts.append(Text("This thread has no messages yet."))
             plain.append("This thread has no messages yet.")
         self._plain_text = "\n".join(plain)
+        self._drawn_with = self._palette()
         self._body.update(Group(*parts))
         if at_end:
             self.scroll_end(animate=False, immediate=False)
 
     def notify_style_update(self) -> None:
-        """Draw again with the theme's colours once the styles are (re)applied."""
+        """Draw again once the styles are (re)applied, if that changed the colours (a new theme).
+
+        Showing the screen restyles it every time; redrawing then would build the whole
+        conversation twice per opened thread.
+        """
         super().notify_style_update()
-        if self._shown is not None and self._now is not None:
+        if self._shown is not None and self._now is not None and self._palette() != self._drawn_with:
             self._redraw(self._now)
+
+    def _palette(self) -> tuple[Style, ...]:
+        return tuple(self.get_component_rich_style(name) for name in sorted(self.COMPONENT_CLASSES))
 
     def show_times_at(self, now: datetime) -> None:
         """Redraw with the times counted to `now`."""
