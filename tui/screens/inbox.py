@@ -311,15 +311,10 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         group="preview",
         description="inbox: load the selected thread's messages",
     )
-    def load_preview(self, thread_id: int) -> None:
-        worker = get_current_worker()
-        try:
-            thread = self.service.thread(thread_id)
-        except NotFound:
-            self.post_message(ThreadGone(thread_id))
-            return
-        items = self.service.thread_items(thread_id, limit=PREVIEW_ITEMS)
-        if not worker.is_cancelled:
+    def load_preview(self, thread: ThreadRow) -> None:
+        """The thread's latest messages; the list's line for it says the rest."""
+        items = self.service.thread_items(thread.id, limit=PREVIEW_ITEMS)
+        if not get_current_worker().is_cancelled:
             self.post_message(ThreadItemsLoaded(thread, items))
 
     @work(
@@ -335,7 +330,8 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         try:
             snapshot = read_thread(self.service, thread_id)
         except NotFound:
-            return  # the preview says so
+            self.post_message(ThreadGone(thread_id))
+            return
         if not worker.is_cancelled:
             self.post_message(ThreadRead(snapshot))
 
@@ -388,6 +384,9 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
             )
             if message.as_of_event_id is not None:
                 self.app.watch_events_from(message.as_of_event_id)
+            selected = thread_list.selected
+            if selected is not None:
+                self.preview.show_line(selected, self.service.clock())  # status, assignee may change
             if not self.status_read:  # the first page is in: now the status line's reads
                 self.status_read = True
                 self.load_accounts()
@@ -410,7 +409,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                 "No thread selected." if self.thread_list.loaded else "Loading…"
             )
             return
-        self.load_preview(message.row.id)
+        self.load_preview(message.row)
 
     @on(ThreadList.Selected)
     def open_selected(self, message: ThreadList.Selected) -> None:
@@ -515,7 +514,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.refresh_threads()
         selected = thread_list.selected
         if selected is not None and selected.id in message.thread_ids:
-            self.load_preview(selected.id)
+            self.load_preview(selected)
         if message.touches_accounts:
             self.load_accounts()
 
@@ -644,7 +643,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.load_accounts()
         selected = self.thread_list.selected
         if selected is not None:
-            self.load_preview(selected.id)
+            self.load_preview(selected)
 
     def action_due_soon(self) -> None:
         """Put the cursor on the most urgent thread, leaving a view that hides it."""

@@ -31,6 +31,9 @@ Clock = Callable[[], datetime]
 _NOT_YET = object()
 """The highlighted thread before any rows were shown: the first show always reports."""
 
+STRIP_CACHE_SIZE = 1000
+"""Drawn rows kept (a few screens' worth in every cursor and mark state); then it starts over."""
+
 
 class Columns:
     """Which columns fit one widget width, how wide each is, and the preview gets the rest.
@@ -171,6 +174,8 @@ class ThreadList(ScrollView, can_focus=True):
         self._mark_anchor: int | None = None
         """The id of the thread a shift-extended range of marks starts from."""
         self._presence: Mapping[int, Sequence[PresenceRow]] = {}
+        self._strips: dict[tuple[object, ...], Strip] = {}
+        """Drawn rows by everything that shapes them: a scroll redraws only the new line."""
 
     # -- what it shows ------------------------------------------------------------------
 
@@ -409,7 +414,7 @@ class ThreadList(ScrollView, can_focus=True):
             return self._header_strip(Columns(width), base)
         index = round(self.scroll_y) + y - self.HEADER_LINES
         if index < len(self._rows):
-            return self._row_strip(self._rows[index], index == self._cursor, Columns(width), base)
+            return self._drawn_row(self._rows[index], index == self._cursor, width, base)
         if index == len(self._rows):
             notice = self._notice()
             if notice:
@@ -451,9 +456,29 @@ class ThreadList(ScrollView, can_focus=True):
         text = " ".join(_fit(label, width) for label, width in cells)
         return Strip([Segment(_fit(" " + text, columns.width), style)], columns.width)
 
-    def _row_strip(self, row: ThreadRow, is_cursor: bool, columns: Columns, base: Style) -> Strip:
+    def _drawn_row(self, row: ThreadRow, is_cursor: bool, width: int, base: Style) -> Strip:
+        """`row` drawn, from the cache when nothing it shows has changed (ages count in seconds)."""
+        now = self._clock().replace(microsecond=0)
+        key = (
+            row, is_cursor, width, base, now, row.id in self._marked,
+            self._presence_mark(row.id, row.mentions_me),
+        )
+        strip = self._strips.get(key)
+        if strip is None:
+            if len(self._strips) >= STRIP_CACHE_SIZE:
+                self._strips.clear()
+            strip = self._strips[key] = self._row_strip(row, is_cursor, Columns(width), base, now)
+        return strip
+
+    def notify_style_update(self) -> None:
+        """New colours (a theme, focus): rows are drawn again."""
+        super().notify_style_update()
+        self._strips.clear()
+
+    def _row_strip(
+        self, row: ThreadRow, is_cursor: bool, columns: Columns, base: Style, now: datetime
+    ) -> Strip:
         muted = self._style("thread-list--muted")
-        now = self._clock()
         mark, sentiment_name = labels.sentiment_mark(row.sentiment)
         author_style = self._style("thread-list--unread-author") if row.unread else Style()
         status_style = self._style("thread-list--status-new") if row.status == "new" else muted

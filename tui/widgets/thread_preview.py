@@ -98,6 +98,11 @@ class ThreadPreview(VerticalScroll, can_focus=True):
         if not same_thread:
             self.scroll_end(animate=False, immediate=False)
 
+    def show_line(self, thread: ThreadRow, now: datetime) -> None:
+        """The shown thread's list line was read again: redraw with it if it changed."""
+        if self._shown is not None and self._shown[0].id == thread.id and self._shown[0] != thread:
+            self.show_thread(thread, self._shown[1], now)
+
     def show_presence(self, presence: Sequence[PresenceRow]) -> None:
         """Say under the pane who else has the thread open: `blake is replying`."""
         self.border_subtitle = Content(labels.presence_text(presence))
