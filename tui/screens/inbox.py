@@ -436,9 +436,10 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         selected = self.thread_list.selected
         if selected is None or selected.id != message.thread.id:
             return
-        self.preview.show_thread(message.thread, message.items, self.service.clock())
-        self.preview.show_presence(self.presence.get(message.thread.id, ()))
-        self.call_after_refresh(self._read_ahead_if_selected, message.thread.id)
+        # The list's line as it is now: a refresh may have replaced it since the read began.
+        self.preview.show_thread(selected, message.items, self.service.clock())
+        self.preview.show_presence(self.presence.get(selected.id, ()))
+        self.call_after_refresh(self._read_ahead_if_selected, selected.id)
 
     def _read_ahead_if_selected(self, thread_id: int) -> None:
         selected = self.thread_list.selected
