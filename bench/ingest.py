@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.base import AccountRef  # noqa: E402
 from adapters.demo.simulator import Simulator  # noqa: E402
-from inbox.database import open_engine  # noqa: E402
-from inbox.models import Account, to_micros  # noqa: E402
-from inbox.store import Store  # noqa: E402
+from inbox.core.database import open_engine  # noqa: E402
+from inbox.core.models import Account, to_micros  # noqa: E402
+from inbox.store.ingest import Store  # noqa: E402
 
-from inbox.sync import BATCH_ITEMS as PAGE  # noqa: E402
+from inbox.sync.engine import BATCH_ITEMS as PAGE  # noqa: E402
 STYLES = ("mastodon", "bluesky", "x", "reddit", "facebook", "email")
 
 

@@ -3,7 +3,7 @@
 Builds (once, cached under the temp directory) a SQLite inbox of a year of traffic: about
 455k threads and 1M items (2.2 per thread, as in the demo), business-hours replies,
 follow-ups, unanswered threads dismissed after a week, and one `thread.created` event per thread. Rows go
-in with Core bulk inserts, in time order as sync would write them (ids follow time). Then it measures `inbox.stats.compute` for the last 30 days
+in with Core bulk inserts, in time order as sync would write them (ids follow time). Then it measures `inbox.stats.compute.compute` for the last 30 days
 against a plain reference doing the same work in the same run: read the period's threads
 and items as rows of datetimes and compute everything in Python.
 
@@ -23,12 +23,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select
 
-from inbox.clock import FixedClock
-from inbox.database import open_engine
-from inbox.models import Account, Agent, Event, Item, Thread, ThreadStatus
+from inbox.core.clock import FixedClock
+from inbox.core.database import open_engine
+from inbox.core.models import Account, Agent, Event, Item, Thread, ThreadStatus
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy
-from inbox.stats import Period, compute
+from inbox.stats.compute import Period, compute
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 DAYS = 365
@@ -217,7 +217,7 @@ def reference(engine: Engine, period: Period, policy: SlaPolicy, now: datetime) 
     first = sorted((row.first_response_at - row.first_inbound_at).total_seconds() for row in cohort if row.first_response_at)
     resolved = sorted((row.closed_at - row.first_inbound_at).total_seconds() for row in cohort if row.closed_at)
     calendar = policy.calendar
-    from inbox.models import to_micros
+    from inbox.core.models import to_micros
 
     met = breached = 0
     for row in cohort:
@@ -299,7 +299,7 @@ def main() -> int:
     figures = stats.figures
     print(f"database: {options.path} ({item_count:,} items, {thread_count:,} threads)")
     print(f"window: 30 days to {NOW:%Y-%m-%d %H:%M} UTC; median of {options.runs} runs")
-    print(f"headline stats (inbox.stats.compute): {headline_ms:8.1f} ms")
+    print(f"headline stats (inbox.stats.compute.compute): {headline_ms:8.1f} ms")
     print(f"plain reference (rows -> Python):     {reference_ms:8.1f} ms")
     print(
         f"first response p50 {figures.first_response.p50_seconds:.0f} s (reference {plain['first'][0]:.0f} s), "

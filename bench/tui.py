@@ -110,8 +110,8 @@ def build(path: Path, thread_count: int) -> None:
     """Write an inbox of `thread_count` threads to `path`, replacing any; atomic by rename."""
     from sqlalchemy import insert, select
 
-    from inbox.database import open_engine
-    from inbox.models import Account, Agent, Contact, Thread, ThreadStatus
+    from inbox.core.database import open_engine
+    from inbox.core.models import Account, Agent, Contact, Thread, ThreadStatus
     from inbox.sla import SlaPolicy, refresh_due_at
     from stats import thread_timeline  # bench/stats.py: the same traffic shape as the stats benchmark
 
@@ -248,7 +248,7 @@ def _flush(engine, threads: list[dict], items: list[dict], tags: list[dict]) -> 
     """Write a batch of threads with their messages and tags in one transaction."""
     from sqlalchemy import insert
 
-    from inbox.models import Item, Thread, ThreadTag
+    from inbox.core.models import Item, Thread, ThreadTag
 
     with engine.begin() as connection:
         if threads:
@@ -466,9 +466,9 @@ def hold_garbage_collection() -> None:
 
 def build_app(path: Path):
     """The app as `inbox tui` builds it, acting as the lead at the data's `NOW`; sync off, so nothing writes."""
-    from inbox.clock import FixedClock
-    from inbox.config import Config
-    from inbox.database import open_engine
+    from inbox.core.clock import FixedClock
+    from inbox.core.config import Config
+    from inbox.core.database import open_engine
     from inbox.service import InboxService
     from tui.app import InboxApp
 

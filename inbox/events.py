@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from inbox.models import Event
+from inbox.core.models import Event
 
 ITEMS_ARRIVED = "items.arrived"
 THREAD_CREATED = "thread.created"

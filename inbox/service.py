@@ -18,11 +18,13 @@ from sqlalchemy import Connection, Engine, delete, func, literal_column, select,
 from sqlalchemy.sql import column, table
 
 from adapters.registry import adapter_class, platform_names
-from inbox import events, outbox, threads
-from inbox.clock import Clock, utc_now
-from inbox.database import write_transaction
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.models import (
+from inbox import events
+from inbox.outbox import queue as outbox
+from inbox.triage import threads
+from inbox.core.clock import Clock, utc_now
+from inbox.core.database import write_transaction
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.models import (
     Account,
     Agent,
     CannedResponse,
@@ -35,10 +37,10 @@ from inbox.models import (
     Thread,
     ThreadStatus,
 )
-from inbox.outbox import CampaignSummary, Draft, OutboundKind, OutboundRow
-from inbox.sanitize import first_line
+from inbox.outbox.queue import CampaignSummary, Draft, OutboundKind, OutboundRow
+from inbox.core.sanitize import first_line
 from inbox.sla import SlaPolicy, refresh_due_at
-from inbox.threads import (
+from inbox.triage.threads import (
     AuthorCard,
     BulkResult,
     HistoryEntry,
@@ -1035,18 +1037,18 @@ class InboxService:
                 connection, _outbound.c.campaign_id == campaign_id
             )
 
-    # -- crisis toolkit (see inbox.crisis) ------------------------------------------------
+    # -- crisis toolkit (see inbox.crisis.toolkit) ------------------------------------------------
 
     def listening_rules(self) -> list[Any]:
         """The enabled listening rules, incidents' match rules included (`crisis.RuleRow`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         with self.engine.connect() as connection:
             return crisis.list_rules(connection)
 
     def add_listening_rule(self, name: str, rule_type: str, config: dict[str, Any]) -> int:
         """Add a keyword, volume_spike or negative_share rule; returns its id."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.MANAGE_LISTENING)
         with write_transaction(self.engine) as connection:
@@ -1056,7 +1058,7 @@ class InboxService:
 
     def remove_listening_rule(self, rule_id: int) -> None:
         """Switch a listening rule off; its alerts stay."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.MANAGE_LISTENING)
         with write_transaction(self.engine) as connection:
@@ -1064,21 +1066,21 @@ class InboxService:
 
     def evaluate_listening(self, *, alert_command: str | None = None) -> list[Any]:
         """Check every listening rule now and raise the alerts due (`crisis.AlertRow`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.SYNC)
         return crisis.evaluate_rules(self.engine, self.clock(), alert_command=alert_command)
 
     def alerts(self, *, unacknowledged: bool = False, limit: int = 200) -> list[Any]:
         """Alerts, newest first (`crisis.AlertRow`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         with self.engine.connect() as connection:
             return crisis.list_alerts(connection, unacknowledged=unacknowledged, limit=limit)
 
     def acknowledge_alert(self, alert_id: int) -> None:
         """Record that the actor has seen an alert and is on it."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.REPLY)
         with write_transaction(self.engine) as connection:
@@ -1086,21 +1088,21 @@ class InboxService:
 
     def incidents(self, *, active_only: bool = False) -> list[Any]:
         """Incidents, newest first (`crisis.IncidentRow`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         with self.engine.connect() as connection:
             return crisis.list_incidents(connection, active_only=active_only)
 
     def crisis_status(self) -> Any:
         """The active incident with its counts for the crisis bar (`crisis.CrisisStatus`), or None."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         with self.engine.connect() as connection:
             return crisis.crisis_status(connection)
 
     def incident(self, incident_id: int) -> Any:
         """One incident (`crisis.IncidentRow`, with `next_update_due`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         with self.engine.connect() as connection:
             return crisis.get_incident(connection, incident_id)
@@ -1111,7 +1113,7 @@ class InboxService:
         `fields`: severity, scope, status_url, holding_statement, update_interval_minutes,
         requires_approval, match (keywords). Returns the incident and the posts paused.
         """
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.DECLARE_INCIDENT)
         now = self.clock()
@@ -1124,7 +1126,7 @@ class InboxService:
 
     def update_incident(self, incident_id: int, *, public_update: bool = False, **fields: Any) -> Any:
         """Change an active incident; `public_update` records that a public update went out now."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.DECLARE_INCIDENT)
         now = self.clock()
@@ -1138,7 +1140,7 @@ class InboxService:
 
     def end_incident(self, incident_id: int, note: str | None = None) -> Any:
         """Record the end of an incident; paused posts stay paused until resumed."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
@@ -1146,7 +1148,7 @@ class InboxService:
 
     def tag_incident_threads(self, incident_id: int) -> int:
         """Tag the threads matching an active incident's keywords to it; returns how many."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.REPLY)
         return crisis.tag_incident_threads(self.engine, incident_id, self.clock(), actor=self.actor.handle)
@@ -1160,7 +1162,7 @@ class InboxService:
         reply_to_threads: bool = False,
     ) -> Any:
         """The statement rendered for every target, and what does not fit (`crisis.StatementPlan`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.APPROVE)
         author = self._author()
@@ -1186,7 +1188,7 @@ class InboxService:
     ) -> tuple[Any, list[CampaignSummary]]:
         """Post the statement on the accounts and reply with it in the open incident threads,
         each as one campaign. Refuses if anything does not fit, unless `skip_unfit`."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         plan = self.plan_statement(
             incident_id, text=text, account_ids=account_ids, reply_to_threads=reply_to_threads
@@ -1218,14 +1220,14 @@ class InboxService:
 
     def scheduled_posts(self, statuses: Sequence[str] = ()) -> list[Any]:
         """Scheduled posts, soonest first (`crisis.PostRow`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         with self.engine.connect() as connection:
             return crisis.list_posts(connection, statuses)
 
     def schedule_post(self, account_id: int, text: str, scheduled_at: datetime) -> Any:
         """Schedule a post (paused at once during an active incident)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
@@ -1234,7 +1236,7 @@ class InboxService:
 
     def edit_post(self, post_id: int, *, text: str | None = None, scheduled_at: datetime | None = None) -> Any:
         """Change a scheduled or paused post's text or time."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
@@ -1244,7 +1246,7 @@ class InboxService:
 
     def cancel_post(self, post_id: int) -> Any:
         """Withdraw a scheduled or paused post."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
@@ -1252,7 +1254,7 @@ class InboxService:
 
     def pause_posts(self, reason: str) -> list[int]:
         """Pause every scheduled post with `reason`."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
@@ -1260,7 +1262,7 @@ class InboxService:
 
     def resume_posts(self, post_ids: Sequence[int] | None = None) -> list[int]:
         """Resume the given paused posts, or all of them when `post_ids` is None."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
@@ -1268,7 +1270,7 @@ class InboxService:
 
     def incident_review(self, incident_id: int) -> Any:
         """The post-crisis review of an incident (`crisis.Review`)."""
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         self.require(Action.EXPORT)
         return crisis.build_review(self.engine, self.actor, incident_id, self.clock())
@@ -1293,8 +1295,8 @@ class InboxService:
     # -- stats ----------------------------------------------------------------------------
 
     def stats(self, period: Any, **options: Any) -> Any:
-        """Response-time stats of `period` as this person may see them (see `inbox.stats.compute`)."""
-        from inbox import stats
+        """Response-time stats of `period` as this person may see them (see `inbox.stats.compute.compute`)."""
+        from inbox.stats import compute as stats
 
         return stats.compute(self.engine, self.actor, self.clock, period, **options)
 

@@ -31,9 +31,9 @@ from sqlalchemy import (
 )
 
 from inbox import events
-from inbox.config import WEEKDAYS, SlaSettings, parse_spans
-from inbox.database import write_transaction
-from inbox.models import (
+from inbox.core.config import WEEKDAYS, SlaSettings, parse_spans
+from inbox.core.database import write_transaction
+from inbox.core.models import (
     Account,
     Contact,
     Event,

@@ -56,7 +56,7 @@ def isolated_machine(tmp_path_factory, monkeypatch) -> Iterator[MemoryKeyring]:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated, empty SQLite database, copied for each test rather than migrated again."""
-    from inbox.database import open_engine
+    from inbox.core.database import open_engine
 
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = open_engine(f"sqlite:///{path}")
@@ -87,7 +87,7 @@ def postgres_template(postgres_server) -> str | None:
 
     if isinstance(postgres_server, PostgresError):
         return None
-    from inbox.database import open_engine
+    from inbox.core.database import open_engine
 
     url = postgres_server.create_database()
     open_engine(url).dispose()
@@ -123,7 +123,7 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
 @pytest.fixture
 def engine(database_url):
     """An engine on a fresh database, disposed after the test."""
-    from inbox.database import open_engine
+    from inbox.core.database import open_engine
 
     engine = open_engine(database_url)
     yield engine
@@ -133,6 +133,6 @@ def engine(database_url):
 @pytest.fixture
 def clock():
     """A clock fixed at a known time, moved on by tests."""
-    from inbox.clock import FixedClock
+    from inbox.core.clock import FixedClock
 
     return FixedClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))

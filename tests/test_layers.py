@@ -11,8 +11,8 @@ from tests.conftest import REPO
 
 def test_the_backend_and_the_leaves_import_without_textual():
     probe = (
-        "import sys, inbox.cli, inbox.service, inbox.sync, inbox.store, inbox.sync_runner, "
-        "inbox.demo, adapters.registry, adapters.demo.adapter, canned_responses.matcher; "
+        "import sys, inbox.cli.main, inbox.service, inbox.sync.engine, inbox.store.ingest, inbox.cli.sync, "
+        "inbox.demo.workspace, adapters.registry, adapters.demo.adapter, canned_responses.matcher; "
         "loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'textual'); "
         "print(','.join(loaded))"
     )
@@ -25,7 +25,7 @@ def test_the_backend_and_the_leaves_import_without_textual():
 def test_inbox_help_imports_neither_textual_nor_sqlmodel():
     probe = (
         "import sys, contextlib, io\n"
-        "from inbox.cli import main\n"
+        "from inbox.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         "    try: main(['--help'])\n"
         "    except SystemExit: pass\n"

@@ -22,8 +22,8 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox import events
-from inbox.config import Config
-from inbox.models import Role
+from inbox.core.config import Config
+from inbox.core.models import Role
 from inbox.service import InboxService
 from tui import bindings
 from tui.commands import ScreenActions
@@ -194,10 +194,10 @@ class InboxApp(CrisisWatch, App[int]):
         """Run the sync engine until the app stops; accounts leased elsewhere are skipped."""
         import httpx
 
-        from inbox.credentials import CredentialStore
+        from inbox.core.credentials import CredentialStore
         from inbox.sla import SlaPolicy
-        from inbox.store import Store
-        from inbox.sync import SyncEngine, default_adapter_factory
+        from inbox.store.ingest import Store
+        from inbox.sync.engine import SyncEngine, default_adapter_factory
 
         settings = self.config.sync
         settings_sla = self.config.sla
@@ -215,9 +215,9 @@ class InboxApp(CrisisWatch, App[int]):
         """Send queued replies until the app stops; rows claimed by another sender are skipped."""
         import httpx
 
-        from inbox.credentials import CredentialStore
-        from inbox.outbox import Sender
-        from inbox.sync import default_adapter_factory
+        from inbox.core.credentials import CredentialStore
+        from inbox.outbox.queue import Sender
+        from inbox.sync.engine import default_adapter_factory
 
         sender = Sender(
             self.service.engine,

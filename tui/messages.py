@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from inbox.outbox import OutboundRow
+from inbox.outbox.queue import OutboundRow
 from inbox.service import (
     AccountSummary,
     AgentSummary,
@@ -23,11 +23,11 @@ from inbox.service import (
     ThreadRow,
 )
 from inbox.sla import DueThread
-from inbox.threads import ThreadFilter
+from inbox.triage.threads import ThreadFilter
 
 if TYPE_CHECKING:
     from inbox.service import AuthorCard, BulkResult, HistoryEntry, NoteRow
-    from inbox.stats import Stats
+    from inbox.stats.compute import Stats
     from tui.screens.thread_actions import TriageAction
     from tui.thread_snapshot import ThreadSnapshot
 
@@ -361,8 +361,8 @@ class LinkOpened(Message, bubble=False):
 # -- the crisis toolkit --------------------------------------------------------------------
 
 if TYPE_CHECKING:
-    from inbox.crisis import AlertRow, CrisisStatus, IncidentRow, PostRow, Review, StatementPlan
-    from inbox.outbox import CampaignSummary
+    from inbox.crisis.toolkit import AlertRow, CrisisStatus, IncidentRow, PostRow, Review, StatementPlan
+    from inbox.outbox.queue import CampaignSummary
 
 
 class CrisisLoaded(Message, bubble=False):

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inbox.errors import PermissionDenied
-from inbox.outbox import OutboundRow
+from inbox.core.errors import PermissionDenied
+from inbox.outbox.queue import OutboundRow
 from inbox.service import InboxService, ItemRow, ThreadRow
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from adapters.base import (
     RateLimited,
 )
 from adapters.registry import adapter_class, platform_names
-from inbox.store import Store, _problem
+from inbox.store.ingest import Store, _problem
 from tests.support.contract import Harness
 from tests.support.items import add_account
 
@@ -129,9 +129,9 @@ _HOSTILE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]|\\[/?[
 async def test_fetched_pages_land_in_the_store_and_show_safely(platform, sqlite_url, clock):
     from sqlalchemy import select
 
-    from inbox.database import open_engine
-    from inbox.models import Contact, Item
-    from inbox.sanitize import MAX_STORED_TEXT, for_display
+    from inbox.core.database import open_engine
+    from inbox.core.models import Contact, Item
+    from inbox.core.sanitize import MAX_STORED_TEXT, for_display
 
     engine = open_engine(sqlite_url)
     account = add_account(engine, platform=platform, handle="brand")

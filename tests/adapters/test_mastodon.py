@@ -26,8 +26,8 @@ from adapters.base import (
 from adapters.mastodon.adapter import MastodonAdapter
 from adapters.mastodon.mapping import html_to_text, status_item
 from adapters.mastodon.payloads import Status
-from inbox.sanitize import MAX_STORED_TEXT, for_storage
-from inbox.store import _problem
+from inbox.core.sanitize import MAX_STORED_TEXT, for_storage
+from inbox.store.ingest import _problem
 from tests.adapters.harness_mastodon import FakeMastodon, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Replay, pick, recording

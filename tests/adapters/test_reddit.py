@@ -26,7 +26,7 @@ from adapters.base import (
 from adapters.reddit.adapter import RedditAdapter
 from adapters.reddit.mapping import comment_item, message_item
 from adapters.reddit.payloads import CommentThread, InboxComment, PrivateMessage
-from inbox.store import _problem
+from inbox.store.ingest import _problem
 from tests.adapters.harness_reddit import ACCESS_TOKEN, CREDENTIAL, NOW, FakeReddit, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Interaction, Replay, pick, recording

@@ -19,7 +19,7 @@ from adapters._http import reset_from_epoch
 from adapters.base import AccountRef, AuthExpired, Direction, FetchedContact, Kind, OutboundRequest
 from adapters.x.adapter import XAdapter
 from adapters.x.payloads import Page, snowflake_time
-from inbox.store import _problem
+from inbox.store.ingest import _problem
 from tests.adapters.harness_x import CREDENTIAL, NOW, FakeX, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Replay, pick, recording

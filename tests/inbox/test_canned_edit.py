@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from canned_responses.library import CannedResponse, dump_response
-from inbox.cli import main
-from inbox.database import open_engine
-from inbox.models import CannedResponse as CannedResponseRow
-from inbox.models import Event
+from inbox.cli.main import main
+from inbox.core.database import open_engine
+from inbox.core.models import CannedResponse as CannedResponseRow
+from inbox.core.models import Event
 
 _EDITOR_SCRIPT = """\
 import json, sys

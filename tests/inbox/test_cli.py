@@ -9,9 +9,9 @@ import json
 import httpx
 import pytest
 
-from inbox.cli import main
-from inbox.database import SCHEMA_HEAD, open_engine
-from inbox.store import Store
+from inbox.cli.main import main
+from inbox.core.database import SCHEMA_HEAD, open_engine
+from inbox.store.ingest import Store
 from tests.support.items import add_account, item
 
 
@@ -206,7 +206,7 @@ def _mastodon_instance(request):
 @pytest.fixture
 def instance(monkeypatch):
     monkeypatch.setattr(
-        "inbox.cli.verification_client",
+        "inbox.cli.main.verification_client",
         lambda: httpx.AsyncClient(transport=httpx.MockTransport(_mastodon_instance)),
     )
 
@@ -247,7 +247,7 @@ def test_an_unreachable_platform_says_what_to_check(capsys, db, monkeypatch, iso
         raise httpx.ConnectError("connection refused", request=request)
 
     monkeypatch.setattr(
-        "inbox.cli.verification_client", lambda: httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+        "inbox.cli.main.verification_client", lambda: httpx.AsyncClient(transport=httpx.MockTransport(refuse))
     )
     status, _, err = run(
         capsys, "--db", db, "accounts", "add", "mastodon", "@b@x.example", "--base-url", "https://x.example", "--manual"

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inbox.cli import main
-from inbox.database import open_engine
-from inbox.store import Store
+from inbox.cli.main import main
+from inbox.core.database import open_engine
+from inbox.store.ingest import Store
 from tests.support.items import add_account, item
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from adapters.base import Kind
 from canned_responses.library import STARTER_DIRECTORY
-from inbox.cli import main
-from inbox.database import open_engine
-from inbox.store import Store
+from inbox.cli.main import main
+from inbox.core.database import open_engine
+from inbox.store.ingest import Store
 from tests.support.items import add_account, item
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from inbox.cli import main
-from inbox.config import load_config
-from inbox.errors import ConfigError
+from inbox.cli.main import main
+from inbox.core.config import load_config
+from inbox.core.errors import ConfigError
 
 
 def test_a_missing_file_gives_the_defaults(tmp_path):

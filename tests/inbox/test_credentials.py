@@ -6,8 +6,8 @@ import keyring
 import pytest
 from keyring.backends import fail
 
-from inbox.credentials import SERVICE, CredentialStore
-from inbox.errors import CredentialStoreUnavailable
+from inbox.core.credentials import SERVICE, CredentialStore
+from inbox.core.errors import CredentialStoreUnavailable
 from tests.support.keyring_backend import MemoryKeyring
 
 

@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import select
 
 from adapters.base import Direction
-from inbox import crisis, events
-from inbox.clock import FixedClock
-from inbox.errors import InvalidInput, PermissionDenied
-from inbox.models import Campaign, Event, Incident, Outbound, Thread, ThreadTag
+from inbox import events
+from inbox.crisis import toolkit as crisis
+from inbox.core.clock import FixedClock
+from inbox.core.errors import InvalidInput, PermissionDenied
+from inbox.core.models import Campaign, Event, Incident, Outbound, Thread, ThreadTag
 from inbox.service import InboxService
-from inbox.store import Store
+from inbox.store.ingest import Store
 from tests.support.items import T0, add_account, item
 
 NOW = T0 + timedelta(hours=13)

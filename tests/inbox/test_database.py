@@ -11,13 +11,13 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-import inbox.models  # noqa: F401
-from inbox.database import SCHEMA_HEAD, SCHEMA_REVISIONS, database_url, open_engine
+import inbox.core.models  # noqa: F401
+from inbox.core.database import SCHEMA_HEAD, SCHEMA_REVISIONS, database_url, open_engine
 
 
 def test_the_code_knows_every_migration_and_its_head():
     config = Config()
-    config.set_main_option("script_location", str(Path(inbox.models.__file__).with_name("migrations")))
+    config.set_main_option("script_location", str(Path(inbox.core.models.__file__).with_name("migrations")))
     script = ScriptDirectory.from_config(config)
     history = [revision.revision for revision in script.walk_revisions()][::-1]
     assert tuple(history) == SCHEMA_REVISIONS

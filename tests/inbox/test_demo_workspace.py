@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.registry import adapter_class
-from inbox.cli import main
-from inbox.clock import FixedClock
-from inbox.database import open_engine
-from inbox.demo import ACCOUNTS, build_workspace
+from inbox.cli.main import main
+from inbox.core.clock import FixedClock
+from inbox.core.database import open_engine
+from inbox.demo.workspace import ACCOUNTS, build_workspace
 
 NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from inbox import events
-from inbox.database import open_engine
+from inbox.core.database import open_engine
 from tests.conftest import skip_or_fail
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -23,12 +23,12 @@ from adapters.base import (
     SentRef,
 )
 from canned_responses.library import STARTER_DIRECTORY
-from inbox.errors import InvalidInput, PermissionDenied
-from inbox.models import Event, Incident, Thread
-from inbox.outbox import Sender
+from inbox.core.errors import InvalidInput, PermissionDenied
+from inbox.core.models import Event, Incident, Thread
+from inbox.outbox.queue import Sender
 from inbox.service import InboxService
-from inbox.store import Store
-from inbox.sync import default_adapter_factory
+from inbox.store.ingest import Store
+from inbox.sync.engine import default_adapter_factory
 from tests.support.items import add_account, item
 
 PEOPLE = (

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from adapters import registry
 from adapters.base import AccountRef
-from inbox.database import open_engine
-from inbox.models import Event, Outbound
+from inbox.core.database import open_engine
+from inbox.core.models import Event, Outbound
 from inbox.service import InboxService
-from inbox.store import Store
+from inbox.store.ingest import Store
 from tests.conftest import REPO
 from tests.support.items import item
 from tests.support.outbox_runner import RECORDING_ADAPTER_PATH, RECORDING_PLATFORM

@@ -19,7 +19,7 @@ import pytest
 
 from adapters.base import AccountRef
 from adapters.registry import adapter_class
-from inbox.cli import main
+from inbox.cli.main import main
 from tests.conftest import REPO
 from tests.support.polling import wait_until
 
@@ -52,7 +52,7 @@ def workspace(tmp_path, capsys):
     database = tmp_path / "inbox.db"
     config = tmp_path / "config.toml"
     config.write_text("[sync]\nlease_seconds = 2\n")
-    from inbox.database import open_engine
+    from inbox.core.database import open_engine
     from inbox.service import InboxService
 
     engine = open_engine(f"sqlite:///{database}")
@@ -100,7 +100,7 @@ def item_count(database: Path) -> int:
 
 def start_sync(database: Path, config: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "inbox.cli", "--db", str(database), "--config", str(config), "-v", "sync", *extra],
+        [sys.executable, "-m", "inbox.cli.main", "--db", str(database), "--config", str(config), "-v", "sync", *extra],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -182,7 +182,7 @@ def test_two_one_shot_syncs_at_once_store_everything_once(workspace, capsys, pro
 
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "inbox.cli", "--db", str(database), "--config", str(config), "sync"],
+            [sys.executable, "-m", "inbox.cli.main", "--db", str(database), "--config", str(config), "sync"],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for _ in range(2)

@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 
 from adapters.registry import adapter_class
 from inbox import events
-from inbox.clock import FixedClock
-from inbox.errors import InvalidInput
-from inbox.models import Account, Event, Outbound
-from inbox.outbox import Sender
+from inbox.core.clock import FixedClock
+from inbox.core.errors import InvalidInput
+from inbox.core.models import Account, Event, Outbound
+from inbox.outbox.queue import Sender
 from inbox.service import InboxService
 from tests.support.items import T0, add_account
 
@@ -160,8 +160,8 @@ def test_a_post_too_long_for_its_channel_is_refused_when_scheduled(engine, lead,
 def test_inbox_posts_and_outbox_run_from_the_shell(tmp_path, capsys):
     import json
 
-    from inbox.cli import main
-    from inbox.database import open_engine
+    from inbox.cli.main import main
+    from inbox.core.database import open_engine
 
     def run(*argv: str) -> str:
         assert main(["--db", path, *argv]) == 0

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import event, select, update
 
 from adapters.base import Direction, Kind
-from inbox.database import write_transaction
-from inbox.models import Thread, ThreadStatus
+from inbox.core.database import write_transaction
+from inbox.core.models import Thread, ThreadStatus
 from inbox.sla import due_soon
-from inbox.store import Store
+from inbox.store.ingest import Store
 from tests.support.items import add_account
 from tests.tui.workspace import message
 
@@ -106,7 +106,7 @@ def test_the_window_and_the_limit_bound_the_list(engine, threads):
 
 
 def test_on_sqlite_the_query_walks_the_due_index(sqlite_url, tmp_path):
-    from inbox.database import open_engine
+    from inbox.core.database import open_engine
 
     engine = open_engine(sqlite_url)
     statements: list[tuple[str, object]] = []

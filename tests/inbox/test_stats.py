@@ -13,12 +13,12 @@ from sqlalchemy import select, update
 
 from adapters.base import Direction, Kind
 from inbox import events
-from inbox.database import write_transaction
-from inbox.models import Item, Thread
+from inbox.core.database import write_transaction
+from inbox.core.models import Item, Thread
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy, recompute_due_at
-from inbox.stats import Period, StatsFilter, compute, parse_period, percentile
-from inbox.store import Store
+from inbox.stats.compute import Period, StatsFilter, compute, parse_period, percentile
+from inbox.store.ingest import Store
 from tests.support.items import add_account
 from tests.tui.workspace import message
 
@@ -179,7 +179,7 @@ def test_an_agent_sees_only_their_own_threads(engine, week):
 
 
 def _add_agent(engine, handle: str, role: str) -> int:
-    from inbox.models import Agent
+    from inbox.core.models import Agent
 
     with write_transaction(engine) as connection:
         return connection.execute(
@@ -229,8 +229,8 @@ def test_due_at_runs_on_business_hours_and_stops_while_snoozed(engine):
 
 
 def test_holidays_and_time_zones_move_the_clock():
-    from inbox.config import SlaSettings
-    from inbox.models import to_micros
+    from inbox.core.config import SlaSettings
+    from inbox.core.models import to_micros
 
     settings = SlaSettings(
         timezone="Europe/Berlin",

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from adapters.base import Direction, Kind
-from inbox.database import open_engine
-from inbox.errors import SchemaTooNew
-from inbox.models import Contact, Event, Item, SyncCursor, Thread
+from inbox.core.database import open_engine
+from inbox.core.errors import SchemaTooNew
+from inbox.core.models import Contact, Event, Item, SyncCursor, Thread
 from inbox.service import InboxService
-from inbox.store import Store
+from inbox.store.ingest import Store
 from tests.support.items import T0, add_account, item
 
 
@@ -121,7 +121,7 @@ def test_a_malformed_item_is_logged_and_skipped_and_the_rest_lands(engine, clock
     )
     long_link = dataclasses.replace(item("3"), url="https://example.com/" + "a" * 5_000)
 
-    with caplog.at_level(logging.WARNING, logger="inbox.store"):
+    with caplog.at_level(logging.WARNING, logger="inbox.store.ingest"):
         report = store.ingest(
             account,
             "mentions",
@@ -219,7 +219,7 @@ def test_a_database_newer_than_the_code_is_refused_and_left_untouched(database_u
 
 
 def test_naive_datetimes_are_refused():
-    from inbox.models import to_micros
+    from inbox.core.models import to_micros
 
     with pytest.raises(ValueError, match="timezone-aware"):
         to_micros(T0.replace(tzinfo=None))
@@ -253,7 +253,7 @@ def test_scoring_tells_open_screens_to_refresh(engine, clock):
 
 
 def test_a_landed_message_is_due_by_its_sla_and_an_answer_clears_it(engine):
-    from inbox.clock import FixedClock
+    from inbox.core.clock import FixedClock
 
     monday_morning = FixedClock(T0.replace(day=2, hour=9, minute=0))  # 2026-11-02 is a Monday
     account = add_account(engine)

@@ -25,9 +25,9 @@ from adapters.base import (
     RateLimited,
     SentRef,
 )
-from inbox.models import Account, Item
-from inbox.store import Store
-from inbox.sync import SyncEngine, backoff_after
+from inbox.core.models import Account, Item
+from inbox.store.ingest import Store
+from inbox.sync.engine import SyncEngine, backoff_after
 from tests.support.items import add_account, item
 
 
@@ -236,8 +236,8 @@ async def test_a_disabled_account_is_not_polled(engine, clock, scripts):
 
 
 async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monkeypatch, isolated_machine):
-    from inbox.credentials import CredentialStore
-    from inbox.sync import default_adapter_factory
+    from inbox.core.credentials import CredentialStore
+    from inbox.sync.engine import default_adapter_factory
 
     class RotatingAdapter(ScriptedAdapter):
         """Rotates its refresh token on every fetch, as X does (a hand-made fake)."""
@@ -248,7 +248,7 @@ async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monke
             self.on_credential_refreshed({**self.credential, "refresh_token": "rotated-2"})
             return FetchResult(items=(), next_cursor=cursor)
 
-    monkeypatch.setattr("inbox.sync.adapter_class", lambda platform: RotatingAdapter)
+    monkeypatch.setattr("inbox.sync.engine.adapter_class", lambda platform: RotatingAdapter)
     keyring = CredentialStore()
     keyring.set("x", "@brand", {"refresh_token": "rotated-1", "client_id": "app"})
     build = default_adapter_factory(keyring.get, keyring.set)
@@ -261,7 +261,7 @@ async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monke
 
 
 async def test_a_listening_rule_fires_while_syncing(engine, clock, scripts):
-    from inbox.models import Alert
+    from inbox.core.models import Alert
     from inbox.service import InboxService
 
     add_account(engine, handle="brand")

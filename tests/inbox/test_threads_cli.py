@@ -7,9 +7,9 @@ import json
 import pytest
 
 from adapters.base import Kind
-from inbox.cli import main
-from inbox.database import open_engine
-from inbox.store import Store
+from inbox.cli.main import main
+from inbox.core.database import open_engine
+from inbox.store.ingest import Store
 from tests.support.items import add_account, item
 
 

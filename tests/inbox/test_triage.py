@@ -10,12 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, insert, select
 
-from inbox import events, threads
-from inbox.clock import FixedClock
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.models import Account, Contact, Event, Incident, Item, Thread
+from inbox import events
+
+from inbox.triage import threads
+from inbox.core.clock import FixedClock
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.models import Account, Contact, Event, Incident, Item, Thread
 from inbox.service import InboxService
-from inbox.threads import BulkResult, PresenceRow, Sort, ThreadFilter, View
+from inbox.triage.threads import BulkResult, PresenceRow, Sort, ThreadFilter, View
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 AGENT_RULE = "agents change their own and unassigned threads"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from inbox.errors import InvalidInput
-from inbox.when import describe, parse_when, presets
+from inbox.core.errors import InvalidInput
+from inbox.core.when import describe, parse_when, presets
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

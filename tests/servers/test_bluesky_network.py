@@ -21,9 +21,9 @@ from sqlalchemy import select, update
 
 from adapters.base import AccountRef, Kind, OutboundRequest
 from adapters.bluesky.adapter import BlueskyAdapter
-from inbox.cli import main
-from inbox.database import open_engine
-from inbox.models import Account, Item, Thread
+from inbox.cli.main import main
+from inbox.core.database import open_engine
+from inbox.core.models import Account, Item, Thread
 from tests.conftest import skip_or_fail
 from tests.servers.bluesky import (
     BlueskyNetwork,

@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import select
 
 from adapters.base import Direction, Kind
-from inbox.cli import main
-from inbox.database import open_engine
-from inbox.models import Item, Outbound, Thread
+from inbox.cli.main import main
+from inbox.core.database import open_engine
+from inbox.core.models import Item, Outbound, Thread
 from tests.conftest import skip_or_fail
 from tests.servers.mastodon_mock import (
     MastodonMock,

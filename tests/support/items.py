@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, insert
 
 from adapters.base import AccountRef, Direction, FetchedContact, FetchedItem, Kind
-from inbox.models import Account
+from inbox.core.models import Account
 
 T0 = datetime.fromisoformat("2026-11-02T08:00:00+00:00")
 

@@ -21,6 +21,6 @@ def register_recording_adapter() -> None:
 
 if __name__ == "__main__":
     register_recording_adapter()
-    from inbox.cli import main
+    from inbox.cli.main import main
 
     sys.exit(main(sys.argv[1:]))

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from textual.worker import WorkerCancelled
 
-from inbox.config import Config
-from inbox.database import open_engine
+from inbox.core.config import Config
+from inbox.core.database import open_engine
 from inbox.service import InboxService
 from tests.tui.workspace import Workspace, add_people, build_workspace
 from tui.app import InboxApp

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from inbox.config import Config
+from inbox.core.config import Config
 from inbox.service import InboxService
 from tests.tui.conftest import Held, settled, wait_for
 from tui.app import InboxApp

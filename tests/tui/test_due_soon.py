@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.base import Kind
-from inbox.store import Store
+from inbox.store.ingest import Store
 from tests.tui.conftest import settled, wait_for
 from tests.tui.workspace import message
 

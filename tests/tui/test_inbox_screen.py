@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.base import AccountRef
-from inbox.database import open_engine
-from inbox.models import AccountHealth
-from inbox.store import Store
-from inbox.threads import ThreadFilter
+from inbox.core.database import open_engine
+from inbox.core.models import AccountHealth
+from inbox.store.ingest import Store
+from inbox.triage.threads import ThreadFilter
 from tests.tui.conftest import settled, wait_for
 from tests.tui.workspace import message
 from tui.messages import EventsArrived, ThreadsLoaded

@@ -6,10 +6,10 @@ person would see (the list, the view bar, notifications) and what the database h
 
 from __future__ import annotations
 
-from inbox.config import Config
+from inbox.core.config import Config
 from inbox.service import InboxService
-from inbox.store import Store
-from inbox.threads import Sort, ThreadFilter, View
+from inbox.store.ingest import Store
+from inbox.triage.threads import Sort, ThreadFilter, View
 from tests.tui.conftest import settled, wait_for
 from tests.tui.test_inbox_screen import list_line
 from tests.tui.workspace import add_people, build_workspace, message

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox import crisis
-from inbox.config import Config
+from inbox.crisis import toolkit as crisis
+from inbox.core.config import Config
 from inbox.service import InboxService
 from tests.tui.conftest import Held, settled, wait_for
 from tui.app import InboxApp

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox.config import Config
+from inbox.core.config import Config
 from inbox.service import InboxService
-from inbox.store import Store
+from inbox.store.ingest import Store
 from tests.tui.conftest import settled, wait_for
 from tests.tui.workspace import message
 from tui.app import InboxApp

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from adapters.base import AccountRef, Direction, FetchedContact, FetchedItem, Kind
 from inbox.service import InboxService
-from inbox.store import Store
+from inbox.store.ingest import Store
 from tests.support.items import add_account
 
 PLATFORMS = (
@@ -148,7 +148,7 @@ def add_people(service: InboxService) -> None:
 if __name__ == "__main__":
     from datetime import UTC
 
-    from inbox.database import open_engine
+    from inbox.core.database import open_engine
 
     path = sys.argv[1]
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 300

@@ -20,7 +20,7 @@ from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from adapters.registry import UnknownPlatform
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.service import InboxService
 from tui import bindings
 from tui.messages import AnswerTemplateLoaded, BulkReplyChecked, BulkReplyQueued

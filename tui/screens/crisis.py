@@ -36,10 +36,10 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-from inbox.crisis import CrisisStatus, IncidentRow, StatementPlan
-from inbox.errors import NotFound
-from inbox.outbox import channel_name
-from inbox.sanitize import first_line, for_display
+from inbox.crisis.toolkit import CrisisStatus, IncidentRow, StatementPlan
+from inbox.core.errors import NotFound
+from inbox.outbox.queue import channel_name
+from inbox.core.sanitize import first_line, for_display
 from inbox.service import Action, InboxService
 from tui import bindings
 from tui.messages import (

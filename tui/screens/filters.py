@@ -18,10 +18,10 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, SelectionList
 from textual.worker import get_current_worker
 
-from inbox.models import Priority
-from inbox.sanitize import first_line
+from inbox.core.models import Priority
+from inbox.core.sanitize import first_line
 from inbox.service import InboxService
-from inbox.threads import ThreadFilter
+from inbox.triage.threads import ThreadFilter
 from tui import bindings
 from tui.messages import FilterChoicesLoaded
 from tui.widgets import labels

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, Static
 from textual.worker import Worker, WorkerState
 
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.service import Action, InboxService
 from tui import bindings
 from tui.messages import CrisisActionRefused

@@ -23,11 +23,11 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
-from inbox.errors import NotFound
-from inbox.models import Role
+from inbox.core.errors import NotFound
+from inbox.core.models import Role
 from inbox.service import InboxService, PresenceRow, ThreadRow
 from inbox.sla import DUE_SOON_LIMIT, DueThread
-from inbox.threads import Sort, ThreadFilter, View
+from inbox.triage.threads import Sort, ThreadFilter, View
 from tui import bindings
 from tui.messages import (
     AccountsLoaded,

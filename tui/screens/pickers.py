@@ -26,12 +26,12 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from inbox.clock import Clock
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.models import Priority, Role
-from inbox.sanitize import first_line
+from inbox.core.clock import Clock
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.models import Priority, Role
+from inbox.core.sanitize import first_line
 from inbox.service import InboxService
-from inbox.when import EXAMPLES, describe, parse_when, presets
+from inbox.core.when import EXAMPLES, describe, parse_when, presets
 from tui import bindings
 from tui.messages import AgentsLoaded, NoteAdded, NoteRefused, TagsLoaded
 

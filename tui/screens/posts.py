@@ -20,11 +20,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from inbox.crisis import PAUSED, SCHEDULED, PostRow
-from inbox.outbox import channel_name
-from inbox.sanitize import first_line, for_display
+from inbox.crisis.toolkit import PAUSED, SCHEDULED, PostRow
+from inbox.outbox.queue import channel_name
+from inbox.core.sanitize import first_line, for_display
 from inbox.service import AccountSummary, Action, InboxService
-from inbox.when import describe, parse_when
+from inbox.core.when import describe, parse_when
 from tui import bindings
 from tui.messages import CrisisActionRefused, EventsArrived, PostsChanged, PostsLoaded
 from tui.screens import WorkerFailures

@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy
-from inbox.stats import Stats, duration_text, parse_period, percent_text
+from inbox.stats.compute import Stats, duration_text, parse_period, percent_text
 from tui import bindings
 from tui.messages import EventsArrived, StatsLoaded
 from tui.screens import WorkerFailures

@@ -39,11 +39,11 @@ from textual.widgets import Header, Static, TextArea
 from textual.worker import get_current_worker
 
 from inbox import events
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.models import Role
-from inbox.sanitize import first_line
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.models import Role
+from inbox.core.sanitize import first_line
 from inbox.service import InboxService, ItemRow, ThreadRow
-from inbox.when import describe
+from inbox.core.when import describe
 from tui import bindings
 from tui.messages import (
     AnswerRendered,

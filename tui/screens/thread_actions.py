@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.sanitize import first_line
-from inbox.when import describe
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.sanitize import first_line
+from inbox.core.when import describe
 from tui.messages import ThreadsChanged, TriageRefused
 
 if TYPE_CHECKING:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from inbox.clock import Clock
-from inbox.sanitize import first_line
+from inbox.core.clock import Clock
+from inbox.core.sanitize import first_line
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
-    from inbox.crisis import AlertRow
+    from inbox.crisis.toolkit import AlertRow
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 

@@ -2,7 +2,7 @@
 
 A side pane of the thread screen. Enter (or a click) on one of the other threads says so
 with `AuthorCardPane.ThreadChosen`; the screen opens it. Handles and names come from
-platforms, so they are shown as plain text through `inbox.sanitize`.
+platforms, so they are shown as plain text through `inbox.core.sanitize`.
 """
 
 from __future__ import annotations

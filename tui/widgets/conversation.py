@@ -4,7 +4,7 @@ A reply queued in the outbox shows where it stands (awaiting approval, queued, s
 failed with the reason); once sent it is the outgoing message the sender recorded, marked
 with who sent it. Internal notes sit among the messages at their time, on a tinted block
 headed "internal note", so none can pass for something the customer saw. Platform text
-and notes go through `inbox.sanitize` into plain `rich.text.Text`, so markup in them is
+and notes go through `inbox.core.sanitize` into plain `rich.text.Text`, so markup in them is
 shown as characters and does nothing.
 """
 
@@ -22,8 +22,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from inbox.outbox import OutboundRow
-from inbox.sanitize import for_display
+from inbox.outbox.queue import OutboundRow
+from inbox.core.sanitize import for_display
 from inbox.service import ItemRow, ThreadRow
 from tui import bindings
 from tui.themes import component_colours

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from inbox.clock import Clock
-from inbox.sanitize import first_line
+from inbox.core.clock import Clock
+from inbox.core.sanitize import first_line
 
 if TYPE_CHECKING:
-    from inbox.crisis import CrisisStatus
+    from inbox.crisis.toolkit import CrisisStatus
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 

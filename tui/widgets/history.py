@@ -2,7 +2,7 @@
 
 A side pane of the thread screen, read from the event log by the service
 (`InboxService.history`). Tags and names in the sentences may come from people or
-platforms, so they are shown as plain text through `inbox.sanitize`.
+platforms, so they are shown as plain text through `inbox.core.sanitize`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from inbox.sanitize import for_display
+from inbox.core.sanitize import for_display
 from tui.themes import component_colours
 from tui.widgets import labels
 

@@ -1,7 +1,7 @@
 """The short texts a thread row and a message header show: pure functions, no widgets.
 
 Everything here turns stored values into display strings; platform text passes through
-`inbox.sanitize` first, so nothing a stranger wrote can reach the terminal as a control
+`inbox.core.sanitize` first, so nothing a stranger wrote can reach the terminal as a control
 sequence. Rendering it as `rich.text.Text` (never markup) is the caller's part.
 """
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox import sanitize, sentiment
-from inbox.threads import PresenceRow
+from inbox.core import sanitize
+
+from inbox.core import sentiment
+from inbox.triage.threads import PresenceRow
 
 _DEMO_PREFIX = "demo-"
 

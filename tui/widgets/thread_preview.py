@@ -1,6 +1,6 @@
 """The preview pane: one thread's messages, inbound and outbound, oldest first.
 
-Everything a platform sent is shown as `rich.text.Text` after `inbox.sanitize`: markup in
+Everything a platform sent is shown as `rich.text.Text` after `inbox.core.sanitize`: markup in
 a post stays characters on the screen, and control sequences never reach the terminal.
 The whole conversation is one renderable, so opening a long thread mounts nothing.
 """

@@ -39,9 +39,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from inbox.clock import Clock
-from inbox.errors import InvalidInput
-from inbox.models import (
+from inbox.core.clock import Clock
+from inbox.core.errors import InvalidInput
+from inbox.core.models import (
     Account,
     Agent,
     Incident,
@@ -53,7 +53,7 @@ from inbox.models import (
     from_micros,
     to_micros,
 )
-from inbox.sentiment import NEGATIVE_THRESHOLD
+from inbox.core.sentiment import NEGATIVE_THRESHOLD
 from inbox.sla import MICROS, SlaPolicy, load_pauses, waiting_since_column
 
 if TYPE_CHECKING:

@@ -50,10 +50,10 @@ from adapters.base import (
 )
 from adapters.registry import adapter_class
 from inbox import events
-from inbox.clock import Clock, utc_now
-from inbox.database import write_transaction
-from inbox.errors import InvalidInput, NotFound
-from inbox.models import (
+from inbox.core.clock import Clock, utc_now
+from inbox.core.database import write_transaction
+from inbox.core.errors import InvalidInput, NotFound
+from inbox.core.models import (
     Account,
     Agent,
     Campaign,
@@ -65,14 +65,14 @@ from inbox.models import (
     OutboundStatus,
     Thread,
 )
-from inbox.store import Store
+from inbox.store.ingest import Store
 
 if TYPE_CHECKING:
     import httpx
 
     from canned_responses.library import CannedResponse as PreparedAnswer
     from canned_responses.render import RenderContext, Rendered
-    from inbox.sync import AdapterFactory
+    from inbox.sync.engine import AdapterFactory
 
 log = logging.getLogger(__name__)
 
@@ -925,7 +925,7 @@ class SendSummary:
 
 
 def _backoff_after(failures: int) -> timedelta:
-    from inbox.sync import backoff_after
+    from inbox.sync.engine import backoff_after
 
     return backoff_after(failures)
 
@@ -970,7 +970,7 @@ class Sender:
         max_attempts: int = MAX_ATTEMPTS,
         on_result: Callable[[SendResult], None] | None = None,
     ) -> None:
-        from inbox.sync import new_holder_name
+        from inbox.sync.engine import new_holder_name
 
         self.engine = engine
         self.adapter_factory = adapter_factory
@@ -1048,7 +1048,7 @@ class Sender:
 
         A failure here is logged and left for the next round: it must not stop replies.
         """
-        from inbox import crisis
+        from inbox.crisis import toolkit as crisis
 
         try:
             return len(crisis.publish_due_posts(self.engine, self.clock()))

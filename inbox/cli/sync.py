@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from inbox.credentials import CredentialStore
+from inbox.core.credentials import CredentialStore
 from inbox.service import Action
 from inbox.sla import SlaPolicy
-from inbox.store import Store
-from inbox.sync import StreamProgress, SyncEngine, default_adapter_factory
+from inbox.store.ingest import Store
+from inbox.sync.engine import StreamProgress, SyncEngine, default_adapter_factory
 
 if TYPE_CHECKING:
-    from inbox.cli import Context
+    from inbox.cli.main import Context
 
 
 class ProgressLine:

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from inbox.cli import Context
+    from inbox.cli.main import Context
     from inbox.service import InboxService
-    from inbox.threads import BulkResult, ThreadRow
+    from inbox.triage.threads import BulkResult, ThreadRow
 
 VIEWS = ("mine", "unassigned", "open", "mentions", "dms", "comments", "breaching", "incident", "snoozed", "closed")
 SORTS = ("newest", "waiting", "due", "window")
@@ -108,8 +108,8 @@ def _bad_input_is_a_usage_error(handler: Callable[[Context], int]) -> Callable[[
 
     @functools.wraps(handler)
     def run(context: Context) -> int:
-        from inbox.cli import EXIT_USAGE
-        from inbox.errors import InvalidInput, NotFound
+        from inbox.cli.main import EXIT_USAGE
+        from inbox.core.errors import InvalidInput, NotFound
 
         try:
             return handler(context)
@@ -152,9 +152,9 @@ def _print_json(value: Any) -> None:
 
 @_bad_input_is_a_usage_error
 def cmd_list(context: Context) -> int:
-    from inbox.cli import emit
-    from inbox.sanitize import first_line
-    from inbox.threads import Sort, ThreadFilter, View
+    from inbox.cli.main import emit
+    from inbox.core.sanitize import first_line
+    from inbox.triage.threads import Sort, ThreadFilter, View
 
     options = context.options
     query = ThreadFilter(
@@ -199,7 +199,7 @@ def cmd_list(context: Context) -> int:
 
 @_bad_input_is_a_usage_error
 def cmd_show(context: Context) -> int:
-    from inbox.sanitize import for_display
+    from inbox.core.sanitize import for_display
 
     service = context.service()
     thread_id = context.options.thread
@@ -247,7 +247,7 @@ def cmd_show(context: Context) -> int:
 
 def _report(result: BulkResult, done: str) -> int:
     """Say what changed and why the rest did not; 1 if anything was refused."""
-    from inbox.cli import EXIT_ERROR
+    from inbox.cli.main import EXIT_ERROR
 
     if result.changed:
         print(f"{done} {', '.join(map(str, result.changed))}")
@@ -281,7 +281,7 @@ def cmd_tag(context: Context) -> int:
 
 @_bad_input_is_a_usage_error
 def cmd_snooze(context: Context) -> int:
-    from inbox.when import describe, parse_when
+    from inbox.core.when import describe, parse_when
 
     service = _service(context)
     until = parse_when(context.options.until, service.clock())

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from inbox.errors import DatabaseError, SchemaOutdated, SchemaTooNew
+from inbox.core.errors import DatabaseError, SchemaOutdated, SchemaTooNew
 
 SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 """Every migration this code knows, oldest first; the last is the head."""

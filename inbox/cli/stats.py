@@ -7,8 +7,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from inbox.cli import Context
-    from inbox.stats import Durations, Stats
+    from inbox.cli.main import Context
+    from inbox.stats.compute import Durations, Stats
 
 DIMENSIONS = ("agent", "account", "platform", "kind", "tag", "priority", "incident")
 
@@ -60,7 +60,7 @@ def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = 
 def compute_for(context: Context) -> Stats:
     """The stats the command line asked for, as the acting person may see them."""
     from inbox.sla import SlaPolicy
-    from inbox.stats import StatsFilter, compute, parse_period
+    from inbox.stats.compute import StatsFilter, compute, parse_period
 
     options = context.options
     service = context.service()
@@ -88,8 +88,8 @@ def compute_for(context: Context) -> Stats:
 
 
 def cmd_stats(context: Context) -> int:
-    from inbox.cli import emit
-    from inbox.stats import duration_text, figures_rows, percent_text
+    from inbox.cli.main import emit
+    from inbox.stats.compute import duration_text, figures_rows, percent_text
 
     stats = compute_for(context)
     output_format = context.options.format
@@ -132,8 +132,8 @@ def cmd_stats(context: Context) -> int:
 def cmd_report(context: Context) -> int:
     from pathlib import Path
 
-    from inbox.errors import InvalidInput
-    from inbox.report import render_html, render_markdown
+    from inbox.core.errors import InvalidInput
+    from inbox.reports.stats_report import render_html, render_markdown
 
     path = Path(context.options.out).expanduser()
     renderers = {".html": render_html, ".htm": render_html, ".md": render_markdown, ".markdown": render_markdown}
@@ -147,7 +147,7 @@ def cmd_report(context: Context) -> int:
 
 
 def _durations_line(label: str, durations: Durations) -> str:
-    from inbox.stats import duration_text
+    from inbox.stats.compute import duration_text
 
     return (
         f"{label:<16}{duration_text(durations.p50_seconds):>10}{duration_text(durations.p90_seconds):>10}"
@@ -157,7 +157,7 @@ def _durations_line(label: str, durations: Durations) -> str:
 
 def headline_text(stats: Stats) -> str:
     """The headline numbers as a few aligned lines of text."""
-    from inbox.stats import duration_text, percent_text
+    from inbox.stats.compute import duration_text, percent_text
 
     figures = stats.figures
     sla, backlog = figures.sla, figures.backlog
@@ -187,7 +187,7 @@ def headline_text(stats: Stats) -> str:
 
 def agent_rows(stats: Stats) -> list[dict[str, Any]]:
     """One row per person for tables."""
-    from inbox.stats import duration_text
+    from inbox.stats.compute import duration_text
 
     return [
         {

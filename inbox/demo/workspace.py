@@ -23,14 +23,14 @@ from adapters.base import AccountRef, Direction, FetchedItem
 from adapters.demo.adapter import DemoAdapter
 from adapters.demo.simulator import DEFAULT_CRISIS_HOURS
 from adapters.registry import adapter_class
-from inbox.clock import Clock, utc_now
-from inbox.database import open_engine, write_transaction
-from inbox.models import Agent, CannedResponse, Item, Thread, ThreadStatus
+from inbox.core.clock import Clock, utc_now
+from inbox.core.database import open_engine, write_transaction
+from inbox.core.models import Agent, CannedResponse, Item, Thread, ThreadStatus
 from inbox.service import InboxService
-from inbox.store import Store
+from inbox.store.ingest import Store
 
 if TYPE_CHECKING:
-    from inbox.cli import Context
+    from inbox.cli.main import Context
 
 PEOPLE = (
     ("alex", "Alex Kim", "agent"),
@@ -270,7 +270,7 @@ DEMO_POSTS: tuple[tuple[str, str, timedelta], ...] = (
 
 def _schedule_demo_posts(engine: Engine, now: datetime, clock: Clock) -> None:
     """A couple of scheduled posts, so that pausing publishing in a crisis shows."""
-    from inbox.models import Account
+    from inbox.core.models import Account
 
     service = InboxService(engine, actor="casey", clock=clock)
     with engine.connect() as connection:
@@ -288,9 +288,9 @@ def run_demo(context: Context) -> int:
     """Build (or with --keep, reuse) the demo workspace, then open the TUI on it."""
     from sqlalchemy.engine import make_url
 
-    from inbox.database import database_url
-    from inbox.errors import InvalidInput
-    from inbox.paths import demo_database
+    from inbox.core.database import database_url
+    from inbox.core.errors import InvalidInput
+    from inbox.core.paths import demo_database
 
     options = context.options
     play = bool(getattr(options, "crisis", False))
@@ -300,7 +300,7 @@ def run_demo(context: Context) -> int:
     parsed = make_url(url)
     clock: Clock = utc_now
     if play:
-        from inbox.clock import FixedClock
+        from inbox.core.clock import FixedClock
 
         clock = FixedClock(utc_now())
     crisis_at = None
@@ -368,7 +368,7 @@ def _latest_moment(engine: Engine) -> datetime:
     """The latest message or event in a kept workspace: a replay starts after it."""
     from sqlalchemy import func
 
-    from inbox.models import Account, Event
+    from inbox.core.models import Account, Event
 
     with engine.connect() as connection:
         moments = [
@@ -387,7 +387,7 @@ def _latest_moment(engine: Engine) -> datetime:
 
 def workspace_kind(engine: Engine) -> str:
     """'empty', 'demo' (only demo accounts) or 'inbox' (anything a person set up)."""
-    from inbox.models import Account
+    from inbox.core.models import Account
 
     with engine.connect() as connection:
         platforms = set(connection.execute(select(Account.__table__.c.platform)).scalars())
@@ -404,8 +404,8 @@ def _schedule_crisis(engine: Engine, crisis_at: datetime, *, hours: float | None
 
     A running `inbox sync --follow` or TUI picks the change up at its next heartbeat.
     """
-    from inbox.errors import InvalidInput
-    from inbox.models import Account
+    from inbox.core.errors import InvalidInput
+    from inbox.core.models import Account
 
     account = Account.__table__
     with write_transaction(engine) as connection:
@@ -494,7 +494,7 @@ def prepare_crisis(
     engine: Engine, outage_at: datetime, hours: float | None = CRISIS_OUTAGE_HOURS
 ) -> None:
     """Schedule the outage on every demo account and make sending instant and reliable."""
-    from inbox.models import Account
+    from inbox.core.models import Account
 
     _schedule_crisis(engine, outage_at, hours=hours)
     account = Account.__table__
@@ -540,8 +540,8 @@ async def _play_crisis(
 ) -> CrisisSummary:
     from collections import Counter
 
-    from inbox.outbox import Sender, channel_name
-    from inbox.sync import SyncEngine
+    from inbox.outbox.queue import Sender, channel_name
+    from inbox.sync.engine import SyncEngine
 
     def factory(account: AccountRef, client: Any) -> DemoAdapter:
         return adapter_class(account.platform)(account, client, clock=clock)
@@ -689,7 +689,7 @@ def _count_incident_threads(engine: Engine, incident_id: int) -> int:
 def _count_sent_replies(engine: Engine, campaign_ids: list[int]) -> int:
     from sqlalchemy import func
 
-    from inbox.models import Outbound
+    from inbox.core.models import Outbound
 
     outbound = Outbound.__table__
     with engine.connect() as connection:

@@ -35,7 +35,7 @@ class Context:
     def open_tui(self, make_service: Callable[[], Any], *, sync: bool = True) -> int:
         """Hand the terminal over to the UI, on the service `make_service()` builds, until the person quits."""
         if self._open_tui is None:
-            from inbox.errors import InvalidInput
+            from inbox.core.errors import InvalidInput
 
             raise InvalidInput("the terminal UI is not available here; run the `inbox` command")
         return self._open_tui(self, make_service, sync=sync)
@@ -43,16 +43,16 @@ class Context:
     @property
     def config(self):
         if self._config is None:
-            from inbox.config import load_config
-            from inbox.paths import config_path
+            from inbox.core.config import load_config
+            from inbox.core.paths import config_path
 
             path = config_path() if self.options.config is None else _expand(self.options.config)
             self._config = load_config(path)
         return self._config
 
     def database_url(self) -> str:
-        from inbox.database import database_url
-        from inbox.paths import default_database
+        from inbox.core.database import database_url
+        from inbox.core.paths import default_database
 
         target = (
             self.options.db
@@ -66,7 +66,7 @@ class Context:
         return self.options.actor or os.environ.get("INBOX_AS") or self.config.identity
 
     def engine(self, *, create: bool = True):
-        from inbox.database import open_engine
+        from inbox.core.database import open_engine
 
         return open_engine(self.database_url(), create=create)
 
@@ -104,7 +104,7 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: 
         writer.writeheader()
         writer.writerows(rows)
     else:
-        from inbox.sanitize import for_display
+        from inbox.core.sanitize import for_display
 
         cells = [[for_display(str(_blank(row.get(column)))) for column in columns] for row in rows]
         widths = [
@@ -124,7 +124,7 @@ def _blank(value: Any) -> Any:
 
 
 def cmd_db_upgrade(context: Context) -> int:
-    from inbox.database import create_database_engine, upgrade
+    from inbox.core.database import create_database_engine, upgrade
 
     engine = create_database_engine(context.database_url())
     before, after = upgrade(engine)
@@ -136,7 +136,7 @@ def cmd_db_upgrade(context: Context) -> int:
 
 
 def cmd_db_status(context: Context) -> int:
-    from inbox.database import SCHEMA_HEAD, create_database_engine, schema_revision
+    from inbox.core.database import SCHEMA_HEAD, create_database_engine, schema_revision
 
     revision = schema_revision(create_database_engine(context.database_url()))
     print(f"database: {_redacted(context.database_url())}")
@@ -171,8 +171,8 @@ def cmd_accounts_list(context: Context) -> int:
 def cmd_accounts_add(context: Context) -> int:
     from adapters.base import AccountRef
     from adapters.registry import adapter_class
-    from inbox.credentials import CredentialStore
-    from inbox.errors import InvalidInput
+    from inbox.core.credentials import CredentialStore
+    from inbox.core.errors import InvalidInput
     from inbox.service import Action
 
     options = context.options
@@ -235,7 +235,7 @@ def _call_platform(platform_class, doing: str, call) -> Any:
     import asyncio
 
     from adapters.base import AuthExpired, PayloadInvalid, PlatformUnavailable, RateLimited
-    from inbox.errors import InvalidInput
+    from inbox.core.errors import InvalidInput
 
     name = platform_class.display_name
 
@@ -264,7 +264,7 @@ def _call_platform(platform_class, doing: str, call) -> Any:
 def _prompt_secret(fields: Sequence[str]) -> dict[str, str]:
     import getpass
 
-    from inbox.errors import InvalidInput
+    from inbox.core.errors import InvalidInput
 
     secret = {}
     for name in fields:
@@ -276,7 +276,7 @@ def _prompt_secret(fields: Sequence[str]) -> dict[str, str]:
 
 
 def cmd_accounts_remove(context: Context) -> int:
-    from inbox.credentials import CredentialStore
+    from inbox.core.credentials import CredentialStore
 
     account = context.service().remove_account(context.options.account, purge=context.options.purge)
     from adapters.registry import adapter_class
@@ -370,13 +370,13 @@ def _csv_value(value: Any) -> Any:
 
 
 def cmd_sync(context: Context) -> int:
-    from inbox.sync_runner import run_sync
+    from inbox.cli.sync import run_sync
 
     return run_sync(context)
 
 
 def cmd_demo(context: Context) -> int:
-    from inbox.demo import run_demo
+    from inbox.demo.workspace import run_demo
 
     return run_demo(context)
 
@@ -477,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     import importlib
 
-    from inbox.commands import COMMAND_MODULES
+    from inbox.cli import COMMAND_MODULES
 
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(commands)
@@ -502,7 +502,7 @@ def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None
 
 
 def _report(error: Exception) -> int:
-    from inbox.errors import ConfigError, InboxError
+    from inbox.core.errors import ConfigError, InboxError
 
     if isinstance(error, ConfigError):
         print(f"inbox: {error}", file=sys.stderr)

@@ -19,10 +19,12 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.base import AccountRef, Direction, FetchedItem, Kind
-from inbox import events, sanitize, sentiment
-from inbox.clock import Clock, utc_now
-from inbox.database import write_transaction
-from inbox.models import (
+from inbox import events
+from inbox.core import sanitize
+from inbox.core import sentiment
+from inbox.core.clock import Clock, utc_now
+from inbox.core.database import write_transaction
+from inbox.core.models import (
     Account,
     AccountHealth,
     Contact,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from inbox.errors import CredentialStoreUnavailable
+from inbox.core.errors import CredentialStoreUnavailable
 
 SERVICE = "social-inbox"
 

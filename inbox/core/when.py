@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from inbox.errors import InvalidInput
+from inbox.core.errors import InvalidInput
 
 DEFAULT_TIME = time(9, 0)
 """The time of day a date or day name without a time means: the start of the working day."""

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from canned_responses.library import CannedResponse as PreparedAnswer
     from canned_responses.library import LoadProblem
-    from inbox.cli import Context
-    from inbox.outbox import CampaignSummary, OutboundRow, SendResult
+    from inbox.cli.main import Context
+    from inbox.outbox.queue import CampaignSummary, OutboundRow, SendResult
 
 _OUTBOUND_COLUMNS = [
     "id",
@@ -74,7 +74,7 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _emit_outbound(context: Context, rows: list[OutboundRow]) -> None:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     wide = context.options.format != "table"
     emit(
@@ -88,7 +88,7 @@ def _emit_outbound(context: Context, rows: list[OutboundRow]) -> None:
 
 
 def cmd_reply(context: Context) -> int:
-    from inbox.errors import InvalidInput
+    from inbox.core.errors import InvalidInput
 
     options = context.options
     service = context.service()
@@ -132,10 +132,10 @@ def cmd_outbox_run(context: Context) -> int:
 
     import httpx
 
-    from inbox.credentials import CredentialStore
-    from inbox.outbox import Sender
+    from inbox.core.credentials import CredentialStore
+    from inbox.outbox.queue import Sender
     from inbox.service import Action
-    from inbox.sync import default_adapter_factory
+    from inbox.sync.engine import default_adapter_factory
 
     options = context.options
     engine = context.engine()
@@ -231,7 +231,7 @@ def _campaign_record(campaign: CampaignSummary) -> dict[str, Any]:
 
 
 def cmd_campaign_list(context: Context) -> int:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     rows = [_campaign_record(campaign) for campaign in context.service().campaigns()]
     emit(
@@ -310,7 +310,7 @@ def _answer_record(stored: Any, score: float | None = None) -> dict[str, Any]:
 
 
 def cmd_canned_list(context: Context) -> int:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     rows = [_answer_record(stored) for stored in context.service().canned_responses()]
     emit(rows, ["shortcode", "title", "tags", "variants", "approval"], context.options.format)
@@ -318,7 +318,7 @@ def cmd_canned_list(context: Context) -> int:
 
 
 def cmd_canned_match(context: Context) -> int:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     found = context.service().match_canned(context.options.query, context.options.limit)
     rows = [_answer_record(match.answer, match.score) for match in found]
@@ -351,7 +351,7 @@ def _edit_in_editor(context: Context, shortcode: str, *, new: bool) -> int:
     """
     from canned_responses.library import CannedResponse as PreparedAnswer
     from canned_responses.library import dump_response, parse_response
-    from inbox.errors import InvalidInput, NotFound
+    from inbox.core.errors import InvalidInput, NotFound
     from inbox.service import Action
 
     service = context.service()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from inbox.cli import Context
+    from inbox.cli.main import Context
 
 _FORMATS = ("table", "json", "csv")
 
@@ -179,7 +179,7 @@ def parse_when(text: str, now: datetime) -> datetime:
     """`+2h`, `+30m`, `+1d`, or an ISO time (local time when it has no offset)."""
     from datetime import timedelta
 
-    from inbox.errors import InvalidInput
+    from inbox.core.errors import InvalidInput
 
     relative = re.fullmatch(r"\+(\d+)([mhd])", text.strip())
     if relative:
@@ -261,7 +261,7 @@ def cmd_incident_end(context: Context) -> int:
 
 
 def cmd_incident_list(context: Context) -> int:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     rows = [_incident_record(incident) for incident in context.service().incidents(active_only=context.options.active)]
     columns = ["id", "title", "severity", "scope", "status", "started", "next_update_due", "ended", "threads", "open", "match"]
@@ -306,7 +306,7 @@ def cmd_incident_statement(context: Context) -> int:
 
 
 def cmd_rules_list(context: Context) -> int:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     rows = [
         {"id": rule.id, "name": rule.name, "type": rule.type, "condition": rule.describe(), "config": rule.config}
@@ -347,7 +347,7 @@ def _alert_record(alert: Any) -> dict[str, Any]:
 
 
 def cmd_alerts_list(context: Context) -> int:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     rows = [_alert_record(alert) for alert in context.service().alerts(unacknowledged=context.options.open)]
     columns = ["id", "raised", "rule", "type", "summary", "acknowledged_by"]
@@ -388,7 +388,7 @@ def _post_record(post: Any) -> dict[str, Any]:
 
 
 def cmd_posts_list(context: Context) -> int:
-    from inbox.cli import emit
+    from inbox.cli.main import emit
 
     rows = [_post_record(post) for post in context.service().scheduled_posts(context.options.status or ())]
     emit(rows, ["id", "at", "status", "outbound", "platform", "account", "text", "reason", "by"], context.options.format)
@@ -420,7 +420,7 @@ def cmd_posts_cancel(context: Context) -> int:
 
 
 def cmd_posts_resume(context: Context) -> int:
-    from inbox.errors import InvalidInput
+    from inbox.core.errors import InvalidInput
 
     options = context.options
     if options.all == bool(options.ids):
@@ -441,7 +441,7 @@ def cmd_posts_resume(context: Context) -> int:
 def cmd_review(context: Context) -> int:
     from pathlib import Path
 
-    from inbox.crisis import write_review
+    from inbox.crisis.toolkit import write_review
 
     review = context.service().incident_review(context.options.incident)
     written, threads = write_review(review, Path(context.options.out).expanduser())

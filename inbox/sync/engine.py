@@ -35,9 +35,9 @@ from adapters.base import (
     RateLimited,
 )
 from adapters.registry import adapter_class
-from inbox import crisis
-from inbox.models import Account, AccountHealth
-from inbox.store import IngestReport, Store
+from inbox.crisis import toolkit as crisis
+from inbox.core.models import Account, AccountHealth
+from inbox.store.ingest import IngestReport, Store
 
 log = logging.getLogger(__name__)
 

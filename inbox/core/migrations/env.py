@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import inbox.models  # noqa: F401  (registers every table on the metadata)
+import inbox.core.models  # noqa: F401  (registers every table on the metadata)
 from sqlmodel import SQLModel
 
 connection = context.config.attributes.get("connection")

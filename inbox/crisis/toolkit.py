@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, and_, case, func, insert, or_, select, update
 
 from inbox import events
-from inbox.database import write_transaction
-from inbox.errors import InvalidInput, NotFound
-from inbox.models import (
+from inbox.core.database import write_transaction
+from inbox.core.errors import InvalidInput, NotFound
+from inbox.core.models import (
     Account,
     Agent,
     Alert,
@@ -53,12 +53,12 @@ from inbox.models import (
     ThreadStatus,
     ThreadTag,
 )
-from inbox.sentiment import NEGATIVE_THRESHOLD
+from inbox.core.sentiment import NEGATIVE_THRESHOLD
 
 if TYPE_CHECKING:
-    from inbox.outbox import Author
+    from inbox.outbox.queue import Author
     from inbox.service import Actor
-    from inbox.stats import Durations
+    from inbox.stats.compute import Durations
 
 log = logging.getLogger(__name__)
 
@@ -1044,8 +1044,8 @@ def get_post(connection: Connection, post_id: int) -> PostRow:
 
 def _post_author(connection: Connection, agent_id: int | None, handle: str) -> Author:
     """The author a scheduled post goes out as: leads and admins need no approval for it."""
-    from inbox.models import Role
-    from inbox.outbox import Author
+    from inbox.core.models import Role
+    from inbox.outbox.queue import Author
 
     row = connection.execute(select(_agent.c.name, _agent.c.role).where(_agent.c.id == agent_id)).first()
     if row is None:
@@ -1055,7 +1055,7 @@ def _post_author(connection: Connection, agent_id: int | None, handle: str) -> A
 
 def _draft_post(connection: Connection, account_id: int, text: str, author: Author, now: datetime) -> Any:
     """The post rendered for its account and checked like any outgoing message."""
-    from inbox import outbox
+    from inbox.outbox import queue as outbox
 
     return outbox.draft(
         connection, outbox.account_target(connection, account_id), kind=outbox.OutboundKind.POST, author=author, now=now, text=text
@@ -1183,7 +1183,7 @@ def publish_due_posts(engine: Engine, now: datetime, *, limit: int = 50) -> list
 
 
 def _publish_post(connection: Connection, post_id: int, now: datetime) -> PublishedPost | None:
-    from inbox import outbox
+    from inbox.outbox import queue as outbox
 
     taken = connection.execute(
         update(_post)
@@ -1287,7 +1287,7 @@ def plan_statement(
 ) -> StatementPlan:
     """Render the statement (default: the holding statement) for every chosen account and,
     with `reply_to_threads`, every open thread of the incident; nothing is queued."""
-    from inbox import outbox
+    from inbox.outbox import queue as outbox
 
     incident = get_incident(connection, incident_id)
     statement = text if text is not None else incident.holding_statement
@@ -1319,7 +1319,7 @@ def _statement_target(
     kind: str, connection: Connection, target: Any, outbound_kind: Any, author: Author, now: datetime, text: str
 ) -> StatementTarget:
     """The statement drafted for one target; a platform this inbox cannot send to does not fit."""
-    from inbox import outbox
+    from inbox.outbox import queue as outbox
 
     try:
         prepared = outbox.draft(connection, target, kind=outbound_kind, author=author, now=now, text=text)
@@ -1454,7 +1454,7 @@ def _timeline_text(event_type: str, payload: dict[str, Any]) -> str:
 
 def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) -> Review:
     """The review of an incident (ended or still running, then up to `now`)."""
-    from inbox.stats import Period, StatsFilter, compute
+    from inbox.stats.compute import Period, StatsFilter, compute
 
     with engine.connect() as connection:
         incident = get_incident(connection, incident_id)
@@ -1538,7 +1538,7 @@ def _hourly(connection: Connection, incident_id: int, start: datetime, until: da
 
 
 def _incident_threads(connection: Connection, incident_id: int) -> list[dict[str, Any]]:
-    from inbox.models import Contact
+    from inbox.core.models import Contact
 
     contact = Contact.__table__
     rows = connection.execute(
@@ -1596,7 +1596,7 @@ def _activity(connection: Connection, incident_id: int, start: datetime, until: 
 
 
 def _statements(connection: Connection, incident_id: int) -> tuple[StatementSent, ...]:
-    from inbox.outbox import channel_name
+    from inbox.outbox.queue import channel_name
 
     sent = []
     for row in connection.execute(
@@ -1627,7 +1627,7 @@ def _statements(connection: Connection, incident_id: int) -> tuple[StatementSent
 
 
 def _duration_line(label: str, durations: Durations) -> str:
-    from inbox.stats import duration_text
+    from inbox.stats.compute import duration_text
 
     return (
         f"{label}: median {duration_text(durations.p50_seconds)}, "
@@ -1696,7 +1696,7 @@ def review_sections(review: Review) -> list[tuple[str, list[str], list[dict[str,
 
 def review_plots(review: Review) -> list[tuple[str, str]]:
     """(title, SVG) of the review's plots: volume per hour, negative share per hour."""
-    from inbox.report import bar_chart_svg, line_chart_svg
+    from inbox.reports.stats_report import bar_chart_svg, line_chart_svg
 
     labels = [f"{hour.start:%H:00}" for hour in review.hours]
     volume = bar_chart_svg(
@@ -1722,7 +1722,7 @@ def _title(review: Review) -> str:
 
 def render_review_markdown(review: Review) -> str:
     """The review as Markdown with embedded SVG plots."""
-    from inbox.report import data_uri
+    from inbox.reports.stats_report import data_uri
 
     lines = [f"# {_title(review)}", ""]
     plots = review_plots(review)
@@ -1745,7 +1745,7 @@ def render_review_markdown(review: Review) -> str:
 
 def render_review_html(review: Review) -> str:
     """The review as one self-contained HTML page with embedded SVG plots."""
-    from inbox.report import data_uri
+    from inbox.reports.stats_report import data_uri
 
     body = [f"<h1>{html.escape(_title(review))}</h1>"]
     plots = review_plots(review)

@@ -49,9 +49,10 @@ from sqlalchemy import (
 from sqlalchemy.sql import column, table
 
 from adapters.registry import adapter_class
-from inbox import events, sanitize
-from inbox.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.models import (
+from inbox import events
+from inbox.core import sanitize
+from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
+from inbox.core.models import (
     Account,
     Agent,
     Contact,
@@ -69,7 +70,7 @@ from inbox.models import (
     UtcDateTime,
     to_micros,
 )
-from inbox.store import insert_ignoring_conflicts
+from inbox.store.ingest import insert_ignoring_conflicts
 
 if TYPE_CHECKING:
     from inbox.service import Actor

@@ -12,8 +12,8 @@ import base64
 import html
 from collections.abc import Sequence
 
-from inbox.commands.stats import agent_rows, headline_text
-from inbox.stats import Stats, duration_text, figures_rows, percent_text
+from inbox.cli.stats import agent_rows, headline_text
+from inbox.stats.compute import Stats, duration_text, figures_rows, percent_text
 
 _WIDTH = 720
 _HEIGHT = 220

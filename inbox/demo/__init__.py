@@ -1,0 +1,1 @@
+"""The demo workspace and its scripted crisis; never touches a real inbox."""

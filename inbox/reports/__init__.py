@@ -1,0 +1,1 @@
+"""Figures turned into text, charts, HTML, Markdown and CSV for people to read."""

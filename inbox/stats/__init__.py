@@ -1,0 +1,1 @@
+"""Response-time, SLA, volume and sentiment figures, computed in the database."""
