@@ -7,7 +7,6 @@ ORM objects, so a UI can hold them without holding a session.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from adapters.registry import adapter_class, platform_names
 from inbox import events
 from inbox.outbox import queue as outbox
 from inbox.triage import threads
+from inbox.core.access import BOOTSTRAP_ACTOR, Action, Actor
 from inbox.core.clock import Clock, utc_now
 from inbox.core.database import write_transaction
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -77,49 +77,6 @@ def _canned_values(answer: PreparedAnswer) -> dict[str, Any]:
         "language": answer.language,
         "needs_approval": answer.needs_approval,
     }
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
-
-
-class Action(enum.StrEnum):
-    """Things a person may or may not be allowed to do."""
-
-    MANAGE_ACCOUNTS = "manage accounts"
-    MANAGE_PEOPLE = "manage people"
-    SYNC = "sync accounts"
-    EXPORT = "export data"
-    REPLY = "reply"
-    APPROVE = "approve"
-    EDIT_PREPARED_ANSWERS = "edit prepared answers"
-    DECLARE_INCIDENT = "declare incidents and pause publishing"
-    MANAGE_LISTENING = "manage listening rules"
-
-
-_ALLOWED: dict[Action, frozenset[Role]] = {
-    Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
-    Action.MANAGE_PEOPLE: frozenset({Role.ADMIN}),
-    Action.SYNC: frozenset({Role.AGENT, Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
-    Action.EXPORT: frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
-    Action.REPLY: frozenset({Role.AGENT, Role.LEAD, Role.ADMIN}),
-    Action.APPROVE: frozenset({Role.LEAD, Role.ADMIN}),
-    Action.EDIT_PREPARED_ANSWERS: frozenset({Role.LEAD, Role.ADMIN}),
-    Action.DECLARE_INCIDENT: frozenset({Role.LEAD, Role.ADMIN}),
-    Action.MANAGE_LISTENING: frozenset({Role.LEAD, Role.ADMIN}),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is acting. Before any person exists, a bootstrap admin sets the inbox up."""
-
-    handle: str
-    role: Role
-    agent_id: int | None
-
-
-BOOTSTRAP_ACTOR = Actor(handle="setup", role=Role.ADMIN, agent_id=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,16 +185,11 @@ class InboxService:
 
     def require(self, action: Action) -> None:
         """Raise PermissionDenied unless the actor's role allows `action`."""
-        if self.actor.role not in _ALLOWED[action]:
-            allowed = ", ".join(sorted(_ALLOWED[action]))
-            raise PermissionDenied(
-                f"{self.actor.handle} is {_article(self.actor.role)} {self.actor.role}; "
-                f"only {allowed} may {action}"
-            )
+        self.actor.require(action)
 
     def can(self, action: Action) -> bool:
         """Whether the actor's role allows `action`."""
-        return self.actor.role in _ALLOWED[action]
+        return self.actor.can(action)
 
     # -- accounts -------------------------------------------------------------------------
 
@@ -474,7 +426,7 @@ class InboxService:
         Everyone else may (agents only some threads, see `threads.refusal`); a screen asks
         first so it opens no picker whose choice would be refused.
         """
-        if self.actor.role == Role.SUPERVISOR:
+        if not self.can(Action.TRIAGE):
             return f"{self.actor.handle} is a supervisor; supervisors read threads and do not change them"
         return None
 
@@ -485,7 +437,7 @@ class InboxService:
     def assign(self, thread_ids: Sequence[int], handle: str | None) -> BulkResult:
         """Give threads to a person (None: to nobody); leads and admins only."""
         self._require_triage()
-        if self.actor.role == Role.AGENT:
+        if not self.can(Action.ASSIGN):
             raise PermissionDenied(
                 f"{self.actor.handle} is an agent; only leads and admins assign threads. "
                 "Take an unassigned thread yourself with take"
@@ -544,7 +496,7 @@ class InboxService:
 
         A supervisor looking leaves it, as does a lead looking at someone else's thread.
         """
-        if self.actor.role == Role.SUPERVISOR:
+        if not self.can(Action.TRIAGE):
             return
         with write_transaction(self.engine) as connection:
             threads.mark_read(connection, thread_id, actor=self.actor)
@@ -766,7 +718,7 @@ class InboxService:
     def _require_answerable(self, target: outbox.Target) -> None:
         """Agents answer their own and unassigned threads; leads and admins any."""
         self.require(Action.REPLY)
-        if self.actor.role != Role.AGENT or target.assignee_id in (None, self.actor.agent_id):
+        if self.actor.thread_refusal(target.assignee_id, None) is None:
             return
         with self.engine.connect() as connection:
             holder = connection.execute(

@@ -173,7 +173,7 @@ def cmd_accounts_add(context: Context) -> int:
     from adapters.registry import adapter_class
     from inbox.core.credentials import CredentialStore
     from inbox.core.errors import InvalidInput
-    from inbox.service import Action
+    from inbox.core.access import Action
 
     options = context.options
     try:

@@ -134,7 +134,7 @@ def cmd_outbox_run(context: Context) -> int:
 
     from inbox.core.credentials import CredentialStore
     from inbox.outbox.queue import Sender
-    from inbox.service import Action
+    from inbox.core.access import Action
     from inbox.sync.engine import default_adapter_factory
 
     options = context.options
@@ -352,7 +352,7 @@ def _edit_in_editor(context: Context, shortcode: str, *, new: bool) -> int:
     from canned_responses.library import CannedResponse as PreparedAnswer
     from canned_responses.library import dump_response, parse_response
     from inbox.core.errors import InvalidInput, NotFound
-    from inbox.service import Action
+    from inbox.core.access import Action
 
     service = context.service()
     service.require(Action.EDIT_PREPARED_ANSWERS)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from inbox.core.credentials import CredentialStore
-from inbox.service import Action
+from inbox.core.access import Action
 from inbox.sla import SlaPolicy
 from inbox.store.ingest import Store
 from inbox.sync.engine import StreamProgress, SyncEngine, default_adapter_factory

@@ -57,7 +57,7 @@ from inbox.core.sentiment import NEGATIVE_THRESHOLD
 
 if TYPE_CHECKING:
     from inbox.outbox.queue import Author
-    from inbox.service import Actor
+    from inbox.core.access import Actor
     from inbox.stats.compute import Durations
 
 log = logging.getLogger(__name__)
@@ -1044,13 +1044,13 @@ def get_post(connection: Connection, post_id: int) -> PostRow:
 
 def _post_author(connection: Connection, agent_id: int | None, handle: str) -> Author:
     """The author a scheduled post goes out as: leads and admins need no approval for it."""
-    from inbox.core.models import Role
+    from inbox.core.access import Action, role_allows
     from inbox.outbox.queue import Author
 
     row = connection.execute(select(_agent.c.name, _agent.c.role).where(_agent.c.id == agent_id)).first()
     if row is None:
         return Author(handle=handle, agent_id=agent_id, name=None, may_approve=agent_id is None)
-    return Author(handle=handle, agent_id=agent_id, name=row.name, may_approve=row.role in (Role.LEAD, Role.ADMIN))
+    return Author(handle=handle, agent_id=agent_id, name=row.name, may_approve=role_allows(row.role, Action.APPROVE))
 
 
 def _draft_post(connection: Connection, account_id: int, text: str, author: Author, now: datetime) -> Any:

@@ -46,7 +46,6 @@ from inbox.core.models import (
     Agent,
     Incident,
     Item,
-    Role,
     Thread,
     ThreadStatus,
     ThreadTag,
@@ -57,7 +56,7 @@ from inbox.core.sentiment import NEGATIVE_THRESHOLD
 from inbox.sla import MICROS, SlaPolicy, load_pauses, waiting_since_column
 
 if TYPE_CHECKING:
-    from inbox.service import Actor
+    from inbox.core.access import Actor
 
 DIMENSIONS = ("agent", "account", "platform", "kind", "tag", "priority", "incident")
 """What `by` may group by."""
@@ -339,11 +338,7 @@ def handler_column() -> Any:
 
 def scope_of(actor: Actor) -> tuple[str, tuple[int, ...] | None]:
     """What `actor` may see: a description and the agent ids it is limited to (None: all)."""
-    if actor.role in (Role.SUPERVISOR, Role.ADMIN) or actor.agent_id is None:
-        return "all", None
-    if actor.role == Role.LEAD:
-        return "team (everyone: no teams are set up)", None
-    return f"own ({actor.handle})", (actor.agent_id,)
+    return actor.stats_scope()
 
 
 @dataclass(slots=True)

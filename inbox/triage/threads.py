@@ -51,6 +51,7 @@ from sqlalchemy.sql import column, table
 from adapters.registry import adapter_class
 from inbox import events
 from inbox.core import sanitize
+from inbox.core.access import ASSIGNABLE_ROLES
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.models import (
     Account,
@@ -63,7 +64,6 @@ from inbox.core.models import (
     NoteMention,
     Presence,
     Priority,
-    Role,
     Thread,
     ThreadStatus,
     ThreadTag,
@@ -73,7 +73,7 @@ from inbox.core.models import (
 from inbox.store.ingest import insert_ignoring_conflicts
 
 if TYPE_CHECKING:
-    from inbox.service import Actor
+    from inbox.core.access import Actor
 
 _thread = Thread.__table__
 _account = Account.__table__
@@ -116,7 +116,6 @@ MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]+)")
 _NOT_CLOSED = _thread.c.status != literal_column("'closed'")
 """The term the partial indexes of open threads are declared with, as a literal."""
 
-_AGENT_RULE = "agents change their own and unassigned threads"
 
 
 class View(enum.StrEnum):
@@ -931,9 +930,7 @@ def _targets(connection: Connection, thread_ids: Sequence[int]) -> dict[int, _Ta
 
 def refusal(actor: Actor, target: _Target) -> str | None:
     """Why `actor` may not change this thread, or None: agents change their own and unassigned ones."""
-    if actor.role != Role.AGENT or target.assignee_id in (None, actor.agent_id):
-        return None
-    return f"assigned to {target.assignee}; {_AGENT_RULE}"
+    return actor.thread_refusal(target.assignee_id, target.assignee)
 
 
 def _apply(
@@ -989,7 +986,7 @@ def assign(
             select(_agent.c.handle, _agent.c.role, _agent.c.active).where(_agent.c.id == assignee_id)
         ).one()
         handle = person.handle
-        if person.role == Role.SUPERVISOR:
+        if person.role not in ASSIGNABLE_ROLES:
             raise InvalidInput(f"{handle} is a supervisor; supervisors read threads and do not hold them")
         if not person.active:
             raise InvalidInput(f"{handle} is no longer active")

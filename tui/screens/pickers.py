@@ -26,9 +26,10 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from inbox.core.access import ASSIGNABLE_ROLES
 from inbox.core.clock import Clock
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.core.models import Priority, Role
+from inbox.core.models import Priority
 from inbox.core.sanitize import first_line
 from inbox.service import InboxService
 from inbox.core.when import EXAMPLES, describe, parse_when, presets
@@ -43,8 +44,6 @@ PickedT = TypeVar("PickedT")
 UNASSIGN = "-"
 """The option id of "nobody" in the assign picker."""
 
-ASSIGNABLE_ROLES = frozenset({Role.AGENT, Role.LEAD, Role.ADMIN})
-"""Who threads can go to: supervisors only read."""
 
 TAG_HINTS = 8
 """Tags in use the tag prompt lists under the field at most."""
