@@ -28,7 +28,8 @@ from inbox.core.database import open_engine
 from inbox.core.models import Account, Agent, Event, Item, Thread, ThreadStatus
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy
-from inbox.stats.compute import Period, compute
+from inbox.stats.compute import compute
+from inbox.stats.periods import Period
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 DAYS = 365

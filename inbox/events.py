@@ -1,20 +1,614 @@
-"""The event log: every write appends here in the same transaction.
+"""The event log: every write appends one typed event here in the same transaction.
 
 It is the audit trail, the real-time feed that every open UI polls by id, and the source
-of the post-crisis review. Types are dotted past-tense facts.
+of the post-crisis review. Each event type is one frozen dataclass below (a past-tense
+fact): its `type` is the dotted name stored in the row, its fields are the row's payload,
+and `describe` is the one sentence people read, in a thread's history and in the review's
+timeline alike. Rows written by older versions parse too: a missing field reads as None.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Connection, insert, select
 
 from inbox.core.models import Event
+
+class InboxEvent:
+    """What every event type has: its stored name, its payload and its sentence."""
+
+    type: ClassVar[str]
+    """The dotted past-tense name stored in `event.type`."""
+
+    KEYS: ClassVar[dict[str, str]] = {}
+    """Fields stored under another payload key (a keyword such as `from` cannot be a field)."""
+
+    EXTRA: ClassVar[str | None] = None
+    """The dict field whose entries are stored beside the others in the payload, if any."""
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON object stored in `event.payload`."""
+        stored: dict[str, Any] = {}
+        for each in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, each.name)
+            if each.name == self.EXTRA:
+                stored.update(value or {})
+            else:
+                stored[self.KEYS.get(each.name, each.name)] = value
+        return stored
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> InboxEvent:
+        """The event a stored payload describes; keys it lacks read as None."""
+        declared = fields(cls)  # type: ignore[arg-type]
+        names = {cls.KEYS.get(each.name, each.name): each.name for each in declared}
+        values: dict[str, Any] = {
+            each.name: None
+            for each in declared
+            if each.name != cls.EXTRA and each.default is MISSING and each.default_factory is MISSING
+        }
+        extra: dict[str, Any] = {}
+        for key, value in payload.items():
+            if key in names and names[key] != cls.EXTRA:
+                values[names[key]] = value
+            else:
+                extra[key] = value
+        if cls.EXTRA is not None:
+            values[cls.EXTRA] = extra
+        return cls(**values)
+
+    def describe(self, actor: str) -> str:
+        """One plain sentence for people; `actor` is who did it."""
+        return f"{self.type.replace('.', ' ').replace('_', ' ')} ({actor})"
+
+
+def _plural(count: int | None, word: str) -> str:
+    count = 1 if count is None else count
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _utc_minute(iso_time: str) -> str:
+    return f"{datetime.fromisoformat(iso_time):%Y-%m-%d %H:%M} UTC"
+
+
+# -- threads -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadCreated(InboxEvent):
+    type: ClassVar[str] = "thread.created"
+    count: int = 1
+
+    def describe(self, actor: str) -> str:
+        return "the first " + ("message arrived" if (self.count or 1) == 1 else f"{self.count} messages arrived")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsArrived(InboxEvent):
+    type: ClassVar[str] = "items.arrived"
+    count: int = 1
+
+    def describe(self, actor: str) -> str:
+        return _plural(self.count, "new message") + " arrived"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReopened(InboxEvent):
+    type: ClassVar[str] = "thread.reopened"
+    count: int = 1
+
+    def describe(self, actor: str) -> str:
+        return "a new message reopened it"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadAssigned(InboxEvent):
+    type: ClassVar[str] = "thread.assigned"
+    KEYS: ClassVar[dict[str, str]] = {"before": "from", "after": "to"}
+    before: str | None
+    """The handle it was assigned to, or None."""
+    after: str | None
+    """The handle it is assigned to now, or None."""
+
+    def describe(self, actor: str) -> str:
+        if self.after is None:
+            return f"{actor} unassigned it" + (f" from {self.before}" if self.before else "")
+        if self.after == actor and self.before is None:
+            return f"{actor} took it"
+        return f"{actor} assigned this to {self.after}" + (f" (was {self.before})" if self.before else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadStatusChanged(InboxEvent):
+    """The SLA clock reads these: a thread waiting on the customer or snoozed does not count."""
+
+    type: ClassVar[str] = "thread.status_changed"
+    KEYS: ClassVar[dict[str, str]] = {"before": "from", "after": "to"}
+    before: str | None
+    after: str | None
+    until: str | None = None
+    """When a snooze ends (an ISO time), or None."""
+
+    def describe(self, actor: str) -> str:
+        text = f"status {self.before or '?'} -> {self.after or '?'}"
+        if self.until:
+            text += f" until {_utc_minute(self.until)}"
+        return f"{text} by {actor}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadTagged(InboxEvent):
+    type: ClassVar[str] = "thread.tagged"
+    tags: list[str]
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} tagged it {', '.join(self.tags or [])}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadUntagged(InboxEvent):
+    type: ClassVar[str] = "thread.untagged"
+    tags: list[str]
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} removed the tag {', '.join(self.tags or [])}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPriorityChanged(InboxEvent):
+    type: ClassVar[str] = "thread.priority_changed"
+    KEYS: ClassVar[dict[str, str]] = {"before": "from", "after": "to"}
+    before: str | None
+    after: str | None
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} set the priority to {self.after} (was {self.before})"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded(InboxEvent):
+    type: ClassVar[str] = "note.added"
+    note_id: int
+    mentions: list[str] = field(default_factory=list)
+
+    def describe(self, actor: str) -> str:
+        mentions = self.mentions or []
+        return f"{actor} added a note" + (" mentioning " + ", ".join(mentions) if mentions else "")
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged(InboxEvent):
+    type: ClassVar[str] = "presence.changed"
+    activity: str | None
+    """viewing, replying, or None when the person left."""
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} is {self.activity}" if self.activity else f"{actor} left"
+
+
+# -- accounts, people, sync ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAdded(InboxEvent):
+    type: ClassVar[str] = "account.added"
+    account_id: int
+    platform: str
+    handle: str
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} connected {self.platform} {self.handle}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRemoved(InboxEvent):
+    type: ClassVar[str] = "account.removed"
+    account_id: int
+    purged: bool = False
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} removed account {self.account_id}" + (" and its history" if self.purged else "")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealthChanged(InboxEvent):
+    type: ClassVar[str] = "account.health_changed"
+    account_id: int
+    health: str
+    detail: str | None = None
+
+    def describe(self, actor: str) -> str:
+        return f"account {self.account_id} is {self.health}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAdded(InboxEvent):
+    type: ClassVar[str] = "agent.added"
+    agent_id: int
+    handle: str
+    role: str
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} added {self.handle} as {self.role}"
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentScored(InboxEvent):
+    type: ClassVar[str] = "sentiment.scored"
+    items: int
+    threads: int
+
+    def describe(self, actor: str) -> str:
+        return f"sentiment scored for {_plural(self.items, 'message')}"
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundQueued(InboxEvent):
+    type: ClassVar[str] = "outbound.queued"
+    outbound_id: int
+    kind: str = "reply"
+    account_id: int | None = None
+    campaign_id: int | None = None
+    reason: str | None = None
+    """Why it needs approval (None: it does not)."""
+
+    def describe(self, actor: str) -> str:
+        return f"{self.kind or 'reply'} queued by {actor}"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundAwaitingApproval(InboxEvent):
+    type: ClassVar[str] = "outbound.awaiting_approval"
+    outbound_id: int
+    kind: str = "reply"
+    account_id: int | None = None
+    campaign_id: int | None = None
+    reason: str | None = None
+
+    def describe(self, actor: str) -> str:
+        text = f"{self.kind or 'reply'} by {actor} waits for a lead's approval"
+        return text + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundApproved(InboxEvent):
+    type: ClassVar[str] = "outbound.approved"
+    outbound_id: int
+    note: str | None = None
+    edited: bool = False
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} approved the reply" + (" after editing it" if self.edited else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRejected(InboxEvent):
+    type: ClassVar[str] = "outbound.rejected"
+    outbound_id: int
+    note: str | None = None
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} rejected the reply" + (f": {self.note}" if self.note else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundRetrying(InboxEvent):
+    type: ClassVar[str] = "outbound.retrying"
+    outbound_id: int
+    attempt: int | None = None
+    reason: str | None = None
+    retry_at: str | None = None
+    by: str | None = None
+    """"person" when someone asked for the retry; None when the sender backs off by itself."""
+
+    def describe(self, actor: str) -> str:
+        if self.by == "person":
+            return f"{actor} asked to send the reply again"
+        return "sending failed; trying again" + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundUnknown(InboxEvent):
+    type: ClassVar[str] = "outbound.unknown"
+    outbound_id: int
+    attempt: int | None = None
+    reason: str | None = None
+    check_at: str | None = None
+    needs_person: bool | None = None
+
+    def describe(self, actor: str) -> str:
+        text = "reply may or may not have gone out; check before sending again"
+        return text + (f" ({self.reason})" if self.reason else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSent(InboxEvent):
+    type: ClassVar[str] = "outbound.sent"
+    outbound_id: int
+    attempt: int | None = None
+    external_id: str | None = None
+    author: str | None = None
+    found_after_interruption: bool | None = None
+
+    def describe(self, actor: str) -> str:
+        return "reply sent" + (" (found after an interruption)" if self.found_after_interruption else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFailed(InboxEvent):
+    type: ClassVar[str] = "outbound.failed"
+    outbound_id: int
+    attempt: int | None = None
+    reason: str | None = None
+    """Why, in plain words."""
+
+    def describe(self, actor: str) -> str:
+        return "reply failed" + (f": {self.reason}" if self.reason else "")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundCancelled(InboxEvent):
+    type: ClassVar[str] = "outbound.cancelled"
+    outbound_id: int
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} withdrew the reply"
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignCreated(InboxEvent):
+    type: ClassVar[str] = "campaign.created"
+    campaign_id: int
+    kind: str
+    title: str | None
+    targets: int
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} sent one message to {_plural(self.targets, 'target')}"
+
+
+@dataclass(frozen=True, slots=True)
+class CannedImported(InboxEvent):
+    type: ClassVar[str] = "canned.imported"
+    added: int
+    updated: int
+    problems: int
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} imported prepared answers: {self.added} added, {self.updated} updated"
+
+
+@dataclass(frozen=True, slots=True)
+class CannedSaved(InboxEvent):
+    type: ClassVar[str] = "canned.saved"
+    shortcode: str
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} saved the prepared answer /{self.shortcode}"
+
+
+# -- listening and incidents ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRuleAdded(InboxEvent):
+    type: ClassVar[str] = "alert_rule.added"
+    KEYS: ClassVar[dict[str, str]] = {"rule_type": "type"}
+    rule_id: int
+    name: str
+    rule_type: str
+    config: dict[str, Any]
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} added the listening rule {self.name!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRuleRemoved(InboxEvent):
+    type: ClassVar[str] = "alert_rule.removed"
+    rule_id: int
+    name: str
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} removed the listening rule {self.name!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRaised(InboxEvent):
+    type: ClassVar[str] = "alert.raised"
+    EXTRA: ClassVar[str | None] = "details"
+    alert_id: int
+    rule_id: int
+    rule: str
+    rule_type: str
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+    """What the rule saw (counts, shares, matched words), stored beside the fields."""
+
+    def describe(self, actor: str) -> str:
+        return f"alert: {self.summary or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAcknowledged(InboxEvent):
+    type: ClassVar[str] = "alert.acknowledged"
+    alert_id: int
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} acknowledged alert {self.alert_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentDeclared(InboxEvent):
+    type: ClassVar[str] = "incident.declared"
+    title: str
+    severity: int
+    scope: str
+    status_url: str | None = None
+    holding_statement: str | None = None
+    update_interval_minutes: int | None = None
+    requires_approval: bool = False
+    match: list[str] = field(default_factory=list)
+
+    def describe(self, actor: str) -> str:
+        return f"declared: {self.title} (severity {self.severity}, {self.scope})"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentUpdated(InboxEvent):
+    type: ClassVar[str] = "incident.updated"
+    changed: dict[str, Any]
+    public_update: bool = False
+
+    def describe(self, actor: str) -> str:
+        changed = ", ".join(sorted(self.changed or {}))
+        public = "public update" if self.public_update else "changed"
+        return f"{public}{': ' + changed if changed else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEnded(InboxEvent):
+    type: ClassVar[str] = "incident.ended"
+    note: str | None = None
+    duration_seconds: float | None = None
+
+    def describe(self, actor: str) -> str:
+        return "ended" + (f": {self.note}" if self.note else "")
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentStatementSent(InboxEvent):
+    type: ClassVar[str] = "incident.statement_sent"
+    text: str
+    campaign_ids: list[int]
+    posts: int
+    replies: int
+    channels: dict[str, int]
+    """Targets per channel."""
+    skipped: list[str] = field(default_factory=list)
+    """Where the text did not fit, in words."""
+
+    def describe(self, actor: str) -> str:
+        channels = ", ".join(f"{name} {count}" for name, count in sorted((self.channels or {}).items()))
+        return f"statement: {self.posts or 0} posts, {self.replies or 0} replies ({channels})"
+
+
+# -- scheduled posts -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostsPaused(InboxEvent):
+    type: ClassVar[str] = "posts.paused"
+    post_ids: list[int]
+    reason: str
+
+    def describe(self, actor: str) -> str:
+        return f"{_plural(len(self.post_ids or []), 'scheduled post')} paused"
+
+
+@dataclass(frozen=True, slots=True)
+class PostsResumed(InboxEvent):
+    type: ClassVar[str] = "posts.resumed"
+    post_ids: list[int]
+
+    def describe(self, actor: str) -> str:
+        return f"{_plural(len(self.post_ids or []), 'scheduled post')} resumed"
+
+
+@dataclass(frozen=True, slots=True)
+class PostScheduled(InboxEvent):
+    type: ClassVar[str] = "post.scheduled"
+    post_id: int
+    account_id: int
+    scheduled_at: str
+    status: str
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} scheduled post {self.post_id} for {_utc_minute(self.scheduled_at)}"
+
+
+@dataclass(frozen=True, slots=True)
+class PostEdited(InboxEvent):
+    type: ClassVar[str] = "post.edited"
+    post_id: int
+    changed: list[str]
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} changed the {' and '.join(self.changed or [])} of post {self.post_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PostCancelled(InboxEvent):
+    type: ClassVar[str] = "post.cancelled"
+    post_id: int
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} cancelled post {self.post_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PostPublished(InboxEvent):
+    type: ClassVar[str] = "post.published"
+    post_id: int
+    outbound_id: int
+    account_id: int
+
+    def describe(self, actor: str) -> str:
+        return f"post {self.post_id} queued to go out"
+
+
+EVENT_TYPES: dict[str, type[InboxEvent]] = {
+    kind.type: kind
+    for kind in (
+        ThreadCreated, ItemsArrived, ThreadReopened, ThreadAssigned, ThreadStatusChanged,
+        ThreadTagged, ThreadUntagged, ThreadPriorityChanged, NoteAdded, PresenceChanged,
+        AccountAdded, AccountRemoved, AccountHealthChanged, AgentAdded, SentimentScored,
+        OutboundQueued, OutboundAwaitingApproval, OutboundApproved, OutboundRejected,
+        OutboundRetrying, OutboundUnknown, OutboundSent, OutboundFailed, OutboundCancelled,
+        CampaignCreated, CannedImported, CannedSaved, AlertRuleAdded, AlertRuleRemoved,
+        AlertRaised, AlertAcknowledged, IncidentDeclared, IncidentUpdated, IncidentEnded,
+        IncidentStatementSent, PostsPaused, PostsResumed, PostScheduled, PostEdited,
+        PostCancelled, PostPublished,
+    )
+}
+"""Every event type by its stored name."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent(InboxEvent):
+    """A row of a type this version does not know (written by a newer one): shown by name."""
+
+    type_name: str
+    raw: dict[str, Any]
+
+    @property
+    def type(self) -> str:  # type: ignore[override]
+        return self.type_name
+
+    def payload(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+
+def parse(event_type: str, payload: dict[str, Any] | None) -> InboxEvent:
+    """The typed event a stored row holds."""
+    kind = EVENT_TYPES.get(event_type)
+    if kind is None:
+        return UnknownEvent(type_name=event_type, raw=dict(payload or {}))
+    return kind.from_payload(payload or {})
+
+
+def describe(actor: str, event_type: str, payload: dict[str, Any] | None) -> str:
+    """A stored row as the sentence people read (history, timeline)."""
+    return parse(event_type, payload).describe(actor)
+
 
 ITEMS_ARRIVED = "items.arrived"
 THREAD_CREATED = "thread.created"
@@ -78,6 +672,55 @@ class EventRecord:
     thread_id: int | None
     incident_id: int | None
     payload: dict[str, Any]
+
+    def event(self) -> InboxEvent:
+        """The typed event this row holds."""
+        return parse(self.type, self.payload)
+
+    def describe(self) -> str:
+        """The row as the sentence people read."""
+        return self.event().describe(self.actor)
+
+
+def record(
+    connection: Connection,
+    event: InboxEvent,
+    *,
+    at: datetime,
+    actor: str,
+    thread_id: int | None = None,
+    incident_id: int | None = None,
+) -> None:
+    """Record one event in the caller's transaction."""
+    connection.execute(
+        insert(_event).values(row(event, at=at, actor=actor, thread_id=thread_id, incident_id=incident_id))
+    )
+
+
+def row(
+    event: InboxEvent,
+    *,
+    at: datetime,
+    actor: str,
+    thread_id: int | None = None,
+    incident_id: int | None = None,
+) -> dict[str, Any]:
+    """The event log row of `event`, for `record_many`."""
+    return {
+        "at": at,
+        "actor": actor,
+        "type": event.type,
+        "thread_id": thread_id,
+        "incident_id": incident_id,
+        "payload": event.payload(),
+    }
+
+
+def record_many(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Record many events at once; each row is made by `row`."""
+    rows = list(rows)
+    if rows:
+        connection.execute(insert(_event), rows)
 
 
 def append(

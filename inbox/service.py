@@ -8,143 +8,70 @@ ORM objects, so a UI can hold them without holding a session.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, func, literal_column, select, update
-from sqlalchemy.sql import column, table
+from sqlalchemy import Connection, Engine, func, select
 
-from adapters.registry import adapter_class, platform_names
-from inbox import events
-from inbox.outbox import queue as outbox
-from inbox.triage import threads
-from inbox.core.access import BOOTSTRAP_ACTOR, Action, Actor
+from inbox import answers, events
+from inbox.answers import AnswerImport, AnswerMatch, StoredAnswer
+from inbox.core.access import Action, Actor
 from inbox.core.clock import Clock, utc_now
 from inbox.core.database import write_transaction
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.models import (
-    Account,
     Agent,
-    CannedResponse,
-    Contact,
     Event,
     Item,
     Outbound,
     OutboundStatus,
     Role,
     Thread,
-    ThreadStatus,
 )
-from inbox.outbox.queue import CampaignSummary, Draft, OutboundKind, OutboundRow
 from inbox.core.sanitize import first_line
-from inbox.sla import SlaPolicy, refresh_due_at
-from inbox.triage.threads import (
-    AuthorCard,
-    BulkResult,
-    HistoryEntry,
-    NoteRow,
-    PresenceRow,
-    ThreadFilter,
-    ThreadRow,
+from inbox.outbox.drafts import Author, Draft, OutboundKind, draft
+from inbox.outbox.queue import (
+    CampaignKind,
+    CampaignSummary,
+    OutboundRow,
+    approve,
+    campaign_summaries,
+    cancel,
+    create_campaign,
+    outbound_rows,
+    queue,
+    reject,
+    retry,
 )
+from inbox.outbox.targets import Target, account_target, thread_target
+from inbox.sla import SlaPolicy, refresh_due_at
+from inbox.store import accounts, people
+from inbox.store.accounts import AccountSummary
+from inbox.store.people import AgentSummary
+from inbox.triage import changes, history, lists, messages, notes
+from inbox.triage.changes import BulkResult
+from inbox.triage.history import AuthorCard, HistoryEntry
+from inbox.triage.lists import ThreadFilter, ThreadRow
+from inbox.triage.messages import ItemRow
+from inbox.triage.notes import NoteRow, PresenceRow
 
 if TYPE_CHECKING:
     from canned_responses.library import CannedResponse as PreparedAnswer
-    from canned_responses.library import LoadProblem
-    from canned_responses.matcher import Matcher
+    from inbox.crisis.incidents import CrisisStatus, IncidentRow
+    from inbox.crisis.listening import AlertRow, RuleRow
+    from inbox.crisis.review import Review
+    from inbox.crisis.statements import StatementPlan
+    from inbox.outbox.scheduled import PostRow
+    from inbox.sla import DueThread
+    from inbox.stats.figures import Stats
+    from inbox.stats.periods import Period
 
-_account = Account.__table__
 _agent = Agent.__table__
 _thread = Thread.__table__
 _item = Item.__table__
-_contact = Contact.__table__
 _event = Event.__table__
-_canned = CannedResponse.__table__
 _outbound = Outbound.__table__
-_item_fts = table("item_fts", column("rowid"), column("item_fts"))
-"""SQLite's FTS5 index over item text, kept by triggers (see the first migration)."""
-
-
-def _canned_values(answer: PreparedAnswer) -> dict[str, Any]:
-    """The canned_response columns of a prepared answer, but its shortcode and time."""
-    return {
-        "title": answer.title,
-        "body": answer.body,
-        "variants": dict(answer.variants),
-        "tags": list(answer.tags),
-        "language": answer.language,
-        "needs_approval": answer.needs_approval,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class AccountSummary:
-    """A connected account as listed to people."""
-
-    id: int
-    platform: str
-    handle: str
-    display_name: str | None
-    base_url: str | None
-    enabled: bool
-    health: str
-    health_detail: str | None
-    open_threads: int
-
-
-@dataclass(frozen=True, slots=True)
-class AgentSummary:
-    """A person using the inbox, with the open threads they hold."""
-
-    id: int
-    handle: str
-    name: str
-    role: str
-    capacity: int
-    open_threads: int
-
-
-@dataclass(frozen=True, slots=True)
-class StoredAnswer:
-    """A prepared answer as kept in the database, with the id outgoing rows refer to."""
-
-    id: int
-    answer: PreparedAnswer
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerMatch:
-    """A prepared answer found for a query or a customer's message, scored 0 to 100."""
-
-    answer: StoredAnswer
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerImport:
-    """What importing a directory of prepared answers changed, and the files it could not read."""
-
-    added: int
-    updated: int
-    unchanged: int
-    problems: tuple[LoadProblem, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRow:
-    """One message of a thread."""
-
-    id: int
-    thread_id: int
-    direction: str
-    author: str | None
-    text: str
-    created_at: datetime
-    url: str | None
-    sentiment: float | None
 
 
 class InboxService:
@@ -163,25 +90,11 @@ class InboxService:
         self.sla_policy = sla_policy or SlaPolicy.from_settings()
         """Response-time targets that reopening and reprioritising recompute `due_at` by (`[sla]`)."""
         self.actor = self._resolve_actor(actor)
-        self._matcher: tuple[tuple[Any, ...], Matcher, dict[str, StoredAnswer]] | None = None
+        self._answer_finder = answers.AnswerFinder()
 
     def _resolve_actor(self, handle: str | None) -> Actor:
         with self.engine.connect() as connection:
-            if handle is None:
-                if connection.execute(select(func.count()).select_from(_agent)).scalar():
-                    raise InvalidInput(
-                        "who are you? pass --as HANDLE or set identity in the config "
-                        "(`inbox agents list` shows the handles)"
-                    )
-                return BOOTSTRAP_ACTOR
-            row = connection.execute(
-                select(_agent.c.id, _agent.c.handle, _agent.c.role).where(_agent.c.handle == handle)
-            ).first()
-            if row is None:
-                if not connection.execute(select(func.count()).select_from(_agent)).scalar():
-                    return BOOTSTRAP_ACTOR
-                raise NotFound(f"no person with the handle {handle!r} (`inbox agents list`)")
-        return Actor(handle=row.handle, role=Role(row.role), agent_id=row.id)
+            return people.resolve_actor(connection, handle)
 
     def require(self, action: Action) -> None:
         """Raise PermissionDenied unless the actor's role allows `action`."""
@@ -195,32 +108,8 @@ class InboxService:
 
     def list_accounts(self) -> list[AccountSummary]:
         """Every connected account, with its health and open thread count."""
-        open_threads = (
-            select(_thread.c.account_id, func.count().label("open_threads"))
-            .where(_thread.c.status != literal_column("'closed'"))  # a literal, so the partial index serves it
-            .group_by(_thread.c.account_id)
-            .subquery()
-        )
-        query = (
-            select(_account, func.coalesce(open_threads.c.open_threads, 0).label("open_threads"))
-            .outerjoin(open_threads, open_threads.c.account_id == _account.c.id)
-            .order_by(_account.c.id)
-        )
         with self.engine.connect() as connection:
-            return [
-                AccountSummary(
-                    id=row.id,
-                    platform=row.platform,
-                    handle=row.handle,
-                    display_name=row.display_name,
-                    base_url=row.base_url,
-                    enabled=row.enabled,
-                    health=row.health,
-                    health_detail=row.health_detail,
-                    open_threads=row.open_threads,
-                )
-                for row in connection.execute(query)
-            ]
+            return accounts.list_accounts(connection)
 
     def add_account(
         self,
@@ -233,49 +122,23 @@ class InboxService:
     ) -> int:
         """Connect an account (its secret goes to the keyring separately); returns its id."""
         self.require(Action.MANAGE_ACCOUNTS)
-        if platform not in platform_names():
-            raise InvalidInput(
-                f"unknown platform {platform!r}; known: {', '.join(platform_names())}"
-            )
-        handle = handle.strip()
-        if not handle:
-            raise InvalidInput("an account needs a handle")
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            exists = connection.execute(
-                select(_account.c.id).where(
-                    _account.c.platform == platform, _account.c.handle == handle
-                )
-            ).scalar()
-            if exists is not None:
-                raise InvalidInput(f"{platform} {handle} is already connected (account {exists})")
-            account_id = connection.execute(
-                _account.insert().values(
-                    platform=platform,
-                    handle=handle,
-                    display_name=display_name or adapter_class(platform).display_name,
-                    base_url=base_url,
-                    settings=settings or {},
-                    enabled=True,
-                    health="ok",
-                    created_at=now,
-                )
-            ).inserted_primary_key[0]
-            events.append(
+            return accounts.add_account(
                 connection,
-                at=now,
-                actor=self.actor.handle,
-                type=events.ACCOUNT_ADDED,
-                payload={"account_id": account_id, "platform": platform, "handle": handle},
+                platform,
+                handle,
+                display_name=display_name,
+                base_url=base_url,
+                settings=settings,
+                actor=self.actor,
+                now=now,
             )
-        return account_id
 
     def find_account(self, reference: str) -> AccountSummary:
         """An account by id or handle."""
-        for account in self.list_accounts():
-            if reference in (str(account.id), account.handle):
-                return account
-        raise NotFound(f"no account {reference!r} (`inbox accounts list` shows them)")
+        with self.engine.connect() as connection:
+            return accounts.find_account(connection, reference)
 
     def remove_account(self, reference: str, *, purge: bool = False) -> AccountSummary:
         """Stop syncing an account; with `purge`, delete it and everything it brought in."""
@@ -283,89 +146,22 @@ class InboxService:
         account = self.find_account(reference)
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            if purge:
-                for table in ("sync_cursor", "sync_lease", "outbound", "scheduled_post"):
-                    connection.execute(
-                        delete(Account.metadata.tables[table]).where(
-                            Account.metadata.tables[table].c.account_id == account.id
-                        )
-                    )
-                threads = select(_thread.c.id).where(_thread.c.account_id == account.id)
-                for table in ("thread_tag", "note", "presence"):
-                    tab = Account.metadata.tables[table]
-                    connection.execute(delete(tab).where(tab.c.thread_id.in_(threads)))
-                connection.execute(delete(_item).where(_item.c.account_id == account.id))
-                connection.execute(
-                    update(_event).where(_event.c.thread_id.in_(threads)).values(thread_id=None)
-                )
-                connection.execute(delete(_thread).where(_thread.c.account_id == account.id))
-                connection.execute(delete(_account).where(_account.c.id == account.id))
-            else:
-                connection.execute(
-                    update(_account).where(_account.c.id == account.id).values(enabled=False)
-                )
-            events.append(
-                connection,
-                at=now,
-                actor=self.actor.handle,
-                type=events.ACCOUNT_REMOVED,
-                payload={"account_id": account.id, "purged": purge},
-            )
+            accounts.remove_account(connection, account.id, purge=purge, actor=self.actor, now=now)
         return account
 
     # -- people ---------------------------------------------------------------------------
 
     def list_agents(self) -> list[AgentSummary]:
         """Every person, with the number of open threads assigned to them."""
-        load = (
-            select(_thread.c.assignee_id, func.count().label("open_threads"))
-            .where(_thread.c.status != ThreadStatus.CLOSED, _thread.c.assignee_id.is_not(None))
-            .group_by(_thread.c.assignee_id)
-            .subquery()
-        )
-        query = (
-            select(_agent, func.coalesce(load.c.open_threads, 0).label("open_threads"))
-            .outerjoin(load, load.c.assignee_id == _agent.c.id)
-            .order_by(_agent.c.handle)
-        )
         with self.engine.connect() as connection:
-            return [
-                AgentSummary(
-                    id=row.id,
-                    handle=row.handle,
-                    name=row.name,
-                    role=row.role,
-                    capacity=row.capacity,
-                    open_threads=row.open_threads,
-                )
-                for row in connection.execute(query)
-            ]
+            return people.list_agents(connection)
 
     def add_agent(self, handle: str, name: str, role: str = Role.AGENT, capacity: int = 20) -> int:
         """Add a person; returns their id."""
         self.require(Action.MANAGE_PEOPLE)
-        if role not in Role.__members__.values():
-            raise InvalidInput(f"unknown role {role!r}; roles: {', '.join(Role)}")
-        handle = handle.strip().lstrip("@")
-        if not handle or not handle.replace("-", "").replace("_", "").isalnum():
-            raise InvalidInput("a handle is letters, digits, - and _ only")
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            if connection.execute(select(_agent.c.id).where(_agent.c.handle == handle)).scalar():
-                raise InvalidInput(f"there is already a person with the handle {handle!r}")
-            agent_id = connection.execute(
-                _agent.insert().values(
-                    handle=handle, name=name, role=role, capacity=capacity, active=True, created_at=now
-                )
-            ).inserted_primary_key[0]
-            events.append(
-                connection,
-                at=now,
-                actor=self.actor.handle,
-                type=events.AGENT_ADDED,
-                payload={"agent_id": agent_id, "handle": handle, "role": role},
-            )
-        return agent_id
+            return people.add_agent(connection, handle, name, role, capacity, actor=self.actor, now=now)
 
     # -- threads --------------------------------------------------------------------------
 
@@ -381,7 +177,7 @@ class InboxService:
         `after` is the last row of the previous page.
         """
         with self.engine.connect() as connection:
-            return threads.list_threads(
+            return lists.list_threads(
                 connection,
                 filter or ThreadFilter(),
                 actor=self.actor,
@@ -393,37 +189,37 @@ class InboxService:
     def thread(self, thread_id: int) -> ThreadRow:
         """One thread's list line."""
         with self.engine.connect() as connection:
-            return threads.thread_row(connection, thread_id, actor=self.actor)
+            return lists.thread_row(connection, thread_id, actor=self.actor)
 
     def notes(self, thread_id: int) -> list[NoteRow]:
         """A thread's internal notes, oldest first."""
         with self.engine.connect() as connection:
-            return threads.notes(connection, thread_id)
+            return notes.notes(connection, thread_id)
 
     def history(self, thread_id: int, limit: int = 200) -> list[HistoryEntry]:
         """What happened to a thread, oldest first, one plain sentence per event."""
         with self.engine.connect() as connection:
-            return threads.history(connection, thread_id, limit)
+            return history.history(connection, thread_id, limit)
 
     def author_card(self, thread_id: int) -> AuthorCard:
         """Who wrote a thread and their other threads."""
         with self.engine.connect() as connection:
-            return threads.author_card(connection, thread_id, actor=self.actor)
+            return history.author_card(connection, thread_id, actor=self.actor)
 
     def presence(self, thread_ids: Iterable[int]) -> dict[int, tuple[PresenceRow, ...]]:
         """Who else is viewing or replying to each thread now (threads with nobody are left out)."""
         with self.engine.connect() as connection:
-            return threads.presence(connection, thread_ids, actor=self.actor, now=self.clock())
+            return notes.presence(connection, thread_ids, actor=self.actor, now=self.clock())
 
     def tags_in_use(self, limit: int = 200) -> list[str]:
         """The tags on any thread, alphabetically, for pickers."""
         with self.engine.connect() as connection:
-            return threads.tags_in_use(connection, limit)
+            return history.tags_in_use(connection, limit)
 
     def triage_refusal(self) -> str | None:
         """Why the actor may not change threads at all (supervisors watch), or None.
 
-        Everyone else may (agents only some threads, see `threads.refusal`); a screen asks
+        Everyone else may (agents only some threads, see `changes.refusal`); a screen asks
         first so it opens no picker whose choice would be refused.
         """
         if not self.can(Action.TRIAGE):
@@ -443,7 +239,7 @@ class InboxService:
                 "Take an unassigned thread yourself with take"
             )
         with write_transaction(self.engine) as connection:
-            return threads.assign(connection, thread_ids, handle, actor=self.actor, now=self.clock())
+            return changes.assign(connection, thread_ids, handle, actor=self.actor, now=self.clock())
 
     def take(self, thread_ids: Sequence[int]) -> BulkResult:
         """Assign unassigned threads to myself."""
@@ -451,7 +247,7 @@ class InboxService:
         if self.actor.agent_id is None:
             raise InvalidInput(f"{self.actor.handle} is not a person here; pass --as HANDLE to take threads")
         with write_transaction(self.engine) as connection:
-            return threads.assign(
+            return changes.assign(
                 connection, thread_ids, self.actor.handle, actor=self.actor, now=self.clock(), only_unassigned=True
             )
 
@@ -459,20 +255,20 @@ class InboxService:
         """Put tags on threads and take others off."""
         self._require_triage()
         with write_transaction(self.engine) as connection:
-            return threads.tag(connection, thread_ids, add, remove, actor=self.actor, now=self.clock())
+            return changes.tag(connection, thread_ids, add, remove, actor=self.actor, now=self.clock())
 
     def snooze(self, thread_ids: Sequence[int], until: datetime) -> BulkResult:
         """Put threads aside until `until` (which must be to come)."""
         self._require_triage()
         with write_transaction(self.engine) as connection:
-            return threads.snooze(connection, thread_ids, until, actor=self.actor, now=self.clock())
+            return changes.snooze(connection, thread_ids, until, actor=self.actor, now=self.clock())
 
     def set_priority(self, thread_ids: Sequence[int], priority: str) -> BulkResult:
         """Change how urgent threads are; their SLA due times follow."""
         self._require_triage()
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            result = threads.set_priority(connection, thread_ids, priority, actor=self.actor, now=now)
+            result = changes.set_priority(connection, thread_ids, priority, actor=self.actor, now=now)
             refresh_due_at(connection, self.sla_policy, result.changed, now)
         return result
 
@@ -480,215 +276,103 @@ class InboxService:
         """Mark threads done."""
         self._require_triage()
         with write_transaction(self.engine) as connection:
-            return threads.close(connection, thread_ids, actor=self.actor, now=self.clock())
+            return changes.close(connection, thread_ids, actor=self.actor, now=self.clock())
 
     def reopen(self, thread_ids: Sequence[int]) -> BulkResult:
         """Bring closed or snoozed threads back; their SLA due times are set again."""
         self._require_triage()
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            result = threads.reopen(connection, thread_ids, actor=self.actor, now=now)
+            result = changes.reopen(connection, thread_ids, actor=self.actor, now=now)
             refresh_due_at(connection, self.sla_policy, result.changed, now)
         return result
 
     def mark_read(self, thread_id: int) -> None:
-        """Clear a thread's unread mark, when it is mine or nobody's (see `threads.mark_read`).
+        """Clear a thread's unread mark, when it is mine or nobody's (see `changes.mark_read`).
 
         A supervisor looking leaves it, as does a lead looking at someone else's thread.
         """
         if not self.can(Action.TRIAGE):
             return
         with write_transaction(self.engine) as connection:
-            threads.mark_read(connection, thread_id, actor=self.actor)
+            changes.mark_read(connection, thread_id, actor=self.actor)
 
     def add_note(self, thread_id: int, body: str) -> NoteRow:
         """Add an internal note; @handles of colleagues mention them, an unknown @name is refused."""
         self._require_triage()
         with write_transaction(self.engine) as connection:
-            return threads.add_note(connection, thread_id, body, actor=self.actor, now=self.clock())
+            return notes.add_note(connection, thread_id, body, actor=self.actor, now=self.clock())
 
     def set_presence(self, thread_id: int, activity: str) -> None:
         """Tell others I am viewing or replying to a thread, for the next 30 s; call again to stay."""
         if activity != "viewing":
             self._require_triage()
         with write_transaction(self.engine) as connection:
-            threads.set_presence(connection, thread_id, activity, actor=self.actor, now=self.clock())
+            notes.set_presence(connection, thread_id, activity, actor=self.actor, now=self.clock())
 
     def clear_presence(self, thread_id: int) -> None:
         """Tell others I have left a thread."""
         with write_transaction(self.engine) as connection:
-            threads.clear_presence(connection, thread_id, actor=self.actor, now=self.clock())
+            notes.clear_presence(connection, thread_id, actor=self.actor, now=self.clock())
 
     def thread_items(self, thread_id: int, limit: int = 500) -> list[ItemRow]:
         """The latest `limit` messages of a thread, oldest first."""
-        query = (
-            select(
-                _item.c.id,
-                _item.c.thread_id,
-                _item.c.direction,
-                func.coalesce(_contact.c.handle, _agent.c.handle).label("author"),
-                _item.c.text,
-                _item.c.created_at,
-                _item.c.url,
-                _item.c.sentiment,
-            )
-            .outerjoin(_contact, _contact.c.id == _item.c.contact_id)
-            .outerjoin(_agent, _agent.c.id == _item.c.agent_id)
-            .where(_item.c.thread_id == thread_id)
-            .order_by(_item.c.created_at.desc(), _item.c.id.desc())
-            .limit(limit)
-        )
         with self.engine.connect() as connection:
-            rows = [ItemRow(**row._mapping) for row in connection.execute(query)]
-        return rows[::-1]
+            return messages.thread_items(connection, thread_id, limit)
 
     def search(self, text: str, limit: int = 50) -> list[ItemRow]:
         """Messages whose text matches every word of `text`, newest first."""
-        words = [word for word in text.split() if word]
-        if not words:
-            return []
-        query = select(
-            _item.c.id,
-            _item.c.thread_id,
-            _item.c.direction,
-            _contact.c.handle.label("author"),
-            _item.c.text,
-            _item.c.created_at,
-            _item.c.url,
-            _item.c.sentiment,
-        ).outerjoin(_contact, _contact.c.id == _item.c.contact_id)
         with self.engine.connect() as connection:
-            if connection.dialect.name == "sqlite":
-                phrase = " ".join('"' + word.replace('"', '""') + '"' for word in words)
-                query = query.where(
-                    _item.c.id.in_(select(_item_fts.c.rowid).where(_item_fts.c.item_fts.match(phrase)))
-                )
-            else:
-                query = query.where(
-                    literal_column("item.text_search").op("@@")(
-                        func.plainto_tsquery("simple", " ".join(words))
-                    )
-                )
-            query = query.order_by(_item.c.created_at.desc(), _item.c.id.desc()).limit(limit)
-            return [ItemRow(**row._mapping) for row in connection.execute(query)]
+            return messages.search(connection, text, limit)
 
     # -- prepared answers -----------------------------------------------------------------
 
     def canned_responses(self) -> list[StoredAnswer]:
         """Every prepared answer, in shortcode order."""
         with self.engine.connect() as connection:
-            rows = connection.execute(select(_canned).order_by(_canned.c.shortcode)).all()
-        return [StoredAnswer(row.id, outbox.answer_from_row(row), row.updated_at) for row in rows]
+            return answers.canned_responses(connection)
 
     def canned_response(self, reference: str | int) -> StoredAnswer:
         """One prepared answer by id or shortcode."""
-        for stored in self.canned_responses():
-            if str(reference) in (str(stored.id), stored.answer.shortcode):
-                return stored
-        raise NotFound(f"no prepared answer {reference!r} (`inbox canned list` shows them)")
-
-    def _answer_matcher(self) -> tuple[Matcher, dict[str, StoredAnswer]]:
-        """The matcher over the current library, rebuilt only when the library changed."""
         with self.engine.connect() as connection:
-            key = tuple(
-                connection.execute(
-                    select(func.count(), func.max(_canned.c.id), func.max(_canned.c.updated_at))
-                ).one()
-            )
-        if self._matcher is None or self._matcher[0] != key:
-            from canned_responses.matcher import Matcher
-
-            stored = {answer.answer.shortcode: answer for answer in self.canned_responses()}
-            self._matcher = (key, Matcher(answer.answer for answer in stored.values()), stored)
-        return self._matcher[1], self._matcher[2]
+            return answers.canned_response(connection, reference)
 
     def match_canned(self, query: str, limit: int = 10) -> list[AnswerMatch]:
         """The prepared answers an agent most likely means by a typed query, best first."""
-        matcher, stored = self._answer_matcher()
-        return [
-            AnswerMatch(stored[found.response.shortcode], found.score)
-            for found in matcher.match(query, limit)
-        ]
+        with self.engine.connect() as connection:
+            return self._answer_finder.match(connection, query, limit)
 
     def suggest_canned(self, thread_id: int, limit: int = 5) -> list[AnswerMatch]:
         """The prepared answers that best fit a thread's latest inbound message."""
         with self.engine.connect() as connection:
-            latest = connection.execute(
-                select(_item.c.text)
-                .where(_item.c.thread_id == thread_id, _item.c.direction == "in")
-                .order_by(_item.c.created_at.desc(), _item.c.id.desc())
-                .limit(1)
-            ).scalar()
-        if latest is None:
-            return []
-        matcher, stored = self._answer_matcher()
-        return [
-            AnswerMatch(stored[found.response.shortcode], found.score)
-            for found in matcher.suggest(latest, limit)
-        ]
+            return self._answer_finder.suggest(connection, thread_id, limit)
 
     def import_canned(self, directory: Path | str) -> AnswerImport:
         """Add or update the prepared answers of a directory of Markdown files, by shortcode."""
-        from canned_responses.library import load_library
-
         self.require(Action.EDIT_PREPARED_ANSWERS)
-        try:
-            answers, problems = load_library(directory)
-        except NotADirectoryError as error:
-            raise InvalidInput(str(error)) from None
+        found, problems = answers.load_directory(directory)
         now = self.clock()
-        added = updated = unchanged = 0
         with write_transaction(self.engine) as connection:
-            known = {row.shortcode: row for row in connection.execute(select(_canned))}
-            for answer in answers:
-                values = _canned_values(answer)
-                previous = known.get(answer.shortcode)
-                if previous is None:
-                    connection.execute(
-                        _canned.insert().values(
-                            shortcode=answer.shortcode, updated_at=now, **values
-                        )
-                    )
-                    added += 1
-                elif outbox.answer_from_row(previous) != answer:
-                    connection.execute(
-                        update(_canned)
-                        .where(_canned.c.id == previous.id)
-                        .values(updated_at=now, **values)
-                    )
-                    updated += 1
-                else:
-                    unchanged += 1
+            result = answers.import_canned(connection, found, problems, now=now)
             events.append(
                 connection,
                 at=now,
                 actor=self.actor.handle,
                 type=events.CANNED_IMPORTED,
-                payload={"added": added, "updated": updated, "problems": len(problems)},
+                payload={"added": result.added, "updated": result.updated, "problems": len(problems)},
             )
-        return AnswerImport(added, updated, unchanged, tuple(problems))
+        return result
 
     def export_canned(self, directory: Path | str) -> list[Path]:
         """Write every prepared answer to `<shortcode>.md` in `directory`."""
-        from canned_responses.library import export_library
-
-        return export_library((stored.answer for stored in self.canned_responses()), directory)
+        return answers.export_canned(self.canned_responses(), directory)
 
     def save_canned(self, response: PreparedAnswer) -> StoredAnswer:
         """Add a prepared answer, or replace the one that has its shortcode."""
         self.require(Action.EDIT_PREPARED_ANSWERS)
         now = self.clock()
-        values = {**_canned_values(response), "updated_at": now}
         with write_transaction(self.engine) as connection:
-            previous_id = connection.execute(
-                select(_canned.c.id).where(_canned.c.shortcode == response.shortcode)
-            ).scalar()
-            if previous_id is None:
-                connection.execute(_canned.insert().values(shortcode=response.shortcode, **values))
-            else:
-                connection.execute(
-                    update(_canned).where(_canned.c.id == previous_id).values(**values)
-                )
+            stored = answers.save_canned(connection, response, now=now)
             events.append(
                 connection,
                 at=now,
@@ -696,26 +380,23 @@ class InboxService:
                 type=events.CANNED_SAVED,
                 payload={"shortcode": response.shortcode},
             )
-            row = connection.execute(
-                select(_canned).where(_canned.c.shortcode == response.shortcode)
-            ).one()
-        return StoredAnswer(row.id, outbox.answer_from_row(row), row.updated_at)
+        return stored
 
     # -- outbox ---------------------------------------------------------------------------
 
-    def _author(self) -> outbox.Author:
+    def _author(self) -> Author:
         with self.engine.connect() as connection:
             name = connection.execute(
                 select(_agent.c.name).where(_agent.c.id == self.actor.agent_id)
             ).scalar()
-        return outbox.Author(
+        return Author(
             handle=self.actor.handle,
             agent_id=self.actor.agent_id,
             name=name,
             may_approve=self.can(Action.APPROVE),
         )
 
-    def _require_answerable(self, target: outbox.Target) -> None:
+    def _require_answerable(self, target: Target) -> None:
         """Agents answer their own and unassigned threads; leads and admins any."""
         self.require(Action.REPLY)
         if self.actor.thread_refusal(target.assignee_id, None) is None:
@@ -737,11 +418,11 @@ class InboxService:
         text: str | None,
         canned_response_id: int | None,
         seen_version: int | None,
-        author: outbox.Author,
+        author: Author,
     ) -> Draft:
-        target = outbox.thread_target(connection, thread_id)
+        target = thread_target(connection, thread_id)
         self._require_answerable(target)
-        return outbox.draft(
+        return draft(
             connection,
             target,
             kind=kind,
@@ -800,7 +481,7 @@ class InboxService:
             prepared = self._draft_for_thread(
                 connection, thread_id, kind, text, canned_response_id, seen_version, author
             )
-            outbound_id = outbox.queue(connection, prepared, author=author, now=self.clock())
+            outbound_id = queue(connection, prepared, author=author, now=self.clock())
         return self.outbound(outbound_id)
 
     def queue_bulk_reply(
@@ -834,7 +515,7 @@ class InboxService:
                 for thread_id in unique_ids
             ]
             return self._queue_campaign(
-                connection, drafts, outbox.CampaignKind.BULK_REPLY, title, author
+                connection, drafts, CampaignKind.BULK_REPLY, title, author
             )
 
     def queue_broadcast(
@@ -853,9 +534,9 @@ class InboxService:
         author = self._author()
         with write_transaction(self.engine) as connection:
             drafts = [
-                outbox.draft(
+                draft(
                     connection,
-                    outbox.account_target(connection, account_id),
+                    account_target(connection, account_id),
                     kind=OutboundKind.POST,
                     author=author,
                     now=self.clock(),
@@ -865,16 +546,16 @@ class InboxService:
                 for account_id in unique_ids
             ]
             return self._queue_campaign(
-                connection, drafts, outbox.CampaignKind.BROADCAST, title, author
+                connection, drafts, CampaignKind.BROADCAST, title, author
             )
 
     def _queue_campaign(
         self,
         connection: Connection,
         drafts: list[Draft],
-        kind: outbox.CampaignKind,
+        kind: CampaignKind,
         title: str | None,
-        author: outbox.Author,
+        author: Author,
     ) -> CampaignSummary:
         problems = [
             f"{prepared.target.describe()}: {' '.join(prepared.problems)}"
@@ -885,17 +566,17 @@ class InboxService:
             raise InvalidInput("nothing was queued; " + " | ".join(problems))
         now = self.clock()
         campaign_title = title or first_line(drafts[0].rendered.text, 80)
-        campaign_id = outbox.create_campaign(
+        campaign_id = create_campaign(
             connection, title=campaign_title, kind=kind, author=author, now=now, targets=len(drafts)
         )
         for prepared in drafts:
-            outbox.queue(connection, prepared, author=author, now=now, campaign_id=campaign_id)
-        return outbox.campaign_summaries(connection, campaign_id)[0]
+            queue(connection, prepared, author=author, now=now, campaign_id=campaign_id)
+        return campaign_summaries(connection, campaign_id)[0]
 
     def outbound(self, outbound_id: int) -> OutboundRow:
         """One outgoing message, with its status and any reviewer's note."""
         with self.engine.connect() as connection:
-            rows = outbox.outbound_rows(connection, _outbound.c.id == outbound_id)
+            rows = outbound_rows(connection, _outbound.c.id == outbound_id)
         if not rows:
             raise NotFound(f"no outgoing message {outbound_id}")
         return rows[0]
@@ -903,7 +584,7 @@ class InboxService:
     def outbound_for_thread(self, thread_id: int) -> list[OutboundRow]:
         """Every outgoing message of a thread, oldest first."""
         with self.engine.connect() as connection:
-            return outbox.outbound_rows(connection, _outbound.c.thread_id == thread_id)
+            return outbound_rows(connection, _outbound.c.thread_id == thread_id)
 
     def outbox(
         self, statuses: Sequence[str] | None = None, *, mine: bool = False, limit: int = 500
@@ -915,7 +596,7 @@ class InboxService:
         if mine:
             conditions.append(_outbound.c.created_by == self.actor.agent_id)
         with self.engine.connect() as connection:
-            return outbox.outbound_rows(connection, *conditions, limit=limit)
+            return outbound_rows(connection, *conditions, limit=limit)
 
     def approvals(self) -> list[OutboundRow]:
         """Outgoing messages waiting for a lead, oldest first."""
@@ -927,7 +608,7 @@ class InboxService:
         """Let a waiting message go out, optionally with edited text (checked for its channel)."""
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
-            outbox.approve(
+            approve(
                 connection,
                 outbound_id,
                 reviewer=self._author(),
@@ -941,7 +622,7 @@ class InboxService:
         """Stop a waiting message for good; `note` tells its author why."""
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
-            outbox.reject(
+            reject(
                 connection, outbound_id, reviewer=self._author(), now=self.clock(), note=note
             )
         return self.outbound(outbound_id)
@@ -964,146 +645,146 @@ class InboxService:
         """Queue a failed message again, or an unknown one checked not to have been posted."""
         self._require_own_or_lead(outbound_id)
         with write_transaction(self.engine) as connection:
-            outbox.retry(connection, outbound_id, actor=self.actor.handle, now=self.clock())
+            retry(connection, outbound_id, actor=self.actor.handle, now=self.clock())
         return self.outbound(outbound_id)
 
     def cancel_outbound(self, outbound_id: int) -> OutboundRow:
         """Withdraw a message that has not started sending."""
         self._require_own_or_lead(outbound_id)
         with write_transaction(self.engine) as connection:
-            outbox.cancel(connection, outbound_id, actor=self.actor.handle, now=self.clock())
+            cancel(connection, outbound_id, actor=self.actor.handle, now=self.clock())
         return self.outbound(outbound_id)
 
     def campaigns(self) -> list[CampaignSummary]:
         """Every campaign with how far it got, newest first."""
         with self.engine.connect() as connection:
-            return outbox.campaign_summaries(connection)
+            return campaign_summaries(connection)
 
     def campaign(self, campaign_id: int) -> tuple[CampaignSummary, list[OutboundRow]]:
         """One campaign and the status of each of its targets."""
         with self.engine.connect() as connection:
-            found = outbox.campaign_summaries(connection, campaign_id)
+            found = campaign_summaries(connection, campaign_id)
             if not found:
                 raise NotFound(f"no campaign {campaign_id} (`inbox campaign list` shows them)")
-            return found[0], outbox.outbound_rows(
+            return found[0], outbound_rows(
                 connection, _outbound.c.campaign_id == campaign_id
             )
 
-    # -- crisis toolkit (see inbox.crisis.toolkit) ------------------------------------------------
+    # -- crisis toolkit (see inbox.crisis) -------------------------------------------------------
 
-    def listening_rules(self) -> list[Any]:
-        """The enabled listening rules, incidents' match rules included (`crisis.RuleRow`)."""
-        from inbox.crisis import toolkit as crisis
+    def listening_rules(self) -> list[RuleRow]:
+        """The enabled listening rules, incidents' match rules included."""
+        from inbox.crisis.listening import list_rules
 
         with self.engine.connect() as connection:
-            return crisis.list_rules(connection)
+            return list_rules(connection)
 
     def add_listening_rule(self, name: str, rule_type: str, config: dict[str, Any]) -> int:
         """Add a keyword, volume_spike or negative_share rule; returns its id."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.listening import add_rule
 
         self.require(Action.MANAGE_LISTENING)
         with write_transaction(self.engine) as connection:
-            return crisis.add_rule(
+            return add_rule(
                 connection, name=name, rule_type=rule_type, config=config, actor=self.actor, now=self.clock()
             )
 
     def remove_listening_rule(self, rule_id: int) -> None:
         """Switch a listening rule off; its alerts stay."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.listening import remove_rule
 
         self.require(Action.MANAGE_LISTENING)
         with write_transaction(self.engine) as connection:
-            crisis.remove_rule(connection, rule_id, actor=self.actor, now=self.clock())
+            remove_rule(connection, rule_id, actor=self.actor, now=self.clock())
 
-    def evaluate_listening(self, *, alert_command: str | None = None) -> list[Any]:
-        """Check every listening rule now and raise the alerts due (`crisis.AlertRow`)."""
-        from inbox.crisis import toolkit as crisis
+    def evaluate_listening(self, *, alert_command: str | None = None) -> list[AlertRow]:
+        """Check every listening rule now and raise the alerts due."""
+        from inbox.crisis.listening import evaluate_rules
 
         self.require(Action.SYNC)
-        return crisis.evaluate_rules(self.engine, self.clock(), alert_command=alert_command)
+        return evaluate_rules(self.engine, self.clock(), alert_command=alert_command)
 
-    def alerts(self, *, unacknowledged: bool = False, limit: int = 200) -> list[Any]:
-        """Alerts, newest first (`crisis.AlertRow`)."""
-        from inbox.crisis import toolkit as crisis
+    def alerts(self, *, unacknowledged: bool = False, limit: int = 200) -> list[AlertRow]:
+        """Alerts, newest first."""
+        from inbox.crisis.listening import list_alerts
 
         with self.engine.connect() as connection:
-            return crisis.list_alerts(connection, unacknowledged=unacknowledged, limit=limit)
+            return list_alerts(connection, unacknowledged=unacknowledged, limit=limit)
 
     def acknowledge_alert(self, alert_id: int) -> None:
         """Record that the actor has seen an alert and is on it."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.listening import acknowledge_alert
 
         self.require(Action.REPLY)
         with write_transaction(self.engine) as connection:
-            crisis.acknowledge_alert(connection, alert_id, actor=self.actor, now=self.clock())
+            acknowledge_alert(connection, alert_id, actor=self.actor, now=self.clock())
 
-    def incidents(self, *, active_only: bool = False) -> list[Any]:
-        """Incidents, newest first (`crisis.IncidentRow`)."""
-        from inbox.crisis import toolkit as crisis
-
-        with self.engine.connect() as connection:
-            return crisis.list_incidents(connection, active_only=active_only)
-
-    def crisis_status(self) -> Any:
-        """The active incident with its counts for the crisis bar (`crisis.CrisisStatus`), or None."""
-        from inbox.crisis import toolkit as crisis
+    def incidents(self, *, active_only: bool = False) -> list[IncidentRow]:
+        """Incidents, newest first."""
+        from inbox.crisis.incidents import list_incidents
 
         with self.engine.connect() as connection:
-            return crisis.crisis_status(connection)
+            return list_incidents(connection, active_only=active_only)
 
-    def incident(self, incident_id: int) -> Any:
-        """One incident (`crisis.IncidentRow`, with `next_update_due`)."""
-        from inbox.crisis import toolkit as crisis
+    def crisis_status(self) -> CrisisStatus | None:
+        """The active incident with its counts for the crisis bar, or None."""
+        from inbox.crisis.incidents import crisis_status
 
         with self.engine.connect() as connection:
-            return crisis.get_incident(connection, incident_id)
+            return crisis_status(connection)
 
-    def declare_incident(self, title: str, **fields: Any) -> tuple[Any, list[int]]:
+    def incident(self, incident_id: int) -> IncidentRow:
+        """One incident (with `next_update_due`)."""
+        from inbox.crisis.incidents import get_incident
+
+        with self.engine.connect() as connection:
+            return get_incident(connection, incident_id)
+
+    def declare_incident(self, title: str, **fields: Any) -> tuple[IncidentRow, list[int]]:
         """Declare an incident, pause every scheduled post and tag matching threads.
 
         `fields`: severity, scope, status_url, holding_statement, update_interval_minutes,
         requires_approval, match (keywords). Returns the incident and the posts paused.
         """
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.incidents import declare_incident, tag_incident_threads
 
         self.require(Action.DECLARE_INCIDENT)
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            incident_id, paused = crisis.declare_incident(
+            incident_id, paused = declare_incident(
                 connection, actor=self.actor, now=now, title=title, **fields
             )
-        crisis.tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
+        tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
         return self.incident(incident_id), paused
 
-    def update_incident(self, incident_id: int, *, public_update: bool = False, **fields: Any) -> Any:
+    def update_incident(self, incident_id: int, *, public_update: bool = False, **fields: Any) -> IncidentRow:
         """Change an active incident; `public_update` records that a public update went out now."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.incidents import tag_incident_threads, update_incident
 
         self.require(Action.DECLARE_INCIDENT)
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            crisis.update_incident(
+            update_incident(
                 connection, incident_id, actor=self.actor, now=now, public_update=public_update, **fields
             )
         if fields.get("match") is not None:
-            crisis.tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
+            tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
         return self.incident(incident_id)
 
-    def end_incident(self, incident_id: int, note: str | None = None) -> Any:
+    def end_incident(self, incident_id: int, note: str | None = None) -> IncidentRow:
         """Record the end of an incident; paused posts stay paused until resumed."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.incidents import end_incident
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
-            return crisis.end_incident(connection, incident_id, actor=self.actor, now=self.clock(), note=note)
+            return end_incident(connection, incident_id, actor=self.actor, now=self.clock(), note=note)
 
     def tag_incident_threads(self, incident_id: int) -> int:
         """Tag the threads matching an active incident's keywords to it; returns how many."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.incidents import tag_incident_threads
 
         self.require(Action.REPLY)
-        return crisis.tag_incident_threads(self.engine, incident_id, self.clock(), actor=self.actor.handle)
+        return tag_incident_threads(self.engine, incident_id, self.clock(), actor=self.actor.handle)
 
     def plan_statement(
         self,
@@ -1112,14 +793,14 @@ class InboxService:
         text: str | None = None,
         account_ids: Sequence[int] | None = None,
         reply_to_threads: bool = False,
-    ) -> Any:
-        """The statement rendered for every target, and what does not fit (`crisis.StatementPlan`)."""
-        from inbox.crisis import toolkit as crisis
+    ) -> StatementPlan:
+        """The statement rendered for every target, and what does not fit."""
+        from inbox.crisis.statements import plan_statement
 
         self.require(Action.APPROVE)
         author = self._author()
         with self.engine.connect() as connection:
-            return crisis.plan_statement(
+            return plan_statement(
                 connection,
                 incident_id,
                 author=author,
@@ -1137,10 +818,10 @@ class InboxService:
         account_ids: Sequence[int] | None = None,
         reply_to_threads: bool = False,
         skip_unfit: bool = False,
-    ) -> tuple[Any, list[CampaignSummary]]:
+    ) -> tuple[StatementPlan, list[CampaignSummary]]:
         """Post the statement on the accounts and reply with it in the open incident threads,
         each as one campaign. Refuses if anything does not fit, unless `skip_unfit`."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.crisis.statements import record_statement
 
         plan = self.plan_statement(
             incident_id, text=text, account_ids=account_ids, reply_to_threads=reply_to_threads
@@ -1159,7 +840,7 @@ class InboxService:
         if threads:
             campaigns.append(self.queue_bulk_reply(threads, plan.text, title=title))
         with write_transaction(self.engine) as connection:
-            crisis.record_statement(
+            record_statement(
                 connection,
                 incident_id,
                 actor=self.actor,
@@ -1170,62 +851,62 @@ class InboxService:
             )
         return plan, campaigns
 
-    def scheduled_posts(self, statuses: Sequence[str] = ()) -> list[Any]:
-        """Scheduled posts, soonest first (`crisis.PostRow`)."""
-        from inbox.crisis import toolkit as crisis
+    def scheduled_posts(self, statuses: Sequence[str] = ()) -> list[PostRow]:
+        """Scheduled posts, soonest first."""
+        from inbox.outbox.scheduled import list_posts
 
         with self.engine.connect() as connection:
-            return crisis.list_posts(connection, statuses)
+            return list_posts(connection, statuses)
 
-    def schedule_post(self, account_id: int, text: str, scheduled_at: datetime) -> Any:
+    def schedule_post(self, account_id: int, text: str, scheduled_at: datetime) -> PostRow:
         """Schedule a post (paused at once during an active incident)."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.outbox.scheduled import add_post, get_post
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
-            post_id = crisis.add_post(connection, account_id, text, scheduled_at, actor=self.actor, now=self.clock())
-            return crisis.get_post(connection, post_id)
+            post_id = add_post(connection, account_id, text, scheduled_at, actor=self.actor, now=self.clock())
+            return get_post(connection, post_id)
 
-    def edit_post(self, post_id: int, *, text: str | None = None, scheduled_at: datetime | None = None) -> Any:
+    def edit_post(self, post_id: int, *, text: str | None = None, scheduled_at: datetime | None = None) -> PostRow:
         """Change a scheduled or paused post's text or time."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.outbox.scheduled import edit_post
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
-            return crisis.edit_post(
+            return edit_post(
                 connection, post_id, actor=self.actor, now=self.clock(), text=text, scheduled_at=scheduled_at
             )
 
-    def cancel_post(self, post_id: int) -> Any:
+    def cancel_post(self, post_id: int) -> PostRow:
         """Withdraw a scheduled or paused post."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.outbox.scheduled import cancel_post
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
-            return crisis.cancel_post(connection, post_id, actor=self.actor, now=self.clock())
+            return cancel_post(connection, post_id, actor=self.actor, now=self.clock())
 
     def pause_posts(self, reason: str) -> list[int]:
         """Pause every scheduled post with `reason`."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.outbox.scheduled import pause_scheduled_posts
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
-            return crisis.pause_scheduled_posts(connection, reason, actor=self.actor, now=self.clock())
+            return pause_scheduled_posts(connection, reason, actor=self.actor, now=self.clock())
 
     def resume_posts(self, post_ids: Sequence[int] | None = None) -> list[int]:
         """Resume the given paused posts, or all of them when `post_ids` is None."""
-        from inbox.crisis import toolkit as crisis
+        from inbox.outbox.scheduled import resume_posts
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
-            return crisis.resume_posts(connection, post_ids, actor=self.actor, now=self.clock())
+            return resume_posts(connection, post_ids, actor=self.actor, now=self.clock())
 
-    def incident_review(self, incident_id: int) -> Any:
-        """The post-crisis review of an incident (`crisis.Review`)."""
-        from inbox.crisis import toolkit as crisis
+    def incident_review(self, incident_id: int) -> Review:
+        """The post-crisis review of an incident."""
+        from inbox.crisis.review import build_review
 
         self.require(Action.EXPORT)
-        return crisis.build_review(self.engine, self.actor, incident_id, self.clock())
+        return build_review(self.engine, self.actor, incident_id, self.clock())
 
     # -- events ---------------------------------------------------------------------------
 
@@ -1246,13 +927,13 @@ class InboxService:
 
     # -- stats ----------------------------------------------------------------------------
 
-    def stats(self, period: Any, **options: Any) -> Any:
+    def stats(self, period: Period, **options: Any) -> Stats:
         """Response-time stats of `period` as this person may see them (see `inbox.stats.compute.compute`)."""
         from inbox.stats import compute as stats
 
         return stats.compute(self.engine, self.actor, self.clock, period, **options)
 
-    def due_soon(self, within_minutes: int = 15) -> list[Any]:
+    def due_soon(self, within_minutes: int = 15) -> list[DueThread]:
         """Open threads overdue or due within `within_minutes`, most urgent first (`inbox.sla.DueThread`)."""
         from datetime import timedelta
 
@@ -1261,8 +942,6 @@ class InboxService:
         return sla.due_soon(self.engine, self.clock(), timedelta(minutes=within_minutes))
 
     # -- export ---------------------------------------------------------------------------
-
-    EXPORTABLE = ("threads", "items", "events")
 
     def export_rows(self, what: str, batch: int = 5_000) -> Iterator[dict[str, Any]]:
         """Every row of `what` (threads, items or events) in id order, read in batches."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from datetime import timedelta
 from pathlib import Path
 
 from textual import on, work
@@ -192,40 +191,23 @@ class InboxApp(CrisisWatch, App[int]):
     @work(exclusive=True, exit_on_error=False, group="sync", description="sync: poll the accounts")
     async def run_sync(self) -> None:
         """Run the sync engine until the app stops; accounts leased elsewhere are skipped."""
-        import httpx
-
         from inbox.core.credentials import CredentialStore
-        from inbox.sla import SlaPolicy
-        from inbox.store.ingest import Store
-        from inbox.sync.engine import SyncEngine, default_adapter_factory
+        from inbox.runtime import build_sync_engine, http_client
 
-        settings = self.config.sync
-        settings_sla = self.config.sla
-        engine = SyncEngine(
-            Store(self.service.engine, self.service.clock, SlaPolicy.from_settings(settings_sla)),
-            default_adapter_factory(CredentialStore().get, CredentialStore().set),
-            lease_ttl=timedelta(seconds=settings.lease_seconds),
+        engine = build_sync_engine(
+            self.service.engine, CredentialStore(), clock=self.service.clock, config=self.config
         )
-        timeout = httpx.Timeout(settings.request_timeout_seconds)
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with http_client(self.config.sync) as client:
             await engine.run_forever(client, self._sync_stop)
 
     @work(exclusive=True, exit_on_error=False, group="outbox", description="outbox: send replies")
     async def run_outbox(self) -> None:
         """Send queued replies until the app stops; rows claimed by another sender are skipped."""
-        import httpx
-
         from inbox.core.credentials import CredentialStore
-        from inbox.outbox.queue import Sender
-        from inbox.sync.engine import default_adapter_factory
+        from inbox.runtime import build_sender, http_client
 
-        sender = Sender(
-            self.service.engine,
-            default_adapter_factory(CredentialStore().get),
-            clock=self.service.clock,
-        )
-        timeout = httpx.Timeout(self.config.sync.request_timeout_seconds)
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        sender = build_sender(self.service.engine, CredentialStore(), clock=self.service.clock)
+        async with http_client(self.config.sync) as client:
             await sender.run_forever(client, self._sync_stop)
 
     @on(Worker.StateChanged)

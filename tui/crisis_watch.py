@@ -28,7 +28,8 @@ from tui.widgets.alert_banner import BANNER_ALERTS, AlertBanner
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from inbox.crisis.toolkit import AlertRow, CrisisStatus
+    from inbox.crisis.incidents import CrisisStatus
+    from inbox.crisis.listening import AlertRow
     from tui.app import InboxApp
 
 CLOCK_SECONDS = 10.0

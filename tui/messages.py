@@ -13,21 +13,20 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from inbox.answers import AnswerMatch
 from inbox.outbox.queue import OutboundRow
-from inbox.service import (
-    AccountSummary,
-    AgentSummary,
-    AnswerMatch,
-    ItemRow,
-    PresenceRow,
-    ThreadRow,
-)
 from inbox.sla import DueThread
-from inbox.triage.threads import ThreadFilter
+from inbox.store.accounts import AccountSummary
+from inbox.store.people import AgentSummary
+from inbox.triage.lists import ThreadFilter, ThreadRow
+from inbox.triage.messages import ItemRow
+from inbox.triage.notes import PresenceRow
 
 if TYPE_CHECKING:
-    from inbox.service import AuthorCard, BulkResult, HistoryEntry, NoteRow
-    from inbox.stats.compute import Stats
+    from inbox.stats.figures import Stats
+    from inbox.triage.changes import BulkResult
+    from inbox.triage.history import AuthorCard, HistoryEntry
+    from inbox.triage.notes import NoteRow
     from tui.screens.thread_actions import TriageAction
     from tui.thread_snapshot import ThreadSnapshot
 
@@ -341,14 +340,6 @@ class PresenceLoaded(Message, bubble=False):
         self.present = present
 
 
-class ReplyNotAllowed(Message, bubble=False):
-    """The person may not answer this thread at all (a supervisor; an agent on another's thread)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__()
-        self.reason = reason
-
-
 class LinkOpened(Message, bubble=False):
     """A thread's link was handed to a browser (`opened`), or there is no browser to hand it to."""
 
@@ -361,8 +352,12 @@ class LinkOpened(Message, bubble=False):
 # -- the crisis toolkit --------------------------------------------------------------------
 
 if TYPE_CHECKING:
-    from inbox.crisis.toolkit import AlertRow, CrisisStatus, IncidentRow, PostRow, Review, StatementPlan
+    from inbox.crisis.incidents import CrisisStatus, IncidentRow
+    from inbox.crisis.listening import AlertRow
+    from inbox.crisis.review import Review
+    from inbox.crisis.statements import StatementPlan
     from inbox.outbox.queue import CampaignSummary
+    from inbox.outbox.scheduled import PostRow
 
 
 class CrisisLoaded(Message, bubble=False):

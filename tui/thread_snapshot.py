@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from inbox.core.errors import PermissionDenied
 from inbox.outbox.queue import OutboundRow
-from inbox.service import InboxService, ItemRow, ThreadRow
+from inbox.service import InboxService
+from inbox.triage.lists import ThreadRow
+from inbox.triage.messages import ItemRow
 
 if TYPE_CHECKING:
-    from inbox.service import NoteRow
+    from inbox.triage.notes import NoteRow
 
 CONVERSATION_ITEMS = 200
 """Messages a conversation shows at most: the latest ones."""

@@ -441,7 +441,7 @@ def cmd_posts_resume(context: Context) -> int:
 def cmd_review(context: Context) -> int:
     from pathlib import Path
 
-    from inbox.crisis.toolkit import write_review
+    from inbox.reports.review import write_review
 
     review = context.service().incident_review(context.options.incident)
     written, threads = write_review(review, Path(context.options.out).expanduser())

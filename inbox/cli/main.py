@@ -371,14 +371,19 @@ def _csv_value(value: Any) -> Any:
 
 def cmd_sync(context: Context) -> int:
     from inbox.cli.sync import run_sync
+    from inbox.core.access import Action
+    from inbox.core.credentials import CredentialStore
 
-    return run_sync(context)
+    engine = context.engine()
+    context.service(engine).require(Action.SYNC)
+    options = context.options
+    return run_sync(engine, context.config, CredentialStore(), follow=options.follow, quiet=options.quiet)
 
 
 def cmd_demo(context: Context) -> int:
-    from inbox.demo.workspace import run_demo
+    from inbox.cli.demo import run_demo
 
-    return run_demo(context)
+    return run_demo(context.options, identity=context.identity, open_tui=context.open_tui)
 
 
 def cmd_tui(context: Context) -> int:

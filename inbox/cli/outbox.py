@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from canned_responses.library import CannedResponse as PreparedAnswer
     from canned_responses.library import LoadProblem
     from inbox.cli.main import Context
-    from inbox.outbox.queue import CampaignSummary, OutboundRow, SendResult
+    from inbox.outbox.queue import CampaignSummary, OutboundRow
+    from inbox.outbox.sender import SendResult
 
 _OUTBOUND_COLUMNS = [
     "id",
@@ -130,26 +131,22 @@ def cmd_outbox_run(context: Context) -> int:
     import signal
     from datetime import timedelta
 
-    import httpx
-
-    from inbox.core.credentials import CredentialStore
-    from inbox.outbox.queue import Sender
     from inbox.core.access import Action
-    from inbox.sync.engine import default_adapter_factory
+    from inbox.core.credentials import CredentialStore
+    from inbox.runtime import build_sender, http_client
 
     options = context.options
     engine = context.engine()
     context.service(engine).require(Action.REPLY)
-    sender = Sender(
+    sender = build_sender(
         engine,
-        default_adapter_factory(CredentialStore().get),
+        CredentialStore(),
         claim_ttl=timedelta(seconds=options.claim_seconds),
         on_result=None if options.quiet else _print_result,
     )
-    timeout = httpx.Timeout(context.config.sync.request_timeout_seconds)
 
     async def once() -> int:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with http_client(context.config.sync) as client:
             summary = await sender.send_once(client, concurrency=options.concurrency)
         counts = {
             status: summary.count(status) for status in ("sent", "failed", "unknown", "queued")
@@ -166,7 +163,7 @@ def cmd_outbox_run(context: Context) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with http_client(context.config.sync) as client:
             await sender.run_forever(client, stop, concurrency=options.concurrency)
         return 0
 
@@ -351,8 +348,8 @@ def _edit_in_editor(context: Context, shortcode: str, *, new: bool) -> int:
     """
     from canned_responses.library import CannedResponse as PreparedAnswer
     from canned_responses.library import dump_response, parse_response
-    from inbox.core.errors import InvalidInput, NotFound
     from inbox.core.access import Action
+    from inbox.core.errors import InvalidInput, NotFound
 
     service = context.service()
     service.require(Action.EDIT_PREPARED_ANSWERS)

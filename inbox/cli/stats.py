@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from inbox.cli.main import Context
-    from inbox.stats.compute import Durations, Stats
+    from inbox.stats.figures import Stats
 
 DIMENSIONS = ("agent", "account", "platform", "kind", "tag", "priority", "incident")
 
@@ -60,7 +60,9 @@ def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = 
 def compute_for(context: Context) -> Stats:
     """The stats the command line asked for, as the acting person may see them."""
     from inbox.sla import SlaPolicy
-    from inbox.stats.compute import StatsFilter, compute, parse_period
+    from inbox.stats.compute import compute
+    from inbox.stats.figures import StatsFilter
+    from inbox.stats.periods import parse_period
 
     options = context.options
     service = context.service()
@@ -89,7 +91,13 @@ def compute_for(context: Context) -> Stats:
 
 def cmd_stats(context: Context) -> int:
     from inbox.cli.main import emit
-    from inbox.stats.compute import duration_text, figures_rows, percent_text
+    from inbox.reports.text import (
+        agent_rows,
+        duration_text,
+        figures_rows,
+        headline_text,
+        percent_text,
+    )
 
     stats = compute_for(context)
     output_format = context.options.format
@@ -145,58 +153,3 @@ def cmd_report(context: Context) -> int:
     print(f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}")
     return 0
 
-
-def _durations_line(label: str, durations: Durations) -> str:
-    from inbox.stats.compute import duration_text
-
-    return (
-        f"{label:<16}{duration_text(durations.p50_seconds):>10}{duration_text(durations.p90_seconds):>10}"
-        f"{duration_text(durations.mean_seconds):>10}{durations.count:>10,}"
-    )
-
-
-def headline_text(stats: Stats) -> str:
-    """The headline numbers as a few aligned lines of text."""
-    from inbox.stats.compute import duration_text, percent_text
-
-    figures = stats.figures
-    sla, backlog = figures.sla, figures.backlog
-    lines = [
-        f"{stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC · scope: {stats.scope}",
-        "",
-        f"{'':<16}{'p50':>10}{'p90':>10}{'mean':>10}{'count':>10}",
-        _durations_line("first response", figures.first_response),
-        _durations_line("next response", figures.next_response),
-        _durations_line("resolution", figures.resolution),
-        "",
-        (
-            f"SLA hit rate    {percent_text(sla.hit_rate)} ({sla.met:,} met, {sla.breached:,} breached, "
-            f"{sla.waiting:,} waiting inside their target)"
-        ),
-        (
-            f"backlog now     {backlog.count:,} waiting, oldest {duration_text(backlog.oldest_seconds)}, "
-            f"p50 age {duration_text(backlog.p50_seconds)}, {backlog.breached:,} past target"
-        ),
-        (
-            f"volume          {figures.inbound:,} in, {figures.outbound:,} out; "
-            f"negative {percent_text(figures.negative_share)} of scored inbound"
-        ),
-    ]
-    return "\n".join(lines)
-
-
-def agent_rows(stats: Stats) -> list[dict[str, Any]]:
-    """One row per person for tables."""
-    from inbox.stats.compute import duration_text
-
-    return [
-        {
-            "agent": agent.handle,
-            "threads handled": agent.threads_handled,
-            "replies sent": agent.replies_sent,
-            "first p50": duration_text(agent.first_response.p50_seconds),
-            "first p90": duration_text(agent.first_response.p90_seconds),
-            "first responses": agent.first_response.count,
-        }
-        for agent in stats.agents
-    ]

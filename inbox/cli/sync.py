@@ -7,16 +7,14 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-import httpx
-
-from inbox.core.credentials import CredentialStore
-from inbox.core.access import Action
-from inbox.sla import SlaPolicy
-from inbox.store.ingest import Store
-from inbox.sync.engine import StreamProgress, SyncEngine, default_adapter_factory
+from inbox.runtime import build_sync_engine, http_client
+from inbox.sync.engine import StreamProgress, SyncEngine
 
 if TYPE_CHECKING:
-    from inbox.cli.main import Context
+    from sqlalchemy import Engine
+
+    from inbox.core.config import Config
+    from inbox.core.credentials import CredentialStore
 
 
 class ProgressLine:
@@ -50,25 +48,16 @@ class ProgressLine:
             print(message, file=sys.stderr)
 
 
-def run_sync(context: Context) -> int:
-    """Poll every account once, or keep polling with --follow."""
-    engine = context.engine()
-    service = context.service(engine)
-    service.require(Action.SYNC)
-    store = Store(engine, sla_policy=SlaPolicy.from_settings(context.config.sla))
-    credentials = CredentialStore()
-    progress = ProgressLine(context.options.quiet)
-    sync_engine = SyncEngine(
-        store,
-        default_adapter_factory(credentials.get, credentials.set),
-        on_progress=progress,
-        lease_ttl=_seconds(context.config.sync.lease_seconds),
-    )
-    timeout = httpx.Timeout(context.config.sync.request_timeout_seconds)
-    if context.options.follow:
-        return asyncio.run(_follow(sync_engine, timeout))
-    summary = asyncio.run(_once(sync_engine, timeout))
-    if not context.options.quiet:
+def run_sync(
+    engine: Engine, config: Config, credentials: CredentialStore, *, follow: bool, quiet: bool
+) -> int:
+    """Poll every account once, or keep polling with `follow`; progress on stderr."""
+    progress = ProgressLine(quiet)
+    sync_engine = build_sync_engine(engine, credentials, config=config, on_progress=progress)
+    if follow:
+        return asyncio.run(_follow(sync_engine, config))
+    summary = asyncio.run(_once(sync_engine, config))
+    if not quiet:
         if progress.interactive:
             sys.stderr.write("\r\x1b[2K")
         for stream in summary.streams:
@@ -83,22 +72,16 @@ def _stream_name(progress: StreamProgress) -> str:
     return f"{progress.account.platform} {progress.account.handle} ({progress.stream})"
 
 
-async def _once(sync_engine: SyncEngine, timeout: httpx.Timeout):
-    async with httpx.AsyncClient(timeout=timeout) as client:
+async def _once(sync_engine: SyncEngine, config: Config):
+    async with http_client(config.sync) as client:
         return await sync_engine.run_once(client)
 
 
-async def _follow(sync_engine: SyncEngine, timeout: httpx.Timeout) -> int:
+async def _follow(sync_engine: SyncEngine, config: Config) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with httpx.AsyncClient(timeout=timeout) as client:
+    async with http_client(config.sync) as client:
         await sync_engine.run_forever(client, stop)
     return 0
-
-
-def _seconds(value: int):
-    from datetime import timedelta
-
-    return timedelta(seconds=value)

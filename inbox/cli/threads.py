@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from inbox.cli.main import Context
     from inbox.service import InboxService
-    from inbox.triage.threads import BulkResult, ThreadRow
+    from inbox.triage.changes import BulkResult
+    from inbox.triage.lists import ThreadRow
 
 VIEWS = ("mine", "unassigned", "open", "mentions", "dms", "comments", "breaching", "incident", "snoozed", "closed")
 SORTS = ("newest", "waiting", "due", "window")
@@ -154,7 +155,7 @@ def _print_json(value: Any) -> None:
 def cmd_list(context: Context) -> int:
     from inbox.cli.main import emit
     from inbox.core.sanitize import first_line
-    from inbox.triage.threads import Sort, ThreadFilter, View
+    from inbox.triage.lists import Sort, ThreadFilter, View
 
     options = context.options
     query = ThreadFilter(

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -71,6 +73,12 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
 def _begin_sqlite_transaction(connection: Connection) -> None:
     immediate = connection.info.pop("write_transaction", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def insert_ignoring_conflicts(connection: Connection, table: Any):
+    """An INSERT that skips rows violating a unique constraint, on either database."""
+    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 @contextlib.contextmanager

@@ -175,7 +175,7 @@ class Incident(SQLModel, table=True):
 
 
 _NOT_CLOSED = text("status != 'closed'")
-"""The condition of the partial indexes behind the lists of open threads (see inbox.triage.threads).
+"""The condition of the partial indexes behind the lists of open threads (see inbox.triage.lists).
 
 Ingest moves a thread's times often, so they are few: one per sort key that needs its
 own, and others that hold only some open threads (those with no due time, or in an

@@ -17,12 +17,11 @@ first answered by them, and their own replies.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import (
@@ -54,6 +53,20 @@ from inbox.core.models import (
 )
 from inbox.core.sentiment import NEGATIVE_THRESHOLD
 from inbox.sla import MICROS, SlaPolicy, load_pauses, waiting_since_column
+from inbox.stats.figures import (
+    AgentWork,
+    Backlog,
+    Breach,
+    DailyResponse,
+    Durations,
+    Figures,
+    GroupFigures,
+    SlaOutcome,
+    Stats,
+    StatsFilter,
+    VolumeBucket,
+)
+from inbox.stats.periods import Period
 
 if TYPE_CHECKING:
     from inbox.core.access import Actor
@@ -95,197 +108,6 @@ def _tuples(connection: Connection, query: Any) -> list[tuple[Any, ...]]:
 def _micros(column: Any) -> Any:
     """A time column as its stored integer, so SQL subtracts it and Python skips conversion."""
     return type_coerce(column, BigInteger)
-
-
-# -- results ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """From `since` (included) to `until` (excluded), aware UTC."""
-
-    since: datetime
-    until: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StatsFilter:
-    """Which threads count; an empty tuple means no restriction on that dimension."""
-
-    agents: tuple[str, ...] = ()
-    accounts: tuple[str, ...] = ()
-    platforms: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    priorities: tuple[str, ...] = ()
-    incidents: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Durations:
-    """How long something took: percentiles (linear interpolation), mean and count."""
-
-    count: int = 0
-    p50_seconds: float | None = None
-    p90_seconds: float | None = None
-    mean_seconds: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SlaOutcome:
-    """First responses against their targets; threads still inside their target are `waiting`."""
-
-    hit_rate: float | None = None
-    met: int = 0
-    breached: int = 0
-    waiting: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Backlog:
-    """Threads awaiting an answer now, and how long they have waited."""
-
-    count: int = 0
-    p50_seconds: float | None = None
-    p90_seconds: float | None = None
-    mean_seconds: float | None = None
-    oldest_seconds: float | None = None
-    breached: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """The headline numbers of a set of threads and messages."""
-
-    first_response: Durations = field(default_factory=Durations)
-    next_response: Durations = field(default_factory=Durations)
-    resolution: Durations = field(default_factory=Durations)
-    sla: SlaOutcome = field(default_factory=SlaOutcome)
-    backlog: Backlog = field(default_factory=Backlog)
-    inbound: int = 0
-    outbound: int = 0
-    negative_share: float | None = None
-    """Share of scored inbound messages whose sentiment is negative."""
-
-
-@dataclass(frozen=True, slots=True)
-class GroupFigures:
-    """The figures of one group of a `by` breakdown."""
-
-    group: str
-    figures: Figures
-
-
-@dataclass(frozen=True, slots=True)
-class AgentWork:
-    """What one person did in the period."""
-
-    handle: str
-    threads_handled: int
-    replies_sent: int
-    first_response: Durations
-
-
-@dataclass(frozen=True, slots=True)
-class VolumeBucket:
-    """Messages in and out in one hour or day."""
-
-    start: datetime
-    inbound: int
-    outbound: int
-
-
-@dataclass(frozen=True, slots=True)
-class DailyResponse:
-    """First response times of the threads that began on one day."""
-
-    day: date
-    first_response: Durations
-
-
-@dataclass(frozen=True, slots=True)
-class Breach:
-    """A thread waiting past its SLA target now."""
-
-    thread_id: int
-    platform: str
-    kind: str
-    priority: str
-    preview: str
-    waiting_since: datetime
-    overdue_seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Everything the stats view, the CLI and reports show for one period."""
-
-    period: Period
-    scope: str
-    figures: Figures
-    by_dimension: str | None = None
-    by: tuple[GroupFigures, ...] = ()
-    agents: tuple[AgentWork, ...] = ()
-    hourly: tuple[VolumeBucket, ...] = ()
-    daily: tuple[VolumeBucket, ...] = ()
-    daily_first_response: tuple[DailyResponse, ...] = ()
-    breaches: tuple[Breach, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """The stats as plain JSON-ready data; `by` is a list of the figures per group."""
-        figures = asdict(self.figures)
-        return {
-            "since": self.period.since.isoformat(),
-            "until": self.period.until.isoformat(),
-            "scope": self.scope,
-            **figures,
-            "by_dimension": self.by_dimension,
-            "by": [{"group": group.group, **asdict(group.figures)} for group in self.by],
-            "agents": [asdict(agent) for agent in self.agents],
-            "daily": [
-                {"day": bucket.start.date().isoformat(), "inbound": bucket.inbound, "outbound": bucket.outbound}
-                for bucket in self.daily
-            ],
-            "breaches": [
-                {**asdict(breach), "waiting_since": breach.waiting_since.isoformat()}
-                for breach in self.breaches
-            ],
-        }
-
-
-# -- periods ------------------------------------------------------------------------------
-
-_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_moment(text: str, now: datetime) -> datetime:
-    """A moment as people type it: "7d", "12h", "30m", "2w" ago, an ISO date or time, or "now"."""
-    text = text.strip().lower()
-    if text == "now":
-        return now
-    match = _RELATIVE.match(text)
-    if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        moment = datetime.fromisoformat(text.upper() if "t" in text else text)
-    except ValueError:
-        raise InvalidInput(
-            f"cannot read {text!r} as a time: use 7d, 12h, 30m, 2w, now, or a date like 2026-11-02"
-        ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=now.tzinfo)
-
-
-def parse_period(since: str, until: str | None, now: datetime) -> Period:
-    """The period between two typed moments (`until` defaults to now)."""
-    start = parse_moment(since, now)
-    end = parse_moment(until, now) if until else now
-    if end <= start:
-        raise InvalidInput(f"the period ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")
-    return Period(start, end)
-
-
-# -- numbers ------------------------------------------------------------------------------
 
 
 def percentile(ordered: Sequence[float], fraction: float) -> float:
@@ -334,11 +156,6 @@ def first_responder_column() -> Any:
 def handler_column() -> Any:
     """SQL for who a thread belongs to: its first responder, else its assignee."""
     return func.coalesce(first_responder_column(), _thread.c.assignee_id)
-
-
-def scope_of(actor: Actor) -> tuple[str, tuple[int, ...] | None]:
-    """What `actor` may see: a description and the agent ids it is limited to (None: all)."""
-    return actor.stats_scope()
 
 
 @dataclass(slots=True)
@@ -489,7 +306,7 @@ def compute(
     `agents` adds the per-person table, `breaches` the list of threads past their target.
     """
     policy = policy if policy is not None else SlaPolicy.from_settings()
-    scope, scope_agents = scope_of(actor)
+    scope, scope_agents = actor.stats_scope()
     now = to_micros(clock())
     since, until = to_micros(period.since), to_micros(period.until)
     if by is not None and by not in DIMENSIONS:
@@ -967,55 +784,3 @@ def _agent_work(
         for agent_id in set(counts) | set(durations)
     ]
     return tuple(sorted(work, key=lambda agent: (-agent.replies_sent, agent.handle)))
-
-
-def duration_text(seconds: float | None) -> str:
-    """A duration in the two largest units people read at a glance: "3d 4h", "2h 05m", "45s"."""
-    if seconds is None:
-        return "-"
-    whole = round(seconds)
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
-def percent_text(share: float | None) -> str:
-    """A share as a percentage with one decimal, or "-"."""
-    return "-" if share is None else f"{share * 100:.1f}%"
-
-
-def figures_rows(stats: Stats) -> list[dict[str, Any]]:
-    """One flat row per group (or one for the whole period), for tables and CSV."""
-    entries: Iterable[tuple[str, Figures]] = (
-        [(group.group, group.figures) for group in stats.by] if stats.by_dimension else [("all", stats.figures)]
-    )
-    rows = []
-    for name, figures in entries:
-        rows.append(
-            {
-                "group": name,
-                "first_response_p50_s": figures.first_response.p50_seconds,
-                "first_response_p90_s": figures.first_response.p90_seconds,
-                "first_response_mean_s": figures.first_response.mean_seconds,
-                "first_responses": figures.first_response.count,
-                "next_response_p50_s": figures.next_response.p50_seconds,
-                "next_responses": figures.next_response.count,
-                "resolution_p50_s": figures.resolution.p50_seconds,
-                "resolved": figures.resolution.count,
-                "sla_hit_rate": figures.sla.hit_rate,
-                "sla_breached": figures.sla.breached,
-                "backlog": figures.backlog.count,
-                "backlog_oldest_s": figures.backlog.oldest_seconds,
-                "inbound": figures.inbound,
-                "outbound": figures.outbound,
-                "negative_share": figures.negative_share,
-            }
-        )
-    return rows

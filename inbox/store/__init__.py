@@ -1,1 +1,1 @@
-"""Landing what the adapters fetched: ingest, sync cursors, account health and polling leases."""
+"""Landing what the adapters fetched (ingest, sync cursors, account health, polling leases), and the accounts and people."""

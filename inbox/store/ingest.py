@@ -23,7 +23,7 @@ from inbox import events
 from inbox.core import sanitize
 from inbox.core import sentiment
 from inbox.core.clock import Clock, utc_now
-from inbox.core.database import write_transaction
+from inbox.core.database import insert_ignoring_conflicts, write_transaction
 from inbox.core.models import (
     Account,
     AccountHealth,
@@ -93,12 +93,6 @@ class _ThreadChange:
     def first_response_after(self, inbound_at: datetime) -> datetime | None:
         """The first outbound time in this batch at or after `inbound_at`."""
         return next((at for at in self.outbound_times if at >= inbound_at), None)
-
-
-def insert_ignoring_conflicts(connection: Connection, table: Any):
-    """An INSERT that skips rows violating a unique constraint, on either database."""
-    dialect = sqlite if connection.dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def _cursor_upsert(dialect_name: str):

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,33 +31,23 @@ from adapters.base import (
     PlatformUnavailable,
     RateLimited,
 )
-from adapters.registry import adapter_class
-from inbox.crisis import toolkit as crisis
 from inbox.core.models import Account, AccountHealth
 from inbox.store.ingest import IngestReport, Store
+from inbox.store.leases import FIRST_BACKOFF, LEASE_TTL, MAX_BACKOFF, backoff_after, new_holder_name
 
 log = logging.getLogger(__name__)
 
-LEASE_TTL = timedelta(seconds=30)
-FIRST_BACKOFF = timedelta(seconds=5)
-MAX_BACKOFF = timedelta(minutes=15)
 MAX_PAGES_PER_RUN = 100_000
 BATCH_ITEMS = 1_000
 LISTEN_EVERY = timedelta(seconds=30)
 
 AdapterFactory = Callable[[AccountRef, httpx.AsyncClient], Adapter]
-"""Builds the adapter for an account; the default looks up credentials in the keyring."""
+"""Builds the adapter for an account; `inbox.runtime.adapter_factory` makes the one that
+reads (and keeps refreshed) credentials in the keyring."""
 
-
-def new_holder_name() -> str:
-    """A lease holder name unique to this process: host, pid and a random tag."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def backoff_after(failures: int) -> timedelta:
-    """How long to wait after the `failures`-th failure in a row: 5 s doubling to 15 min."""
-    doublings = min(max(failures - 1, 0), 16)
-    return min(FIRST_BACKOFF * 2**doublings, MAX_BACKOFF)
+AfterLanding = Callable[[datetime, datetime | None], None]
+"""Called (in a thread) with now and the previous call's now after new items landed;
+`inbox.runtime` hands in the crisis toolkit's (tag incident threads, check listening rules)."""
 
 
 @dataclass(slots=True)
@@ -111,12 +98,14 @@ class SyncEngine:
         holder: str | None = None,
         on_progress: Callable[[StreamProgress], None] | None = None,
         lease_ttl: timedelta = LEASE_TTL,
+        after_landing: AfterLanding | None = None,
     ) -> None:
         self.store = store
         self.adapter_factory = adapter_factory
         self.holder = holder or new_holder_name()
         self.on_progress = on_progress
         self.lease_ttl = lease_ttl
+        self.after_landing = after_landing
         self._listened_at: datetime | None = None
         self._listening = asyncio.Lock()
 
@@ -228,12 +217,14 @@ class SyncEngine:
         return has_more
 
     async def _listen(self, *, throttled: bool = True) -> None:
-        """Tag new threads to active incidents and check the listening rules.
+        """Call `after_landing` (tag new threads to active incidents, check the listening rules).
 
         While polling, at most every `LISTEN_EVERY` (a backfill lands many batches, and the
         rules look at whole windows); once more at the end of a run, when every account
         has landed what it had.
         """
+        if self.after_landing is None:
+            return
         async with self._listening:
             now = self.store.clock()
             recent = self._listened_at is not None and now - self._listened_at < LISTEN_EVERY
@@ -241,8 +232,7 @@ class SyncEngine:
                 return
             since, self._listened_at = self._listened_at, now
             try:
-                await asyncio.to_thread(crisis.tag_active_incidents, self.store.engine, now, since=since)
-                await asyncio.to_thread(crisis.evaluate_rules, self.store.engine, now)
+                await asyncio.to_thread(self.after_landing, now, since)
             except Exception:  # noqa: BLE001 - listening must never stop the sync
                 log.exception("checking the listening rules failed")
 
@@ -391,31 +381,3 @@ def _describe(error: BaseException) -> str:
         return f"rate limited until {error.reset_at:%Y-%m-%d %H:%M:%S} UTC"
     return str(error) or type(error).__name__
 
-
-def default_adapter_factory(
-    credentials: Callable[[str, str], Mapping[str, str] | None],
-    save: Callable[[str, str, Mapping[str, str]], None] | None = None,
-) -> AdapterFactory:
-    """An adapter factory that looks up each account's credential with `credentials`.
-
-    With `save`, a credential an adapter refreshed (X rotates its refresh tokens) is kept,
-    so the next process does not start from a token that no longer works.
-    """
-
-    def build(account: AccountRef, client: httpx.AsyncClient) -> Adapter:
-        platform = adapter_class(account.platform)
-        if not platform.needs_credential:
-            return platform(account, client, None)
-
-        def keep(secret: Mapping[str, str]) -> None:
-            if save is not None:
-                save(account.platform, account.handle, secret)
-
-        return platform(
-            account,
-            client,
-            credentials(account.platform, account.handle),
-            on_credential_refreshed=keep,
-        )
-
-    return build

@@ -1,1 +1,1 @@
-"""Working the queue: thread lists, triage changes, notes, presence and a thread's history."""
+"""Working the queue: thread lists, triage changes, notes and presence, a thread's history and messages."""

@@ -80,8 +80,8 @@ def test_an_unknown_platform_is_refused_with_the_known_ones(capsys, db):
 
 
 def test_a_platform_needing_a_secret_prompts_and_keeps_it_in_the_keyring(capsys, db, monkeypatch, isolated_machine):
-    from tests.inbox.test_sync import ScriptedAdapter  # noqa: F401  (keeps the registry honest)
     from adapters import registry
+    from tests.inbox.test_sync import ScriptedAdapter  # noqa: F401  (keeps the registry honest)
 
     class TokenAdapter(ScriptedAdapter):
         platform = "token-test"
@@ -89,7 +89,7 @@ def test_a_platform_needing_a_secret_prompts_and_keeps_it_in_the_keyring(capsys,
 
     monkeypatch.setitem(registry._ADAPTER_PATHS, "token-test", "x:y")
     monkeypatch.setattr(registry, "adapter_class", lambda name: TokenAdapter)
-    monkeypatch.setattr("inbox.service.adapter_class", lambda name: TokenAdapter)
+    monkeypatch.setattr("inbox.store.accounts.adapter_class", lambda name: TokenAdapter)
     monkeypatch.setattr("getpass.getpass", lambda prompt: "tok-SECRET-123")
 
     status, out, err = run(capsys, "--db", db, "accounts", "add", "token-test", "brand")

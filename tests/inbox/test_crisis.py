@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from adapters.base import Direction
 from inbox import events
-from inbox.crisis import toolkit as crisis
 from inbox.core.clock import FixedClock
 from inbox.core.errors import InvalidInput, PermissionDenied
 from inbox.core.models import Campaign, Event, Incident, Outbound, Thread, ThreadTag
+from inbox.crisis import incidents, listening
+from inbox.reports import review as review_report
 from inbox.service import InboxService
 from inbox.store.ingest import Store
 from tests.support.items import T0, add_account, item
@@ -76,14 +77,14 @@ def test_a_volume_spike_against_the_trailing_baseline_raises_one_alert(engine, l
     baseline = [item(f"b{hour}", f"b{hour}", minutes=minutes_before_now(60 + 30 + 60 * hour)) for hour in range(12)]
     spike = [item(f"s{number}", f"s{number}", minutes=minutes_before_now(number + 1)) for number in range(24)]
     ingest(engine, account, baseline + spike)
-    lead.add_listening_rule("surge", crisis.VOLUME_SPIKE, {"min_count": 20, "factor": 3})
+    lead.add_listening_rule("surge", listening.VOLUME_SPIKE, {"min_count": 20, "factor": 3})
 
-    [alert] = crisis.evaluate_rules(engine, NOW)
+    [alert] = listening.evaluate_rules(engine, NOW)
 
     assert alert.rule_name == "surge"
     assert alert.payload == {"current": 24, "baseline": 12, "expected": 1.0}
     assert "24 messages in the last 60 min (24.0x the usual 1.0)" in alert.summary
-    assert crisis.evaluate_rules(engine, NOW + timedelta(minutes=5)) == []
+    assert listening.evaluate_rules(engine, NOW + timedelta(minutes=5)) == []
     assert [payload["alert_id"] for payload in alert_events(engine)] == [alert.id]
 
 
@@ -92,11 +93,11 @@ def test_a_spike_needs_the_minimum_count_and_the_factor(engine, lead):
     usual = [item(f"b{n}", f"b{n}", minutes=minutes_before_now(70 + 12 * n)) for n in range(60)]
     now = [item(f"s{n}", f"s{n}", minutes=minutes_before_now(n + 1)) for n in range(21)]
     ingest(engine, account, usual + now)
-    lead.add_listening_rule("five times", crisis.VOLUME_SPIKE, {"min_count": 20, "factor": 5})
-    lead.add_listening_rule("at least thirty", crisis.VOLUME_SPIKE, {"min_count": 30, "factor": 1})
-    lead.add_listening_rule("four times", crisis.VOLUME_SPIKE, {"min_count": 20, "factor": 4})
+    lead.add_listening_rule("five times", listening.VOLUME_SPIKE, {"min_count": 20, "factor": 5})
+    lead.add_listening_rule("at least thirty", listening.VOLUME_SPIKE, {"min_count": 30, "factor": 1})
+    lead.add_listening_rule("four times", listening.VOLUME_SPIKE, {"min_count": 20, "factor": 4})
 
-    [alert] = crisis.evaluate_rules(engine, NOW)
+    [alert] = listening.evaluate_rules(engine, NOW)
 
     assert alert.rule_name == "four times", "21 against a usual 5 an hour is 4.2x, and under 30"
     assert alert.payload == {"current": 21, "baseline": 60, "expected": 5.0}
@@ -111,10 +112,10 @@ def test_a_negative_share_over_the_window_raises_an_alert(engine, lead):
     items += [item(f"old{n}", f"old{n}", minutes=minutes_before_now(200), text=angry) for n in range(10)]
     ingest(engine, account, items)
     Store(engine).score_sentiment()
-    lead.add_listening_rule("angry", crisis.NEGATIVE_SHARE, {"share": 0.5, "min_count": 10})
-    lead.add_listening_rule("furious", crisis.NEGATIVE_SHARE, {"share": 0.7, "min_count": 10})
+    lead.add_listening_rule("angry", listening.NEGATIVE_SHARE, {"share": 0.5, "min_count": 10})
+    lead.add_listening_rule("furious", listening.NEGATIVE_SHARE, {"share": 0.7, "min_count": 10})
 
-    [alert] = crisis.evaluate_rules(engine, NOW)
+    [alert] = listening.evaluate_rules(engine, NOW)
 
     assert alert.rule_name == "angry"
     assert alert.payload == {"scored": 10, "negative": 6, "share": 0.6}
@@ -132,10 +133,10 @@ def test_keyword_rules_filter_by_platform_and_language_and_match_whole_words(eng
         item("x2", "x2", minutes=minutes_before_now(5), text="the download is slow"),
         item("x3", "x3", minutes=minutes_before_now(90), text="down since this morning"),
     ])
-    lead.add_listening_rule("down on x", crisis.KEYWORD, {"keywords": "down, outage", "platforms": "demo-x"})
-    lead.add_listening_rule("down in german", crisis.KEYWORD, {"keywords": ["down"], "languages": ["de"]})
+    lead.add_listening_rule("down on x", listening.KEYWORD, {"keywords": "down, outage", "platforms": "demo-x"})
+    lead.add_listening_rule("down in german", listening.KEYWORD, {"keywords": ["down"], "languages": ["de"]})
 
-    alerts = {alert.rule_name: alert for alert in crisis.evaluate_rules(engine, NOW)}
+    alerts = {alert.rule_name: alert for alert in listening.evaluate_rules(engine, NOW)}
 
     assert alerts["down on x"].payload["matches"] == 1, "'download' is not 'down'; x3 is outside the window"
     assert alerts["down in german"].payload["matches"] == 1
@@ -147,14 +148,14 @@ def test_keyword_rules_filter_by_platform_and_language_and_match_whole_words(eng
 def test_a_keyword_rule_stays_quiet_in_its_cooldown_and_then_counts_only_new_messages(engine, lead):
     account = add_account(engine, "demo-x", "@brand")
     ingest(engine, account, [item("a", "a", minutes=minutes_before_now(10), text="outage!")])
-    lead.add_listening_rule("outage", crisis.KEYWORD, {"keywords": "outage", "cooldown_minutes": 30})
+    lead.add_listening_rule("outage", listening.KEYWORD, {"keywords": "outage", "cooldown_minutes": 30})
 
-    assert len(crisis.evaluate_rules(engine, NOW)) == 1
+    assert len(listening.evaluate_rules(engine, NOW)) == 1
     ingest(engine, account, [item("b", "b", minutes=minutes_before_now(-5), text="outage still")])
-    assert crisis.evaluate_rules(engine, NOW + timedelta(minutes=10)) == [], "in its cooldown"
-    [later] = crisis.evaluate_rules(engine, NOW + timedelta(minutes=31))
+    assert listening.evaluate_rules(engine, NOW + timedelta(minutes=10)) == [], "in its cooldown"
+    [later] = listening.evaluate_rules(engine, NOW + timedelta(minutes=31))
     assert later.payload["matches"] == 1, "the message already alerted on is not counted again"
-    assert crisis.evaluate_rules(engine, NOW + timedelta(minutes=70)) == [], "nothing new arrived"
+    assert listening.evaluate_rules(engine, NOW + timedelta(minutes=70)) == [], "nothing new arrived"
 
 
 def test_an_alert_runs_the_rules_command_with_the_alert_as_json(engine, lead, tmp_path):
@@ -162,9 +163,9 @@ def test_an_alert_runs_the_rules_command_with_the_alert_as_json(engine, lead, tm
     ingest(engine, account, [item("a", "a", minutes=minutes_before_now(1), text="total outage")])
     written = tmp_path / "page.json"
     command = shlex.join([sys.executable, "-c", f"import sys; open({str(written)!r}, 'w').write(sys.stdin.read())"])
-    lead.add_listening_rule("outage", crisis.KEYWORD, {"keywords": "outage", "command": command})
+    lead.add_listening_rule("outage", listening.KEYWORD, {"keywords": "outage", "command": command})
 
-    [alert] = crisis.evaluate_rules(engine, NOW)
+    [alert] = listening.evaluate_rules(engine, NOW)
 
     paged = json.loads(written.read_text())
     assert (paged["id"], paged["rule"], paged["summary"]) == (alert.id, "outage", alert.summary)
@@ -172,14 +173,14 @@ def test_an_alert_runs_the_rules_command_with_the_alert_as_json(engine, lead, tm
 
 def test_rules_are_checked_and_only_leads_manage_them(engine, lead, agent):
     with pytest.raises(PermissionDenied, match="only admin, lead may manage listening rules"):
-        agent.add_listening_rule("x", crisis.KEYWORD, {"keywords": "down"})
+        agent.add_listening_rule("x", listening.KEYWORD, {"keywords": "down"})
     with pytest.raises(InvalidInput, match="needs at least one keyword"):
-        lead.add_listening_rule("x", crisis.KEYWORD, {"keywords": " , "})
+        lead.add_listening_rule("x", listening.KEYWORD, {"keywords": " , "})
     with pytest.raises(InvalidInput, match="share must be between 0.01 and 1"):
-        lead.add_listening_rule("x", crisis.NEGATIVE_SHARE, {"share": 5})
+        lead.add_listening_rule("x", listening.NEGATIVE_SHARE, {"share": 5})
     with pytest.raises(InvalidInput, match="has no setting keywords"):
-        lead.add_listening_rule("x", crisis.VOLUME_SPIKE, {"keywords": "down"})
-    rule_id = lead.add_listening_rule("down", crisis.KEYWORD, {"keywords": "down"})
+        lead.add_listening_rule("x", listening.VOLUME_SPIKE, {"keywords": "down"})
+    rule_id = lead.add_listening_rule("down", listening.KEYWORD, {"keywords": "down"})
     assert [rule.describe() for rule in lead.listening_rules()] == ["mentions of down"]
     lead.remove_listening_rule(rule_id)
     assert lead.listening_rules() == []
@@ -231,8 +232,8 @@ def test_an_incident_tags_matching_threads_then_new_ones_after_ingest(engine, le
 
     clock_now.advance(minutes=10)
     ingest(engine, account, [item("d", "d", minutes=minutes_before_now(-5), text="OUTAGE here too")])
-    assert crisis.tag_incident_threads(engine, incident.id, clock_now()) == 1
-    assert crisis.tag_active_incidents(engine, clock_now()) == {incident.id: 0}, "nothing twice"
+    assert incidents.tag_incident_threads(engine, incident.id, clock_now()) == 1
+    assert incidents.tag_active_incidents(engine, clock_now()) == {incident.id: 0}, "nothing twice"
 
     with engine.connect() as connection:
         tagged = connection.execute(
@@ -316,8 +317,8 @@ def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(engine, le
         item("old-reply", "old", minutes=minutes_before_now(60 * 24 * 3) + 30, direction=Direction.OUT, text="on its way"),
         item("a", "a", minutes=minutes_before_now(5), text="checkout is down, terrible"),
     ])
-    lead.add_listening_rule("down", crisis.KEYWORD, {"keywords": "down"})
-    crisis.evaluate_rules(engine, NOW)
+    lead.add_listening_rule("down", listening.KEYWORD, {"keywords": "down"})
+    listening.evaluate_rules(engine, NOW)
     incident, _ = lead.declare_incident("Checkout outage", holding_statement="We are on it.", match=["down"], severity=1)
     clock_now.advance(minutes=20)
     ingest(engine, account, [item("a-reply", "a", minutes=minutes_before_now(-20), direction=Direction.OUT, text="Sorry, fixing it")])
@@ -341,7 +342,7 @@ def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(engine, le
     assert review.statements[0].reach == {"X (demo)": {"queued": 1}}
     assert sum(hour.incident_inbound for hour in review.hours) == 1
 
-    markdown = crisis.render_review_markdown(review)
+    markdown = review_report.render_review_markdown(review)
     for expected in (
         "# Incident 1 review: Checkout outage",
         "alert: down: 1 message mention down in the last 60 min",
@@ -353,13 +354,13 @@ def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(engine, le
         "data:image/svg+xml;base64,",
     ):
         assert expected in markdown
-    page, threads_csv = crisis.write_review(review, tmp_path / "review.html")
+    page, threads_csv = review_report.write_review(review, tmp_path / "review.html")
     assert "<h2>Timeline</h2>" in page.read_text()
     lines = threads_csv.read_text().splitlines()
     assert lines[0].startswith("id,platform,account,kind,status") and len(lines) == 2
     assert ",1500.0," in lines[1]
     with pytest.raises(InvalidInput, match="name it .html or .md"):
-        crisis.write_review(review, tmp_path / "review.pdf")
+        review_report.write_review(review, tmp_path / "review.pdf")
 
 
 def test_statements_need_a_text(engine, lead):

@@ -10,7 +10,8 @@ import pytest
 from inbox.cli.main import main
 from inbox.core.clock import FixedClock
 from inbox.core.database import open_engine
-from inbox.demo.workspace import ACCOUNTS, CRISIS_LEAD, CRISIS_STEP, SPIKE_RULE, build_workspace, play_crisis
+from inbox.demo.crisis import CRISIS_LEAD, CRISIS_STEP, SPIKE_RULE, play_crisis
+from inbox.demo.workspace import ACCOUNTS, build_workspace
 
 NOW = datetime(2026, 11, 19, 14, 0, tzinfo=UTC)  # a Thursday afternoon: ordinary traffic
 
@@ -93,7 +94,7 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
 
 
 def test_demo_crisis_from_the_command_line(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("inbox.demo.workspace.utc_now", lambda: NOW)
+    monkeypatch.setattr("inbox.cli.demo.utc_now", lambda: NOW)
     target = tmp_path / "crisis.db"
     assert main(["--db", str(target), "demo", "--no-tui", "--crisis", "--days", "2"]) == 0
     out = capsys.readouterr().out

@@ -25,10 +25,10 @@ from adapters.base import (
 from canned_responses.library import STARTER_DIRECTORY
 from inbox.core.errors import InvalidInput, PermissionDenied
 from inbox.core.models import Event, Incident, Thread
-from inbox.outbox.queue import Sender
+from inbox.outbox.sender import Sender
+from inbox.runtime import adapter_factory
 from inbox.service import InboxService
 from inbox.store.ingest import Store
-from inbox.sync.engine import default_adapter_factory
 from tests.support.items import add_account, item
 
 PEOPLE = (
@@ -79,7 +79,7 @@ class Workspace:
     def sender(self, factory=None, **options) -> Sender:
         return Sender(
             self.engine,
-            factory or default_adapter_factory(lambda platform, handle: None),
+            factory or adapter_factory(None),
             clock=self.clock,
             **options,
         )

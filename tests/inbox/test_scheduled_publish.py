@@ -14,7 +14,7 @@ from inbox import events
 from inbox.core.clock import FixedClock
 from inbox.core.errors import InvalidInput
 from inbox.core.models import Account, Event, Outbound
-from inbox.outbox.queue import Sender
+from inbox.outbox.sender import Sender
 from inbox.service import InboxService
 from tests.support.items import T0, add_account
 

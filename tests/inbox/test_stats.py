@@ -17,7 +17,9 @@ from inbox.core.database import write_transaction
 from inbox.core.models import Item, Thread
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy, recompute_due_at
-from inbox.stats.compute import Period, StatsFilter, compute, parse_period, percentile
+from inbox.stats.compute import compute, percentile
+from inbox.stats.figures import StatsFilter
+from inbox.stats.periods import Period, parse_period
 from inbox.store.ingest import Store
 from tests.support.items import add_account
 from tests.tui.workspace import message

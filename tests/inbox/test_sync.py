@@ -27,7 +27,8 @@ from adapters.base import (
 )
 from inbox.core.models import Account, Item
 from inbox.store.ingest import Store
-from inbox.sync.engine import SyncEngine, backoff_after
+from inbox.store.leases import backoff_after
+from inbox.sync.engine import SyncEngine
 from tests.support.items import add_account, item
 
 
@@ -237,7 +238,7 @@ async def test_a_disabled_account_is_not_polled(engine, clock, scripts):
 
 async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monkeypatch, isolated_machine):
     from inbox.core.credentials import CredentialStore
-    from inbox.sync.engine import default_adapter_factory
+    from inbox.runtime import adapter_factory
 
     class RotatingAdapter(ScriptedAdapter):
         """Rotates its refresh token on every fetch, as X does (a hand-made fake)."""
@@ -248,10 +249,10 @@ async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monke
             self.on_credential_refreshed({**self.credential, "refresh_token": "rotated-2"})
             return FetchResult(items=(), next_cursor=cursor)
 
-    monkeypatch.setattr("inbox.sync.engine.adapter_class", lambda platform: RotatingAdapter)
+    monkeypatch.setattr("inbox.runtime.adapter_class", lambda platform: RotatingAdapter)
     keyring = CredentialStore()
     keyring.set("x", "@brand", {"refresh_token": "rotated-1", "client_id": "app"})
-    build = default_adapter_factory(keyring.get, keyring.set)
+    build = adapter_factory(keyring)
 
     async with httpx.AsyncClient() as client:
         adapter = build(AccountRef(1, "x", "@brand"), client)
@@ -262,6 +263,7 @@ async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monke
 
 async def test_a_listening_rule_fires_while_syncing(engine, clock, scripts):
     from inbox.core.models import Alert
+    from inbox.runtime import crisis_after_landing
     from inbox.service import InboxService
 
     add_account(engine, handle="brand")
@@ -276,7 +278,7 @@ async def test_a_listening_rule_fires_while_syncing(engine, clock, scripts):
     )
 
     async with httpx.AsyncClient() as client:
-        await engine_for(engine, clock).run_once(client)
+        await engine_for(engine, clock, after_landing=crisis_after_landing(engine)).run_once(client)
 
     with engine.connect() as connection:
         alerts = connection.execute(select(Alert.__table__.c.summary)).scalars().all()

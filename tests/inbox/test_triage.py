@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from inbox import events
-
-from inbox.triage import threads
 from inbox.core.clock import FixedClock
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.models import Account, Contact, Event, Incident, Item, Thread
 from inbox.service import InboxService
-from inbox.triage.threads import BulkResult, PresenceRow, Sort, ThreadFilter, View
+from inbox.triage import lists
+from inbox.triage.changes import BulkResult
+from inbox.triage.lists import Sort, ThreadFilter, View
+from inbox.triage.notes import PresenceRow
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 AGENT_RULE = "agents change their own and unassigned threads"
@@ -120,8 +121,8 @@ def matches(request, monkeypatch) -> str:
     """Run a test both ways a filter can be read: as what drives the query (few threads
     match) or as a check on the scan of the sort order's index (many match)."""
     if request.param == "many":
-        monkeypatch.setattr(threads, "SPARSE_LIMIT", 0)
-        monkeypatch.setattr(threads, "TAG_SPARSE_LIMIT", 0)
+        monkeypatch.setattr(lists, "SPARSE_LIMIT", 0)
+        monkeypatch.setattr(lists, "TAG_SPARSE_LIMIT", 0)
     return request.param
 
 

@@ -8,7 +8,7 @@ from adapters.base import AccountRef
 from inbox.core.database import open_engine
 from inbox.core.models import AccountHealth
 from inbox.store.ingest import Store
-from inbox.triage.threads import ThreadFilter
+from inbox.triage.lists import ThreadFilter
 from tests.tui.conftest import settled, wait_for
 from tests.tui.workspace import message
 from tui.messages import EventsArrived, ThreadsLoaded

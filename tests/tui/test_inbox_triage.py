@@ -9,7 +9,7 @@ from __future__ import annotations
 from inbox.core.config import Config
 from inbox.service import InboxService
 from inbox.store.ingest import Store
-from inbox.triage.threads import Sort, ThreadFilter, View
+from inbox.triage.lists import Sort, ThreadFilter, View
 from tests.tui.conftest import settled, wait_for
 from tests.tui.test_inbox_screen import list_line
 from tests.tui.workspace import add_people, build_workspace, message

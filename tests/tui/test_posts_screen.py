@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from inbox.crisis import toolkit as crisis
 from inbox.core.config import Config
+from inbox.outbox.scheduled import publish_due_posts
 from inbox.service import InboxService
 from tests.tui.conftest import Held, settled, wait_for
 from tui.app import InboxApp
@@ -48,7 +48,7 @@ async def test_paused_posts_show_why_and_a_lead_resumes_them(app, lead, clock):
         await wait_for(pilot, lambda: rows(screen)[0][2] == "scheduled")
         assert "Resumed 1 post. 1 past its time goes out with the next send. An incident is still active: they go out anyway." in notes(app)
 
-        crisis.publish_due_posts(lead.engine, clock())
+        publish_due_posts(lead.engine, clock())
         await wait_for(pilot, lambda: rows(screen)[0][2] == "posted · queued")
 
         lead.end_incident(incident.id)

@@ -10,7 +10,8 @@ from textual import on
 from textual.app import App
 from textual.screen import Screen
 
-from inbox.service import BulkResult, InboxService
+from inbox.service import InboxService
+from inbox.triage.changes import BulkResult
 from tests.tui.conftest import wait_for
 from tests.tui.workspace import add_people, build_workspace
 from tui.messages import ThreadsChanged, TriageRefused

@@ -18,7 +18,7 @@ import pytest
 from inbox.core.config import Config
 from inbox.service import InboxService
 from inbox.store.ingest import Store
-from inbox.triage.threads import ThreadFilter, View
+from inbox.triage.lists import ThreadFilter, View
 from tests.tui.conftest import Held, settled, wait_for
 from tests.tui.workspace import add_people, build_workspace, message
 from tui.app import InboxApp

@@ -36,10 +36,11 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-from inbox.crisis.toolkit import CrisisStatus, IncidentRow, StatementPlan
 from inbox.core.errors import NotFound
-from inbox.outbox.queue import channel_name
 from inbox.core.sanitize import first_line, for_display
+from inbox.crisis.incidents import CrisisStatus, IncidentRow
+from inbox.crisis.statements import StatementPlan
+from inbox.outbox.targets import channel_name
 from inbox.service import Action, InboxService
 from tui import bindings
 from tui.messages import (

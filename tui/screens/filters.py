@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from inbox.core.models import Priority
 from inbox.core.sanitize import first_line
 from inbox.service import InboxService
-from inbox.triage.threads import ThreadFilter
+from inbox.triage.lists import ThreadFilter
 from tui import bindings
 from tui.messages import FilterChoicesLoaded
 from tui.widgets import labels

@@ -25,9 +25,10 @@ from textual.worker import get_current_worker
 
 from inbox.core.errors import NotFound
 from inbox.core.models import Role
-from inbox.service import InboxService, PresenceRow, ThreadRow
+from inbox.service import InboxService
 from inbox.sla import DUE_SOON_LIMIT, DueThread
-from inbox.triage.threads import Sort, ThreadFilter, View
+from inbox.triage.lists import Sort, ThreadFilter, ThreadRow, View
+from inbox.triage.notes import PresenceRow
 from tui import bindings
 from tui.messages import (
     AccountsLoaded,

@@ -31,13 +31,14 @@ from inbox.core.clock import Clock
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.models import Priority
 from inbox.core.sanitize import first_line
-from inbox.service import InboxService
 from inbox.core.when import EXAMPLES, describe, parse_when, presets
+from inbox.service import InboxService
 from tui import bindings
 from tui.messages import AgentsLoaded, NoteAdded, NoteRefused, TagsLoaded
 
 if TYPE_CHECKING:
-    from inbox.service import AgentSummary, NoteRow
+    from inbox.store.people import AgentSummary
+    from inbox.triage.notes import NoteRow
 
 PickedT = TypeVar("PickedT")
 

@@ -20,11 +20,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from inbox.crisis.toolkit import PAUSED, SCHEDULED, PostRow
-from inbox.outbox.queue import channel_name
 from inbox.core.sanitize import first_line, for_display
-from inbox.service import AccountSummary, Action, InboxService
 from inbox.core.when import describe, parse_when
+from inbox.outbox.scheduled import PAUSED, SCHEDULED, PostRow
+from inbox.outbox.targets import channel_name
+from inbox.service import Action, InboxService
+from inbox.store.accounts import AccountSummary
 from tui import bindings
 from tui.messages import CrisisActionRefused, EventsArrived, PostsChanged, PostsLoaded
 from tui.screens import WorkerFailures

@@ -1,7 +1,7 @@
 """The incident review screen (`R`): the post-crisis review of one incident, and a key to
 write it to a file as `inbox review` does.
 
-The parts are the file's parts (`inbox.crisis.toolkit.review_sections`), in the same order: the
+The parts are the file's parts (`inbox.reports.review.review_sections`), in the same order: the
 incident, the timeline, first response time during the incident against the 30 days
 before, volume and sentiment per hour (with sparklines), threads by outcome (a small bar
 chart), who did what, and the statements with their reach per channel. The review is
@@ -22,9 +22,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Sparkline, Static
 from textual.worker import get_current_worker
 
-from inbox.crisis.toolkit import Review, review_sections, write_review
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.sanitize import for_display
+from inbox.crisis.review import Review
+from inbox.reports.review import review_sections, write_review
 from inbox.service import InboxService
 from tui import bindings
 from tui.messages import CrisisActionRefused, ReviewLoaded, ReviewWritten

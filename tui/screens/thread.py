@@ -42,8 +42,10 @@ from inbox import events
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.models import Role
 from inbox.core.sanitize import first_line
-from inbox.service import InboxService, ItemRow, ThreadRow
 from inbox.core.when import describe
+from inbox.service import InboxService
+from inbox.triage.lists import ThreadRow
+from inbox.triage.messages import ItemRow
 from tui import bindings
 from tui.messages import (
     AnswerRendered,
@@ -93,7 +95,7 @@ from tui.widgets.history import HistoryPane
 from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
-    from inbox.service import NoteRow, PresenceRow
+    from inbox.triage.notes import NoteRow, PresenceRow
     from tui.app import InboxApp
 
 CHECK_DELAY_SECONDS = 0.3

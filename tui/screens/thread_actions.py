@@ -41,7 +41,7 @@ from tui.messages import ThreadsChanged, TriageRefused
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from inbox.service import BulkResult
+    from inbox.triage.changes import BulkResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from inbox.core.sanitize import first_line
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
-    from inbox.crisis.toolkit import AlertRow
+    from inbox.crisis.listening import AlertRow
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 

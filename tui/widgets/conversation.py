@@ -22,15 +22,16 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from inbox.outbox.queue import OutboundRow
 from inbox.core.sanitize import for_display
-from inbox.service import ItemRow, ThreadRow
+from inbox.outbox.queue import OutboundRow
+from inbox.triage.lists import ThreadRow
+from inbox.triage.messages import ItemRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
 
 if TYPE_CHECKING:
-    from inbox.service import NoteRow
+    from inbox.triage.notes import NoteRow
 
 STATUS_LABELS = {
     "awaiting_approval": "awaiting a lead's approval",

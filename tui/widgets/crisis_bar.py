@@ -18,7 +18,7 @@ from inbox.core.clock import Clock
 from inbox.core.sanitize import first_line
 
 if TYPE_CHECKING:
-    from inbox.crisis.toolkit import CrisisStatus
+    from inbox.crisis.incidents import CrisisStatus
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 

@@ -21,7 +21,7 @@ from tui.themes import component_colours
 from tui.widgets import labels
 
 if TYPE_CHECKING:
-    from inbox.service import HistoryEntry
+    from inbox.triage.history import HistoryEntry
 
 
 class HistoryPane(VerticalScroll, can_focus=True):

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.core import sanitize
-
-from inbox.core import sentiment
-from inbox.triage.threads import PresenceRow
+from inbox.core import sanitize, sentiment
+from inbox.triage.notes import PresenceRow
 
 _DEMO_PREFIX = "demo-"
 

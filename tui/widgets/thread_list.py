@@ -21,7 +21,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inbox.service import PresenceRow, ThreadRow
+from inbox.triage.lists import ThreadRow
+from inbox.triage.notes import PresenceRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels

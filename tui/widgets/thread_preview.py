@@ -17,7 +17,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from inbox.service import ItemRow, PresenceRow, ThreadRow
+from inbox.triage.lists import ThreadRow
+from inbox.triage.messages import ItemRow
+from inbox.triage.notes import PresenceRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels

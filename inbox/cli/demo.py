@@ -1,0 +1,104 @@
+"""`inbox demo`: build (or reuse) the demo workspace, then open it, play its crisis or say where."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from inbox.core.clock import Clock, utc_now
+
+
+def run_demo(
+    options: argparse.Namespace, *, identity: Callable[[], str | None], open_tui: Callable[..., int]
+) -> int:
+    """Build (or with --keep, reuse) the demo workspace, then open the TUI on it.
+
+    `identity()` names who opens it (else alex); `open_tui(make_service, sync=True)` opens
+    the terminal UI on the service `make_service()` builds.
+    """
+    from sqlalchemy.engine import make_url
+
+    from inbox.core.database import database_url, open_engine
+    from inbox.core.errors import InvalidInput
+    from inbox.core.paths import demo_database
+    from inbox.demo.crisis import CRISIS_LEAD, latest_moment, play_crisis, schedule_crisis
+    from inbox.demo.workspace import (
+        DEFAULT_ACTOR,
+        build_workspace,
+        remove_sqlite_files,
+        workspace_kind,
+    )
+    from inbox.service import InboxService
+
+    play = bool(getattr(options, "crisis", False))
+    if play and options.crisis_after is not None:
+        raise InvalidInput("--crisis plays its own outage; leave out --crisis-after")
+    url = database_url(options.db or str(demo_database()))
+    parsed = make_url(url)
+    clock: Clock = utc_now
+    if play:
+        from inbox.core.clock import FixedClock
+
+        clock = FixedClock(utc_now())
+    crisis_at = None
+    if options.crisis_after is not None:
+        crisis_at = utc_now() + timedelta(minutes=options.crisis_after)
+    engine = open_engine(url)
+    kind = workspace_kind(engine)
+    if kind == "inbox":
+        engine.dispose()
+        raise InvalidInput(
+            f"{parsed.render_as_string(hide_password=True)} holds a real inbox; the demo never "
+            "touches one. Pick another place with --db"
+        )
+    if kind == "demo" and not options.keep:
+        if parsed.get_backend_name() != "sqlite":
+            engine.dispose()
+            raise InvalidInput("a demo workspace is already there: add --keep to reuse it, or use an empty database")
+        engine.dispose()
+        remove_sqlite_files(Path(parsed.database))
+        engine = open_engine(url)
+        kind = "empty"
+    if kind == "empty":
+        print("building the demo workspace…", file=sys.stderr)
+        summary = build_workspace(
+            engine,
+            seed=options.seed,
+            days=options.days,
+            crisis_at=crisis_at,
+            clock=clock,
+            score_sentiment=options.no_tui or play,
+        )
+        print(
+            f"demo workspace: {summary.accounts} accounts, {summary.people} people, "
+            f"{summary.inbound_items:,} messages and {summary.replies:,} replies over "
+            f"{options.days} days, {summary.open_threads:,} open threads, "
+            f"{summary.prepared_answers} prepared answers"
+        )
+    elif crisis_at is not None:
+        schedule_crisis(engine, crisis_at)
+    print(f"database: {parsed.render_as_string(hide_password=True)}")
+    print("people: alex, blake (agents), casey (lead), drew (supervisor), admin (admin)")
+    where = f"--db {parsed.database}" if parsed.get_backend_name() == "sqlite" else "--db URL"
+    if play:
+        if kind != "empty":
+            clock.now = max(clock.now, latest_moment(engine))  # type: ignore[attr-defined]
+        print(f"playing the scripted crisis on a simulated clock from {clock():%Y-%m-%d %H:%M} UTC", flush=True)
+        summary = play_crisis(engine, clock, lambda line: print(line, flush=True))
+        print(
+            f"done: alert {summary.alert_id} at {summary.alert_at:%H:%M}, incident {summary.incident_id} "
+            f"with {summary.incident_threads} threads, {sum(summary.sent.values())} messages sent, "
+            f"{sum(summary.failed.values())} failed"
+        )
+        print(f"render its review with: inbox {where} --as {CRISIS_LEAD} review {summary.incident_id} --out review.html")
+        print(f"open it with: inbox {where} --as {CRISIS_LEAD} tui")
+        engine.dispose()
+        return 0
+    if options.no_tui:
+        print(f"open it with: inbox {where} --as alex tui")
+        return 0
+    actor = identity() or DEFAULT_ACTOR
+    return open_tui(lambda: InboxService(engine, actor=actor), sync=True)

@@ -1,0 +1,512 @@
+"""Listening rules and the alerts they raise: `evaluate_rules` is how an alert is raised.
+
+A rule that has fired stays quiet for its cooldown, and a keyword rule only counts messages
+that arrived after its last alert, so one ongoing condition raises one alert. An incident's
+match keywords are kept here as an `incident_match` rule that is never evaluated, only used
+to tag the incident's threads (`inbox.crisis.incidents.tag_incident_threads`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shlex
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, case, func, insert, or_, select, update
+
+from inbox import events
+from inbox.core.database import write_transaction
+from inbox.core.errors import InvalidInput, NotFound
+from inbox.core.models import Account, Agent, Alert, AlertRule, Item, Thread
+from inbox.core.sentiment import NEGATIVE_THRESHOLD
+
+if TYPE_CHECKING:
+    from inbox.core.access import Actor
+
+log = logging.getLogger(__name__)
+
+_rule = AlertRule.__table__
+_alert = Alert.__table__
+_thread = Thread.__table__
+_item = Item.__table__
+_account = Account.__table__
+_agent = Agent.__table__
+
+KEYWORD = "keyword"
+VOLUME_SPIKE = "volume_spike"
+NEGATIVE_SHARE = "negative_share"
+INCIDENT_MATCH = "incident_match"
+RULE_TYPES = (KEYWORD, VOLUME_SPIKE, NEGATIVE_SHARE)
+"""The listening rules a lead can add; `incident_match` rules come with incidents."""
+
+ALERT_COMMAND_TIMEOUT_SECONDS = 30
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    KEYWORD: {"window_minutes": 60, "min_count": 1, "cooldown_minutes": 60},
+    VOLUME_SPIKE: {
+        "window_minutes": 60,
+        "baseline_hours": 12,
+        "factor": 3.0,
+        "min_count": 20,
+        "cooldown_minutes": 60,
+    },
+    NEGATIVE_SHARE: {"window_minutes": 60, "share": 0.5, "min_count": 10, "cooldown_minutes": 60},
+}
+
+
+# -- records ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    """A listening rule as listed."""
+
+    id: int
+    name: str
+    type: str
+    config: dict[str, Any]
+    enabled: bool
+    created_at: datetime
+
+    def describe(self) -> str:
+        """The rule's condition in words."""
+        config = self.config
+        filters = "".join(
+            f" on {', '.join(config[key])}" if key == "platforms" else f" in {', '.join(config[key])}"
+            for key in ("platforms", "languages")
+            if config.get(key)
+        )
+        if self.type in (KEYWORD, INCIDENT_MATCH):
+            words = ", ".join(config.get("keywords", []))
+            return f"mentions of {words}{filters}"
+        if self.type == VOLUME_SPIKE:
+            return (
+                f"{config['factor']:g}x the usual volume in {config['window_minutes']} min "
+                f"(baseline {config['baseline_hours']} h, at least {config['min_count']}){filters}"
+            )
+        return (
+            f"{config['share']:.0%} negative in {config['window_minutes']} min "
+            f"(at least {config['min_count']} scored){filters}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """An alert a rule raised."""
+
+    id: int
+    rule_id: int
+    rule_name: str
+    rule_type: str
+    raised_at: datetime
+    summary: str
+    payload: dict[str, Any]
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The alert as handed to an alert command on stdin."""
+        return {
+            "id": self.id,
+            "rule_id": self.rule_id,
+            "rule": self.rule_name,
+            "type": self.rule_type,
+            "raised_at": self.raised_at.isoformat(),
+            "summary": self.summary,
+            "details": self.payload,
+        }
+
+
+# -- listening rules ------------------------------------------------------------------------
+
+
+def words(values: Iterable[str] | str | None) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.split(",")
+    return [value.strip() for value in values if value and value.strip()]
+
+
+def _number(config: dict[str, Any], key: str, kind: type, low: float, high: float | None = None) -> Any:
+    try:
+        value = kind(config[key])
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{key} must be a number, not {config[key]!r}") from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise InvalidInput(f"{key} must be {bound}, not {value:g}")
+    return value
+
+
+def normalize_rule_config(rule_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A rule's settings checked and completed with defaults; InvalidInput names any problem."""
+    if rule_type not in RULE_TYPES:
+        raise InvalidInput(f"unknown rule type {rule_type!r}; choose one of {', '.join(RULE_TYPES)}")
+    given = {key: value for key, value in config.items() if value is not None}
+    known = {*_DEFAULTS[rule_type], "platforms", "languages", "command"}
+    if rule_type == KEYWORD:
+        known.add("keywords")
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise InvalidInput(f"a {rule_type} rule has no setting {', '.join(unknown)}")
+    merged: dict[str, Any] = {**_DEFAULTS[rule_type], **given}
+    for key in ("window_minutes", "min_count", "cooldown_minutes"):
+        merged[key] = _number(merged, key, int, 0 if key == "cooldown_minutes" else 1)
+    if rule_type == VOLUME_SPIKE:
+        merged["baseline_hours"] = _number(merged, "baseline_hours", int, 1)
+        merged["factor"] = _number(merged, "factor", float, 1)
+    if rule_type == NEGATIVE_SHARE:
+        merged["share"] = _number(merged, "share", float, 0.01, 1)
+    if rule_type == KEYWORD:
+        merged["keywords"] = words(merged.get("keywords"))
+        if not merged["keywords"]:
+            raise InvalidInput("a keyword rule needs at least one keyword or phrase")
+    for key in ("platforms", "languages"):
+        merged[key] = [word.lower() for word in words(merged.get(key))]
+    if merged.get("command") is not None and not str(merged["command"]).strip():
+        merged.pop("command")
+    return merged
+
+
+def add_rule(
+    connection: Connection,
+    *,
+    name: str,
+    rule_type: str,
+    config: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """Add a listening rule; returns its id."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("a rule needs a name")
+    settings = normalize_rule_config(rule_type, config)
+    rule_id = connection.execute(
+        insert(_rule).values(
+            name=name,
+            type=rule_type,
+            config=settings,
+            enabled=True,
+            created_by=actor.agent_id,
+            created_at=now,
+        )
+    ).inserted_primary_key[0]
+    events.append(
+        connection,
+        at=now,
+        actor=actor.handle,
+        type=events.ALERT_RULE_ADDED,
+        payload={"rule_id": rule_id, "name": name, "type": rule_type, "config": settings},
+    )
+    return rule_id
+
+
+def remove_rule(connection: Connection, rule_id: int, *, actor: Actor, now: datetime) -> None:
+    """Switch a listening rule off for good; its alerts stay for the record."""
+    row = connection.execute(select(_rule).where(_rule.c.id == rule_id)).first()
+    if row is None or not row.enabled:
+        raise NotFound(f"no listening rule {rule_id} (`inbox rules list` shows them)")
+    if row.type == INCIDENT_MATCH:
+        raise InvalidInput(
+            f"rule {rule_id} is an incident's match; change it with `inbox incident update --match`"
+        )
+    connection.execute(update(_rule).where(_rule.c.id == rule_id).values(enabled=False))
+    events.append(
+        connection,
+        at=now,
+        actor=actor.handle,
+        type=events.ALERT_RULE_REMOVED,
+        payload={"rule_id": rule_id, "name": row.name},
+    )
+
+
+def list_rules(connection: Connection, *, include_incident_matches: bool = True) -> list[RuleRow]:
+    """The enabled rules, oldest first."""
+    query = select(_rule).where(_rule.c.enabled.is_(True)).order_by(_rule.c.id)
+    if not include_incident_matches:
+        query = query.where(_rule.c.type != INCIDENT_MATCH)
+    return [
+        RuleRow(row.id, row.name, row.type, dict(row.config), row.enabled, row.created_at)
+        for row in connection.execute(query)
+    ]
+
+
+def phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str]:
+    """A case-insensitive pattern matching any of `phrases` as whole words."""
+    alternatives = "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def item_language(raw: dict[str, Any] | None) -> str | None:
+    """The language a platform reported for a message, if any (Mastodon, X, Bluesky, demo)."""
+    if not raw:
+        return None
+    for key in ("language", "lang"):
+        if isinstance(raw.get(key), str) and raw[key]:
+            return raw[key].lower()
+    record = raw.get("record")
+    if isinstance(record, dict) and isinstance(record.get("langs"), list) and record["langs"]:
+        return str(record["langs"][0]).lower()
+    return None
+
+
+def _inbound_between(since: datetime, until: datetime, platforms: Sequence[str]) -> list[Any]:
+    conditions = [_item.c.direction == "in", _item.c.created_at > since, _item.c.created_at <= until]
+    if platforms:
+        conditions.append(_account.c.platform.in_(list(platforms)))
+    return conditions
+
+
+def _count_inbound(connection: Connection, since: datetime, until: datetime, platforms: Sequence[str]) -> int:
+    return connection.execute(
+        select(func.count())
+        .select_from(_item.join(_account, _account.c.id == _item.c.account_id))
+        .where(*_inbound_between(since, until, platforms))
+    ).scalar()
+
+
+def matching_items(
+    connection: Connection,
+    phrases: Sequence[str],
+    since: datetime,
+    until: datetime,
+    *,
+    platforms: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    extra: Sequence[Any] = (),
+) -> list[Any]:
+    """Inbound items between the times whose text holds one of `phrases` (id, thread_id)."""
+    lowered = func.lower(_item.c.text)
+    query = (
+        select(_item.c.id, _item.c.thread_id, _item.c.text, _item.c.raw)
+        .select_from(
+            _item.join(_account, _account.c.id == _item.c.account_id).join(
+                _thread, _thread.c.id == _item.c.thread_id
+            )
+        )
+        .where(
+            *_inbound_between(since, until, platforms),
+            or_(*(lowered.contains(phrase.lower(), autoescape=True) for phrase in phrases)),
+            *extra,
+        )
+        .order_by(_item.c.id)
+    )
+    pattern = phrase_pattern(phrases)
+    wanted_languages = set(languages)
+    return [
+        row
+        for row in connection.execute(query)
+        if pattern.search(row.text)
+        and (not wanted_languages or item_language(row.raw) in wanted_languages)
+    ]
+
+
+def _check_keyword(connection: Connection, rule: RuleRow, now: datetime, last_alert: datetime | None) -> tuple[str, dict[str, Any]] | None:
+    config = rule.config
+    since = now - timedelta(minutes=config["window_minutes"])
+    if last_alert is not None and last_alert > since:
+        since = last_alert
+    found = matching_items(
+        connection,
+        config["keywords"],
+        since,
+        now,
+        platforms=config["platforms"],
+        languages=config["languages"],
+    )
+    if len(found) < config["min_count"]:
+        return None
+    threads = sorted({row.thread_id for row in found})
+    return (
+        (f"{len(found)} message{'s' if len(found) != 1 else ''} mention "
+        f"{', '.join(config['keywords'])} in the last {config['window_minutes']} min"),
+        {"matches": len(found), "item_ids": [row.id for row in found[:50]], "thread_ids": threads[:50]},
+    )
+
+
+def _check_spike(connection: Connection, rule: RuleRow, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    config = rule.config
+    window = timedelta(minutes=config["window_minutes"])
+    baseline = timedelta(hours=config["baseline_hours"])
+    current = _count_inbound(connection, now - window, now, config["platforms"])
+    if current < config["min_count"]:
+        return None
+    before = _count_inbound(connection, now - window - baseline, now - window, config["platforms"])
+    expected = before * (window / baseline)
+    if current < config["factor"] * expected:
+        return None
+    ratio = f"{current / expected:.1f}x the usual {expected:.1f}" if expected else "none usually"
+    return (
+        f"volume spike: {current} messages in the last {config['window_minutes']} min ({ratio})",
+        {"current": current, "baseline": before, "expected": round(expected, 2)},
+    )
+
+
+def _check_negative(connection: Connection, rule: RuleRow, now: datetime) -> tuple[str, dict[str, Any]] | None:
+    config = rule.config
+    since = now - timedelta(minutes=config["window_minutes"])
+    negative = func.sum(case((_item.c.sentiment <= NEGATIVE_THRESHOLD, 1), else_=0))
+    scored, negatives = connection.execute(
+        select(func.count(), negative)
+        .select_from(_item.join(_account, _account.c.id == _item.c.account_id))
+        .where(*_inbound_between(since, now, config["platforms"]), _item.c.sentiment.is_not(None))
+    ).one()
+    negatives = int(negatives or 0)
+    if scored < config["min_count"] or negatives / scored < config["share"]:
+        return None
+    return (
+        (f"{negatives / scored:.0%} of {scored} messages in the last {config['window_minutes']} min "
+        f"are negative"),
+        {"scored": scored, "negative": negatives, "share": round(negatives / scored, 4)},
+    )
+
+
+def _alert_rows(connection: Connection, *conditions: Any, limit: int = 200) -> list[AlertRow]:
+    query = (
+        select(
+            _alert,
+            _rule.c.name.label("rule_name"),
+            _rule.c.type.label("rule_type"),
+            _agent.c.handle.label("acknowledger"),
+        )
+        .join(_rule, _rule.c.id == _alert.c.rule_id)
+        .outerjoin(_agent, _agent.c.id == _alert.c.acknowledged_by)
+        .where(*conditions)
+        .order_by(_alert.c.raised_at.desc(), _alert.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        AlertRow(
+            id=row.id,
+            rule_id=row.rule_id,
+            rule_name=row.rule_name,
+            rule_type=row.rule_type,
+            raised_at=row.raised_at,
+            summary=row.summary,
+            payload=dict(row.payload),
+            acknowledged_by=row.acknowledger,
+            acknowledged_at=row.acknowledged_at,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def list_alerts(connection: Connection, *, unacknowledged: bool = False, limit: int = 200) -> list[AlertRow]:
+    """Alerts, newest first."""
+    conditions = [_alert.c.acknowledged_at.is_(None)] if unacknowledged else []
+    return _alert_rows(connection, *conditions, limit=limit)
+
+
+def acknowledge_alert(connection: Connection, alert_id: int, *, actor: Actor, now: datetime) -> None:
+    """Record that someone has seen an alert and is on it."""
+    done = connection.execute(
+        update(_alert)
+        .where(_alert.c.id == alert_id, _alert.c.acknowledged_at.is_(None))
+        .values(acknowledged_by=actor.agent_id, acknowledged_at=now)
+    ).rowcount
+    if not done:
+        if connection.execute(select(_alert.c.id).where(_alert.c.id == alert_id)).first() is None:
+            raise NotFound(f"no alert {alert_id} (`inbox alerts list` shows them)")
+        return
+    events.append(
+        connection, at=now, actor=actor.handle, type=events.ALERT_ACKNOWLEDGED, payload={"alert_id": alert_id}
+    )
+
+
+def evaluate_rules(
+    engine: Engine,
+    now: datetime,
+    *,
+    alert_command: str | None = None,
+    run_commands: bool = True,
+) -> list[AlertRow]:
+    """Check every listening rule at `now`; raise and return the alerts due, oldest rule first.
+
+    Each alert is an `alert` row and an `alert.raised` event, written in one transaction.
+    After it commits, the rule's `command` (or else `alert_command`) runs with the alert as
+    JSON on stdin; a failing command is logged, never raised.
+    """
+    raised: list[tuple[int, RuleRow]] = []
+    with write_transaction(engine) as connection:
+        last_alerts = dict(
+            connection.execute(
+                select(_alert.c.rule_id, func.max(_alert.c.raised_at)).group_by(_alert.c.rule_id)
+            ).all()
+        )
+        for rule in list_rules(connection, include_incident_matches=False):
+            last = last_alerts.get(rule.id)
+            cooldown = timedelta(minutes=int(rule.config.get("cooldown_minutes", 60)))
+            if last is not None and now - last < cooldown:
+                continue
+            if rule.type == KEYWORD:
+                found = _check_keyword(connection, rule, now, last)
+            elif rule.type == VOLUME_SPIKE:
+                found = _check_spike(connection, rule, now)
+            else:
+                found = _check_negative(connection, rule, now)
+            if found is None:
+                continue
+            summary, details = found
+            summary = f"{rule.name}: {summary}"
+            alert_id = connection.execute(
+                insert(_alert).values(rule_id=rule.id, raised_at=now, summary=summary, payload=details)
+            ).inserted_primary_key[0]
+            events.append(
+                connection,
+                at=now,
+                actor=events.LISTENING_ACTOR,
+                type=events.ALERT_RAISED,
+                payload={
+                    "alert_id": alert_id,
+                    "rule_id": rule.id,
+                    "rule": rule.name,
+                    "rule_type": rule.type,
+                    "summary": summary,
+                    **details,
+                },
+            )
+            raised.append((alert_id, rule))
+        alerts = (
+            _alert_rows(connection, _alert.c.id.in_([alert_id for alert_id, _ in raised]))[::-1]
+            if raised
+            else []
+        )
+    if run_commands:
+        commands = {alert_id: rule.config.get("command") or alert_command for alert_id, rule in raised}
+        for alert in alerts:
+            if commands.get(alert.id):
+                run_alert_command(commands[alert.id], alert)
+    return alerts
+
+
+def run_alert_command(command: str, alert: AlertRow) -> bool:
+    """Run `command` (split like a shell would, not through one) with the alert as JSON on stdin."""
+    try:
+        finished = subprocess.run(
+            shlex.split(command),
+            input=json.dumps(alert.as_json(), ensure_ascii=False),
+            text=True,
+            capture_output=True,
+            timeout=ALERT_COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, ValueError, subprocess.TimeoutExpired) as error:
+        log.warning("alert command for alert %s failed: %s", alert.id, error)
+        return False
+    if finished.returncode != 0:
+        log.warning(
+            "alert command for alert %s exited with %s: %s",
+            alert.id,
+            finished.returncode,
+            finished.stderr.strip()[:500],
+        )
+        return False
+    return True

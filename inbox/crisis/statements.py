@@ -1,0 +1,174 @@
+"""One statement everywhere: checked against every account and incident thread, then recorded."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select, update
+
+from inbox import events
+from inbox.core.errors import InvalidInput
+from inbox.core.models import Account, Campaign, Incident, Thread, ThreadStatus
+from inbox.crisis.incidents import get_incident
+
+if TYPE_CHECKING:
+    from inbox.core.access import Actor
+    from inbox.outbox.drafts import Author
+
+_account = Account.__table__
+_thread = Thread.__table__
+_incident = Incident.__table__
+_campaign = Campaign.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class StatementTarget:
+    """Where a statement would go and how it reads there."""
+
+    kind: str
+    """`post` on an account, or `reply` in an incident thread."""
+    account_id: int
+    thread_id: int | None
+    channel: str
+    where: str
+    rendered_text: str
+    problems: tuple[str, ...]
+
+    @property
+    def fits(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPlan:
+    """A statement checked against every target before anything is queued."""
+
+    incident_id: int
+    text: str
+    targets: tuple[StatementTarget, ...]
+
+    @property
+    def unfit(self) -> tuple[StatementTarget, ...]:
+        return tuple(target for target in self.targets if not target.fits)
+
+    def summary(self) -> str:
+        """What goes where, and what does not fit, in lines for a person."""
+        posts = [target for target in self.targets if target.kind == "post"]
+        replies = [target for target in self.targets if target.kind == "reply"]
+        lines = [
+            (f"statement for incident {self.incident_id}: {len(posts)} account post"
+            f"{'s' if len(posts) != 1 else ''}, {len(replies)} thread repl{'ies' if len(replies) != 1 else 'y'}")
+        ]
+        by_channel = Counter(target.channel for target in self.targets if target.fits)
+        if by_channel:
+            lines.append("fits: " + ", ".join(f"{channel} {count}" for channel, count in sorted(by_channel.items())))
+        if self.unfit:
+            lines.append(f"does not fit ({len(self.unfit)}):")
+            lines += [f"  {target.where}: {' '.join(target.problems)}" for target in self.unfit]
+        return "\n".join(lines)
+
+
+def plan_statement(
+    connection: Connection,
+    incident_id: int,
+    *,
+    author: Author,
+    now: datetime,
+    text: str | None = None,
+    account_ids: Sequence[int] | None = None,
+    reply_to_threads: bool = False,
+) -> StatementPlan:
+    """Render the statement (default: the holding statement) for every chosen account and,
+    with `reply_to_threads`, every open thread of the incident; nothing is queued."""
+    from inbox.outbox.drafts import OutboundKind
+    from inbox.outbox.targets import account_target, thread_target
+
+    incident = get_incident(connection, incident_id)
+    statement = text if text is not None else incident.holding_statement
+    if not statement or not statement.strip():
+        raise InvalidInput(f"incident {incident_id} has no holding statement; give --text")
+    if account_ids is None:
+        account_ids = list(
+            connection.execute(select(_account.c.id).where(_account.c.enabled.is_(True)).order_by(_account.c.id)).scalars()
+        )
+    targets: list[StatementTarget] = []
+    for account_id in dict.fromkeys(account_ids):
+        target = account_target(connection, account_id)
+        targets.append(_statement_target("post", connection, target, OutboundKind.POST, author, now, statement))
+    if reply_to_threads:
+        thread_ids = connection.execute(
+            select(_thread.c.id)
+            .where(_thread.c.incident_id == incident_id, _thread.c.status != ThreadStatus.CLOSED)
+            .order_by(_thread.c.id)
+        ).scalars()
+        for thread_id in thread_ids:
+            target = thread_target(connection, thread_id)
+            targets.append(_statement_target("reply", connection, target, OutboundKind.REPLY, author, now, statement))
+    if not targets:
+        raise InvalidInput("the statement has nowhere to go: no enabled account and no open incident thread")
+    return StatementPlan(incident_id, statement, tuple(targets))
+
+
+def _statement_target(
+    kind: str, connection: Connection, target: Any, outbound_kind: Any, author: Author, now: datetime, text: str
+) -> StatementTarget:
+    """The statement drafted for one target; a platform this inbox cannot send to does not fit."""
+    from inbox.outbox.drafts import draft
+
+    try:
+        prepared = draft(connection, target, kind=outbound_kind, author=author, now=now, text=text)
+    except KeyError:
+        return StatementTarget(
+            kind=kind,
+            account_id=target.account_id,
+            thread_id=target.thread_id,
+            channel=target.channel,
+            where=target.describe(),
+            rendered_text="",
+            problems=(f"This inbox cannot send to {target.platform}: no adapter for it is installed.",),
+        )
+    return StatementTarget(
+        kind=kind,
+        account_id=target.account_id,
+        thread_id=target.thread_id,
+        channel=target.channel,
+        where=target.describe(),
+        rendered_text=prepared.rendered.text,
+        problems=tuple(prepared.problems),
+    )
+
+
+def record_statement(
+    connection: Connection,
+    incident_id: int,
+    *,
+    actor: Actor,
+    now: datetime,
+    text: str,
+    campaign_ids: Sequence[int],
+    plan: StatementPlan,
+) -> None:
+    """Tie the statement's campaigns to the incident, count it as a public update, log it."""
+    if campaign_ids:
+        connection.execute(update(_campaign).where(_campaign.c.id.in_(list(campaign_ids))).values(incident_id=incident_id))
+    connection.execute(update(_incident).where(_incident.c.id == incident_id).values(last_update_at=now))
+    sent = [target for target in plan.targets if target.fits]
+    events.append(
+        connection,
+        at=now,
+        actor=actor.handle,
+        type=events.INCIDENT_STATEMENT_SENT,
+        incident_id=incident_id,
+        payload={
+            "text": text,
+            "campaign_ids": list(campaign_ids),
+            "posts": sum(1 for target in sent if target.kind == "post"),
+            "replies": sum(1 for target in sent if target.kind == "reply"),
+            "channels": dict(Counter(target.channel for target in sent)),
+            "skipped": [target.where for target in plan.unfit],
+        },
+    )

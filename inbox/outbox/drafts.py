@@ -1,0 +1,198 @@
+"""A message made ready for one target (`Draft`), with every check that stops it going out
+as it is and the reason it may need a lead's approval.
+
+Nothing is ever shortened to fit: a message too long, with a variable without a value, or
+outside the platform's reply window is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, func, or_, select
+
+from adapters.base import Kind
+from adapters.registry import adapter_class
+from inbox.answers import load_answer
+from inbox.core.models import Agent, Outbound, OutboundStatus
+from inbox.outbox.targets import Target, active_incident, render, render_context, style_platform
+
+if TYPE_CHECKING:
+    from canned_responses.library import CannedResponse as PreparedAnswer
+    from canned_responses.render import Rendered
+
+_agent = Agent.__table__
+_outbound = Outbound.__table__
+
+PENDING_STATUSES = frozenset(
+    {
+        OutboundStatus.AWAITING_APPROVAL,
+        OutboundStatus.QUEUED,
+        OutboundStatus.SENDING,
+        OutboundStatus.UNKNOWN,
+    }
+)
+"""Rows still on their way: they count as an answer someone is already giving."""
+
+
+class OutboundKind(enum.StrEnum):
+    """What an outbound row is: an answer in a thread, a private message, or a new post."""
+
+    REPLY = "reply"
+    DM = "dm"
+    POST = "post"
+
+
+def pre_send_checks(
+    target: Target,
+    rendered: Rendered,
+    *,
+    kind: OutboundKind,
+    now: datetime,
+    seen_version: int | None = None,
+    others_answering: Sequence[str] = (),
+) -> list[str]:
+    """Everything that stops this message going out as it is, in words for the composer.
+
+    `seen_version` is the thread's version when the person opened it; `others_answering`
+    names people whose answer to the same thread is already on its way.
+    """
+    problems: list[str] = []
+    platform_class = adapter_class(target.platform)
+    if not rendered.text.strip():
+        problems.append("Nothing to send: the message is empty.")
+    for name in rendered.unfilled:
+        problems.append(f"{{{name}}} has no value here and no fallback; fill it in before sending.")
+    if not rendered.fit.fits:
+        problems.append(
+            rendered.fit.explain(target.channel) + " Shorten it; nothing is cut for you."
+        )
+    if not target.account_enabled:
+        problems.append(f"The account {target.account_handle} on {target.channel} is disabled.")
+    private = kind == OutboundKind.DM or (
+        kind == OutboundKind.REPLY and target.thread_kind == Kind.DM
+    )
+    if kind == OutboundKind.REPLY and not platform_class.can_reply:
+        problems.append(f"{target.channel} does not allow replies from the inbox.")
+    if kind == OutboundKind.DM and not platform_class.can_dm:
+        problems.append(f"{target.channel} does not allow direct messages from the inbox.")
+    if kind == OutboundKind.DM and target.contact_external_id is None:
+        problems.append("There is no known author to send a direct message to.")
+    window = platform_class.reply_window_hours
+    if private and window is not None and target.last_inbound_at is not None:
+        waited = now - target.last_inbound_at
+        if waited > timedelta(hours=window):
+            hours = int(waited.total_seconds() // 3600)
+            problems.append(
+                f"{target.channel} allows private replies only within {window} h of the "
+                f"customer's last message, and that was {hours} h ago."
+            )
+    if seen_version is not None and target.thread_version not in (None, seen_version):
+        problems.append(
+            "This thread changed since you opened it (a new message or someone else's "
+            "answer); read it again before sending."
+        )
+    for handle in others_answering:
+        problems.append(f"{handle} is already answering this thread (a reply is on its way).")
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who writes a message, and whether they may approve what needs approval."""
+
+    handle: str
+    agent_id: int | None
+    name: str | None
+    may_approve: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message made ready for one target, with what the composer must show before sending."""
+
+    target: Target
+    kind: OutboundKind
+    text: str
+    """What the person wrote, or the prepared answer's template."""
+    rendered: Rendered
+    canned_response_id: int | None
+    problems: tuple[str, ...]
+    """Anything here stops the message from being queued."""
+    approval_reason: str | None
+    """Why a lead must approve it first, or None."""
+
+    @property
+    def sendable(self) -> bool:
+        """True when nothing stops the message from being queued."""
+        return not self.problems
+
+
+def approval_reason(
+    connection: Connection, answer: PreparedAnswer | None, kind: OutboundKind
+) -> str | None:
+    """Why a message must wait for a lead: a flagged answer, a public statement, or crisis mode."""
+    if answer is not None and answer.needs_approval:
+        return f"the prepared answer {answer.shortcode!r} needs a lead's approval"
+    if kind == OutboundKind.POST:
+        return "a statement posted on the brand's accounts needs a lead's approval"
+    incident = active_incident(connection)
+    if incident is not None and incident.requires_approval:
+        return f"during the incident {incident.title!r} every outgoing message needs approval"
+    return None
+
+
+def draft(
+    connection: Connection,
+    target: Target,
+    *,
+    kind: OutboundKind,
+    author: Author,
+    now: datetime,
+    text: str | None = None,
+    canned_response_id: int | None = None,
+    seen_version: int | None = None,
+) -> Draft:
+    """Render a message for `target` and run every pre-send check on it."""
+    answer = load_answer(connection, canned_response_id) if canned_response_id is not None else None
+    rendered = render(
+        target, render_context(connection, target, author.name), text=text, answer=answer
+    )
+    others = _others_answering(connection, target, author) if kind == OutboundKind.REPLY else []
+    problems = pre_send_checks(
+        target, rendered, kind=kind, now=now, seen_version=seen_version, others_answering=others
+    )
+    source = text if text is not None else answer.text_for(style_platform(target.platform))[0]
+    return Draft(
+        target=target,
+        kind=kind,
+        text=source,
+        rendered=rendered,
+        canned_response_id=canned_response_id,
+        problems=tuple(problems),
+        approval_reason=approval_reason(connection, answer, kind),
+    )
+
+
+def _others_answering(connection: Connection, target: Target, author: Author) -> list[str]:
+    if target.thread_id is None:
+        return []
+    handles = connection.execute(
+        select(func.coalesce(_agent.c.handle, "someone"))
+        .select_from(_outbound)
+        .outerjoin(_agent, _agent.c.id == _outbound.c.created_by)
+        .where(
+            _outbound.c.thread_id == target.thread_id,
+            _outbound.c.kind == str(OutboundKind.REPLY),
+            _outbound.c.status.in_([str(status) for status in PENDING_STATUSES]),
+            or_(_outbound.c.created_by.is_(None), _outbound.c.created_by != author.agent_id)
+            if author.agent_id is not None
+            else _outbound.c.created_by.is_not(None),
+        )
+        .distinct()
+    ).scalars()
+    return sorted(handles)

@@ -1,0 +1,121 @@
+"""Builds the background workers: the sync engine, the outbox sender and the adapters they use.
+
+The only place that does, so every worker reads credentials from the keyring the same way
+and writes back the ones an adapter refreshed (X rotates its refresh tokens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from adapters.base import AccountRef, Adapter
+from adapters.registry import adapter_class
+from inbox.core.clock import Clock, utc_now
+from inbox.outbox.sender import Sender, SendResult
+from inbox.sla import SlaPolicy
+from inbox.store.ingest import Store
+from inbox.store.leases import LEASE_TTL
+from inbox.sync.engine import AdapterFactory, AfterLanding, StreamProgress, SyncEngine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from inbox.core.config import Config, SyncSettings
+    from inbox.core.credentials import CredentialStore
+
+
+def adapter_factory(
+    credentials: CredentialStore | None, *, clock: Clock | None = None
+) -> AdapterFactory:
+    """An adapter factory that reads each account's credential from `credentials`.
+
+    A credential an adapter refreshed is written back with `credentials.set`, so the next
+    process does not start from a token that no longer works. With `credentials` None
+    (the demo, tests) adapters get no credential; with `clock`, adapters run on it (the
+    demo's simulated clock) rather than on their own.
+    """
+    on_clock: dict[str, Any] = {} if clock is None else {"clock": clock}
+
+    def build(account: AccountRef, client: httpx.AsyncClient) -> Adapter:
+        platform = adapter_class(account.platform)
+        if not platform.needs_credential:
+            return platform(account, client, None, **on_clock)
+
+        def keep(secret: Mapping[str, str]) -> None:
+            if credentials is not None:
+                credentials.set(account.platform, account.handle, secret)
+
+        credential = None
+        if credentials is not None:
+            credential = credentials.get(account.platform, account.handle)
+        return platform(account, client, credential, on_credential_refreshed=keep, **on_clock)
+
+    return build
+
+
+def crisis_after_landing(engine: Engine) -> AfterLanding:
+    """What the sync engine does after new items land: tag the threads that match an
+    active incident, then check the listening rules (which may raise alerts)."""
+
+    def after_landing(now: datetime, since: datetime | None) -> None:
+        from inbox.crisis.incidents import tag_active_incidents
+        from inbox.crisis.listening import evaluate_rules
+
+        tag_active_incidents(engine, now, since=since)
+        evaluate_rules(engine, now)
+
+    return after_landing
+
+
+def build_sync_engine(
+    engine: Engine,
+    credentials: CredentialStore | None,
+    *,
+    clock: Clock = utc_now,
+    config: Config | None = None,
+    on_progress: Callable[[StreamProgress], None] | None = None,
+    adapters: AdapterFactory | None = None,
+) -> SyncEngine:
+    """The sync engine for the accounts in `engine`, listening for crises as items land.
+
+    `config` gives the response-time targets and the lease length (defaults without it);
+    `adapters` replaces `adapter_factory(credentials)` (the demo's run on a clock).
+    """
+    sla_policy = SlaPolicy.from_settings(config.sla) if config is not None else None
+    lease_ttl = timedelta(seconds=config.sync.lease_seconds) if config is not None else LEASE_TTL
+    return SyncEngine(
+        Store(engine, clock, sla_policy),
+        adapters or adapter_factory(credentials),
+        on_progress=on_progress,
+        lease_ttl=lease_ttl,
+        after_landing=crisis_after_landing(engine),
+    )
+
+
+def build_sender(
+    engine: Engine,
+    credentials: CredentialStore | None,
+    *,
+    clock: Clock = utc_now,
+    claim_ttl: timedelta | None = None,
+    on_result: Callable[[SendResult], None] | None = None,
+    adapters: AdapterFactory | None = None,
+) -> Sender:
+    """The outbox sender for `engine`; `adapters` replaces `adapter_factory(credentials)`."""
+    options: dict[str, Any] = {} if claim_ttl is None else {"claim_ttl": claim_ttl}
+    return Sender(
+        engine,
+        adapters or adapter_factory(credentials),
+        clock=clock,
+        on_result=on_result,
+        **options,
+    )
+
+
+def http_client(settings: SyncSettings) -> httpx.AsyncClient:
+    """The HTTP client the workers talk to the platforms with."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(settings.request_timeout_seconds))
