@@ -1,1 +1,94 @@
-"""The social inbox backend: store, sync, outbox, stats, crisis toolkit and CLI. Never imports Textual."""
+"""The social inbox backend: the names the terminal UI (and any other front end) may use.
+
+Never imports Textual. Everything below this package is reached through the names in
+`__all__`; each name's module is imported when the name is first used, so a front end's
+start-up pays only for what it shows (the crisis toolkit, the stats and the reports load
+when a screen first needs them). `docs/architecture.md` shows the layout.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC: dict[str, str] = {
+    "AnswerMatch": "inbox.answers",
+    "Context": "inbox.cli.main",
+    "main": "inbox.cli.main",
+    "ASSIGNABLE_ROLES": "inbox.core.access",
+    "Action": "inbox.core.access",
+    "Actor": "inbox.core.access",
+    "Clock": "inbox.core.clock",
+    "Config": "inbox.core.config",
+    "CredentialStore": "inbox.core.credentials",
+    "InvalidInput": "inbox.core.errors",
+    "NotFound": "inbox.core.errors",
+    "PermissionDenied": "inbox.core.errors",
+    "Priority": "inbox.core.models",
+    "Role": "inbox.core.models",
+    "first_line": "inbox.core.sanitize",
+    "for_display": "inbox.core.sanitize",
+    "sanitize": "inbox.core.sanitize",
+    "sentiment": "inbox.core.sentiment",
+    "EXAMPLES": "inbox.core.when",
+    "describe": "inbox.core.when",
+    "parse_when": "inbox.core.when",
+    "presets": "inbox.core.when",
+    "CrisisStatus": "inbox.crisis.incidents",
+    "IncidentRow": "inbox.crisis.incidents",
+    "AlertRow": "inbox.crisis.listening",
+    "Review": "inbox.crisis.review",
+    "StatementPlan": "inbox.crisis.statements",
+    "EventFollower": "inbox.events",
+    "PresenceChanged": "inbox.events",
+    "CampaignSummary": "inbox.outbox.queue",
+    "OutboundRow": "inbox.outbox.queue",
+    "PAUSED": "inbox.outbox.scheduled",
+    "PostRow": "inbox.outbox.scheduled",
+    "SCHEDULED": "inbox.outbox.scheduled",
+    "channel_name": "inbox.outbox.targets",
+    "review_sections": "inbox.reports.review",
+    "write_review": "inbox.reports.review",
+    "duration_text": "inbox.reports.text",
+    "percent_text": "inbox.reports.text",
+    "build_sender": "inbox.runtime",
+    "build_sync_engine": "inbox.runtime",
+    "http_client": "inbox.runtime",
+    "InboxService": "inbox.service",
+    "DUE_SOON_LIMIT": "inbox.sla",
+    "DueThread": "inbox.sla",
+    "SlaPolicy": "inbox.sla",
+    "Stats": "inbox.stats.figures",
+    "parse_period": "inbox.stats.periods",
+    "AccountSummary": "inbox.store.accounts",
+    "AgentSummary": "inbox.store.people",
+    "BulkResult": "inbox.triage.changes",
+    "AuthorCard": "inbox.triage.history",
+    "HistoryEntry": "inbox.triage.history",
+    "Sort": "inbox.triage.lists",
+    "ThreadFilter": "inbox.triage.lists",
+    "ThreadRow": "inbox.triage.lists",
+    "View": "inbox.triage.lists",
+    "ItemRow": "inbox.triage.messages",
+    "NoteRow": "inbox.triage.notes",
+    "PresenceRow": "inbox.triage.notes",
+}
+"""Each public name and the module that defines it (a module's own name: the module)."""
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module behind a public name the first time it is asked for."""
+    try:
+        module_name = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module 'inbox' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if module_name.rpartition(".")[2] == name else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

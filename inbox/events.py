@@ -761,7 +761,7 @@ def after(connection: Connection, last_id: int, limit: int = 500) -> Sequence[Ev
     return [EventRecord(**row._mapping) for row in rows]
 
 
-class Follower:
+class EventFollower:
     """Reads the event log as it grows, without losing events that commit out of order.
 
     On PostgreSQL an event takes its id when its transaction inserts it and becomes

@@ -920,7 +920,7 @@ class InboxService:
         with self.engine.connect() as connection:
             return events.after(connection, last_id, limit)
 
-    def follow_events(self, follower: events.Follower, limit: int = 500) -> list[events.EventRecord]:
+    def follow_events(self, follower: events.EventFollower, limit: int = 500) -> list[events.EventRecord]:
         """The events `follower` has not read yet, including any that committed out of order."""
         with self.engine.connect() as connection:
             return follower.read(connection, limit)

@@ -20,10 +20,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from inbox import events
-from inbox.core.config import Config
-from inbox.core.models import Role
-from inbox.service import InboxService
+from inbox import Config, EventFollower, InboxService, Role
 from tui import bindings
 from tui.commands import ScreenActions
 from tui.crisis_watch import CrisisWatch
@@ -84,7 +81,7 @@ class InboxApp(CrisisWatch, App[int]):
         self.poll_seconds = poll_seconds
         self.inbox_changed: Signal[EventsArrived] = Signal(self, "inbox-changed")
         """Published once per poll that found new events."""
-        self._follower: events.Follower | None = None
+        self._follower: EventFollower | None = None
         """Reads the event log for the live updates, once a screen said where to start."""
         self._sync_stop = asyncio.Event()
         self.started = False
@@ -120,7 +117,7 @@ class InboxApp(CrisisWatch, App[int]):
     def watch_events_from(self, event_id: int) -> None:
         """Report every event after `event_id` from now on (the oldest such id wins)."""
         if self._follower is None or event_id < self._follower.last_id:
-            self._follower = events.Follower(event_id)
+            self._follower = EventFollower(event_id)
 
     def _poll_tick(self) -> None:
         if self._follower is None:
@@ -136,7 +133,7 @@ class InboxApp(CrisisWatch, App[int]):
         group="events",
         description="live: read new events",
     )
-    def poll_events(self, follower: events.Follower) -> None:
+    def poll_events(self, follower: EventFollower) -> None:
         """Read the events `follower` has not seen and report them as one `EventsArrived`."""
         worker = get_current_worker()
         count = 0
@@ -191,8 +188,7 @@ class InboxApp(CrisisWatch, App[int]):
     @work(exclusive=True, exit_on_error=False, group="sync", description="sync: poll the accounts")
     async def run_sync(self) -> None:
         """Run the sync engine until the app stops; accounts leased elsewhere are skipped."""
-        from inbox.core.credentials import CredentialStore
-        from inbox.runtime import build_sync_engine, http_client
+        from inbox import CredentialStore, build_sync_engine, http_client
 
         engine = build_sync_engine(
             self.service.engine, CredentialStore(), clock=self.service.clock, config=self.config
@@ -203,8 +199,7 @@ class InboxApp(CrisisWatch, App[int]):
     @work(exclusive=True, exit_on_error=False, group="outbox", description="outbox: send replies")
     async def run_outbox(self) -> None:
         """Send queued replies until the app stops; rows claimed by another sender are skipped."""
-        from inbox.core.credentials import CredentialStore
-        from inbox.runtime import build_sender, http_client
+        from inbox import CredentialStore, build_sender, http_client
 
         sender = build_sender(self.service.engine, CredentialStore(), clock=self.service.clock)
         async with http_client(self.config.sync) as client:
@@ -242,7 +237,7 @@ class InboxApp(CrisisWatch, App[int]):
         self.push_screen(HelpScreen(bindings.GROUPS, self.config.keymap))
 
     def action_stats(self) -> None:
-        from inbox.sla import SlaPolicy
+        from inbox import SlaPolicy
         from tui.screens.stats import StatsScreen
 
         if isinstance(self.screen, StatsScreen):

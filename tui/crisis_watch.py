@@ -21,15 +21,14 @@ from textual import work
 from textual.signal import Signal
 from textual.worker import get_current_worker
 
-from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
+from inbox import InvalidInput, NotFound, PermissionDenied
 from tui.messages import AlertsAcknowledged, CrisisActionRefused, CrisisLoaded, EventsArrived
 from tui.widgets.alert_banner import BANNER_ALERTS, AlertBanner
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from inbox.crisis.incidents import CrisisStatus
-    from inbox.crisis.listening import AlertRow
+    from inbox import AlertRow, CrisisStatus
     from tui.app import InboxApp
 
 CLOCK_SECONDS = 10.0

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from inbox.cli.main import Context
-from inbox.cli.main import main as cli_main
+from inbox import Context
+from inbox import main as cli_main
 
 
 def open_tui(context: Context, make_service: Callable[[], Any], *, sync: bool = True) -> int:

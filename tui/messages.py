@@ -13,20 +13,20 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from inbox.answers import AnswerMatch
-from inbox.outbox.queue import OutboundRow
-from inbox.sla import DueThread
-from inbox.store.accounts import AccountSummary
-from inbox.store.people import AgentSummary
-from inbox.triage.lists import ThreadFilter, ThreadRow
-from inbox.triage.messages import ItemRow
-from inbox.triage.notes import PresenceRow
+from inbox import (
+    AccountSummary,
+    AgentSummary,
+    AnswerMatch,
+    DueThread,
+    ItemRow,
+    OutboundRow,
+    PresenceRow,
+    ThreadFilter,
+    ThreadRow,
+)
 
 if TYPE_CHECKING:
-    from inbox.stats.figures import Stats
-    from inbox.triage.changes import BulkResult
-    from inbox.triage.history import AuthorCard, HistoryEntry
-    from inbox.triage.notes import NoteRow
+    from inbox import AuthorCard, BulkResult, HistoryEntry, NoteRow, Stats
     from tui.screens.thread_actions import TriageAction
     from tui.thread_snapshot import ThreadSnapshot
 
@@ -352,12 +352,15 @@ class LinkOpened(Message, bubble=False):
 # -- the crisis toolkit --------------------------------------------------------------------
 
 if TYPE_CHECKING:
-    from inbox.crisis.incidents import CrisisStatus, IncidentRow
-    from inbox.crisis.listening import AlertRow
-    from inbox.crisis.review import Review
-    from inbox.crisis.statements import StatementPlan
-    from inbox.outbox.queue import CampaignSummary
-    from inbox.outbox.scheduled import PostRow
+    from inbox import (
+        AlertRow,
+        CampaignSummary,
+        CrisisStatus,
+        IncidentRow,
+        PostRow,
+        Review,
+        StatementPlan,
+    )
 
 
 class CrisisLoaded(Message, bubble=False):

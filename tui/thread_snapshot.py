@@ -12,14 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inbox.core.errors import PermissionDenied
-from inbox.outbox.queue import OutboundRow
-from inbox.service import InboxService
-from inbox.triage.lists import ThreadRow
-from inbox.triage.messages import ItemRow
+from inbox import InboxService, ItemRow, OutboundRow, PermissionDenied, ThreadRow
 
 if TYPE_CHECKING:
-    from inbox.triage.notes import NoteRow
+    from inbox import NoteRow
 
 CONVERSATION_ITEMS = 200
 """Messages a conversation shows at most: the latest ones."""

@@ -34,14 +34,14 @@ def record(connection, kind: str) -> None:
     events.append(connection, at=NOW, actor="test", type=kind)
 
 
-def read(engine, follower: events.Follower) -> list[str]:
+def read(engine, follower: events.EventFollower) -> list[str]:
     with engine.connect() as connection:
         return [event.type for event in follower.read(connection)]
 
 
 def test_events_are_read_once_each_in_order(sqlite_url):
     engine = open_engine(sqlite_url)
-    follower = events.Follower(0)
+    follower = events.EventFollower(0)
     with engine.begin() as connection:
         record(connection, "one")
         record(connection, "two")
@@ -54,7 +54,7 @@ def test_events_are_read_once_each_in_order(sqlite_url):
 
 
 def test_an_event_that_commits_after_a_newer_one_is_still_read(postgres_engine):
-    follower = events.Follower(0)
+    follower = events.EventFollower(0)
     read(postgres_engine, follower)  # whatever the new database holds already
     with postgres_engine.connect() as slow:
         transaction = slow.begin()

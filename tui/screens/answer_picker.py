@@ -16,8 +16,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from inbox.core.sanitize import first_line
-from inbox.service import InboxService
+from inbox import InboxService, first_line
 from tui import bindings
 from tui.messages import AnswersFound
 

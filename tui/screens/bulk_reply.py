@@ -20,8 +20,7 @@ from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from adapters.registry import UnknownPlatform
-from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.service import InboxService
+from inbox import InboxService, InvalidInput, NotFound, PermissionDenied
 from tui import bindings
 from tui.messages import AnswerTemplateLoaded, BulkReplyChecked, BulkReplyQueued
 from tui.screens.answer_picker import AnswerPicker

@@ -36,12 +36,17 @@ from textual.widgets import (
 )
 from textual.worker import get_current_worker
 
-from inbox.core.errors import NotFound
-from inbox.core.sanitize import first_line, for_display
-from inbox.crisis.incidents import CrisisStatus, IncidentRow
-from inbox.crisis.statements import StatementPlan
-from inbox.outbox.targets import channel_name
-from inbox.service import Action, InboxService
+from inbox import (
+    Action,
+    CrisisStatus,
+    InboxService,
+    IncidentRow,
+    NotFound,
+    StatementPlan,
+    channel_name,
+    first_line,
+    for_display,
+)
 from tui import bindings
 from tui.messages import (
     CrisisActionRefused,

@@ -18,10 +18,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Select, SelectionList
 from textual.worker import get_current_worker
 
-from inbox.core.models import Priority
-from inbox.core.sanitize import first_line
-from inbox.service import InboxService
-from inbox.triage.lists import ThreadFilter
+from inbox import InboxService, Priority, ThreadFilter, first_line
 from tui import bindings
 from tui.messages import FilterChoicesLoaded
 from tui.widgets import labels

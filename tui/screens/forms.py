@@ -19,8 +19,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, Static
 from textual.worker import Worker, WorkerState
 
-from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.service import Action, InboxService
+from inbox import Action, InboxService, InvalidInput, NotFound, PermissionDenied
 from tui import bindings
 from tui.messages import CrisisActionRefused
 

@@ -23,12 +23,18 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
-from inbox.core.errors import NotFound
-from inbox.core.models import Role
-from inbox.service import InboxService
-from inbox.sla import DUE_SOON_LIMIT, DueThread
-from inbox.triage.lists import Sort, ThreadFilter, ThreadRow, View
-from inbox.triage.notes import PresenceRow
+from inbox import (
+    DUE_SOON_LIMIT,
+    DueThread,
+    InboxService,
+    NotFound,
+    PresenceRow,
+    Role,
+    Sort,
+    ThreadFilter,
+    ThreadRow,
+    View,
+)
 from tui import bindings
 from tui.messages import (
     AccountsLoaded,

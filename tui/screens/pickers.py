@@ -26,19 +26,25 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from inbox.core.access import ASSIGNABLE_ROLES
-from inbox.core.clock import Clock
-from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.core.models import Priority
-from inbox.core.sanitize import first_line
-from inbox.core.when import EXAMPLES, describe, parse_when, presets
-from inbox.service import InboxService
+from inbox import (
+    ASSIGNABLE_ROLES,
+    EXAMPLES,
+    Clock,
+    InboxService,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Priority,
+    describe,
+    first_line,
+    parse_when,
+    presets,
+)
 from tui import bindings
 from tui.messages import AgentsLoaded, NoteAdded, NoteRefused, TagsLoaded
 
 if TYPE_CHECKING:
-    from inbox.store.people import AgentSummary
-    from inbox.triage.notes import NoteRow
+    from inbox import AgentSummary, NoteRow
 
 PickedT = TypeVar("PickedT")
 

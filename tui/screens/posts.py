@@ -20,12 +20,19 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from inbox.core.sanitize import first_line, for_display
-from inbox.core.when import describe, parse_when
-from inbox.outbox.scheduled import PAUSED, SCHEDULED, PostRow
-from inbox.outbox.targets import channel_name
-from inbox.service import Action, InboxService
-from inbox.store.accounts import AccountSummary
+from inbox import (
+    PAUSED,
+    SCHEDULED,
+    AccountSummary,
+    Action,
+    InboxService,
+    PostRow,
+    channel_name,
+    describe,
+    first_line,
+    for_display,
+    parse_when,
+)
 from tui import bindings
 from tui.messages import CrisisActionRefused, EventsArrived, PostsChanged, PostsLoaded
 from tui.screens import WorkerFailures

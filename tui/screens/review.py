@@ -22,11 +22,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Sparkline, Static
 from textual.worker import get_current_worker
 
-from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.core.sanitize import for_display
-from inbox.crisis.review import Review
-from inbox.reports.review import review_sections, write_review
-from inbox.service import InboxService
+from inbox import (
+    InboxService,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Review,
+    for_display,
+    review_sections,
+    write_review,
+)
 from tui import bindings
 from tui.messages import CrisisActionRefused, ReviewLoaded, ReviewWritten
 from tui.screens import WorkerFailures

@@ -16,11 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Sparkline, Static
 from textual.worker import get_current_worker
 
-from inbox.reports.text import duration_text, percent_text
-from inbox.service import InboxService
-from inbox.sla import SlaPolicy
-from inbox.stats.figures import Stats
-from inbox.stats.periods import parse_period
+from inbox import InboxService, SlaPolicy, Stats, duration_text, parse_period, percent_text
 from tui import bindings
 from tui.messages import EventsArrived, StatsLoaded
 from tui.screens import WorkerFailures

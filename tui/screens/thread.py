@@ -38,14 +38,18 @@ from textual.timer import Timer
 from textual.widgets import Header, Static, TextArea
 from textual.worker import get_current_worker
 
-from inbox import events
-from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.core.models import Role
-from inbox.core.sanitize import first_line
-from inbox.core.when import describe
-from inbox.service import InboxService
-from inbox.triage.lists import ThreadRow
-from inbox.triage.messages import ItemRow
+from inbox import (
+    InboxService,
+    InvalidInput,
+    ItemRow,
+    NotFound,
+    PermissionDenied,
+    Role,
+    ThreadRow,
+    describe,
+    PresenceChanged,
+    first_line,
+)
 from tui import bindings
 from tui.messages import (
     AnswerRendered,
@@ -95,7 +99,7 @@ from tui.widgets.history import HistoryPane
 from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
-    from inbox.triage.notes import NoteRow, PresenceRow
+    from inbox import NoteRow, PresenceRow
     from tui.app import InboxApp
 
 CHECK_DELAY_SECONDS = 0.3
@@ -660,9 +664,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         """Read again what an event about this thread may have changed."""
         if not self.visiting or self.thread.id not in message.thread_ids:
             return
-        if events.PRESENCE_CHANGED in message.event_types:
+        if PresenceChanged.type in message.event_types:
             self.update_presence(None)
-        if message.event_types - {events.PRESENCE_CHANGED}:
+        if message.event_types - {PresenceChanged.type}:
             self.load_thread(self.thread.id)
             if self.side_pane == "history":
                 self.load_history(self.thread.id)

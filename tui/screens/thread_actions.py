@@ -33,15 +33,13 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.core.sanitize import first_line
-from inbox.core.when import describe
+from inbox import InvalidInput, NotFound, PermissionDenied, describe, first_line
 from tui.messages import ThreadsChanged, TriageRefused
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from inbox.triage.changes import BulkResult
+    from inbox import BulkResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from inbox.core.clock import Clock
-from inbox.core.sanitize import first_line
+from inbox import Clock, first_line
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
-    from inbox.crisis.listening import AlertRow
+    from inbox import AlertRow
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 

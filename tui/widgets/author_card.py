@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from tui.widgets import labels
 
 if TYPE_CHECKING:
-    from inbox.triage.history import AuthorCard
+    from inbox import AuthorCard
 
 
 class AuthorCardPane(Vertical):

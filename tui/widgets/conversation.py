@@ -22,16 +22,13 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from inbox.core.sanitize import for_display
-from inbox.outbox.queue import OutboundRow
-from inbox.triage.lists import ThreadRow
-from inbox.triage.messages import ItemRow
+from inbox import ItemRow, OutboundRow, ThreadRow, for_display
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
 
 if TYPE_CHECKING:
-    from inbox.triage.notes import NoteRow
+    from inbox import NoteRow
 
 STATUS_LABELS = {
     "awaiting_approval": "awaiting a lead's approval",

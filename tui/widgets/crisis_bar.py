@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.widget import Widget
 
-from inbox.core.clock import Clock
-from inbox.core.sanitize import first_line
+from inbox import Clock, first_line
 
 if TYPE_CHECKING:
-    from inbox.crisis.incidents import CrisisStatus
+    from inbox import CrisisStatus
     from tui.app import InboxApp
     from tui.crisis_watch import CrisisState
 

@@ -16,12 +16,12 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from inbox.core.sanitize import for_display
+from inbox import for_display
 from tui.themes import component_colours
 from tui.widgets import labels
 
 if TYPE_CHECKING:
-    from inbox.triage.history import HistoryEntry
+    from inbox import HistoryEntry
 
 
 class HistoryPane(VerticalScroll, can_focus=True):

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from inbox.core import sanitize, sentiment
-from inbox.triage.notes import PresenceRow
+from inbox import PresenceRow, sanitize, sentiment
 
 _DEMO_PREFIX = "demo-"
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from inbox.store.accounts import AccountSummary
+from inbox import AccountSummary
 from tui.themes import component_colours
 
 _PROBLEMS = (

@@ -21,8 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inbox.triage.lists import ThreadRow
-from inbox.triage.notes import PresenceRow
+from inbox import PresenceRow, ThreadRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels

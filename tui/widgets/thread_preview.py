@@ -17,9 +17,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from inbox.triage.lists import ThreadRow
-from inbox.triage.messages import ItemRow
-from inbox.triage.notes import PresenceRow
+from inbox import ItemRow, PresenceRow, ThreadRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
