@@ -248,7 +248,10 @@ class Adapter(abc.ABC):
         """
         return None
 
-    def effective_text_limit(self) -> int | None:
-        """The limit for this account: an instance may set its own (Mastodon)."""
-        configured = self.account.settings.get("text_limit")
-        return int(configured) if configured is not None else self.text_limit
+    async def read_text_limit(self) -> int | None:
+        """The longest text this account may send, as the platform says now, or None.
+
+        A Mastodon instance sets its own; the sync engine asks once per run and keeps the
+        answer in the account's settings (`text_limit`). The default says nothing (None).
+        """
+        return None

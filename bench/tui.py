@@ -90,7 +90,7 @@ def database_path(directory: Path, threads: int) -> Path:
     import hashlib
 
     digest = hashlib.sha256()
-    for migration in sorted((REPO / "inbox" / "migrations" / "versions").glob("*.py")):
+    for migration in sorted((REPO / "inbox" / "core" / "migrations" / "versions").glob("*.py")):
         digest.update(migration.read_bytes())
     digest.update(GENERATOR_VERSION.encode())
     return directory / f"threads-{threads}-{digest.hexdigest()[:10]}.db"

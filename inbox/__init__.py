@@ -41,6 +41,8 @@ _PUBLIC: dict[str, str] = {
     "StatementPlan": "inbox.crisis.statements",
     "EventFollower": "inbox.events",
     "PresenceChanged": "inbox.events",
+    "ProblemCode": "inbox.outbox.problems",
+    "SendProblem": "inbox.outbox.problems",
     "CampaignSummary": "inbox.outbox.queue",
     "OutboundRow": "inbox.outbox.queue",
     "PAUSED": "inbox.outbox.scheduled",
@@ -73,7 +75,10 @@ _PUBLIC: dict[str, str] = {
     "NoteRow": "inbox.triage.notes",
     "PresenceRow": "inbox.triage.notes",
 }
-"""Each public name and the module that defines it (a module's own name: the module)."""
+"""Each public name and the module that defines it."""
+
+_MODULES = frozenset({"sanitize", "sentiment"})
+"""Public names that are whole modules rather than a name inside one."""
 
 __all__ = sorted(_PUBLIC)
 
@@ -85,7 +90,7 @@ def __getattr__(name: str) -> Any:
     except KeyError:
         raise AttributeError(f"module 'inbox' has no attribute {name!r}") from None
     module = importlib.import_module(module_name)
-    value = module if module_name.rpartition(".")[2] == name else getattr(module, name)
+    value = module if name in _MODULES else getattr(module, name)
     globals()[name] = value
     return value
 

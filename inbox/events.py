@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import Connection, insert, select
 
 from inbox.core.models import Event
+
 
 class InboxEvent:
     """What every event type has: its stored name, its payload and its sentence."""
@@ -31,6 +32,9 @@ class InboxEvent:
     EXTRA: ClassVar[str | None] = None
     """The dict field whose entries are stored beside the others in the payload, if any."""
 
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset()
+    """Fields left out of the payload when None: their writers store the key only when set."""
+
     def payload(self) -> dict[str, Any]:
         """The JSON object stored in `event.payload`."""
         stored: dict[str, Any] = {}
@@ -38,20 +42,21 @@ class InboxEvent:
             value = getattr(self, each.name)
             if each.name == self.EXTRA:
                 stored.update(value or {})
-            else:
+            elif value is not None or each.name not in self.OMITTED_WHEN_NONE:
                 stored[self.KEYS.get(each.name, each.name)] = value
         return stored
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> InboxEvent:
+    def from_payload(cls, payload: dict[str, Any]) -> Self:
         """The event a stored payload describes; keys it lacks read as None."""
         declared = fields(cls)  # type: ignore[arg-type]
         names = {cls.KEYS.get(each.name, each.name): each.name for each in declared}
-        values: dict[str, Any] = {
-            each.name: None
+        required = [
+            each.name
             for each in declared
-            if each.name != cls.EXTRA and each.default is MISSING and each.default_factory is MISSING
-        }
+            if each.default is MISSING and each.default_factory is MISSING
+        ]
+        values: dict[str, Any] = {name: None for name in required if name != cls.EXTRA}
         extra: dict[str, Any] = {}
         for key, value in payload.items():
             if key in names and names[key] != cls.EXTRA:
@@ -85,7 +90,9 @@ class ThreadCreated(InboxEvent):
     count: int = 1
 
     def describe(self, actor: str) -> str:
-        return "the first " + ("message arrived" if (self.count or 1) == 1 else f"{self.count} messages arrived")
+        if (self.count or 1) == 1:
+            return "the first message arrived"
+        return f"the first {self.count} messages arrived"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +127,8 @@ class ThreadAssigned(InboxEvent):
             return f"{actor} unassigned it" + (f" from {self.before}" if self.before else "")
         if self.after == actor and self.before is None:
             return f"{actor} took it"
-        return f"{actor} assigned this to {self.after}" + (f" (was {self.before})" if self.before else "")
+        was = f" (was {self.before})" if self.before else ""
+        return f"{actor} assigned this to {self.after}{was}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +137,7 @@ class ThreadStatusChanged(InboxEvent):
 
     type: ClassVar[str] = "thread.status_changed"
     KEYS: ClassVar[dict[str, str]] = {"before": "from", "after": "to"}
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"until"})
     before: str | None
     after: str | None
     until: str | None = None
@@ -143,11 +152,17 @@ class ThreadStatusChanged(InboxEvent):
 
 @dataclass(frozen=True, slots=True)
 class ThreadTagged(InboxEvent):
+    """A person's tags are `tags`; an incident's match stores its one `tag` and `incident_id`."""
+
     type: ClassVar[str] = "thread.tagged"
-    tags: list[str]
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"tags", "tag", "incident_id"})
+    tags: list[str] | None = None
+    tag: str | None = None
+    incident_id: int | None = None
 
     def describe(self, actor: str) -> str:
-        return f"{actor} tagged it {', '.join(self.tags or [])}"
+        tags = self.tags or ([self.tag] if self.tag else [])
+        return f"{actor} tagged it {', '.join(tags)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +227,8 @@ class AccountRemoved(InboxEvent):
     purged: bool = False
 
     def describe(self, actor: str) -> str:
-        return f"{actor} removed account {self.account_id}" + (" and its history" if self.purged else "")
+        history = " and its history" if self.purged else ""
+        return f"{actor} removed account {self.account_id}{history}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +239,8 @@ class AccountHealthChanged(InboxEvent):
     detail: str | None = None
 
     def describe(self, actor: str) -> str:
-        return f"account {self.account_id} is {self.health}" + (f": {self.detail}" if self.detail else "")
+        detail = f": {self.detail}" if self.detail else ""
+        return f"account {self.account_id} is {self.health}{detail}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,8 +291,7 @@ class OutboundAwaitingApproval(InboxEvent):
     reason: str | None = None
 
     def describe(self, actor: str) -> str:
-        text = f"{self.kind or 'reply'} by {actor} waits for a lead's approval"
-        return text + (f" ({self.reason})" if self.reason else "")
+        return f"{self.kind or 'reply'} by {actor} waits for a lead's approval"
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +302,7 @@ class OutboundApproved(InboxEvent):
     edited: bool = False
 
     def describe(self, actor: str) -> str:
-        return f"{actor} approved the reply" + (" after editing it" if self.edited else "")
+        return f"{actor} approved the reply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +318,7 @@ class OutboundRejected(InboxEvent):
 @dataclass(frozen=True, slots=True)
 class OutboundRetrying(InboxEvent):
     type: ClassVar[str] = "outbound.retrying"
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"attempt", "reason", "retry_at", "by"})
     outbound_id: int
     attempt: int | None = None
     reason: str | None = None
@@ -310,14 +327,13 @@ class OutboundRetrying(InboxEvent):
     """"person" when someone asked for the retry; None when the sender backs off by itself."""
 
     def describe(self, actor: str) -> str:
-        if self.by == "person":
-            return f"{actor} asked to send the reply again"
-        return "sending failed; trying again" + (f" ({self.reason})" if self.reason else "")
+        return "sending failed; trying again"
 
 
 @dataclass(frozen=True, slots=True)
 class OutboundUnknown(InboxEvent):
     type: ClassVar[str] = "outbound.unknown"
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"attempt", "check_at", "needs_person"})
     outbound_id: int
     attempt: int | None = None
     reason: str | None = None
@@ -325,8 +341,7 @@ class OutboundUnknown(InboxEvent):
     needs_person: bool | None = None
 
     def describe(self, actor: str) -> str:
-        text = "reply may or may not have gone out; check before sending again"
-        return text + (f" ({self.reason})" if self.reason else "")
+        return "reply may or may not have gone out; check before sending again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +354,7 @@ class OutboundSent(InboxEvent):
     found_after_interruption: bool | None = None
 
     def describe(self, actor: str) -> str:
-        return "reply sent" + (" (found after an interruption)" if self.found_after_interruption else "")
+        return "reply sent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +464,9 @@ class AlertAcknowledged(InboxEvent):
 @dataclass(frozen=True, slots=True)
 class IncidentDeclared(InboxEvent):
     type: ClassVar[str] = "incident.declared"
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset(
+        {"status_url", "holding_statement", "update_interval_minutes"}
+    )
     title: str
     severity: int
     scope: str
@@ -497,7 +515,8 @@ class IncidentStatementSent(InboxEvent):
     """Where the text did not fit, in words."""
 
     def describe(self, actor: str) -> str:
-        channels = ", ".join(f"{name} {count}" for name, count in sorted((self.channels or {}).items()))
+        targets = sorted((self.channels or {}).items())
+        channels = ", ".join(f"{name} {count}" for name, count in targets)
         return f"statement: {self.posts or 0} posts, {self.replies or 0} replies ({channels})"
 
 
@@ -610,49 +629,6 @@ def describe(actor: str, event_type: str, payload: dict[str, Any] | None) -> str
     return parse(event_type, payload).describe(actor)
 
 
-ITEMS_ARRIVED = "items.arrived"
-THREAD_CREATED = "thread.created"
-THREAD_REOPENED = "thread.reopened"
-THREAD_ASSIGNED = "thread.assigned"
-THREAD_STATUS_CHANGED = "thread.status_changed"
-THREAD_TAGGED = "thread.tagged"
-THREAD_UNTAGGED = "thread.untagged"
-THREAD_PRIORITY_CHANGED = "thread.priority_changed"
-NOTE_ADDED = "note.added"
-PRESENCE_CHANGED = "presence.changed"
-ACCOUNT_ADDED = "account.added"
-ACCOUNT_REMOVED = "account.removed"
-ACCOUNT_HEALTH_CHANGED = "account.health_changed"
-AGENT_ADDED = "agent.added"
-SYNC_FAILED = "sync.failed"
-OUTBOUND_QUEUED = "outbound.queued"
-OUTBOUND_AWAITING_APPROVAL = "outbound.awaiting_approval"
-OUTBOUND_APPROVED = "outbound.approved"
-OUTBOUND_REJECTED = "outbound.rejected"
-OUTBOUND_RETRYING = "outbound.retrying"
-OUTBOUND_UNKNOWN = "outbound.unknown"
-OUTBOUND_SENT = "outbound.sent"
-OUTBOUND_FAILED = "outbound.failed"
-OUTBOUND_CANCELLED = "outbound.cancelled"
-CAMPAIGN_CREATED = "campaign.created"
-CANNED_IMPORTED = "canned.imported"
-CANNED_SAVED = "canned.saved"
-SENTIMENT_SCORED = "sentiment.scored"
-ALERT_RULE_ADDED = "alert_rule.added"
-ALERT_RULE_REMOVED = "alert_rule.removed"
-ALERT_RAISED = "alert.raised"
-ALERT_ACKNOWLEDGED = "alert.acknowledged"
-INCIDENT_DECLARED = "incident.declared"
-INCIDENT_UPDATED = "incident.updated"
-INCIDENT_ENDED = "incident.ended"
-INCIDENT_STATEMENT_SENT = "incident.statement_sent"
-POSTS_PAUSED = "posts.paused"
-POSTS_RESUMED = "posts.resumed"
-POST_SCHEDULED = "post.scheduled"
-POST_EDITED = "post.edited"
-POST_CANCELLED = "post.cancelled"
-POST_PUBLISHED = "post.published"
-
 SYSTEM_ACTOR = "system"
 SYNC_ACTOR = "sync"
 OUTBOX_ACTOR = "outbox"
@@ -692,9 +668,8 @@ def record(
     incident_id: int | None = None,
 ) -> None:
     """Record one event in the caller's transaction."""
-    connection.execute(
-        insert(_event).values(row(event, at=at, actor=actor, thread_id=thread_id, incident_id=incident_id))
-    )
+    stored = row(event, at=at, actor=actor, thread_id=thread_id, incident_id=incident_id)
+    connection.execute(insert(_event).values(stored))
 
 
 def row(
@@ -719,36 +694,6 @@ def row(
 def record_many(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
     """Record many events at once; each row is made by `row`."""
     rows = list(rows)
-    if rows:
-        connection.execute(insert(_event), rows)
-
-
-def append(
-    connection: Connection,
-    *,
-    at: datetime,
-    actor: str,
-    type: str,
-    thread_id: int | None = None,
-    incident_id: int | None = None,
-    payload: dict[str, Any] | None = None,
-) -> None:
-    """Record one event in the caller's transaction."""
-    connection.execute(
-        insert(_event).values(
-            at=at,
-            actor=actor,
-            type=type,
-            thread_id=thread_id,
-            incident_id=incident_id,
-            payload=payload or {},
-        )
-    )
-
-
-def append_many(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    """Record many events at once; each row has the keyword arguments of `append`."""
-    rows = [{"thread_id": None, "incident_id": None, "payload": {}, **row} for row in rows]
     if rows:
         connection.execute(insert(_event), rows)
 
@@ -808,3 +753,9 @@ class EventFollower:
         if batch:
             self.last_id = batch[-1].id
         return [*late, *batch]
+
+
+def latest_id(connection: Connection) -> int:
+    """The id of the newest event (0 when there are none)."""
+    newest = connection.execute(select(_event.c.id).order_by(_event.c.id.desc()).limit(1))
+    return newest.scalar() or 0

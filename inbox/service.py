@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 
 from inbox import answers, events
 from inbox.answers import AnswerImport, AnswerMatch, StoredAnswer
@@ -20,33 +20,26 @@ from inbox.core.access import Action, Actor
 from inbox.core.clock import Clock, utc_now
 from inbox.core.database import write_transaction
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
-from inbox.core.models import (
-    Agent,
-    Event,
-    Item,
-    Outbound,
-    OutboundStatus,
-    Role,
-    Thread,
-)
-from inbox.core.sanitize import first_line
+from inbox.core.models import OutboundStatus, Role
+from inbox.crisis.desk import CrisisDesk
 from inbox.outbox.drafts import Author, Draft, OutboundKind, draft
 from inbox.outbox.queue import (
     CampaignKind,
     CampaignSummary,
     OutboundRow,
     approve,
+    author_id,
     campaign_summaries,
     cancel,
-    create_campaign,
     outbound_rows,
     queue,
+    queue_campaign,
     reject,
     retry,
 )
 from inbox.outbox.targets import Target, account_target, thread_target
 from inbox.sla import SlaPolicy, refresh_due_at
-from inbox.store import accounts, people
+from inbox.store import accounts, export, people
 from inbox.store.accounts import AccountSummary
 from inbox.store.people import AgentSummary
 from inbox.triage import changes, history, lists, messages, notes
@@ -58,24 +51,13 @@ from inbox.triage.notes import NoteRow, PresenceRow
 
 if TYPE_CHECKING:
     from canned_responses.library import CannedResponse as PreparedAnswer
-    from inbox.crisis.incidents import CrisisStatus, IncidentRow
-    from inbox.crisis.listening import AlertRow, RuleRow
-    from inbox.crisis.review import Review
-    from inbox.crisis.statements import StatementPlan
-    from inbox.outbox.scheduled import PostRow
     from inbox.sla import DueThread
     from inbox.stats.figures import Stats
     from inbox.stats.periods import Period
 
-_agent = Agent.__table__
-_thread = Thread.__table__
-_item = Item.__table__
-_event = Event.__table__
-_outbound = Outbound.__table__
 
-
-class InboxService:
-    """The backend as people use it."""
+class InboxService(CrisisDesk):
+    """The backend as people use it (the crisis toolkit's actions in `inbox.crisis.desk`)."""
 
     def __init__(
         self,
@@ -354,12 +336,13 @@ class InboxService:
         now = self.clock()
         with write_transaction(self.engine) as connection:
             result = answers.import_canned(connection, found, problems, now=now)
-            events.append(
+            events.record(
                 connection,
+                events.CannedImported(
+                    added=result.added, updated=result.updated, problems=len(problems)
+                ),
                 at=now,
                 actor=self.actor.handle,
-                type=events.CANNED_IMPORTED,
-                payload={"added": result.added, "updated": result.updated, "problems": len(problems)},
             )
         return result
 
@@ -373,12 +356,11 @@ class InboxService:
         now = self.clock()
         with write_transaction(self.engine) as connection:
             stored = answers.save_canned(connection, response, now=now)
-            events.append(
+            events.record(
                 connection,
+                events.CannedSaved(shortcode=response.shortcode),
                 at=now,
                 actor=self.actor.handle,
-                type=events.CANNED_SAVED,
-                payload={"shortcode": response.shortcode},
             )
         return stored
 
@@ -386,9 +368,7 @@ class InboxService:
 
     def _author(self) -> Author:
         with self.engine.connect() as connection:
-            name = connection.execute(
-                select(_agent.c.name).where(_agent.c.id == self.actor.agent_id)
-            ).scalar()
+            name = people.agent_name(connection, self.actor.agent_id)
         return Author(
             handle=self.actor.handle,
             agent_id=self.actor.agent_id,
@@ -402,9 +382,7 @@ class InboxService:
         if self.actor.thread_refusal(target.assignee_id, None) is None:
             return
         with self.engine.connect() as connection:
-            holder = connection.execute(
-                select(_agent.c.handle).where(_agent.c.id == target.assignee_id)
-            ).scalar()
+            holder = people.agent_handle(connection, target.assignee_id)
         raise PermissionDenied(
             f"thread {target.thread_id} is assigned to {holder}; agents answer their own and "
             "unassigned threads (ask a lead to reassign it)"
@@ -442,28 +420,17 @@ class InboxService:
         seen_version: int | None = None,
         direct_message: bool = False,
     ) -> Draft:
-        """What a reply would look like on its channel, and every problem that stops it."""
+        """What a reply would look like on its channel, and every problem that stops it.
+
+        Each problem has a code to decide on (`ProblemCode.THREAD_CHANGED` when the thread
+        moved past `seen_version`) and a sentence to show.
+        """
         kind = OutboundKind.DM if direct_message else OutboundKind.REPLY
         author = self._author()
         with self.engine.connect() as connection:
             return self._draft_for_thread(
                 connection, thread_id, kind, text, canned_response_id, seen_version, author
             )
-
-    def pre_send_checks(
-        self,
-        thread_id: int,
-        text: str | None = None,
-        canned_response_id: int | None = None,
-        *,
-        seen_version: int | None = None,
-    ) -> list[str]:
-        """The problems that stop this reply from being sent, for the composer; empty when none."""
-        return list(
-            self.preview_reply(
-                thread_id, text, canned_response_id, seen_version=seen_version
-            ).problems
-        )
 
     def queue_reply(
         self,
@@ -500,7 +467,7 @@ class InboxService:
         unique_ids = list(dict.fromkeys(thread_ids))
         if not unique_ids:
             raise InvalidInput("a bulk reply needs at least one thread")
-        author = self._author()
+        author, now = self._author(), self.clock()
         with write_transaction(self.engine) as connection:
             drafts = [
                 self._draft_for_thread(
@@ -514,8 +481,8 @@ class InboxService:
                 )
                 for thread_id in unique_ids
             ]
-            return self._queue_campaign(
-                connection, drafts, CampaignKind.BULK_REPLY, title, author
+            return queue_campaign(
+                connection, drafts, CampaignKind.BULK_REPLY, title=title, author=author, now=now
             )
 
     def queue_broadcast(
@@ -531,7 +498,7 @@ class InboxService:
         unique_ids = list(dict.fromkeys(account_ids))
         if not unique_ids:
             raise InvalidInput("a broadcast needs at least one account")
-        author = self._author()
+        author, now = self._author(), self.clock()
         with write_transaction(self.engine) as connection:
             drafts = [
                 draft(
@@ -539,44 +506,20 @@ class InboxService:
                     account_target(connection, account_id),
                     kind=OutboundKind.POST,
                     author=author,
-                    now=self.clock(),
+                    now=now,
                     text=text,
                     canned_response_id=canned_response_id,
                 )
                 for account_id in unique_ids
             ]
-            return self._queue_campaign(
-                connection, drafts, CampaignKind.BROADCAST, title, author
+            return queue_campaign(
+                connection, drafts, CampaignKind.BROADCAST, title=title, author=author, now=now
             )
-
-    def _queue_campaign(
-        self,
-        connection: Connection,
-        drafts: list[Draft],
-        kind: CampaignKind,
-        title: str | None,
-        author: Author,
-    ) -> CampaignSummary:
-        problems = [
-            f"{prepared.target.describe()}: {' '.join(prepared.problems)}"
-            for prepared in drafts
-            if prepared.problems
-        ]
-        if problems:
-            raise InvalidInput("nothing was queued; " + " | ".join(problems))
-        now = self.clock()
-        campaign_title = title or first_line(drafts[0].rendered.text, 80)
-        campaign_id = create_campaign(
-            connection, title=campaign_title, kind=kind, author=author, now=now, targets=len(drafts)
-        )
-        for prepared in drafts:
-            queue(connection, prepared, author=author, now=now, campaign_id=campaign_id)
-        return campaign_summaries(connection, campaign_id)[0]
 
     def outbound(self, outbound_id: int) -> OutboundRow:
         """One outgoing message, with its status and any reviewer's note."""
         with self.engine.connect() as connection:
-            rows = outbound_rows(connection, _outbound.c.id == outbound_id)
+            rows = outbound_rows(connection, outbound_id=outbound_id)
         if not rows:
             raise NotFound(f"no outgoing message {outbound_id}")
         return rows[0]
@@ -584,19 +527,19 @@ class InboxService:
     def outbound_for_thread(self, thread_id: int) -> list[OutboundRow]:
         """Every outgoing message of a thread, oldest first."""
         with self.engine.connect() as connection:
-            return outbound_rows(connection, _outbound.c.thread_id == thread_id)
+            return outbound_rows(connection, thread_id=thread_id)
 
     def outbox(
         self, statuses: Sequence[str] | None = None, *, mine: bool = False, limit: int = 500
     ) -> list[OutboundRow]:
         """Outgoing messages, optionally only in `statuses` or only the actor's, oldest first."""
-        conditions = []
-        if statuses:
-            conditions.append(_outbound.c.status.in_(list(statuses)))
-        if mine:
-            conditions.append(_outbound.c.created_by == self.actor.agent_id)
         with self.engine.connect() as connection:
-            return outbound_rows(connection, *conditions, limit=limit)
+            return outbound_rows(
+                connection,
+                statuses=statuses or (),
+                written_by=self.actor if mine else None,
+                limit=limit,
+            )
 
     def approvals(self) -> list[OutboundRow]:
         """Outgoing messages waiting for a lead, oldest first."""
@@ -632,10 +575,8 @@ class InboxService:
         if self.can(Action.APPROVE):
             return
         with self.engine.connect() as connection:
-            author_id = connection.execute(
-                select(_outbound.c.created_by).where(_outbound.c.id == outbound_id)
-            ).scalar()
-        if author_id != self.actor.agent_id:
+            written_by = author_id(connection, outbound_id)
+        if written_by != self.actor.agent_id:
             raise PermissionDenied(
                 f"outgoing message {outbound_id} is someone else's; "
                 "only its author or a lead may change it"
@@ -666,254 +607,14 @@ class InboxService:
             found = campaign_summaries(connection, campaign_id)
             if not found:
                 raise NotFound(f"no campaign {campaign_id} (`inbox campaign list` shows them)")
-            return found[0], outbound_rows(
-                connection, _outbound.c.campaign_id == campaign_id
-            )
-
-    # -- crisis toolkit (see inbox.crisis) -------------------------------------------------------
-
-    def listening_rules(self) -> list[RuleRow]:
-        """The enabled listening rules, incidents' match rules included."""
-        from inbox.crisis.listening import list_rules
-
-        with self.engine.connect() as connection:
-            return list_rules(connection)
-
-    def add_listening_rule(self, name: str, rule_type: str, config: dict[str, Any]) -> int:
-        """Add a keyword, volume_spike or negative_share rule; returns its id."""
-        from inbox.crisis.listening import add_rule
-
-        self.require(Action.MANAGE_LISTENING)
-        with write_transaction(self.engine) as connection:
-            return add_rule(
-                connection, name=name, rule_type=rule_type, config=config, actor=self.actor, now=self.clock()
-            )
-
-    def remove_listening_rule(self, rule_id: int) -> None:
-        """Switch a listening rule off; its alerts stay."""
-        from inbox.crisis.listening import remove_rule
-
-        self.require(Action.MANAGE_LISTENING)
-        with write_transaction(self.engine) as connection:
-            remove_rule(connection, rule_id, actor=self.actor, now=self.clock())
-
-    def evaluate_listening(self, *, alert_command: str | None = None) -> list[AlertRow]:
-        """Check every listening rule now and raise the alerts due."""
-        from inbox.crisis.listening import evaluate_rules
-
-        self.require(Action.SYNC)
-        return evaluate_rules(self.engine, self.clock(), alert_command=alert_command)
-
-    def alerts(self, *, unacknowledged: bool = False, limit: int = 200) -> list[AlertRow]:
-        """Alerts, newest first."""
-        from inbox.crisis.listening import list_alerts
-
-        with self.engine.connect() as connection:
-            return list_alerts(connection, unacknowledged=unacknowledged, limit=limit)
-
-    def acknowledge_alert(self, alert_id: int) -> None:
-        """Record that the actor has seen an alert and is on it."""
-        from inbox.crisis.listening import acknowledge_alert
-
-        self.require(Action.REPLY)
-        with write_transaction(self.engine) as connection:
-            acknowledge_alert(connection, alert_id, actor=self.actor, now=self.clock())
-
-    def incidents(self, *, active_only: bool = False) -> list[IncidentRow]:
-        """Incidents, newest first."""
-        from inbox.crisis.incidents import list_incidents
-
-        with self.engine.connect() as connection:
-            return list_incidents(connection, active_only=active_only)
-
-    def crisis_status(self) -> CrisisStatus | None:
-        """The active incident with its counts for the crisis bar, or None."""
-        from inbox.crisis.incidents import crisis_status
-
-        with self.engine.connect() as connection:
-            return crisis_status(connection)
-
-    def incident(self, incident_id: int) -> IncidentRow:
-        """One incident (with `next_update_due`)."""
-        from inbox.crisis.incidents import get_incident
-
-        with self.engine.connect() as connection:
-            return get_incident(connection, incident_id)
-
-    def declare_incident(self, title: str, **fields: Any) -> tuple[IncidentRow, list[int]]:
-        """Declare an incident, pause every scheduled post and tag matching threads.
-
-        `fields`: severity, scope, status_url, holding_statement, update_interval_minutes,
-        requires_approval, match (keywords). Returns the incident and the posts paused.
-        """
-        from inbox.crisis.incidents import declare_incident, tag_incident_threads
-
-        self.require(Action.DECLARE_INCIDENT)
-        now = self.clock()
-        with write_transaction(self.engine) as connection:
-            incident_id, paused = declare_incident(
-                connection, actor=self.actor, now=now, title=title, **fields
-            )
-        tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
-        return self.incident(incident_id), paused
-
-    def update_incident(self, incident_id: int, *, public_update: bool = False, **fields: Any) -> IncidentRow:
-        """Change an active incident; `public_update` records that a public update went out now."""
-        from inbox.crisis.incidents import tag_incident_threads, update_incident
-
-        self.require(Action.DECLARE_INCIDENT)
-        now = self.clock()
-        with write_transaction(self.engine) as connection:
-            update_incident(
-                connection, incident_id, actor=self.actor, now=now, public_update=public_update, **fields
-            )
-        if fields.get("match") is not None:
-            tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
-        return self.incident(incident_id)
-
-    def end_incident(self, incident_id: int, note: str | None = None) -> IncidentRow:
-        """Record the end of an incident; paused posts stay paused until resumed."""
-        from inbox.crisis.incidents import end_incident
-
-        self.require(Action.DECLARE_INCIDENT)
-        with write_transaction(self.engine) as connection:
-            return end_incident(connection, incident_id, actor=self.actor, now=self.clock(), note=note)
-
-    def tag_incident_threads(self, incident_id: int) -> int:
-        """Tag the threads matching an active incident's keywords to it; returns how many."""
-        from inbox.crisis.incidents import tag_incident_threads
-
-        self.require(Action.REPLY)
-        return tag_incident_threads(self.engine, incident_id, self.clock(), actor=self.actor.handle)
-
-    def plan_statement(
-        self,
-        incident_id: int,
-        *,
-        text: str | None = None,
-        account_ids: Sequence[int] | None = None,
-        reply_to_threads: bool = False,
-    ) -> StatementPlan:
-        """The statement rendered for every target, and what does not fit."""
-        from inbox.crisis.statements import plan_statement
-
-        self.require(Action.APPROVE)
-        author = self._author()
-        with self.engine.connect() as connection:
-            return plan_statement(
-                connection,
-                incident_id,
-                author=author,
-                now=self.clock(),
-                text=text,
-                account_ids=account_ids,
-                reply_to_threads=reply_to_threads,
-            )
-
-    def send_statement(
-        self,
-        incident_id: int,
-        *,
-        text: str | None = None,
-        account_ids: Sequence[int] | None = None,
-        reply_to_threads: bool = False,
-        skip_unfit: bool = False,
-    ) -> tuple[StatementPlan, list[CampaignSummary]]:
-        """Post the statement on the accounts and reply with it in the open incident threads,
-        each as one campaign. Refuses if anything does not fit, unless `skip_unfit`."""
-        from inbox.crisis.statements import record_statement
-
-        plan = self.plan_statement(
-            incident_id, text=text, account_ids=account_ids, reply_to_threads=reply_to_threads
-        )
-        if plan.unfit and not skip_unfit:
-            raise InvalidInput("nothing was sent; " + plan.summary())
-        fitting = [target for target in plan.targets if target.fits]
-        if not fitting:
-            raise InvalidInput("nothing fits anywhere; " + plan.summary())
-        title = f"Incident {incident_id} statement"
-        campaigns = []
-        accounts = [target.account_id for target in fitting if target.kind == "post"]
-        threads = [target.thread_id for target in fitting if target.kind == "reply"]
-        if accounts:
-            campaigns.append(self.queue_broadcast(accounts, plan.text, title=title))
-        if threads:
-            campaigns.append(self.queue_bulk_reply(threads, plan.text, title=title))
-        with write_transaction(self.engine) as connection:
-            record_statement(
-                connection,
-                incident_id,
-                actor=self.actor,
-                now=self.clock(),
-                text=plan.text,
-                campaign_ids=[campaign.id for campaign in campaigns],
-                plan=plan,
-            )
-        return plan, campaigns
-
-    def scheduled_posts(self, statuses: Sequence[str] = ()) -> list[PostRow]:
-        """Scheduled posts, soonest first."""
-        from inbox.outbox.scheduled import list_posts
-
-        with self.engine.connect() as connection:
-            return list_posts(connection, statuses)
-
-    def schedule_post(self, account_id: int, text: str, scheduled_at: datetime) -> PostRow:
-        """Schedule a post (paused at once during an active incident)."""
-        from inbox.outbox.scheduled import add_post, get_post
-
-        self.require(Action.APPROVE)
-        with write_transaction(self.engine) as connection:
-            post_id = add_post(connection, account_id, text, scheduled_at, actor=self.actor, now=self.clock())
-            return get_post(connection, post_id)
-
-    def edit_post(self, post_id: int, *, text: str | None = None, scheduled_at: datetime | None = None) -> PostRow:
-        """Change a scheduled or paused post's text or time."""
-        from inbox.outbox.scheduled import edit_post
-
-        self.require(Action.APPROVE)
-        with write_transaction(self.engine) as connection:
-            return edit_post(
-                connection, post_id, actor=self.actor, now=self.clock(), text=text, scheduled_at=scheduled_at
-            )
-
-    def cancel_post(self, post_id: int) -> PostRow:
-        """Withdraw a scheduled or paused post."""
-        from inbox.outbox.scheduled import cancel_post
-
-        self.require(Action.APPROVE)
-        with write_transaction(self.engine) as connection:
-            return cancel_post(connection, post_id, actor=self.actor, now=self.clock())
-
-    def pause_posts(self, reason: str) -> list[int]:
-        """Pause every scheduled post with `reason`."""
-        from inbox.outbox.scheduled import pause_scheduled_posts
-
-        self.require(Action.DECLARE_INCIDENT)
-        with write_transaction(self.engine) as connection:
-            return pause_scheduled_posts(connection, reason, actor=self.actor, now=self.clock())
-
-    def resume_posts(self, post_ids: Sequence[int] | None = None) -> list[int]:
-        """Resume the given paused posts, or all of them when `post_ids` is None."""
-        from inbox.outbox.scheduled import resume_posts
-
-        self.require(Action.DECLARE_INCIDENT)
-        with write_transaction(self.engine) as connection:
-            return resume_posts(connection, post_ids, actor=self.actor, now=self.clock())
-
-    def incident_review(self, incident_id: int) -> Review:
-        """The post-crisis review of an incident."""
-        from inbox.crisis.review import build_review
-
-        self.require(Action.EXPORT)
-        return build_review(self.engine, self.actor, incident_id, self.clock())
+            return found[0], outbound_rows(connection, campaign_id=campaign_id)
 
     # -- events ---------------------------------------------------------------------------
 
     def latest_event_id(self) -> int:
         """The id of the newest event (0 when there are none)."""
         with self.engine.connect() as connection:
-            return connection.execute(select(func.coalesce(func.max(_event.c.id), 0))).scalar()
+            return events.latest_id(connection)
 
     def events_after(self, last_id: int, limit: int = 500) -> Sequence[events.EventRecord]:
         """Events newer than `last_id`, oldest first."""
@@ -946,19 +647,4 @@ class InboxService:
     def export_rows(self, what: str, batch: int = 5_000) -> Iterator[dict[str, Any]]:
         """Every row of `what` (threads, items or events) in id order, read in batches."""
         self.require(Action.EXPORT)
-        tables = {"threads": _thread, "items": _item, "events": _event}
-        if what not in tables:
-            raise InvalidInput(f"cannot export {what!r}; choose one of {', '.join(tables)}")
-        table = tables[what]
-        columns = [column for column in table.c if column.name != "raw"]
-        last_id = 0
-        while True:
-            with self.engine.connect() as connection:
-                rows = connection.execute(
-                    select(*columns).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
-                ).all()
-            if not rows:
-                return
-            for row in rows:
-                yield dict(row._mapping)
-            last_id = rows[-1].id
+        return export.export_rows(self.engine, what, batch)

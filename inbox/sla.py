@@ -32,7 +32,6 @@ from sqlalchemy import (
 
 from inbox import events
 from inbox.core.config import WEEKDAYS, SlaSettings, parse_spans
-from inbox.core.database import write_transaction
 from inbox.core.models import (
     Account,
     Contact,
@@ -259,17 +258,18 @@ def pauses_from_events(
     paused_at: int | None = None
     wakes_at: int | None = None
     for at, event_type, payload in rows:
-        if event_type == events.THREAD_REOPENED:
-            status = ThreadStatus.OPEN
+        if event_type == events.ThreadReopened.type:
+            status, until = ThreadStatus.OPEN, None
         else:
-            status = payload.get("to") or payload.get("status")
+            change = events.ThreadStatusChanged.from_payload(payload)
+            status, until = change.after, change.until
         if paused_at is not None:
             pauses.append((paused_at, min(at, wakes_at) if wakes_at is not None else at))
             paused_at = wakes_at = None
         if status in PAUSED_STATUSES:
             paused_at = at
-            until = payload.get("until") if status == ThreadStatus.SNOOZED else None
-            wakes_at = to_micros(datetime.fromisoformat(until)) if isinstance(until, str) else None
+            snoozed = status == ThreadStatus.SNOOZED and isinstance(until, str)
+            wakes_at = to_micros(datetime.fromisoformat(until)) if snoozed else None
     if paused_at is not None:
         pauses.append((paused_at, min(now, wakes_at) if wakes_at is not None else now))
     return [(start, end) for start, end in pauses if end > start]
@@ -285,7 +285,7 @@ def load_pauses(connection: Connection, thread_ids: Sequence[int], now: int) -> 
             select(_event.c.thread_id, at, _event.c.type, _event.c.payload)
             .where(
                 _event.c.thread_id.in_(chunk),
-                _event.c.type.in_((events.THREAD_STATUS_CHANGED, events.THREAD_REOPENED)),
+                _event.c.type.in_((events.ThreadStatusChanged.type, events.ThreadReopened.type)),
             )
             .order_by(_event.c.thread_id, _event.c.id)
         )
@@ -370,18 +370,6 @@ def refresh_due_at(
             changes,
         )
     return len(changes)
-
-
-def recompute_due_at(
-    engine: Engine, policy: SlaPolicy, thread_ids: Sequence[int] | None, now: datetime
-) -> int:
-    """Set `thread.due_at` of `thread_ids` (None: every thread not closed) in a transaction of its own."""
-    with write_transaction(engine) as connection:
-        if thread_ids is None:
-            thread_ids = connection.execute(
-                select(_thread.c.id).where(_thread.c.status != ThreadStatus.CLOSED)
-            ).scalars().all()
-        return refresh_due_at(connection, policy, thread_ids, now)
 
 
 

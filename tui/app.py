@@ -4,7 +4,8 @@ The app owns what lives as long as the terminal does: the event poller that turn
 rows of the event log into one `EventsArrived` per poll (published on `inbox_changed`
 for every screen that cares), and, when asked, the sync engine polling the accounts in
 this process. Leases keep that safe when another terminal or `inbox sync --follow`
-already polls them.
+already polls them. It is the only module that imports the screens: one screen leads to
+another by asking the app (`tui.host.InboxHost`), and the app opens it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
@@ -28,6 +30,10 @@ from tui.messages import EventsArrived
 from tui.screens.help import HelpScreen
 from tui.screens.inbox import InboxScreen
 
+if TYPE_CHECKING:
+    from inbox import ThreadRow
+    from tui.thread_snapshot import ThreadSnapshot
+
 EVENT_BATCH = 500
 """Events read per query while catching up."""
 
@@ -40,6 +46,9 @@ FIRST_PAGE_WAIT_SECONDS = 10.0
 SYNC_STOP_SECONDS = 5.0
 """How long quitting waits for the sync engine to hand its leases back."""
 
+THREAD_SCREEN = "thread"
+"""The name the one thread screen is installed under."""
+
 
 def workspace_label(service: InboxService) -> str:
     """The database in a few words: the SQLite file's name, or the PostgreSQL database and host."""
@@ -50,7 +59,7 @@ def workspace_label(service: InboxService) -> str:
 
 
 class InboxApp(CrisisWatch, App[int]):
-    """The social inbox in the terminal."""
+    """The social inbox in the terminal; what its screens ask of it is `tui.host.InboxHost`."""
 
     TITLE = "Social inbox"
     CSS_PATH = [
@@ -246,6 +255,48 @@ class InboxApp(CrisisWatch, App[int]):
             self.notify("The stats screen is for leads and supervisors; `inbox stats` shows your own numbers.", markup=False)
             return
         self.push_screen(StatsScreen(self.service, SlaPolicy.from_settings(self.config.sla)))
+
+    def action_crisis(self) -> None:
+        from tui.screens.crisis import CrisisScreen
+
+        if not isinstance(self.screen, CrisisScreen):
+            self.push_screen(CrisisScreen(self.service))
+
+    def action_review(self) -> None:
+        status = self.crisis.status
+        self.open_review(status.incident.id if status else None)
+
+    def action_posts(self) -> None:
+        from tui.screens.posts import PostsScreen
+
+        if not isinstance(self.screen, PostsScreen):
+            self.push_screen(PostsScreen(self.service))
+
+    # -- where screens lead ---------------------------------------------------------------
+
+    def open_thread(
+        self, row: ThreadRow, snapshot: ThreadSnapshot | None, drafts: dict[int, str]
+    ) -> None:
+        """Show the thread screen on `row`, with the thread as read ahead when `snapshot` is it.
+
+        The screen is built once and kept, so opening another thread is quick.
+        """
+        from tui.screens.thread import ThreadScreen
+
+        if self.is_screen_installed(THREAD_SCREEN):
+            screen = self.get_screen(THREAD_SCREEN, ThreadScreen)
+            screen.open_thread(row, snapshot)
+        else:
+            screen = ThreadScreen(self.service, row, drafts, snapshot)
+            self.install_screen(screen, THREAD_SCREEN)
+        self.push_screen(screen)
+
+    def open_review(self, incident_id: int | None) -> None:
+        """Show the review of `incident_id` (None: the latest), unless a review is in front."""
+        from tui.screens.review import ReviewScreen
+
+        if not isinstance(self.screen, ReviewScreen):
+            self.push_screen(ReviewScreen(self.service, incident_id))
 
     def select_thread(self, thread_id: int) -> None:
         """Put the inbox's cursor on a thread, reading further down the list if it is not loaded yet."""

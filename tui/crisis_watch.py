@@ -8,12 +8,12 @@ most every `CLOCK_SECONDS`). The result is kept in `crisis` and published on
 `crisis_changed`; the crisis bar and the alert banner follow it and read nothing
 themselves. The app mounts an alert banner into each screen as it comes up, so screens
 need not know about it. A new alert rings the terminal bell, and so does a public update
-falling due. The crisis keys that work everywhere (`tui.bindings.CRISIS`) are here too.
+falling due. The key that acknowledges alerts from any screen is here too; the app opens
+the crisis, review and posts screens (`tui.bindings.CRISIS`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +22,14 @@ from textual.signal import Signal
 from textual.worker import get_current_worker
 
 from inbox import InvalidInput, NotFound, PermissionDenied
+from tui.host import CrisisState
 from tui.messages import AlertsAcknowledged, CrisisActionRefused, CrisisLoaded, EventsArrived
 from tui.widgets.alert_banner import BANNER_ALERTS, AlertBanner
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from inbox import AlertRow, CrisisStatus
-    from tui.app import InboxApp
+    from tui.host import HostApp
 
 CLOCK_SECONDS = 10.0
 """How often the crisis clocks are redrawn and a due public update is looked for."""
@@ -41,16 +41,8 @@ CRISIS_EVENTS = ("alert.", "incident.", "posts.", "post.")
 """Event types after which the crisis state is read again at once."""
 
 
-@dataclass(frozen=True, slots=True)
-class CrisisState:
-    """What every screen shows of a crisis: the active incident (None when calm) and open alerts."""
-
-    status: CrisisStatus | None = None
-    alerts: tuple[AlertRow, ...] = ()
-
-
 class CrisisWatch:
-    """The crisis state of the app, its worker, its bell, and the crisis keys; for `InboxApp`."""
+    """The crisis state of the app, its worker, its bell and the acknowledge key; for `InboxApp`."""
 
     crisis: CrisisState = CrisisState()
     """The state as last read."""
@@ -63,7 +55,7 @@ class CrisisWatch:
         self._reminded_for: tuple[int, datetime] | None = None
         self._crisis_stale = False
 
-    def start_crisis_watch(self: InboxApp) -> None:
+    def start_crisis_watch(self: HostApp) -> None:
         """Read the state now, then follow the event log and the clock."""
         self.inbox_changed.subscribe(self, self._crisis_events_arrived)
         self.screen_change_signal.subscribe(self, self._screen_shown)
@@ -77,14 +69,14 @@ class CrisisWatch:
         group="crisis",
         description="crisis: read the alerts and the incident",
     )
-    def load_crisis(self: InboxApp) -> None:
+    def load_crisis(self: HostApp) -> None:
         worker = get_current_worker()
         status = self.service.crisis_status()
         alerts = self.service.alerts(unacknowledged=True, limit=ALERTS_READ)
         if not worker.is_cancelled:
             self.post_message(CrisisLoaded(status, alerts))
 
-    def on_crisis_loaded(self: InboxApp, message: CrisisLoaded) -> None:
+    def on_crisis_loaded(self: HostApp, message: CrisisLoaded) -> None:
         alerts = tuple(message.alerts)
         seen = self._seen_alert_ids
         new_alerts = [alert for alert in alerts if seen is not None and alert.id not in seen]
@@ -97,13 +89,13 @@ class CrisisWatch:
             self.bell()
         self._remind_if_update_due()
 
-    def _crisis_events_arrived(self: InboxApp, message: EventsArrived) -> None:
+    def _crisis_events_arrived(self: HostApp, message: EventsArrived) -> None:
         if any(kind.startswith(CRISIS_EVENTS) for kind in message.event_types):
             self.load_crisis()
         elif message.thread_ids and self.crisis.status is not None:
             self._crisis_stale = True
 
-    def tick_crisis_clock(self: InboxApp) -> None:
+    def tick_crisis_clock(self: HostApp) -> None:
         """Move the crisis clocks on: read again if threads changed, redraw, remind if an update is due."""
         if self._crisis_stale:
             self._crisis_stale = False
@@ -112,7 +104,7 @@ class CrisisWatch:
             self.crisis_changed.publish(self.crisis)
             self._remind_if_update_due()
 
-    def _remind_if_update_due(self: InboxApp) -> None:
+    def _remind_if_update_due(self: HostApp) -> None:
         """Ring and say so once when the active incident's next public update falls due."""
         status = self.crisis.status
         if status is None:
@@ -132,10 +124,10 @@ class CrisisWatch:
 
     # -- the banner on every screen -----------------------------------------------------
 
-    def _screen_shown(self: InboxApp, screen: Screen) -> None:
+    def _screen_shown(self: HostApp, screen: Screen) -> None:
         screen.call_later(self._show_alert_banner, screen)
 
-    def _show_alert_banner(self: InboxApp, screen: Screen) -> None:
+    def _show_alert_banner(self: HostApp, screen: Screen) -> None:
         """Give `screen` an alert banner if there are open alerts and it has none yet.
 
         It goes first, under the header: a modal form docks it at the top instead.
@@ -144,17 +136,17 @@ class CrisisWatch:
             return
         screen.mount(AlertBanner(clock=self.service.clock), before=0 if screen.children else None)
 
-    def on_alerts_acknowledged(self: InboxApp, message: AlertsAcknowledged) -> None:
+    def on_alerts_acknowledged(self: HostApp, message: AlertsAcknowledged) -> None:
         count = len(message.alert_ids)
         self.notify(f"Acknowledged {count} alert{'s' if count != 1 else ''} for everyone.", markup=False)
         self.load_crisis()
 
-    def on_crisis_action_refused(self: InboxApp, message: CrisisActionRefused) -> None:
+    def on_crisis_action_refused(self: HostApp, message: CrisisActionRefused) -> None:
         self.notify(message.reason, severity="warning", markup=False)
 
     # -- keys that work everywhere ------------------------------------------------------
 
-    def action_acknowledge_alerts(self: InboxApp) -> None:
+    def action_acknowledge_alerts(self: HostApp) -> None:
         shown = [alert.id for alert in self.crisis.alerts[:BANNER_ALERTS]]
         if not shown:
             self.notify("No alert is waiting to be acknowledged.", markup=False)
@@ -167,7 +159,7 @@ class CrisisWatch:
         group="crisis-acknowledge",
         description="crisis: acknowledge the alerts",
     )
-    def acknowledge_alerts(self: InboxApp, alert_ids: list[int]) -> None:
+    def acknowledge_alerts(self: HostApp, alert_ids: list[int]) -> None:
         try:
             for alert_id in alert_ids:
                 self.service.acknowledge_alert(alert_id)
@@ -175,23 +167,3 @@ class CrisisWatch:
             self.post_message(CrisisActionRefused(str(error)))
             return
         self.post_message(AlertsAcknowledged(alert_ids))
-
-    def action_crisis(self: InboxApp) -> None:
-        from tui.screens.crisis import CrisisScreen
-
-        if not isinstance(self.screen, CrisisScreen):
-            self.push_screen(CrisisScreen(self.service))
-
-    def action_review(self: InboxApp) -> None:
-        from tui.screens.review import ReviewScreen
-
-        if isinstance(self.screen, ReviewScreen):
-            return
-        status = self.crisis.status
-        self.push_screen(ReviewScreen(self.service, status.incident.id if status else None))
-
-    def action_posts(self: InboxApp) -> None:
-        from tui.screens.posts import PostsScreen
-
-        if not isinstance(self.screen, PostsScreen):
-            self.push_screen(PostsScreen(self.service))

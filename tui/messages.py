@@ -27,8 +27,8 @@ from inbox import (
 
 if TYPE_CHECKING:
     from inbox import AuthorCard, BulkResult, HistoryEntry, NoteRow, Stats
-    from tui.screens.thread_actions import TriageAction
     from tui.thread_snapshot import ThreadSnapshot
+    from tui.triage_actions import TriageAction
 
 
 class ThreadsLoaded(Message, bubble=False):
@@ -140,7 +140,7 @@ class EventsArrived(Message):
     @property
     def touches_accounts(self) -> bool:
         """Whether any event may have changed an account's health."""
-        return any(kind.startswith(("account.", "sync.")) for kind in self.event_types)
+        return any(kind.startswith("account.") for kind in self.event_types)
 
 
 class StatsLoaded(Message, bubble=False):
@@ -166,7 +166,7 @@ class DraftChecked(Message, bubble=False):
 
 
 class ReplyQueued(Message, bubble=False):
-    """A reply went into the outbox; `seen_version` is the thread's version after it."""
+    """A reply went into the outbox; `seen_version` is the thread's version it was checked at."""
 
     def __init__(self, thread_id: int, outbound: OutboundRow, seen_version: int | None) -> None:
         super().__init__()
@@ -263,7 +263,7 @@ class ThreadsChanged(Message, bubble=False):
     """A triage write (assign, tag, snooze, priority, close, reopen) went through the service.
 
     `result` says which threads changed and why any were refused; `action` says how to
-    put that in words (see `tui.screens.thread_actions`).
+    put that in words (see `tui.triage_actions`).
     """
 
     def __init__(self, action: TriageAction, result: BulkResult) -> None:

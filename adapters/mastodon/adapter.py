@@ -4,7 +4,7 @@ Settings, from `account.settings` (the instance URL is `account.base_url`):
 
 | key | meaning | default |
 | --- | --- | --- |
-| `text_limit` | the instance's status length, as read by `fetch_text_limit` | 500 |
+| `text_limit` | the instance's status length, kept by each sync from `read_text_limit` | 500 |
 | `reply_visibility` | visibility of public replies: `public`, `unlisted` or `private` | `public` |
 """
 
@@ -142,13 +142,13 @@ class MastodonAdapter(Adapter):
         """The status this instance sent under `idempotency_key`, if any (see the class)."""
         return self._sent.get(idempotency_key)
 
-    async def fetch_text_limit(self) -> int:
-        """The instance's status length from `GET /api/v2/instance`, else 500."""
+    async def read_text_limit(self) -> int | None:
+        """The instance's status length from `GET /api/v2/instance`; None if it does not say."""
         try:
             response = await self._request("GET", "/api/v2/instance")
         except RequestRefused:
-            return DEFAULT_TEXT_LIMIT
-        return instance_text_limit(json_body(response)) or DEFAULT_TEXT_LIMIT
+            return None
+        return instance_text_limit(json_body(response))
 
     async def _fetch_mentions(self, cursor: str | None) -> FetchResult:
         params: dict[str, Any] = {"types[]": "mention", "limit": NOTIFICATIONS_PAGE}

@@ -140,6 +140,11 @@ def register(commands: Any) -> None:
     cancel = posts.add_parser("cancel", help="withdraw a post")
     cancel.add_argument("id", type=int)
     cancel.set_defaults(handler=cmd_posts_cancel)
+    pause = posts.add_parser(
+        "pause", help="pause every scheduled post without an incident (`resume` lets them go)"
+    )
+    pause.add_argument("--reason", required=True, help="why, shown beside each paused post")
+    pause.set_defaults(handler=cmd_posts_pause)
     resume = posts.add_parser("resume", help="resume paused posts, one by one or --all")
     resume.add_argument("ids", type=int, nargs="*", metavar="ID")
     resume.add_argument("--all", action="store_true", help="resume every paused post")
@@ -416,6 +421,13 @@ def cmd_posts_edit(context: Context) -> int:
 def cmd_posts_cancel(context: Context) -> int:
     post = context.service().cancel_post(context.options.id)
     print(f"scheduled post {post.id} is cancelled")
+    return 0
+
+
+def cmd_posts_pause(context: Context) -> int:
+    paused = context.service().pause_posts(context.options.reason)
+    listed = f": {', '.join(map(str, paused))}" if paused else ""
+    print(f"paused {len(paused)} post{'s' if len(paused) != 1 else ''}{listed}")
     return 0
 
 

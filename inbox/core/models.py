@@ -94,7 +94,6 @@ class Priority(enum.StrEnum):
 class OutboundStatus(enum.StrEnum):
     """Where an outgoing message is on its way out."""
 
-    DRAFT = "draft"
     AWAITING_APPROVAL = "awaiting_approval"
     QUEUED = "queued"
     SENDING = "sending"

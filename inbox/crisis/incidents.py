@@ -190,7 +190,7 @@ def crisis_status(connection: Connection) -> CrisisStatus | None:
     ).scalar()
     statements = connection.execute(
         select(func.count()).where(
-            _event.c.incident_id == incident.id, _event.c.type == events.INCIDENT_STATEMENT_SENT
+            _event.c.incident_id == incident.id, _event.c.type == events.IncidentStatementSent.type
         )
     ).scalar()
     paused = connection.execute(select(func.count()).where(_post.c.status == PAUSED)).scalar()
@@ -272,13 +272,12 @@ def declare_incident(
         )
     ).inserted_primary_key[0]
     _set_match(connection, incident_id, keywords, actor=actor, now=now)
-    events.append(
+    events.record(
         connection,
+        events.IncidentDeclared(**values, requires_approval=requires_approval, match=keywords),
         at=now,
         actor=actor.handle,
-        type=events.INCIDENT_DECLARED,
         incident_id=incident_id,
-        payload={**values, "requires_approval": requires_approval, "match": keywords},
     )
     paused = pause_scheduled_posts(
         connection, f"incident {incident_id}: {values['title']}", actor=actor, now=now, incident_id=incident_id
@@ -314,13 +313,12 @@ def update_incident(
         raise InvalidInput("nothing to change: give a field or --public-update")
     if values:
         connection.execute(update(_incident).where(_incident.c.id == incident_id).values(**values))
-    events.append(
+    events.record(
         connection,
+        events.IncidentUpdated(changed=changed, public_update=public_update),
         at=now,
         actor=actor.handle,
-        type=events.INCIDENT_UPDATED,
         incident_id=incident_id,
-        payload={"changed": changed, "public_update": public_update},
     )
     return get_incident(connection, incident_id)
 
@@ -336,13 +334,14 @@ def end_incident(connection: Connection, incident_id: int, *, actor: Actor, now:
         .where(_rule.c.id.in_([rule.id for rule in _match_rules(connection, incident_id)]))
         .values(enabled=False)
     )
-    events.append(
+    events.record(
         connection,
+        events.IncidentEnded(
+            note=note, duration_seconds=(now - incident.started_at).total_seconds()
+        ),
         at=now,
         actor=actor.handle,
-        type=events.INCIDENT_ENDED,
         incident_id=incident_id,
-        payload={"note": note, "duration_seconds": (now - incident.started_at).total_seconds()},
     )
     return get_incident(connection, incident_id)
 
@@ -401,17 +400,13 @@ def _tag_threads(connection: Connection, incident_id: int, now: datetime, *, sin
         if new_tags:
             connection.execute(insert(_tag), new_tags)
         tagged += mine
-    events.append_many(
+    tagged_event = events.ThreadTagged(tag=tag, incident_id=incident_id)
+    events.record_many(
         connection,
         (
-            {
-                "at": now,
-                "actor": actor,
-                "type": events.THREAD_TAGGED,
-                "thread_id": thread_id,
-                "incident_id": incident_id,
-                "payload": {"tag": tag, "incident_id": incident_id},
-            }
+            events.row(
+                tagged_event, at=now, actor=actor, thread_id=thread_id, incident_id=incident_id
+            )
             for thread_id in tagged
         ),
     )

@@ -199,12 +199,11 @@ def add_rule(
             created_at=now,
         )
     ).inserted_primary_key[0]
-    events.append(
+    events.record(
         connection,
+        events.AlertRuleAdded(rule_id=rule_id, name=name, rule_type=rule_type, config=settings),
         at=now,
         actor=actor.handle,
-        type=events.ALERT_RULE_ADDED,
-        payload={"rule_id": rule_id, "name": name, "type": rule_type, "config": settings},
     )
     return rule_id
 
@@ -219,12 +218,11 @@ def remove_rule(connection: Connection, rule_id: int, *, actor: Actor, now: date
             f"rule {rule_id} is an incident's match; change it with `inbox incident update --match`"
         )
     connection.execute(update(_rule).where(_rule.c.id == rule_id).values(enabled=False))
-    events.append(
+    events.record(
         connection,
+        events.AlertRuleRemoved(rule_id=rule_id, name=row.name),
         at=now,
         actor=actor.handle,
-        type=events.ALERT_RULE_REMOVED,
-        payload={"rule_id": rule_id, "name": row.name},
     )
 
 
@@ -416,8 +414,8 @@ def acknowledge_alert(connection: Connection, alert_id: int, *, actor: Actor, no
         if connection.execute(select(_alert.c.id).where(_alert.c.id == alert_id)).first() is None:
             raise NotFound(f"no alert {alert_id} (`inbox alerts list` shows them)")
         return
-    events.append(
-        connection, at=now, actor=actor.handle, type=events.ALERT_ACKNOWLEDGED, payload={"alert_id": alert_id}
+    events.record(
+        connection, events.AlertAcknowledged(alert_id=alert_id), at=now, actor=actor.handle
     )
 
 
@@ -459,19 +457,18 @@ def evaluate_rules(
             alert_id = connection.execute(
                 insert(_alert).values(rule_id=rule.id, raised_at=now, summary=summary, payload=details)
             ).inserted_primary_key[0]
-            events.append(
+            events.record(
                 connection,
+                events.AlertRaised(
+                    alert_id=alert_id,
+                    rule_id=rule.id,
+                    rule=rule.name,
+                    rule_type=rule.type,
+                    summary=summary,
+                    details=details,
+                ),
                 at=now,
                 actor=events.LISTENING_ACTOR,
-                type=events.ALERT_RAISED,
-                payload={
-                    "alert_id": alert_id,
-                    "rule_id": rule.id,
-                    "rule": rule.name,
-                    "rule_type": rule.type,
-                    "summary": summary,
-                    **details,
-                },
             )
             raised.append((alert_id, rule))
         alerts = (

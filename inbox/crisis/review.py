@@ -30,13 +30,13 @@ _outbound = Outbound.__table__
 
 REVIEW_BASELINE = timedelta(days=30)
 TIMELINE_TYPES = (
-    events.ALERT_RAISED,
-    events.INCIDENT_DECLARED,
-    events.INCIDENT_UPDATED,
-    events.INCIDENT_STATEMENT_SENT,
-    events.POSTS_PAUSED,
-    events.POSTS_RESUMED,
-    events.INCIDENT_ENDED,
+    events.AlertRaised.type,
+    events.IncidentDeclared.type,
+    events.IncidentUpdated.type,
+    events.IncidentStatementSent.type,
+    events.PostsPaused.type,
+    events.PostsResumed.type,
+    events.IncidentEnded.type,
 )
 
 
@@ -81,27 +81,6 @@ class Review:
     threads: tuple[dict[str, Any], ...] = field(default=())
 
 
-def _timeline_text(event_type: str, payload: dict[str, Any]) -> str:
-    if event_type == events.ALERT_RAISED:
-        return f"alert: {payload.get('summary', '')}"
-    if event_type == events.INCIDENT_DECLARED:
-        return f"declared: {payload.get('title')} (severity {payload.get('severity')}, {payload.get('scope')})"
-    if event_type == events.INCIDENT_UPDATED:
-        changed = ", ".join(sorted(payload.get("changed", {})))
-        public = "public update" if payload.get("public_update") else "changed"
-        return f"{public}{': ' + changed if changed else ''}"
-    if event_type == events.INCIDENT_STATEMENT_SENT:
-        channels = ", ".join(f"{name} {count}" for name, count in sorted(payload.get("channels", {}).items()))
-        return f"statement: {payload.get('posts', 0)} posts, {payload.get('replies', 0)} replies ({channels})"
-    if event_type == events.POSTS_PAUSED:
-        return f"{len(payload.get('post_ids', []))} scheduled posts paused"
-    if event_type == events.POSTS_RESUMED:
-        return f"{len(payload.get('post_ids', []))} scheduled posts resumed"
-    if event_type == events.INCIDENT_ENDED:
-        return "ended" + (f": {payload['note']}" if payload.get("note") else "")
-    return event_type
-
-
 def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) -> Review:
     """The review of an incident (ended or still running, then up to `now`)."""
     from inbox.stats.compute import compute
@@ -117,14 +96,20 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
             .where(
                 or_(
                     _event.c.incident_id == incident_id,
-                    and_(_event.c.type == events.ALERT_RAISED, _event.c.at >= lookback, _event.c.at <= until),
+                    and_(
+                        _event.c.type == events.AlertRaised.type,
+                        _event.c.at >= lookback,
+                        _event.c.at <= until,
+                    ),
                 ),
                 _event.c.type.in_(TIMELINE_TYPES),
             )
             .order_by(_event.c.at, _event.c.id)
         ).all()
         timeline = tuple(
-            TimelineEntry(row.at, row.actor, row.type, _timeline_text(row.type, dict(row.payload)))
+            TimelineEntry(
+                row.at, row.actor, row.type, events.describe(row.actor, row.type, row.payload)
+            )
             for row in event_rows
         )
         thread_rows = _incident_threads(connection, incident_id)
@@ -253,12 +238,15 @@ def _statements(connection: Connection, incident_id: int) -> tuple[StatementSent
     sent = []
     for row in connection.execute(
         select(_event)
-        .where(_event.c.incident_id == incident_id, _event.c.type == events.INCIDENT_STATEMENT_SENT)
+        .where(
+            _event.c.incident_id == incident_id,
+            _event.c.type == events.IncidentStatementSent.type,
+        )
         .order_by(_event.c.id)
     ):
-        payload = dict(row.payload)
+        statement = events.IncidentStatementSent.from_payload(row.payload or {})
         reach: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        campaign_ids = payload.get("campaign_ids", [])
+        campaign_ids = statement.campaign_ids or []
         if campaign_ids:
             for platform, status, count in connection.execute(
                 select(_account.c.platform, _outbound.c.status, func.count())
@@ -271,7 +259,7 @@ def _statements(connection: Connection, incident_id: int) -> tuple[StatementSent
             StatementSent(
                 row.at,
                 row.actor,
-                payload.get("text", ""),
+                statement.text or "",
                 {channel: dict(statuses) for channel, statuses in sorted(reach.items())},
             )
         )

@@ -14,6 +14,7 @@ from inbox import events
 from inbox.core.errors import InvalidInput
 from inbox.core.models import Account, Campaign, Incident, Thread, ThreadStatus
 from inbox.crisis.incidents import get_incident
+from inbox.outbox.problems import ProblemCode, SendProblem
 
 if TYPE_CHECKING:
     from inbox.core.access import Actor
@@ -36,7 +37,7 @@ class StatementTarget:
     channel: str
     where: str
     rendered_text: str
-    problems: tuple[str, ...]
+    problems: tuple[SendProblem, ...]
 
     @property
     def fits(self) -> bool:
@@ -68,7 +69,10 @@ class StatementPlan:
             lines.append("fits: " + ", ".join(f"{channel} {count}" for channel, count in sorted(by_channel.items())))
         if self.unfit:
             lines.append(f"does not fit ({len(self.unfit)}):")
-            lines += [f"  {target.where}: {' '.join(target.problems)}" for target in self.unfit]
+            lines += [
+                f"  {target.where}: {' '.join(problem.text for problem in target.problems)}"
+                for target in self.unfit
+            ]
         return "\n".join(lines)
 
 
@@ -129,7 +133,12 @@ def _statement_target(
             channel=target.channel,
             where=target.describe(),
             rendered_text="",
-            problems=(f"This inbox cannot send to {target.platform}: no adapter for it is installed.",),
+            problems=(
+                SendProblem(
+                    ProblemCode.NO_ADAPTER,
+                    f"This inbox cannot send to {target.platform}: no adapter for it is installed.",
+                ),
+            ),
         )
     return StatementTarget(
         kind=kind,
@@ -138,7 +147,7 @@ def _statement_target(
         channel=target.channel,
         where=target.describe(),
         rendered_text=prepared.rendered.text,
-        problems=tuple(prepared.problems),
+        problems=prepared.problems,
     )
 
 
@@ -157,18 +166,17 @@ def record_statement(
         connection.execute(update(_campaign).where(_campaign.c.id.in_(list(campaign_ids))).values(incident_id=incident_id))
     connection.execute(update(_incident).where(_incident.c.id == incident_id).values(last_update_at=now))
     sent = [target for target in plan.targets if target.fits]
-    events.append(
+    events.record(
         connection,
+        events.IncidentStatementSent(
+            text=text,
+            campaign_ids=list(campaign_ids),
+            posts=sum(1 for target in sent if target.kind == "post"),
+            replies=sum(1 for target in sent if target.kind == "reply"),
+            channels=dict(Counter(target.channel for target in sent)),
+            skipped=[target.where for target in plan.unfit],
+        ),
         at=now,
         actor=actor.handle,
-        type=events.INCIDENT_STATEMENT_SENT,
         incident_id=incident_id,
-        payload={
-            "text": text,
-            "campaign_ids": list(campaign_ids),
-            "posts": sum(1 for target in sent if target.kind == "post"),
-            "replies": sum(1 for target in sent if target.kind == "reply"),
-            "channels": dict(Counter(target.channel for target in sent)),
-            "skipped": [target.where for target in plan.unfit],
-        },
     )

@@ -19,6 +19,7 @@ from adapters.base import Kind
 from adapters.registry import adapter_class
 from inbox.answers import load_answer
 from inbox.core.models import Agent, Outbound, OutboundStatus
+from inbox.outbox.problems import ProblemCode, SendProblem
 from inbox.outbox.targets import Target, active_incident, render, render_context, style_platform
 
 if TYPE_CHECKING:
@@ -55,49 +56,71 @@ def pre_send_checks(
     now: datetime,
     seen_version: int | None = None,
     others_answering: Sequence[str] = (),
-) -> list[str]:
-    """Everything that stops this message going out as it is, in words for the composer.
+) -> list[SendProblem]:
+    """Everything that stops this message going out as it is, each with its code and sentence.
 
     `seen_version` is the thread's version when the person opened it; `others_answering`
     names people whose answer to the same thread is already on its way.
     """
-    problems: list[str] = []
+    problems: list[SendProblem] = []
+
+    def add(code: ProblemCode, text: str) -> None:
+        problems.append(SendProblem(code, text))
+
     platform_class = adapter_class(target.platform)
     if not rendered.text.strip():
-        problems.append("Nothing to send: the message is empty.")
+        add(ProblemCode.EMPTY, "Nothing to send: the message is empty.")
     for name in rendered.unfilled:
-        problems.append(f"{{{name}}} has no value here and no fallback; fill it in before sending.")
+        add(
+            ProblemCode.UNFILLED_VARIABLE,
+            f"{{{name}}} has no value here and no fallback; fill it in before sending.",
+        )
     if not rendered.fit.fits:
-        problems.append(
-            rendered.fit.explain(target.channel) + " Shorten it; nothing is cut for you."
+        add(
+            ProblemCode.TOO_LONG,
+            rendered.fit.explain(target.channel) + " Shorten it; nothing is cut for you.",
         )
     if not target.account_enabled:
-        problems.append(f"The account {target.account_handle} on {target.channel} is disabled.")
+        add(
+            ProblemCode.ACCOUNT_DISABLED,
+            f"The account {target.account_handle} on {target.channel} is disabled.",
+        )
     private = kind == OutboundKind.DM or (
         kind == OutboundKind.REPLY and target.thread_kind == Kind.DM
     )
     if kind == OutboundKind.REPLY and not platform_class.can_reply:
-        problems.append(f"{target.channel} does not allow replies from the inbox.")
+        add(
+            ProblemCode.REPLIES_NOT_ALLOWED,
+            f"{target.channel} does not allow replies from the inbox.",
+        )
     if kind == OutboundKind.DM and not platform_class.can_dm:
-        problems.append(f"{target.channel} does not allow direct messages from the inbox.")
+        add(
+            ProblemCode.DMS_NOT_ALLOWED,
+            f"{target.channel} does not allow direct messages from the inbox.",
+        )
     if kind == OutboundKind.DM and target.contact_external_id is None:
-        problems.append("There is no known author to send a direct message to.")
+        add(ProblemCode.NO_RECIPIENT, "There is no known author to send a direct message to.")
     window = platform_class.reply_window_hours
     if private and window is not None and target.last_inbound_at is not None:
         waited = now - target.last_inbound_at
         if waited > timedelta(hours=window):
             hours = int(waited.total_seconds() // 3600)
-            problems.append(
+            add(
+                ProblemCode.REPLY_WINDOW_CLOSED,
                 f"{target.channel} allows private replies only within {window} h of the "
-                f"customer's last message, and that was {hours} h ago."
+                f"customer's last message, and that was {hours} h ago.",
             )
     if seen_version is not None and target.thread_version not in (None, seen_version):
-        problems.append(
+        add(
+            ProblemCode.THREAD_CHANGED,
             "This thread changed since you opened it (a new message or someone else's "
-            "answer); read it again before sending."
+            "answer); read it again before sending.",
         )
     for handle in others_answering:
-        problems.append(f"{handle} is already answering this thread (a reply is on its way).")
+        add(
+            ProblemCode.ANOTHER_REPLY_ON_ITS_WAY,
+            f"{handle} is already answering this thread (a reply is on its way).",
+        )
     return problems
 
 
@@ -121,7 +144,7 @@ class Draft:
     """What the person wrote, or the prepared answer's template."""
     rendered: Rendered
     canned_response_id: int | None
-    problems: tuple[str, ...]
+    problems: tuple[SendProblem, ...]
     """Anything here stops the message from being queued."""
     approval_reason: str | None
     """Why a lead must approve it first, or None."""
@@ -130,6 +153,18 @@ class Draft:
     def sendable(self) -> bool:
         """True when nothing stops the message from being queued."""
         return not self.problems
+
+    def has(self, code: ProblemCode) -> bool:
+        """True when a problem of this kind stops the message."""
+        return any(problem.code == code for problem in self.problems)
+
+    def problems_except(self, code: ProblemCode) -> tuple[SendProblem, ...]:
+        """The problems of every other kind than `code`."""
+        return tuple(problem for problem in self.problems if problem.code != code)
+
+    def problem_texts(self) -> list[str]:
+        """The problems' sentences, in order, as people read them."""
+        return [problem.text for problem in self.problems]
 
 
 def approval_reason(

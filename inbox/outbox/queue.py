@@ -21,17 +21,22 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from inbox import events
 from inbox.core.errors import InvalidInput, NotFound
 from inbox.core.models import Account, Agent, Campaign, CannedResponse, Outbound, OutboundStatus
+from inbox.core.sanitize import first_line
 from inbox.outbox.drafts import PENDING_STATUSES, Author, Draft, OutboundKind, pre_send_checks
 from inbox.outbox.targets import active_incident, render, render_context, row_target
+
+if TYPE_CHECKING:
+    from inbox.core.access import Actor
 
 _account = Account.__table__
 _agent = Agent.__table__
@@ -58,7 +63,7 @@ def queue(
     """Add a checked draft to the outbox, waiting for approval if it needs it; returns its id."""
     if prepared.problems:
         raise InvalidInput(
-            f"cannot send to {prepared.target.describe()}: " + " ".join(prepared.problems)
+            f"cannot send to {prepared.target.describe()}: " + " ".join(prepared.problem_texts())
         )
     waits = prepared.approval_reason is not None and not author.may_approve
     status = OutboundStatus.AWAITING_APPROVAL if waits else OutboundStatus.QUEUED
@@ -84,19 +89,19 @@ def queue(
             updated_at=now,
         )
     ).inserted_primary_key[0]
-    events.append(
+    queued = events.OutboundAwaitingApproval if waits else events.OutboundQueued
+    events.record(
         connection,
+        queued(
+            outbound_id=outbound_id,
+            kind=str(prepared.kind),
+            account_id=target.account_id,
+            campaign_id=campaign_id,
+            reason=prepared.approval_reason,
+        ),
         at=now,
         actor=author.handle,
-        type=events.OUTBOUND_AWAITING_APPROVAL if waits else events.OUTBOUND_QUEUED,
         thread_id=target.thread_id,
-        payload={
-            "outbound_id": outbound_id,
-            "kind": str(prepared.kind),
-            "account_id": target.account_id,
-            "campaign_id": campaign_id,
-            "reason": prepared.approval_reason,
-        },
     )
     return outbound_id
 
@@ -121,15 +126,50 @@ def create_campaign(
             created_at=now,
         )
     ).inserted_primary_key[0]
-    events.append(
+    events.record(
         connection,
+        events.CampaignCreated(
+            campaign_id=campaign_id, kind=str(kind), title=title, targets=targets
+        ),
         at=now,
         actor=author.handle,
-        type=events.CAMPAIGN_CREATED,
         incident_id=incident.id if incident is not None else None,
-        payload={"campaign_id": campaign_id, "kind": str(kind), "title": title, "targets": targets},
     )
     return campaign_id
+
+
+def queue_campaign(
+    connection: Connection,
+    drafts: Sequence[Draft],
+    kind: CampaignKind,
+    *,
+    title: str | None,
+    author: Author,
+    now: datetime,
+) -> CampaignSummary:
+    """Queue one message to many targets as one campaign, all or nothing.
+
+    If any draft has a problem nothing is queued, and InvalidInput names every problem.
+    Without a `title` the campaign is named by the message's first line.
+    """
+    problems = [
+        f"{prepared.target.describe()}: {' '.join(prepared.problem_texts())}"
+        for prepared in drafts
+        if prepared.problems
+    ]
+    if problems:
+        raise InvalidInput("nothing was queued; " + " | ".join(problems))
+    campaign_id = create_campaign(
+        connection,
+        title=title or first_line(drafts[0].rendered.text, 80),
+        kind=kind,
+        author=author,
+        now=now,
+        targets=len(drafts),
+    )
+    for prepared in drafts:
+        queue(connection, prepared, author=author, now=now, campaign_id=campaign_id)
+    return campaign_summaries(connection, campaign_id)[0]
 
 
 # -- approval -------------------------------------------------------------------------------
@@ -140,6 +180,13 @@ def _existing_row(connection: Connection, outbound_id: int) -> Any:
     if row is None:
         raise NotFound(f"no outgoing message {outbound_id} (`inbox approvals list`)")
     return row
+
+
+def author_id(connection: Connection, outbound_id: int) -> int | None:
+    """The id of the person who wrote an outgoing message (None: nobody, or no such message)."""
+    return connection.execute(
+        select(_outbound.c.created_by).where(_outbound.c.id == outbound_id)
+    ).scalar()
 
 
 def approve(
@@ -168,7 +215,8 @@ def approve(
         problems = pre_send_checks(target, rendered, kind=OutboundKind(row.kind), now=now)
         if problems:
             raise InvalidInput(
-                f"the edited text cannot go to {target.describe()}: " + " ".join(problems)
+                f"the edited text cannot go to {target.describe()}: "
+                + " ".join(problem.text for problem in problems)
             )
         values = {"text": text, "rendered_text": rendered.text}
     _decide(
@@ -178,8 +226,7 @@ def approve(
         now=now,
         note=note,
         status=OutboundStatus.QUEUED,
-        event_type=events.OUTBOUND_APPROVED,
-        payload={"edited": text is not None},
+        decision=events.OutboundApproved(outbound_id=row.id, note=note, edited=text is not None),
         approved_by=reviewer.agent_id,
         **values,
     )
@@ -200,8 +247,7 @@ def reject(
         now=now,
         note=note,
         status=OutboundStatus.REJECTED,
-        event_type=events.OUTBOUND_REJECTED,
-        payload={},
+        decision=events.OutboundRejected(outbound_id=row.id, note=note),
     )
 
 
@@ -213,8 +259,7 @@ def _decide(
     now: datetime,
     note: str | None,
     status: OutboundStatus,
-    event_type: str,
-    payload: dict[str, Any],
+    decision: events.OutboundApproved | events.OutboundRejected,
     **values: Any,
 ) -> None:
     """Move a row out of awaiting approval, unless someone decided it meanwhile, and log it."""
@@ -235,14 +280,7 @@ def _decide(
     if not decided:
         current = _existing_row(connection, row.id).status
         raise InvalidInput(f"outgoing message {row.id} is {current} now, not awaiting approval")
-    events.append(
-        connection,
-        at=now,
-        actor=reviewer.handle,
-        type=event_type,
-        thread_id=row.thread_id,
-        payload={"outbound_id": row.id, "note": note, **payload},
-    )
+    events.record(connection, decision, at=now, actor=reviewer.handle, thread_id=row.thread_id)
 
 
 def retry(connection: Connection, outbound_id: int, *, actor: str, now: datetime) -> None:
@@ -261,13 +299,12 @@ def retry(connection: Connection, outbound_id: int, *, actor: str, now: datetime
             f"outgoing message {outbound_id} is {row.status}; "
             "only failed or unknown ones are retried"
         )
-    events.append(
+    events.record(
         connection,
+        events.OutboundRetrying(outbound_id=outbound_id, by="person"),
         at=now,
         actor=actor,
-        type=events.OUTBOUND_RETRYING,
         thread_id=row.thread_id,
-        payload={"outbound_id": outbound_id, "by": "person"},
     )
 
 
@@ -275,7 +312,6 @@ def cancel(connection: Connection, outbound_id: int, *, actor: str, now: datetim
     """Withdraw a row that has not started sending."""
     row = _existing_row(connection, outbound_id)
     cancellable = [
-        str(OutboundStatus.DRAFT),
         str(OutboundStatus.AWAITING_APPROVAL),
         str(OutboundStatus.QUEUED),
         str(OutboundStatus.FAILED),
@@ -290,13 +326,12 @@ def cancel(connection: Connection, outbound_id: int, *, actor: str, now: datetim
         raise InvalidInput(
             f"outgoing message {outbound_id} is {row.status} and can no longer be withdrawn"
         )
-    events.append(
+    events.record(
         connection,
+        events.OutboundCancelled(outbound_id=outbound_id),
         at=now,
         actor=actor,
-        type=events.OUTBOUND_CANCELLED,
         thread_id=row.thread_id,
-        payload={"outbound_id": outbound_id},
     )
 
 
@@ -328,8 +363,33 @@ class OutboundRow:
     sent_at: datetime | None
 
 
-def outbound_rows(connection: Connection, *conditions: Any, limit: int = 500) -> list[OutboundRow]:
-    """Outgoing messages matching `conditions` (on the outbound table), oldest first."""
+def outbound_rows(
+    connection: Connection,
+    *,
+    outbound_id: int | None = None,
+    thread_id: int | None = None,
+    campaign_id: int | None = None,
+    statuses: Sequence[str] = (),
+    written_by: Actor | None = None,
+    limit: int = 500,
+) -> list[OutboundRow]:
+    """Outgoing messages, oldest first: all, or only those matching each filter given.
+
+    `written_by` keeps the rows that person wrote (the bootstrap admin's have no author).
+    """
+    conditions = [
+        column == value
+        for column, value in (
+            (_outbound.c.id, outbound_id),
+            (_outbound.c.thread_id, thread_id),
+            (_outbound.c.campaign_id, campaign_id),
+        )
+        if value is not None
+    ]
+    if statuses:
+        conditions.append(_outbound.c.status.in_([str(status) for status in statuses]))
+    if written_by is not None:
+        conditions.append(_outbound.c.created_by == written_by.agent_id)
     author = _agent.alias("author")
     reviewer = _agent.alias("reviewer")
     query = (

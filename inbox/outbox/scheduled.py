@@ -106,9 +106,11 @@ def _outbound_status_of_posts(connection: Connection, post_ids: Sequence[int]) -
         return {}
     wanted = set(post_ids)
     outbound_of = {}
-    for payload in connection.execute(select(_event.c.payload).where(_event.c.type == events.POST_PUBLISHED)).scalars():
-        if payload.get("post_id") in wanted:
-            outbound_of[payload["post_id"]] = payload["outbound_id"]
+    published = select(_event.c.payload).where(_event.c.type == events.PostPublished.type)
+    for payload in connection.execute(published).scalars():
+        post = events.PostPublished.from_payload(payload)
+        if post.post_id in wanted:
+            outbound_of[post.post_id] = post.outbound_id
     statuses = dict(
         connection.execute(
             select(_outbound.c.id, _outbound.c.status).where(_outbound.c.id.in_(list(outbound_of.values())))
@@ -148,7 +150,7 @@ def _check_post(connection: Connection, account_id: int, text: str, *, actor: Ac
         raise InvalidInput("a scheduled post needs text")
     prepared = _draft_post(connection, account_id, text, _post_author(connection, actor.agent_id, actor.handle), now)
     if prepared.problems:
-        raise InvalidInput(f"the post cannot go to {prepared.target.describe()}: " + " ".join(prepared.problems))
+        raise InvalidInput(f"the post cannot go to {prepared.target.describe()}: " + " ".join(prepared.problem_texts()))
 
 
 def add_post(connection: Connection, account_id: int, text: str, scheduled_at: datetime, *, actor: Actor, now: datetime) -> int:
@@ -167,12 +169,13 @@ def add_post(connection: Connection, account_id: int, text: str, scheduled_at: d
             created_at=now,
         )
     ).inserted_primary_key[0]
-    events.append(
+    events.record(
         connection,
+        events.PostScheduled(
+            post_id=post_id, account_id=account_id, scheduled_at=scheduled_at.isoformat(), status=status
+        ),
         at=now,
         actor=actor.handle,
-        type=events.POST_SCHEDULED,
-        payload={"post_id": post_id, "account_id": account_id, "scheduled_at": scheduled_at.isoformat(), "status": status},
     )
     return post_id
 
@@ -204,12 +207,11 @@ def edit_post(
     if not values:
         raise InvalidInput("nothing to change: give --text or --at")
     connection.execute(update(_post).where(_post.c.id == post_id).values(**values))
-    events.append(
+    events.record(
         connection,
+        events.PostEdited(post_id=post_id, changed=sorted(values)),
         at=now,
         actor=actor.handle,
-        type=events.POST_EDITED,
-        payload={"post_id": post_id, "changed": sorted(values)},
     )
     return get_post(connection, post_id)
 
@@ -218,7 +220,7 @@ def cancel_post(connection: Connection, post_id: int, *, actor: Actor, now: date
     """Withdraw a scheduled or paused post."""
     _changeable_post(connection, post_id)
     connection.execute(update(_post).where(_post.c.id == post_id).values(status=CANCELLED))
-    events.append(connection, at=now, actor=actor.handle, type=events.POST_CANCELLED, payload={"post_id": post_id})
+    events.record(connection, events.PostCancelled(post_id=post_id), at=now, actor=actor.handle)
     return get_post(connection, post_id)
 
 
@@ -231,13 +233,12 @@ def pause_scheduled_posts(connection: Connection, reason: str, *, actor: Actor, 
         connection.execute(
             update(_post).where(_post.c.id.in_(ids), _post.c.status == SCHEDULED).values(status=PAUSED, paused_reason=reason)
         )
-    events.append(
+    events.record(
         connection,
+        events.PostsPaused(post_ids=ids, reason=reason),
         at=now,
         actor=actor.handle,
-        type=events.POSTS_PAUSED,
         incident_id=incident_id,
-        payload={"post_ids": ids, "reason": reason},
     )
     return ids
 
@@ -254,7 +255,7 @@ def resume_posts(connection: Connection, post_ids: Sequence[int] | None, *, acto
     ids = list(connection.execute(query.order_by(_post.c.id)).scalars())
     if ids:
         connection.execute(update(_post).where(_post.c.id.in_(ids)).values(status=SCHEDULED, paused_reason=None))
-    events.append(connection, at=now, actor=actor.handle, type=events.POSTS_RESUMED, payload={"post_ids": ids})
+    events.record(connection, events.PostsResumed(post_ids=ids), at=now, actor=actor.handle)
     return ids
 
 
@@ -298,27 +299,25 @@ def _publish_post(connection: Connection, post_id: int, now: datetime) -> Publis
     author = _post_author(connection, row.created_by, row.handle or events.SYSTEM_ACTOR)
     try:
         prepared = _draft_post(connection, row.account_id, row.text, author, now)
-        problems = list(prepared.problems)
+        problems = prepared.problem_texts()
     except (NotFound, InvalidInput) as error:
         prepared, problems = None, [str(error)]
     if problems or prepared is None:
         reason = "not published at its time: " + " ".join(problems)
         connection.execute(update(_post).where(_post.c.id == post_id).values(status=PAUSED, paused_reason=reason))
-        events.append(
+        events.record(
             connection,
+            events.PostsPaused(post_ids=[post_id], reason=reason),
             at=now,
             actor=events.OUTBOX_ACTOR,
-            type=events.POSTS_PAUSED,
-            payload={"post_ids": [post_id], "reason": reason},
         )
         return PublishedPost(post_id, None, reason)
     outbound_id = queue(connection, prepared, author=author, now=now)
-    events.append(
+    events.record(
         connection,
+        events.PostPublished(post_id=post_id, outbound_id=outbound_id, account_id=row.account_id),
         at=now,
         actor=events.OUTBOX_ACTOR,
-        type=events.POST_PUBLISHED,
-        payload={"post_id": post_id, "outbound_id": outbound_id, "account_id": row.account_id},
     )
     return PublishedPost(post_id, outbound_id)
 

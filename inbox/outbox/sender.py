@@ -259,13 +259,12 @@ class Sender:
                     )
                 ).rowcount
                 if released:
-                    events.append(
+                    events.record(
                         connection,
+                        events.OutboundUnknown(outbound_id=orphan.id, reason="sender stopped"),
                         at=now,
                         actor=events.OUTBOX_ACTOR,
-                        type=events.OUTBOUND_UNKNOWN,
                         thread_id=orphan.thread_id,
-                        payload={"outbound_id": orphan.id, "reason": "sender stopped"},
                     )
         return len(orphans)
 
@@ -432,13 +431,7 @@ class Sender:
             )
         return await asyncio.to_thread(self._record_sent, claim, sent, False)
 
-    def _settle(
-        self,
-        claim: _Claim,
-        event_type: str,
-        payload: dict[str, Any],
-        **values: Any,
-    ) -> bool:
+    def _settle(self, claim: _Claim, outcome: events.InboxEvent, **values: Any) -> bool:
         """Move a claimed row on, only if this sender still holds it; with its event."""
         now = self.clock()
         with write_transaction(self.engine) as connection:
@@ -452,20 +445,19 @@ class Sender:
                 .values(updated_at=now, **values)
             ).rowcount
             if settled:
-                events.append(
+                events.record(
                     connection,
+                    outcome,
                     at=now,
                     actor=events.OUTBOX_ACTOR,
-                    type=event_type,
                     thread_id=claim.thread_id,
-                    payload={"outbound_id": claim.id, "attempt": claim.attempts, **payload},
                 )
-                if event_type == events.OUTBOUND_SENT and values.get("external_id") is not None:
+                if isinstance(outcome, events.OutboundSent) and outcome.external_id is not None:
                     connection.execute(
                         update(_item)
                         .where(
                             _item.c.account_id == claim.account.id,
-                            _item.c.external_id == values["external_id"],
+                            _item.c.external_id == outcome.external_id,
                         )
                         .values(agent_id=claim.author_id)
                     )
@@ -497,12 +489,13 @@ class Sender:
             self.store.ingest(claim.account, OUTBOX_STREAM, [item], None)
         self._settle(
             claim,
-            events.OUTBOUND_SENT,
-            {
-                "external_id": sent.external_id,
-                "author": claim.author_handle,
-                "found_after_interruption": reconciled,
-            },
+            events.OutboundSent(
+                outbound_id=claim.id,
+                attempt=claim.attempts,
+                external_id=sent.external_id,
+                author=claim.author_handle,
+                found_after_interruption=reconciled,
+            ),
             status=str(OutboundStatus.SENT),
             external_id=sent.external_id,
             sent_at=sent_at,
@@ -514,8 +507,7 @@ class Sender:
     def _fail(self, claim: _Claim, reason: str) -> SendResult:
         self._settle(
             claim,
-            events.OUTBOUND_FAILED,
-            {"reason": reason},
+            events.OutboundFailed(outbound_id=claim.id, attempt=claim.attempts, reason=reason),
             status=str(OutboundStatus.FAILED),
             error=reason,
             next_attempt_at=None,
@@ -534,8 +526,9 @@ class Sender:
         retry_at = self.clock() + backoff_after(claim.attempts)
         self._settle(
             claim,
-            events.OUTBOUND_UNKNOWN,
-            {"reason": reason, "check_at": retry_at.isoformat()},
+            events.OutboundUnknown(
+                outbound_id=claim.id, attempt=claim.attempts, reason=reason, check_at=retry_at.isoformat()
+            ),
             status=str(OutboundStatus.UNKNOWN),
             error=reason,
             next_attempt_at=retry_at,
@@ -549,8 +542,9 @@ class Sender:
         )
         self._settle(
             claim,
-            events.OUTBOUND_UNKNOWN,
-            {"reason": reason, "needs_person": True},
+            events.OutboundUnknown(
+                outbound_id=claim.id, attempt=claim.attempts, reason=reason, needs_person=True
+            ),
             status=str(OutboundStatus.UNKNOWN),
             error=reason,
             next_attempt_at=None,
@@ -564,8 +558,9 @@ class Sender:
         retry_at = self.clock() + backoff_after(claim.attempts)
         self._settle(
             claim,
-            events.OUTBOUND_RETRYING,
-            {"reason": reason, "retry_at": retry_at.isoformat()},
+            events.OutboundRetrying(
+                outbound_id=claim.id, attempt=claim.attempts, reason=reason, retry_at=retry_at.isoformat()
+            ),
             status=str(OutboundStatus.QUEUED),
             error=reason,
             next_attempt_at=retry_at,
@@ -578,8 +573,9 @@ class Sender:
         reason = describe_failure(error)
         self._settle(
             claim,
-            events.OUTBOUND_RETRYING,
-            {"reason": reason, "retry_at": retry_at.isoformat()},
+            events.OutboundRetrying(
+                outbound_id=claim.id, attempt=claim.attempts, reason=reason, retry_at=retry_at.isoformat()
+            ),
             status=str(OutboundStatus.QUEUED),
             error=reason,
             next_attempt_at=retry_at,

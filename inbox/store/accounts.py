@@ -112,12 +112,11 @@ def add_account(
             created_at=now,
         )
     ).inserted_primary_key[0]
-    events.append(
+    events.record(
         connection,
+        events.AccountAdded(account_id=account_id, platform=platform, handle=handle),
         at=now,
         actor=actor.handle,
-        type=events.ACCOUNT_ADDED,
-        payload={"account_id": account_id, "platform": platform, "handle": handle},
     )
     return account_id
 
@@ -147,10 +146,29 @@ def remove_account(
         connection.execute(
             update(_account).where(_account.c.id == account_id).values(enabled=False)
         )
-    events.append(
+    events.record(
         connection,
+        events.AccountRemoved(account_id=account_id, purged=purge),
         at=now,
         actor=actor.handle,
-        type=events.ACCOUNT_REMOVED,
-        payload={"account_id": account_id, "purged": purge},
     )
+
+
+def save_text_limit(connection: Connection, account_id: int, text_limit: int) -> bool:
+    """Keep the text limit the platform gave for an account in its settings; True if it changed.
+
+    The pre-send checks read it there (`Target.text_limit`), as an instance may allow more
+    or less than its platform's usual limit.
+    """
+    row = connection.execute(
+        select(_account.c.settings).where(_account.c.id == account_id)
+    ).first()
+    settings = dict(row.settings or {}) if row is not None else None
+    if settings is None or settings.get("text_limit") == text_limit:
+        return False
+    connection.execute(
+        update(_account)
+        .where(_account.c.id == account_id)
+        .values(settings={**settings, "text_limit": text_limit})
+    )
+    return True

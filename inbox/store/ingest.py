@@ -20,8 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.base import AccountRef, Direction, FetchedItem, Kind
 from inbox import events
-from inbox.core import sanitize
-from inbox.core import sentiment
+from inbox.core import sanitize, sentiment
 from inbox.core.clock import Clock, utc_now
 from inbox.core.database import insert_ignoring_conflicts, write_transaction
 from inbox.core.models import (
@@ -311,14 +310,17 @@ class Store:
         event_rows = []
         for key, change in changes.items():
             thread_id = thread_ids[key]
+            arrival: events.InboxEvent
             if key in created:
-                event_type = events.THREAD_CREATED
+                arrival = events.ThreadCreated(count=change.count)
             elif thread_id in reopened:
-                event_type = events.THREAD_REOPENED
+                arrival = events.ThreadReopened(count=change.count)
             else:
-                event_type = events.ITEMS_ARRIVED
-            event_rows.append(self._event(now, event_type, thread_id, count=change.count))
-        events.append_many(connection, event_rows)
+                arrival = events.ItemsArrived(count=change.count)
+            event_rows.append(
+                events.row(arrival, at=now, actor=events.SYNC_ACTOR, thread_id=thread_id)
+            )
+        events.record_many(connection, event_rows)
 
         return IngestReport(
             new_items=len(items),
@@ -328,16 +330,6 @@ class Store:
             reopened_threads=len(reopened),
             thread_ids=tuple(thread_ids[key] for key in changes),
         )
-
-    @staticmethod
-    def _event(now: datetime, type: str, thread_id: int, **payload: Any) -> dict[str, Any]:
-        return {
-            "at": now,
-            "actor": events.SYNC_ACTOR,
-            "type": type,
-            "thread_id": thread_id,
-            "payload": payload,
-        }
 
     def _contact_ids(
         self, connection: Connection, platform: str, items: list[FetchedItem], now: datetime
@@ -567,12 +559,13 @@ class Store:
             .values(health=str(health), health_detail=detail)
         ).rowcount
         if changed:
-            events.append(
+            events.record(
                 connection,
+                events.AccountHealthChanged(
+                    account_id=account_id, health=str(health), detail=detail
+                ),
                 at=now,
                 actor=events.SYNC_ACTOR,
-                type=events.ACCOUNT_HEALTH_CHANGED,
-                payload={"account_id": account_id, "health": str(health), "detail": detail},
             )
         elif detail is not None:
             connection.execute(
@@ -642,12 +635,11 @@ class Store:
                 .values(sentiment=bindparam("b_score")),
                 [{"b_id": key, "b_score": value} for key, value in latest_inbound.items()],
             )
-            events.append(
+            events.record(
                 connection,
+                events.SentimentScored(items=len(rows), threads=len(latest_inbound)),
                 at=self.clock(),
                 actor=events.SYNC_ACTOR,
-                type=events.SENTIMENT_SCORED,
-                payload={"items": len(rows), "threads": len(latest_inbound)},
             )
         return len(rows)
 

@@ -57,6 +57,16 @@ def agent_id_of(connection: Connection, handle: str) -> int:
     raise InvalidInput(f"no person with the handle {wanted!r}; handles: {', '.join(sorted(people))}")
 
 
+def agent_name(connection: Connection, agent_id: int | None) -> str | None:
+    """A person's name by id, or None for nobody."""
+    return connection.execute(select(_agent.c.name).where(_agent.c.id == agent_id)).scalar()
+
+
+def agent_handle(connection: Connection, agent_id: int | None) -> str | None:
+    """A person's handle by id, or None for nobody."""
+    return connection.execute(select(_agent.c.handle).where(_agent.c.id == agent_id)).scalar()
+
+
 def list_agents(connection: Connection) -> list[AgentSummary]:
     """Every person, with the number of open threads assigned to them."""
     load = (
@@ -99,11 +109,10 @@ def add_agent(
             handle=handle, name=name, role=role, capacity=capacity, active=True, created_at=now
         )
     ).inserted_primary_key[0]
-    events.append(
+    events.record(
         connection,
+        events.AgentAdded(agent_id=agent_id, handle=handle, role=role),
         at=now,
         actor=actor.handle,
-        type=events.AGENT_ADDED,
-        payload={"agent_id": agent_id, "handle": handle, "role": role},
     )
     return agent_id

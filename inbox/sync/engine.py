@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import httpx
@@ -31,7 +31,9 @@ from adapters.base import (
     PlatformUnavailable,
     RateLimited,
 )
+from inbox.core.database import write_transaction
 from inbox.core.models import Account, AccountHealth
+from inbox.store.accounts import save_text_limit
 from inbox.store.ingest import IngestReport, Store
 from inbox.store.leases import FIRST_BACKOFF, LEASE_TTL, MAX_BACKOFF, backoff_after, new_holder_name
 
@@ -146,6 +148,8 @@ class SyncEngine:
         taken = await asyncio.to_thread(
             self.store.acquire_lease, account.id, self.holder, self.lease_ttl
         )
+        if taken:
+            await self._keep_text_limit(adapter)
         for stream in adapter.streams:
             progress = StreamProgress(account=account, stream=stream)
             summary.streams.append(progress)
@@ -298,6 +302,7 @@ class SyncEngine:
                         if adapter is None:
                             continue
                         log.info("took the lease of account %s as %s", account.id, self.holder)
+                        account = await self._keep_text_limit(adapter)
                         current = running[account.id] = _RunningAccount(account, adapter, {})
                     for stream in current.adapter.streams:
                         task = current.tasks.get(stream)
@@ -322,6 +327,33 @@ class SyncEngine:
                 self.store.record_health, account.id, AccountHealth.FAILING, f"cannot start: {error}"
             )
             return None
+
+    async def _keep_text_limit(self, adapter: Adapter) -> AccountRef:
+        """Ask the platform for the account's text limit and keep a changed one in its settings.
+
+        Returns the account as now stored. A failure is logged and changes nothing: the
+        limit only sharpens the pre-send checks and must never stop the sync.
+        """
+        account = adapter.account
+        try:
+            text_limit = await adapter.read_text_limit()
+            if text_limit is None or text_limit == account.settings.get("text_limit"):
+                return account
+            await asyncio.to_thread(self._save_text_limit, account.id, text_limit)
+        except Exception as error:  # noqa: BLE001 - the limit must never stop the sync
+            log.warning(
+                "cannot read the text limit of %s %s: %s",
+                account.platform,
+                account.handle,
+                _describe(error),
+            )
+            return account
+        log.info("%s %s may send %s characters", account.platform, account.handle, text_limit)
+        return replace(account, settings={**account.settings, "text_limit": text_limit})
+
+    def _save_text_limit(self, account_id: int, text_limit: int) -> None:
+        with write_transaction(self.store.engine) as connection:
+            save_text_limit(connection, account_id, text_limit)
 
     async def _follow(self, adapter: Adapter, stream: str, stop: asyncio.Event) -> None:
         account = adapter.account

@@ -89,8 +89,7 @@ def _apply(
     actor: Actor,
     now: datetime,
     refuse: Callable[[_Target], str | None],
-    event_type: str,
-    payload: Callable[[_Target], dict[str, Any]],
+    change: Callable[[_Target], events.InboxEvent],
 ) -> BulkResult:
     """Set `values` on each thread `refuse` has no reason to leave, and record each change."""
     targets = lock_targets(connection, thread_ids)
@@ -107,9 +106,12 @@ def _apply(
         connection.execute(
             update(_thread).where(_thread.c.id.in_(chunk)).values(version=_thread.c.version + 1, **values)
         )
-    events.append_many(
+    events.record_many(
         connection,
-        (_event_row(now, actor, event_type, thread_id, payload(targets[thread_id])) for thread_id in changed),
+        (
+            events.row(change(targets[thread_id]), at=now, actor=actor.handle, thread_id=thread_id)
+            for thread_id in changed
+        ),
     )
     return BulkResult(tuple(changed), refused)
 
@@ -155,8 +157,7 @@ def assign(
         actor=actor,
         now=now,
         refuse=refuse,
-        event_type=events.THREAD_ASSIGNED,
-        payload=lambda target: {"from": target.assignee, "to": handle},
+        change=lambda target: events.ThreadAssigned(before=target.assignee, after=handle),
     )
 
 
@@ -195,7 +196,7 @@ def tag(
             present.setdefault(thread_id, set()).add(name)
     changed: list[int] = []
     refused: dict[int, str] = {}
-    rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
     for thread_id in dict.fromkeys(thread_ids):
         target = targets.get(thread_id)
         if target is None:
@@ -213,27 +214,27 @@ def tag(
             continue
         if added:
             connection.execute(insert(_tag), [{"thread_id": thread_id, "tag": name} for name in added])
-            rows.append(_event_row(now, actor, events.THREAD_TAGGED, thread_id, {"tags": added}))
+            tagged = events.ThreadTagged(tags=added)
+            event_rows.append(events.row(tagged, at=now, actor=actor.handle, thread_id=thread_id))
         if removed:
             connection.execute(delete(_tag).where(_tag.c.thread_id == thread_id, _tag.c.tag.in_(removed)))
-            rows.append(_event_row(now, actor, events.THREAD_UNTAGGED, thread_id, {"tags": removed}))
+            untagged = events.ThreadUntagged(tags=removed)
+            event_rows.append(events.row(untagged, at=now, actor=actor.handle, thread_id=thread_id))
         connection.execute(
             update(_thread).where(_thread.c.id == thread_id).values(version=_thread.c.version + 1)
         )
         changed.append(thread_id)
-    events.append_many(connection, rows)
+    events.record_many(connection, event_rows)
     return BulkResult(tuple(changed), refused)
 
 
-def _event_row(now: datetime, actor: Actor, event_type: str, thread_id: int, payload: dict[str, Any]) -> dict[str, Any]:
-    return {"at": now, "actor": actor.handle, "type": event_type, "thread_id": thread_id, "payload": payload}
-
-
-def _status_payload(target: _Target, values: dict[str, Any]) -> dict[str, Any]:
-    payload = {"from": target.status, "to": values["status"]}
-    if values.get("snoozed_until") is not None:
-        payload["until"] = values["snoozed_until"].isoformat()
-    return payload
+def _status_change(target: _Target, values: dict[str, Any]) -> events.ThreadStatusChanged:
+    until = values.get("snoozed_until")
+    return events.ThreadStatusChanged(
+        before=target.status,
+        after=values["status"],
+        until=until.isoformat() if until is not None else None,
+    )
 
 
 def snooze(
@@ -248,8 +249,7 @@ def snooze(
     return _apply(
         connection, thread_ids, values, actor=actor, now=now,
         refuse=lambda target: "closed; reopen it first" if target.status == ThreadStatus.CLOSED else None,
-        event_type=events.THREAD_STATUS_CHANGED,
-        payload=lambda target: _status_payload(target, values),
+        change=lambda target: _status_change(target, values),
     )
 
 
@@ -259,8 +259,7 @@ def close(connection: Connection, thread_ids: Sequence[int], *, actor: Actor, no
     return _apply(
         connection, thread_ids, values, actor=actor, now=now,
         refuse=lambda target: "already closed" if target.status == ThreadStatus.CLOSED else None,
-        event_type=events.THREAD_STATUS_CHANGED,
-        payload=lambda target: _status_payload(target, values),
+        change=lambda target: _status_change(target, values),
     )
 
 
@@ -271,8 +270,7 @@ def reopen(connection: Connection, thread_ids: Sequence[int], *, actor: Actor, n
     return _apply(
         connection, thread_ids, values, actor=actor, now=now,
         refuse=lambda target: None if target.status in asleep_or_closed else f"already {target.status}",
-        event_type=events.THREAD_STATUS_CHANGED,
-        payload=lambda target: _status_payload(target, values),
+        change=lambda target: _status_change(target, values),
     )
 
 
@@ -285,8 +283,7 @@ def set_priority(
     return _apply(
         connection, thread_ids, {"priority": priority}, actor=actor, now=now,
         refuse=lambda target: f"already {priority}" if target.priority == priority else None,
-        event_type=events.THREAD_PRIORITY_CHANGED,
-        payload=lambda target: {"from": target.priority, "to": priority},
+        change=lambda target: events.ThreadPriorityChanged(before=target.priority, after=priority),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, select
 
@@ -52,70 +52,19 @@ def history(connection: Connection, thread_id: int, limit: int = 200) -> list[Hi
     """
     rows = connection.execute(
         select(_event.c.at, _event.c.actor, _event.c.type, _event.c.payload)
-        .where(_event.c.thread_id == thread_id, _event.c.type != events.PRESENCE_CHANGED)
+        .where(_event.c.thread_id == thread_id, _event.c.type != events.PresenceChanged.type)
         .order_by(_event.c.id.desc())
         .limit(limit)
     ).all()
     return [
-        HistoryEntry(at=row.at, actor=row.actor, type=row.type, text=history_text(row.actor, row.type, row.payload or {}))
+        HistoryEntry(
+            at=row.at,
+            actor=row.actor,
+            type=row.type,
+            text=events.describe(row.actor, row.type, row.payload),
+        )
         for row in reversed(rows)
     ]
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def history_text(actor: str, event_type: str, payload: dict[str, Any]) -> str:
-    """One event as a plain sentence for a thread's history."""
-    tags = ", ".join(payload.get("tags") or ([payload["tag"]] if payload.get("tag") else []))
-    match event_type:
-        case events.THREAD_CREATED:
-            return "the first " + ("message arrived" if payload.get("count", 1) == 1 else f"{payload['count']} messages arrived")
-        case events.ITEMS_ARRIVED:
-            return _plural(payload.get("count", 1), "new message") + " arrived"
-        case events.THREAD_REOPENED:
-            return "a new message reopened it"
-        case events.THREAD_ASSIGNED:
-            before, after = payload.get("from"), payload.get("to")
-            if after is None:
-                return f"{actor} unassigned it" + (f" from {before}" if before else "")
-            if after == actor and before is None:
-                return f"{actor} took it"
-            return f"{actor} assigned this to {after}" + (f" (was {before})" if before else "")
-        case events.THREAD_TAGGED:
-            return f"{actor} tagged it {tags}"
-        case events.THREAD_UNTAGGED:
-            return f"{actor} removed the tag {tags}"
-        case events.THREAD_STATUS_CHANGED:
-            text = f"status {payload.get('from', '?')} -> {payload.get('to', '?')}"
-            if payload.get("until"):
-                text += f" until {datetime.fromisoformat(payload['until']):%Y-%m-%d %H:%M} UTC"
-            return f"{text} by {actor}"
-        case events.THREAD_PRIORITY_CHANGED:
-            return f"{actor} set the priority to {payload.get('to')} (was {payload.get('from')})"
-        case events.NOTE_ADDED:
-            mentions = payload.get("mentions") or []
-            return f"{actor} added a note" + (" mentioning " + ", ".join(mentions) if mentions else "")
-        case events.OUTBOUND_QUEUED:
-            return f"{payload.get('kind', 'reply')} queued by {actor}"
-        case events.OUTBOUND_AWAITING_APPROVAL:
-            return f"{payload.get('kind', 'reply')} by {actor} waits for a lead's approval"
-        case events.OUTBOUND_APPROVED:
-            return f"{actor} approved the reply"
-        case events.OUTBOUND_REJECTED:
-            return f"{actor} rejected the reply" + (f": {payload['note']}" if payload.get("note") else "")
-        case events.OUTBOUND_SENT:
-            return "reply sent"
-        case events.OUTBOUND_RETRYING:
-            return "sending failed; trying again"
-        case events.OUTBOUND_FAILED:
-            return "reply failed" + (f": {payload['error']}" if payload.get("error") else "")
-        case events.OUTBOUND_UNKNOWN:
-            return "reply may or may not have gone out; check before sending again"
-        case events.OUTBOUND_CANCELLED:
-            return f"{actor} withdrew the reply"
-    return f"{event_type.replace('.', ' ').replace('_', ' ')} ({actor})"
 
 
 def author_card(connection: Connection, thread_id: int, *, actor: Actor) -> AuthorCard:

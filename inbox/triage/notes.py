@@ -127,13 +127,12 @@ def add_note(connection: Connection, thread_id: int, body: str, *, actor: Actor,
             [{"note_id": note_id, "agent_id": agent_id, "thread_id": thread_id} for agent_id in others],
         )
     connection.execute(update(_thread).where(_thread.c.id == thread_id).values(version=_thread.c.version + 1))
-    events.append(
+    events.record(
         connection,
+        events.NoteAdded(note_id=note_id, mentions=list(mentions)),
         at=now,
         actor=actor.handle,
-        type=events.NOTE_ADDED,
         thread_id=thread_id,
-        payload={"note_id": note_id, "mentions": list(mentions)},
     )
     return NoteRow(note_id, thread_id, actor.handle, text, tuple(mentions), now)
 
@@ -184,13 +183,12 @@ def set_presence(
         )
     connection.execute(update(_presence).where(key).values(activity=activity, expires_at=expires_at))
     if previous != activity:
-        events.append(
+        events.record(
             connection,
+            events.PresenceChanged(activity=activity),
             at=now,
             actor=actor.handle,
-            type=events.PRESENCE_CHANGED,
             thread_id=thread_id,
-            payload={"activity": activity},
         )
 
 
@@ -204,11 +202,10 @@ def clear_presence(connection: Connection, thread_id: int, *, actor: Actor, now:
         return
     connection.execute(delete(_presence).where(key))
     if live > now:
-        events.append(
+        events.record(
             connection,
+            events.PresenceChanged(activity=None),
             at=now,
             actor=actor.handle,
-            type=events.PRESENCE_CHANGED,
             thread_id=thread_id,
-            payload={"activity": None},
         )

@@ -397,12 +397,12 @@ async def test_a_repeated_idempotency_key_returns_the_same_status():
 
 
 async def test_the_instance_text_limit_is_read_from_v2_instance():
-    assert await build({}).fetch_text_limit() == 1000
+    assert await build({}).read_text_limit() == 1000
 
     refused = Replay().route(
         "GET", "/api/v2/instance", lambda request: httpx.Response(404, json={"error": "x"})
     )
-    assert await recorded_adapter(refused).fetch_text_limit() == 500
+    assert await recorded_adapter(refused).read_text_limit() is None
 
 
 async def test_a_429_is_rate_limited_until_the_iso_reset():

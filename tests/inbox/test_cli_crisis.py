@@ -126,6 +126,21 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
     assert sorted(row["platform"] for row in rows) == ["demo-mastodon", "demo-x"]
 
 
+def test_a_lead_pauses_publishing_without_an_incident_and_resumes_it(capsys, db):
+    run(capsys, "--db", db, "--as", "casey", "posts", "add", "@brand", "Sale!", "--at", "+2h")
+    status, _, err = run(capsys, "--db", db, "--as", "alex", "posts", "pause", "--reason", "legal")
+    assert status == 1 and "only admin, lead may declare incidents and pause publishing" in err
+
+    status, out, _ = run(capsys, "--db", db, "--as", "casey", "posts", "pause", "--reason", "legal")
+    assert status == 0 and out.strip() == "paused 1 post: 1"
+    status, out, _ = run(capsys, "--db", db, "--as", "alex", "posts", "list", "--format", "json")
+    [post] = json.loads(out)
+    assert (post["status"], post["reason"]) == ("paused", "legal")
+
+    status, out, _ = run(capsys, "--db", db, "--as", "casey", "posts", "resume", "--all")
+    assert status == 0 and out.startswith("resumed 1 post: 1")
+
+
 def test_posts_are_edited_and_cancelled_and_resume_needs_ids_or_all(capsys, db):
     run(capsys, "--db", db, "--as", "casey", "posts", "add", "@brand", "Hello", "--at", "2030-01-02T09:00+00:00")
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "posts", "edit", "1", "--text", "Hello again", "--at", "+1d")

@@ -62,11 +62,9 @@ def ingest(engine, account, items):
 
 
 def alert_events(engine) -> list[dict]:
+    raised = select(Event.__table__).where(Event.__table__.c.type == events.AlertRaised.type)
     with engine.connect() as connection:
-        return [
-            dict(row.payload)
-            for row in connection.execute(select(Event.__table__).where(Event.__table__.c.type == events.ALERT_RAISED))
-        ]
+        return [dict(row.payload) for row in connection.execute(raised)]
 
 
 # -- listening ----------------------------------------------------------------------------
@@ -243,7 +241,8 @@ def test_an_incident_tags_matching_threads_then_new_ones_after_ingest(engine, le
             .order_by(Thread.__table__.c.thread_key)
         ).scalars().all()
         tag_events = connection.execute(
-            select(Event.__table__.c.actor).where(Event.__table__.c.type == events.THREAD_TAGGED)
+            select(Event.__table__.c.actor)
+            .where(Event.__table__.c.type == events.ThreadTagged.type)
         ).scalars().all()
     assert tagged == ["a", "d"]
     assert tag_events == ["casey", "system"]
@@ -300,7 +299,8 @@ def test_a_statement_that_does_not_fit_one_channel_is_refused_then_sent_where_it
     with engine.connect() as connection:
         assert set(connection.execute(select(Campaign.__table__.c.incident_id)).scalars()) == {incident.id}
         sent = connection.execute(
-            select(Event.__table__.c.payload).where(Event.__table__.c.type == events.INCIDENT_STATEMENT_SENT)
+            select(Event.__table__.c.payload)
+            .where(Event.__table__.c.type == events.IncidentStatementSent.type)
         ).scalar_one()
         assert connection.execute(select(Incident.__table__.c.last_update_at)).scalar() == NOW
     assert (sent["posts"], sent["replies"], sent["channels"]) == (1, 1, {"X (demo)": 2})
@@ -329,16 +329,16 @@ def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(engine, le
     review = lead.incident_review(incident.id)
 
     assert [entry.type for entry in review.timeline] == [
-        events.ALERT_RAISED,
-        events.INCIDENT_DECLARED,
-        events.POSTS_PAUSED,
-        events.INCIDENT_STATEMENT_SENT,
-        events.INCIDENT_ENDED,
+        events.AlertRaised.type,
+        events.IncidentDeclared.type,
+        events.PostsPaused.type,
+        events.IncidentStatementSent.type,
+        events.IncidentEnded.type,
     ]
     assert review.first_response_during.p50_seconds == 25 * 60
     assert review.first_response_before.p50_seconds == 30 * 60
     assert review.outcomes == {"open": 1, "answered": 1, "unanswered": 0}
-    assert review.activity["casey"][events.INCIDENT_DECLARED] == 1
+    assert review.activity["casey"][events.IncidentDeclared.type] == 1
     assert review.statements[0].reach == {"X (demo)": {"queued": 1}}
     assert sum(hour.incident_inbound for hour in review.hours) == 1
 

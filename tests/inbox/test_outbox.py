@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from adapters.base import (
     Adapter,
     AuthExpired,
+    Direction,
     FetchResult,
     Kind,
     OutboundRequest,
@@ -25,6 +26,7 @@ from adapters.base import (
 from canned_responses.library import STARTER_DIRECTORY
 from inbox.core.errors import InvalidInput, PermissionDenied
 from inbox.core.models import Event, Incident, Thread
+from inbox.outbox.problems import ProblemCode, SendProblem
 from inbox.outbox.sender import Sender
 from inbox.runtime import adapter_factory
 from inbox.service import InboxService
@@ -261,8 +263,9 @@ def test_variables_without_a_value_are_refused_by_name(workspace):
     alex = workspace.service("alex")
     thread_id = workspace.thread("demo-mastodon")
 
-    problems = alex.pre_send_checks(thread_id, canned_response_id=canned(alex, "holding-statement"))
-    assert any("{incident.title} has no value" in problem for problem in problems)
+    draft = alex.preview_reply(thread_id, canned_response_id=canned(alex, "holding-statement"))
+    assert draft.has(ProblemCode.UNFILLED_VARIABLE)
+    assert any("{incident.title} has no value" in problem for problem in draft.problem_texts())
     with pytest.raises(InvalidInput, match=r"\{incident.status_url\} has no value"):
         alex.queue_reply(thread_id, "Status: {incident.status_url}")
 
@@ -273,13 +276,14 @@ def test_messenger_replies_are_refused_outside_the_24_hour_window(workspace, clo
     public = workspace.thread("demo-facebook", kind=Kind.COMMENT)
     clock.advance(hours=30)
 
-    assert alex.pre_send_checks(private, "Still there?") == [
-        (
+    assert alex.preview_reply(private, "Still there?").problems == (
+        SendProblem(
+            ProblemCode.REPLY_WINDOW_CLOSED,
             "Facebook (demo) allows private replies only within 24 h of the customer's last "
-            "message, and that was 31 h ago."
-        )
-    ]
-    assert alex.pre_send_checks(public, "Still there?") == []
+            "message, and that was 31 h ago.",
+        ),
+    )
+    assert alex.preview_reply(public, "Still there?").problems == ()
 
 
 def test_the_composer_is_told_when_the_thread_changed_or_someone_else_is_answering(workspace):
@@ -288,16 +292,37 @@ def test_the_composer_is_told_when_the_thread_changed_or_someone_else_is_answeri
     seen = 1
     blake.queue_reply(thread_id, "On it!")
 
-    problems = alex.pre_send_checks(thread_id, "Looking into it", seen_version=seen)
-    assert problems == ["blake is already answering this thread (a reply is on its way)."]
+    draft = alex.preview_reply(thread_id, "Looking into it", seen_version=seen)
+    assert draft.problems == (
+        SendProblem(
+            ProblemCode.ANOTHER_REPLY_ON_ITS_WAY,
+            "blake is already answering this thread (a reply is on its way).",
+        ),
+    )
 
     Store(workspace.engine, workspace.clock).ingest(
         workspace.accounts["demo-x"], "mentions", [item("later", "demo-x-0", minutes=5)], None
     )
-    assert any(
-        "changed since you opened it" in problem
-        for problem in alex.pre_send_checks(thread_id, "Hi", seen_version=seen)
+    changed = alex.preview_reply(thread_id, "Hi", seen_version=seen)
+    assert changed.has(ProblemCode.THREAD_CHANGED)
+    assert any("changed since you opened it" in problem for problem in changed.problem_texts())
+
+
+def test_a_colleagues_answer_after_the_seen_version_is_a_thread_changed_problem(workspace):
+    alex = workspace.service("alex")
+    thread_id = workspace.thread("demo-x")
+    seen = alex.preview_reply(thread_id, "").target.thread_version
+    Store(workspace.engine, workspace.clock).ingest(
+        workspace.accounts["demo-x"],
+        "mentions",
+        [item("answered", "demo-x-0", minutes=1, direction=Direction.OUT, author="brand")],
+        None,
     )
+
+    draft = alex.preview_reply(thread_id, "Looking into it", seen_version=seen)
+
+    assert [problem.code for problem in draft.problems] == [ProblemCode.THREAD_CHANGED]
+    assert alex.preview_reply(thread_id, "Looking into it").sendable
 
 
 # -- sending ----------------------------------------------------------------------------
@@ -461,6 +486,18 @@ def test_a_permanent_refusal_fails_with_the_platforms_reason(workspace, refusal,
     failed = alex.outbound(row.id)
     assert failed.status == "failed" and reason in failed.error
     assert workspace.event_types() == ["outbound.queued", "outbound.failed"]
+
+
+def test_a_failed_reply_says_why_in_the_threads_history(workspace):
+    alex = workspace.service("alex")
+    thread_id = workspace.thread("demo-x")
+    row = alex.queue_reply(thread_id, "Hello")
+
+    refusal = AuthExpired("401 The access token is invalid")
+    workspace.send(fake_factory(FakePlatform(script=[refusal])))
+
+    reason = alex.outbound(row.id).error
+    assert alex.history(thread_id)[-1].text == f"reply failed: {reason}"
 
 
 def test_the_demo_platform_loses_a_send_and_the_outbox_finds_it(workspace, clock):

@@ -65,7 +65,8 @@ def published_events(engine) -> list[dict]:
         return [
             dict(payload)
             for payload in connection.execute(
-                select(Event.__table__.c.payload).where(Event.__table__.c.type == events.POST_PUBLISHED)
+                select(Event.__table__.c.payload)
+                .where(Event.__table__.c.type == events.PostPublished.type)
             ).scalars()
         ]
 

@@ -16,7 +16,7 @@ from inbox import events
 from inbox.core.database import write_transaction
 from inbox.core.models import Item, Thread
 from inbox.service import InboxService
-from inbox.sla import SlaPolicy, recompute_due_at
+from inbox.sla import SlaPolicy, refresh_due_at
 from inbox.stats.compute import compute, percentile
 from inbox.stats.figures import StatsFilter
 from inbox.stats.periods import Period, parse_period
@@ -60,21 +60,20 @@ class Timeline:
                 select(Thread.__table__.c.id).where(Thread.__table__.c.thread_key == key)
             ).scalar_one()
 
-    def status(self, key: str, when: str, status: str, **payload) -> None:
+    def status(self, key: str, when: str, status: str, until: str | None = None) -> None:
         thread = Thread.__table__
         thread_id = self.thread_id(key)
         values = {"status": status, "closed_at": at(when) if status == "closed" else None}
-        if "until" in payload:
-            values["snoozed_until"] = datetime.fromisoformat(payload["until"])
+        if until is not None:
+            values["snoozed_until"] = datetime.fromisoformat(until)
         with write_transaction(self.engine) as connection:
             connection.execute(update(thread).where(thread.c.id == thread_id).values(**values))
-            events.append(
+            events.record(
                 connection,
+                events.ThreadStatusChanged(before=None, after=status, until=until),
                 at=at(when),
                 actor="alex",
-                type=events.THREAD_STATUS_CHANGED,
                 thread_id=thread_id,
-                payload={"to": status, **payload},
             )
 
     def set(self, key: str, **values) -> None:
@@ -217,7 +216,9 @@ def test_due_at_runs_on_business_hours_and_stops_while_snoozed(engine):
     timeline.says("asked-again", "2026-11-02T11:00")
     timeline.says("asked-again", "2026-11-02T11:30")
 
-    recompute_due_at(engine, SlaPolicy.from_settings(), None, NOW)
+    with write_transaction(engine) as connection:
+        every_thread = connection.execute(select(Thread.__table__.c.id)).scalars().all()
+        refresh_due_at(connection, SlaPolicy.from_settings(), every_thread, NOW)
 
     with engine.connect() as connection:
         thread = Thread.__table__

@@ -283,3 +283,33 @@ async def test_a_listening_rule_fires_while_syncing(engine, clock, scripts):
     with engine.connect() as connection:
         alerts = connection.execute(select(Alert.__table__.c.summary)).scalars().all()
     assert len(alerts) == 1 and "outage" in alerts[0]
+
+
+async def test_a_mastodon_instances_own_text_limit_reaches_the_composer_after_a_sync(engine, clock):
+    from adapters.mastodon.adapter import MastodonAdapter
+    from inbox.service import InboxService
+    from tests.adapters.harness_mastodon import BASE_URL, TOKEN, FakeMastodon
+
+    admin = InboxService(engine, clock=clock)
+    admin.add_account("mastodon", "@brand@social.example", base_url=BASE_URL)
+    instance = FakeMastodon()
+    unreachable = False
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if unreachable and request.url.path == "/api/v2/instance":
+            return httpx.Response(503, json={"error": "down for maintenance"})
+        return instance(request)
+
+    def adapter(account, client):
+        return MastodonAdapter(account, client, {"access_token": TOKEN})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        await SyncEngine(Store(engine, clock), adapter).run_once(client)
+        unreachable = True
+        second = await SyncEngine(Store(engine, clock), adapter).run_once(client)
+
+    assert all(stream.error is None for stream in second.streams), "an unanswered ask stops nothing"
+    thread = next(row for row in admin.list_threads() if row.kind == Kind.MENTION)
+    fits = admin.preview_reply(thread.id, "a" * 700)
+    assert fits.sendable and (fits.rendered.fit.fits, fits.rendered.fit.limit) == (True, 1000)
+    assert not admin.preview_reply(thread.id, "a" * 1001).rendered.fit.fits

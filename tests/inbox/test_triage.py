@@ -383,7 +383,7 @@ def test_leads_assign_and_agents_take_with_an_event_each(team):
     assert blake.take([first]) == BulkResult((), {first: "already yours"})
     assert casey.assign([first, second], None) == BulkResult((first, second), {})
 
-    assert team.events(events.THREAD_ASSIGNED) == [
+    assert team.events(events.ThreadAssigned.type) == [
         ("casey", first, {"from": None, "to": "blake"}),
         ("alex", second, {"from": None, "to": "alex"}),
         ("casey", first, {"from": "blake", "to": None}),
@@ -426,7 +426,8 @@ def test_an_agent_changes_only_their_own_and_unassigned_threads_in_a_bulk_change
     assert result == BulkResult(
         (own, nobodys), {blakes: f"assigned to blake; {AGENT_RULE}", 9_999: "no such thread"}
     )
-    assert [thread_id for _, thread_id, _ in team.events(events.THREAD_TAGGED)] == [own, nobodys]
+    tagged = team.events(events.ThreadTagged.type)
+    assert [thread_id for _, thread_id, _ in tagged] == [own, nobodys]
     assert [team.version(thread_id) for thread_id in (own, nobodys, blakes)] == [2, 2, 1]
     assert alex.close([blakes, own]).refused == {blakes: f"assigned to blake; {AGENT_RULE}"}
     assert team.service("casey").close([blakes]).changed == (blakes,)
@@ -440,7 +441,7 @@ def test_tags_are_normalised_added_and_removed_with_events(team):
     assert alex.tag([thread_id], add=["billing"], remove=["vip"]).changed == (thread_id,)
     assert alex.thread(thread_id).tags == ("billing", "refund-request")
     assert alex.tags_in_use() == ["billing", "refund-request"]
-    assert team.events(events.THREAD_TAGGED, events.THREAD_UNTAGGED) == [
+    assert team.events(events.ThreadTagged.type, events.ThreadUntagged.type) == [
         ("alex", thread_id, {"tags": ["refund-request", "vip"]}),
         ("alex", thread_id, {"tags": ["billing"]}),
         ("alex", thread_id, {"tags": ["vip"]}),
@@ -467,7 +468,7 @@ def test_snooze_close_and_reopen_change_the_status_with_events(team, clock):
     assert alex.close([thread_id]).refused == {thread_id: "already closed"}
     assert alex.snooze([thread_id], until).refused == {thread_id: "closed; reopen it first"}
     assert alex.thread(thread_id).closed_at == NOW
-    assert [payload for _, _, payload in team.events(events.THREAD_STATUS_CHANGED)] == [
+    assert [payload for _, _, payload in team.events(events.ThreadStatusChanged.type)] == [
         {"from": "open", "to": "snoozed", "until": until.isoformat()},
         {"from": "snoozed", "to": "open"},
         {"from": "open", "to": "closed"},
@@ -480,7 +481,9 @@ def test_priority_changes_are_checked_and_recorded(team):
     assert alex.set_priority([thread_id], "urgent").changed == (thread_id,)
     assert alex.set_priority([thread_id], "urgent").refused == {thread_id: "already urgent"}
     assert alex.thread(thread_id).priority == "urgent"
-    assert team.events(events.THREAD_PRIORITY_CHANGED) == [("alex", thread_id, {"from": "normal", "to": "urgent"})]
+    assert team.events(events.ThreadPriorityChanged.type) == [
+        ("alex", thread_id, {"from": "normal", "to": "urgent"})
+    ]
     with pytest.raises(InvalidInput, match="unknown priority 'asap'; priorities: low, normal, high, urgent"):
         alex.set_priority([thread_id], "asap")
 
@@ -511,7 +514,9 @@ def test_a_note_mentions_colleagues_by_handle_but_not_email_addresses(team):
         ("blake", "casey"),
     )
     assert alex.notes(thread_id) == [note]
-    assert team.events(events.NOTE_ADDED) == [("alex", thread_id, {"note_id": note.id, "mentions": ["blake", "casey"]})]
+    assert team.events(events.NoteAdded.type) == [
+        ("alex", thread_id, {"note_id": note.id, "mentions": ["blake", "casey"]})
+    ]
     assert ids(team.service("blake").list_threads(ThreadFilter(view=View.MENTIONS))) == [thread_id]
     assert team.service("blake").thread(thread_id).mentions_me is True
 
@@ -566,7 +571,7 @@ def test_presence_shows_others_until_it_expires_and_events_only_mark_changes(tea
     alex.clear_presence(thread_id)
     assert blake.presence([thread_id]) == {}
 
-    assert [payload["activity"] for _, _, payload in team.events(events.PRESENCE_CHANGED)] == [
+    assert [payload["activity"] for _, _, payload in team.events(events.PresenceChanged.type)] == [
         "viewing",
         "replying",
         "replying",
@@ -600,7 +605,8 @@ def test_history_tells_what_happened_in_plain_sentences(team, clock):
     blake.close([thread_id])
     casey.assign([thread_id], None)
     with team.engine.begin() as connection:
-        events.append(connection, at=NOW, actor="sync", type="thread.merged", thread_id=thread_id)
+        merged = events.UnknownEvent(type_name="thread.merged", raw={})
+        events.record(connection, merged, at=NOW, actor="sync", thread_id=thread_id)
 
     entries = blake.history(thread_id)
     assert [entry.text for entry in entries] == [
@@ -615,7 +621,8 @@ def test_history_tells_what_happened_in_plain_sentences(team, clock):
         "casey unassigned it from blake",
         "thread merged (sync)",
     ]
-    assert (entries[0].actor, entries[0].type, entries[0].at) == ("casey", events.THREAD_ASSIGNED, NOW)
+    first = entries[0]
+    assert (first.actor, first.type, first.at) == ("casey", events.ThreadAssigned.type, NOW)
     assert blake.history(thread_id, limit=2) == entries[-2:]
 
 

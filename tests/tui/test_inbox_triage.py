@@ -14,8 +14,8 @@ from tests.tui.conftest import settled, wait_for
 from tests.tui.test_inbox_screen import list_line
 from tests.tui.workspace import add_people, build_workspace, message
 from tui.app import InboxApp
-from tui.screens.bulk_reply import BulkReplyScreen
-from tui.screens.filters import FilterScreen
+from tui.dialogs.bulk_reply import BulkReplyScreen
+from tui.dialogs.filters import FilterScreen
 
 
 def notifications(app) -> list[str]:

@@ -15,7 +15,7 @@ from textual.app import App
 from inbox.service import InboxService
 from tests.tui.conftest import Held, wait_for
 from tests.tui.workspace import add_people, build_workspace
-from tui.screens.pickers import (
+from tui.dialogs.pickers import (
     AssignChoice,
     AssignPicker,
     NotePrompt,

@@ -10,7 +10,7 @@ from inbox.outbox.scheduled import publish_due_posts
 from inbox.service import InboxService
 from tests.tui.conftest import Held, settled, wait_for
 from tui.app import InboxApp
-from tui.screens.forms import ConfirmForm
+from tui.dialogs.forms import ConfirmForm
 from tui.screens.posts import PostForm, PostsScreen
 
 

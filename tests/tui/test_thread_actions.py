@@ -15,8 +15,8 @@ from inbox.triage.changes import BulkResult
 from tests.tui.conftest import wait_for
 from tests.tui.workspace import add_people, build_workspace
 from tui.messages import ThreadsChanged, TriageRefused
-from tui.screens.thread_actions import (
-    TriageWriter,
+from tui.screen_mixins import TriageWriter
+from tui.triage_actions import (
     assigning,
     closing,
     prioritising,

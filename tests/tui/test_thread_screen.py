@@ -14,17 +14,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from textual.worker import NoActiveWorker, get_current_worker
 
 from inbox.core.config import Config
+from inbox.outbox.problems import ProblemCode, SendProblem
 from inbox.service import InboxService
 from inbox.store.ingest import Store
 from inbox.triage.lists import ThreadFilter, View
 from tests.tui.conftest import Held, settled, wait_for
 from tests.tui.workspace import add_people, build_workspace, message
 from tui.app import InboxApp
-from tui.screens.answer_picker import AnswerPicker
+from tui.dialogs.answer_picker import AnswerPicker
+from tui.dialogs.pickers import AssignPicker, NotePrompt, PriorityPicker, SnoozePicker, TagPrompt
 from tui.screens.inbox import InboxScreen
-from tui.screens.pickers import AssignPicker, NotePrompt, PriorityPicker, SnoozePicker, TagPrompt
 from tui.screens.thread import ThreadScreen
 
 STARTER_ANSWERS = Path(__file__).parents[2] / "canned_responses" / "starter"
@@ -286,6 +288,90 @@ async def test_sending_after_someone_else_answered_asks_first(
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "ctrl+s again" in screen.composer.problems_text)
         assert "changed since you opened it" in screen.composer.problems_text
+        assert app.service.outbound_for_thread(screen.thread.id) == []
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(app.service.outbound_for_thread(screen.thread.id)) == 1)
+
+
+def answered_from_elsewhere(workspace, engine, clock, external_id: str = "other-1") -> None:
+    """The brand's account answers thread-0 outside this terminal (a colleague, another app)."""
+    Store(engine, clock).ingest(
+        workspace.accounts[0],
+        "mentions",
+        [
+            message(
+                external_id,
+                "thread-0",
+                clock() + timedelta(seconds=1),
+                "Looking into it now.",
+                author="brand",
+                direction="out",
+            )
+        ],
+        None,
+    )
+
+
+async def test_each_ctrl_s_previews_the_reply_once(
+    make_thread_app, sqlite_engine, clock, monkeypatch
+):
+    app, workspace = make_thread_app(threads=5)
+    previews_by_sends = []
+    preview = app.service.preview_reply
+
+    def counted(*args, **kwargs):
+        try:
+            if get_current_worker().group == "send":
+                previews_by_sends.append(args)
+        except NoActiveWorker:
+            pass
+        return preview(*args, **kwargs)
+
+    monkeypatch.setattr(app.service, "preview_reply", counted)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_thread(pilot, 0)
+        answered_from_elsewhere(workspace, sqlite_engine, clock)
+        await wait_for(pilot, lambda: "Looking into it now." in screen.conversation.plain_text)
+        await pilot.press("r", *"Me too")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "ctrl+s again" in screen.composer.problems_text)
+        assert len(previews_by_sends) == 1
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Reply queued" in screen.composer.problems_text)
+        assert len(previews_by_sends) == 2
+
+        await pilot.press("r", *"And a follow-up")
+        await wait_for(pilot, lambda: "Ready to send" in screen.composer.problems_text)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(app.service.outbound_for_thread(screen.thread.id)) == 2)
+        assert len(previews_by_sends) == 3
+
+
+async def test_a_changed_thread_asks_first_whatever_the_sentence_says(
+    make_thread_app, sqlite_engine, clock, monkeypatch
+):
+    app, workspace = make_thread_app(threads=5)
+    preview = app.service.preview_reply
+
+    def reworded(*args, **kwargs):
+        draft = preview(*args, **kwargs)
+        problems = tuple(
+            SendProblem(problem.code, "Somebody got there first.")
+            if problem.code == ProblemCode.THREAD_CHANGED
+            else problem
+            for problem in draft.problems
+        )
+        return dataclasses.replace(draft, problems=problems)
+
+    monkeypatch.setattr(app.service, "preview_reply", reworded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_thread(pilot, 0)
+        answered_from_elsewhere(workspace, sqlite_engine, clock)
+        await wait_for(pilot, lambda: "Looking into it now." in screen.conversation.plain_text)
+        await pilot.press("r", *"Me too")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "ctrl+s again" in screen.composer.problems_text)
+        assert "Somebody got there first. Press ctrl+s again" in screen.composer.problems_text
         assert app.service.outbound_for_thread(screen.thread.id) == []
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(app.service.outbound_for_thread(screen.thread.id)) == 1)

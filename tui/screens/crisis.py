@@ -48,6 +48,7 @@ from inbox import (
     for_display,
 )
 from tui import bindings
+from tui.dialogs.forms import REFUSED, CrisisForm, form_buttons, form_row, refuse_unless_allowed
 from tui.messages import (
     CrisisActionRefused,
     EventsArrived,
@@ -59,15 +60,13 @@ from tui.messages import (
     StatementPlanned,
     StatementQueued,
 )
-from tui.screens import WorkerFailures
-from tui.screens.forms import REFUSED, CrisisForm, form_buttons, form_row, refuse_unless_allowed
+from tui.screen_mixins import WorkerFailures
 from tui.widgets.crisis_bar import span_text
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
-    from tui.app import InboxApp
-    from tui.crisis_watch import CrisisState
+    from tui.host import CrisisState, HostApp
 
 SEVERITIES = {1: "critical", 2: "major", 3: "minor"}
 """What each severity means, 1 the worst."""
@@ -130,7 +129,7 @@ class CrisisScreen(WorkerFailures, Screen[None]):
 
     BINDINGS = bindings.CRISIS_SCREEN
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(self, service: InboxService) -> None:
         super().__init__()
@@ -316,11 +315,9 @@ class CrisisScreen(WorkerFailures, Screen[None]):
         self._review(int(message.row_key.value))
 
     def _review(self, incident_id: int) -> None:
-        from tui.screens.review import ReviewScreen
-
         if refuse_unless_allowed(self, self.service, Action.EXPORT):
             return
-        self.app.push_screen(ReviewScreen(self.service, incident_id))
+        self.app.open_review(incident_id)
 
     def action_close(self) -> None:
         self.dismiss()
@@ -456,7 +453,10 @@ def plan_lines(plan: StatementPlan) -> list[str]:
     unfit = plan.unfit
     if unfit:
         lines.append(f"Does not fit {len(unfit)} and would be skipped:")
-        lines += [f"  {target.where}: {' '.join(target.problems)}" for target in unfit]
+        lines += [
+            f"  {target.where}: {' '.join(problem.text for problem in target.problems)}"
+            for target in unfit
+        ]
     return lines
 
 

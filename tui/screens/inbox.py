@@ -47,9 +47,9 @@ from tui.messages import (
     ThreadsLoaded,
     TriageRefused,
 )
-from tui.screens import WorkerFailures
-from tui.screens.thread_actions import (
-    TriageWriter,
+from tui.screen_mixins import TriageWriter, WorkerFailures
+from tui.thread_snapshot import ThreadSnapshot, read_thread
+from tui.triage_actions import (
     assigning,
     closing,
     prioritising,
@@ -58,7 +58,6 @@ from tui.screens.thread_actions import (
     tagging,
     taking,
 )
-from tui.thread_snapshot import ThreadSnapshot, read_thread
 from tui.widgets import labels
 from tui.widgets.crisis_bar import CrisisBar
 from tui.widgets.key_bar import KeyBar
@@ -68,17 +67,14 @@ from tui.widgets.thread_preview import ThreadPreview
 from tui.widgets.view_bar import ViewBar
 
 if TYPE_CHECKING:
-    from tui.app import InboxApp
-    from tui.screens.pickers import AssignChoice, TagChange
+    from tui.dialogs.pickers import AssignChoice, TagChange
+    from tui.host import HostApp
 
 PAGE_SIZE = 100
 """Threads per keyset page."""
 
 PREVIEW_ITEMS = 50
 """Messages the preview shows at most: the latest ones."""
-
-THREAD_SCREEN = "thread"
-"""The name the one thread screen is installed under."""
 
 SEARCH_MATCHES = 200
 """Messages a search reads at most; their threads are listed."""
@@ -178,7 +174,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     BINDINGS = [*bindings.INBOX, *bindings.INBOX_VIEWS]
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(self, service: InboxService) -> None:
         super().__init__()
@@ -420,18 +416,10 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     @on(ThreadList.Selected)
     def open_selected(self, message: ThreadList.Selected) -> None:
-        """Open the thread screen, built once and kept: with the thread as read ahead, when it was."""
-        from tui.screens.thread import ThreadScreen
-
+        """Open the thread screen: with the thread as read ahead, when it was."""
         ahead = self.read_ahead_snapshot
         snapshot = ahead if ahead is not None and ahead.thread.id == message.row.id else None
-        if self.app.is_screen_installed(THREAD_SCREEN):
-            screen = self.app.get_screen(THREAD_SCREEN, ThreadScreen)
-            screen.open_thread(message.row, snapshot)
-        else:
-            screen = ThreadScreen(self.service, message.row, self.reply_drafts, snapshot)
-            self.app.install_screen(screen, THREAD_SCREEN)
-        self.app.push_screen(screen)
+        self.app.open_thread(message.row, snapshot, self.reply_drafts)
 
     @on(ThreadList.MoreWanted)
     def load_more(self, message: ThreadList.MoreWanted) -> None:
@@ -632,7 +620,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         )
 
     def action_filter(self) -> None:
-        from tui.screens.filters import FilterScreen
+        from tui.dialogs.filters import FilterScreen
 
         def chosen(query: ThreadFilter | None) -> None:
             if query is not None:
@@ -719,7 +707,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                     partial(self.service.assign, ids, choice.handle),
                 )
 
-        from tui.screens.pickers import AssignPicker  # loaded on first use, not at start-up
+        from tui.dialogs.pickers import AssignPicker  # loaded on first use, not at start-up
 
         self.app.push_screen(AssignPicker(self.service), picked)
 
@@ -735,7 +723,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                     partial(self.service.tag, ids, add=change.add, remove=change.remove),
                 )
 
-        from tui.screens.pickers import TagPrompt  # loaded on first use, not at start-up
+        from tui.dialogs.pickers import TagPrompt  # loaded on first use, not at start-up
 
         self.app.push_screen(TagPrompt(self.service), picked)
 
@@ -748,7 +736,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
             if until is not None:
                 self.run_triage(snoozing(until, asked=len(ids)), partial(self.service.snooze, ids, until))
 
-        from tui.screens.pickers import SnoozePicker  # loaded on first use, not at start-up
+        from tui.dialogs.pickers import SnoozePicker  # loaded on first use, not at start-up
 
         self.app.push_screen(SnoozePicker(self.service.clock), picked)
 
@@ -763,12 +751,12 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                     prioritising(priority, len(ids)), partial(self.service.set_priority, ids, priority)
                 )
 
-        from tui.screens.pickers import PriorityPicker  # loaded on first use, not at start-up
+        from tui.dialogs.pickers import PriorityPicker  # loaded on first use, not at start-up
 
         self.app.push_screen(PriorityPicker(), picked)
 
     def action_bulk_reply(self) -> None:
-        from tui.screens.bulk_reply import BulkReplyScreen
+        from tui.dialogs.bulk_reply import BulkReplyScreen
 
         ids = self.thread_list.marked_ids
         if not ids:

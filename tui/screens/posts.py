@@ -34,9 +34,7 @@ from inbox import (
     parse_when,
 )
 from tui import bindings
-from tui.messages import CrisisActionRefused, EventsArrived, PostsChanged, PostsLoaded
-from tui.screens import WorkerFailures
-from tui.screens.forms import (
+from tui.dialogs.forms import (
     REFUSED,
     ConfirmForm,
     CrisisForm,
@@ -44,11 +42,13 @@ from tui.screens.forms import (
     form_row,
     refuse_unless_allowed,
 )
+from tui.messages import CrisisActionRefused, EventsArrived, PostsChanged, PostsLoaded
+from tui.screen_mixins import WorkerFailures
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
-    from tui.app import InboxApp
+    from tui.host import HostApp
 
 POST_EVENTS = ("post.", "posts.", "outbound.", "incident.")
 """Events after which the list is read again."""
@@ -83,7 +83,7 @@ class PostsScreen(WorkerFailures, Screen[None]):
 
     BINDINGS = bindings.POSTS
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(self, service: InboxService) -> None:
         super().__init__()

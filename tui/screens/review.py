@@ -33,13 +33,13 @@ from inbox import (
     write_review,
 )
 from tui import bindings
+from tui.dialogs.forms import CrisisForm, form_buttons, form_row
 from tui.messages import CrisisActionRefused, ReviewLoaded, ReviewWritten
-from tui.screens import WorkerFailures
-from tui.screens.forms import CrisisForm, form_buttons, form_row
+from tui.screen_mixins import WorkerFailures
 from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
-    from tui.app import InboxApp
+    from tui.host import HostApp
 
 BAR_WIDTH = 40
 """Cells of the longest bar in the outcome chart."""
@@ -72,7 +72,7 @@ class ReviewScreen(WorkerFailures, Screen[None]):
 
     BINDINGS = bindings.REVIEW
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(self, service: InboxService, incident_id: int | None) -> None:
         super().__init__()

@@ -19,11 +19,11 @@ from textual.worker import get_current_worker
 from inbox import InboxService, SlaPolicy, Stats, duration_text, parse_period, percent_text
 from tui import bindings
 from tui.messages import EventsArrived, StatsLoaded
-from tui.screens import WorkerFailures
+from tui.screen_mixins import WorkerFailures
 from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
-    from tui.app import InboxApp
+    from tui.host import HostApp
 
 PERIODS = (1, 7, 30)
 """Days the period key cycles through."""
@@ -60,7 +60,7 @@ class StatsScreen(WorkerFailures, Screen[None]):
 
     BINDINGS = bindings.STATS
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(self, service: InboxService, policy: SlaPolicy, days: int = 7) -> None:
         super().__init__()

@@ -44,13 +44,24 @@ from inbox import (
     ItemRow,
     NotFound,
     PermissionDenied,
+    PresenceChanged,
+    ProblemCode,
     Role,
     ThreadRow,
     describe,
-    PresenceChanged,
     first_line,
 )
 from tui import bindings
+from tui.dialogs.answer_picker import AnswerPicker
+from tui.dialogs.pickers import (
+    AssignChoice,
+    AssignPicker,
+    NotePrompt,
+    PriorityPicker,
+    SnoozePicker,
+    TagChange,
+    TagPrompt,
+)
 from tui.messages import (
     AnswerRendered,
     AuthorCardLoaded,
@@ -67,20 +78,10 @@ from tui.messages import (
     ThreadsChanged,
     TriageRefused,
 )
-from tui.screens import WorkerFailures
-from tui.screens.answer_picker import AnswerPicker
-from tui.screens.pickers import (
-    AssignChoice,
-    AssignPicker,
-    NotePrompt,
-    PriorityPicker,
-    SnoozePicker,
-    TagChange,
-    TagPrompt,
-)
-from tui.screens.thread_actions import (
+from tui.screen_mixins import TriageWriter, WorkerFailures
+from tui.thread_snapshot import Channel, ThreadSnapshot, read_thread
+from tui.triage_actions import (
     TriageAction,
-    TriageWriter,
     assigning,
     closing,
     prioritising,
@@ -89,7 +90,6 @@ from tui.screens.thread_actions import (
     tagging,
     taking,
 )
-from tui.thread_snapshot import Channel, ThreadSnapshot, read_thread
 from tui.widgets import labels
 from tui.widgets.author_card import AuthorCardPane
 from tui.widgets.composer import Composer, ReplyArea
@@ -100,7 +100,7 @@ from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from inbox import NoteRow, PresenceRow
-    from tui.app import InboxApp
+    from tui.host import HostApp
 
 CHECK_DELAY_SECONDS = 0.3
 """How long typing must pause before the pre-send checks run."""
@@ -175,7 +175,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_BELOW, "-tall")]
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(
         self,
@@ -415,7 +415,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             self.post_message(DraftChecked(thread_id, text, [str(refused)], None))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(DraftChecked(thread_id, text, draft.problems, draft.approval_reason))
+            self.post_message(
+                DraftChecked(thread_id, text, draft.problem_texts(), draft.approval_reason)
+            )
 
     @work(
         thread=True,
@@ -428,28 +430,28 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         self, thread_id: int, text: str, canned_response_id: int | None, seen_version: int | None
     ) -> None:
         """Queue the reply if every check passes; a changed thread asks first."""
+        changed = ProblemCode.THREAD_CHANGED
         try:
             draft = self.service.preview_reply(
                 thread_id, text, canned_response_id, seen_version=seen_version
             )
+            if draft.has(changed) and not draft.problems_except(changed):
+                self.post_message(
+                    ReplyNeedsConfirmation(
+                        thread_id, " ".join(draft.problem_texts()), draft.target.thread_version
+                    )
+                )
+                return
             if draft.problems:
-                current = draft.target.thread_version
-                if seen_version is not None and current != seen_version:
-                    unseen = self.service.preview_reply(thread_id, text, canned_response_id)
-                    if not unseen.problems:
-                        changed = [p for p in draft.problems if p not in unseen.problems]
-                        self.post_message(ReplyNeedsConfirmation(thread_id, " ".join(changed), current))
-                        return
-                self.post_message(ReplyRefused(thread_id, draft.problems))
+                self.post_message(ReplyRefused(thread_id, draft.problem_texts()))
                 return
             outbound = self.service.queue_reply(
                 thread_id, text, canned_response_id, seen_version=seen_version
             )
-            after = self.service.preview_reply(thread_id, "").target.thread_version
         except (PermissionDenied, InvalidInput, NotFound) as refused:
             self.post_message(ReplyRefused(thread_id, [str(refused)]))
             return
-        self.post_message(ReplyQueued(thread_id, outbound, after))
+        self.post_message(ReplyQueued(thread_id, outbound, draft.target.thread_version))
 
     @work(
         thread=True,
@@ -461,8 +463,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     def render_answer(self, thread_id: int, canned_response_id: int) -> None:
         draft = self.service.preview_reply(thread_id, None, canned_response_id)
         problems = [
-            f"{{{name}}} has no value here and no fallback; fill it in before sending."
-            for name in draft.rendered.unfilled
+            problem.text
+            for problem in draft.problems
+            if problem.code == ProblemCode.UNFILLED_VARIABLE
         ]
         if not get_current_worker().is_cancelled:
             self.post_message(AnswerRendered(thread_id, canned_response_id, draft.rendered.text, problems))

@@ -20,8 +20,7 @@ from tui.widgets.labels import local_time_label
 
 if TYPE_CHECKING:
     from inbox import AlertRow
-    from tui.app import InboxApp
-    from tui.crisis_watch import CrisisState
+    from tui.host import CrisisState, HostApp
 
 BANNER_ALERTS = 3
 """Alerts the banner shows at once, newest first; acknowledging takes these."""
@@ -41,7 +40,7 @@ class AlertBanner(Widget):
         "alert-banner--hint",
     }
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(self, *, clock: Clock) -> None:
         super().__init__()

@@ -18,8 +18,7 @@ from inbox import Clock, first_line
 
 if TYPE_CHECKING:
     from inbox import CrisisStatus
-    from tui.app import InboxApp
-    from tui.crisis_watch import CrisisState
+    from tui.host import CrisisState, HostApp
 
 
 def span_text(seconds: float, *, short: bool = False) -> str:
@@ -90,7 +89,7 @@ class CrisisBar(Widget):
         "crisis-bar--hint",
     }
 
-    app: InboxApp
+    app: HostApp
 
     def __init__(self, *, clock: Clock, id: str | None = None) -> None:
         super().__init__(id=id)

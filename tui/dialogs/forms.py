@@ -77,7 +77,7 @@ class CrisisForm(ModalScreen[Any]):
     def report_failed_worker(self, message: Worker.StateChanged) -> None:
         """A failed worker is said on the problem line, inside the form, with the fields kept.
 
-        Unlike `tui.screens.WorkerFailures`, which notifies: the form is where the person is
+        Unlike `tui.screen_mixins.WorkerFailures`, which notifies: the form is where the person is
         looking, and what they typed is still there to submit again.
         """
         if message.state == WorkerState.ERROR:

@@ -2,7 +2,7 @@
 
 Each picker dismisses with a value (or None when cancelled) and knows nothing of threads,
 so the thread screen uses them for one thread and the inbox screen for every marked one;
-the caller makes the write (see `tui.screens.thread_actions`). The one exception is the
+the caller makes the write (see `tui.screen_mixins.TriageWriter`). The one exception is the
 note prompt: it is handed the write as a callable and stays open, text kept, when the
 service refuses the note (an unknown @name), since a note is too long to type again.
 The lists they offer (people, tags in use) are read in workers, so they open at once.

@@ -22,8 +22,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from adapters.registry import UnknownPlatform
 from inbox import InboxService, InvalidInput, NotFound, PermissionDenied
 from tui import bindings
+from tui.dialogs.answer_picker import AnswerPicker
 from tui.messages import AnswerTemplateLoaded, BulkReplyChecked, BulkReplyQueued
-from tui.screens.answer_picker import AnswerPicker
 
 
 def _own_text(text: str, canned_response_id: int | None) -> str | None:
@@ -92,7 +92,7 @@ class BulkReplyScreen(ModalScreen[int | None]):
                 problems.append(f"thread {thread_id}: {error}")
                 continue
             if draft.problems:
-                problems.append(f"{draft.target.describe()}: {' '.join(draft.problems)}")
+                problems.append(f"{draft.target.describe()}: {' '.join(draft.problem_texts())}")
             else:
                 fits.append(thread_id)
         if not worker.is_cancelled:

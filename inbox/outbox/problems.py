@@ -1,0 +1,46 @@
+"""What stops a message going out as it is: a code a front end decides on, and the
+sentence people read.
+
+A front end branches on `SendProblem.code` and only shows `SendProblem.text`, so the
+wording can change without changing what the screens do.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ProblemCode(enum.StrEnum):
+    """One kind of problem that stops a message from being queued."""
+
+    EMPTY = "empty"
+    """There is no text to send."""
+    UNFILLED_VARIABLE = "unfilled_variable"
+    """A `{variable}` has no value for this target and no fallback."""
+    TOO_LONG = "too_long"
+    """The text is longer than the channel allows; nothing is cut."""
+    ACCOUNT_DISABLED = "account_disabled"
+    """The account it would go out from is disabled."""
+    REPLIES_NOT_ALLOWED = "replies_not_allowed"
+    """The platform does not let the inbox answer in threads."""
+    DMS_NOT_ALLOWED = "dms_not_allowed"
+    """The platform does not let the inbox send direct messages."""
+    NO_RECIPIENT = "no_recipient"
+    """A direct message has no known author to go to."""
+    REPLY_WINDOW_CLOSED = "reply_window_closed"
+    """The platform's window for private replies after the customer's last message has passed."""
+    THREAD_CHANGED = "thread_changed"
+    """A new message or someone else's answer arrived since the person opened the thread."""
+    ANOTHER_REPLY_ON_ITS_WAY = "another_reply_on_its_way"
+    """A colleague's reply to the same thread is already queued or being sent."""
+    NO_ADAPTER = "no_adapter"
+    """This installation has no adapter for the target's platform."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendProblem:
+    """One problem that stops a message: its kind, and the sentence that explains it."""
+
+    code: ProblemCode
+    text: str
