@@ -33,8 +33,8 @@ from adapters.demo.simulator import Simulator  # noqa: E402
 from inbox.core.database import open_engine  # noqa: E402
 from inbox.core.models import Account, to_micros  # noqa: E402
 from inbox.store.ingest import Store  # noqa: E402
-
 from inbox.sync.engine import BATCH_ITEMS as PAGE  # noqa: E402
+
 STYLES = ("mastodon", "bluesky", "x", "reddit", "facebook", "email")
 
 
@@ -45,7 +45,9 @@ def generate(count: int):
     pages = []
     produced = 0
     for style in STYLES:
-        simulator = Simulator(seed=1, style=style, account_handle=f"brand-{style}", epoch=epoch, rate_per_hour=3600)
+        simulator = Simulator(
+            seed=1, style=style, account_handle=f"brand-{style}", epoch=epoch, rate_per_hour=3600
+        )
         per_stream = per_style // len(simulator.streams) + 1
         for stream in simulator.streams:
             take = min(per_stream, count - produced)
@@ -64,8 +66,12 @@ def fresh_database(directory: Path, name: str) -> tuple[str, object]:
         for style in STYLES:
             accounts[style] = connection.execute(
                 Account.__table__.insert().values(
-                    platform=f"demo-{style}", handle=f"brand-{style}", settings={}, enabled=True,
-                    health="ok", created_at=datetime.now(UTC),
+                    platform=f"demo-{style}",
+                    handle=f"brand-{style}",
+                    settings={},
+                    enabled=True,
+                    health="ok",
+                    created_at=datetime.now(UTC),
                 )
             ).inserted_primary_key[0]
     return url, engine, accounts
@@ -81,9 +87,18 @@ def raw_rows(pages, accounts):
             thread_id = thread_ids.setdefault(key, len(thread_ids) + 1)
             rows.append(
                 (
-                    accounts[style], thread_id, str(item.direction), item.external_id,
-                    item.parent_external_id, None, None, item.text, to_micros(item.created_at),
-                    item.url, None, json.dumps(dict(item.raw)) if item.raw else None,
+                    accounts[style],
+                    thread_id,
+                    str(item.direction),
+                    item.external_id,
+                    item.parent_external_id,
+                    None,
+                    None,
+                    item.text,
+                    to_micros(item.created_at),
+                    item.url,
+                    None,
+                    json.dumps(dict(item.raw)) if item.raw else None,
                 )
             )
     return rows, len(thread_ids)
@@ -118,7 +133,10 @@ def run_raw(path: Path, rows, thread_count: int, verb: str) -> float:
 
 
 def run_ours(store: Store, pages, accounts) -> float:
-    refs = {style: AccountRef(id=accounts[style], platform=f"demo-{style}", handle=f"brand-{style}") for style in STYLES}
+    refs = {
+        style: AccountRef(id=accounts[style], platform=f"demo-{style}", handle=f"brand-{style}")
+        for style in STYLES
+    }
     started = time.perf_counter()
     for style, stream, items, cursor in pages:
         store.ingest(refs[style], stream, items, cursor)
@@ -128,12 +146,19 @@ def run_ours(store: Store, pages, accounts) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--sentiment-sample", type=int, default=50_000, help="inbound items to score for the sentiment rate")
+    parser.add_argument(
+        "--sentiment-sample",
+        type=int,
+        default=50_000,
+        help="inbound items to score for the sentiment rate",
+    )
     options = parser.parse_args()
 
     started = time.perf_counter()
     pages, count = generate(options.items)
-    print(f"generated {count:,} demo items in {len(pages):,} pages of <= {PAGE} in {time.perf_counter() - started:.1f} s")
+    print(
+        f"generated {count:,} demo items in {len(pages):,} pages of <= {PAGE} in {time.perf_counter() - started:.1f} s"
+    )
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as directory:
         directory = Path(directory)
@@ -162,11 +187,21 @@ def main() -> None:
     raw_rate, ours_rate = count / raw_seconds, count / ours_seconds
     raw_resync_rate, ours_resync_rate = count / raw_resync_seconds, count / ours_resync_seconds
     sentiment_rate = scored / sentiment_seconds if sentiment_seconds else 0.0
-    print(f"raw sqlite3 executemany, one transaction: {raw_rate:,.0f} items/s ({raw_seconds:.1f} s)")
-    print(f"Store.ingest, {len(pages):,} transactions:      {ours_rate:,.0f} items/s ({ours_seconds:.1f} s)")
-    print(f"resync, raw INSERT OR IGNORE:              {raw_resync_rate:,.0f} items/s ({raw_resync_seconds:.1f} s)")
-    print(f"resync, Store.ingest:                      {ours_resync_rate:,.0f} items/s ({ours_resync_seconds:.1f} s)")
-    print(f"sentiment (VADER, after ingest):           {sentiment_rate:,.0f} items/s over {scored:,} inbound items")
+    print(
+        f"raw sqlite3 executemany, one transaction: {raw_rate:,.0f} items/s ({raw_seconds:.1f} s)"
+    )
+    print(
+        f"Store.ingest, {len(pages):,} transactions:      {ours_rate:,.0f} items/s ({ours_seconds:.1f} s)"
+    )
+    print(
+        f"resync, raw INSERT OR IGNORE:              {raw_resync_rate:,.0f} items/s ({raw_resync_seconds:.1f} s)"
+    )
+    print(
+        f"resync, Store.ingest:                      {ours_resync_rate:,.0f} items/s ({ours_resync_seconds:.1f} s)"
+    )
+    print(
+        f"sentiment (VADER, after ingest):           {sentiment_rate:,.0f} items/s over {scored:,} inbound items"
+    )
     print(
         f"RESULT ratio={ours_rate / raw_rate:.2f} resync_ratio={ours_resync_rate / raw_resync_rate:.2f} "
         f"sentiment_per_s={sentiment_rate:.0f}"

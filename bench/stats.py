@@ -34,7 +34,14 @@ from inbox.stats.periods import Period
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 DAYS = 365
 TARGET_ITEMS = 1_000_000
-PLATFORMS = ("demo-mastodon", "demo-bluesky", "demo-x", "demo-reddit", "demo-facebook", "demo-email")
+PLATFORMS = (
+    "demo-mastodon",
+    "demo-bluesky",
+    "demo-x",
+    "demo-reddit",
+    "demo-facebook",
+    "demo-email",
+)
 KINDS = ("mention", "comment", "dm")
 CHUNK = 50_000
 
@@ -66,7 +73,9 @@ def _reply_time(received: datetime, rng: random.Random) -> datetime:
     """When a team working weekdays 08-18 UTC answers a message received at `received`."""
     at = received
     if at.hour >= 18 or at.weekday() >= 5:
-        at = datetime.combine(at.date() + timedelta(days=1), datetime.min.time(), UTC).replace(hour=8)
+        at = datetime.combine(at.date() + timedelta(days=1), datetime.min.time(), UTC).replace(
+            hour=8
+        )
     while at.weekday() >= 5:
         at += timedelta(days=1)
     if at.hour < 8:
@@ -85,17 +94,40 @@ def build(path: Path) -> None:
         connection.execute(
             insert(Account.__table__),
             [
-                {"platform": platform, "handle": f"brand{n}", "settings": {}, "enabled": True, "health": "ok", "created_at": start}
+                {
+                    "platform": platform,
+                    "handle": f"brand{n}",
+                    "settings": {},
+                    "enabled": True,
+                    "health": "ok",
+                    "created_at": start,
+                }
                 for n, platform in enumerate(PLATFORMS)
             ],
         )
         connection.execute(
             insert(Agent.__table__),
             [
-                {"handle": f"agent{n}", "name": f"Agent {n}", "role": "agent", "capacity": 20, "active": True, "created_at": start}
+                {
+                    "handle": f"agent{n}",
+                    "name": f"Agent {n}",
+                    "role": "agent",
+                    "capacity": 20,
+                    "active": True,
+                    "created_at": start,
+                }
                 for n in range(12)
             ]
-            + [{"handle": "boss", "name": "Boss", "role": "supervisor", "capacity": 0, "active": True, "created_at": start}],
+            + [
+                {
+                    "handle": "boss",
+                    "name": "Boss",
+                    "role": "supervisor",
+                    "capacity": 0,
+                    "active": True,
+                    "created_at": start,
+                }
+            ],
         )
     threads: list[dict] = []
     items: list[dict] = []
@@ -127,14 +159,24 @@ def build(path: Path) -> None:
             _flush(engine, threads, items, events)
         if day == DAYS or planned >= TARGET_ITEMS:
             continue
-        starts = sorted(day_start + timedelta(seconds=rng.random() * 86_400) for _ in range(int(per_day)))
+        starts = sorted(
+            day_start + timedelta(seconds=rng.random() * 86_400) for _ in range(int(per_day))
+        )
         for first_in in starts:
             if planned >= TARGET_ITEMS:
                 break
             thread_id += 1
             threads.append(_thread(thread_id, first_in, rng, pending))
             planned += threads[-1]["item_count"]
-            events.append({"at": first_in, "actor": "sync", "type": "thread.created", "thread_id": thread_id, "payload": {}})
+            events.append(
+                {
+                    "at": first_in,
+                    "actor": "sync",
+                    "type": "thread.created",
+                    "thread_id": thread_id,
+                    "payload": {},
+                }
+            )
     _flush(engine, threads, items, events)
     with engine.begin() as connection:
         connection.exec_driver_sql("ANALYZE")
@@ -150,7 +192,9 @@ def _thread(thread_id: int, first_in: datetime, rng: random.Random, pending: lis
     agent = rng.randrange(12) + 1
     for direction, at in timeline:
         sentiment = round(rng.uniform(-1, 1), 3) if direction == "in" else None
-        pending.append((at, account, thread_id, direction, agent if direction == "out" else None, sentiment))
+        pending.append(
+            (at, account, thread_id, direction, agent if direction == "out" else None, sentiment)
+        )
     inbound = [at for direction, at in timeline if direction == "in"]
     outbound = [at for direction, at in timeline if direction == "out"]
     last_in, last_out = max(inbound), max(outbound, default=None)
@@ -205,7 +249,9 @@ def reference(engine: Engine, period: Period, policy: SlaPolicy, now: datetime) 
     with engine.connect() as connection:
         platforms = dict(connection.execute(select(account.c.id, account.c.platform)).all())
         cohort = connection.execute(
-            select(thread).where(thread.c.first_inbound_at >= period.since, thread.c.first_inbound_at < period.until)
+            select(thread).where(
+                thread.c.first_inbound_at >= period.since, thread.c.first_inbound_at < period.until
+            )
         ).all()
         messages = connection.execute(
             select(item.c.thread_id, item.c.direction, item.c.created_at, item.c.sentiment)
@@ -215,14 +261,22 @@ def reference(engine: Engine, period: Period, policy: SlaPolicy, now: datetime) 
         backlog = connection.execute(
             select(thread).where(thread.c.status.in_(("new", "open")))
         ).all()
-    first = sorted((row.first_response_at - row.first_inbound_at).total_seconds() for row in cohort if row.first_response_at)
-    resolved = sorted((row.closed_at - row.first_inbound_at).total_seconds() for row in cohort if row.closed_at)
+    first = sorted(
+        (row.first_response_at - row.first_inbound_at).total_seconds()
+        for row in cohort
+        if row.first_response_at
+    )
+    resolved = sorted(
+        (row.closed_at - row.first_inbound_at).total_seconds() for row in cohort if row.closed_at
+    )
     calendar = policy.calendar
     from inbox.core.models import to_micros
 
     met = breached = 0
     for row in cohort:
-        target = policy.target_seconds(platforms[row.account_id], row.kind, row.priority) * 1_000_000
+        target = (
+            policy.target_seconds(platforms[row.account_id], row.kind, row.priority) * 1_000_000
+        )
         end = row.first_response_at or now
         elapsed = calendar.elapsed(to_micros(row.first_inbound_at), to_micros(end))
         if elapsed > target:
@@ -248,7 +302,9 @@ def reference(engine: Engine, period: Period, policy: SlaPolicy, now: datetime) 
             if asked is not None:
                 next_times.append((created_at - asked).total_seconds())
             asked, replied = None, True
-    ages = sorted((now - row.last_inbound_at).total_seconds() for row in backlog if row.last_inbound_at)
+    ages = sorted(
+        (now - row.last_inbound_at).total_seconds() for row in backlog if row.last_inbound_at
+    )
 
     def quantiles(values: list[float]) -> tuple[float, float] | None:
         if len(values) < 2:
@@ -268,7 +324,9 @@ def reference(engine: Engine, period: Period, policy: SlaPolicy, now: datetime) 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--path", type=Path, default=default_path())
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--runs", type=int, default=5)

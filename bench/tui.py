@@ -56,7 +56,14 @@ sys.path.insert(0, str(REPO))
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 DAYS = 365
-PLATFORMS = ("demo-mastodon", "demo-bluesky", "demo-x", "demo-reddit", "demo-facebook", "demo-email")
+PLATFORMS = (
+    "demo-mastodon",
+    "demo-bluesky",
+    "demo-x",
+    "demo-reddit",
+    "demo-facebook",
+    "demo-email",
+)
 KINDS = ("mention", "comment", "dm")
 AGENTS = 12
 ACTOR = "lead"
@@ -65,7 +72,16 @@ TAGS = ("refund", "bug", "billing", "vip", "outage", "feature", "press")
 THREADS_PER_TRANSACTION = 50_000
 SIZE = (120, 40)
 
-SEARCHES = ("encrypted", "student discount", "linux", "battery", "vacation photos", "backup", "photos", "nimbus")
+SEARCHES = (
+    "encrypted",
+    "student discount",
+    "linux",
+    "battery",
+    "vacation photos",
+    "backup",
+    "photos",
+    "nimbus",
+)
 """Search texts the benchmark cycles through, from rare words to very common ones."""
 
 VIEWS = ("dms", "comments", "unassigned", "breaching", "mine", "open")
@@ -109,11 +125,13 @@ def ensure_database(directory: Path, threads: int, *, rebuild: bool) -> Path:
 def build(path: Path, thread_count: int) -> None:
     """Write an inbox of `thread_count` threads to `path`, replacing any; atomic by rename."""
     from sqlalchemy import insert, select
+    from stats import (
+        thread_timeline,
+    )  # bench/stats.py: the same traffic shape as the stats benchmark
 
     from inbox.core.database import open_engine
     from inbox.core.models import Account, Agent, Contact, Thread, ThreadStatus
     from inbox.sla import SlaPolicy, refresh_due_at
-    from stats import thread_timeline  # bench/stats.py: the same traffic shape as the stats benchmark
 
     partial = path.with_name(path.name + ".partial")
     for suffix in ("", "-wal", "-shm"):
@@ -128,22 +146,50 @@ def build(path: Path, thread_count: int) -> None:
         connection.execute(
             insert(Account.__table__),
             [
-                {"platform": platform, "handle": f"brand-{platform[5:]}", "settings": {}, "enabled": True, "health": "ok", "created_at": start}
+                {
+                    "platform": platform,
+                    "handle": f"brand-{platform[5:]}",
+                    "settings": {},
+                    "enabled": True,
+                    "health": "ok",
+                    "created_at": start,
+                }
                 for platform in PLATFORMS
             ],
         )
         connection.execute(
             insert(Agent.__table__),
             [
-                {"handle": f"agent{n}", "name": f"Agent {n}", "role": "agent", "capacity": 20, "active": True, "created_at": start}
+                {
+                    "handle": f"agent{n}",
+                    "name": f"Agent {n}",
+                    "role": "agent",
+                    "capacity": 20,
+                    "active": True,
+                    "created_at": start,
+                }
                 for n in range(AGENTS)
             ]
-            + [{"handle": ACTOR, "name": "Lee Lead", "role": "lead", "capacity": 20, "active": True, "created_at": start}],
+            + [
+                {
+                    "handle": ACTOR,
+                    "name": "Lee Lead",
+                    "role": "lead",
+                    "capacity": 20,
+                    "active": True,
+                    "created_at": start,
+                }
+            ],
         )
         for first in range(0, contact_count, THREADS_PER_TRANSACTION):
             connection.execute(
                 insert(Contact.__table__),
-                [texts.contact(number, start) for number in range(first + 1, min(first + THREADS_PER_TRANSACTION, contact_count) + 1)],
+                [
+                    texts.contact(number, start)
+                    for number in range(
+                        first + 1, min(first + THREADS_PER_TRANSACTION, contact_count) + 1
+                    )
+                ],
             )
     lead_id = AGENTS + 1
     threads: list[dict] = []
@@ -179,27 +225,47 @@ def build(path: Path, thread_count: int) -> None:
                     "sentiment": round(rng.uniform(-1, 1), 3) if direction == "in" else None,
                 }
             )
-        threads.append(_thread_row(thread_id, account, kind, contact_id, agent, lead_id, timeline, last_text, rng))
+        threads.append(
+            _thread_row(
+                thread_id, account, kind, contact_id, agent, lead_id, timeline, last_text, rng
+            )
+        )
         if rng.random() < 0.06:
             tags.append({"thread_id": thread_id, "tag": TAGS[rng.randrange(len(TAGS))]})
         if len(threads) >= THREADS_PER_TRANSACTION:
             _flush(engine, threads, items, tags)
     _flush(engine, threads, items, tags)
     with engine.begin() as connection:
-        waiting = connection.execute(
-            select(Thread.__table__.c.id).where(Thread.__table__.c.status != ThreadStatus.CLOSED)
-        ).scalars().all()
+        waiting = (
+            connection.execute(
+                select(Thread.__table__.c.id).where(
+                    Thread.__table__.c.status != ThreadStatus.CLOSED
+                )
+            )
+            .scalars()
+            .all()
+        )
         refresh_due_at(connection, SlaPolicy.from_settings(), waiting, NOW)
     engine.dispose()
     with contextlib.closing(sqlite3.connect(partial)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.replace(path)
-    print(f"{thread_count:,} threads ({len(waiting):,} not closed), {item_id:,} messages, {contact_count:,} contacts", file=sys.stderr)
+    print(
+        f"{thread_count:,} threads ({len(waiting):,} not closed), {item_id:,} messages, {contact_count:,} contacts",
+        file=sys.stderr,
+    )
 
 
 def _thread_row(
-    thread_id: int, account: int, kind: str, contact_id: int, agent: int, lead_id: int,
-    timeline: list[tuple[str, datetime]], last_text: str, rng: random.Random,
+    thread_id: int,
+    account: int,
+    kind: str,
+    contact_id: int,
+    agent: int,
+    lead_id: int,
+    timeline: list[tuple[str, datetime]],
+    last_text: str,
+    rng: random.Random,
 ) -> dict:
     """One thread's row: closed once answered and quiet, or a week unanswered (a few are forgotten)."""
     inbound = [at for direction, at in timeline if direction == "in"]
@@ -219,7 +285,9 @@ def _thread_row(
     if status != "closed" and rng.random() < 0.08:
         assignee = lead_id
     draw = rng.random()
-    priority = "urgent" if draw < 0.02 else "high" if draw < 0.1 else "low" if draw < 0.2 else "normal"
+    priority = (
+        "urgent" if draw < 0.02 else "high" if draw < 0.1 else "low" if draw < 0.2 else "normal"
+    )
     return {
         "id": thread_id,
         "account_id": account,
@@ -271,7 +339,10 @@ class _TextPools:
         self.rng = rng
         self.languages = [language for language, _ in content.LANGUAGE_WEIGHTS]
         self.weights = [weight for _, weight in content.LANGUAGE_WEIGHTS]
-        categories = [category for category, _ in content.NORMAL_MIX] + ["followup_waiting", "followup_detail"]
+        categories = [category for category, _ in content.NORMAL_MIX] + [
+            "followup_waiting",
+            "followup_detail",
+        ]
         self.messages: dict[str, list[str]] = {}
         self.replies: dict[str, list[str]] = {}
         for language in self.languages:
@@ -283,7 +354,10 @@ class _TextPools:
                             template.replace("{p}", rng.choice(content.PRODUCTS[language]))
                             .replace("{f}", rng.choice(content.FEATURES[language]))
                             .replace("{d}", rng.choice(content.DURATIONS[language]))
-                            .replace("{e}", rng.choice(("", "", " " + rng.choice(content.EMOJI["neutral"]))))
+                            .replace(
+                                "{e}",
+                                rng.choice(("", "", " " + rng.choice(content.EMOJI["neutral"]))),
+                            )
                         )
             self.messages[language] = pool
             names = content.FIRST_NAMES[language]
@@ -550,14 +624,20 @@ class Session:
         from textual.worker import WorkerState
 
         app = self.pilot.app
-        while running := [worker for worker in app.workers if worker.state in (WorkerState.PENDING, WorkerState.RUNNING)]:
+        while running := [
+            worker
+            for worker in app.workers
+            if worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        ]:
             await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
         failed = [worker for worker in app.workers if worker.state == WorkerState.ERROR]
         if failed:
             raise RuntimeError(f"{failed[0].description} failed: {failed[0].error!r}")
         await self.pilot.pause()
 
-    async def timed(self, name: str, keys: tuple[str, ...] | str, **stages: Callable[[], bool]) -> float:
+    async def timed(
+        self, name: str, keys: tuple[str, ...] | str, **stages: Callable[[], bool]
+    ) -> float:
         """Press `keys` (or run an action) and return the ms until a frame shows every stage; recorded under `name`."""
         await self.settle()
         self.frames.expect(**stages)
@@ -570,7 +650,9 @@ class Session:
             await asyncio.wait_for(self.frames.done.wait(), OPERATION_TIMEOUT_S)
         except TimeoutError:
             missing = sorted(set(stages) - set(self.frames.stage_at))
-            raise RuntimeError(f"{name}: no frame showed {', '.join(missing)} within {OPERATION_TIMEOUT_S:.0f} s") from None
+            raise RuntimeError(
+                f"{name}: no frame showed {', '.join(missing)} within {OPERATION_TIMEOUT_S:.0f} s"
+            ) from None
         elapsed = (max(self.frames.stage_at.values()) - began) * 1000
         figures = {
             "wall": elapsed,
@@ -602,7 +684,10 @@ class Session:
             name,
             (key,),
             cursor=lambda: views.thread_list.selected.id != before,
-            preview=lambda: views.thread_list.selected.id != before and views.preview.thread_id == views.thread_list.selected.id,
+            preview=lambda: (
+                views.thread_list.selected.id != before
+                and views.preview.thread_id == views.thread_list.selected.id
+            ),
         )
 
     async def open_and_back(self) -> None:
@@ -622,7 +707,9 @@ class Session:
             conversation=views.conversation_shown(thread_id),
             composer=views.composer_ready,
         )
-        await self.timed("back", ("escape",), list=lambda: views.on_inbox and views.preview_follows())
+        await self.timed(
+            "back", ("escape",), list=lambda: views.on_inbox and views.preview_follows()
+        )
 
     async def search(self, text: str) -> None:
         """Submit `text` as a search, then clear it; each until the new list and its preview show."""
@@ -632,11 +719,17 @@ class Session:
         await self.settle()
         before = views.thread_list.rows
         await self.timed(
-            f"search {text!r}", ("enter",), list=views.list_replaced(before), preview=lambda: views.list_replaced(before)() and views.preview_follows()
+            f"search {text!r}",
+            ("enter",),
+            list=views.list_replaced(before),
+            preview=lambda: views.list_replaced(before)() and views.preview_follows(),
         )
         before = views.thread_list.rows
         await self.timed(
-            "search cleared", ("escape",), list=views.list_replaced(before), preview=lambda: views.list_replaced(before)() and views.preview_follows()
+            "search cleared",
+            ("escape",),
+            list=views.list_replaced(before),
+            preview=lambda: views.list_replaced(before)() and views.preview_follows(),
         )
 
     async def view(self, view: str) -> None:
@@ -697,31 +790,52 @@ def report(label: str, measured: dict[str, dict[str, list[float]]]) -> dict[str,
     searches = [name for name in measured if name.startswith("search '")]
     if searches:
         measured["search (all texts)"] = {
-            key: [value for name in searches for value in measured[name].get(key, [])] for key in ("wall", "cpu", "gc")
+            key: [value for name in searches for value in measured[name].get(key, [])]
+            for key in ("wall", "cpu", "gc")
         }
     print(f"{label}: ms from the key to the first frame showing all of its result")
-    print(f"  {'operation':<30} {'p50':>7} {'p95':>7} {'max':>7} {'cpu p95':>8} {'gc max':>7}  {'n':>4}  stages (p95)")
+    print(
+        f"  {'operation':<30} {'p50':>7} {'p95':>7} {'max':>7} {'cpu p95':>8} {'gc max':>7}  {'n':>4}  stages (p95)"
+    )
     figures = {}
     for name, values in measured.items():
         wall = values["wall"]
         stages = {key[6:]: stage for key, stage in values.items() if key.startswith("stage ")}
-        detail = ", ".join(f"{stage} {p95(times):.1f}" for stage, times in stages.items()) if len(stages) > 1 else ""
+        detail = (
+            ", ".join(f"{stage} {p95(times):.1f}" for stage, times in stages.items())
+            if len(stages) > 1
+            else ""
+        )
         print(
             f"  {name:<30} {statistics.median(wall):7.1f} {p95(wall):7.1f} {max(wall):7.1f} "
             f"{p95(values['cpu']):8.1f} {max(values['gc']):7.1f}  {len(wall):4}  {detail}"
         )
         figures[name] = p95(wall)
     if not any(name.startswith("view change") for name in measured):
-        print("  view change: the inbox screen has no views yet (no action_show_view); not measured")
+        print(
+            "  view change: the inbox screen has no views yet (no action_show_view); not measured"
+        )
     return figures
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "social-inbox-bench-tui")
-    parser.add_argument("--rebuild", action="store_true", help="build the databases again even when cached")
-    parser.add_argument("--sizes", default="1000,1000000", help="thread counts, comma-separated; the first and last are the RESULT's 1k and 1m")
-    parser.add_argument("--runs", type=int, default=7, help="first-paint processes per size (median)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=Path(tempfile.gettempdir()) / "social-inbox-bench-tui"
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build the databases again even when cached"
+    )
+    parser.add_argument(
+        "--sizes",
+        default="1000,1000000",
+        help="thread counts, comma-separated; the first and last are the RESULT's 1k and 1m",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=7, help="first-paint processes per size (median)"
+    )
     parser.add_argument("--presses", type=int, default=100, help="presses per kind of key")
     parser.add_argument("--first-paint-child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--interactions-child", type=Path, help=argparse.SUPPRESS)
@@ -749,15 +863,37 @@ def main() -> int:
     move_p95 = filter_p95 = 0.0
     for size in sizes:
         output = subprocess.run(
-            [sys.executable, __file__, "--interactions-child", str(paths[size]), "--presses", str(options.presses)],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--interactions-child",
+                str(paths[size]),
+                "--presses",
+                str(options.presses),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         figures = report(f"{size:,} threads", json.loads(output.strip().splitlines()[-1]))
-        move_p95 = max([move_p95] + [figures[name] for name in ("move", "page", "open") if name in figures])
-        filter_p95 = max([filter_p95] + [value for name, value in figures.items() if name.startswith(("search (all", "search cleared", "view change"))])
+        move_p95 = max(
+            [move_p95] + [figures[name] for name in ("move", "page", "open") if name in figures]
+        )
+        filter_p95 = max(
+            [filter_p95]
+            + [
+                value
+                for name, value in figures.items()
+                if name.startswith(("search (all", "search cleared", "view change"))
+            ]
+        )
     small, large = paints[sizes[0]]["list"], paints[sizes[-1]]["list"]
-    print(f"first paint ratio {sizes[-1]:,} / {sizes[0]:,} threads: {large / small:.2f} (budget <= 1.20)")
-    print(f"RESULT first_paint_1k_s={small:.3f} first_paint_1m_s={large:.3f} move_p95_ms={move_p95:.1f} filter_p95_ms={filter_p95:.1f}")
+    print(
+        f"first paint ratio {sizes[-1]:,} / {sizes[0]:,} threads: {large / small:.2f} (budget <= 1.20)"
+    )
+    print(
+        f"RESULT first_paint_1k_s={small:.3f} first_paint_1m_s={large:.3f} move_p95_ms={move_p95:.1f} filter_p95_ms={filter_p95:.1f}"
+    )
     return 0
 
 

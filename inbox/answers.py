@@ -128,16 +128,12 @@ def import_canned(
         previous = known.get(answer.shortcode)
         if previous is None:
             connection.execute(
-                _canned.insert().values(
-                    shortcode=answer.shortcode, updated_at=now, **values
-                )
+                _canned.insert().values(shortcode=answer.shortcode, updated_at=now, **values)
             )
             added += 1
         elif answer_from_row(previous) != answer:
             connection.execute(
-                update(_canned)
-                .where(_canned.c.id == previous.id)
-                .values(updated_at=now, **values)
+                update(_canned).where(_canned.c.id == previous.id).values(updated_at=now, **values)
             )
             updated += 1
         else:
@@ -161,12 +157,8 @@ def save_canned(connection: Connection, response: PreparedAnswer, *, now: dateti
     if previous_id is None:
         connection.execute(_canned.insert().values(shortcode=response.shortcode, **values))
     else:
-        connection.execute(
-            update(_canned).where(_canned.c.id == previous_id).values(**values)
-        )
-    row = connection.execute(
-        select(_canned).where(_canned.c.shortcode == response.shortcode)
-    ).one()
+        connection.execute(update(_canned).where(_canned.c.id == previous_id).values(**values))
+    row = connection.execute(select(_canned).where(_canned.c.shortcode == response.shortcode)).one()
     return StoredAnswer(row.id, answer_from_row(row), row.updated_at)
 
 

@@ -587,15 +587,47 @@ class PostPublished(InboxEvent):
 EVENT_TYPES: dict[str, type[InboxEvent]] = {
     kind.type: kind
     for kind in (
-        ThreadCreated, ItemsArrived, ThreadReopened, ThreadAssigned, ThreadStatusChanged,
-        ThreadTagged, ThreadUntagged, ThreadPriorityChanged, NoteAdded, PresenceChanged,
-        AccountAdded, AccountRemoved, AccountHealthChanged, AgentAdded, SentimentScored,
-        OutboundQueued, OutboundAwaitingApproval, OutboundApproved, OutboundRejected,
-        OutboundRetrying, OutboundUnknown, OutboundSent, OutboundFailed, OutboundCancelled,
-        CampaignCreated, CannedImported, CannedSaved, AlertRuleAdded, AlertRuleRemoved,
-        AlertRaised, AlertAcknowledged, IncidentDeclared, IncidentUpdated, IncidentEnded,
-        IncidentStatementSent, PostsPaused, PostsResumed, PostScheduled, PostEdited,
-        PostCancelled, PostPublished,
+        ThreadCreated,
+        ItemsArrived,
+        ThreadReopened,
+        ThreadAssigned,
+        ThreadStatusChanged,
+        ThreadTagged,
+        ThreadUntagged,
+        ThreadPriorityChanged,
+        NoteAdded,
+        PresenceChanged,
+        AccountAdded,
+        AccountRemoved,
+        AccountHealthChanged,
+        AgentAdded,
+        SentimentScored,
+        OutboundQueued,
+        OutboundAwaitingApproval,
+        OutboundApproved,
+        OutboundRejected,
+        OutboundRetrying,
+        OutboundUnknown,
+        OutboundSent,
+        OutboundFailed,
+        OutboundCancelled,
+        CampaignCreated,
+        CannedImported,
+        CannedSaved,
+        AlertRuleAdded,
+        AlertRuleRemoved,
+        AlertRaised,
+        AlertAcknowledged,
+        IncidentDeclared,
+        IncidentUpdated,
+        IncidentEnded,
+        IncidentStatementSent,
+        PostsPaused,
+        PostsResumed,
+        PostScheduled,
+        PostEdited,
+        PostCancelled,
+        PostPublished,
     )
 }
 """Every event type by its stored name."""
@@ -721,7 +753,11 @@ class EventFollower:
     """Gaps remembered at most; a gap wider than this is a sequence jump, not writers in flight."""
 
     def __init__(
-        self, last_id: int, *, grace_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic
+        self,
+        last_id: int,
+        *,
+        grace_seconds: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.last_id = last_id
         """The highest id read so far."""
@@ -734,7 +770,9 @@ class EventFollower:
         """Events not read before: late arrivals into old gaps first, then newer ones in id order."""
         now = self._clock()
         self._missing = {
-            event_id: since for event_id, since in self._missing.items() if now - since < self._grace
+            event_id: since
+            for event_id, since in self._missing.items()
+            if now - since < self._grace
         }
         late: list[EventRecord] = []
         if self._missing:

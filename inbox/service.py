@@ -143,7 +143,9 @@ class InboxService(CrisisDesk):
         self.require(Action.MANAGE_PEOPLE)
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            return people.add_agent(connection, handle, name, role, capacity, actor=self.actor, now=now)
+            return people.add_agent(
+                connection, handle, name, role, capacity, actor=self.actor, now=now
+            )
 
     # -- threads --------------------------------------------------------------------------
 
@@ -221,23 +223,36 @@ class InboxService(CrisisDesk):
                 "Take an unassigned thread yourself with take"
             )
         with write_transaction(self.engine) as connection:
-            return changes.assign(connection, thread_ids, handle, actor=self.actor, now=self.clock())
+            return changes.assign(
+                connection, thread_ids, handle, actor=self.actor, now=self.clock()
+            )
 
     def take(self, thread_ids: Sequence[int]) -> BulkResult:
         """Assign unassigned threads to myself."""
         self._require_triage()
         if self.actor.agent_id is None:
-            raise InvalidInput(f"{self.actor.handle} is not a person here; pass --as HANDLE to take threads")
+            raise InvalidInput(
+                f"{self.actor.handle} is not a person here; pass --as HANDLE to take threads"
+            )
         with write_transaction(self.engine) as connection:
             return changes.assign(
-                connection, thread_ids, self.actor.handle, actor=self.actor, now=self.clock(), only_unassigned=True
+                connection,
+                thread_ids,
+                self.actor.handle,
+                actor=self.actor,
+                now=self.clock(),
+                only_unassigned=True,
             )
 
-    def tag(self, thread_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()) -> BulkResult:
+    def tag(
+        self, thread_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> BulkResult:
         """Put tags on threads and take others off."""
         self._require_triage()
         with write_transaction(self.engine) as connection:
-            return changes.tag(connection, thread_ids, add, remove, actor=self.actor, now=self.clock())
+            return changes.tag(
+                connection, thread_ids, add, remove, actor=self.actor, now=self.clock()
+            )
 
     def snooze(self, thread_ids: Sequence[int], until: datetime) -> BulkResult:
         """Put threads aside until `until` (which must be to come)."""
@@ -250,7 +265,9 @@ class InboxService(CrisisDesk):
         self._require_triage()
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            result = changes.set_priority(connection, thread_ids, priority, actor=self.actor, now=now)
+            result = changes.set_priority(
+                connection, thread_ids, priority, actor=self.actor, now=now
+            )
             refresh_due_at(connection, self.sla_policy, result.changed, now)
         return result
 
@@ -565,9 +582,7 @@ class InboxService(CrisisDesk):
         """Stop a waiting message for good; `note` tells its author why."""
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
-            reject(
-                connection, outbound_id, reviewer=self._author(), now=self.clock(), note=note
-            )
+            reject(connection, outbound_id, reviewer=self._author(), now=self.clock(), note=note)
         return self.outbound(outbound_id)
 
     def _require_own_or_lead(self, outbound_id: int) -> None:
@@ -621,7 +636,9 @@ class InboxService(CrisisDesk):
         with self.engine.connect() as connection:
             return events.after(connection, last_id, limit)
 
-    def follow_events(self, follower: events.EventFollower, limit: int = 500) -> list[events.EventRecord]:
+    def follow_events(
+        self, follower: events.EventFollower, limit: int = 500
+    ) -> list[events.EventRecord]:
         """The events `follower` has not read yet, including any that committed out of order."""
         with self.engine.connect() as connection:
             return follower.read(connection, limit)

@@ -124,7 +124,10 @@ class BusinessCalendar:
         while day <= last:
             if day not in self._holidays:
                 for open_minute, close_minute in self._weekly[day.weekday()]:
-                    opens, closes = self._local_micros(day, open_minute), self._local_micros(day, close_minute)
+                    opens, closes = (
+                        self._local_micros(day, open_minute),
+                        self._local_micros(day, close_minute),
+                    )
                     if closes <= opens:
                         continue
                     starts.append(opens)
@@ -170,7 +173,9 @@ class BusinessCalendar:
             if index < len(self._after):
                 return max(start, self._starts[index] + (target - self._before[index]))
             if horizon > _MAX_SEARCH_DAYS * _DAY:
-                raise ValueError("no business hours within three years; check [sla.hours] and holidays")
+                raise ValueError(
+                    "no business hours within three years; check [sla.hours] and holidays"
+                )
             horizon *= 2
 
 
@@ -247,9 +252,7 @@ def merge_pauses(pauses: Iterable[Pause]) -> list[Pause]:
     return [(start, end) for start, end in merged]
 
 
-def pauses_from_events(
-    rows: Iterable[tuple[int, str, dict[str, Any]]], now: int
-) -> list[Pause]:
+def pauses_from_events(rows: Iterable[tuple[int, str, dict[str, Any]]], now: int) -> list[Pause]:
     """The pauses one thread's status events describe: (at, type, payload), oldest first.
 
     A pause still running ends at `now`, or at a snooze's `until` if that came first.
@@ -275,7 +278,9 @@ def pauses_from_events(
     return [(start, end) for start, end in pauses if end > start]
 
 
-def load_pauses(connection: Connection, thread_ids: Sequence[int], now: int) -> dict[int, list[Pause]]:
+def load_pauses(
+    connection: Connection, thread_ids: Sequence[int], now: int
+) -> dict[int, list[Pause]]:
     """Every pause of each of `thread_ids`, read from the event log."""
     timeline: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
     at = type_coerce(_event.c.at, BigInteger)
@@ -349,7 +354,8 @@ def refresh_due_at(
             ).all()
         )
     waiting = [
-        row for row in rows
+        row
+        for row in rows
         if row.waiting_since is not None
         and row.status not in PAUSED_STATUSES
         and row.status != ThreadStatus.CLOSED
@@ -366,11 +372,12 @@ def refresh_due_at(
     ]
     if changes:
         connection.execute(
-            update(_thread).where(_thread.c.id == bindparam("b_id")).values(due_at=bindparam("b_due")),
+            update(_thread)
+            .where(_thread.c.id == bindparam("b_id"))
+            .values(due_at=bindparam("b_due")),
             changes,
         )
     return len(changes)
-
 
 
 DUE_SOON_LIMIT = 50

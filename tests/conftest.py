@@ -21,9 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 RECORDINGS = REPO.parent / "shared" / "recordings"
 
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.support.keyring_backend.MemoryKeyring"
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [str(REPO), os.environ.get("PYTHONPATH")])
-)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 
 def skip_or_fail(reason: str) -> None:

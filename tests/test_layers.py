@@ -32,13 +32,19 @@ def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
 
 def _copy_of_the_project(destination: Path) -> Path:
     for package in PACKAGES:
-        shutil.copytree(REPO / package, destination / package, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            REPO / package, destination / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy(REPO / "pyproject.toml", destination / "pyproject.toml")
     return destination
 
 
 def _contract_count() -> int:
-    return len(re.findall(r"^\[\[tool\.importlinter\.contracts\]\]", (REPO / "pyproject.toml").read_text(), re.M))
+    return len(
+        re.findall(
+            r"^\[\[tool\.importlinter\.contracts\]\]", (REPO / "pyproject.toml").read_text(), re.M
+        )
+    )
 
 
 def test_the_backend_and_the_leaves_import_without_textual():

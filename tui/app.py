@@ -252,7 +252,10 @@ class InboxApp(CrisisWatch, App[int]):
         if isinstance(self.screen, StatsScreen):
             return
         if self.service.actor.role == Role.AGENT:
-            self.notify("The stats screen is for leads and supervisors; `inbox stats` shows your own numbers.", markup=False)
+            self.notify(
+                "The stats screen is for leads and supervisors; `inbox stats` shows your own numbers.",
+                markup=False,
+            )
             return
         self.push_screen(StatsScreen(self.service, SlaPolicy.from_settings(self.config.sla)))
 

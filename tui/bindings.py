@@ -96,6 +96,7 @@ THREAD_PREVIEW = [
 ]
 """Keys of the preview pane, active while it has focus."""
 
+
 def _view_binding(key: str, view: str, label: str, tooltip: str) -> Binding:
     return Binding(
         key, f"show_view('{view}')", label, id=f"view-{view}", tooltip=tooltip, show=False
@@ -107,7 +108,10 @@ INBOX_VIEWS = [
     _view_binding("2", "unassigned", "Unassigned", "Open threads nobody has taken"),
     _view_binding("3", "open", "All open", "Every open thread"),
     _view_binding(
-        "4", "mentions", "Mentions", "Platform mentions, and threads where a colleague's note @mentions you"
+        "4",
+        "mentions",
+        "Mentions",
+        "Platform mentions, and threads where a colleague's note @mentions you",
     ),
     _view_binding("5", "dms", "DMs", "Open direct-message threads"),
     _view_binding("6", "comments", "Comments", "Open comment threads"),
@@ -119,7 +123,9 @@ INBOX_VIEWS = [
 """One key per view of the inbox; the ids are `view-<name>`."""
 
 INBOX = [
-    Binding("v", "pick_view", "Views", id="pick-view", tooltip="Choose which threads the list shows"),
+    Binding(
+        "v", "pick_view", "Views", id="pick-view", tooltip="Choose which threads the list shows"
+    ),
     Binding(
         "f",
         "filter",
@@ -127,7 +133,13 @@ INBOX = [
         id="filter",
         tooltip="Show only some platforms, an account, a tag, an assignee or a priority",
     ),
-    Binding("o", "pick_sort", "Sort", id="sort", tooltip="Order by newest, longest waiting, SLA due or reply window"),
+    Binding(
+        "o",
+        "pick_sort",
+        "Sort",
+        id="sort",
+        tooltip="Order by newest, longest waiting, SLA due or reply window",
+    ),
     Binding(
         "slash", "search", "Search", id="search", tooltip="Find threads by words in their messages"
     ),
@@ -138,7 +150,13 @@ INBOX = [
         id="assign",
         tooltip="Assign the marked (or selected) threads; agents take them",
     ),
-    Binding("t", "tag", "Tag", id="tag", tooltip="Add or remove tags on the marked (or selected) threads"),
+    Binding(
+        "t",
+        "tag",
+        "Tag",
+        id="tag",
+        tooltip="Add or remove tags on the marked (or selected) threads",
+    ),
     Binding(
         "z",
         "snooze",
@@ -155,7 +173,9 @@ INBOX = [
         tooltip="Set the priority of the marked (or selected) threads",
         show=False,
     ),
-    Binding("c", "close_threads", "Close", id="close", tooltip="Close the marked (or selected) threads"),
+    Binding(
+        "c", "close_threads", "Close", id="close", tooltip="Close the marked (or selected) threads"
+    ),
     Binding(
         "u",
         "reopen_threads",
@@ -190,10 +210,20 @@ INBOX = [
 """Keys of the inbox screen."""
 
 FILTERS = [
-    Binding("ctrl+s", "apply", "Apply", id="apply-filters", tooltip="Show the threads these filters allow"),
+    Binding(
+        "ctrl+s",
+        "apply",
+        "Apply",
+        id="apply-filters",
+        tooltip="Show the threads these filters allow",
+    ),
     Binding("ctrl+l", "clear", "Clear all", id="clear-filters", tooltip="Drop every filter"),
     Binding(
-        "escape", "cancel", "Cancel", id="cancel-filters", tooltip="Close, keeping the filters as they were"
+        "escape",
+        "cancel",
+        "Cancel",
+        id="cancel-filters",
+        tooltip="Close, keeping the filters as they were",
     ),
 ]
 """Keys of the filter form."""
@@ -207,9 +237,15 @@ BULK_REPLY = [
         tooltip="Check the message against every marked thread; pressed again, send it where it fits",
     ),
     Binding(
-        "ctrl+o", "pick_answer", "Answers", id="bulk-pick-answer", tooltip="Start from a prepared answer"
+        "ctrl+o",
+        "pick_answer",
+        "Answers",
+        id="bulk-pick-answer",
+        tooltip="Start from a prepared answer",
     ),
-    Binding("escape", "cancel", "Cancel", id="bulk-cancel", tooltip="Close without sending anything"),
+    Binding(
+        "escape", "cancel", "Cancel", id="bulk-cancel", tooltip="Close without sending anything"
+    ),
 ]
 """Keys of the one-message-to-many-threads form."""
 
@@ -237,7 +273,9 @@ THREAD = [
         id="close-thread",
         tooltip="From the reply or a side pane back to the conversation; from there back to the list",
     ),
-    Binding("r", "reply", "Reply", id="thread-reply", tooltip="Write a reply (moves to the composer)"),
+    Binding(
+        "r", "reply", "Reply", id="thread-reply", tooltip="Write a reply (moves to the composer)"
+    ),
     Binding(
         "n",
         "note",
@@ -254,9 +292,7 @@ THREAD = [
     ),
     Binding("t", "tag", "Tag", id="thread-tag", tooltip="Add or remove tags (-tag removes)"),
     Binding("c", "close_thread", "Close", id="thread-close", tooltip="Close the thread"),
-    Binding(
-        "u", "reopen", "Reopen", id="thread-reopen", tooltip="Reopen the thread", show=False
-    ),
+    Binding("u", "reopen", "Reopen", id="thread-reopen", tooltip="Reopen the thread", show=False),
     Binding(
         "z",
         "snooze",
@@ -334,7 +370,12 @@ PICKERS = [
         tooltip="Apply the choice (enter does too, except in a note, where it starts a new line)",
     ),
     Binding(
-        "down", "cursor_down", "Down", id="picker-down", tooltip="Highlight the next choice", show=False
+        "down",
+        "cursor_down",
+        "Down",
+        id="picker-down",
+        tooltip="Highlight the next choice",
+        show=False,
     ),
     Binding(
         "up", "cursor_up", "Up", id="picker-up", tooltip="Highlight the previous choice", show=False
@@ -364,13 +405,22 @@ CONVERSATION = [
 
 ANSWER_PICKER = [
     Binding(
-        "down", "cursor_down", "Down", id="answer-down", tooltip="Highlight the next answer", show=False
+        "down",
+        "cursor_down",
+        "Down",
+        id="answer-down",
+        tooltip="Highlight the next answer",
+        show=False,
     ),
     Binding(
         "up", "cursor_up", "Up", id="answer-up", tooltip="Highlight the previous answer", show=False
     ),
     Binding(
-        "escape", "cancel", "Close", id="close-picker", tooltip="Close the picker, inserting nothing"
+        "escape",
+        "cancel",
+        "Close",
+        id="close-picker",
+        tooltip="Close the picker, inserting nothing",
     ),
 ]
 """Keys of the prepared-answer picker; enter inserts the highlighted answer."""
@@ -486,7 +536,9 @@ CRISIS_FORM = [
         id="submit-form",
         tooltip="Declare, check then send, end, save: what the form's button says",
     ),
-    Binding("escape", "cancel", "Cancel", id="cancel-form", tooltip="Close the form; nothing is done"),
+    Binding(
+        "escape", "cancel", "Cancel", id="cancel-form", tooltip="Close the form; nothing is done"
+    ),
 ]
 """Keys of the crisis forms (declare, statement, end, scheduled post, review file)."""
 
@@ -504,13 +556,33 @@ REVIEW = [
 
 POSTS = [
     Binding("a", "add_post", "Add", id="add-post", tooltip="Schedule a post on an account (leads)"),
-    Binding("e", "edit_post", "Edit", id="edit-post", tooltip="Change the highlighted post's text or time (leads)"),
     Binding(
-        "x", "cancel_post", "Cancel post", id="cancel-post", tooltip="Withdraw the highlighted post (leads)"
+        "e",
+        "edit_post",
+        "Edit",
+        id="edit-post",
+        tooltip="Change the highlighted post's text or time (leads)",
     ),
-    Binding("u", "resume_post", "Resume", id="resume-post", tooltip="Resume the highlighted paused post (leads)"),
     Binding(
-        "U", "resume_all", "Resume all", id="resume-all-posts", tooltip="Resume every paused post (leads)"
+        "x",
+        "cancel_post",
+        "Cancel post",
+        id="cancel-post",
+        tooltip="Withdraw the highlighted post (leads)",
+    ),
+    Binding(
+        "u",
+        "resume_post",
+        "Resume",
+        id="resume-post",
+        tooltip="Resume the highlighted paused post (leads)",
+    ),
+    Binding(
+        "U",
+        "resume_all",
+        "Resume all",
+        id="resume-all-posts",
+        tooltip="Resume every paused post (leads)",
     ),
     Binding("escape", "close", "Back", id="close-posts", tooltip="Back to where you were"),
 ]
@@ -541,8 +613,23 @@ GROUPS: dict[str, list[Binding]] = {
 def binding_ids() -> set[str]:
     """Every binding id, for checking a config's `[keymap]`."""
     every = [
-        *THREAD_LIST, *THREAD_PREVIEW, *INBOX, *INBOX_VIEWS, *FILTERS, *BULK_REPLY, *THREAD, *CONVERSATION, *ANSWER_PICKER, *PICKERS,
-        *STATS, *APP, *HELP,
-        *CRISIS, *CRISIS_SCREEN, *CRISIS_FORM, *REVIEW, *POSTS,
+        *THREAD_LIST,
+        *THREAD_PREVIEW,
+        *INBOX,
+        *INBOX_VIEWS,
+        *FILTERS,
+        *BULK_REPLY,
+        *THREAD,
+        *CONVERSATION,
+        *ANSWER_PICKER,
+        *PICKERS,
+        *STATS,
+        *APP,
+        *HELP,
+        *CRISIS,
+        *CRISIS_SCREEN,
+        *CRISIS_FORM,
+        *REVIEW,
+        *POSTS,
     ]
     return {binding.id for binding in every if binding.id}

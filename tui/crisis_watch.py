@@ -110,7 +110,11 @@ class CrisisWatch:
         if status is None:
             return
         due = status.incident.next_update_due
-        if due is None or self.service.clock() < due or self._reminded_for == (status.incident.id, due):
+        if (
+            due is None
+            or self.service.clock() < due
+            or self._reminded_for == (status.incident.id, due)
+        ):
             return
         self._reminded_for = (status.incident.id, due)
         self.bell()
@@ -138,7 +142,9 @@ class CrisisWatch:
 
     def on_alerts_acknowledged(self: HostApp, message: AlertsAcknowledged) -> None:
         count = len(message.alert_ids)
-        self.notify(f"Acknowledged {count} alert{'s' if count != 1 else ''} for everyone.", markup=False)
+        self.notify(
+            f"Acknowledged {count} alert{'s' if count != 1 else ''} for everyone.", markup=False
+        )
         self.load_crisis()
 
     def on_crisis_action_refused(self: HostApp, message: CrisisActionRefused) -> None:

@@ -95,7 +95,12 @@ class TriageWriter:
         """Say what happened: information when all went through, a warning when anything was refused."""
         screen: Screen = self  # type: ignore[assignment]
         if isinstance(message, TriageRefused):
-            screen.notify(message.reason, title=f"Could not {message.action.verb}", severity="warning", markup=False)
+            screen.notify(
+                message.reason,
+                title=f"Could not {message.action.verb}",
+                severity="warning",
+                markup=False,
+            )
             return
         screen.notify(
             summary(message.action, message.result),

@@ -54,7 +54,9 @@ def read_thread(service: InboxService, thread_id: int) -> ThreadSnapshot:
     try:
         draft = service.preview_reply(thread_id, "")
     except PermissionDenied as refused:
-        return ThreadSnapshot(thread, items, outbound, notes, None, f"You cannot answer here: {refused}")
+        return ThreadSnapshot(
+            thread, items, outbound, notes, None, f"You cannot answer here: {refused}"
+        )
     channel = Channel(
         name=draft.target.channel,
         rule=draft.rendered.fit.rule,

@@ -46,7 +46,9 @@ def assigning(handle: str | None, asked: int = 1) -> TriageAction:
     """Assigning to `handle`, or unassigning when it is None."""
     if handle is None:
         return TriageAction("unassign", "Unassigned {threads}", "Not unassigned", asked)
-    return TriageAction("assign", f"Assigned {{threads}} to {first_line(handle, 40)}", "Not assigned", asked)
+    return TriageAction(
+        "assign", f"Assigned {{threads}} to {first_line(handle, 40)}", "Not assigned", asked
+    )
 
 
 def taking(asked: int = 1) -> TriageAction:
@@ -55,15 +57,24 @@ def taking(asked: int = 1) -> TriageAction:
 
 def tagging(add: Sequence[str], remove: Sequence[str], asked: int = 1) -> TriageAction:
     changes = " ".join([*(f"+{tag}" for tag in add), *(f"-{tag}" for tag in remove)])
-    return TriageAction("change the tags", f"Tags on {{threads}}: {first_line(changes, 80)}", "Tags not changed", asked)
+    return TriageAction(
+        "change the tags",
+        f"Tags on {{threads}}: {first_line(changes, 80)}",
+        "Tags not changed",
+        asked,
+    )
 
 
 def snoozing(until: datetime, tz: tzinfo | None = None, asked: int = 1) -> TriageAction:
-    return TriageAction("snooze", f"Snoozed {{threads}} until {describe(until, tz)}", "Not snoozed", asked)
+    return TriageAction(
+        "snooze", f"Snoozed {{threads}} until {describe(until, tz)}", "Not snoozed", asked
+    )
 
 
 def prioritising(priority: str, asked: int = 1) -> TriageAction:
-    return TriageAction("set the priority", f"Set {{threads}} to {priority} priority", "Priority not changed", asked)
+    return TriageAction(
+        "set the priority", f"Set {{threads}} to {priority} priority", "Priority not changed", asked
+    )
 
 
 def summary(action: TriageAction, result: BulkResult) -> str:

@@ -115,7 +115,9 @@ class _NotificationCursor:
                 page=page if isinstance(page, str) else None,
             )
         except (ValueError, KeyError, TypeError, AttributeError):
-            log.warning("the stored Bluesky notifications cursor is unreadable; reading from the newest")
+            log.warning(
+                "the stored Bluesky notifications cursor is unreadable; reading from the newest"
+            )
             return cls()
 
 
@@ -173,7 +175,9 @@ class BlueskyAdapter(Adapter):
 
     def _keep_session(self, session: Session) -> None:
         if self.on_credential_refreshed is not None:
-            self.on_credential_refreshed({**(self.credential or {}), "refresh_jwt": session.refresh_jwt})
+            self.on_credential_refreshed(
+                {**(self.credential or {}), "refresh_jwt": session.refresh_jwt}
+            )
 
     async def verify(self) -> str:
         """Log in and say who the account is; raises `AuthExpired` when the password is refused."""
@@ -233,7 +237,9 @@ class BlueskyAdapter(Adapter):
         known = _decode_convo_revisions(cursor)
         brand_did = (await self.xrpc.current()).did
         convos = ConvoPage.parse(
-            await self.xrpc.query("chat.bsky.convo.listConvos", {"limit": CHAT_PAGE_SIZE}, proxy=CHAT_PROXY)
+            await self.xrpc.query(
+                "chat.bsky.convo.listConvos", {"limit": CHAT_PAGE_SIZE}, proxy=CHAT_PROXY
+            )
         ).convos
         items: list[FetchedItem] = []
         revisions = dict(known)
@@ -253,7 +259,9 @@ class BlueskyAdapter(Adapter):
                 try:
                     message = ChatMessage.parse(entry)
                 except PayloadInvalid as error:
-                    log.warning("skipped a malformed Bluesky chat message in %s: %s", convo.id, error)
+                    log.warning(
+                        "skipped a malformed Bluesky chat message in %s: %s", convo.id, error
+                    )
                     continue
                 if message is None:
                     continue
@@ -263,7 +271,9 @@ class BlueskyAdapter(Adapter):
             revisions.pop(convo.id, None)
             revisions[convo.id] = convo.rev
         kept = dict(list(revisions.items())[-MAX_REMEMBERED_CONVOS:])
-        return FetchResult(items=tuple(items), next_cursor=json.dumps({"convos": kept}, separators=(",", ":")))
+        return FetchResult(
+            items=tuple(items), next_cursor=json.dumps({"convos": kept}, separators=(",", ":"))
+        )
 
     async def send(self, request: OutboundRequest) -> SentRef:
         """Post a reply (strong refs to root and parent, facets) or send a chat message."""
@@ -276,7 +286,9 @@ class BlueskyAdapter(Adapter):
             raise PayloadInvalid("Bluesky refuses an empty post")
         length = mapping.grapheme_count(request.text)
         if length > self.text_limit:  # type: ignore[operator]
-            raise PayloadInvalid(f"the reply is {length} graphemes; Bluesky allows {self.text_limit}")
+            raise PayloadInvalid(
+                f"the reply is {length} graphemes; Bluesky allows {self.text_limit}"
+            )
         session = await self.xrpc.current()
         record: dict[str, Any] = {
             "$type": POST_COLLECTION,
@@ -284,7 +296,9 @@ class BlueskyAdapter(Adapter):
             "createdAt": _timestamp(self._clock()),
         }
         parent_uri = request.in_reply_to or (
-            request.thread_key if request.thread_key and request.thread_key.startswith("at://") else None
+            request.thread_key
+            if request.thread_key and request.thread_key.startswith("at://")
+            else None
         )
         if parent_uri is not None:
             parent = await self._post_record(parent_uri)
@@ -298,7 +312,12 @@ class BlueskyAdapter(Adapter):
             created = CreatedRecord.parse(
                 await self.xrpc.procedure(
                     "com.atproto.repo.createRecord",
-                    {"repo": session.did, "collection": POST_COLLECTION, "rkey": rkey, "record": record},
+                    {
+                        "repo": session.did,
+                        "collection": POST_COLLECTION,
+                        "rkey": rkey,
+                        "record": record,
+                    },
                 )
             )
         except XrpcError:
@@ -307,7 +326,9 @@ class BlueskyAdapter(Adapter):
                 return already_sent
             raise
         return SentRef(
-            external_id=created.uri, url=mapping.post_url(created.uri, session.handle), sent_at=self._clock()
+            external_id=created.uri,
+            url=mapping.post_url(created.uri, session.handle),
+            sent_at=self._clock(),
         )
 
     async def _send_chat(self, request: OutboundRequest) -> SentRef:
@@ -315,7 +336,9 @@ class BlueskyAdapter(Adapter):
             raise PayloadInvalid("Bluesky refuses an empty chat message")
         length = mapping.grapheme_count(request.text)
         if length > DM_TEXT_LIMIT:
-            raise PayloadInvalid(f"the message is {length} graphemes; Bluesky chats allow {DM_TEXT_LIMIT}")
+            raise PayloadInvalid(
+                f"the message is {length} graphemes; Bluesky chats allow {DM_TEXT_LIMIT}"
+            )
         convo_id = mapping.convo_id_of(request.thread_key) if request.thread_key else None
         if convo_id is None:
             if request.recipient is None:
@@ -332,11 +355,15 @@ class BlueskyAdapter(Adapter):
             message["facets"] = found_facets
         sent = ChatMessage.parse(
             await self.xrpc.procedure(
-                "chat.bsky.convo.sendMessage", {"convoId": convo_id, "message": message}, proxy=CHAT_PROXY
+                "chat.bsky.convo.sendMessage",
+                {"convoId": convo_id, "message": message},
+                proxy=CHAT_PROXY,
             )
         )
         if sent is None:
-            raise PayloadInvalid("Bluesky answered sendMessage with something that is not a message")
+            raise PayloadInvalid(
+                "Bluesky answered sendMessage with something that is not a message"
+            )
         return SentRef(external_id=f"chat:{convo_id}:{sent.id}", sent_at=sent.sent_at)
 
     async def find_sent(self, idempotency_key: str) -> SentRef | None:
@@ -348,7 +375,8 @@ class BlueskyAdapter(Adapter):
         rkey = mapping.record_key_for(idempotency_key)
         try:
             stored = await self.xrpc.query(
-                "com.atproto.repo.getRecord", {"repo": session.did, "collection": POST_COLLECTION, "rkey": rkey}
+                "com.atproto.repo.getRecord",
+                {"repo": session.did, "collection": POST_COLLECTION, "rkey": rkey},
             )
         except XrpcError as error:
             if error.code == "RecordNotFound" or error.status == 404:
@@ -364,7 +392,8 @@ class BlueskyAdapter(Adapter):
             raise PayloadInvalid(f"{uri!r} is not the uri of a Bluesky post")
         return StoredRecord.parse(
             await self.xrpc.query(
-                "com.atproto.repo.getRecord", {"repo": parts[0], "collection": parts[1], "rkey": parts[2]}
+                "com.atproto.repo.getRecord",
+                {"repo": parts[0], "collection": parts[1], "rkey": parts[2]},
             )
         )
 
@@ -373,7 +402,9 @@ class BlueskyAdapter(Adapter):
         resolved = {}
         for handle in mapping.mentioned_handles(text):
             try:
-                answer = await self.xrpc.query("com.atproto.identity.resolveHandle", {"handle": handle})
+                answer = await self.xrpc.query(
+                    "com.atproto.identity.resolveHandle", {"handle": handle}
+                )
             except XrpcError:
                 continue
             did = answer.get("did") if isinstance(answer, Mapping) else None
@@ -394,5 +425,7 @@ def _decode_convo_revisions(cursor: str | None) -> dict[str, str]:
         convos = json.loads(cursor)["convos"]
         return {str(convo_id): str(rev) for convo_id, rev in convos.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
-        log.warning("the stored Bluesky chat cursor is unreadable; reading every conversation again")
+        log.warning(
+            "the stored Bluesky chat cursor is unreadable; reading every conversation again"
+        )
         return {}

@@ -55,7 +55,9 @@ def post_url(uri: str, handle: str | None = None) -> str | None:
 def contact(actor: Actor) -> FetchedContact:
     """A profile as the inbox names people: DID as the id, handle with its @."""
     return FetchedContact(
-        external_id=actor.did, handle=f"@{actor.handle.removeprefix('@')}", display_name=actor.display_name
+        external_id=actor.did,
+        handle=f"@{actor.handle.removeprefix('@')}",
+        display_name=actor.display_name,
     )
 
 
@@ -70,7 +72,9 @@ def notification_item(notification: Notification, brand_did: str) -> FetchedItem
         return None
     record = PostRecord.parse(notification.record, "notification.record")
     reply = record.reply
-    if notification.reason == "reply" or (reply is not None and did_of(reply.root.uri) == brand_did):
+    if notification.reason == "reply" or (
+        reply is not None and did_of(reply.root.uri) == brand_did
+    ):
         kind = Kind.COMMENT
     else:
         kind = Kind.MENTION
@@ -101,7 +105,9 @@ def _written_at(record: PostRecord, indexed_at: datetime) -> datetime:
     return created_at if earliest <= created_at <= latest else indexed_at
 
 
-def chat_item(message: ChatMessage, convo_id: str, members: Mapping[str, Actor], brand_did: str) -> FetchedItem:
+def chat_item(
+    message: ChatMessage, convo_id: str, members: Mapping[str, Actor], brand_did: str
+) -> FetchedItem:
     """The inbox item of a chat message: inbound unless the brand itself sent it."""
     sender = members.get(message.sender_did) or Actor(message.sender_did, message.sender_did, None)
     return FetchedItem(
@@ -121,7 +127,9 @@ def convo_id_of(thread_key: str) -> str | None:
     return thread_key.removeprefix("chat:") if thread_key.startswith("chat:") else None
 
 
-def facets(text: str, resolve_handle: Mapping[str, str] | Callable[[str], str | None]) -> list[dict[str, Any]]:
+def facets(
+    text: str, resolve_handle: Mapping[str, str] | Callable[[str], str | None]
+) -> list[dict[str, Any]]:
     """Rich-text facets for the @mentions and links in `text`, with UTF-8 byte offsets.
 
     `resolve_handle` maps a handle to its DID (None or absent: that mention stays plain
@@ -133,7 +141,12 @@ def facets(text: str, resolve_handle: Mapping[str, str] | Callable[[str], str | 
         did = lookup(match.group(1).lower())
         if did:
             found.append(
-                _facet(text, match.start(), match.end(), {"$type": "app.bsky.richtext.facet#mention", "did": did})
+                _facet(
+                    text,
+                    match.start(),
+                    match.end(),
+                    {"$type": "app.bsky.richtext.facet#mention", "did": did},
+                )
             )
     for match in _LINK.finditer(text):
         link = match.group(1).rstrip(_LINK_TRAILING_PUNCTUATION)
@@ -141,7 +154,12 @@ def facets(text: str, resolve_handle: Mapping[str, str] | Callable[[str], str | 
             link = link[:-1]
         start = match.start(1)
         found.append(
-            _facet(text, start, start + len(link), {"$type": "app.bsky.richtext.facet#link", "uri": link})
+            _facet(
+                text,
+                start,
+                start + len(link),
+                {"$type": "app.bsky.richtext.facet#link", "uri": link},
+            )
         )
     return sorted(found, key=lambda facet: facet["index"]["byteStart"])
 
@@ -164,7 +182,9 @@ def record_key_for(idempotency_key: str) -> str:
     first attempt wrote instead of posting twice, and `find_sent` can look it up. The
     timestamp part is a hash spread over 2024-2025, so it never sorts as a future post.
     """
-    digest = int.from_bytes(hashlib.blake2b(idempotency_key.encode(), digest_size=8).digest(), "big")
+    digest = int.from_bytes(
+        hashlib.blake2b(idempotency_key.encode(), digest_size=8).digest(), "big"
+    )
     microseconds = _TID_EPOCH_MICROSECONDS + digest % _TID_SPREAD_MICROSECONDS
     clock_id = (digest >> 48) & 0x3FF
     value = (microseconds << 10) | clock_id

@@ -112,7 +112,9 @@ class PostRecord:
         reply = record.get("reply")
         return cls(
             text=text,
-            created_at=record.get("createdAt") if isinstance(record.get("createdAt"), str) else None,
+            created_at=record.get("createdAt")
+            if isinstance(record.get("createdAt"), str)
+            else None,
             reply=None if reply is None else ReplyRef.parse(reply, f"{where}.reply"),
         )
 
@@ -302,7 +304,10 @@ class ChatMessage:
         """Read a message view; None for a deleted message or a system entry."""
         where = "chat message"
         message = _mapping(data, where)
-        if message.get("$type", "chat.bsky.convo.defs#messageView") != "chat.bsky.convo.defs#messageView":
+        if (
+            message.get("$type", "chat.bsky.convo.defs#messageView")
+            != "chat.bsky.convo.defs#messageView"
+        ):
             return None
         text = message.get("text", "")
         if not isinstance(text, str):
@@ -337,7 +342,8 @@ class Convo:
             id=_text(convo, "id", where),  # type: ignore[arg-type]
             rev=_text(convo, "rev", where),  # type: ignore[arg-type]
             members=tuple(
-                Actor.parse(member, f"{where}.members[]") for member in _list(convo, "members", where)
+                Actor.parse(member, f"{where}.members[]")
+                for member in _list(convo, "members", where)
             ),
         )
 

@@ -40,7 +40,13 @@ _AUTH_REFUSED: Final = frozenset(
     }
 )
 _UNAVAILABLE: Final = frozenset(
-    {"UpstreamFailure", "UpstreamTimeout", "MethodNotImplemented", "NotEnoughResources", "InternalServerError"}
+    {
+        "UpstreamFailure",
+        "UpstreamTimeout",
+        "MethodNotImplemented",
+        "NotEnoughResources",
+        "InternalServerError",
+    }
 )
 _MESSAGE_CHARACTERS: Final = 200
 
@@ -161,17 +167,29 @@ class XrpcSession:
                 return self._session
             try:
                 data = await self._call(
-                    "POST", "com.atproto.server.refreshSession", expired, expired.refresh_jwt, None, None, None
+                    "POST",
+                    "com.atproto.server.refreshSession",
+                    expired,
+                    expired.refresh_jwt,
+                    None,
+                    None,
+                    None,
                 )
                 renewed = Session.parse(data)
                 if renewed.pds_url is None:
                     renewed = Session(
-                        renewed.did, renewed.handle, renewed.access_jwt, renewed.refresh_jwt, expired.pds_url
+                        renewed.did,
+                        renewed.handle,
+                        renewed.access_jwt,
+                        renewed.refresh_jwt,
+                        expired.pds_url,
                     )
             except XrpcError as error:
                 if error.code not in _LOGIN_AGAIN:
                     raise _mapped(error) from None
-                log.info("the Bluesky refresh token of %s expired; logging in again", self._identifier)
+                log.info(
+                    "the Bluesky refresh token of %s expired; logging in again", self._identifier
+                )
                 renewed = await self._create()
             self._session = renewed
             self._keep(renewed)
@@ -225,7 +243,9 @@ class XrpcSession:
             try:
                 return response.json()
             except ValueError:
-                raise PayloadInvalid(f"Bluesky {nsid} answered {response.status_code} with something that is not JSON") from None
+                raise PayloadInvalid(
+                    f"Bluesky {nsid} answered {response.status_code} with something that is not JSON"
+                ) from None
         code, message = _error_body(response)
         if code == "RateLimitExceeded":
             raise RateLimited(_reset_at(response, self._clock()), f"Bluesky {nsid} rate limited")

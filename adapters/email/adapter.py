@@ -88,19 +88,25 @@ class Server:
 def _server(url: str, default_ports: Mapping[str, int]) -> Server:
     parts = urlsplit(url if "://" in url else f"{next(iter(default_ports))}://{url}")
     if parts.scheme not in default_ports or not parts.hostname:
-        raise ValueError(f"{url!r} is not one of {', '.join(s + '://host:port' for s in default_ports)}")
+        raise ValueError(
+            f"{url!r} is not one of {', '.join(s + '://host:port' for s in default_ports)}"
+        )
     return Server(parts.scheme, parts.hostname, parts.port or default_ports[parts.scheme])
 
 
 def _default_imap(server: Server) -> ImapClient:
     if server.scheme == "imaps":
-        return imaplib.IMAP4_SSL(server.host, server.port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT_S)
+        return imaplib.IMAP4_SSL(
+            server.host, server.port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT_S
+        )
     return imaplib.IMAP4(server.host, server.port, timeout=TIMEOUT_S)
 
 
 def _default_smtp(server: Server) -> SmtpClient:
     if server.scheme == "smtps":
-        return smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT_S, context=ssl.create_default_context())
+        return smtplib.SMTP_SSL(
+            server.host, server.port, timeout=TIMEOUT_S, context=ssl.create_default_context()
+        )
     client = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_S)
     if server.scheme == "smtp+starttls":
         client.starttls(context=ssl.create_default_context())
@@ -148,7 +154,10 @@ class EmailAdapter(Adapter):
         self.address = account.handle.lower()
         self.username = str(settings.get("username") or account.handle)
         self.mailbox = str(settings.get("mailbox") or "INBOX")
-        self.imap_server = _server(account.base_url or f"imap://{self.address.rsplit('@', 1)[-1]}", {"imap": 143, "imaps": 993})
+        self.imap_server = _server(
+            account.base_url or f"imap://{self.address.rsplit('@', 1)[-1]}",
+            {"imap": 143, "imaps": 993},
+        )
         smtp_url = settings.get("smtp_url") or f"smtp+starttls://{self.imap_server.host}:587"
         self.smtp_server = _server(str(smtp_url), {"smtp": 25, "smtps": 465, "smtp+starttls": 587})
         self._page_size = max(1, int(settings.get("page_size", DEFAULT_PAGE_SIZE)))
@@ -183,13 +192,17 @@ class EmailAdapter(Adapter):
         if original is not None:
             recipient = original.reply_to_address or original.from_address or recipient
         if not recipient or "@" not in recipient:
-            raise PayloadInvalid("an email needs a recipient address, and the original was not found")
+            raise PayloadInvalid(
+                "an email needs a recipient address, and the original was not found"
+            )
         references: tuple[str, ...] = ()
         if original is not None:
             chain = original.references or ((original.in_reply_to,) if original.in_reply_to else ())
             references = (*chain, *((original.message_id,) if original.message_id else ()))
         elif request.in_reply_to is not None:
-            references = tuple(dict.fromkeys(key for key in (request.thread_key, request.in_reply_to) if key))
+            references = tuple(
+                dict.fromkeys(key for key in (request.thread_key, request.in_reply_to) if key)
+            )
         message_id = mapping.outgoing_message_id(request.idempotency_key, self.address)
         now = self._clock()
         message = reply_message(
@@ -211,12 +224,16 @@ class EmailAdapter(Adapter):
         try:
             imap = self._imap_factory(self.imap_server)
         except (OSError, imaplib.IMAP4.error) as error:
-            raise PlatformUnavailable(f"cannot reach IMAP at {self.imap_server.host}: {type(error).__name__}") from None
+            raise PlatformUnavailable(
+                f"cannot reach IMAP at {self.imap_server.host}: {type(error).__name__}"
+            ) from None
         try:
             try:
                 imap.login(self.username, self._password)
             except imaplib.IMAP4.abort:
-                raise PlatformUnavailable(f"IMAP at {self.imap_server.host} dropped the login") from None
+                raise PlatformUnavailable(
+                    f"IMAP at {self.imap_server.host} dropped the login"
+                ) from None
             except imaplib.IMAP4.error:
                 raise AuthExpired(f"the IMAP server refused the login of {self.username}") from None
             return work(imap)
@@ -236,19 +253,25 @@ class EmailAdapter(Adapter):
         try:
             smtp = self._smtp_factory(self.smtp_server)
         except (OSError, smtplib.SMTPException) as error:
-            raise PlatformUnavailable(f"cannot reach SMTP at {self.smtp_server.host}: {type(error).__name__}") from None
+            raise PlatformUnavailable(
+                f"cannot reach SMTP at {self.smtp_server.host}: {type(error).__name__}"
+            ) from None
         try:
             if getattr(smtp, "has_extn", lambda name: True)("auth"):
                 try:
                     smtp.login(self.username, self._password)
                 except smtplib.SMTPAuthenticationError as error:
-                    raise AuthExpired(f"the SMTP server refused the login of {self.username} ({error.smtp_code})") from None
+                    raise AuthExpired(
+                        f"the SMTP server refused the login of {self.username} ({error.smtp_code})"
+                    ) from None
             return work(smtp)
         except smtplib.SMTPRecipientsRefused:
             raise PayloadInvalid("the SMTP server refused the recipient") from None
         except smtplib.SMTPResponseException as error:
             if 500 <= error.smtp_code < 600:
-                raise PayloadInvalid(f"the SMTP server refused the message ({error.smtp_code})") from None
+                raise PayloadInvalid(
+                    f"the SMTP server refused the message ({error.smtp_code})"
+                ) from None
             raise PlatformUnavailable(f"the SMTP server failed ({error.smtp_code})") from None
         except (OSError, smtplib.SMTPException) as error:
             raise PlatformUnavailable(f"SMTP failed: {type(error).__name__}") from None
@@ -274,18 +297,26 @@ class EmailAdapter(Adapter):
         status, data = imap.uid("SEARCH", None, f"UID {last_uid + 1}:*")
         if status != "OK":
             raise PlatformUnavailable("the IMAP server refused the UID search")
-        uids = sorted(uid for uid in (int(token) for token in b" ".join(data or [b""]).split()) if uid > last_uid)
+        uids = sorted(
+            uid
+            for uid in (int(token) for token in b" ".join(data or [b""]).split())
+            if uid > last_uid
+        )
         page, has_more = uids[: self._page_size], len(uids) > self._page_size
         items: list[FetchedItem] = []
         if page:
             items = self._read(imap, page, uid_validity)
             last_uid = page[-1]
-        next_cursor = json.dumps({"uidvalidity": uid_validity, "uid": last_uid}, separators=(",", ":"))
+        next_cursor = json.dumps(
+            {"uidvalidity": uid_validity, "uid": last_uid}, separators=(",", ":")
+        )
         return FetchResult(items=tuple(items), next_cursor=next_cursor, has_more=has_more)
 
     def _read(self, imap: ImapClient, uids: list[int], uid_validity: int) -> list[FetchedItem]:
         status, data = imap.uid(
-            "FETCH", ",".join(map(str, uids)), f"(UID INTERNALDATE BODY.PEEK[]<0.{MAX_FETCHED_BYTES}>)"
+            "FETCH",
+            ",".join(map(str, uids)),
+            f"(UID INTERNALDATE BODY.PEEK[]<0.{MAX_FETCHED_BYTES}>)",
         )
         if status != "OK":
             raise PlatformUnavailable("the IMAP server refused to fetch messages")

@@ -59,7 +59,8 @@ def mail_item(
             "reply_to": message.reply_to_address,
             "to": list(message.to_addresses),
             "attachments": [
-                {"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in message.attachments
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in message.attachments
             ],
         },
     )

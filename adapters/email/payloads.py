@@ -25,7 +25,25 @@ MAX_REFERENCES: Final = 50
 _MESSAGE_ID: Final = re.compile(r"<[^<>\s]{1,250}>")
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BLOCK_TAGS: Final = frozenset(
-    {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table", "ul", "ol", "hr"}
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "table",
+        "ul",
+        "ol",
+        "hr",
+    }
 )
 _SKIPPED_TAGS: Final = frozenset({"script", "style", "head", "title"})
 
@@ -68,7 +86,9 @@ class MailMessage:
             from_name=from_name,
             from_address=from_address,
             to_addresses=tuple(
-                address for _, address in email.utils.getaddresses([_header(message, "To")]) if "@" in address
+                address
+                for _, address in email.utils.getaddresses([_header(message, "To")])
+                if "@" in address
             ),
             reply_to_address=reply_to or None,
             subject=_header(message, "Subject"),
@@ -147,9 +167,11 @@ def _decoded(part: Message) -> str:
 
 def _is_attachment(part: Message) -> bool:
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-    return disposition == "attachment" or (
-        part.get_filename() is not None and not part.get_content_type().startswith("text/")
-    ) or part.get_content_maintype() in ("image", "audio", "video", "application")
+    return (
+        disposition == "attachment"
+        or (part.get_filename() is not None and not part.get_content_type().startswith("text/"))
+        or part.get_content_maintype() in ("image", "audio", "video", "application")
+    )
 
 
 def _attachments(message: Message) -> list[Attachment]:
@@ -230,4 +252,3 @@ def reply_message(
         message["References"] = " ".join(references)
     message.set_content(text)
     return message
-

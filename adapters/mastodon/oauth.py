@@ -40,13 +40,20 @@ async def register_app(client: httpx.AsyncClient, base_url: str) -> RegisteredAp
         data={"client_name": CLIENT_NAME, "redirect_uris": OUT_OF_BAND, "scopes": SCOPES},
     )
     body = json_object(response)
-    return RegisteredApp(client_id=_text(body, "client_id"), client_secret=_text(body, "client_secret"))
+    return RegisteredApp(
+        client_id=_text(body, "client_id"), client_secret=_text(body, "client_secret")
+    )
 
 
 def authorize_url(base_url: str, app: RegisteredApp) -> str:
     """The page where the person approves the app and is shown a code."""
     query = urlencode(
-        {"response_type": "code", "client_id": app.client_id, "redirect_uri": OUT_OF_BAND, "scope": SCOPES}
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": OUT_OF_BAND,
+            "scope": SCOPES,
+        }
     )
     return f"{base_url}/oauth/authorize?{query}"
 

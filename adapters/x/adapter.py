@@ -266,14 +266,22 @@ class XAdapter(Adapter):
         """Authorize the person's X app for the brand account (OAuth 2.0 with PKCE)."""
         client_id = prompt.ask("Client ID of your X app (Keys and Tokens page)")
         client_secret = prompt.ask("Client secret (leave empty for a public client)", secret=True)
-        redirect_uri = prompt.ask("Callback address registered for the app (e.g. http://127.0.0.1:8765/callback)")
+        redirect_uri = prompt.ask(
+            "Callback address registered for the app (e.g. http://127.0.0.1:8765/callback)"
+        )
         authorization = oauth.Authorization.start(client_id.strip(), redirect_uri.strip())
         prompt.show(f"Open this address, log in as {account.handle} and authorize the app:")
         prompt.show(f"  {authorization.url}")
-        pasted = prompt.ask("Paste the address X sent your browser to (or just its code)", secret=True)
+        pasted = prompt.ask(
+            "Paste the address X sent your browser to (or just its code)", secret=True
+        )
         api_base = str(account.settings.get("api_base", API_BASE)).rstrip("/")
         return await oauth.exchange_code(
-            client, api_base, authorization, authorization.code_from(pasted), client_secret.strip() or None
+            client,
+            api_base,
+            authorization,
+            authorization.code_from(pasted),
+            client_secret.strip() or None,
         )
 
     async def verify(self) -> str:

@@ -41,9 +41,11 @@ class Authorization:
     @property
     def url(self) -> str:
         """The address the person opens to approve the app."""
-        challenge = base64.urlsafe_b64encode(
-            hashlib.sha256(self.code_verifier.encode()).digest()
-        ).rstrip(b"=").decode()
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(self.code_verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
         query = urlencode(
             {
                 "response_type": "code",
@@ -101,7 +103,9 @@ async def exchange_code(
     body = json_object(response)
     access_token, refresh_token = body.get("access_token"), body.get("refresh_token")
     if not isinstance(access_token, str) or not isinstance(refresh_token, str):
-        raise PayloadInvalid("X's token answer has no access and refresh token (was offline.access granted?)")
+        raise PayloadInvalid(
+            "X's token answer has no access and refresh token (was offline.access granted?)"
+        )
     expires_in = body.get("expires_in")
     credential = {
         "client_id": authorization.client_id,

@@ -15,7 +15,9 @@ _FORMATS = ("table", "json", "csv")
 
 
 def _with_format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=_FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument(
+        "--format", choices=_FORMATS, default="table", help="output format (default: table)"
+    )
 
 
 def _group(commands: Any, name: str, help_text: str) -> Any:
@@ -30,7 +32,9 @@ def _words(text: str | None) -> list[str] | None:
 
 def register(commands: Any) -> None:
     """Add `incident`, `rules`, `alerts`, `posts` and `review` to the CLI."""
-    incident = _group(commands, "incident", "declare, update, end and list incidents; send statements")
+    incident = _group(
+        commands, "incident", "declare, update, end and list incidents; send statements"
+    )
 
     declare = incident.add_parser(
         "declare",
@@ -44,11 +48,15 @@ def register(commands: Any) -> None:
     _incident_fields(declare)
     declare.set_defaults(handler=cmd_incident_declare)
 
-    change = incident.add_parser("update", help="change an incident, or record that a public update went out")
+    change = incident.add_parser(
+        "update", help="change an incident, or record that a public update went out"
+    )
     change.add_argument("id", type=int, help="incident id")
     change.add_argument("--title")
     _incident_fields(change, defaults=False)
-    change.add_argument("--public-update", action="store_true", help="record that a public update went out now")
+    change.add_argument(
+        "--public-update", action="store_true", help="record that a public update went out now"
+    )
     change.set_defaults(handler=cmd_incident_update)
 
     end = incident.add_parser("end", help="record the end of an incident (posts stay paused)")
@@ -72,10 +80,22 @@ def register(commands: Any) -> None:
         ),
     )
     statement.add_argument("id", type=int, help="incident id")
-    statement.add_argument("--text", help="the statement (default: the incident's holding statement)")
-    statement.add_argument("--accounts", metavar="IDS", help="comma-separated account ids or handles (default: all enabled)")
-    statement.add_argument("--reply-to-threads", action="store_true", help="also reply with it in every open incident thread")
-    statement.add_argument("--skip-unfit", action="store_true", help="send where it fits and skip the rest")
+    statement.add_argument(
+        "--text", help="the statement (default: the incident's holding statement)"
+    )
+    statement.add_argument(
+        "--accounts",
+        metavar="IDS",
+        help="comma-separated account ids or handles (default: all enabled)",
+    )
+    statement.add_argument(
+        "--reply-to-threads",
+        action="store_true",
+        help="also reply with it in every open incident thread",
+    )
+    statement.add_argument(
+        "--skip-unfit", action="store_true", help="send where it fits and skip the rest"
+    )
     statement.add_argument("--dry-run", action="store_true", help="print the summary only")
     statement.set_defaults(handler=cmd_incident_statement)
 
@@ -97,14 +117,38 @@ def register(commands: Any) -> None:
     add.add_argument("name", help="a name people recognise, e.g. 'checkout outage'")
     add.add_argument("--keywords", help="comma-separated words or phrases (keyword rules)")
     add.add_argument("--platforms", help="comma-separated platforms to watch (default: all)")
-    add.add_argument("--languages", help="comma-separated language codes (keyword rules; default: all)")
-    add.add_argument("--window", type=int, dest="window_minutes", metavar="MINUTES", help="the window looked at (default 60)")
-    add.add_argument("--baseline-hours", type=int, help="volume_spike: hours before the window to compare with (default 12)")
-    add.add_argument("--factor", type=float, help="volume_spike: how many times the usual volume (default 3)")
-    add.add_argument("--share", type=float, help="negative_share: the share that alerts, 0-1 (default 0.5)")
+    add.add_argument(
+        "--languages", help="comma-separated language codes (keyword rules; default: all)"
+    )
+    add.add_argument(
+        "--window",
+        type=int,
+        dest="window_minutes",
+        metavar="MINUTES",
+        help="the window looked at (default 60)",
+    )
+    add.add_argument(
+        "--baseline-hours",
+        type=int,
+        help="volume_spike: hours before the window to compare with (default 12)",
+    )
+    add.add_argument(
+        "--factor", type=float, help="volume_spike: how many times the usual volume (default 3)"
+    )
+    add.add_argument(
+        "--share", type=float, help="negative_share: the share that alerts, 0-1 (default 0.5)"
+    )
     add.add_argument("--min-count", type=int, help="fewest messages that can alert")
-    add.add_argument("--cooldown", type=int, dest="cooldown_minutes", metavar="MINUTES", help="quiet time after an alert (default 60)")
-    add.add_argument("--command", help="command to run with the alert as JSON on stdin, e.g. to page someone")
+    add.add_argument(
+        "--cooldown",
+        type=int,
+        dest="cooldown_minutes",
+        metavar="MINUTES",
+        help="quiet time after an alert (default 60)",
+    )
+    add.add_argument(
+        "--command", help="command to run with the alert as JSON on stdin, e.g. to page someone"
+    )
     add.set_defaults(handler=cmd_rules_add)
     remove = rules.add_parser("remove", help="switch a listening rule off")
     remove.add_argument("id", type=int)
@@ -115,22 +159,40 @@ def register(commands: Any) -> None:
     listing.add_argument("--open", action="store_true", help="only alerts nobody acknowledged")
     _with_format(listing)
     listing.set_defaults(handler=cmd_alerts_list)
-    check = alerts.add_parser("check", help="check every listening rule now (the sync loop does this too)")
-    check.add_argument("--command", help="run this for each alert raised, with the alert as JSON on stdin")
+    check = alerts.add_parser(
+        "check", help="check every listening rule now (the sync loop does this too)"
+    )
+    check.add_argument(
+        "--command", help="run this for each alert raised, with the alert as JSON on stdin"
+    )
     check.set_defaults(handler=cmd_alerts_check)
     ack = alerts.add_parser("ack", help="acknowledge an alert")
     ack.add_argument("id", type=int)
     ack.set_defaults(handler=cmd_alerts_ack)
 
-    posts = _group(commands, "posts", "scheduled posts: published by the outbox sender when due, paused as a whole in a crisis")
+    posts = _group(
+        commands,
+        "posts",
+        "scheduled posts: published by the outbox sender when due, paused as a whole in a crisis",
+    )
     listing = posts.add_parser("list", help="scheduled posts, soonest first")
-    listing.add_argument("--status", action="append", choices=("scheduled", "paused", "posted", "cancelled"), help="only these (repeatable); posted ones show their outgoing message's status")
+    listing.add_argument(
+        "--status",
+        action="append",
+        choices=("scheduled", "paused", "posted", "cancelled"),
+        help="only these (repeatable); posted ones show their outgoing message's status",
+    )
     _with_format(listing)
     listing.set_defaults(handler=cmd_posts_list)
     add = posts.add_parser("add", help="schedule a post")
     add.add_argument("account", help="account id or handle")
     add.add_argument("text")
-    add.add_argument("--at", required=True, metavar="WHEN", help="2026-11-03T09:00 (local time), an ISO time with offset, or +2h / +30m / +1d")
+    add.add_argument(
+        "--at",
+        required=True,
+        metavar="WHEN",
+        help="2026-11-03T09:00 (local time), an ISO time with offset, or +2h / +30m / +1d",
+    )
     add.set_defaults(handler=cmd_posts_add)
     edit = posts.add_parser("edit", help="change a post's text or time")
     edit.add_argument("id", type=int)
@@ -165,15 +227,38 @@ def register(commands: Any) -> None:
 
 
 def _incident_fields(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
-    parser.add_argument("--severity", type=int, choices=(1, 2, 3), default=2 if defaults else None, help="1 (worst) to 3" + (" (default 2)" if defaults else ""))
-    parser.add_argument("--scope", choices=("local", "national", "global"), default="national" if defaults else None)
+    parser.add_argument(
+        "--severity",
+        type=int,
+        choices=(1, 2, 3),
+        default=2 if defaults else None,
+        help="1 (worst) to 3" + (" (default 2)" if defaults else ""),
+    )
+    parser.add_argument(
+        "--scope", choices=("local", "national", "global"), default="national" if defaults else None
+    )
     parser.add_argument("--status-url", help="the public status page")
     parser.add_argument("--statement", dest="holding_statement", help="the holding statement")
-    parser.add_argument("--update-every", type=int, dest="update_interval_minutes", default=60 if defaults else None, metavar="MINUTES", help="minutes between public updates" + (" (default 60)" if defaults else ""))
+    parser.add_argument(
+        "--update-every",
+        type=int,
+        dest="update_interval_minutes",
+        default=60 if defaults else None,
+        metavar="MINUTES",
+        help="minutes between public updates" + (" (default 60)" if defaults else ""),
+    )
     approval = parser.add_mutually_exclusive_group()
-    approval.add_argument("--require-approval", dest="requires_approval", action="store_true", default=None, help="every outgoing reply needs a lead's approval")
+    approval.add_argument(
+        "--require-approval",
+        dest="requires_approval",
+        action="store_true",
+        default=None,
+        help="every outgoing reply needs a lead's approval",
+    )
     approval.add_argument("--no-require-approval", dest="requires_approval", action="store_false")
-    parser.add_argument("--match", help="comma-separated keywords; matching threads are tagged to the incident")
+    parser.add_argument(
+        "--match", help="comma-separated keywords; matching threads are tagged to the incident"
+    )
 
 
 def _local(moment: datetime | None) -> str:
@@ -227,7 +312,14 @@ def _incident_record(incident: Any) -> dict[str, Any]:
 def _field_options(options: argparse.Namespace) -> dict[str, Any]:
     fields = {
         key: getattr(options, key)
-        for key in ("severity", "scope", "status_url", "holding_statement", "update_interval_minutes", "requires_approval")
+        for key in (
+            "severity",
+            "scope",
+            "status_url",
+            "holding_statement",
+            "update_interval_minutes",
+            "requires_approval",
+        )
         if getattr(options, key) is not None
     }
     if options.match is not None:
@@ -237,7 +329,9 @@ def _field_options(options: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_incident_declare(context: Context) -> int:
     service = context.service()
-    incident, paused = service.declare_incident(context.options.title, **_field_options(context.options))
+    incident, paused = service.declare_incident(
+        context.options.title, **_field_options(context.options)
+    )
     print(
         f"declared incident {incident.id}: {incident.title} (severity {incident.severity}, {incident.scope}); "
         f"{len(paused)} scheduled post{'s' if len(paused) != 1 else ''} paused; "
@@ -252,8 +346,12 @@ def cmd_incident_update(context: Context) -> int:
     fields = _field_options(options)
     if options.title is not None:
         fields["title"] = options.title
-    incident = context.service().update_incident(options.id, public_update=options.public_update, **fields)
-    print(f"incident {incident.id} updated; next public update due {_local(incident.next_update_due)}")
+    incident = context.service().update_incident(
+        options.id, public_update=options.public_update, **fields
+    )
+    print(
+        f"incident {incident.id} updated; next public update due {_local(incident.next_update_due)}"
+    )
     return 0
 
 
@@ -268,8 +366,23 @@ def cmd_incident_end(context: Context) -> int:
 def cmd_incident_list(context: Context) -> int:
     from inbox.cli.main import emit
 
-    rows = [_incident_record(incident) for incident in context.service().incidents(active_only=context.options.active)]
-    columns = ["id", "title", "severity", "scope", "status", "started", "next_update_due", "ended", "threads", "open", "match"]
+    rows = [
+        _incident_record(incident)
+        for incident in context.service().incidents(active_only=context.options.active)
+    ]
+    columns = [
+        "id",
+        "title",
+        "severity",
+        "scope",
+        "status",
+        "started",
+        "next_update_due",
+        "ended",
+        "threads",
+        "open",
+        "match",
+    ]
     if context.options.format != "table" and rows:
         columns = list(rows[0])
     emit(rows, columns, context.options.format)
@@ -288,12 +401,19 @@ def cmd_incident_statement(context: Context) -> int:
     options = context.options
     service = context.service()
     accounts = _account_ids(service, options.accounts)
-    plan = service.plan_statement(options.id, text=options.text, account_ids=accounts, reply_to_threads=options.reply_to_threads)
+    plan = service.plan_statement(
+        options.id,
+        text=options.text,
+        account_ids=accounts,
+        reply_to_threads=options.reply_to_threads,
+    )
     print(plan.summary())
     if options.dry_run:
         return 0
     if plan.unfit and not options.skip_unfit:
-        print("inbox: nothing was sent; shorten the statement or pass --skip-unfit", file=sys.stderr)
+        print(
+            "inbox: nothing was sent; shorten the statement or pass --skip-unfit", file=sys.stderr
+        )
         return 1
     _, campaigns = service.send_statement(
         options.id,
@@ -303,7 +423,9 @@ def cmd_incident_statement(context: Context) -> int:
         skip_unfit=options.skip_unfit,
     )
     for campaign in campaigns:
-        print(f"campaign {campaign.id} ({campaign.kind}): {campaign.targets} targets, {campaign.status}")
+        print(
+            f"campaign {campaign.id} ({campaign.kind}): {campaign.targets} targets, {campaign.status}"
+        )
     return 0
 
 
@@ -314,10 +436,21 @@ def cmd_rules_list(context: Context) -> int:
     from inbox.cli.main import emit
 
     rows = [
-        {"id": rule.id, "name": rule.name, "type": rule.type, "condition": rule.describe(), "config": rule.config}
+        {
+            "id": rule.id,
+            "name": rule.name,
+            "type": rule.type,
+            "condition": rule.describe(),
+            "config": rule.config,
+        }
         for rule in context.service().listening_rules()
     ]
-    emit(rows, ["id", "name", "type", "condition"] + (["config"] if context.options.format != "table" else []), context.options.format)
+    emit(
+        rows,
+        ["id", "name", "type", "condition"]
+        + (["config"] if context.options.format != "table" else []),
+        context.options.format,
+    )
     return 0
 
 
@@ -325,7 +458,18 @@ def cmd_rules_add(context: Context) -> int:
     options = context.options
     config = {
         key: getattr(options, key)
-        for key in ("keywords", "platforms", "languages", "window_minutes", "baseline_hours", "factor", "share", "min_count", "cooldown_minutes", "command")
+        for key in (
+            "keywords",
+            "platforms",
+            "languages",
+            "window_minutes",
+            "baseline_hours",
+            "factor",
+            "share",
+            "min_count",
+            "cooldown_minutes",
+            "command",
+        )
         if getattr(options, key) is not None
     }
     rule_id = context.service().add_listening_rule(options.name, options.type, config)
@@ -354,9 +498,16 @@ def _alert_record(alert: Any) -> dict[str, Any]:
 def cmd_alerts_list(context: Context) -> int:
     from inbox.cli.main import emit
 
-    rows = [_alert_record(alert) for alert in context.service().alerts(unacknowledged=context.options.open)]
+    rows = [
+        _alert_record(alert)
+        for alert in context.service().alerts(unacknowledged=context.options.open)
+    ]
     columns = ["id", "raised", "rule", "type", "summary", "acknowledged_by"]
-    emit(rows, columns + (["details"] if context.options.format == "json" else []), context.options.format)
+    emit(
+        rows,
+        columns + (["details"] if context.options.format == "json" else []),
+        context.options.format,
+    )
     return 0
 
 
@@ -395,15 +546,24 @@ def _post_record(post: Any) -> dict[str, Any]:
 def cmd_posts_list(context: Context) -> int:
     from inbox.cli.main import emit
 
-    rows = [_post_record(post) for post in context.service().scheduled_posts(context.options.status or ())]
-    emit(rows, ["id", "at", "status", "outbound", "platform", "account", "text", "reason", "by"], context.options.format)
+    rows = [
+        _post_record(post)
+        for post in context.service().scheduled_posts(context.options.status or ())
+    ]
+    emit(
+        rows,
+        ["id", "at", "status", "outbound", "platform", "account", "text", "reason", "by"],
+        context.options.format,
+    )
     return 0
 
 
 def cmd_posts_add(context: Context) -> int:
     service = context.service()
     account = service.find_account(context.options.account)
-    post = service.schedule_post(account.id, context.options.text, parse_when(context.options.at, service.clock()))
+    post = service.schedule_post(
+        account.id, context.options.text, parse_when(context.options.at, service.clock())
+    )
     reason = f" ({post.paused_reason})" if post.paused_reason else ""
     print(f"scheduled post {post.id} for {_local(post.scheduled_at)}: {post.status}{reason}")
     return 0
@@ -439,11 +599,20 @@ def cmd_posts_resume(context: Context) -> int:
         raise InvalidInput("give the ids of the posts to resume, or --all")
     service = context.service()
     resumed = service.resume_posts(None if options.all else options.ids)
-    print(f"resumed {len(resumed)} post{'s' if len(resumed) != 1 else ''}" + (f": {', '.join(map(str, resumed))}" if resumed else ""))
+    print(
+        f"resumed {len(resumed)} post{'s' if len(resumed) != 1 else ''}"
+        + (f": {', '.join(map(str, resumed))}" if resumed else "")
+    )
     now = service.clock()
-    overdue = [post.id for post in service.scheduled_posts(["scheduled"]) if post.id in resumed and post.scheduled_at <= now]
+    overdue = [
+        post.id
+        for post in service.scheduled_posts(["scheduled"])
+        if post.id in resumed and post.scheduled_at <= now
+    ]
     if overdue:
-        print(f"{len(overdue)} of them were due already and go out with the next send: {', '.join(map(str, overdue))}")
+        print(
+            f"{len(overdue)} of them were due already and go out with the next send: {', '.join(map(str, overdue))}"
+        )
     return 0
 
 
@@ -457,5 +626,7 @@ def cmd_review(context: Context) -> int:
 
     review = context.service().incident_review(context.options.incident)
     written, threads = write_review(review, Path(context.options.out).expanduser())
-    print(f"wrote the review of incident {review.incident.id} to {written} and its {len(review.threads)} threads to {threads}")
+    print(
+        f"wrote the review of incident {review.incident.id} to {written} and its {len(review.threads)} threads to {threads}"
+    )
     return 0

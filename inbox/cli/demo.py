@@ -57,7 +57,9 @@ def run_demo(
     if kind == "demo" and not options.keep:
         if parsed.get_backend_name() != "sqlite":
             engine.dispose()
-            raise InvalidInput("a demo workspace is already there: add --keep to reuse it, or use an empty database")
+            raise InvalidInput(
+                "a demo workspace is already there: add --keep to reuse it, or use an empty database"
+            )
         engine.dispose()
         remove_sqlite_files(Path(parsed.database))
         engine = open_engine(url)
@@ -86,14 +88,19 @@ def run_demo(
     if play:
         if kind != "empty":
             clock.now = max(clock.now, latest_moment(engine))  # type: ignore[attr-defined]
-        print(f"playing the scripted crisis on a simulated clock from {clock():%Y-%m-%d %H:%M} UTC", flush=True)
+        print(
+            f"playing the scripted crisis on a simulated clock from {clock():%Y-%m-%d %H:%M} UTC",
+            flush=True,
+        )
         summary = play_crisis(engine, clock, lambda line: print(line, flush=True))
         print(
             f"done: alert {summary.alert_id} at {summary.alert_at:%H:%M}, incident {summary.incident_id} "
             f"with {summary.incident_threads} threads, {sum(summary.sent.values())} messages sent, "
             f"{sum(summary.failed.values())} failed"
         )
-        print(f"render its review with: inbox {where} --as {CRISIS_LEAD} review {summary.incident_id} --out review.html")
+        print(
+            f"render its review with: inbox {where} --as {CRISIS_LEAD} review {summary.incident_id} --out review.html"
+        )
         print(f"open it with: inbox {where} --as {CRISIS_LEAD} tui")
         engine.dispose()
         return 0

@@ -164,16 +164,20 @@ def cmd_accounts_list(context: Context) -> int:
         }
         for account in accounts
     ]
-    emit(rows, ["id", "platform", "handle", "enabled", "health", "open_threads", "detail"], context.options.format)
+    emit(
+        rows,
+        ["id", "platform", "handle", "enabled", "health", "open_threads", "detail"],
+        context.options.format,
+    )
     return 0
 
 
 def cmd_accounts_add(context: Context) -> int:
     from adapters.base import AccountRef
     from adapters.registry import adapter_class
+    from inbox.core.access import Action
     from inbox.core.credentials import CredentialStore
     from inbox.core.errors import InvalidInput
-    from inbox.core.access import Action
 
     options = context.options
     try:
@@ -182,7 +186,9 @@ def cmd_accounts_add(context: Context) -> int:
         raise InvalidInput(error.args[0]) from None
     service = context.service()
     service.require(Action.MANAGE_ACCOUNTS)
-    account = AccountRef(id=0, platform=options.platform, handle=options.handle, base_url=options.base_url)
+    account = AccountRef(
+        id=0, platform=options.platform, handle=options.handle, base_url=options.base_url
+    )
     secret = None
     if platform_class.needs_credential:
         if not options.manual:
@@ -249,7 +255,9 @@ def _call_platform(platform_class, doing: str, call) -> Any:
     except NotImplementedError:
         return f"{name} cannot check credentials, stored as given"
     except AuthExpired as error:
-        raise InvalidInput(f"{name} refused these credentials ({error}); {nothing_stored}") from None
+        raise InvalidInput(
+            f"{name} refused these credentials ({error}); {nothing_stored}"
+        ) from None
     except RateLimited as error:
         raise InvalidInput(f"{name} asked us to slow down ({error}); {nothing_stored}") from None
     except PlatformUnavailable as error:
@@ -377,7 +385,9 @@ def cmd_sync(context: Context) -> int:
     engine = context.engine()
     context.service(engine).require(Action.SYNC)
     options = context.options
-    return run_sync(engine, context.config, CredentialStore(), follow=options.follow, quiet=options.quiet)
+    return run_sync(
+        engine, context.config, CredentialStore(), follow=options.follow, quiet=options.quiet
+    )
 
 
 def cmd_demo(context: Context) -> int:
@@ -393,10 +403,15 @@ def cmd_tui(context: Context) -> int:
 # -- the parser -------------------------------------------------------------------------
 
 
-def _with_format(parser: argparse.ArgumentParser, choices: Iterable[str] = ("table", "json", "csv")) -> None:
+def _with_format(
+    parser: argparse.ArgumentParser, choices: Iterable[str] = ("table", "json", "csv")
+) -> None:
     choices = tuple(choices)
     parser.add_argument(
-        "--format", choices=choices, default=choices[0], help=f"output format (default: {choices[0]})"
+        "--format",
+        choices=choices,
+        default=choices[0],
+        help=f"output format (default: {choices[0]})",
     )
 
 
@@ -414,56 +429,119 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLite file or postgresql+psycopg:// URL (default: INBOX_DATABASE_URL, the "
         "config's database, or inbox.db in the user data directory)",
     )
-    parser.add_argument("--config", metavar="FILE", help="config file (default: INBOX_CONFIG or the user config directory)")
-    parser.add_argument("--as", dest="actor", metavar="HANDLE", help="act as this person (default: the config's identity)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: INBOX_CONFIG or the user config directory)",
+    )
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        metavar="HANDLE",
+        help="act as this person (default: the config's identity)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    demo = commands.add_parser("demo", help="build a demo workspace and open it", description=(
-        "Build a fresh demo workspace (six simulated accounts, five people, 30 days of "
-        "history, the starter prepared answers) and open the inbox on it with the "
-        "simulator live."))
-    demo.add_argument("--seed", type=int, default=7, help="simulator seed; the same seed gives the same workspace (default: 7)")
-    demo.add_argument("--keep", action="store_true", help="reuse the existing demo workspace instead of building a new one")
-    demo.add_argument("--no-tui", action="store_true", help="build the workspace, print where it is, and exit")
-    demo.add_argument("--days", type=int, default=30, help="days of history to generate (default: 30)")
-    demo.add_argument("--crisis-after", type=float, metavar="MINUTES", help="start the scripted outage this many minutes after the demo opens")
-    demo.add_argument("--crisis", action="store_true", help="play the scripted crisis headless (no TUI) on a simulated clock (spike, alert, incident, statement, replies, update, end) and print each step")
+    demo = commands.add_parser(
+        "demo",
+        help="build a demo workspace and open it",
+        description=(
+            "Build a fresh demo workspace (six simulated accounts, five people, 30 days of "
+            "history, the starter prepared answers) and open the inbox on it with the "
+            "simulator live."
+        ),
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="simulator seed; the same seed gives the same workspace (default: 7)",
+    )
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="reuse the existing demo workspace instead of building a new one",
+    )
+    demo.add_argument(
+        "--no-tui", action="store_true", help="build the workspace, print where it is, and exit"
+    )
+    demo.add_argument(
+        "--days", type=int, default=30, help="days of history to generate (default: 30)"
+    )
+    demo.add_argument(
+        "--crisis-after",
+        type=float,
+        metavar="MINUTES",
+        help="start the scripted outage this many minutes after the demo opens",
+    )
+    demo.add_argument(
+        "--crisis",
+        action="store_true",
+        help="play the scripted crisis headless (no TUI) on a simulated clock (spike, alert, incident, statement, replies, update, end) and print each step",
+    )
     demo.set_defaults(handler=cmd_demo)
 
     tui = commands.add_parser("tui", help="open the inbox in the terminal")
-    tui.add_argument("--no-sync", action="store_true", help="do not poll the accounts from this process")
+    tui.add_argument(
+        "--no-sync", action="store_true", help="do not poll the accounts from this process"
+    )
     tui.set_defaults(handler=cmd_tui)
 
-    sync = commands.add_parser("sync", help="fetch new messages from every account", description=(
-        "Poll every enabled account once (or, with --follow, keep polling). Only one process "
-        "polls an account at a time; others skip it."))
+    sync = commands.add_parser(
+        "sync",
+        help="fetch new messages from every account",
+        description=(
+            "Poll every enabled account once (or, with --follow, keep polling). Only one process "
+            "polls an account at a time; others skip it."
+        ),
+    )
     sync.add_argument("--follow", action="store_true", help="keep polling until interrupted")
     sync.add_argument("--quiet", action="store_true", help="print nothing but errors")
     sync.set_defaults(handler=cmd_sync)
 
-    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db.add_parser("upgrade", help="migrate the database to this version's schema").set_defaults(handler=cmd_db_upgrade)
-    db.add_parser("status", help="show the database and its schema version").set_defaults(handler=cmd_db_status)
+    db = commands.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", metavar="ACTION", required=True
+    )
+    db.add_parser("upgrade", help="migrate the database to this version's schema").set_defaults(
+        handler=cmd_db_upgrade
+    )
+    db.add_parser("status", help="show the database and its schema version").set_defaults(
+        handler=cmd_db_status
+    )
 
-    accounts = commands.add_parser("accounts", help="connected platform accounts").add_subparsers(dest="accounts_command", metavar="ACTION", required=True)
+    accounts = commands.add_parser("accounts", help="connected platform accounts").add_subparsers(
+        dest="accounts_command", metavar="ACTION", required=True
+    )
     listing = accounts.add_parser("list", help="list accounts and their health")
     _with_format(listing)
     listing.set_defaults(handler=cmd_accounts_list)
     add = accounts.add_parser("add", help="connect an account (secrets go to the OS keyring)")
     add.add_argument("platform", help="platform name, e.g. mastodon or demo-mastodon")
     add.add_argument("handle", help="the brand's handle on that platform")
-    add.add_argument("--base-url", help="instance, PDS or server address where the platform has several")
+    add.add_argument(
+        "--base-url", help="instance, PDS or server address where the platform has several"
+    )
     add.add_argument("--name", help="display name for the account")
-    add.add_argument("--manual", action="store_true", help="type the token or password yourself instead of the platform's login flow")
-    add.add_argument("--no-check", action="store_true", help="store the credentials without checking them against the platform")
+    add.add_argument(
+        "--manual",
+        action="store_true",
+        help="type the token or password yourself instead of the platform's login flow",
+    )
+    add.add_argument(
+        "--no-check",
+        action="store_true",
+        help="store the credentials without checking them against the platform",
+    )
     add.set_defaults(handler=cmd_accounts_add)
     remove = accounts.add_parser("remove", help="stop syncing an account")
     remove.add_argument("account", help="account id or handle")
     remove.add_argument("--purge", action="store_true", help="also delete its threads and messages")
     remove.set_defaults(handler=cmd_accounts_remove)
 
-    agents = commands.add_parser("agents", help="the people using the inbox").add_subparsers(dest="agents_command", metavar="ACTION", required=True)
+    agents = commands.add_parser("agents", help="the people using the inbox").add_subparsers(
+        dest="agents_command", metavar="ACTION", required=True
+    )
     listing = agents.add_parser("list", help="list people, their roles and open threads")
     _with_format(listing)
     listing.set_defaults(handler=cmd_agents_list)
@@ -471,7 +549,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("handle")
     add.add_argument("--name", help="full name (default: the handle)")
     add.add_argument("--role", choices=("agent", "lead", "supervisor", "admin"), default="agent")
-    add.add_argument("--capacity", type=int, default=20, help="open threads they can hold (default: 20)")
+    add.add_argument(
+        "--capacity", type=int, default=20, help="open threads they can hold (default: 20)"
+    )
     add.set_defaults(handler=cmd_agents_add)
 
     export = commands.add_parser("export", help="write threads, items or events for other tools")
@@ -496,7 +576,9 @@ def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None
     if options.verbose:
         import logging
 
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     handler: Callable[[Context], int] = options.handler
     try:
         return handler(Context(options, open_tui))
@@ -518,7 +600,11 @@ def _report(error: Exception) -> int:
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
     if isinstance(error, DBAPIError):
-        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+        reason = (
+            str(error.orig).strip().splitlines()[0]
+            if str(error.orig).strip()
+            else type(error.orig).__name__
+        )
         if "database is locked" in reason:
             reason += " (another process held it for longer than the 30 s busy timeout)"
         print(f"inbox: the database failed: {reason}", file=sys.stderr)

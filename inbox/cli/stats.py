@@ -25,7 +25,12 @@ def register(commands: Any) -> None:
         ),
     )
     _period_arguments(stats)
-    stats.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default: table)")
+    stats.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="output format (default: table)",
+    )
     stats.set_defaults(handler=cmd_stats)
 
     report = commands.add_parser(
@@ -42,9 +47,16 @@ def register(commands: Any) -> None:
 
 
 def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = None) -> None:
-    parser.add_argument("--since", default="7d", metavar="WHEN", help="start: 7d, 12h, 2w, or a date like 2026-11-01 (default: 7d)")
+    parser.add_argument(
+        "--since",
+        default="7d",
+        metavar="WHEN",
+        help="start: 7d, 12h, 2w, or a date like 2026-11-01 (default: 7d)",
+    )
     parser.add_argument("--until", metavar="WHEN", help="end, in the same forms (default: now)")
-    parser.add_argument("--by", choices=DIMENSIONS, default=default_by, help="break the numbers down by this")
+    parser.add_argument(
+        "--by", choices=DIMENSIONS, default=default_by, help="break the numbers down by this"
+    )
     for name, what in (
         ("agent", "a person's handle"),
         ("account", "an account id or handle"),
@@ -53,8 +65,21 @@ def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = 
         ("tag", "a tag"),
         ("priority", "low, normal, high or urgent"),
     ):
-        parser.add_argument(f"--{name}", action="append", default=[], metavar=name.upper(), help=f"only threads of {what} (repeatable)")
-    parser.add_argument("--incident", action="append", type=int, default=[], metavar="ID", help="only threads of this incident (repeatable)")
+        parser.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            metavar=name.upper(),
+            help=f"only threads of {what} (repeatable)",
+        )
+    parser.add_argument(
+        "--incident",
+        action="append",
+        type=int,
+        default=[],
+        metavar="ID",
+        help="only threads of this incident (repeatable)",
+    )
 
 
 def compute_for(context: Context) -> Stats:
@@ -133,7 +158,18 @@ def cmd_stats(context: Context) -> int:
         emit(table, list(table[0]), "table")
     if stats.by_dimension == "agent" and stats.agents:
         print()
-        emit(agent_rows(stats), ["agent", "threads handled", "replies sent", "first p50", "first p90", "first responses"], "table")
+        emit(
+            agent_rows(stats),
+            [
+                "agent",
+                "threads handled",
+                "replies sent",
+                "first p50",
+                "first p90",
+                "first responses",
+            ],
+            "table",
+        )
     return 0
 
 
@@ -144,12 +180,18 @@ def cmd_report(context: Context) -> int:
     from inbox.reports.stats_report import render_html, render_markdown
 
     path = Path(context.options.out).expanduser()
-    renderers = {".html": render_html, ".htm": render_html, ".md": render_markdown, ".markdown": render_markdown}
+    renderers = {
+        ".html": render_html,
+        ".htm": render_html,
+        ".md": render_markdown,
+        ".markdown": render_markdown,
+    }
     render = renderers.get(path.suffix.lower())
     if render is None:
         raise InvalidInput(f"cannot tell the format of {path.name}: name it .html or .md")
     stats = compute_for(context)
     path.write_text(render(stats), encoding="utf-8")
-    print(f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}")
+    print(
+        f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}"
+    )
     return 0
-

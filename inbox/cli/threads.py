@@ -20,10 +20,33 @@ if TYPE_CHECKING:
     from inbox.triage.changes import BulkResult
     from inbox.triage.lists import ThreadRow
 
-VIEWS = ("mine", "unassigned", "open", "mentions", "dms", "comments", "breaching", "incident", "snoozed", "closed")
+VIEWS = (
+    "mine",
+    "unassigned",
+    "open",
+    "mentions",
+    "dms",
+    "comments",
+    "breaching",
+    "incident",
+    "snoozed",
+    "closed",
+)
 SORTS = ("newest", "waiting", "due", "window")
 PRIORITIES = ("low", "normal", "high", "urgent")
-_LIST_COLUMNS = ["id", "status", "platform", "kind", "priority", "assignee", "author", "tags", "due", "last activity", "preview"]
+_LIST_COLUMNS = [
+    "id",
+    "status",
+    "platform",
+    "kind",
+    "priority",
+    "assignee",
+    "author",
+    "tags",
+    "due",
+    "last activity",
+    "preview",
+]
 
 
 def register(commands: Any) -> None:
@@ -37,14 +60,26 @@ def register(commands: Any) -> None:
     ).add_subparsers(dest="threads_command", metavar="ACTION", required=True)
 
     listing = threads.add_parser("list", help="the threads of a view, a page at a time")
-    listing.add_argument("--view", choices=VIEWS, default="open", help="which threads (default: open)")
+    listing.add_argument(
+        "--view", choices=VIEWS, default="open", help="which threads (default: open)"
+    )
     listing.add_argument("--sort", choices=SORTS, default="newest", help="order (default: newest)")
-    listing.add_argument("--platform", action="append", default=[], metavar="NAME", help="only this platform (repeatable)")
+    listing.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this platform (repeatable)",
+    )
     listing.add_argument("--account", type=int, metavar="ID", help="only this account")
     listing.add_argument("--tag", help="only threads with this tag")
-    listing.add_argument("--assignee", metavar="HANDLE", help='only threads this person holds ("none": nobody)')
+    listing.add_argument(
+        "--assignee", metavar="HANDLE", help='only threads this person holds ("none": nobody)'
+    )
     listing.add_argument("--priority", choices=PRIORITIES, help="only threads of this priority")
-    listing.add_argument("--search", metavar="TEXT", help="only threads with a message containing every word")
+    listing.add_argument(
+        "--search", metavar="TEXT", help="only threads with a message containing every word"
+    )
     listing.add_argument("--limit", type=_positive, default=50, help="rows to show (default: 50)")
     listing.add_argument("--json", action="store_true", help="print JSON for scripts")
     listing.set_defaults(handler=cmd_list)
@@ -65,12 +100,18 @@ def register(commands: Any) -> None:
 
     for name, help_text in (("tag", "put tags on threads"), ("untag", "take tags off threads")):
         tagging = threads.add_parser(name, help=help_text)
-        tagging.add_argument("tags", metavar="TAG[,TAG...]", help="one tag, or several separated by commas")
+        tagging.add_argument(
+            "tags", metavar="TAG[,TAG...]", help="one tag, or several separated by commas"
+        )
         _thread_ids(tagging)
         tagging.set_defaults(handler=cmd_tag)
 
     snooze = threads.add_parser("snooze", help="put threads aside until a time")
-    snooze.add_argument("until", metavar="WHEN", help="2h, 30m, 3d, tomorrow 9:00, mon 9:00 or 2026-11-22 09:00 (your time zone)")
+    snooze.add_argument(
+        "until",
+        metavar="WHEN",
+        help="2h, 30m, 3d, tomorrow 9:00, mon 9:00 or 2026-11-22 09:00 (your time zone)",
+    )
     _thread_ids(snooze)
     snooze.set_defaults(handler=cmd_snooze)
 
@@ -139,7 +180,11 @@ def _json_row(row: ThreadRow) -> dict[str, Any]:
     from datetime import datetime
 
     return {
-        name: value.isoformat() if isinstance(value, datetime) else list(value) if isinstance(value, tuple) else value
+        name: value.isoformat()
+        if isinstance(value, datetime)
+        else list(value)
+        if isinstance(value, tuple)
+        else value
         for name, value in asdict(row).items()
     }
 
@@ -173,7 +218,14 @@ def cmd_list(context: Context) -> int:
         _print_json([_json_row(row) for row in rows])
         return 0
     if not rows:
-        print(f"no threads in the {options.view} view" + (" with these filters" if query != ThreadFilter(view=query.view, sort=query.sort) else ""))
+        print(
+            f"no threads in the {options.view} view"
+            + (
+                " with these filters"
+                if query != ThreadFilter(view=query.view, sort=query.sort)
+                else ""
+            )
+        )
         return 0
     emit(
         [
@@ -212,18 +264,31 @@ def cmd_show(context: Context) -> int:
             {
                 "thread": _json_row(row),
                 "notes": [
-                    {"id": note.id, "author": note.author, "body": note.body, "mentions": list(note.mentions), "created_at": note.created_at.isoformat()}
+                    {
+                        "id": note.id,
+                        "author": note.author,
+                        "body": note.body,
+                        "mentions": list(note.mentions),
+                        "created_at": note.created_at.isoformat(),
+                    }
                     for note in notes
                 ],
                 "history": [
-                    {"at": entry.at.isoformat(), "actor": entry.actor, "type": entry.type, "text": entry.text}
+                    {
+                        "at": entry.at.isoformat(),
+                        "actor": entry.actor,
+                        "type": entry.type,
+                        "text": entry.text,
+                    }
                     for entry in history
                 ],
             }
         )
         return 0
     holder = f"assigned to {row.assignee}" if row.assignee else "unassigned"
-    print(f"thread {row.id} · {row.platform} {for_display(row.account_handle)} · {row.kind} · {row.status} · {row.priority} · {holder}")
+    print(
+        f"thread {row.id} · {row.platform} {for_display(row.account_handle)} · {row.kind} · {row.status} · {row.priority} · {holder}"
+    )
     details = [f"author {for_display(row.author or 'unknown')}"]
     if row.tags:
         details.append("tags " + ", ".join(row.tags))
@@ -286,13 +351,18 @@ def cmd_snooze(context: Context) -> int:
 
     service = _service(context)
     until = parse_when(context.options.until, service.clock())
-    return _report(service.snooze(context.options.threads, until), f"snoozed until {describe(until)}:")
+    return _report(
+        service.snooze(context.options.threads, until), f"snoozed until {describe(until)}:"
+    )
 
 
 @_bad_input_is_a_usage_error
 def cmd_priority(context: Context) -> int:
     options = context.options
-    return _report(_service(context).set_priority(options.threads, options.priority), f"priority {options.priority}:")
+    return _report(
+        _service(context).set_priority(options.threads, options.priority),
+        f"priority {options.priority}:",
+    )
 
 
 @_bad_input_is_a_usage_error

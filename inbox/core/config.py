@@ -130,7 +130,9 @@ def _parse(path: Path, document: dict[str, Any]) -> Config:
             expected = _SECTIONS[section].get(key)
             if expected is None:
                 known = ", ".join(_SECTIONS[section])
-                raise ConfigError(f"{path}: unknown setting {key!r} in [{section}] (known: {known})")
+                raise ConfigError(
+                    f"{path}: unknown setting {key!r} in [{section}] (known: {known})"
+                )
             if isinstance(value, bool) or not isinstance(value, expected):
                 raise ConfigError(
                     f"{path}: [{section}] {key} must be {_type_name(expected)}, "
@@ -177,7 +179,13 @@ def _parse_sla(path: Path, content: Any) -> SlaSettings:
                 f"{path}: unknown setting {key!r} in [sla] (known: {', '.join(_SLA_SCALARS)})"
             )
         if isinstance(value, bool) or not isinstance(value, expected):
-            kind = "a table" if expected is dict else "a list" if expected is list else _type_name(expected)
+            kind = (
+                "a table"
+                if expected is dict
+                else "a list"
+                if expected is list
+                else _type_name(expected)
+            )
             raise ConfigError(f"{path}: [sla] {key} must be {kind}, not {type(value).__name__}")
     settings: dict[str, Any] = {}
     if "timezone" in content:
@@ -188,22 +196,26 @@ def _parse_sla(path: Path, content: Any) -> SlaSettings:
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(
                 f"{path}: [sla] timezone {content['timezone']!r} is not a time zone name "
-                "such as \"Europe/Berlin\" or \"UTC\""
+                'such as "Europe/Berlin" or "UTC"'
             ) from None
         settings["timezone"] = content["timezone"]
     if "hours" in content:
         hours = _office_hours()
         for day, spans in content["hours"].items():
             if day not in WEEKDAYS:
-                raise ConfigError(f"{path}: [sla.hours] {day!r} is not a weekday ({', '.join(WEEKDAYS)})")
+                raise ConfigError(
+                    f"{path}: [sla.hours] {day!r} is not a weekday ({', '.join(WEEKDAYS)})"
+                )
             if not isinstance(spans, str) or parse_spans(spans) is None:
                 raise ConfigError(
-                    f"{path}: [sla.hours] {day} must be like \"09:00-17:00\", "
-                    f"\"08:00-12:00,13:00-18:00\" or \"closed\", not {spans!r}"
+                    f'{path}: [sla.hours] {day} must be like "09:00-17:00", '
+                    f'"08:00-12:00,13:00-18:00" or "closed", not {spans!r}'
                 )
             hours[day] = spans
         if not any(parse_spans(spans) for spans in hours.values()):
-            raise ConfigError(f"{path}: [sla.hours] closes every day; the SLA clock would never run")
+            raise ConfigError(
+                f"{path}: [sla.hours] closes every day; the SLA clock would never run"
+            )
         settings["hours"] = hours
     if "holidays" in content:
         holidays = []
@@ -216,7 +228,9 @@ def _parse_sla(path: Path, content: Any) -> SlaSettings:
                 ) from None
         settings["holidays"] = tuple(holidays)
     if "first_response_minutes" in content:
-        settings["first_response_minutes"] = _minutes(path, "[sla] first_response_minutes", content["first_response_minutes"])
+        settings["first_response_minutes"] = _minutes(
+            path, "[sla] first_response_minutes", content["first_response_minutes"]
+        )
     for table, known in _target_names().items():
         if table not in content:
             continue
@@ -233,7 +247,9 @@ def _parse_sla(path: Path, content: Any) -> SlaSettings:
 
 def _minutes(path: Path, where: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{path}: {where} must be a whole number of minutes above 0, not {value!r}")
+        raise ConfigError(
+            f"{path}: {where} must be a whole number of minutes above 0, not {value!r}"
+        )
     return value
 
 

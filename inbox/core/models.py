@@ -197,7 +197,11 @@ class Thread(SQLModel, table=True):
                 ("activity", ("last_activity_at", "id"), _NOT_CLOSED),
                 ("inbound", ("last_inbound_at", "id"), _NOT_CLOSED),
                 ("undue", ("id",), text(f"{_NOT_CLOSED.text} AND due_at IS NULL")),
-                ("incident", ("incident_id",), text(f"{_NOT_CLOSED.text} AND incident_id IS NOT NULL")),
+                (
+                    "incident",
+                    ("incident_id",),
+                    text(f"{_NOT_CLOSED.text} AND incident_id IS NOT NULL"),
+                ),
                 ("account", ("account_id",), _NOT_CLOSED),
             )
         ),
@@ -392,7 +396,12 @@ class Event(SQLModel, table=True):
 
     __table_args__ = (Index("ix_event_thread", "thread_id", "id"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
     at: datetime = _when()
     actor: str = Field(sa_type=String(64))
     type: str = Field(sa_type=String(64))

@@ -22,10 +22,22 @@ EXAMPLES = "2h, 30m, 3d, tomorrow 9:00, mon 9:00 or 2026-11-22 09:00"
 """What to type, for error messages and hints."""
 
 _UNITS = {
-    "m": "minutes", "min": "minutes", "mins": "minutes", "minute": "minutes", "minutes": "minutes",
-    "h": "hours", "hr": "hours", "hrs": "hours", "hour": "hours", "hours": "hours",
-    "d": "days", "day": "days", "days": "days",
-    "w": "weeks", "week": "weeks", "weeks": "weeks",
+    "m": "minutes",
+    "min": "minutes",
+    "mins": "minutes",
+    "minute": "minutes",
+    "minutes": "minutes",
+    "h": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hour": "hours",
+    "hours": "hours",
+    "d": "days",
+    "day": "days",
+    "days": "days",
+    "w": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
 }
 
 _WEEKDAYS = {
@@ -116,7 +128,9 @@ def presets(now: datetime, tz: tzinfo | None = None) -> list[Preset]:
         Preset("1 hour", utc_now + timedelta(hours=1)),
         Preset("4 hours", utc_now + timedelta(hours=4)),
         Preset("tomorrow 9:00", _at(local_today + timedelta(days=1), DEFAULT_TIME, tz)),
-        Preset("next Monday 9:00", _at(local_today + timedelta(days=days_to_monday), DEFAULT_TIME, tz)),
+        Preset(
+            "next Monday 9:00", _at(local_today + timedelta(days=days_to_monday), DEFAULT_TIME, tz)
+        ),
     ]
 
 

@@ -74,7 +74,12 @@ class CrisisDesk:
         self.require(Action.MANAGE_LISTENING)
         with write_transaction(self.engine) as connection:
             return add_rule(
-                connection, name=name, rule_type=rule_type, config=config, actor=self.actor, now=self.clock()
+                connection,
+                name=name,
+                rule_type=rule_type,
+                config=config,
+                actor=self.actor,
+                now=self.clock(),
             )
 
     def remove_listening_rule(self, rule_id: int) -> None:
@@ -145,7 +150,9 @@ class CrisisDesk:
         tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
         return self.incident(incident_id), paused
 
-    def update_incident(self, incident_id: int, *, public_update: bool = False, **fields: Any) -> IncidentRow:
+    def update_incident(
+        self, incident_id: int, *, public_update: bool = False, **fields: Any
+    ) -> IncidentRow:
         """Change an active incident; `public_update` records that a public update went out now."""
         from inbox.crisis.incidents import tag_incident_threads, update_incident
 
@@ -153,7 +160,12 @@ class CrisisDesk:
         now = self.clock()
         with write_transaction(self.engine) as connection:
             update_incident(
-                connection, incident_id, actor=self.actor, now=now, public_update=public_update, **fields
+                connection,
+                incident_id,
+                actor=self.actor,
+                now=now,
+                public_update=public_update,
+                **fields,
             )
         if fields.get("match") is not None:
             tag_incident_threads(self.engine, incident_id, now, actor=self.actor.handle)
@@ -165,7 +177,9 @@ class CrisisDesk:
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
-            return end_incident(connection, incident_id, actor=self.actor, now=self.clock(), note=note)
+            return end_incident(
+                connection, incident_id, actor=self.actor, now=self.clock(), note=note
+            )
 
     def tag_incident_threads(self, incident_id: int) -> int:
         """Tag the threads matching an active incident's keywords to it; returns how many."""
@@ -252,17 +266,26 @@ class CrisisDesk:
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
-            post_id = add_post(connection, account_id, text, scheduled_at, actor=self.actor, now=self.clock())
+            post_id = add_post(
+                connection, account_id, text, scheduled_at, actor=self.actor, now=self.clock()
+            )
             return get_post(connection, post_id)
 
-    def edit_post(self, post_id: int, *, text: str | None = None, scheduled_at: datetime | None = None) -> PostRow:
+    def edit_post(
+        self, post_id: int, *, text: str | None = None, scheduled_at: datetime | None = None
+    ) -> PostRow:
         """Change a scheduled or paused post's text or time."""
         from inbox.outbox.scheduled import edit_post
 
         self.require(Action.APPROVE)
         with write_transaction(self.engine) as connection:
             return edit_post(
-                connection, post_id, actor=self.actor, now=self.clock(), text=text, scheduled_at=scheduled_at
+                connection,
+                post_id,
+                actor=self.actor,
+                now=self.clock(),
+                text=text,
+                scheduled_at=scheduled_at,
             )
 
     def cancel_post(self, post_id: int) -> PostRow:

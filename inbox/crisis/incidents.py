@@ -108,7 +108,9 @@ def _incident_rows(connection: Connection, *conditions: Any) -> list[IncidentRow
         select(
             _thread.c.incident_id,
             func.count().label("threads"),
-            func.sum(case((_thread.c.status != ThreadStatus.CLOSED, 1), else_=0)).label("open_threads"),
+            func.sum(case((_thread.c.status != ThreadStatus.CLOSED, 1), else_=0)).label(
+                "open_threads"
+            ),
         )
         .where(_thread.c.incident_id.is_not(None))
         .group_by(_thread.c.incident_id)
@@ -158,10 +160,16 @@ def _match_rules(connection: Connection, incident_id: int | None = None) -> list
     rules = [
         RuleRow(row.id, row.name, row.type, dict(row.config), row.enabled, row.created_at)
         for row in connection.execute(
-            select(_rule).where(_rule.c.type == INCIDENT_MATCH, _rule.c.enabled.is_(True)).order_by(_rule.c.id)
+            select(_rule)
+            .where(_rule.c.type == INCIDENT_MATCH, _rule.c.enabled.is_(True))
+            .order_by(_rule.c.id)
         )
     ]
-    return [rule for rule in rules if incident_id is None or rule.config.get("incident_id") == incident_id]
+    return [
+        rule
+        for rule in rules
+        if incident_id is None or rule.config.get("incident_id") == incident_id
+    ]
 
 
 def list_incidents(connection: Connection, *, active_only: bool = False) -> list[IncidentRow]:
@@ -216,7 +224,14 @@ def _incident_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _set_match(connection: Connection, incident_id: int, keywords: Sequence[str], *, actor: Actor, now: datetime) -> None:
+def _set_match(
+    connection: Connection,
+    incident_id: int,
+    keywords: Sequence[str],
+    *,
+    actor: Actor,
+    now: datetime,
+) -> None:
     connection.execute(
         update(_rule)
         .where(_rule.c.id.in_([rule.id for rule in _match_rules(connection, incident_id)]))
@@ -233,7 +248,6 @@ def _set_match(connection: Connection, incident_id: int, keywords: Sequence[str]
                 created_at=now,
             )
         )
-
 
 
 def declare_incident(
@@ -280,7 +294,11 @@ def declare_incident(
         incident_id=incident_id,
     )
     paused = pause_scheduled_posts(
-        connection, f"incident {incident_id}: {values['title']}", actor=actor, now=now, incident_id=incident_id
+        connection,
+        f"incident {incident_id}: {values['title']}",
+        actor=actor,
+        now=now,
+        incident_id=incident_id,
     )
     return incident_id, paused
 
@@ -323,12 +341,21 @@ def update_incident(
     return get_incident(connection, incident_id)
 
 
-def end_incident(connection: Connection, incident_id: int, *, actor: Actor, now: datetime, note: str | None = None) -> IncidentRow:
+def end_incident(
+    connection: Connection,
+    incident_id: int,
+    *,
+    actor: Actor,
+    now: datetime,
+    note: str | None = None,
+) -> IncidentRow:
     """Record the end; scheduled posts stay paused until a lead resumes them."""
     incident = get_incident(connection, incident_id)
     if not incident.active:
         raise InvalidInput(f"incident {incident_id} has already ended")
-    connection.execute(update(_incident).where(_incident.c.id == incident_id).values(status=ENDED, ended_at=now))
+    connection.execute(
+        update(_incident).where(_incident.c.id == incident_id).values(status=ENDED, ended_at=now)
+    )
     connection.execute(
         update(_rule)
         .where(_rule.c.id.in_([rule.id for rule in _match_rules(connection, incident_id)]))
@@ -363,18 +390,29 @@ def tag_incident_threads(
         return _tag_threads(connection, incident_id, now, since=since, actor=actor)
 
 
-def tag_active_incidents(engine: Engine, now: datetime, *, since: datetime | None = None) -> dict[int, int]:
+def tag_active_incidents(
+    engine: Engine, now: datetime, *, since: datetime | None = None
+) -> dict[int, int]:
     """`tag_incident_threads` for every active incident; {incident id: threads tagged}."""
     with engine.connect() as connection:
         active = [incident.id for incident in list_incidents(connection, active_only=True)]
-    return {incident_id: tag_incident_threads(engine, incident_id, now, since=since) for incident_id in active}
+    return {
+        incident_id: tag_incident_threads(engine, incident_id, now, since=since)
+        for incident_id in active
+    }
 
 
-def _tag_threads(connection: Connection, incident_id: int, now: datetime, *, since: datetime | None, actor: str) -> int:
+def _tag_threads(
+    connection: Connection, incident_id: int, now: datetime, *, since: datetime | None, actor: str
+) -> int:
     incident = get_incident(connection, incident_id)
     if not incident.active or not incident.match:
         return 0
-    start = max(since, incident.started_at - MATCH_LOOKBACK) if since else incident.started_at - MATCH_LOOKBACK
+    start = (
+        max(since, incident.started_at - MATCH_LOOKBACK)
+        if since
+        else incident.started_at - MATCH_LOOKBACK
+    )
     found = matching_items(
         connection, incident.match, start, now, extra=[_thread.c.incident_id.is_(None)]
     )
@@ -390,13 +428,19 @@ def _tag_threads(connection: Connection, incident_id: int, now: datetime, *, sin
         )
         mine = list(
             connection.execute(
-                select(_thread.c.id).where(_thread.c.id.in_(chunk), _thread.c.incident_id == incident_id)
+                select(_thread.c.id).where(
+                    _thread.c.id.in_(chunk), _thread.c.incident_id == incident_id
+                )
             ).scalars()
         )
         has_tag = set(
-            connection.execute(select(_tag.c.thread_id).where(_tag.c.thread_id.in_(mine), _tag.c.tag == tag)).scalars()
+            connection.execute(
+                select(_tag.c.thread_id).where(_tag.c.thread_id.in_(mine), _tag.c.tag == tag)
+            ).scalars()
         )
-        new_tags = [{"thread_id": thread_id, "tag": tag} for thread_id in mine if thread_id not in has_tag]
+        new_tags = [
+            {"thread_id": thread_id, "tag": tag} for thread_id in mine if thread_id not in has_tag
+        ]
         if new_tags:
             connection.execute(insert(_tag), new_tags)
         tagged += mine

@@ -78,7 +78,9 @@ class RuleRow:
         """The rule's condition in words."""
         config = self.config
         filters = "".join(
-            f" on {', '.join(config[key])}" if key == "platforms" else f" in {', '.join(config[key])}"
+            f" on {', '.join(config[key])}"
+            if key == "platforms"
+            else f" in {', '.join(config[key])}"
             for key in ("platforms", "languages")
             if config.get(key)
         )
@@ -134,7 +136,9 @@ def words(values: Iterable[str] | str | None) -> list[str]:
     return [value.strip() for value in values if value and value.strip()]
 
 
-def _number(config: dict[str, Any], key: str, kind: type, low: float, high: float | None = None) -> Any:
+def _number(
+    config: dict[str, Any], key: str, kind: type, low: float, high: float | None = None
+) -> Any:
     try:
         value = kind(config[key])
     except (TypeError, ValueError):
@@ -148,7 +152,9 @@ def _number(config: dict[str, Any], key: str, kind: type, low: float, high: floa
 def normalize_rule_config(rule_type: str, config: dict[str, Any]) -> dict[str, Any]:
     """A rule's settings checked and completed with defaults; InvalidInput names any problem."""
     if rule_type not in RULE_TYPES:
-        raise InvalidInput(f"unknown rule type {rule_type!r}; choose one of {', '.join(RULE_TYPES)}")
+        raise InvalidInput(
+            f"unknown rule type {rule_type!r}; choose one of {', '.join(RULE_TYPES)}"
+        )
     given = {key: value for key, value in config.items() if value is not None}
     known = {*_DEFAULTS[rule_type], "platforms", "languages", "command"}
     if rule_type == KEYWORD:
@@ -257,13 +263,19 @@ def item_language(raw: dict[str, Any] | None) -> str | None:
 
 
 def _inbound_between(since: datetime, until: datetime, platforms: Sequence[str]) -> list[Any]:
-    conditions = [_item.c.direction == "in", _item.c.created_at > since, _item.c.created_at <= until]
+    conditions = [
+        _item.c.direction == "in",
+        _item.c.created_at > since,
+        _item.c.created_at <= until,
+    ]
     if platforms:
         conditions.append(_account.c.platform.in_(list(platforms)))
     return conditions
 
 
-def _count_inbound(connection: Connection, since: datetime, until: datetime, platforms: Sequence[str]) -> int:
+def _count_inbound(
+    connection: Connection, since: datetime, until: datetime, platforms: Sequence[str]
+) -> int:
     return connection.execute(
         select(func.count())
         .select_from(_item.join(_account, _account.c.id == _item.c.account_id))
@@ -307,7 +319,9 @@ def matching_items(
     ]
 
 
-def _check_keyword(connection: Connection, rule: RuleRow, now: datetime, last_alert: datetime | None) -> tuple[str, dict[str, Any]] | None:
+def _check_keyword(
+    connection: Connection, rule: RuleRow, now: datetime, last_alert: datetime | None
+) -> tuple[str, dict[str, Any]] | None:
     config = rule.config
     since = now - timedelta(minutes=config["window_minutes"])
     if last_alert is not None and last_alert > since:
@@ -324,13 +338,21 @@ def _check_keyword(connection: Connection, rule: RuleRow, now: datetime, last_al
         return None
     threads = sorted({row.thread_id for row in found})
     return (
-        (f"{len(found)} message{'s' if len(found) != 1 else ''} mention "
-        f"{', '.join(config['keywords'])} in the last {config['window_minutes']} min"),
-        {"matches": len(found), "item_ids": [row.id for row in found[:50]], "thread_ids": threads[:50]},
+        (
+            f"{len(found)} message{'s' if len(found) != 1 else ''} mention "
+            f"{', '.join(config['keywords'])} in the last {config['window_minutes']} min"
+        ),
+        {
+            "matches": len(found),
+            "item_ids": [row.id for row in found[:50]],
+            "thread_ids": threads[:50],
+        },
     )
 
 
-def _check_spike(connection: Connection, rule: RuleRow, now: datetime) -> tuple[str, dict[str, Any]] | None:
+def _check_spike(
+    connection: Connection, rule: RuleRow, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
     config = rule.config
     window = timedelta(minutes=config["window_minutes"])
     baseline = timedelta(hours=config["baseline_hours"])
@@ -348,7 +370,9 @@ def _check_spike(connection: Connection, rule: RuleRow, now: datetime) -> tuple[
     )
 
 
-def _check_negative(connection: Connection, rule: RuleRow, now: datetime) -> tuple[str, dict[str, Any]] | None:
+def _check_negative(
+    connection: Connection, rule: RuleRow, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
     config = rule.config
     since = now - timedelta(minutes=config["window_minutes"])
     negative = func.sum(case((_item.c.sentiment <= NEGATIVE_THRESHOLD, 1), else_=0))
@@ -361,8 +385,10 @@ def _check_negative(connection: Connection, rule: RuleRow, now: datetime) -> tup
     if scored < config["min_count"] or negatives / scored < config["share"]:
         return None
     return (
-        (f"{negatives / scored:.0%} of {scored} messages in the last {config['window_minutes']} min "
-        f"are negative"),
+        (
+            f"{negatives / scored:.0%} of {scored} messages in the last {config['window_minutes']} min "
+            f"are negative"
+        ),
         {"scored": scored, "negative": negatives, "share": round(negatives / scored, 4)},
     )
 
@@ -397,13 +423,17 @@ def _alert_rows(connection: Connection, *conditions: Any, limit: int = 200) -> l
     ]
 
 
-def list_alerts(connection: Connection, *, unacknowledged: bool = False, limit: int = 200) -> list[AlertRow]:
+def list_alerts(
+    connection: Connection, *, unacknowledged: bool = False, limit: int = 200
+) -> list[AlertRow]:
     """Alerts, newest first."""
     conditions = [_alert.c.acknowledged_at.is_(None)] if unacknowledged else []
     return _alert_rows(connection, *conditions, limit=limit)
 
 
-def acknowledge_alert(connection: Connection, alert_id: int, *, actor: Actor, now: datetime) -> None:
+def acknowledge_alert(
+    connection: Connection, alert_id: int, *, actor: Actor, now: datetime
+) -> None:
     """Record that someone has seen an alert and is on it."""
     done = connection.execute(
         update(_alert)
@@ -455,7 +485,9 @@ def evaluate_rules(
             summary, details = found
             summary = f"{rule.name}: {summary}"
             alert_id = connection.execute(
-                insert(_alert).values(rule_id=rule.id, raised_at=now, summary=summary, payload=details)
+                insert(_alert).values(
+                    rule_id=rule.id, raised_at=now, summary=summary, payload=details
+                )
             ).inserted_primary_key[0]
             events.record(
                 connection,
@@ -477,7 +509,9 @@ def evaluate_rules(
             else []
         )
     if run_commands:
-        commands = {alert_id: rule.config.get("command") or alert_command for alert_id, rule in raised}
+        commands = {
+            alert_id: rule.config.get("command") or alert_command for alert_id, rule in raised
+        }
         for alert in alerts:
             if commands.get(alert.id):
                 run_alert_command(commands[alert.id], alert)

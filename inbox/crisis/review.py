@@ -116,7 +116,8 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
         # Incident threads count however early their first message came (the run-up); the
         # 30 days of normal end where the first of them began.
         first_inbound = min(
-            (row["first_inbound_at"] for row in thread_rows if row["first_inbound_at"]), default=start
+            (row["first_inbound_at"] for row in thread_rows if row["first_inbound_at"]),
+            default=start,
         )
         hours = _hourly(connection, incident_id, min(start, first_inbound), until)
         outcomes = dict(Counter(row["status"] for row in thread_rows))
@@ -132,7 +133,9 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
         Period(min(start, first_inbound), max(until, start + timedelta(seconds=1))),
         filters=StatsFilter(incidents=(incident_id,)),
     )
-    before = compute(engine, actor, clock, Period(start - REVIEW_BASELINE, min(start, first_inbound)))
+    before = compute(
+        engine, actor, clock, Period(start - REVIEW_BASELINE, min(start, first_inbound))
+    )
     return Review(
         incident=incident,
         until=until,
@@ -147,7 +150,9 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
     )
 
 
-def _hourly(connection: Connection, incident_id: int, start: datetime, until: datetime) -> tuple[HourFigures, ...]:
+def _hourly(
+    connection: Connection, incident_id: int, start: datetime, until: datetime
+) -> tuple[HourFigures, ...]:
     first_hour = start.replace(minute=0, second=0, microsecond=0)
     buckets: dict[datetime, list[int]] = {}
     hour = first_hour
@@ -157,7 +162,9 @@ def _hourly(connection: Connection, incident_id: int, start: datetime, until: da
     rows = connection.execute(
         select(_item.c.created_at, _item.c.sentiment, _thread.c.incident_id)
         .join(_thread, _thread.c.id == _item.c.thread_id)
-        .where(_item.c.direction == "in", _item.c.created_at >= first_hour, _item.c.created_at <= until)
+        .where(
+            _item.c.direction == "in", _item.c.created_at >= first_hour, _item.c.created_at <= until
+        )
     )
     for row in rows:
         counts = buckets.get(row.created_at.replace(minute=0, second=0, microsecond=0))
@@ -213,7 +220,9 @@ def _incident_threads(connection: Connection, incident_id: int) -> list[dict[str
     return result
 
 
-def _activity(connection: Connection, incident_id: int, start: datetime, until: datetime) -> dict[str, dict[str, int]]:
+def _activity(
+    connection: Connection, incident_id: int, start: datetime, until: datetime
+) -> dict[str, dict[str, int]]:
     """Per person, how many of each kind of action they took on the incident and its threads."""
     threads = select(_thread.c.id).where(_thread.c.incident_id == incident_id)
     rows = connection.execute(
@@ -222,7 +231,14 @@ def _activity(connection: Connection, incident_id: int, start: datetime, until: 
             _event.c.at >= start,
             _event.c.at <= until,
             or_(_event.c.incident_id == incident_id, _event.c.thread_id.in_(threads)),
-            _event.c.actor.not_in([events.SYSTEM_ACTOR, events.SYNC_ACTOR, events.OUTBOX_ACTOR, events.LISTENING_ACTOR]),
+            _event.c.actor.not_in(
+                [
+                    events.SYSTEM_ACTOR,
+                    events.SYNC_ACTOR,
+                    events.OUTBOX_ACTOR,
+                    events.LISTENING_ACTOR,
+                ]
+            ),
         )
         .group_by(_event.c.actor, _event.c.type)
     )

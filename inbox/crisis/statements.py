@@ -61,12 +61,17 @@ class StatementPlan:
         posts = [target for target in self.targets if target.kind == "post"]
         replies = [target for target in self.targets if target.kind == "reply"]
         lines = [
-            (f"statement for incident {self.incident_id}: {len(posts)} account post"
-            f"{'s' if len(posts) != 1 else ''}, {len(replies)} thread repl{'ies' if len(replies) != 1 else 'y'}")
+            (
+                f"statement for incident {self.incident_id}: {len(posts)} account post"
+                f"{'s' if len(posts) != 1 else ''}, {len(replies)} thread repl{'ies' if len(replies) != 1 else 'y'}"
+            )
         ]
         by_channel = Counter(target.channel for target in self.targets if target.fits)
         if by_channel:
-            lines.append("fits: " + ", ".join(f"{channel} {count}" for channel, count in sorted(by_channel.items())))
+            lines.append(
+                "fits: "
+                + ", ".join(f"{channel} {count}" for channel, count in sorted(by_channel.items()))
+            )
         if self.unfit:
             lines.append(f"does not fit ({len(self.unfit)}):")
             lines += [
@@ -97,12 +102,16 @@ def plan_statement(
         raise InvalidInput(f"incident {incident_id} has no holding statement; give --text")
     if account_ids is None:
         account_ids = list(
-            connection.execute(select(_account.c.id).where(_account.c.enabled.is_(True)).order_by(_account.c.id)).scalars()
+            connection.execute(
+                select(_account.c.id).where(_account.c.enabled.is_(True)).order_by(_account.c.id)
+            ).scalars()
         )
     targets: list[StatementTarget] = []
     for account_id in dict.fromkeys(account_ids):
         target = account_target(connection, account_id)
-        targets.append(_statement_target("post", connection, target, OutboundKind.POST, author, now, statement))
+        targets.append(
+            _statement_target("post", connection, target, OutboundKind.POST, author, now, statement)
+        )
     if reply_to_threads:
         thread_ids = connection.execute(
             select(_thread.c.id)
@@ -111,14 +120,26 @@ def plan_statement(
         ).scalars()
         for thread_id in thread_ids:
             target = thread_target(connection, thread_id)
-            targets.append(_statement_target("reply", connection, target, OutboundKind.REPLY, author, now, statement))
+            targets.append(
+                _statement_target(
+                    "reply", connection, target, OutboundKind.REPLY, author, now, statement
+                )
+            )
     if not targets:
-        raise InvalidInput("the statement has nowhere to go: no enabled account and no open incident thread")
+        raise InvalidInput(
+            "the statement has nowhere to go: no enabled account and no open incident thread"
+        )
     return StatementPlan(incident_id, statement, tuple(targets))
 
 
 def _statement_target(
-    kind: str, connection: Connection, target: Any, outbound_kind: Any, author: Author, now: datetime, text: str
+    kind: str,
+    connection: Connection,
+    target: Any,
+    outbound_kind: Any,
+    author: Author,
+    now: datetime,
+    text: str,
 ) -> StatementTarget:
     """The statement drafted for one target; a platform this inbox cannot send to does not fit."""
     from inbox.outbox.drafts import draft
@@ -163,8 +184,14 @@ def record_statement(
 ) -> None:
     """Tie the statement's campaigns to the incident, count it as a public update, log it."""
     if campaign_ids:
-        connection.execute(update(_campaign).where(_campaign.c.id.in_(list(campaign_ids))).values(incident_id=incident_id))
-    connection.execute(update(_incident).where(_incident.c.id == incident_id).values(last_update_at=now))
+        connection.execute(
+            update(_campaign)
+            .where(_campaign.c.id.in_(list(campaign_ids)))
+            .values(incident_id=incident_id)
+        )
+    connection.execute(
+        update(_incident).where(_incident.c.id == incident_id).values(last_update_at=now)
+    )
     sent = [target for target in plan.targets if target.fits]
     events.record(
         connection,

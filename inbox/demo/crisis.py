@@ -48,7 +48,9 @@ def add_listening_rules(lead: InboxService) -> dict[str, int]:
         )
     if KEYWORD_RULE not in rule_ids:
         rule_ids[KEYWORD_RULE] = lead.add_listening_rule(
-            KEYWORD_RULE, "keyword", {"keywords": ["outage", "down"], "window_minutes": 15, "min_count": 3}
+            KEYWORD_RULE,
+            "keyword",
+            {"keywords": ["outage", "down"], "window_minutes": 15, "min_count": 3},
         )
     return rule_ids
 
@@ -88,8 +90,15 @@ def prepare_crisis(
     account = Account.__table__
     with write_transaction(engine) as connection:
         for row in connection.execute(select(account.c.id, account.c.settings)).all():
-            settings = {**row.settings, "send_latency_scale": 0, "send_failure_rate": 0, "send_lost_rate": 0}
-            connection.execute(update(account).where(account.c.id == row.id).values(settings=settings))
+            settings = {
+                **row.settings,
+                "send_latency_scale": 0,
+                "send_failure_rate": 0,
+                "send_lost_rate": 0,
+            }
+            connection.execute(
+                update(account).where(account.c.id == row.id).values(settings=settings)
+            )
 
 
 def holding_statement(service: InboxService, title: str, status_url: str) -> str:
@@ -119,12 +128,20 @@ def play_crisis(
     import asyncio
 
     return asyncio.run(
-        _play_crisis(engine, clock, out, step=step, outage_after=outage_after, outage_hours=outage_hours)
+        _play_crisis(
+            engine, clock, out, step=step, outage_after=outage_after, outage_hours=outage_hours
+        )
     )
 
 
 async def _play_crisis(
-    engine: Engine, clock: Any, out: Any, *, step: timedelta, outage_after: timedelta, outage_hours: float
+    engine: Engine,
+    clock: Any,
+    out: Any,
+    *,
+    step: timedelta,
+    outage_after: timedelta,
+    outage_hours: float,
 ) -> CrisisSummary:
     from collections import Counter
 
@@ -155,14 +172,18 @@ async def _play_crisis(
 
     # 1. listening rules, as the lead
     rule_ids = add_listening_rules(lead)
-    out(f"{stamp()} {CRISIS_LEAD} listens: rule {rule_ids[SPIKE_RULE]} {SPIKE_RULE!r} (3x the 12 h baseline, "
-        f"at least 10), rule {rule_ids[KEYWORD_RULE]} {KEYWORD_RULE!r} (outage, down)")
+    out(
+        f"{stamp()} {CRISIS_LEAD} listens: rule {rule_ids[SPIKE_RULE]} {SPIKE_RULE!r} (3x the 12 h baseline, "
+        f"at least 10), rule {rule_ids[KEYWORD_RULE]} {KEYWORD_RULE!r} (outage, down)"
+    )
 
     # 2. the outage, a little after now on the simulated clock
     outage_at = clock() + outage_after
     prepare_crisis(engine, outage_at, outage_hours)
-    out(f"{stamp()} an outage will start at {outage_at:%H:%M} UTC for {outage_hours:g} h; polling every "
-        f"{step.total_seconds() / 60:g} min")
+    out(
+        f"{stamp()} an outage will start at {outage_at:%H:%M} UTC for {outage_hours:g} h; polling every "
+        f"{step.total_seconds() / 60:g} min"
+    )
 
     # 3. poll until the spike rule raises an alert
     seen_alerts = {alert.id for alert in lead.alerts(limit=10_000)}
@@ -174,7 +195,10 @@ async def _play_crisis(
             polls_in_outage += 1
         raised = [alert for alert in lead.alerts(limit=100) if alert.id not in seen_alerts][::-1]
         seen_alerts.update(alert.id for alert in raised)
-        out(f"{stamp()} poll: {new_items} new messages" + (f", {len(raised)} alert(s)" if raised else ""))
+        out(
+            f"{stamp()} poll: {new_items} new messages"
+            + (f", {len(raised)} alert(s)" if raised else "")
+        )
         for alert in raised:
             out(f"{stamp()} ALERT {alert.id}: {alert.summary}")
             if alert.rule_id == rule_ids[SPIKE_RULE] and spike is None:
@@ -199,16 +223,22 @@ async def _play_crisis(
     )
     lead.tag_incident_threads(incident.id)
     incident_threads = _count_incident_threads(engine, incident.id)
-    out(f"{stamp()} {CRISIS_LEAD} declared incident {incident.id}: {incident.title!r}, severity "
-        f"{incident.severity}, {incident.scope}, {incident.status_url}; {incident_threads} threads tagged")
-    out(f"{stamp()} paused {len(paused)} scheduled post(s): {', '.join(map(str, paused)) or 'none'}")
+    out(
+        f"{stamp()} {CRISIS_LEAD} declared incident {incident.id}: {incident.title!r}, severity "
+        f"{incident.severity}, {incident.scope}, {incident.status_url}; {incident_threads} threads tagged"
+    )
+    out(
+        f"{stamp()} paused {len(paused)} scheduled post(s): {', '.join(map(str, paused)) or 'none'}"
+    )
 
     # 5. the holding statement everywhere: one campaign of posts, one of thread replies
     plan, campaigns = lead.send_statement(incident.id, reply_to_threads=True, skip_unfit=True)
     posts = sum(1 for target in plan.targets if target.kind == "post" and target.fits)
     replies = sum(1 for target in plan.targets if target.kind == "reply" and target.fits)
-    out(f"{stamp()} holding statement queued: {posts} account posts, {replies} thread replies, "
-        f"{len(plan.unfit)} skipped (campaigns {', '.join(str(c.id) for c in campaigns)})")
+    out(
+        f"{stamp()} holding statement queued: {posts} account posts, {replies} thread replies, "
+        f"{len(plan.unfit)} skipped (campaigns {', '.join(str(c.id) for c in campaigns)})"
+    )
     await send_all("holding statement")
     replies_sent = _count_sent_replies(engine, [c.id for c in campaigns])
 
@@ -217,8 +247,10 @@ async def _play_crisis(
         await poll()
     newly = lead.tag_incident_threads(incident.id)
     _plan, update_campaigns = lead.send_statement(incident.id, text=CRISIS_UPDATE, skip_unfit=True)
-    out(f"{stamp()} public update queued on {len(_plan.targets)} accounts "
-        f"(campaign {update_campaigns[0].id}); {newly} more threads tagged meanwhile")
+    out(
+        f"{stamp()} public update queued on {len(_plan.targets)} accounts "
+        f"(campaign {update_campaigns[0].id}); {newly} more threads tagged meanwhile"
+    )
     await send_all("public update")
 
     # 7. the outage passes; the incident ends and publishing resumes
@@ -227,8 +259,10 @@ async def _play_crisis(
         await poll()
     ended = lead.end_incident(incident.id, CRISIS_RESOLVED_NOTE)
     resumed = lead.resume_posts()
-    out(f"{stamp()} {CRISIS_LEAD} ended incident {incident.id} after "
-        f"{(ended.ended_at - ended.started_at).total_seconds() / 60:.0f} min; resumed {len(resumed)} post(s)")
+    out(
+        f"{stamp()} {CRISIS_LEAD} ended incident {incident.id} after "
+        f"{(ended.ended_at - ended.started_at).total_seconds() / 60:.0f} min; resumed {len(resumed)} post(s)"
+    )
     return CrisisSummary(
         outage_at=outage_at,
         alert_id=spike.id,
@@ -252,7 +286,9 @@ def _count_incident_threads(engine: Engine, incident_id: int) -> int:
 
     with engine.connect() as connection:
         return connection.execute(
-            select(func.count()).select_from(Thread.__table__).where(Thread.__table__.c.incident_id == incident_id)
+            select(func.count())
+            .select_from(Thread.__table__)
+            .where(Thread.__table__.c.incident_id == incident_id)
         ).scalar_one()
 
 
@@ -264,8 +300,12 @@ def _count_sent_replies(engine: Engine, campaign_ids: list[int]) -> int:
     outbound = Outbound.__table__
     with engine.connect() as connection:
         return connection.execute(
-            select(func.count()).select_from(outbound).where(
-                outbound.c.campaign_id.in_(campaign_ids), outbound.c.kind == "reply", outbound.c.status == "sent"
+            select(func.count())
+            .select_from(outbound)
+            .where(
+                outbound.c.campaign_id.in_(campaign_ids),
+                outbound.c.kind == "reply",
+                outbound.c.status == "sent",
             )
         ).scalar_one()
 
@@ -281,7 +321,11 @@ def latest_moment(engine: Engine) -> datetime:
             connection.execute(select(func.max(Item.__table__.c.created_at))).scalar(),
             connection.execute(select(func.max(Event.__table__.c.at))).scalar(),
         ]
-    known = [moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in moments if moment is not None]
+    known = [
+        moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        for moment in moments
+        if moment is not None
+    ]
     with engine.connect() as connection:
         for settings in connection.execute(select(Account.__table__.c.settings)).scalars():
             for crisis in settings.get("crises", []):
@@ -321,4 +365,6 @@ def schedule_crisis(engine: Engine, crisis_at: datetime, *, hours: float | None 
             if hours is not None:
                 crisis["hours"] = hours
             settings["crises"] = [*crises, crisis]
-            connection.execute(update(account).where(account.c.id == row.id).values(settings=settings))
+            connection.execute(
+                update(account).where(account.c.id == row.id).values(settings=settings)
+            )

@@ -63,7 +63,9 @@ class WorkspaceSummary:
     prepared_answers: int
 
 
-def demo_account_settings(seed: int, epoch: datetime, rate: float, crisis_at: datetime | None) -> dict[str, Any]:
+def demo_account_settings(
+    seed: int, epoch: datetime, rate: float, crisis_at: datetime | None
+) -> dict[str, Any]:
     """The demo adapter's settings for one account (see adapters/demo/adapter.py)."""
     settings: dict[str, Any] = {"seed": seed, "epoch": epoch.isoformat(), "rate_per_hour": rate}
     if crisis_at is not None:
@@ -166,7 +168,10 @@ def _response_time(received: datetime, direct: bool, rng: random.Random) -> date
 
 
 def _attribute(
-    engine: Engine, account_id: int, answers: list[tuple[FetchedItem, str]], agent_ids: dict[str, int]
+    engine: Engine,
+    account_id: int,
+    answers: list[tuple[FetchedItem, str]],
+    agent_ids: dict[str, int],
 ) -> None:
     """Record who wrote each historical reply."""
     if not answers:
@@ -175,18 +180,30 @@ def _attribute(
     with write_transaction(engine) as connection:
         connection.execute(
             update(item)
-            .where(item.c.account_id == account_id, item.c.external_id == bindparam("b_external_id"))
+            .where(
+                item.c.account_id == account_id, item.c.external_id == bindparam("b_external_id")
+            )
             .values(agent_id=bindparam("b_agent_id")),
-            [{"b_external_id": answer.external_id, "b_agent_id": agent_ids[agent]} for answer, agent in answers],
+            [
+                {"b_external_id": answer.external_id, "b_agent_id": agent_ids[agent]}
+                for answer, agent in answers
+            ],
         )
 
 
-def _settle_threads(engine: Engine, now: datetime, rng: random.Random, agent_ids: dict[str, int]) -> None:
+def _settle_threads(
+    engine: Engine, now: datetime, rng: random.Random, agent_ids: dict[str, int]
+) -> None:
     """Close what was answered long ago, and assign what the team is working on."""
     thread, item = Thread.__table__, Item.__table__
     with engine.connect() as connection:
         rows = connection.execute(
-            select(thread.c.id, thread.c.last_inbound_at, thread.c.last_outbound_at, thread.c.created_at)
+            select(
+                thread.c.id,
+                thread.c.last_inbound_at,
+                thread.c.last_outbound_at,
+                thread.c.created_at,
+            )
         ).all()
         repliers = dict(
             connection.execute(
@@ -204,7 +221,10 @@ def _settle_threads(engine: Engine, now: datetime, rng: random.Random, agent_ids
         status = ThreadStatus.OPEN if assignee else ThreadStatus.NEW
         closed_at = None
         if answered and now - row.last_outbound_at > timedelta(hours=20):
-            status, closed_at = ThreadStatus.CLOSED, row.last_outbound_at + timedelta(hours=rng.uniform(1, 12))
+            status, closed_at = (
+                ThreadStatus.CLOSED,
+                row.last_outbound_at + timedelta(hours=rng.uniform(1, 12)),
+            )
         elif answered:
             status = ThreadStatus.PENDING
         elif assignee is None and rng.random() < 0.3:
@@ -257,8 +277,16 @@ def _import_prepared_answers(engine: Engine, now: datetime) -> int:
 
 
 DEMO_POSTS: tuple[tuple[str, str, timedelta], ...] = (
-    ("demo-mastodon", "New in Nimbus Photos: shared albums now keep their order. Try it today!", timedelta(hours=3)),
-    ("demo-x", "Weekend tip: turn on auto-backup before your trip, and never lose a photo again.", timedelta(days=1)),
+    (
+        "demo-mastodon",
+        "New in Nimbus Photos: shared albums now keep their order. Try it today!",
+        timedelta(hours=3),
+    ),
+    (
+        "demo-x",
+        "Weekend tip: turn on auto-backup before your trip, and never lose a photo again.",
+        timedelta(days=1),
+    ),
 )
 """(platform, text, when after the build) of the scheduled posts the demo starts with."""
 
@@ -269,7 +297,9 @@ def _schedule_demo_posts(engine: Engine, now: datetime, clock: Clock) -> None:
 
     service = InboxService(engine, actor="casey", clock=clock)
     with engine.connect() as connection:
-        ids = dict(connection.execute(select(Account.__table__.c.platform, Account.__table__.c.id)).all())
+        ids = dict(
+            connection.execute(select(Account.__table__.c.platform, Account.__table__.c.id)).all()
+        )
     for platform, text, after in DEMO_POSTS:
         service.schedule_post(ids[platform], text, now + after)
 

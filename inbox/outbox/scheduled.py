@@ -82,7 +82,9 @@ def list_posts(connection: Connection, statuses: Sequence[str] = ()) -> list[Pos
     if statuses:
         query = query.where(_post.c.status.in_(list(statuses)))
     rows = connection.execute(query).all()
-    sending = _outbound_status_of_posts(connection, [row.id for row in rows if row.status == POSTED])
+    sending = _outbound_status_of_posts(
+        connection, [row.id for row in rows if row.status == POSTED]
+    )
     return [
         PostRow(
             id=row.id,
@@ -111,12 +113,22 @@ def _outbound_status_of_posts(connection: Connection, post_ids: Sequence[int]) -
         post = events.PostPublished.from_payload(payload)
         if post.post_id in wanted:
             outbound_of[post.post_id] = post.outbound_id
-    statuses = dict(
-        connection.execute(
-            select(_outbound.c.id, _outbound.c.status).where(_outbound.c.id.in_(list(outbound_of.values())))
-        ).all()
-    ) if outbound_of else {}
-    return {post_id: statuses[outbound_id] for post_id, outbound_id in outbound_of.items() if outbound_id in statuses}
+    statuses = (
+        dict(
+            connection.execute(
+                select(_outbound.c.id, _outbound.c.status).where(
+                    _outbound.c.id.in_(list(outbound_of.values()))
+                )
+            ).all()
+        )
+        if outbound_of
+        else {}
+    )
+    return {
+        post_id: statuses[outbound_id]
+        for post_id, outbound_id in outbound_of.items()
+        if outbound_id in statuses
+    }
 
 
 def get_post(connection: Connection, post_id: int) -> PostRow:
@@ -131,33 +143,66 @@ def _post_author(connection: Connection, agent_id: int | None, handle: str) -> A
     """The author a scheduled post goes out as: leads and admins need no approval for it."""
     from inbox.core.access import Action, role_allows
 
-    row = connection.execute(select(_agent.c.name, _agent.c.role).where(_agent.c.id == agent_id)).first()
+    row = connection.execute(
+        select(_agent.c.name, _agent.c.role).where(_agent.c.id == agent_id)
+    ).first()
     if row is None:
         return Author(handle=handle, agent_id=agent_id, name=None, may_approve=agent_id is None)
-    return Author(handle=handle, agent_id=agent_id, name=row.name, may_approve=role_allows(row.role, Action.APPROVE))
-
-
-def _draft_post(connection: Connection, account_id: int, text: str, author: Author, now: datetime) -> Draft:
-    """The post rendered for its account and checked like any outgoing message."""
-    return draft(
-        connection, account_target(connection, account_id), kind=OutboundKind.POST, author=author, now=now, text=text
+    return Author(
+        handle=handle,
+        agent_id=agent_id,
+        name=row.name,
+        may_approve=role_allows(row.role, Action.APPROVE),
     )
 
 
-def _check_post(connection: Connection, account_id: int, text: str, *, actor: Actor, now: datetime) -> None:
+def _draft_post(
+    connection: Connection, account_id: int, text: str, author: Author, now: datetime
+) -> Draft:
+    """The post rendered for its account and checked like any outgoing message."""
+    return draft(
+        connection,
+        account_target(connection, account_id),
+        kind=OutboundKind.POST,
+        author=author,
+        now=now,
+        text=text,
+    )
+
+
+def _check_post(
+    connection: Connection, account_id: int, text: str, *, actor: Actor, now: datetime
+) -> None:
     """Refuse a post that could not go out as it is (too long, the account disabled, ...)."""
     if not text.strip():
         raise InvalidInput("a scheduled post needs text")
-    prepared = _draft_post(connection, account_id, text, _post_author(connection, actor.agent_id, actor.handle), now)
+    prepared = _draft_post(
+        connection, account_id, text, _post_author(connection, actor.agent_id, actor.handle), now
+    )
     if prepared.problems:
-        raise InvalidInput(f"the post cannot go to {prepared.target.describe()}: " + " ".join(prepared.problem_texts()))
+        raise InvalidInput(
+            f"the post cannot go to {prepared.target.describe()}: "
+            + " ".join(prepared.problem_texts())
+        )
 
 
-def add_post(connection: Connection, account_id: int, text: str, scheduled_at: datetime, *, actor: Actor, now: datetime) -> int:
+def add_post(
+    connection: Connection,
+    account_id: int,
+    text: str,
+    scheduled_at: datetime,
+    *,
+    actor: Actor,
+    now: datetime,
+) -> int:
     """Schedule a post, checked for its channel; during an active incident it starts paused."""
     _check_post(connection, account_id, text, actor=actor, now=now)
     active = active_incident(connection)
-    status, reason = (PAUSED, f"incident {active.id}: {active.title}") if active is not None else (SCHEDULED, None)
+    status, reason = (
+        (PAUSED, f"incident {active.id}: {active.title}")
+        if active is not None
+        else (SCHEDULED, None)
+    )
     post_id = connection.execute(
         insert(_post).values(
             account_id=account_id,
@@ -172,7 +217,10 @@ def add_post(connection: Connection, account_id: int, text: str, scheduled_at: d
     events.record(
         connection,
         events.PostScheduled(
-            post_id=post_id, account_id=account_id, scheduled_at=scheduled_at.isoformat(), status=status
+            post_id=post_id,
+            account_id=account_id,
+            scheduled_at=scheduled_at.isoformat(),
+            status=status,
         ),
         at=now,
         actor=actor.handle,
@@ -183,7 +231,9 @@ def add_post(connection: Connection, account_id: int, text: str, scheduled_at: d
 def _changeable_post(connection: Connection, post_id: int) -> PostRow:
     post = get_post(connection, post_id)
     if post.status not in (SCHEDULED, PAUSED):
-        raise InvalidInput(f"scheduled post {post_id} is {post.status}; only scheduled or paused posts change")
+        raise InvalidInput(
+            f"scheduled post {post_id} is {post.status}; only scheduled or paused posts change"
+        )
     return post
 
 
@@ -224,14 +274,25 @@ def cancel_post(connection: Connection, post_id: int, *, actor: Actor, now: date
     return get_post(connection, post_id)
 
 
-def pause_scheduled_posts(connection: Connection, reason: str, *, actor: Actor, now: datetime, incident_id: int | None = None) -> list[int]:
+def pause_scheduled_posts(
+    connection: Connection,
+    reason: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    incident_id: int | None = None,
+) -> list[int]:
     """Pause every scheduled post with `reason`; returns the ids paused."""
     ids = list(
-        connection.execute(select(_post.c.id).where(_post.c.status == SCHEDULED).order_by(_post.c.id)).scalars()
+        connection.execute(
+            select(_post.c.id).where(_post.c.status == SCHEDULED).order_by(_post.c.id)
+        ).scalars()
     )
     if ids:
         connection.execute(
-            update(_post).where(_post.c.id.in_(ids), _post.c.status == SCHEDULED).values(status=PAUSED, paused_reason=reason)
+            update(_post)
+            .where(_post.c.id.in_(ids), _post.c.status == SCHEDULED)
+            .values(status=PAUSED, paused_reason=reason)
         )
     events.record(
         connection,
@@ -243,7 +304,9 @@ def pause_scheduled_posts(connection: Connection, reason: str, *, actor: Actor, 
     return ids
 
 
-def resume_posts(connection: Connection, post_ids: Sequence[int] | None, *, actor: Actor, now: datetime) -> list[int]:
+def resume_posts(
+    connection: Connection, post_ids: Sequence[int] | None, *, actor: Actor, now: datetime
+) -> list[int]:
     """Resume the given paused posts, or every paused one when `post_ids` is None."""
     query = select(_post.c.id).where(_post.c.status == PAUSED)
     if post_ids is not None:
@@ -254,7 +317,9 @@ def resume_posts(connection: Connection, post_ids: Sequence[int] | None, *, acto
         query = query.where(_post.c.id.in_(list(post_ids)))
     ids = list(connection.execute(query.order_by(_post.c.id)).scalars())
     if ids:
-        connection.execute(update(_post).where(_post.c.id.in_(ids)).values(status=SCHEDULED, paused_reason=None))
+        connection.execute(
+            update(_post).where(_post.c.id.in_(ids)).values(status=SCHEDULED, paused_reason=None)
+        )
     events.record(connection, events.PostsResumed(post_ids=ids), at=now, actor=actor.handle)
     return ids
 
@@ -268,12 +333,16 @@ def publish_due_posts(engine: Engine, now: datetime, *, limit: int = 50) -> list
     gone) is paused with the reason, for a lead to edit and resume.
     """
     with engine.connect() as connection:
-        due = connection.execute(
-            select(_post.c.id)
-            .where(_post.c.status == SCHEDULED, _post.c.scheduled_at <= now)
-            .order_by(_post.c.scheduled_at, _post.c.id)
-            .limit(limit)
-        ).scalars().all()
+        due = (
+            connection.execute(
+                select(_post.c.id)
+                .where(_post.c.status == SCHEDULED, _post.c.scheduled_at <= now)
+                .order_by(_post.c.scheduled_at, _post.c.id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
     published = []
     for post_id in due:
         with write_transaction(engine) as connection:
@@ -304,7 +373,9 @@ def _publish_post(connection: Connection, post_id: int, now: datetime) -> Publis
         prepared, problems = None, [str(error)]
     if problems or prepared is None:
         reason = "not published at its time: " + " ".join(problems)
-        connection.execute(update(_post).where(_post.c.id == post_id).values(status=PAUSED, paused_reason=reason))
+        connection.execute(
+            update(_post).where(_post.c.id == post_id).values(status=PAUSED, paused_reason=reason)
+        )
         events.record(
             connection,
             events.PostsPaused(post_ids=[post_id], reason=reason),
@@ -320,4 +391,3 @@ def _publish_post(connection: Connection, post_id: int, now: datetime) -> Publis
         actor=events.OUTBOX_ACTOR,
     )
     return PublishedPost(post_id, outbound_id)
-

@@ -108,7 +108,6 @@ class SendSummary:
         return sum(1 for result in self.results if result.status == status)
 
 
-
 def can_look_up_sent(adapter: Adapter) -> bool:
     """Whether the adapter can tell if an interrupted send was posted (overrides `find_sent`)."""
     return type(adapter).find_sent is not Adapter.find_sent
@@ -527,7 +526,10 @@ class Sender:
         self._settle(
             claim,
             events.OutboundUnknown(
-                outbound_id=claim.id, attempt=claim.attempts, reason=reason, check_at=retry_at.isoformat()
+                outbound_id=claim.id,
+                attempt=claim.attempts,
+                reason=reason,
+                check_at=retry_at.isoformat(),
             ),
             status=str(OutboundStatus.UNKNOWN),
             error=reason,
@@ -559,7 +561,10 @@ class Sender:
         self._settle(
             claim,
             events.OutboundRetrying(
-                outbound_id=claim.id, attempt=claim.attempts, reason=reason, retry_at=retry_at.isoformat()
+                outbound_id=claim.id,
+                attempt=claim.attempts,
+                reason=reason,
+                retry_at=retry_at.isoformat(),
             ),
             status=str(OutboundStatus.QUEUED),
             error=reason,
@@ -574,7 +579,10 @@ class Sender:
         self._settle(
             claim,
             events.OutboundRetrying(
-                outbound_id=claim.id, attempt=claim.attempts, reason=reason, retry_at=retry_at.isoformat()
+                outbound_id=claim.id,
+                attempt=claim.attempts,
+                reason=reason,
+                retry_at=retry_at.isoformat(),
             ),
             status=str(OutboundStatus.QUEUED),
             error=reason,

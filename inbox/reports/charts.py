@@ -23,7 +23,9 @@ def _scale(value: float, top: float, size: float) -> float:
     return size * (value / top) if top else 0.0
 
 
-def bar_chart_svg(title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]]) -> str:
+def bar_chart_svg(
+    title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]]
+) -> str:
     """Grouped bars per label; each series is (name, colour, values)."""
     top_margin, right, bottom, left = _MARGIN
     plot_width, plot_height = _WIDTH - left - right, _HEIGHT - top_margin - bottom
@@ -48,7 +50,9 @@ def bar_chart_svg(title: str, labels: Sequence[str], series: Sequence[tuple[str,
     return _document(parts)
 
 
-def line_chart_svg(title: str, labels: Sequence[str], values: Sequence[float | None], unit_text) -> str:
+def line_chart_svg(
+    title: str, labels: Sequence[str], values: Sequence[float | None], unit_text
+) -> str:
     """One line over labels; gaps where a value is None; the axis top is labelled by `unit_text`."""
     top_margin, right, bottom, left = _MARGIN
     plot_width, plot_height = _WIDTH - left - right, _HEIGHT - top_margin - bottom
@@ -63,11 +67,15 @@ def line_chart_svg(title: str, labels: Sequence[str], values: Sequence[float | N
                 segments.append(segment)
             segment = []
             continue
-        segment.append(f"{left + index * step:.1f},{top_margin + plot_height - _scale(value, peak, plot_height):.1f}")
+        segment.append(
+            f"{left + index * step:.1f},{top_margin + plot_height - _scale(value, peak, plot_height):.1f}"
+        )
     if segment:
         segments.append(segment)
     for points in segments:
-        parts.append(f'<polyline fill="none" stroke="{_LINE}" stroke-width="2" points="{" ".join(points)}"/>')
+        parts.append(
+            f'<polyline fill="none" stroke="{_LINE}" stroke-width="2" points="{" ".join(points)}"/>'
+        )
     for index, label in enumerate(labels):
         if len(labels) <= 16 or index % max(len(labels) // 8, 1) == 0:
             parts.append(

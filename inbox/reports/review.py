@@ -34,8 +34,10 @@ def review_sections(review: Review) -> list[tuple[str, list[str], list[dict[str,
     duration = review.until - incident.started_at
     header = [
         f"Severity {incident.severity}, {incident.scope}; {incident.status}",
-        (f"From {incident.started_at:%Y-%m-%d %H:%M} to {review.until:%Y-%m-%d %H:%M} UTC "
-        f"({duration.total_seconds() / 3600:.1f} h), declared by {incident.declared_by or 'setup'}"),
+        (
+            f"From {incident.started_at:%Y-%m-%d %H:%M} to {review.until:%Y-%m-%d %H:%M} UTC "
+            f"({duration.total_seconds() / 3600:.1f} h), declared by {incident.declared_by or 'setup'}"
+        ),
     ]
     if incident.status_url:
         header.append(f"Status page: {incident.status_url}")
@@ -60,7 +62,10 @@ def review_sections(review: Review) -> list[tuple[str, list[str], list[dict[str,
     ]
     outcomes = [{"outcome": name, "threads": str(count)} for name, count in review.outcomes.items()]
     people = [
-        {"who": handle, "what": ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items()))}
+        {
+            "who": handle,
+            "what": ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())),
+        }
         for handle, kinds in review.activity.items()
     ]
     statements = [
@@ -69,7 +74,8 @@ def review_sections(review: Review) -> list[tuple[str, list[str], list[dict[str,
             "who": statement.actor,
             "text": statement.text,
             "reach": "; ".join(
-                f"{channel}: " + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
+                f"{channel}: "
+                + ", ".join(f"{status} {count}" for status, count in sorted(statuses.items()))
                 for channel, statuses in statement.reach.items()
             ),
         }
@@ -100,7 +106,10 @@ def review_plots(review: Review) -> list[tuple[str, str]]:
     negative = line_chart_svg(
         "Share of negative messages per hour",
         labels,
-        [None if hour.negative_share is None else hour.negative_share * 100 for hour in review.hours],
+        [
+            None if hour.negative_share is None else hour.negative_share * 100
+            for hour in review.hours
+        ],
         lambda peak: f"{peak:.0f}%",
     )
     return [("Messages per hour", volume), ("Negative share per hour", negative)]
@@ -124,7 +133,11 @@ def render_review_markdown(review: Review) -> str:
             columns = list(rows[0])
             lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
             lines += [
-                "| " + " | ".join(str(row[column]).replace("|", "\\|").replace("\n", " ") for column in columns) + " |"
+                "| "
+                + " | ".join(
+                    str(row[column]).replace("|", "\\|").replace("\n", " ") for column in columns
+                )
+                + " |"
                 for row in rows
             ]
         lines.append("")
@@ -139,12 +152,21 @@ def render_review_html(review: Review) -> str:
         body.append(f"<h2>{html.escape(heading)}</h2>")
         body += [f"<p>{html.escape(line)}</p>" for line in text]
         if heading == "Volume and sentiment per hour":
-            body += [f'<p><img alt="{html.escape(title)}" src="{data_uri(svg)}"></p>' for title, svg in plots]
+            body += [
+                f'<p><img alt="{html.escape(title)}" src="{data_uri(svg)}"></p>'
+                for title, svg in plots
+            ]
         if rows:
             columns = list(rows[0])
-            body.append("<table><tr>" + "".join(f"<th>{html.escape(column)}</th>" for column in columns) + "</tr>")
+            body.append(
+                "<table><tr>"
+                + "".join(f"<th>{html.escape(column)}</th>" for column in columns)
+                + "</tr>"
+            )
             body += [
-                "<tr>" + "".join(f"<td>{html.escape(str(row[column]))}</td>" for column in columns) + "</tr>"
+                "<tr>"
+                + "".join(f"<td>{html.escape(str(row[column]))}</td>" for column in columns)
+                + "</tr>"
                 for row in rows
             ]
             body.append("</table>")
@@ -178,7 +200,12 @@ THREAD_CSV_COLUMNS = (
 
 def write_review(review: Review, path: Path) -> tuple[Path, Path]:
     """Write the review to `path` (.html or .md) and its threads to `<stem>-threads.csv`."""
-    renderers = {".html": render_review_html, ".htm": render_review_html, ".md": render_review_markdown, ".markdown": render_review_markdown}
+    renderers = {
+        ".html": render_review_html,
+        ".htm": render_review_html,
+        ".md": render_review_markdown,
+        ".markdown": render_review_markdown,
+    }
     render = renderers.get(path.suffix.lower())
     if render is None:
         raise InvalidInput(f"cannot tell the format of {path.name}: name it .html or .md")
@@ -189,6 +216,9 @@ def write_review(review: Review, path: Path) -> tuple[Path, Path]:
         writer.writeheader()
         for row in review.threads:
             writer.writerow(
-                {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
+                {
+                    key: value.isoformat() if isinstance(value, datetime) else value
+                    for key, value in row.items()
+                }
             )
     return path, csv_path

@@ -69,8 +69,16 @@ def render_markdown(stats: Stats) -> str:
         if not rows:
             continue
         columns = list(rows[0])
-        lines += [f"## {heading}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(str(row[column]).replace("|", "\\|") for column in columns) + " |" for row in rows]
+        lines += [
+            f"## {heading}",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|" + "---|" * len(columns),
+        ]
+        lines += [
+            "| " + " | ".join(str(row[column]).replace("|", "\\|") for column in columns) + " |"
+            for row in rows
+        ]
         lines.append("")
     return "\n".join(lines)
 
@@ -78,7 +86,10 @@ def render_markdown(stats: Stats) -> str:
 def render_html(stats: Stats) -> str:
     """The report as one self-contained HTML page with the plots as embedded images."""
     groups, agents = _sections(stats)
-    body = [f"<h1>{html.escape(_title(stats))}</h1>", f"<pre>{html.escape(headline_text(stats))}</pre>"]
+    body = [
+        f"<h1>{html.escape(_title(stats))}</h1>",
+        f"<pre>{html.escape(headline_text(stats))}</pre>",
+    ]
     for title, svg in plots(stats):
         body.append(f'<p><img alt="{html.escape(title)}" src="{data_uri(svg)}"></p>')
     for heading, rows in ((f"By {stats.by_dimension or 'period'}", groups), ("People", agents)):
@@ -88,7 +99,11 @@ def render_html(stats: Stats) -> str:
         body.append(f"<h2>{html.escape(heading)}</h2><table><tr>")
         body.append("".join(f"<th>{html.escape(column)}</th>" for column in columns) + "</tr>")
         for row in rows:
-            body.append("<tr>" + "".join(f"<td>{html.escape(str(row[column]))}</td>" for column in columns) + "</tr>")
+            body.append(
+                "<tr>"
+                + "".join(f"<td>{html.escape(str(row[column]))}</td>" for column in columns)
+                + "</tr>"
+            )
         body.append("</table>")
     style = (
         "body{font-family:sans-serif;max-width:60rem;margin:2rem auto}"

@@ -37,7 +37,9 @@ def percent_text(share: float | None) -> str:
 def figures_rows(stats: Stats) -> list[dict[str, Any]]:
     """One flat row per group (or one for the whole period), for tables and CSV."""
     entries: Iterable[tuple[str, Figures]] = (
-        [(group.group, group.figures) for group in stats.by] if stats.by_dimension else [("all", stats.figures)]
+        [(group.group, group.figures) for group in stats.by]
+        if stats.by_dimension
+        else [("all", stats.figures)]
     )
     rows = []
     for name, figures in entries:

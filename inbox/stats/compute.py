@@ -170,7 +170,9 @@ class _Lookups:
 
 
 def _lookups(connection: Connection) -> _Lookups:
-    accounts = connection.execute(select(_account.c.id, _account.c.platform, _account.c.handle)).all()
+    accounts = connection.execute(
+        select(_account.c.id, _account.c.platform, _account.c.handle)
+    ).all()
     agents = connection.execute(select(_agent.c.id, _agent.c.handle)).all()
     incidents = connection.execute(select(_incident.c.id, _incident.c.title)).all()
     return _Lookups(
@@ -197,7 +199,9 @@ def _thread_conditions(
         }
     if filters.platforms:
         by_platform = {
-            account_id for account_id, platform in lookups.platform_of.items() if platform in filters.platforms
+            account_id
+            for account_id, platform in lookups.platform_of.items()
+            if platform in filters.platforms
         }
         account_ids = by_platform if account_ids is None else account_ids & by_platform
     if account_ids is not None:
@@ -209,12 +213,16 @@ def _thread_conditions(
     if filters.incidents:
         conditions.append(_thread.c.incident_id.in_(filters.incidents))
     if filters.tags:
-        conditions.append(_thread.c.id.in_(select(_tag.c.thread_id).where(_tag.c.tag.in_(filters.tags))))
+        conditions.append(
+            _thread.c.id.in_(select(_tag.c.thread_id).where(_tag.c.tag.in_(filters.tags)))
+        )
     if filters.agents:
         unknown = [handle for handle in filters.agents if handle not in lookups.agent_id]
         if unknown:
             raise InvalidInput(f"no person with the handle {unknown[0]!r} (`inbox agents list`)")
-        conditions.append(handler_column().in_([lookups.agent_id[handle] for handle in filters.agents]))
+        conditions.append(
+            handler_column().in_([lookups.agent_id[handle] for handle in filters.agents])
+        )
     if scope_agents is not None:
         conditions.append(
             or_(_thread.c.assignee_id.in_(scope_agents), first_responder_column().in_(scope_agents))
@@ -325,14 +333,26 @@ def compute(
         else:
             totals = groups.pop(None)
         agent_work = (
-            _agent_work(connection, lookups, conditions, scope_agents, since, until) if agents else ()
+            _agent_work(connection, lookups, conditions, scope_agents, since, until)
+            if agents
+            else ()
         )
-    by_groups = tuple(
-        sorted(
-            (GroupFigures(_label(by, key, lookups), figures) for key, figures in groups.items()),
-            key=lambda group: (-group.figures.inbound - group.figures.first_response.count, group.group),
+    by_groups = (
+        tuple(
+            sorted(
+                (
+                    GroupFigures(_label(by, key, lookups), figures)
+                    for key, figures in groups.items()
+                ),
+                key=lambda group: (
+                    -group.figures.inbound - group.figures.first_response.count,
+                    group.group,
+                ),
+            )
         )
-    ) if by is not None else ()
+        if by is not None
+        else ()
+    )
     zone = policy.calendar.zone
     hourly = tuple(
         VolumeBucket(from_micros(hour * _HOUR), *hourly_counts.get(hour, (0, 0)))
@@ -376,7 +396,11 @@ def _figures(
     now: int,
 ) -> tuple[dict[Any, Figures], dict[Any, _Cohort], list[Breach], dict[int, tuple[int, int]]]:
     """The figures per group key (None when not grouped), the cohorts, the breaches and hourly volume."""
-    with ThreadPoolExecutor(max_workers=1) if _can_read_in_parallel(connection) else _Inline() as pool:
+    with (
+        ThreadPoolExecutor(max_workers=1)
+        if _can_read_in_parallel(connection)
+        else _Inline() as pool
+    ):
         messages = pool.submit(_message_figures, connection, conditions, by, since, until)
         cohort = _cohort(connection, policy, lookups, conditions, by, since, until, now)
         backlog, breached = _backlog(connection, policy, lookups, conditions, by, now)
@@ -481,9 +505,7 @@ def _cohort(
         target_column(connection, policy, lookups),
         first_inbound,
         _micros(_thread.c.first_response_at),
-        case(
-            (_thread.c.status == ThreadStatus.CLOSED, _micros(_thread.c.closed_at)), else_=None
-        ),
+        case((_thread.c.status == ThreadStatus.CLOSED, _micros(_thread.c.closed_at)), else_=None),
         *([group] if group is not None else []),
     ).where(
         _thread.c.last_activity_at >= from_micros(since),
@@ -501,7 +523,9 @@ def _cohort(
     ]
     calendar.cover(since, max(until, now))
     opened = calendar.positions([rows[index][2] for index in late])
-    ended = calendar.positions([now if rows[index][3] is None else rows[index][3] for index in late])
+    ended = calendar.positions(
+        [now if rows[index][3] is None else rows[index][3] for index in late]
+    )
     breached = {
         rows[index][0]: index
         for index, start, end in zip(late, opened, ended)
@@ -515,7 +539,10 @@ def _cohort(
                 del breached[thread_id]
     breached_rows = set(breached.values())
 
-    offset = int(calendar.zone.utcoffset(from_micros(since).replace(tzinfo=None)).total_seconds()) * MICROS
+    offset = (
+        int(calendar.zone.utcoffset(from_micros(since).replace(tzinfo=None)).total_seconds())
+        * MICROS
+    )
     groups: dict[Any, _Cohort] = defaultdict(_Cohort)
     for index, row in enumerate(rows):
         entry = groups[row[5] if by is not None else None]
@@ -560,29 +587,33 @@ def _next_responses(
         partition_by=_item.c.thread_id, order_by=(_item.c.created_at, _item.c.id), rows=(None, -1)
     )
     group = _group_column(by)
-    stamped = _with_tags(
-        select(
-            _item.c.thread_id,
-            _item.c.direction,
-            created.label("created"),
-            replies_before.label("run"),
-            *([group.label("group_key")] if group is not None else []),
-        ).select_from(
-            _thread.join(
-                _item,
-                and_(
-                    _item.c.thread_id == _thread.c.id,
-                    _item.c.created_at >= _thread.c.first_response_at,
-                ),
-            )
-        ),
-        by,
-    ).where(
-        _thread.c.last_activity_at >= from_micros(since),
-        _thread.c.first_response_at.is_not(None),
-        _thread.c.last_inbound_at > _thread.c.first_response_at,
-        *conditions,
-    ).subquery()
+    stamped = (
+        _with_tags(
+            select(
+                _item.c.thread_id,
+                _item.c.direction,
+                created.label("created"),
+                replies_before.label("run"),
+                *([group.label("group_key")] if group is not None else []),
+            ).select_from(
+                _thread.join(
+                    _item,
+                    and_(
+                        _item.c.thread_id == _thread.c.id,
+                        _item.c.created_at >= _thread.c.first_response_at,
+                    ),
+                )
+            ),
+            by,
+        )
+        .where(
+            _thread.c.last_activity_at >= from_micros(since),
+            _thread.c.first_response_at.is_not(None),
+            _thread.c.last_inbound_at > _thread.c.first_response_at,
+            *conditions,
+        )
+        .subquery()
+    )
     asked = func.min(case((stamped.c.direction == "in", stamped.c.created), else_=None))
     answered = func.min(case((stamped.c.direction == "out", stamped.c.created), else_=None))
     keys = [stamped.c.group_key] if group is not None else []
@@ -622,7 +653,9 @@ def _volume(
     in_period = (_item.c.created_at >= from_micros(since), _item.c.created_at < from_micros(until))
     hourly_query = select(hour, *counts).where(*in_period).group_by(hour)
     if conditions:
-        hourly_query = hourly_query.where(_item.c.thread_id.in_(select(_thread.c.id).where(*conditions)))
+        hourly_query = hourly_query.where(
+            _item.c.thread_id.in_(select(_thread.c.id).where(*conditions))
+        )
     hourly: dict[int, tuple[int, int]] = {}
     overall = [0, 0, 0, 0]
     for row in connection.execute(hourly_query):
@@ -633,7 +666,8 @@ def _volume(
         return _Volume(hourly=hourly, totals={None: tuple(overall)})
     group = _group_column(by)
     grouped = _with_tags(
-        select(group, *counts).select_from(_item.join(_thread, _thread.c.id == _item.c.thread_id)), by
+        select(group, *counts).select_from(_item.join(_thread, _thread.c.id == _item.c.thread_id)),
+        by,
     )
     grouped = grouped.where(*in_period, *conditions).group_by(group)
     totals = {
@@ -664,7 +698,10 @@ def _backlog(
     ).where(
         _thread.c.status.in_((ThreadStatus.NEW, ThreadStatus.OPEN)),
         _thread.c.last_inbound_at.is_not(None),
-        or_(_thread.c.last_outbound_at.is_(None), _thread.c.last_inbound_at > _thread.c.last_outbound_at),
+        or_(
+            _thread.c.last_outbound_at.is_(None),
+            _thread.c.last_inbound_at > _thread.c.last_outbound_at,
+        ),
         *conditions,
     )
     rows = [row for row in _tuples(connection, _with_tags(query, by)) if row[5] is not None]
@@ -683,7 +720,10 @@ def _backlog(
         for index in list(overdue):
             row = rows[index]
             if row[0] in pauses:
-                target = policy.target_seconds(lookups.platform_of.get(row[1], ""), row[2], row[3]) * MICROS
+                target = (
+                    policy.target_seconds(lookups.platform_of.get(row[1], ""), row[2], row[3])
+                    * MICROS
+                )
                 late = policy.elapsed(row[5], now, pauses[row[0]]) - target
                 if late > 0:
                     overdue[index] = late

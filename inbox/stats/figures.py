@@ -144,7 +144,11 @@ class Stats:
             "by": [{"group": group.group, **asdict(group.figures)} for group in self.by],
             "agents": [asdict(agent) for agent in self.agents],
             "daily": [
-                {"day": bucket.start.date().isoformat(), "inbound": bucket.inbound, "outbound": bucket.outbound}
+                {
+                    "day": bucket.start.date().isoformat(),
+                    "inbound": bucket.inbound,
+                    "outbound": bucket.outbound,
+                }
                 for bucket in self.daily
             ],
             "breaches": [

@@ -43,5 +43,7 @@ def parse_period(since: str, until: str | None, now: datetime) -> Period:
     start = parse_moment(since, now)
     end = parse_moment(until, now) if until else now
     if end <= start:
-        raise InvalidInput(f"the period ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})")
+        raise InvalidInput(
+            f"the period ends ({end:%Y-%m-%d %H:%M}) before it starts ({start:%Y-%m-%d %H:%M})"
+        )
     return Period(start, end)

@@ -41,7 +41,9 @@ def list_accounts(connection: Connection) -> list[AccountSummary]:
     """Every connected account, with its health and open thread count."""
     open_threads = (
         select(_thread.c.account_id, func.count().label("open_threads"))
-        .where(_thread.c.status != literal_column("'closed'"))  # a literal, so the partial index serves it
+        .where(
+            _thread.c.status != literal_column("'closed'")
+        )  # a literal, so the partial index serves it
         .group_by(_thread.c.account_id)
         .subquery()
     )
@@ -87,16 +89,12 @@ def add_account(
 ) -> int:
     """Connect an account (its secret goes to the keyring separately); returns its id."""
     if platform not in platform_names():
-        raise InvalidInput(
-            f"unknown platform {platform!r}; known: {', '.join(platform_names())}"
-        )
+        raise InvalidInput(f"unknown platform {platform!r}; known: {', '.join(platform_names())}")
     handle = handle.strip()
     if not handle:
         raise InvalidInput("an account needs a handle")
     exists = connection.execute(
-        select(_account.c.id).where(
-            _account.c.platform == platform, _account.c.handle == handle
-        )
+        select(_account.c.id).where(_account.c.platform == platform, _account.c.handle == handle)
     ).scalar()
     if exists is not None:
         raise InvalidInput(f"{platform} {handle} is already connected (account {exists})")
@@ -160,9 +158,7 @@ def save_text_limit(connection: Connection, account_id: int, text_limit: int) ->
     The pre-send checks read it there (`Target.text_limit`), as an instance may allow more
     or less than its platform's usual limit.
     """
-    row = connection.execute(
-        select(_account.c.settings).where(_account.c.id == account_id)
-    ).first()
+    row = connection.execute(select(_account.c.settings).where(_account.c.id == account_id)).first()
     settings = dict(row.settings or {}) if row is not None else None
     if settings is None or settings.get("text_limit") == text_limit:
         return False

@@ -335,9 +335,7 @@ class Store:
         self, connection: Connection, platform: str, items: list[FetchedItem], now: datetime
     ) -> dict[str, int]:
         authors = {
-            item.author.external_id: item.author
-            for item in items
-            if item.direction == Direction.IN
+            item.author.external_id: item.author for item in items if item.direction == Direction.IN
         }
         if not authors:
             return {}
@@ -503,7 +501,9 @@ class Store:
             ).first()
         if row is None:
             return CursorState(cursor=None, backoff_until=None, failures=0)
-        return CursorState(cursor=row.cursor, backoff_until=row.backoff_until, failures=row.failures)
+        return CursorState(
+            cursor=row.cursor, backoff_until=row.backoff_until, failures=row.failures
+        )
 
     def record_failure(
         self,
@@ -627,7 +627,10 @@ class Store:
                 update(_item)
                 .where(_item.c.id == bindparam("b_id"))
                 .values(sentiment=bindparam("b_score")),
-                [{"b_id": row.id, "b_score": value} for row, value in zip(rows, scores, strict=True)],
+                [
+                    {"b_id": row.id, "b_score": value}
+                    for row, value in zip(rows, scores, strict=True)
+                ],
             )
             connection.execute(
                 update(_thread)
@@ -644,7 +647,9 @@ class Store:
         return len(rows)
 
 
-def _contact_ids_of(connection: Connection, platform: str, external_ids: list[str]) -> dict[str, int]:
+def _contact_ids_of(
+    connection: Connection, platform: str, external_ids: list[str]
+) -> dict[str, int]:
     ids: dict[str, int] = {}
     for chunk in _chunks(external_ids):
         ids.update(

@@ -54,7 +54,9 @@ def agent_id_of(connection: Connection, handle: str) -> int:
     for known, agent_id in people.items():
         if known.lower() == wanted.lower():
             return agent_id
-    raise InvalidInput(f"no person with the handle {wanted!r}; handles: {', '.join(sorted(people))}")
+    raise InvalidInput(
+        f"no person with the handle {wanted!r}; handles: {', '.join(sorted(people))}"
+    )
 
 
 def agent_name(connection: Connection, agent_id: int | None) -> str | None:
@@ -94,7 +96,14 @@ def list_agents(connection: Connection) -> list[AgentSummary]:
 
 
 def add_agent(
-    connection: Connection, handle: str, name: str, role: str, capacity: int, *, actor: Actor, now: datetime
+    connection: Connection,
+    handle: str,
+    name: str,
+    role: str,
+    capacity: int,
+    *,
+    actor: Actor,
+    now: datetime,
 ) -> int:
     """Add a person; returns their id. InvalidInput for an unknown role, a bad or taken handle."""
     if role not in Role.__members__.values():

@@ -141,7 +141,9 @@ class SyncEngine:
     ) -> None:
         adapter = await self._build_adapter(account, client)
         if adapter is None:
-            progress = StreamProgress(account=account, stream="*", error="cannot start, see its health")
+            progress = StreamProgress(
+                account=account, stream="*", error="cannot start, see its health"
+            )
             summary.streams.append(progress)
             self._report(progress)
             return
@@ -201,7 +203,9 @@ class SyncEngine:
                 self.store.ingest, account, stream, items, cursor
             )
             if state.failures and failure is None:
-                await asyncio.to_thread(self.store.record_health, account.id, AccountHealth.OK, None)
+                await asyncio.to_thread(
+                    self.store.record_health, account.id, AccountHealth.OK, None
+                )
             while await asyncio.to_thread(self.store.score_sentiment):
                 pass
             if report.new_items:
@@ -317,14 +321,19 @@ class SyncEngine:
                 await _cancel(list(current.tasks.values()))
             await asyncio.to_thread(self.store.release_leases, self.holder)
 
-    async def _build_adapter(self, account: AccountRef, client: httpx.AsyncClient) -> Adapter | None:
+    async def _build_adapter(
+        self, account: AccountRef, client: httpx.AsyncClient
+    ) -> Adapter | None:
         """The account's adapter, or None (with the account marked failing) when it cannot be made."""
         try:
             return self.adapter_factory(account, client)
         except Exception as error:  # noqa: BLE001 - a broken account must not stop the others
             log.warning("cannot start syncing %s %s: %s", account.platform, account.handle, error)
             await asyncio.to_thread(
-                self.store.record_health, account.id, AccountHealth.FAILING, f"cannot start: {error}"
+                self.store.record_health,
+                account.id,
+                AccountHealth.FAILING,
+                f"cannot start: {error}",
             )
             return None
 
@@ -374,7 +383,9 @@ class SyncEngine:
             try:
                 has_more = await self.poll(adapter, stream, progress)
             except Exception:
-                log.exception("sync of %s %s (%s) crashed", account.platform, account.handle, stream)
+                log.exception(
+                    "sync of %s %s (%s) crashed", account.platform, account.handle, stream
+                )
                 await _wait(stop, FIRST_BACKOFF.total_seconds())
                 continue
             if progress.needs_login:
@@ -412,4 +423,3 @@ def _describe(error: BaseException) -> str:
     if isinstance(error, RateLimited):
         return f"rate limited until {error.reset_at:%Y-%m-%d %H:%M:%S} UTC"
     return str(error) or type(error).__name__
-

@@ -104,7 +104,9 @@ def _apply(
             changed.append(thread_id)
     for chunk in chunks(changed):
         connection.execute(
-            update(_thread).where(_thread.c.id.in_(chunk)).values(version=_thread.c.version + 1, **values)
+            update(_thread)
+            .where(_thread.c.id.in_(chunk))
+            .values(version=_thread.c.version + 1, **values)
         )
     events.record_many(
         connection,
@@ -133,11 +135,15 @@ def assign(
     if handle is not None:
         assignee_id = agent_id_of(connection, handle)
         person = connection.execute(
-            select(_agent.c.handle, _agent.c.role, _agent.c.active).where(_agent.c.id == assignee_id)
+            select(_agent.c.handle, _agent.c.role, _agent.c.active).where(
+                _agent.c.id == assignee_id
+            )
         ).one()
         handle = person.handle
         if person.role not in ASSIGNABLE_ROLES:
-            raise InvalidInput(f"{handle} is a supervisor; supervisors read threads and do not hold them")
+            raise InvalidInput(
+                f"{handle} is a supervisor; supervisors read threads and do not hold them"
+            )
         if not person.active:
             raise InvalidInput(f"{handle} is no longer active")
 
@@ -167,7 +173,9 @@ def normalise_tag(tag: str) -> str:
     if not normal:
         raise InvalidInput("a tag cannot be empty")
     if len(normal) > MAX_TAG_LENGTH:
-        raise InvalidInput(f"tag {normal[:20]!r}… is too long ({MAX_TAG_LENGTH} characters at most)")
+        raise InvalidInput(
+            f"tag {normal[:20]!r}… is too long ({MAX_TAG_LENGTH} characters at most)"
+        )
     return sanitize.for_display(normal)
 
 
@@ -182,7 +190,9 @@ def tag(
 ) -> BulkResult:
     """Add and remove tags; a thread counts as changed if any tag went on or came off."""
     adding = list(dict.fromkeys(normalise_tag(name) for name in add))
-    removing = [name for name in dict.fromkeys(normalise_tag(name) for name in remove) if name not in adding]
+    removing = [
+        name for name in dict.fromkeys(normalise_tag(name) for name in remove) if name not in adding
+    ]
     if not adding and not removing:
         raise InvalidInput("name a tag to add or remove")
     targets = lock_targets(connection, thread_ids)
@@ -213,11 +223,15 @@ def tag(
             refused[thread_id] = "its tags are already so"
             continue
         if added:
-            connection.execute(insert(_tag), [{"thread_id": thread_id, "tag": name} for name in added])
+            connection.execute(
+                insert(_tag), [{"thread_id": thread_id, "tag": name} for name in added]
+            )
             tagged = events.ThreadTagged(tags=added)
             event_rows.append(events.row(tagged, at=now, actor=actor.handle, thread_id=thread_id))
         if removed:
-            connection.execute(delete(_tag).where(_tag.c.thread_id == thread_id, _tag.c.tag.in_(removed)))
+            connection.execute(
+                delete(_tag).where(_tag.c.thread_id == thread_id, _tag.c.tag.in_(removed))
+            )
             untagged = events.ThreadUntagged(tags=removed)
             event_rows.append(events.row(untagged, at=now, actor=actor.handle, thread_id=thread_id))
         connection.execute(
@@ -238,7 +252,12 @@ def _status_change(target: _Target, values: dict[str, Any]) -> events.ThreadStat
 
 
 def snooze(
-    connection: Connection, thread_ids: Sequence[int], until: datetime, *, actor: Actor, now: datetime
+    connection: Connection,
+    thread_ids: Sequence[int],
+    until: datetime,
+    *,
+    actor: Actor,
+    now: datetime,
 ) -> BulkResult:
     """Put threads aside until `until`; the SLA clock stops meanwhile."""
     if until.tzinfo is None:
@@ -247,29 +266,54 @@ def snooze(
         raise InvalidInput(f"{until:%Y-%m-%d %H:%M} UTC has passed; snooze until a time to come")
     values = {"status": ThreadStatus.SNOOZED, "snoozed_until": until, "due_at": None}
     return _apply(
-        connection, thread_ids, values, actor=actor, now=now,
-        refuse=lambda target: "closed; reopen it first" if target.status == ThreadStatus.CLOSED else None,
+        connection,
+        thread_ids,
+        values,
+        actor=actor,
+        now=now,
+        refuse=lambda target: (
+            "closed; reopen it first" if target.status == ThreadStatus.CLOSED else None
+        ),
         change=lambda target: _status_change(target, values),
     )
 
 
-def close(connection: Connection, thread_ids: Sequence[int], *, actor: Actor, now: datetime) -> BulkResult:
+def close(
+    connection: Connection, thread_ids: Sequence[int], *, actor: Actor, now: datetime
+) -> BulkResult:
     """Mark threads done; a new message from the customer reopens them."""
-    values = {"status": ThreadStatus.CLOSED, "closed_at": now, "snoozed_until": None, "due_at": None}
+    values = {
+        "status": ThreadStatus.CLOSED,
+        "closed_at": now,
+        "snoozed_until": None,
+        "due_at": None,
+    }
     return _apply(
-        connection, thread_ids, values, actor=actor, now=now,
+        connection,
+        thread_ids,
+        values,
+        actor=actor,
+        now=now,
         refuse=lambda target: "already closed" if target.status == ThreadStatus.CLOSED else None,
         change=lambda target: _status_change(target, values),
     )
 
 
-def reopen(connection: Connection, thread_ids: Sequence[int], *, actor: Actor, now: datetime) -> BulkResult:
+def reopen(
+    connection: Connection, thread_ids: Sequence[int], *, actor: Actor, now: datetime
+) -> BulkResult:
     """Bring closed or snoozed threads back to open."""
     values = {"status": ThreadStatus.OPEN, "closed_at": None, "snoozed_until": None}
     asleep_or_closed = (ThreadStatus.CLOSED, ThreadStatus.SNOOZED)
     return _apply(
-        connection, thread_ids, values, actor=actor, now=now,
-        refuse=lambda target: None if target.status in asleep_or_closed else f"already {target.status}",
+        connection,
+        thread_ids,
+        values,
+        actor=actor,
+        now=now,
+        refuse=lambda target: (
+            None if target.status in asleep_or_closed else f"already {target.status}"
+        ),
         change=lambda target: _status_change(target, values),
     )
 
@@ -281,7 +325,11 @@ def set_priority(
     if priority not in Priority.__members__.values():
         raise InvalidInput(f"unknown priority {priority!r}; priorities: {', '.join(Priority)}")
     return _apply(
-        connection, thread_ids, {"priority": priority}, actor=actor, now=now,
+        connection,
+        thread_ids,
+        {"priority": priority},
+        actor=actor,
+        now=now,
         refuse=lambda target: f"already {priority}" if target.priority == priority else None,
         change=lambda target: events.ThreadPriorityChanged(before=target.priority, after=priority),
     )
@@ -300,5 +348,7 @@ def mark_read(connection: Connection, thread_id: int, *, actor: Actor) -> None:
     if target.assignee_id not in (None, actor.agent_id):
         return
     connection.execute(
-        update(_thread).where(_thread.c.id == thread_id, _thread.c.unread.is_(True)).values(unread=False)
+        update(_thread)
+        .where(_thread.c.id == thread_id, _thread.c.unread.is_(True))
+        .values(unread=False)
     )

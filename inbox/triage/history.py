@@ -70,10 +70,15 @@ def history(connection: Connection, thread_id: int, limit: int = 200) -> list[Hi
 def author_card(connection: Connection, thread_id: int, *, actor: Actor) -> AuthorCard:
     """The author of a thread, how many threads they have, and their latest others."""
     row = connection.execute(
-        select(_contact).join(_thread, _thread.c.contact_id == _contact.c.id).where(_thread.c.id == thread_id)
+        select(_contact)
+        .join(_thread, _thread.c.contact_id == _contact.c.id)
+        .where(_thread.c.id == thread_id)
     ).first()
     if row is None:
-        if connection.execute(select(_thread.c.id).where(_thread.c.id == thread_id)).first() is None:
+        if (
+            connection.execute(select(_thread.c.id).where(_thread.c.id == thread_id)).first()
+            is None
+        ):
             raise NotFound(f"no thread {thread_id}")
         raise NotFound(f"thread {thread_id} has no known author")
     count = connection.execute(
@@ -97,15 +102,11 @@ def author_card(connection: Connection, thread_id: int, *, actor: Actor) -> Auth
 
 def tags_in_use(connection: Connection, limit: int = 200) -> list[str]:
     """Distinct tags in alphabetical order, read by skipping through the tag index."""
-    steps = (
-        select(func.min(_tag.c.tag).label("tag")).cte("tags", recursive=True)
-    )
-    following = (
-        select(func.min(_tag.c.tag))
-        .where(_tag.c.tag > steps.c.tag)
-        .scalar_subquery()
-    )
+    steps = select(func.min(_tag.c.tag).label("tag")).cte("tags", recursive=True)
+    following = select(func.min(_tag.c.tag)).where(_tag.c.tag > steps.c.tag).scalar_subquery()
     steps = steps.union_all(select(following).where(steps.c.tag.is_not(None)))
     return list(
-        connection.execute(select(steps.c.tag).where(steps.c.tag.is_not(None)).limit(limit)).scalars()
+        connection.execute(
+            select(steps.c.tag).where(steps.c.tag.is_not(None)).limit(limit)
+        ).scalars()
     )

@@ -383,11 +383,18 @@ def _view_condition(
             conditions.append(_unindexed(_thread.c.due_at) <= to_micros(now))
     elif view == View.INCIDENT:
         active = list(
-            connection.execute(select(_incident.c.id).where(_incident.c.status == "active")).scalars()
+            connection.execute(
+                select(_incident.c.id).where(_incident.c.status == "active")
+            ).scalars()
         )
         if not active:
             return None
-        if _sparse(connection, and_(_NOT_CLOSED, _thread.c.incident_id.is_not(None), _thread.c.incident_id.in_(active))):
+        if _sparse(
+            connection,
+            and_(
+                _NOT_CLOSED, _thread.c.incident_id.is_not(None), _thread.c.incident_id.in_(active)
+            ),
+        ):
             conditions.append(_thread.c.incident_id.in_(active))
         else:
             conditions.append(_unindexed(_thread.c.incident_id).in_(active))
@@ -408,7 +415,9 @@ def _held_by(connection: Connection, agent_id: int | None) -> ColumnElement[bool
     many, so they filter the sort order's scan.
     """
     held = and_(
-        _thread.c.assignee_id == agent_id if agent_id is not None else _thread.c.assignee_id.is_(None),
+        _thread.c.assignee_id == agent_id
+        if agent_id is not None
+        else _thread.c.assignee_id.is_(None),
         _thread.c.status.in_([status for status in ThreadStatus if status != ThreadStatus.CLOSED]),
     )
     if _sparse(connection, held):
@@ -446,9 +455,12 @@ def _filter_conditions(
     if query.tag:
         name = normalise_tag(query.tag)
         tagged = select(_tag.c.thread_id).where(_tag.c.tag == name)
-        if connection.execute(
-            select(func.count()).select_from(tagged.limit(TAG_SPARSE_LIMIT).subquery())
-        ).scalar_one() < TAG_SPARSE_LIMIT:
+        if (
+            connection.execute(
+                select(func.count()).select_from(tagged.limit(TAG_SPARSE_LIMIT).subquery())
+            ).scalar_one()
+            < TAG_SPARSE_LIMIT
+        ):
             conditions.append(_thread.c.id.in_(tagged))
         else:
             conditions.append(
@@ -519,7 +531,9 @@ def list_threads(
     phases = _phases(connection, query, as_of)
     start = 0
     if after is not None:
-        start = next((index for index, phase in enumerate(phases) if phase.holds(after)), len(phases))
+        start = next(
+            (index for index, phase in enumerate(phases) if phase.holds(after)), len(phases)
+        )
     thread_ids: list[int] = []
     for index in range(start, len(phases)):
         phase = phases[index]
@@ -552,9 +566,23 @@ def _beyond(keys: Sequence[Any], values: Sequence[Any], descending: bool) -> Col
 
 
 _ROW_COLUMNS = (
-    "id", "account_id", "kind", "status", "priority", "preview", "sentiment", "unread",
-    "item_count", "last_activity_at", "last_inbound_at", "first_response_at", "due_at",
-    "incident_id", "snoozed_until", "closed_at", "version",
+    "id",
+    "account_id",
+    "kind",
+    "status",
+    "priority",
+    "preview",
+    "sentiment",
+    "unread",
+    "item_count",
+    "last_activity_at",
+    "last_inbound_at",
+    "first_response_at",
+    "due_at",
+    "incident_id",
+    "snoozed_until",
+    "closed_at",
+    "version",
 )
 
 

@@ -97,11 +97,15 @@ def mentioned_handles(connection: Connection, body: str) -> dict[str, int]:
     if unknown:
         handles = ", ".join("@" + handle for handle, _ in sorted(people.values()))
         names = ", ".join("@" + name for name in unknown)
-        raise InvalidInput(f"{names} is no colleague's handle; nothing was saved. Handles: {handles}")
+        raise InvalidInput(
+            f"{names} is no colleague's handle; nothing was saved. Handles: {handles}"
+        )
     return found
 
 
-def add_note(connection: Connection, thread_id: int, body: str, *, actor: Actor, now: datetime) -> NoteRow:
+def add_note(
+    connection: Connection, thread_id: int, body: str, *, actor: Actor, now: datetime
+) -> NoteRow:
     """Add an internal note; the colleagues it @mentions (not its author) see the thread under Mentions."""
     text = sanitize.for_storage(body.strip())
     if not text:
@@ -117,16 +121,25 @@ def add_note(connection: Connection, thread_id: int, body: str, *, actor: Actor,
         raise PermissionDenied(f"thread {thread_id} is {reason}")
     note_id = connection.execute(
         insert(_note).values(
-            thread_id=thread_id, agent_id=actor.agent_id, body=text, mentions=list(mentions), created_at=now
+            thread_id=thread_id,
+            agent_id=actor.agent_id,
+            body=text,
+            mentions=list(mentions),
+            created_at=now,
         )
     ).inserted_primary_key[0]
     others = [agent_id for agent_id in mentions.values() if agent_id != actor.agent_id]
     if others:
         connection.execute(
             insert(_mention),
-            [{"note_id": note_id, "agent_id": agent_id, "thread_id": thread_id} for agent_id in others],
+            [
+                {"note_id": note_id, "agent_id": agent_id, "thread_id": thread_id}
+                for agent_id in others
+            ],
         )
-    connection.execute(update(_thread).where(_thread.c.id == thread_id).values(version=_thread.c.version + 1))
+    connection.execute(
+        update(_thread).where(_thread.c.id == thread_id).values(version=_thread.c.version + 1)
+    )
     events.record(
         connection,
         events.NoteAdded(note_id=note_id, mentions=list(mentions)),
@@ -166,7 +179,9 @@ def set_presence(
     row is new, had expired, or the activity changed, so other screens update at once.
     """
     if activity not in PRESENCE_ACTIVITIES:
-        raise InvalidInput(f"unknown activity {activity!r}; one of {', '.join(PRESENCE_ACTIVITIES)}")
+        raise InvalidInput(
+            f"unknown activity {activity!r}; one of {', '.join(PRESENCE_ACTIVITIES)}"
+        )
     if actor.agent_id is None:
         return
     if connection.execute(select(_thread.c.id).where(_thread.c.id == thread_id)).first() is None:
@@ -178,10 +193,15 @@ def set_presence(
     if previous is None:
         connection.execute(
             insert_ignoring_conflicts(connection, _presence).values(
-                agent_id=actor.agent_id, thread_id=thread_id, activity=activity, expires_at=expires_at
+                agent_id=actor.agent_id,
+                thread_id=thread_id,
+                activity=activity,
+                expires_at=expires_at,
             )
         )
-    connection.execute(update(_presence).where(key).values(activity=activity, expires_at=expires_at))
+    connection.execute(
+        update(_presence).where(key).values(activity=activity, expires_at=expires_at)
+    )
     if previous != activity:
         events.record(
             connection,

@@ -20,7 +20,12 @@ def build(extra: dict) -> Adapter:
         settings={"page_size": 2, "smtp_url": "smtp://smtp.example.test:25", **extra},
     )  # fmt: skip
     return EmailAdapter(
-        account, None, {"password": PASSWORD}, clock=lambda: NOW, imap_factory=mailbox.imap, smtp_factory=mailbox.smtp
+        account,
+        None,
+        {"password": PASSWORD},
+        clock=lambda: NOW,
+        imap_factory=mailbox.imap,
+        smtp_factory=mailbox.smtp,
     )
 
 

@@ -42,10 +42,17 @@ RECORDED_PDS = "puffball.us-east.host.bsky.network"
 BRAND_DID = "did:plc:brandbrandbrandbrand0001"
 
 
-def adapter_for(transport: httpx.MockTransport, handle: str = "brand.example.com", **settings) -> BlueskyAdapter:
-    account = AccountRef(id=1, platform="bluesky", handle=handle, base_url="https://bsky.social", settings=settings)
+def adapter_for(
+    transport: httpx.MockTransport, handle: str = "brand.example.com", **settings
+) -> BlueskyAdapter:
+    account = AccountRef(
+        id=1, platform="bluesky", handle=handle, base_url="https://bsky.social", settings=settings
+    )
     return BlueskyAdapter(
-        account, httpx.AsyncClient(transport=transport), {"app_password": APP_PASSWORD}, clock=lambda: NOW
+        account,
+        httpx.AsyncClient(transport=transport),
+        {"app_password": APP_PASSWORD},
+        clock=lambda: NOW,
     )
 
 
@@ -56,7 +63,9 @@ def adapter_for(transport: httpx.MockTransport, handle: str = "brand.example.com
 def recordings() -> Path:
     folder = RECORDINGS / "bluesky"
     if not folder.is_dir():
-        skip_or_fail(f"the Bluesky recordings are not at {folder} (they live beside the project in ../shared)")
+        skip_or_fail(
+            f"the Bluesky recordings are not at {folder} (they live beside the project in ../shared)"
+        )
     return folder
 
 
@@ -69,7 +78,10 @@ def with_fake_tokens(interaction: Interaction, body: object) -> object:
 
 def replay(recordings: Path, *names: str, **extra) -> ReplayServer:
     return ReplayServer.of(
-        recordings / "repo_auth_direct.yml", *(recordings / name for name in names), patch=with_fake_tokens, **extra
+        recordings / "repo_auth_direct.yml",
+        *(recordings / name for name in names),
+        patch=with_fake_tokens,
+        **extra,
     )
 
 
@@ -103,7 +115,10 @@ async def test_recorded_notifications_become_mentions_and_comments(recordings):
 
     (login,) = server.calls("com.atproto.server.createSession")
     assert login.url.host == "bsky.social"
-    assert json.loads(login.content) == {"identifier": "bskyr.bsky.social", "password": APP_PASSWORD}
+    assert json.loads(login.content) == {
+        "identifier": "bskyr.bsky.social",
+        "password": APP_PASSWORD,
+    }
     (listing,) = server.calls("app.bsky.notification.listNotifications")
     assert listing.url.host == RECORDED_PDS
     assert listing.headers["Authorization"] == "Bearer recorded-access"
@@ -113,9 +128,14 @@ async def test_recorded_notifications_become_mentions_and_comments(recordings):
     assert len(page.items) == 18, "likes, follows and reposts are left out"
     assert {item.kind for item in page.items} == {Kind.MENTION, Kind.COMMENT}
     first = page.items[0]
-    assert first.external_id == "at://did:plc:lprqqpoyjspuma25n5gofocf/app.bsky.feed.post/3lmicbemya22g"
+    assert (
+        first.external_id
+        == "at://did:plc:lprqqpoyjspuma25n5gofocf/app.bsky.feed.post/3lmicbemya22g"
+    )
     assert first.kind == Kind.MENTION, "a mention in someone else's thread"
-    assert first.thread_key == "at://did:plc:lprqqpoyjspuma25n5gofocf/app.bsky.feed.post/3lmiagxqgas2s"
+    assert (
+        first.thread_key == "at://did:plc:lprqqpoyjspuma25n5gofocf/app.bsky.feed.post/3lmiagxqgas2s"
+    )
     assert first.author.handle == "@josephjefe.bsky.social"
     assert first.text.startswith("Ok, @bskyr.bsky.social makes this ridiculously easy.")
     assert first.created_at == datetime(2025, 4, 10, 20, 1, 53, 909000, tzinfo=UTC)
@@ -164,7 +184,9 @@ async def test_recorded_reads_go_to_the_pds_with_the_session_token(recordings):
     unread = await adapter.xrpc.query("app.bsky.notification.getUnreadCount")
     thread = await adapter.xrpc.query("app.bsky.feed.getPostThread", {"uri": uri})
     posts = await adapter.xrpc.query("app.bsky.feed.getPosts", {"uris": [uri]})
-    read = await adapter.xrpc.procedure("chat.bsky.convo.updateRead", {"convoId": "3ku7w6h4vog2d"}, proxy=CHAT_PROXY)
+    read = await adapter.xrpc.procedure(
+        "chat.bsky.convo.updateRead", {"convoId": "3ku7w6h4vog2d"}, proxy=CHAT_PROXY
+    )
 
     assert unread == {"count": 0}
     record = PostRecord.parse(thread["thread"]["post"]["record"], "post")
@@ -188,19 +210,30 @@ async def test_a_recorded_reply_carries_strong_refs_and_byte_offset_facets(recor
     parent = f"at://{RECORDED_BRAND_DID}/app.bsky.feed.post/3kexwuoyqj32g"
     text = "Test post of urls and mentions for r package `bskyr` via @bskyr.bsky.social (https://christophertkenny.com/bskyr/)"
 
-    sent = await adapter.send(OutboundRequest(idempotency_key="out-1", kind=Kind.COMMENT, text=text, in_reply_to=parent))
+    sent = await adapter.send(
+        OutboundRequest(idempotency_key="out-1", kind=Kind.COMMENT, text=text, in_reply_to=parent)
+    )
 
     (lookup,) = server.calls("com.atproto.repo.getRecord")
-    assert dict(lookup.url.params) == {"repo": RECORDED_BRAND_DID, "collection": "app.bsky.feed.post", "rkey": "3kexwuoyqj32g"}
+    assert dict(lookup.url.params) == {
+        "repo": RECORDED_BRAND_DID,
+        "collection": "app.bsky.feed.post",
+        "rkey": "3kexwuoyqj32g",
+    }
     (create,) = server.calls("com.atproto.repo.createRecord")
     body = json.loads(create.content)
     assert body["repo"] == RECORDED_BRAND_DID and body["collection"] == "app.bsky.feed.post"
     assert body["rkey"] == mapping.record_key_for("out-1")
-    parent_ref = {"uri": parent, "cid": "bafyreid4i763c2iyr6adhmgriiisz2p7gleztu7tn66pfrl3qhe4hgoyny"}
+    parent_ref = {
+        "uri": parent,
+        "cid": "bafyreid4i763c2iyr6adhmgriiisz2p7gleztu7tn66pfrl3qhe4hgoyny",
+    }
     assert body["record"]["reply"] == {"root": parent_ref, "parent": parent_ref}
     assert body["record"]["createdAt"] == "2026-03-01T12:00:00.000Z"
     recorded_parent = json.loads(load_body(recordings / "r_post_reply.yml", "getRecord"))["value"]
-    assert body["record"]["facets"] == recorded_parent["facets"], "the same byte offsets the real app wrote"
+    assert body["record"]["facets"] == recorded_parent["facets"], (
+        "the same byte offsets the real app wrote"
+    )
     assert sent.external_id == f"at://{RECORDED_BRAND_DID}/app.bsky.feed.post/3lprdue7ggw26"
     assert sent.url == "https://bsky.app/profile/bskyr.bsky.social/post/3lprdue7ggw26"
 
@@ -208,18 +241,26 @@ async def test_a_recorded_reply_carries_strong_refs_and_byte_offset_facets(recor
 def load_body(path: Path, path_suffix: str) -> str:
     from tests.support.recorded import load
 
-    return next(interaction.body for interaction in load(path) if interaction.path.endswith(path_suffix))
+    return next(
+        interaction.body for interaction in load(path) if interaction.path.endswith(path_suffix)
+    )
 
 
 async def test_a_recorded_post_without_a_parent_is_a_plain_record(recordings):
     server = replay(recordings, "r_post_text.yml")
     adapter = adapter_for(server.transport, handle="bskyr.bsky.social")
 
-    sent = await adapter.send(OutboundRequest(idempotency_key="out-2", kind=Kind.MENTION, text="We are on it."))
+    sent = await adapter.send(
+        OutboundRequest(idempotency_key="out-2", kind=Kind.MENTION, text="We are on it.")
+    )
 
     (create,) = server.calls("com.atproto.repo.createRecord")
     record = json.loads(create.content)["record"]
-    assert record == {"$type": "app.bsky.feed.post", "text": "We are on it.", "createdAt": "2026-03-01T12:00:00.000Z"}
+    assert record == {
+        "$type": "app.bsky.feed.post",
+        "text": "We are on it.",
+        "createdAt": "2026-03-01T12:00:00.000Z",
+    }
     assert sent.external_id.endswith("/app.bsky.feed.post/3lprdud4gi72i")
     assert not server.calls("com.atproto.repo.uploadBlob")
 
@@ -232,10 +273,14 @@ async def test_a_recorded_refusal_is_payload_invalid_by_its_code(recordings):
     adapter = adapter_for(server.transport, handle="bskyr.bsky.social")
 
     with pytest.raises(PayloadInvalid) as refused:
-        await adapter.send(OutboundRequest(idempotency_key="out-3", kind=Kind.MENTION, text="x" * 300))
+        await adapter.send(
+            OutboundRequest(idempotency_key="out-3", kind=Kind.MENTION, text="x" * 300)
+        )
 
     assert isinstance(refused.value, XrpcError) and refused.value.code == "InvalidRequest"
-    assert server.calls("com.atproto.repo.getRecord"), "it looked for an earlier attempt before giving up"
+    assert server.calls("com.atproto.repo.getRecord"), (
+        "it looked for an earlier attempt before giving up"
+    )
 
 
 async def test_recorded_chats_become_dms_through_the_chat_proxy(recordings):
@@ -257,27 +302,37 @@ async def test_recorded_chats_become_dms_through_the_chat_proxy(recordings):
     customer = page.items[2]
     assert customer.external_id == "chat:3ku7w6h4vog2d:3lphbnrx7l32l"
     assert customer.thread_key == "chat:3ku7w6h4vog2d" and customer.kind == Kind.DM
-    assert customer.author == FetchedContact("did:plc:wpe35pganb6d4pg4ekmfy6u5", "@chriskenny.bsky.social", "Chris Kenny")
+    assert customer.author == FetchedContact(
+        "did:plc:wpe35pganb6d4pg4ekmfy6u5", "@chriskenny.bsky.social", "Chris Kenny"
+    )
     assert again.items == (), "an unchanged conversation revision costs no getMessages call"
 
 
 async def test_a_recorded_chat_send_goes_to_the_conversation(recordings):
     server = replay(recordings, "c_send.yml")
-    server.extra[("GET", "/xrpc/chat.bsky.convo.getConvoForMembers")] = lambda request: httpx.Response(
-        200, content=load_body(recordings / "c_get_convo.yml", "getConvo").encode()
+    server.extra[("GET", "/xrpc/chat.bsky.convo.getConvoForMembers")] = lambda request: (
+        httpx.Response(200, content=load_body(recordings / "c_get_convo.yml", "getConvo").encode())
     )  # getConvoForMembers answers the same {convo: convoView} shape as the recorded getConvo
     adapter = adapter_for(server.transport, handle="bskyr.bsky.social")
     customer = FetchedContact("did:plc:wpe35pganb6d4pg4ekmfy6u5", "@chriskenny.bsky.social")
 
     sent = await adapter.send(
-        OutboundRequest(idempotency_key="dm-1", kind=Kind.DM, text="[example] sent with bskyr", recipient=customer)
+        OutboundRequest(
+            idempotency_key="dm-1",
+            kind=Kind.DM,
+            text="[example] sent with bskyr",
+            recipient=customer,
+        )
     )
 
     (lookup,) = server.calls("chat.bsky.convo.getConvoForMembers")
     assert lookup.url.params.get_list("members") == ["did:plc:wpe35pganb6d4pg4ekmfy6u5"]
     (send,) = server.calls("chat.bsky.convo.sendMessage")
     assert send.headers["atproto-proxy"] == CHAT_PROXY
-    assert json.loads(send.content) == {"convoId": "3ku7w6h4vog2d", "message": {"text": "[example] sent with bskyr"}}
+    assert json.loads(send.content) == {
+        "convoId": "3ku7w6h4vog2d",
+        "message": {"text": "[example] sent with bskyr"},
+    }
     assert sent.external_id == "chat:3ku7w6h4vog2d:3lprddijuyg26"
     assert sent.sent_at == datetime(2025, 5, 22, 14, 30, 31, 384000, tzinfo=UTC)
 
@@ -296,14 +351,18 @@ async def test_one_login_serves_every_poll_and_an_expired_token_is_refreshed():
 
     assert (pds.logins, pds.refreshes) == (1, 1)
     (refresh,) = pds.calls("com.atproto.server.refreshSession")
-    assert refresh.headers["Authorization"] == "Bearer fake-refresh-1", "refreshSession takes the refresh token"
+    assert refresh.headers["Authorization"] == "Bearer fake-refresh-1", (
+        "refreshSession takes the refresh token"
+    )
     assert pds.requests[-1].headers["Authorization"] == "Bearer fake-access-refreshed-1"
 
 
 async def test_the_next_process_resumes_the_kept_session_instead_of_logging_in():
     pds = FakePds()
     kept: list[dict] = []
-    account = AccountRef(id=1, platform="bluesky", handle="brand.example.com", base_url="https://bsky.social")
+    account = AccountRef(
+        id=1, platform="bluesky", handle="brand.example.com", base_url="https://bsky.social"
+    )
     first = BlueskyAdapter(
         account,
         httpx.AsyncClient(transport=pds.transport),
@@ -323,13 +382,17 @@ async def test_the_next_process_resumes_the_kept_session_instead_of_logging_in()
     )
     await second.fetch("notifications", None)
 
-    assert (pds.logins, pds.refreshes) == (1, 1), "the second process used refreshSession, not a login"
+    assert (pds.logins, pds.refreshes) == (1, 1), (
+        "the second process used refreshSession, not a login"
+    )
     assert kept[-1]["refresh_jwt"] == "fake-refresh-r1"
 
 
 async def test_an_expired_kept_session_falls_back_to_one_login():
     pds = FakePds(refresh_refused=True)
-    account = AccountRef(id=1, platform="bluesky", handle="brand.example.com", base_url="https://bsky.social")
+    account = AccountRef(
+        id=1, platform="bluesky", handle="brand.example.com", base_url="https://bsky.social"
+    )
     adapter = BlueskyAdapter(
         account,
         httpx.AsyncClient(transport=pds.transport),
@@ -357,16 +420,33 @@ async def test_a_reply_that_mentions_the_brand_arrives_once_as_a_comment_in_its_
     page = await adapter.fetch("notifications", None)
 
     by_rkey = {item.external_id.rsplit("/", 1)[1]: item for item in page.items}
-    assert set(by_rkey) == {"3lc0000000005", "3lc0000000003", "3lc0000000002", "3lc0000000001", "3lc0000000000"}
+    assert set(by_rkey) == {
+        "3lc0000000005",
+        "3lc0000000003",
+        "3lc0000000002",
+        "3lc0000000001",
+        "3lc0000000000",
+    }
     brand_root = f"at://{BRAND_DID}/app.bsky.feed.post/3lbrandroot22"
-    assert (by_rkey["3lc0000000005"].kind, by_rkey["3lc0000000005"].thread_key) == (Kind.COMMENT, brand_root)
-    assert (by_rkey["3lc0000000003"].kind, by_rkey["3lc0000000003"].thread_key) == (Kind.COMMENT, brand_root)
+    assert (by_rkey["3lc0000000005"].kind, by_rkey["3lc0000000005"].thread_key) == (
+        Kind.COMMENT,
+        brand_root,
+    )
+    assert (by_rkey["3lc0000000003"].kind, by_rkey["3lc0000000003"].thread_key) == (
+        Kind.COMMENT,
+        brand_root,
+    )
     assert by_rkey["3lc0000000003"].parent_external_id == brand_root
     quote = by_rkey["3lc0000000002"]
     assert (quote.kind, quote.thread_key) == (Kind.MENTION, quote.external_id)
     elsewhere = by_rkey["3lc0000000001"]
-    assert (elsewhere.kind, elsewhere.thread_key) == (Kind.MENTION, "at://did:plc:dandandandandandandan0003/app.bsky.feed.post/3ldanroot2222")
-    assert "\u202e" in by_rkey["3lc0000000000"].text, "hostile text is kept as said; display strips it"
+    assert (elsewhere.kind, elsewhere.thread_key) == (
+        Kind.MENTION,
+        "at://did:plc:dandandandandandandan0003/app.bsky.feed.post/3ldanroot2222",
+    )
+    assert "\u202e" in by_rkey["3lc0000000000"].text, (
+        "hostile text is kept as said; display strips it"
+    )
 
 
 async def test_new_notifications_are_read_down_to_the_newest_one_already_seen():
@@ -378,7 +458,11 @@ async def test_new_notifications_are_read_down_to_the_newest_one_already_seen():
         cursor, pages = page.next_cursor, pages + 1
         if not page.has_more:
             break
-    newest = dict(pds.notifications[0], uri=f"at://{BRAND_DID}x/app.bsky.feed.post/3lc0000000009", indexedAt="2026-03-01T11:59:00.000Z")
+    newest = dict(
+        pds.notifications[0],
+        uri=f"at://{BRAND_DID}x/app.bsky.feed.post/3lc0000000009",
+        indexedAt="2026-03-01T11:59:00.000Z",
+    )
     newest["author"] = dict(newest["author"], did="did:plc:newcomer")
     pds.notifications.insert(0, newest)
     calls_before = len(pds.calls("app.bsky.notification.listNotifications"))
@@ -388,7 +472,9 @@ async def test_new_notifications_are_read_down_to_the_newest_one_already_seen():
     assert pages == 3
     assert [item.external_id for item in fresh.items] == [newest["uri"]]
     assert not fresh.has_more
-    assert len(pds.calls("app.bsky.notification.listNotifications")) == calls_before + 1, "one page, not the history"
+    assert len(pds.calls("app.bsky.notification.listNotifications")) == calls_before + 1, (
+        "one page, not the history"
+    )
 
 
 async def test_rate_limits_and_outages_map_to_the_error_tree():
@@ -414,10 +500,14 @@ async def test_errors_are_told_apart_by_their_code_never_their_message():
     pds = FakePds()
     adapter = adapter_for(pds.transport)
     await adapter.fetch("dms", None)
-    pds._chat_bsky_convo_listConvos = lambda request: xrpc_error(400, "InvalidToken", "Token has expired")  # type: ignore[method-assign]
+    pds._chat_bsky_convo_listConvos = lambda request: xrpc_error(
+        400, "InvalidToken", "Token has expired"
+    )  # type: ignore[method-assign]
     with pytest.raises(AuthExpired):
         await adapter.fetch("dms", None)
-    pds._chat_bsky_convo_listConvos = lambda request: xrpc_error(400, "InvalidRequest", "Token has expired")  # type: ignore[method-assign]
+    pds._chat_bsky_convo_listConvos = lambda request: xrpc_error(
+        400, "InvalidRequest", "Token has expired"
+    )  # type: ignore[method-assign]
     with pytest.raises(XrpcError) as refused:
         await adapter.fetch("dms", None)
     assert refused.value.code == "InvalidRequest"
@@ -432,17 +522,24 @@ async def test_a_reply_deep_in_a_thread_points_at_the_thread_root_and_its_parent
     text = "@carol.example.com sorry! Status: https://status.example.com/incidents/42 🙏"
 
     sent = await adapter.send(
-        OutboundRequest(idempotency_key="reply-7", kind=Kind.COMMENT, text=text, in_reply_to=parent["uri"])
+        OutboundRequest(
+            idempotency_key="reply-7", kind=Kind.COMMENT, text=text, in_reply_to=parent["uri"]
+        )
     )
     again = await adapter.send(
-        OutboundRequest(idempotency_key="reply-7", kind=Kind.COMMENT, text=text, in_reply_to=parent["uri"])
+        OutboundRequest(
+            idempotency_key="reply-7", kind=Kind.COMMENT, text=text, in_reply_to=parent["uri"]
+        )
     )
 
     record = pds.records[sent.external_id]
     assert record["reply"]["root"] == parent["record"]["reply"]["root"]
     assert record["reply"]["parent"] == {"uri": parent["uri"], "cid": parent["cid"]}
     encoded = text.encode()
-    spans = [encoded[facet["index"]["byteStart"] : facet["index"]["byteEnd"]].decode() for facet in record["facets"]]
+    spans = [
+        encoded[facet["index"]["byteStart"] : facet["index"]["byteEnd"]].decode()
+        for facet in record["facets"]
+    ]
     assert spans == ["@carol.example.com", "https://status.example.com/incidents/42"]
     assert (again.external_id, again.url) == (sent.external_id, sent.url)
     assert len(pds.records) == 1, "a retry with the same key lands on the same record"
@@ -455,9 +552,13 @@ async def test_texts_are_counted_in_graphemes_before_anything_is_sent():
     adapter = adapter_for(pds.transport)
     family = "👨‍👩‍👧‍👦"
 
-    await adapter.send(OutboundRequest(idempotency_key="long-ok", kind=Kind.MENTION, text=family * 300))
+    await adapter.send(
+        OutboundRequest(idempotency_key="long-ok", kind=Kind.MENTION, text=family * 300)
+    )
     with pytest.raises(PayloadInvalid, match="301 graphemes"):
-        await adapter.send(OutboundRequest(idempotency_key="too-long", kind=Kind.MENTION, text=family * 301))
+        await adapter.send(
+            OutboundRequest(idempotency_key="too-long", kind=Kind.MENTION, text=family * 301)
+        )
 
     assert len(pds.calls("com.atproto.repo.createRecord")) == 1
 
@@ -472,7 +573,9 @@ def test_facets_use_utf8_byte_offsets_and_skip_unknown_handles():
         "@known.example.com", "https://example.com/a?b=1",
     ]  # fmt: skip
     assert found[0]["index"] == {"byteStart": 7, "byteEnd": 25}
-    assert found[0]["features"] == [{"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:known"}]
+    assert found[0]["features"] == [
+        {"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:known"}
+    ]
 
 
 def test_record_keys_are_stable_valid_tids():
@@ -488,7 +591,12 @@ async def test_a_chat_reply_goes_to_its_conversation_and_chats_can_be_turned_off
     adapter = adapter_for(pds.transport)
 
     sent = await adapter.send(
-        OutboundRequest(idempotency_key="dm-2", kind=Kind.DM, text="Sorry! Sending a new one today.", thread_key="chat:3convocarol01")
+        OutboundRequest(
+            idempotency_key="dm-2",
+            kind=Kind.DM,
+            text="Sorry! Sending a new one today.",
+            thread_key="chat:3convocarol01",
+        )
     )
 
     (send,) = pds.calls("chat.bsky.convo.sendMessage")
@@ -500,7 +608,11 @@ async def test_a_chat_reply_goes_to_its_conversation_and_chats_can_be_turned_off
 def test_sessions_never_show_their_tokens():
     from adapters.bluesky.payloads import Session
 
-    session = Session.parse({"did": "did:plc:x", "handle": "x.test", "accessJwt": "secret-a", "refreshJwt": "secret-r"})
+    session = Session.parse(
+        {"did": "did:plc:x", "handle": "x.test", "accessJwt": "secret-a", "refreshJwt": "secret-r"}
+    )
     assert "secret" not in repr(session)
     adapter = adapter_for(FakePds().transport)
-    assert APP_PASSWORD not in repr(adapter.xrpc) and APP_PASSWORD not in repr(vars(adapter.xrpc).keys())
+    assert APP_PASSWORD not in repr(adapter.xrpc) and APP_PASSWORD not in repr(
+        vars(adapter.xrpc).keys()
+    )

@@ -10,8 +10,8 @@ module-level `HARNESS`; the demo's are made here.
 from __future__ import annotations
 
 import importlib
-import re
 import pkgutil
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -36,7 +36,12 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def _demo_harness(platform: str) -> Harness:
-    base = {"seed": 3, "epoch": (NOW - timedelta(days=2)).isoformat(), "rate_per_hour": 40, "total_items": 250}
+    base = {
+        "seed": 3,
+        "epoch": (NOW - timedelta(days=2)).isoformat(),
+        "rate_per_hour": 40,
+        "total_items": 250,
+    }
 
     def build(extra: dict) -> Adapter:
         account = AccountRef(id=1, platform=platform, handle="brand", settings={**base, **extra})
@@ -90,7 +95,9 @@ def test_capabilities_are_declared_as_class_data(platform):
     assert adapter.poll_interval_seconds > 0
 
 
-async def fetch_all(adapter: Adapter, stream: str, cursor: str | None = None) -> tuple[list, str | None]:
+async def fetch_all(
+    adapter: Adapter, stream: str, cursor: str | None = None
+) -> tuple[list, str | None]:
     items, pages = [], 0
     while True:
         result = await adapter.fetch(stream, cursor)
@@ -118,7 +125,9 @@ async def test_a_cursor_resumes_without_gaps_or_repeats(platform):
     first = await adapter.fetch(stream, None)
     rest, _ = await fetch_all(adapter, stream, first.next_cursor)
 
-    assert [item.external_id for item in (*first.items, *rest)] == [item.external_id for item in everything]
+    assert [item.external_id for item in (*first.items, *rest)] == [
+        item.external_id for item in everything
+    ]
     assert (await adapter.fetch(stream, final_cursor)).items == ()
 
 
@@ -166,18 +175,28 @@ async def test_every_real_platform_is_tried_with_a_hostile_message():
         texts = []
         for stream in adapter.streams:
             items, _ = await fetch_all(adapter, stream)
-            texts += [item.text for item in items] + [item.author.display_name or "" for item in items]
+            texts += [item.text for item in items] + [
+                item.author.display_name or "" for item in items
+            ]
         if not any(_HOSTILE.search(text) for text in texts):
             untried.append(name)
     assert untried == []
 
 
-_EXPECTED_ERRORS = {"auth_expired": AuthExpired, "rate_limited": RateLimited, "payload_invalid": PayloadInvalid}
+_EXPECTED_ERRORS = {
+    "auth_expired": AuthExpired,
+    "rate_limited": RateLimited,
+    "payload_invalid": PayloadInvalid,
+}
 
 
 @pytest.mark.parametrize(
     ("platform", "failure"),
-    [(name, failure) for name, harness in sorted(HARNESSES.items()) for failure in harness.failures],
+    [
+        (name, failure)
+        for name, harness in sorted(HARNESSES.items())
+        for failure in harness.failures
+    ],
 )
 async def test_failures_map_to_the_error_tree(platform, failure):
     harness = HARNESSES[platform]
@@ -196,7 +215,9 @@ async def test_verify_names_the_account_or_refuses_bad_credentials(platform):
     try:
         identity = await adapter.verify()
     except NotImplementedError:
-        assert platform.startswith("demo-"), f"{platform} cannot check credentials for `accounts add`"
+        assert platform.startswith("demo-"), (
+            f"{platform} cannot check credentials for `accounts add`"
+        )
         return
     assert identity
 
@@ -212,6 +233,7 @@ def test_the_sync_engine_can_build_every_adapter_that_needs_a_credential():
     unbuildable = [
         name
         for name in needing
-        if "on_credential_refreshed" not in inspect.signature(adapter_class(name).__init__).parameters
+        if "on_credential_refreshed"
+        not in inspect.signature(adapter_class(name).__init__).parameters
     ]
     assert needing and unbuildable == []

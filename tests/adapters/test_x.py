@@ -305,10 +305,14 @@ class _Person:
 
     def ask(self, question: str, *, secret: bool = False) -> str:
         if question.startswith("Paste the address"):
-            authorize = next(line.strip() for line in self.shown if line.strip().startswith("https://x.com/"))
+            authorize = next(
+                line.strip() for line in self.shown if line.strip().startswith("https://x.com/")
+            )
             state = httpx.URL(authorize).params["state"]
             return f"http://127.0.0.1:8765/callback?state={state}&code=the-code"
-        return next(answer for prefix, answer in self.answers.items() if question.startswith(prefix))
+        return next(
+            answer for prefix, answer in self.answers.items() if question.startswith(prefix)
+        )
 
 
 async def test_logging_in_with_pkce_exchanges_the_pasted_code_for_tokens():
@@ -319,13 +323,25 @@ async def test_logging_in_with_pkce_exchanges_the_pasted_code_for_tokens():
 
     def token_endpoint(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json={"access_token": "at", "refresh_token": "rt", "expires_in": 7200, "token_type": "bearer"})
+        return httpx.Response(
+            200,
+            json={
+                "access_token": "at",
+                "refresh_token": "rt",
+                "expires_in": 7200,
+                "token_type": "bearer",
+            },
+        )
 
-    person = _Person({"Client ID": "client-1", "Client secret": "", "Callback": "http://127.0.0.1:8765/callback"})
+    person = _Person(
+        {"Client ID": "client-1", "Client secret": "", "Callback": "http://127.0.0.1:8765/callback"}
+    )
     async with httpx.AsyncClient(transport=httpx.MockTransport(token_endpoint)) as client:
         credential = await XAdapter.log_in(AccountRef(0, "x", "@brand"), client, person)
 
-    authorize = httpx.URL(next(line.strip() for line in person.shown if "x.com/i/oauth2/authorize" in line))
+    authorize = httpx.URL(
+        next(line.strip() for line in person.shown if "x.com/i/oauth2/authorize" in line)
+    )
     assert authorize.params["code_challenge_method"] == "S256"
     assert "offline.access" in authorize.params["scope"]
     form = dict(httpx.QueryParams(seen[0].content.decode()))
@@ -333,7 +349,9 @@ async def test_logging_in_with_pkce_exchanges_the_pasted_code_for_tokens():
     assert form["code"] == "the-code" and form["grant_type"] == "authorization_code"
     assert form["code_verifier"] and form["redirect_uri"] == "http://127.0.0.1:8765/callback"
     assert {key: credential[key] for key in ("client_id", "access_token", "refresh_token")} == {
-        "client_id": "client-1", "access_token": "at", "refresh_token": "rt",
+        "client_id": "client-1",
+        "access_token": "at",
+        "refresh_token": "rt",
     }
     assert "expires_at" in credential
 
@@ -346,5 +364,7 @@ def test_a_redirect_from_another_attempt_is_refused():
     with pytest.raises(ValueError, match="another attempt"):
         authorization.code_from("http://127.0.0.1:8765/callback?state=forged&code=stolen")
     with pytest.raises(ValueError, match="not authorized"):
-        authorization.code_from(f"http://127.0.0.1:8765/callback?state={authorization.state}&error=access_denied")
+        authorization.code_from(
+            f"http://127.0.0.1:8765/callback?state={authorization.state}&error=access_denied"
+        )
     assert authorization.code_from(" bare-code ") == "bare-code"

@@ -36,7 +36,12 @@ def test_db_upgrade_creates_the_schema_and_says_so(capsys, db):
 
 
 def test_people_are_added_and_listed_as_json(capsys, db):
-    assert run(capsys, "--db", db, "agents", "add", "casey", "--name", "Casey Lee", "--role", "lead")[0] == 0
+    assert (
+        run(capsys, "--db", db, "agents", "add", "casey", "--name", "Casey Lee", "--role", "lead")[
+            0
+        ]
+        == 0
+    )
     assert run(capsys, "--db", db, "--as", "casey", "agents", "list", "--format", "json")[0] == 0
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "agents", "list", "--format", "json")
     assert json.loads(out) == [
@@ -79,7 +84,9 @@ def test_an_unknown_platform_is_refused_with_the_known_ones(capsys, db):
     assert "unknown platform 'myspace'" in err and "demo-mastodon" in err
 
 
-def test_a_platform_needing_a_secret_prompts_and_keeps_it_in_the_keyring(capsys, db, monkeypatch, isolated_machine):
+def test_a_platform_needing_a_secret_prompts_and_keeps_it_in_the_keyring(
+    capsys, db, monkeypatch, isolated_machine
+):
     from adapters import registry
     from tests.inbox.test_sync import ScriptedAdapter  # noqa: F401  (keeps the registry honest)
 
@@ -96,7 +103,10 @@ def test_a_platform_needing_a_secret_prompts_and_keeps_it_in_the_keyring(capsys,
 
     assert status == 0, err
     assert "tok-SECRET-123" not in out + err
-    assert isolated_machine.entries[("social-inbox", "token-test/brand")] == '{"access_token": "tok-SECRET-123"}'
+    assert (
+        isolated_machine.entries[("social-inbox", "token-test/brand")]
+        == '{"access_token": "tok-SECRET-123"}'
+    )
     with open(db, "rb") as database_file:
         assert b"tok-SECRET-123" not in database_file.read()
 
@@ -114,13 +124,21 @@ def test_export_writes_every_item_as_jsonl_and_csv(capsys, db, tmp_path):
     assert lines[0]["created_at"] == "2026-11-02T08:00:00+00:00"
 
     target = tmp_path / "threads.csv"
-    status, _, err = run(capsys, "--db", db, "export", "threads", "--format", "csv", "--out", str(target))
+    status, _, err = run(
+        capsys, "--db", db, "export", "threads", "--format", "csv", "--out", str(target)
+    )
     assert "wrote 3 threads" in err
     assert len(list(csv.DictReader(target.open()))) == 3
 
 
 def test_every_command_has_help(capsys):
-    for argv in (["--help"], ["demo", "--help"], ["sync", "--help"], ["accounts", "add", "--help"], ["export", "--help"]):
+    for argv in (
+        ["--help"],
+        ["demo", "--help"],
+        ["sync", "--help"],
+        ["accounts", "add", "--help"],
+        ["export", "--help"],
+    ):
         with pytest.raises(SystemExit) as raised:
             main(argv)
         assert raised.value.code == 0
@@ -174,7 +192,9 @@ def test_the_database_comes_from_the_environment_when_not_given(capsys, tmp_path
 def test_the_same_commands_work_on_postgresql_and_sqlite(capsys, database_url):
     assert run(capsys, "--db", database_url, "agents", "add", "casey", "--role", "lead")[0] == 0
     assert run(capsys, "--db", database_url, "--as", "casey", "accounts", "list")[0] == 0
-    status, out, _ = run(capsys, "--db", database_url, "--as", "casey", "agents", "list", "--format", "json")
+    status, out, _ = run(
+        capsys, "--db", database_url, "--as", "casey", "agents", "list", "--format", "json"
+    )
     assert [agent["handle"] for agent in json.loads(out)] == ["casey"]
 
 
@@ -211,12 +231,22 @@ def instance(monkeypatch):
     )
 
 
-def test_adding_an_account_checks_the_credentials_before_storing_them(capsys, db, monkeypatch, instance, isolated_machine):
+def test_adding_an_account_checks_the_credentials_before_storing_them(
+    capsys, db, monkeypatch, instance, isolated_machine
+):
     monkeypatch.setattr("getpass.getpass", lambda prompt: "good-token")
 
     status, out, err = run(
-        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example",
-        "--base-url", "https://social.example", "--manual",
+        capsys,
+        "--db",
+        db,
+        "accounts",
+        "add",
+        "mastodon",
+        "@brand@social.example",
+        "--base-url",
+        "https://social.example",
+        "--manual",
     )
 
     assert status == 0, err
@@ -225,12 +255,22 @@ def test_adding_an_account_checks_the_credentials_before_storing_them(capsys, db
     assert "good-token" not in out + err
 
 
-def test_refused_credentials_are_reported_plainly_and_nothing_is_stored(capsys, db, monkeypatch, instance, isolated_machine):
+def test_refused_credentials_are_reported_plainly_and_nothing_is_stored(
+    capsys, db, monkeypatch, instance, isolated_machine
+):
     monkeypatch.setattr("getpass.getpass", lambda prompt: "expired-token")
 
     status, out, err = run(
-        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example",
-        "--base-url", "https://social.example", "--manual",
+        capsys,
+        "--db",
+        db,
+        "accounts",
+        "add",
+        "mastodon",
+        "@brand@social.example",
+        "--base-url",
+        "https://social.example",
+        "--manual",
     )
 
     assert status == 1
@@ -247,10 +287,20 @@ def test_an_unreachable_platform_says_what_to_check(capsys, db, monkeypatch, iso
         raise httpx.ConnectError("connection refused", request=request)
 
     monkeypatch.setattr(
-        "inbox.cli.main.verification_client", lambda: httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+        "inbox.cli.main.verification_client",
+        lambda: httpx.AsyncClient(transport=httpx.MockTransport(refuse)),
     )
     status, _, err = run(
-        capsys, "--db", db, "accounts", "add", "mastodon", "@b@x.example", "--base-url", "https://x.example", "--manual"
+        capsys,
+        "--db",
+        db,
+        "accounts",
+        "add",
+        "mastodon",
+        "@b@x.example",
+        "--base-url",
+        "https://x.example",
+        "--manual",
     )
 
     assert status == 1
@@ -279,7 +329,14 @@ def _stats_workspace(db: str) -> None:
         "mentions",
         [
             message("q1", "dm-1", now - timedelta(hours=2), "where is my order", kind=Kind.DM),
-            message("a1", "dm-1", now - timedelta(hours=1, minutes=30), "on its way", kind=Kind.DM, direction=Direction.OUT),
+            message(
+                "a1",
+                "dm-1",
+                now - timedelta(hours=1, minutes=30),
+                "on its way",
+                kind=Kind.DM,
+                direction=Direction.OUT,
+            ),
             message("q2", "mention-1", now - timedelta(minutes=20), "hello?"),
         ],
         None,
@@ -289,10 +346,28 @@ def _stats_workspace(db: str) -> None:
 
 def test_stats_as_json_is_one_object_with_the_documented_members(capsys, db):
     _stats_workspace(db)
-    status, out, _ = run(capsys, "--db", db, "--as", "drew", "stats", "--since", "7d", "--by", "kind", "--format", "json")
+    status, out, _ = run(
+        capsys,
+        "--db",
+        db,
+        "--as",
+        "drew",
+        "stats",
+        "--since",
+        "7d",
+        "--by",
+        "kind",
+        "--format",
+        "json",
+    )
     assert status == 0
     stats = json.loads(out)
-    assert stats["first_response"] == {"count": 1, "p50_seconds": 1800.0, "p90_seconds": 1800.0, "mean_seconds": 1800.0}
+    assert stats["first_response"] == {
+        "count": 1,
+        "p50_seconds": 1800.0,
+        "p90_seconds": 1800.0,
+        "mean_seconds": 1800.0,
+    }
     assert {"p50_seconds", "p90_seconds", "mean_seconds", "count"} <= set(stats["resolution"])
     assert "hit_rate" in stats["sla"]
     assert stats["backlog"]["count"] == 1
@@ -309,9 +384,13 @@ def test_stats_as_a_table_and_csv(capsys, db):
     assert status == 0
     assert "first response" in out and "30m 00s" in out
     assert "backlog now     1 waiting" in out
-    status, out, _ = run(capsys, "--db", db, "--as", "drew", "stats", "--by", "platform", "--format", "csv")
+    status, out, _ = run(
+        capsys, "--db", db, "--as", "drew", "stats", "--by", "platform", "--format", "csv"
+    )
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [(row["group"], row["inbound"], row["outbound"]) for row in rows] == [("demo-x", "2", "1")]
+    assert [(row["group"], row["inbound"], row["outbound"]) for row in rows] == [
+        ("demo-x", "2", "1")
+    ]
 
 
 def test_an_agent_gets_only_their_own_stats(capsys, db):
@@ -332,7 +411,9 @@ def test_stats_refuses_a_period_it_cannot_read(capsys, db):
 def test_report_writes_numbers_and_embedded_plots(capsys, db, tmp_path, name):
     _stats_workspace(db)
     out_path = tmp_path / name
-    status, out, _ = run(capsys, "--db", db, "--as", "drew", "report", "--since", "2d", "--out", str(out_path))
+    status, out, _ = run(
+        capsys, "--db", db, "--as", "drew", "report", "--since", "2d", "--out", str(out_path)
+    )
     assert status == 0 and str(out_path) in out
     text = out_path.read_text()
     assert "first response" in text and "30m 00s" in text
@@ -342,28 +423,51 @@ def test_report_writes_numbers_and_embedded_plots(capsys, db, tmp_path, name):
 
 def test_report_needs_a_known_extension(capsys, db, tmp_path):
     _stats_workspace(db)
-    status, _, err = run(capsys, "--db", db, "--as", "drew", "report", "--out", str(tmp_path / "r.pdf"))
+    status, _, err = run(
+        capsys, "--db", db, "--as", "drew", "report", "--out", str(tmp_path / "r.pdf")
+    )
     assert status == 1 and "name it .html or .md" in err
 
 
-def test_mastodon_is_connected_by_authorizing_the_app_and_pasting_the_code(capsys, db, monkeypatch, instance, isolated_machine):
+def test_mastodon_is_connected_by_authorizing_the_app_and_pasting_the_code(
+    capsys, db, monkeypatch, instance, isolated_machine
+):
     monkeypatch.setattr("getpass.getpass", lambda prompt: "code-from-page")
 
     status, out, err = run(
-        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+        capsys,
+        "--db",
+        db,
+        "accounts",
+        "add",
+        "mastodon",
+        "@brand@social.example",
+        "--base-url",
+        "https://social.example",
     )
 
     assert status == 0, err
     assert "https://social.example/oauth/authorize?response_type=code&client_id=app-id" in out
     assert "the credentials work: @brand on https://social.example" in out
-    assert isolated_machine.entries[("social-inbox", "mastodon/@brand@social.example")] == '{"access_token": "good-token"}'
+    assert (
+        isolated_machine.entries[("social-inbox", "mastodon/@brand@social.example")]
+        == '{"access_token": "good-token"}'
+    )
 
 
 def test_a_wrong_code_is_refused_plainly(capsys, db, monkeypatch, instance, isolated_machine):
     monkeypatch.setattr("getpass.getpass", lambda prompt: "typo")
 
     status, _, err = run(
-        capsys, "--db", db, "accounts", "add", "mastodon", "@brand@social.example", "--base-url", "https://social.example"
+        capsys,
+        "--db",
+        db,
+        "accounts",
+        "add",
+        "mastodon",
+        "@brand@social.example",
+        "--base-url",
+        "https://social.example",
     )
 
     assert status == 1

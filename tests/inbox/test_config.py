@@ -18,7 +18,7 @@ def test_settings_are_read(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text(
         '[inbox]\ndatabase = "/srv/inbox.db"\nidentity = "alex"\n'
-        "[sync]\nlease_seconds = 60\n[keymap]\nreply = \"ctrl+r\"\n"
+        '[sync]\nlease_seconds = 60\n[keymap]\nreply = "ctrl+r"\n'
     )
     config = load_config(path)
     assert (config.database, config.identity) == ("/srv/inbox.db", "alex")
@@ -68,8 +68,16 @@ def test_sla_settings_are_read(tmp_path):
     sla = load_config(path).sla
     assert sla.timezone == "Europe/Berlin"
     assert [day.isoformat() for day in sla.holidays] == ["2026-12-25", "2026-12-26"]
-    assert (sla.hours["sat"], sla.hours["mon"], sla.hours["sun"]) == ("10:00-14:00", "09:00-17:00", "closed")
-    assert (sla.first_response_minutes, sla.kind, sla.platform) == (120, {"dm": 30}, {"reddit": 480})
+    assert (sla.hours["sat"], sla.hours["mon"], sla.hours["sun"]) == (
+        "10:00-14:00",
+        "09:00-17:00",
+        "closed",
+    )
+    assert (sla.first_response_minutes, sla.kind, sla.platform) == (
+        120,
+        {"dm": 30},
+        {"reddit": 480},
+    )
     assert sla.priority == {"urgent": 15}
 
 
@@ -83,7 +91,10 @@ def test_sla_settings_are_read(tmp_path):
         ("[sla.kind]\ntweet = 30", "'tweet' is not a kind"),
         ("[sla.priority]\nurgent = 0", "must be a whole number of minutes above 0"),
         ("[sla]\nholidays = ['soon']", "holidays are dates like 2026-12-25"),
-        ("[sla.hours]\nmon = 'closed'\ntue = 'closed'\nwed = 'closed'\nthu = 'closed'\nfri = 'closed'", "closes every day"),
+        (
+            "[sla.hours]\nmon = 'closed'\ntue = 'closed'\nwed = 'closed'\nthu = 'closed'\nfri = 'closed'",
+            "closes every day",
+        ),
     ],
 )
 def test_a_broken_sla_section_is_named_with_its_problem(tmp_path, content, problem):

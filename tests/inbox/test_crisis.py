@@ -72,8 +72,14 @@ def alert_events(engine) -> list[dict]:
 
 def test_a_volume_spike_against_the_trailing_baseline_raises_one_alert(engine, lead):
     account = add_account(engine, "demo-x", "@brand")
-    baseline = [item(f"b{hour}", f"b{hour}", minutes=minutes_before_now(60 + 30 + 60 * hour)) for hour in range(12)]
-    spike = [item(f"s{number}", f"s{number}", minutes=minutes_before_now(number + 1)) for number in range(24)]
+    baseline = [
+        item(f"b{hour}", f"b{hour}", minutes=minutes_before_now(60 + 30 + 60 * hour))
+        for hour in range(12)
+    ]
+    spike = [
+        item(f"s{number}", f"s{number}", minutes=minutes_before_now(number + 1))
+        for number in range(24)
+    ]
     ingest(engine, account, baseline + spike)
     lead.add_listening_rule("surge", listening.VOLUME_SPIKE, {"min_count": 20, "factor": 3})
 
@@ -92,7 +98,9 @@ def test_a_spike_needs_the_minimum_count_and_the_factor(engine, lead):
     now = [item(f"s{n}", f"s{n}", minutes=minutes_before_now(n + 1)) for n in range(21)]
     ingest(engine, account, usual + now)
     lead.add_listening_rule("five times", listening.VOLUME_SPIKE, {"min_count": 20, "factor": 5})
-    lead.add_listening_rule("at least thirty", listening.VOLUME_SPIKE, {"min_count": 30, "factor": 1})
+    lead.add_listening_rule(
+        "at least thirty", listening.VOLUME_SPIKE, {"min_count": 30, "factor": 1}
+    )
     lead.add_listening_rule("four times", listening.VOLUME_SPIKE, {"min_count": 20, "factor": 4})
 
     [alert] = listening.evaluate_rules(engine, NOW)
@@ -105,9 +113,15 @@ def test_a_negative_share_over_the_window_raises_an_alert(engine, lead):
     account = add_account(engine, "demo-mastodon", "@brand")
     angry = "This is terrible, the worst service ever, I hate it"
     happy = "Love the new update, great work"
-    items = [item(f"n{n}", f"n{n}", minutes=minutes_before_now(n + 1), text=angry) for n in range(6)]
-    items += [item(f"p{n}", f"p{n}", minutes=minutes_before_now(n + 1), text=happy) for n in range(4)]
-    items += [item(f"old{n}", f"old{n}", minutes=minutes_before_now(200), text=angry) for n in range(10)]
+    items = [
+        item(f"n{n}", f"n{n}", minutes=minutes_before_now(n + 1), text=angry) for n in range(6)
+    ]
+    items += [
+        item(f"p{n}", f"p{n}", minutes=minutes_before_now(n + 1), text=happy) for n in range(4)
+    ]
+    items += [
+        item(f"old{n}", f"old{n}", minutes=minutes_before_now(200), text=angry) for n in range(10)
+    ]
     ingest(engine, account, items)
     Store(engine).score_sentiment()
     lead.add_listening_rule("angry", listening.NEGATIVE_SHARE, {"share": 0.5, "min_count": 10})
@@ -123,44 +137,68 @@ def test_a_negative_share_over_the_window_raises_an_alert(engine, lead):
 def test_keyword_rules_filter_by_platform_and_language_and_match_whole_words(engine, lead):
     x = add_account(engine, "demo-x", "@brand")
     mastodon = add_account(engine, "demo-mastodon", "@brand")
-    german = dataclasses.replace(item("m1", "m1", minutes=minutes_before_now(5), text="Checkout ist down"), raw={"language": "de"})
-    english = dataclasses.replace(item("m2", "m2", minutes=minutes_before_now(5), text="checkout is DOWN again"), raw={"language": "en"})
+    german = dataclasses.replace(
+        item("m1", "m1", minutes=minutes_before_now(5), text="Checkout ist down"),
+        raw={"language": "de"},
+    )
+    english = dataclasses.replace(
+        item("m2", "m2", minutes=minutes_before_now(5), text="checkout is DOWN again"),
+        raw={"language": "en"},
+    )
     ingest(engine, mastodon, [german, english])
-    ingest(engine, x, [
-        item("x1", "x1", minutes=minutes_before_now(5), text="is the app down?"),
-        item("x2", "x2", minutes=minutes_before_now(5), text="the download is slow"),
-        item("x3", "x3", minutes=minutes_before_now(90), text="down since this morning"),
-    ])
-    lead.add_listening_rule("down on x", listening.KEYWORD, {"keywords": "down, outage", "platforms": "demo-x"})
-    lead.add_listening_rule("down in german", listening.KEYWORD, {"keywords": ["down"], "languages": ["de"]})
+    ingest(
+        engine,
+        x,
+        [
+            item("x1", "x1", minutes=minutes_before_now(5), text="is the app down?"),
+            item("x2", "x2", minutes=minutes_before_now(5), text="the download is slow"),
+            item("x3", "x3", minutes=minutes_before_now(90), text="down since this morning"),
+        ],
+    )
+    lead.add_listening_rule(
+        "down on x", listening.KEYWORD, {"keywords": "down, outage", "platforms": "demo-x"}
+    )
+    lead.add_listening_rule(
+        "down in german", listening.KEYWORD, {"keywords": ["down"], "languages": ["de"]}
+    )
 
     alerts = {alert.rule_name: alert for alert in listening.evaluate_rules(engine, NOW)}
 
-    assert alerts["down on x"].payload["matches"] == 1, "'download' is not 'down'; x3 is outside the window"
+    assert alerts["down on x"].payload["matches"] == 1, (
+        "'download' is not 'down'; x3 is outside the window"
+    )
     assert alerts["down in german"].payload["matches"] == 1
     with engine.connect() as connection:
-        german_thread = connection.execute(select(Thread.__table__.c.id).where(Thread.__table__.c.thread_key == "m1")).scalar()
+        german_thread = connection.execute(
+            select(Thread.__table__.c.id).where(Thread.__table__.c.thread_key == "m1")
+        ).scalar()
     assert alerts["down in german"].payload["thread_ids"] == [german_thread]
 
 
 def test_a_keyword_rule_stays_quiet_in_its_cooldown_and_then_counts_only_new_messages(engine, lead):
     account = add_account(engine, "demo-x", "@brand")
     ingest(engine, account, [item("a", "a", minutes=minutes_before_now(10), text="outage!")])
-    lead.add_listening_rule("outage", listening.KEYWORD, {"keywords": "outage", "cooldown_minutes": 30})
+    lead.add_listening_rule(
+        "outage", listening.KEYWORD, {"keywords": "outage", "cooldown_minutes": 30}
+    )
 
     assert len(listening.evaluate_rules(engine, NOW)) == 1
     ingest(engine, account, [item("b", "b", minutes=minutes_before_now(-5), text="outage still")])
     assert listening.evaluate_rules(engine, NOW + timedelta(minutes=10)) == [], "in its cooldown"
     [later] = listening.evaluate_rules(engine, NOW + timedelta(minutes=31))
     assert later.payload["matches"] == 1, "the message already alerted on is not counted again"
-    assert listening.evaluate_rules(engine, NOW + timedelta(minutes=70)) == [], "nothing new arrived"
+    assert listening.evaluate_rules(engine, NOW + timedelta(minutes=70)) == [], (
+        "nothing new arrived"
+    )
 
 
 def test_an_alert_runs_the_rules_command_with_the_alert_as_json(engine, lead, tmp_path):
     account = add_account(engine, "demo-x", "@brand")
     ingest(engine, account, [item("a", "a", minutes=minutes_before_now(1), text="total outage")])
     written = tmp_path / "page.json"
-    command = shlex.join([sys.executable, "-c", f"import sys; open({str(written)!r}, 'w').write(sys.stdin.read())"])
+    command = shlex.join(
+        [sys.executable, "-c", f"import sys; open({str(written)!r}, 'w').write(sys.stdin.read())"]
+    )
     lead.add_listening_rule("outage", listening.KEYWORD, {"keywords": "outage", "command": command})
 
     [alert] = listening.evaluate_rules(engine, NOW)
@@ -187,18 +225,26 @@ def test_rules_are_checked_and_only_leads_manage_them(engine, lead, agent):
 # -- incidents, tagging, paused posts -------------------------------------------------------
 
 
-def test_declaring_pauses_every_scheduled_post_until_a_lead_resumes_them(engine, lead, agent, clock_now):
+def test_declaring_pauses_every_scheduled_post_until_a_lead_resumes_them(
+    engine, lead, agent, clock_now
+):
     account = add_account(engine, "demo-x", "@brand")
     first = lead.schedule_post(account.id, "Black Friday deals!", NOW + timedelta(hours=2))
     second = lead.schedule_post(account.id, "Our new colours", NOW + timedelta(hours=5))
-    with pytest.raises(PermissionDenied, match="alex is an agent; only admin, lead may declare incidents"):
+    with pytest.raises(
+        PermissionDenied, match="alex is an agent; only admin, lead may declare incidents"
+    ):
         agent.declare_incident("Checkout outage")
 
-    incident, paused = lead.declare_incident("Checkout outage", severity=1, scope="global", update_interval_minutes=30)
+    incident, paused = lead.declare_incident(
+        "Checkout outage", severity=1, scope="global", update_interval_minutes=30
+    )
 
     assert paused == [first.id, second.id]
     posts = lead.scheduled_posts()
-    assert {(post.status, post.paused_reason) for post in posts} == {("paused", f"incident {incident.id}: Checkout outage")}
+    assert {(post.status, post.paused_reason) for post in posts} == {
+        ("paused", f"incident {incident.id}: Checkout outage")
+    }
     during = lead.schedule_post(account.id, "Cyber Monday", NOW + timedelta(days=1))
     assert during.status == "paused", "a post added during an incident starts paused"
     assert incident.next_update_due == NOW + timedelta(minutes=30)
@@ -214,36 +260,56 @@ def test_declaring_pauses_every_scheduled_post_until_a_lead_resumes_them(engine,
     lead.cancel_post(second.id)
     edited = lead.edit_post(first.id, text="Deals, later")
     assert [(post.id, post.status) for post in lead.scheduled_posts()] == [
-        (first.id, "scheduled"), (second.id, "cancelled"), (during.id, "scheduled")
+        (first.id, "scheduled"),
+        (second.id, "cancelled"),
+        (during.id, "scheduled"),
     ] and edited.text == "Deals, later"
 
 
 def test_an_incident_tags_matching_threads_then_new_ones_after_ingest(engine, lead, clock_now):
     account = add_account(engine, "demo-x", "@brand")
-    ingest(engine, account, [
-        item("a", "a", minutes=minutes_before_now(30), text="is checkout down?"),
-        item("b", "b", minutes=minutes_before_now(20), text="the download is fine"),
-        item("c", "c", minutes=minutes_before_now(600), text="down yesterday"),
-    ])
+    ingest(
+        engine,
+        account,
+        [
+            item("a", "a", minutes=minutes_before_now(30), text="is checkout down?"),
+            item("b", "b", minutes=minutes_before_now(20), text="the download is fine"),
+            item("c", "c", minutes=minutes_before_now(600), text="down yesterday"),
+        ],
+    )
     incident, _ = lead.declare_incident("Checkout outage", match=["down", "outage"])
     assert incident.threads == 1 and incident.match == ("down", "outage")
 
     clock_now.advance(minutes=10)
-    ingest(engine, account, [item("d", "d", minutes=minutes_before_now(-5), text="OUTAGE here too")])
+    ingest(
+        engine, account, [item("d", "d", minutes=minutes_before_now(-5), text="OUTAGE here too")]
+    )
     assert incidents.tag_incident_threads(engine, incident.id, clock_now()) == 1
     assert incidents.tag_active_incidents(engine, clock_now()) == {incident.id: 0}, "nothing twice"
 
     with engine.connect() as connection:
-        tagged = connection.execute(
-            select(Thread.__table__.c.thread_key)
-            .join(ThreadTag.__table__, ThreadTag.__table__.c.thread_id == Thread.__table__.c.id)
-            .where(ThreadTag.__table__.c.tag == f"incident-{incident.id}", Thread.__table__.c.incident_id == incident.id)
-            .order_by(Thread.__table__.c.thread_key)
-        ).scalars().all()
-        tag_events = connection.execute(
-            select(Event.__table__.c.actor)
-            .where(Event.__table__.c.type == events.ThreadTagged.type)
-        ).scalars().all()
+        tagged = (
+            connection.execute(
+                select(Thread.__table__.c.thread_key)
+                .join(ThreadTag.__table__, ThreadTag.__table__.c.thread_id == Thread.__table__.c.id)
+                .where(
+                    ThreadTag.__table__.c.tag == f"incident-{incident.id}",
+                    Thread.__table__.c.incident_id == incident.id,
+                )
+                .order_by(Thread.__table__.c.thread_key)
+            )
+            .scalars()
+            .all()
+        )
+        tag_events = (
+            connection.execute(
+                select(Event.__table__.c.actor).where(
+                    Event.__table__.c.type == events.ThreadTagged.type
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert tagged == ["a", "d"]
     assert tag_events == ["casey", "system"]
     assert lead.incident(incident.id).open_threads == 2
@@ -252,7 +318,9 @@ def test_an_incident_tags_matching_threads_then_new_ones_after_ingest(engine, le
 def test_updates_record_the_public_update_and_move_the_next_one(engine, lead, clock_now):
     incident, _ = lead.declare_incident("Outage", update_interval_minutes=45)
     clock_now.advance(minutes=40)
-    updated = lead.update_incident(incident.id, public_update=True, severity=1, status_url="https://status.example")
+    updated = lead.update_incident(
+        incident.id, public_update=True, severity=1, status_url="https://status.example"
+    )
     assert updated.next_update_due == NOW + timedelta(minutes=85)
     assert (updated.severity, updated.status_url) == (1, "https://status.example")
     with pytest.raises(InvalidInput, match="severity is 1, 2 or 3"):
@@ -266,14 +334,21 @@ def test_updates_record_the_public_update_and_move_the_next_one(engine, lead, cl
 # -- one statement everywhere ------------------------------------------------------------
 
 
-def test_a_statement_that_does_not_fit_one_channel_is_refused_then_sent_where_it_fits(engine, lead, agent):
+def test_a_statement_that_does_not_fit_one_channel_is_refused_then_sent_where_it_fits(
+    engine, lead, agent
+):
     x = add_account(engine, "demo-x", "@brand", send_latency_scale=0, send_failure_rate=0)
-    small = add_account(engine, "demo-mastodon", "@brand", text_limit=40, send_latency_scale=0, send_failure_rate=0)
+    small = add_account(
+        engine, "demo-mastodon", "@brand", text_limit=40, send_latency_scale=0, send_failure_rate=0
+    )
     ingest(engine, x, [item("a", "a", minutes=minutes_before_now(5), text="checkout down?")])
     ingest(engine, small, [item("b", "b", minutes=minutes_before_now(5), text="checkout down!!")])
     statement = "We know checkout is failing for some of you and are working on a fix. Updates: {incident.status_url}"
     incident, _ = lead.declare_incident(
-        "Checkout outage", holding_statement=statement, status_url="https://status.example", match=["down"]
+        "Checkout outage",
+        holding_statement=statement,
+        status_url="https://status.example",
+        match=["down"],
     )
     with pytest.raises(PermissionDenied):
         agent.send_statement(incident.id)
@@ -285,22 +360,33 @@ def test_a_statement_that_does_not_fit_one_channel_is_refused_then_sent_where_it
         ("reply", "X (demo)", True),
         ("reply", "Mastodon (demo)", False),
     ]
-    assert "does not fit (2):" in plan.summary() and "Too long for Mastodon (demo)" in plan.summary()
+    assert (
+        "does not fit (2):" in plan.summary() and "Too long for Mastodon (demo)" in plan.summary()
+    )
     with pytest.raises(InvalidInput, match="nothing was sent"):
         lead.send_statement(incident.id, reply_to_threads=True)
     assert lead.outbox() == []
 
     _, campaigns = lead.send_statement(incident.id, reply_to_threads=True, skip_unfit=True)
 
-    assert [(campaign.kind, campaign.targets) for campaign in campaigns] == [("broadcast", 1), ("bulk_reply", 1)]
+    assert [(campaign.kind, campaign.targets) for campaign in campaigns] == [
+        ("broadcast", 1),
+        ("bulk_reply", 1),
+    ]
     rows = lead.outbox()
-    assert {(row.kind, row.platform, row.status) for row in rows} == {("post", "demo-x", "queued"), ("reply", "demo-x", "queued")}
+    assert {(row.kind, row.platform, row.status) for row in rows} == {
+        ("post", "demo-x", "queued"),
+        ("reply", "demo-x", "queued"),
+    }
     assert all(row.rendered_text.endswith("https://status.example") for row in rows)
     with engine.connect() as connection:
-        assert set(connection.execute(select(Campaign.__table__.c.incident_id)).scalars()) == {incident.id}
+        assert set(connection.execute(select(Campaign.__table__.c.incident_id)).scalars()) == {
+            incident.id
+        }
         sent = connection.execute(
-            select(Event.__table__.c.payload)
-            .where(Event.__table__.c.type == events.IncidentStatementSent.type)
+            select(Event.__table__.c.payload).where(
+                Event.__table__.c.type == events.IncidentStatementSent.type
+            )
         ).scalar_one()
         assert connection.execute(select(Incident.__table__.c.last_update_at)).scalar() == NOW
     assert (sent["posts"], sent["replies"], sent["channels"]) == (1, 1, {"X (demo)": 2})
@@ -310,18 +396,44 @@ def test_a_statement_that_does_not_fit_one_channel_is_refused_then_sent_where_it
 # -- review -------------------------------------------------------------------------------
 
 
-def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(engine, lead, clock_now, tmp_path):
+def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(
+    engine, lead, clock_now, tmp_path
+):
     account = add_account(engine, "demo-x", "@brand", send_latency_scale=0, send_failure_rate=0)
-    ingest(engine, account, [
-        item("old", "old", minutes=minutes_before_now(60 * 24 * 3), text="where is my order"),
-        item("old-reply", "old", minutes=minutes_before_now(60 * 24 * 3) + 30, direction=Direction.OUT, text="on its way"),
-        item("a", "a", minutes=minutes_before_now(5), text="checkout is down, terrible"),
-    ])
+    ingest(
+        engine,
+        account,
+        [
+            item("old", "old", minutes=minutes_before_now(60 * 24 * 3), text="where is my order"),
+            item(
+                "old-reply",
+                "old",
+                minutes=minutes_before_now(60 * 24 * 3) + 30,
+                direction=Direction.OUT,
+                text="on its way",
+            ),
+            item("a", "a", minutes=minutes_before_now(5), text="checkout is down, terrible"),
+        ],
+    )
     lead.add_listening_rule("down", listening.KEYWORD, {"keywords": "down"})
     listening.evaluate_rules(engine, NOW)
-    incident, _ = lead.declare_incident("Checkout outage", holding_statement="We are on it.", match=["down"], severity=1)
+    incident, _ = lead.declare_incident(
+        "Checkout outage", holding_statement="We are on it.", match=["down"], severity=1
+    )
     clock_now.advance(minutes=20)
-    ingest(engine, account, [item("a-reply", "a", minutes=minutes_before_now(-20), direction=Direction.OUT, text="Sorry, fixing it")])
+    ingest(
+        engine,
+        account,
+        [
+            item(
+                "a-reply",
+                "a",
+                minutes=minutes_before_now(-20),
+                direction=Direction.OUT,
+                text="Sorry, fixing it",
+            )
+        ],
+    )
     lead.send_statement(incident.id)
     clock_now.advance(minutes=100)
     lead.end_incident(incident.id, "fixed")

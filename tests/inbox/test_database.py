@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -17,7 +17,9 @@ from inbox.core.database import SCHEMA_HEAD, SCHEMA_REVISIONS, database_url, ope
 
 def test_the_code_knows_every_migration_and_its_head():
     config = Config()
-    config.set_main_option("script_location", str(Path(inbox.core.models.__file__).with_name("migrations")))
+    config.set_main_option(
+        "script_location", str(Path(inbox.core.models.__file__).with_name("migrations"))
+    )
     script = ScriptDirectory.from_config(config)
     history = [revision.revision for revision in script.walk_revisions()][::-1]
     assert tuple(history) == SCHEMA_REVISIONS
@@ -49,12 +51,20 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(sqlite_url):
             for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
         }
     engine.dispose()
-    assert settings == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000, "synchronous": 1}
+    assert settings == {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 30_000,
+        "synchronous": 1,
+    }
 
 
 def test_paths_and_urls_both_name_a_database(tmp_path):
     assert database_url(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
-    assert database_url("postgresql://inbox@db.internal/inbox") == "postgresql+psycopg://inbox@db.internal/inbox"
+    assert (
+        database_url("postgresql://inbox@db.internal/inbox")
+        == "postgresql+psycopg://inbox@db.internal/inbox"
+    )
 
 
 def test_a_fresh_file_is_created_in_a_new_directory(tmp_path):

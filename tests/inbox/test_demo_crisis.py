@@ -35,8 +35,15 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
     # the spike raises an alert at the first poll that sees the outage
     assert summary.alert_rule == SPIKE_RULE
     assert summary.alert_at == summary.outage_at + CRISIS_STEP and summary.polls_to_alert == 1
-    assert query(path, "SELECT rule.name, alert.raised_at FROM alert JOIN alert_rule AS rule ON rule.id = alert.rule_id "
-                 "WHERE alert.id = ?", summary.alert_id)[0][0] == SPIKE_RULE
+    assert (
+        query(
+            path,
+            "SELECT rule.name, alert.raised_at FROM alert JOIN alert_rule AS rule ON rule.id = alert.rule_id "
+            "WHERE alert.id = ?",
+            summary.alert_id,
+        )[0][0]
+        == SPIKE_RULE
+    )
     assert any(f"ALERT {summary.alert_id}: {SPIKE_RULE}" in line for line in lines)
 
     # casey declares it; the scheduled posts pause
@@ -49,11 +56,19 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
     assert declared_by == CRISIS_LEAD and severity == 2 and scope == "national" and url
     assert title in statement and url in statement and "{" not in statement
     assert len(summary.paused_posts) == 2
-    assert query(path, "SELECT count(*) FROM event WHERE type = 'posts.paused' AND incident_id = ?", summary.incident_id) == [(1,)]
+    assert query(
+        path,
+        "SELECT count(*) FROM event WHERE type = 'posts.paused' AND incident_id = ?",
+        summary.incident_id,
+    ) == [(1,)]
 
     # the holding statement: one campaign with one post per account, all sent
     posts_campaign, replies_campaign = summary.statement_campaigns
-    rows = query(path, "SELECT account_id, kind, status, rendered_text FROM outbound WHERE campaign_id = ?", posts_campaign)
+    rows = query(
+        path,
+        "SELECT account_id, kind, status, rendered_text FROM outbound WHERE campaign_id = ?",
+        posts_campaign,
+    )
     assert len(rows) == len(ACCOUNTS) and len({row[0] for row in rows}) == len(ACCOUNTS)
     assert {(kind, status) for _, kind, status, _ in rows} == {("post", "sent")}
     assert all(title in text for *_, text in rows)
@@ -68,16 +83,38 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
     assert replies and {row for row in replies} == {("sent", summary.incident_id)}
     assert summary.replies_sent == len(replies)
     assert sum(summary.failed.values()) == 0
-    assert sum(summary.sent.values()) == len(rows) + len(replies) + len(ACCOUNTS)  # + the public update
+    assert sum(summary.sent.values()) == len(rows) + len(replies) + len(
+        ACCOUNTS
+    )  # + the public update
 
     # one public update, then the end
-    assert query(path, "SELECT count(*) FROM outbound WHERE campaign_id = ? AND status = 'sent'", summary.update_campaign) == [(len(ACCOUNTS),)]
+    assert query(
+        path,
+        "SELECT count(*) FROM outbound WHERE campaign_id = ? AND status = 'sent'",
+        summary.update_campaign,
+    ) == [(len(ACCOUNTS),)]
     assert status == "ended"
-    assert query(path, "SELECT ended_at IS NOT NULL FROM incident WHERE id = ?", summary.incident_id) == [(1,)]
+    assert query(
+        path, "SELECT ended_at IS NOT NULL FROM incident WHERE id = ?", summary.incident_id
+    ) == [(1,)]
 
     # afterwards, the review renders its timeline
     monkeypatch.chdir(tmp_path)
-    assert main(["--db", str(path), "--as", CRISIS_LEAD, "review", str(summary.incident_id), "--out", "review.html"]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                str(path),
+                "--as",
+                CRISIS_LEAD,
+                "review",
+                str(summary.incident_id),
+                "--out",
+                "review.html",
+            ]
+        )
+        == 0
+    )
     html = (tmp_path / "review.html").read_text()
     import html as html_module
 
@@ -99,6 +136,8 @@ def test_demo_crisis_from_the_command_line(tmp_path, capsys, monkeypatch):
     assert main(["--db", str(target), "demo", "--no-tui", "--crisis", "--days", "2"]) == 0
     out = capsys.readouterr().out
     assert "ALERT" in out and "declared incident 1" in out and "sent the holding statement" in out
-    assert f"render its review with: inbox --db {target} --as casey review 1 --out review.html" in out
+    assert (
+        f"render its review with: inbox --db {target} --as casey review 1 --out review.html" in out
+    )
     assert "the spike rule fired 1 poll(s) after the outage began" in out
     assert query(target, "SELECT status FROM incident") == [("ended",)]

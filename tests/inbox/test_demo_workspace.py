@@ -67,7 +67,9 @@ def test_the_people_and_their_roles(workspace):
 
 def test_thirty_days_of_history_with_realistic_response_times(workspace):
     path, summary = workspace
-    first, last = query(path, "SELECT min(created_at), max(created_at) FROM item WHERE direction = 'in'")[0]
+    first, last = query(
+        path, "SELECT min(created_at), max(created_at) FROM item WHERE direction = 'in'"
+    )[0]
     span_days = (last - first) / 86_400_000_000
     assert 29 <= span_days <= 30
     assert summary.inbound_items > 10_000
@@ -76,13 +78,19 @@ def test_thirty_days_of_history_with_realistic_response_times(workspace):
     waits = sorted(
         (answered - received) / 60_000_000
         for received, answered in query(
-            path, "SELECT first_inbound_at, first_response_at FROM thread WHERE first_response_at IS NOT NULL"
+            path,
+            "SELECT first_inbound_at, first_response_at FROM thread WHERE first_response_at IS NOT NULL",
         )
     )
     median_minutes = waits[len(waits) // 2]
     assert 10 < median_minutes < 24 * 60, f"median first response {median_minutes:.0f} min"
     assert min(waits) >= 0
-    authors = dict(query(path, "SELECT agent.handle, count(*) FROM item JOIN agent ON agent.id = item.agent_id GROUP BY agent.handle"))
+    authors = dict(
+        query(
+            path,
+            "SELECT agent.handle, count(*) FROM item JOIN agent ON agent.id = item.agent_id GROUP BY agent.handle",
+        )
+    )
     assert set(authors) == {"alex", "blake", "casey"} and authors["alex"] > authors["casey"]
 
 
@@ -91,14 +99,18 @@ def test_the_queue_has_work_in_every_state(workspace):
     statuses = dict(query(path, "SELECT status, count(*) FROM thread GROUP BY status"))
     assert {"new", "open", "pending", "closed"} <= set(statuses)
     assert statuses["closed"] > statuses["new"]
-    assert summary.open_threads == sum(count for status, count in statuses.items() if status != "closed")
+    assert summary.open_threads == sum(
+        count for status, count in statuses.items() if status != "closed"
+    )
     kinds = {kind for (kind,) in query(path, "SELECT DISTINCT kind FROM thread")}
     assert kinds == {"comment", "dm", "mention"}
 
 
 def test_every_inbound_message_is_scored_and_the_prepared_answers_are_loaded(workspace):
     path, summary = workspace
-    assert query(path, "SELECT count(*) FROM item WHERE direction = 'in' AND sentiment IS NULL") == [(0,)]
+    assert query(
+        path, "SELECT count(*) FROM item WHERE direction = 'in' AND sentiment IS NULL"
+    ) == [(0,)]
     assert summary.prepared_answers >= 30
     assert ("holding-statement",) in query(path, "SELECT shortcode FROM canned_response")
 
@@ -112,12 +124,17 @@ def test_the_lead_listens_for_a_spike_and_outage_words_from_the_start(workspace)
 def test_live_sync_continues_exactly_where_the_history_stops(workspace):
     path, _ = workspace
     for platform, handle, stream, cursor in query(
-        path, "SELECT account.platform, account.handle, stream, cursor FROM sync_cursor JOIN account ON account.id = account_id"
+        path,
+        "SELECT account.platform, account.handle, stream, cursor FROM sync_cursor JOIN account ON account.id = account_id",
     ):
-        settings = json.loads(query(path, f"SELECT settings FROM account WHERE handle = '{handle}'")[0][0])
+        settings = json.loads(
+            query(path, f"SELECT settings FROM account WHERE handle = '{handle}'")[0][0]
+        )
         from adapters.base import AccountRef
 
-        adapter = adapter_class(platform)(AccountRef(1, platform, handle, settings=settings), None, clock=lambda: NOW)
+        adapter = adapter_class(platform)(
+            AccountRef(1, platform, handle, settings=settings), None, clock=lambda: NOW
+        )
         assert cursor == adapter.cursor_after(stream, NOW)
 
 

@@ -26,7 +26,11 @@ from tests.support.polling import wait_until
 pytestmark = pytest.mark.slow
 
 ITEMS_PER_STREAM = 1_500
-ACCOUNTS = (("demo-x", "@brand"), ("demo-mastodon", "@brand@demo.social"), ("demo-email", "support@brand.example"))
+ACCOUNTS = (
+    ("demo-x", "@brand"),
+    ("demo-mastodon", "@brand@demo.social"),
+    ("demo-email", "support@brand.example"),
+)
 SETTINGS = {
     "seed": 11,
     "epoch": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
@@ -86,7 +90,9 @@ def stored(database: Path) -> dict[str, object]:
                 "SELECT account.platform, stream, cursor FROM sync_cursor JOIN account ON account.id = account_id"
             )
         )
-        counted = connection.execute("SELECT COALESCE(SUM(item_count), 0) FROM thread").fetchone()[0]
+        counted = connection.execute("SELECT COALESCE(SUM(item_count), 0) FROM thread").fetchone()[
+            0
+        ]
     return {"rows": external_ids, "cursors": cursors, "thread_item_count": counted}
 
 
@@ -100,7 +106,18 @@ def item_count(database: Path) -> int:
 
 def start_sync(database: Path, config: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "inbox.cli.main", "--db", str(database), "--config", str(config), "-v", "sync", *extra],
+        [
+            sys.executable,
+            "-m",
+            "inbox.cli.main",
+            "--db",
+            str(database),
+            "--config",
+            str(config),
+            "-v",
+            "sync",
+            *extra,
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -125,7 +142,9 @@ def assert_everything_exactly_once(database: Path) -> None:
     by_platform: dict[str, set[str]] = {}
     for (platform, _stream), ids in expected.items():
         by_platform.setdefault(platform, set()).update(ids)
-    assert {(platform, external_id) for platform, ids in by_platform.items() for external_id in ids} == set(rows)
+    assert {
+        (platform, external_id) for platform, ids in by_platform.items() for external_id in ids
+    } == set(rows)
     assert result["cursors"] == {key: str(ITEMS_PER_STREAM) for key in expected}
     assert result["thread_item_count"] == total, "thread counters disagree with the items"
 
@@ -144,8 +163,14 @@ def test_a_poller_killed_mid_ingest_loses_and_duplicates_nothing(workspace, proc
 
     second = start_sync(database, config, "--follow")
     processes.append(second)
-    wait_until(lambda: item_count(database) == total, 180, "the restarted poller to store every item")
-    wait_until(lambda: all(c == str(ITEMS_PER_STREAM) for c in stored(database)["cursors"].values()), 30, "final cursors")
+    wait_until(
+        lambda: item_count(database) == total, 180, "the restarted poller to store every item"
+    )
+    wait_until(
+        lambda: all(c == str(ITEMS_PER_STREAM) for c in stored(database)["cursors"].values()),
+        30,
+        "final cursors",
+    )
     _, err = stop(second)
 
     assert second.returncode == 0, err
@@ -160,11 +185,17 @@ def test_two_pollers_on_one_file_split_the_accounts_and_never_lock_out(workspace
 
     pollers = [start_sync(database, config, "--follow") for _ in range(2)]
     processes.extend(pollers)
-    wait_until(lambda: item_count(database) == total, 180, "both pollers together to store every item")
+    wait_until(
+        lambda: item_count(database) == total, 180, "both pollers together to store every item"
+    )
     errors = [stop(poller)[1] for poller in pollers]
 
     leased = [
-        {line.split("took the lease of account ")[1].split()[0] for line in err.splitlines() if "took the lease of account" in line}
+        {
+            line.split("took the lease of account ")[1].split()[0]
+            for line in err.splitlines()
+            if "took the lease of account" in line
+        }
         for err in errors
     ]
     assert not (leased[0] & leased[1]), f"an account was polled by both processes: {leased}"
@@ -182,8 +213,20 @@ def test_two_one_shot_syncs_at_once_store_everything_once(workspace, capsys, pro
 
     runs = [
         subprocess.Popen(
-            [sys.executable, "-m", "inbox.cli.main", "--db", str(database), "--config", str(config), "sync"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "inbox.cli.main",
+                "--db",
+                str(database),
+                "--config",
+                str(config),
+                "sync",
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(2)
     ]

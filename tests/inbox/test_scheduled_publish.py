@@ -42,7 +42,11 @@ def account(engine):
 
 
 def sender(engine, clock) -> Sender:
-    return Sender(engine, lambda account, client: adapter_class(account.platform)(account, client, clock=clock), clock=clock)
+    return Sender(
+        engine,
+        lambda account, client: adapter_class(account.platform)(account, client, clock=clock),
+        clock=clock,
+    )
 
 
 def send(engine, clock) -> None:
@@ -55,7 +59,9 @@ def posts_sent(engine) -> list[tuple[str, str, str]]:
         return [
             tuple(row)
             for row in connection.execute(
-                select(outbound.c.kind, outbound.c.rendered_text, outbound.c.status).order_by(outbound.c.id)
+                select(outbound.c.kind, outbound.c.rendered_text, outbound.c.status).order_by(
+                    outbound.c.id
+                )
             )
         ]
 
@@ -65,14 +71,17 @@ def published_events(engine) -> list[dict]:
         return [
             dict(payload)
             for payload in connection.execute(
-                select(Event.__table__.c.payload)
-                .where(Event.__table__.c.type == events.PostPublished.type)
+                select(Event.__table__.c.payload).where(
+                    Event.__table__.c.type == events.PostPublished.type
+                )
             ).scalars()
         ]
 
 
 def test_a_due_post_is_published_once_and_shows_how_it_went(engine, lead, account, clock):
-    post = lead.schedule_post(account.id, "Shared albums keep their order now. Try it!", NOW + timedelta(hours=2))
+    post = lead.schedule_post(
+        account.id, "Shared albums keep their order now. Try it!", NOW + timedelta(hours=2)
+    )
     send(engine, clock)
     assert posts_sent(engine) == [], "not before its time"
 
@@ -82,7 +91,11 @@ def test_a_due_post_is_published_once_and_shows_how_it_went(engine, lead, accoun
 
     assert posts_sent(engine) == [("post", "Shared albums keep their order now. Try it!", "sent")]
     [published] = lead.scheduled_posts()
-    assert (published.id, published.status, published.outbound_status) == (post.id, "posted", "sent")
+    assert (published.id, published.status, published.outbound_status) == (
+        post.id,
+        "posted",
+        "sent",
+    )
     [event] = published_events(engine)
     assert event["post_id"] == post.id
     with pytest.raises(InvalidInput, match="is posted; only scheduled or paused posts change"):
@@ -90,7 +103,9 @@ def test_a_due_post_is_published_once_and_shows_how_it_went(engine, lead, accoun
 
 
 def test_paused_and_cancelled_posts_are_not_published(engine, lead, account, clock):
-    kept = lead.schedule_post(account.id, "Weekend tip: turn on auto-backup.", NOW + timedelta(minutes=30))
+    kept = lead.schedule_post(
+        account.id, "Weekend tip: turn on auto-backup.", NOW + timedelta(minutes=30)
+    )
     withdrawn = lead.schedule_post(account.id, "Black Friday deals!", NOW + timedelta(minutes=30))
     lead.pause_posts("waiting for legal")
     lead.resume_posts([withdrawn.id])
@@ -100,10 +115,15 @@ def test_paused_and_cancelled_posts_are_not_published(engine, lead, account, clo
     send(engine, clock)
 
     assert posts_sent(engine) == []
-    assert {(post.id, post.status) for post in lead.scheduled_posts()} == {(kept.id, "paused"), (withdrawn.id, "cancelled")}
+    assert {(post.id, post.status) for post in lead.scheduled_posts()} == {
+        (kept.id, "paused"),
+        (withdrawn.id, "cancelled"),
+    }
 
 
-def test_a_post_due_during_an_incident_stays_paused_until_a_lead_resumes_it(engine, lead, account, clock):
+def test_a_post_due_during_an_incident_stays_paused_until_a_lead_resumes_it(
+    engine, lead, account, clock
+):
     post = lead.schedule_post(account.id, "New colours in the shop!", NOW + timedelta(minutes=30))
     incident, paused = lead.declare_incident("Checkout outage")
     assert paused == [post.id]
@@ -116,7 +136,9 @@ def test_a_post_due_during_an_incident_stays_paused_until_a_lead_resumes_it(engi
 
     assert lead.resume_posts() == [post.id]
     send(engine, clock)
-    assert posts_sent(engine) == [("post", "New colours in the shop!", "sent")], "resumed after its time: it goes at once"
+    assert posts_sent(engine) == [("post", "New colours in the shop!", "sent")], (
+        "resumed after its time: it goes at once"
+    )
 
 
 def test_two_senders_at_once_publish_every_due_post_once(engine, lead, account, clock):
@@ -126,7 +148,10 @@ def test_two_senders_at_once_publish_every_due_post_once(engine, lead, account, 
     clock.advance(minutes=10)
 
     async def both() -> None:
-        await asyncio.gather(sender(engine, clock).send_once(concurrency=3), sender(engine, clock).send_once(concurrency=3))
+        await asyncio.gather(
+            sender(engine, clock).send_once(concurrency=3),
+            sender(engine, clock).send_once(concurrency=3),
+        )
 
     asyncio.run(both())
 
@@ -138,7 +163,11 @@ def test_two_senders_at_once_publish_every_due_post_once(engine, lead, account, 
 def test_a_post_that_cannot_go_at_its_time_is_paused_with_the_reason(engine, lead, account, clock):
     post = lead.schedule_post(account.id, "Shop opens at nine.", NOW + timedelta(minutes=5))
     with engine.begin() as connection:
-        connection.execute(update(Account.__table__).where(Account.__table__.c.id == account.id).values(enabled=False))
+        connection.execute(
+            update(Account.__table__)
+            .where(Account.__table__.c.id == account.id)
+            .values(enabled=False)
+        )
     clock.advance(minutes=10)
 
     send(engine, clock)
@@ -146,11 +175,16 @@ def test_a_post_that_cannot_go_at_its_time_is_paused_with_the_reason(engine, lea
     assert posts_sent(engine) == []
     [held] = lead.scheduled_posts()
     assert held.id == post.id and held.status == "paused"
-    assert held.paused_reason == "not published at its time: The account @brand on X (demo) is disabled."
+    assert (
+        held.paused_reason
+        == "not published at its time: The account @brand on X (demo) is disabled."
+    )
 
 
 def test_a_post_too_long_for_its_channel_is_refused_when_scheduled(engine, lead, account):
-    with pytest.raises(InvalidInput, match="the post cannot go to X \\(demo\\) @brand: Too long for X"):
+    with pytest.raises(
+        InvalidInput, match="the post cannot go to X \\(demo\\) @brand: Too long for X"
+    ):
         lead.schedule_post(account.id, "word " * 80, NOW + timedelta(hours=1))
     post = lead.schedule_post(account.id, "Short and sweet.", NOW + timedelta(hours=1))
     with pytest.raises(InvalidInput, match="Too long for X"):
@@ -174,9 +208,16 @@ def test_inbox_posts_and_outbox_run_from_the_shell(tmp_path, capsys):
     add_account(engine, "demo-x", "@brand", **QUIET)
     engine.dispose()
     run("--as", "casey", "incident", "declare", "Checkout outage")
-    assert run("--as", "casey", "posts", "add", "@brand", "Back to normal, thanks for your patience.", "--at", "2026-01-01T09:00+00:00").endswith(
-        ": paused (incident 1: Checkout outage)\n"
-    )
+    assert run(
+        "--as",
+        "casey",
+        "posts",
+        "add",
+        "@brand",
+        "Back to normal, thanks for your patience.",
+        "--at",
+        "2026-01-01T09:00+00:00",
+    ).endswith(": paused (incident 1: Checkout outage)\n")
     run("--as", "casey", "outbox", "run")
     [post] = json.loads(run("--as", "casey", "posts", "list", "--format", "json"))
     assert (post["status"], post["outbound"]) == ("paused", None)

@@ -50,7 +50,17 @@ class Timeline:
         self.store.ingest(
             self.account,
             "mentions",
-            [message(f"m{self.count}", key, at(when), f"message {self.count}", author=author, kind=kind, direction=direction)],
+            [
+                message(
+                    f"m{self.count}",
+                    key,
+                    at(when),
+                    f"message {self.count}",
+                    author=author,
+                    kind=kind,
+                    direction=direction,
+                )
+            ],
             None,
         )
 
@@ -79,7 +89,9 @@ class Timeline:
     def set(self, key: str, **values) -> None:
         with write_transaction(self.engine) as connection:
             connection.execute(
-                update(Thread.__table__).where(Thread.__table__.c.id == self.thread_id(key)).values(**values)
+                update(Thread.__table__)
+                .where(Thread.__table__.c.id == self.thread_id(key))
+                .values(**values)
             )
 
 
@@ -184,7 +196,9 @@ def _add_agent(engine, handle: str, role: str) -> int:
 
     with write_transaction(engine) as connection:
         return connection.execute(
-            Agent.__table__.insert().values(handle=handle, name=handle.title(), role=role, created_at=NOW)
+            Agent.__table__.insert().values(
+                handle=handle, name=handle.title(), role=role, created_at=NOW
+            )
         ).inserted_primary_key[0]
 
 
@@ -203,7 +217,9 @@ def test_due_at_runs_on_business_hours_and_stops_while_snoozed(engine):
     timeline = Timeline(engine)
     timeline.says("weekend", "2026-10-30T16:30", kind=Kind.DM)
     timeline.says("snoozed-earlier", "2026-11-02T09:00", kind=Kind.DM)
-    timeline.status("snoozed-earlier", "2026-11-02T09:10", "snoozed", until="2026-11-02T10:10:00+00:00")
+    timeline.status(
+        "snoozed-earlier", "2026-11-02T09:10", "snoozed", until="2026-11-02T10:10:00+00:00"
+    )
     timeline.status("snoozed-earlier", "2026-11-02T10:10", "open")
     timeline.says("snoozed-now", "2026-11-02T09:30", kind=Kind.DM)
     timeline.status("snoozed-now", "2026-11-02T09:40", "snoozed", until="2026-11-03T09:00:00+00:00")
@@ -261,4 +277,6 @@ def test_percentiles_interpolate_like_percentile_cont():
 
 def test_periods_are_read_as_people_type_them():
     assert parse_period("7d", None, NOW) == Period(NOW - timedelta(days=7), NOW)
-    assert parse_period("2026-11-01", "12h", NOW) == Period(at("2026-11-01T00:00"), NOW - timedelta(hours=12))
+    assert parse_period("2026-11-01", "12h", NOW) == Period(
+        at("2026-11-01T00:00"), NOW - timedelta(hours=12)
+    )

@@ -36,7 +36,11 @@ def test_a_page_lands_items_threads_contacts_cursor_and_events(engine, clock):
     report = store.ingest(
         account,
         "mentions",
-        [item("1", "a", minutes=0), item("2", "a", minutes=3, author="dan"), item("3", "b", minutes=5)],
+        [
+            item("1", "a", minutes=0),
+            item("2", "a", minutes=3, author="dan"),
+            item("3", "b", minutes=5),
+        ],
         "cursor-1",
     )
 
@@ -51,7 +55,11 @@ def test_a_page_lands_items_threads_contacts_cursor_and_events(engine, clock):
     assert thread.status == "new"
     assert store.cursor(account.id, "mentions").cursor == "cursor-1"
     with engine.connect() as connection:
-        types = connection.execute(select(Event.__table__.c.type).order_by(Event.__table__.c.id)).scalars().all()
+        types = (
+            connection.execute(select(Event.__table__.c.type).order_by(Event.__table__.c.id))
+            .scalars()
+            .all()
+        )
     assert types == ["thread.created", "thread.created"]
 
 
@@ -84,9 +92,12 @@ def test_a_new_message_reopens_a_closed_thread(engine, clock):
     assert report.reopened_threads == 1
     assert (thread.status, thread.closed_at, thread.unread) == ("open", None, True)
     with engine.connect() as connection:
-        assert connection.execute(
-            select(func.count()).where(Event.__table__.c.type == "thread.reopened")
-        ).scalar() == 1
+        assert (
+            connection.execute(
+                select(func.count()).where(Event.__table__.c.type == "thread.reopened")
+            ).scalar()
+            == 1
+        )
 
 
 def test_the_first_reply_after_the_first_message_is_the_first_response(engine, clock):
@@ -125,7 +136,16 @@ def test_a_malformed_item_is_logged_and_skipped_and_the_rest_lands(engine, clock
         report = store.ingest(
             account,
             "mentions",
-            [item("1"), naive, {"id": "x"}, no_thread, raw_list, numeric_name, long_link, item("2")],
+            [
+                item("1"),
+                naive,
+                {"id": "x"},
+                no_thread,
+                raw_list,
+                numeric_name,
+                long_link,
+                item("2"),
+            ],
             "c1",
         )
 
@@ -171,7 +191,10 @@ def test_sentiment_is_scored_for_every_item_and_the_thread(engine, clock):
     store.ingest(
         account,
         "mentions",
-        [item("1", "a", text="I love this, thank you so much!"), item("2", "b", text="This is terrible, worst service ever")],
+        [
+            item("1", "a", text="I love this, thank you so much!"),
+            item("2", "b", text="This is terrible, worst service ever"),
+        ],
         None,
     )
 
@@ -199,7 +222,9 @@ def test_full_text_search_finds_messages_by_their_words(engine, clock):
         "My order never arrived",
         "Refund please, the order was broken",
     }
-    assert [hit.text for hit in service.search("broken order")] == ["Refund please, the order was broken"]
+    assert [hit.text for hit in service.search("broken order")] == [
+        "Refund please, the order was broken"
+    ]
     assert service.search('"; DROP TABLE item; --') == []
 
 
@@ -214,7 +239,9 @@ def test_a_database_newer_than_the_code_is_refused_and_left_untouched(database_u
 
     probe = open_engine.__globals__["create_database_engine"](database_url)
     with probe.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+        assert (
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999"
+        )
     probe.dispose()
 
 
@@ -248,7 +275,9 @@ def test_scoring_tells_open_screens_to_refresh(engine, clock):
     store.score_sentiment()
 
     with engine.connect() as connection:
-        last = connection.execute(select(Event.__table__).order_by(Event.__table__.c.id.desc())).first()
+        last = connection.execute(
+            select(Event.__table__).order_by(Event.__table__.c.id.desc())
+        ).first()
     assert (last.type, last.payload) == ("sentiment.scored", {"items": 1, "threads": 1})
 
 
@@ -260,7 +289,11 @@ def test_a_landed_message_is_due_by_its_sla_and_an_answer_clears_it(engine):
     store = Store(engine, monday_morning)
 
     store.ingest(account, "dms", [item("1", "a", kind=Kind.DM, minutes=-30)], None)
-    assert thread_by_key(engine, "a").due_at == T0.replace(hour=10), "a DM at 07:30 waits for 09:00, then 1 h"
+    assert thread_by_key(engine, "a").due_at == T0.replace(hour=10), (
+        "a DM at 07:30 waits for 09:00, then 1 h"
+    )
 
-    store.ingest(account, "dms", [item("2", "a", kind=Kind.DM, minutes=80, direction=Direction.OUT)], None)
+    store.ingest(
+        account, "dms", [item("2", "a", kind=Kind.DM, minutes=80, direction=Direction.OUT)], None
+    )
     assert thread_by_key(engine, "a").due_at is None

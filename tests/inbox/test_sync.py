@@ -79,7 +79,9 @@ def items_of(engine, account_id: int) -> set[str]:
     with engine.connect() as connection:
         return set(
             connection.execute(
-                select(Item.__table__.c.external_id).where(Item.__table__.c.account_id == account_id)
+                select(Item.__table__.c.external_id).where(
+                    Item.__table__.c.account_id == account_id
+                )
             ).scalars()
         )
 
@@ -94,7 +96,11 @@ def health_of(engine, account_id: int) -> str:
 async def test_a_backfill_follows_pages_until_the_adapter_has_no_more(engine, clock, scripts):
     account = add_account(engine, handle="brand")
     scripts["brand"] = deque(
-        [page("1", "2", cursor="c1", more=True), page("3", cursor="c2", more=True), page("4", cursor="c3")]
+        [
+            page("1", "2", cursor="c1", more=True),
+            page("3", cursor="c2", more=True),
+            page("4", cursor="c3"),
+        ]
     )
 
     async with httpx.AsyncClient() as client:
@@ -236,7 +242,9 @@ async def test_a_disabled_account_is_not_polled(engine, clock, scripts):
     assert account.id
 
 
-async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(monkeypatch, isolated_machine):
+async def test_a_credential_refreshed_by_an_adapter_is_kept_in_the_keyring(
+    monkeypatch, isolated_machine
+):
     from inbox.core.credentials import CredentialStore
     from inbox.runtime import adapter_factory
 
@@ -267,7 +275,9 @@ async def test_a_listening_rule_fires_while_syncing(engine, clock, scripts):
     from inbox.service import InboxService
 
     add_account(engine, handle="brand")
-    InboxService(engine, clock=clock).add_listening_rule("outage", "keyword", {"keywords": ["outage"]})
+    InboxService(engine, clock=clock).add_listening_rule(
+        "outage", "keyword", {"keywords": ["outage"]}
+    )
     scripts["brand"] = deque(
         [
             FetchResult(

@@ -27,7 +27,12 @@ def db(tmp_path, capsys) -> str:
     """A lead (casey), two agents (alex, blake), a supervisor (sam) and three threads."""
     path = str(tmp_path / "inbox.db")
     run(capsys, "--db", path, "agents", "add", "root", "--role", "admin")
-    for handle, role in (("casey", "lead"), ("alex", "agent"), ("blake", "agent"), ("sam", "supervisor")):
+    for handle, role in (
+        ("casey", "lead"),
+        ("alex", "agent"),
+        ("blake", "agent"),
+        ("sam", "supervisor"),
+    ):
         run(capsys, "--db", path, "--as", "root", "agents", "add", handle, "--role", role)
     engine = open_engine(f"sqlite:///{path}")
     account = add_account(engine, "demo-x", "@brand")
@@ -58,7 +63,12 @@ def test_list_shows_a_view_in_a_sort_order_with_filters(capsys, db):
     assert [row["id"] for row in listed(capsys, db, "--search", "refund")] == [2]
     assert [row["id"] for row in listed(capsys, db, "--platform", "demo-bluesky")] == []
     row = listed(capsys, db, "--view", "comments")[0]
-    assert (row["author"], row["preview"], row["tags"], row["account_handle"]) == ("@erin", "love the app", [], "@brand")
+    assert (row["author"], row["preview"], row["tags"], row["account_handle"]) == (
+        "@erin",
+        "love the app",
+        [],
+        "@brand",
+    )
 
     status, out, _ = run(capsys, "--db", db, "--as", "alex", "threads", "list", "--view", "mine")
     assert (status, out.strip()) == (0, "no threads in the mine view")
@@ -72,7 +82,10 @@ def test_bad_input_ends_with_status_2_and_a_plain_reason(capsys, db):
     status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "list", "--view", "later")
     assert status == 2 and "invalid choice: 'later'" in err
     status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "list", "--assignee", "zoe")
-    assert status == 2 and "no person with the handle 'zoe'; handles: alex, blake, casey, root, sam" in err
+    assert (
+        status == 2
+        and "no person with the handle 'zoe'; handles: alex, blake, casey, root, sam" in err
+    )
     status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "show", "99")
     assert status == 2 and err.strip() == "inbox: no thread 99"
     status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "snooze", "yesterday", "1")
@@ -96,7 +109,10 @@ def test_leads_assign_agents_take_and_refusals_are_named(capsys, db):
     assert [row["id"] for row in listed(capsys, db, "--assignee", "blake", actor="casey")] == [1]
 
     status, _, err = run(capsys, "--db", db, "--as", "sam", "threads", "close", "3")
-    assert status == 1 and "sam is a supervisor; supervisors read threads and do not change them" in err
+    assert (
+        status == 1
+        and "sam is a supervisor; supervisors read threads and do not change them" in err
+    )
 
 
 def test_tag_snooze_priority_close_and_reopen_from_the_shell(capsys, db):
@@ -107,7 +123,10 @@ def test_tag_snooze_priority_close_and_reopen_from_the_shell(capsys, db):
 
     assert act("tag", "Refund,VIP", "2", "3") == "tagged Refund, VIP: 2, 3"
     assert act("untag", "vip", "3") == "removed vip from: 3"
-    assert [row["tags"] for row in listed(capsys, db, "--tag", "refund")] == [["refund"], ["refund", "vip"]]
+    assert [row["tags"] for row in listed(capsys, db, "--tag", "refund")] == [
+        ["refund"],
+        ["refund", "vip"],
+    ]
     assert act("priority", "urgent", "2") == "priority urgent: 2"
     assert act("snooze", "2h", "3").startswith("snoozed until ")
     assert [row["id"] for row in listed(capsys, db, "--view", "snoozed")] == [3]
@@ -124,7 +143,9 @@ def test_tag_snooze_priority_close_and_reopen_from_the_shell(capsys, db):
 
 def test_show_prints_the_thread_its_notes_and_history(capsys, db):
     run(capsys, "--db", db, "--as", "casey", "threads", "assign", "blake", "2")
-    status, out, _ = run(capsys, "--db", db, "--as", "blake", "threads", "note", "2", "@casey refund over 100, ok?")
+    status, out, _ = run(
+        capsys, "--db", db, "--as", "blake", "threads", "note", "2", "@casey refund over 100, ok?"
+    )
     assert (status, out.strip()) == (0, "added note 1 to thread 2, mentioning casey")
     run(capsys, "--db", db, "--as", "blake", "threads", "tag", "refund", "2")
 
@@ -142,7 +163,11 @@ def test_show_prints_the_thread_its_notes_and_history(capsys, db):
 
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "threads", "show", "2", "--json")
     shown = json.loads(out)
-    assert (shown["thread"]["assignee"], shown["notes"][0]["mentions"], shown["history"][-1]["type"]) == (
+    assert (
+        shown["thread"]["assignee"],
+        shown["notes"][0]["mentions"],
+        shown["history"][-1]["type"],
+    ) == (
         "blake",
         ["casey"],
         "thread.tagged",

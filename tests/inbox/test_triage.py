@@ -67,7 +67,9 @@ class Team:
             **values,
         }
         with self.engine.begin() as connection:
-            return connection.execute(insert(Thread.__table__).values(**row)).inserted_primary_key[0]
+            return connection.execute(insert(Thread.__table__).values(**row)).inserted_primary_key[
+                0
+            ]
 
     def incident(self, status: str = "active") -> int:
         with self.engine.begin() as connection:
@@ -90,7 +92,9 @@ class Team:
     def version(self, thread_id: int) -> int:
         table = Thread.__table__
         with self.engine.connect() as connection:
-            return connection.execute(select(table.c.version).where(table.c.id == thread_id)).scalar_one()
+            return connection.execute(
+                select(table.c.version).where(table.c.id == thread_id)
+            ).scalar_one()
 
 
 @pytest.fixture
@@ -101,15 +105,22 @@ def team(engine, clock) -> Team:
         accounts = {
             platform: connection.execute(
                 insert(Account.__table__).values(
-                    platform=platform, handle=f"@brand-{platform}", settings={}, enabled=True,
-                    health="ok", created_at=NOW,
+                    platform=platform,
+                    handle=f"@brand-{platform}",
+                    settings={},
+                    enabled=True,
+                    health="ok",
+                    created_at=NOW,
                 )
             ).inserted_primary_key[0]
             for platform in ("demo-x", "demo-facebook")
         }
         contact_id = connection.execute(
             insert(Contact.__table__).values(
-                platform="demo-x", external_id="id-carol", handle="@carol", display_name="Carol",
+                platform="demo-x",
+                external_id="id-carol",
+                handle="@carol",
+                display_name="Carol",
                 first_seen_at=NOW - timedelta(days=30),
             )
         ).inserted_primary_key[0]
@@ -169,14 +180,37 @@ def test_each_view_lists_exactly_its_threads(team, matches):
     noted = thread(kind="comment")
     team.service("blake").add_note(noted, "@alex the customer is on the phone")
 
-    open_ = {mine, blakes, dm, comment, mention, breaching, due_later, in_incident, in_ended_incident, awake, pending, noted}
+    open_ = {
+        mine,
+        blakes,
+        dm,
+        comment,
+        mention,
+        breaching,
+        due_later,
+        in_incident,
+        in_ended_incident,
+        awake,
+        pending,
+        noted,
+    }
     expected = {
         View.MINE: {mine},
         View.UNASSIGNED: open_ - {mine, blakes},
         View.OPEN: open_,
         View.MENTIONS: {mention, noted},
         View.DMS: {dm, awake},
-        View.COMMENTS: {mine, blakes, comment, breaching, due_later, in_incident, in_ended_incident, pending, noted},
+        View.COMMENTS: {
+            mine,
+            blakes,
+            comment,
+            breaching,
+            due_later,
+            in_incident,
+            in_ended_incident,
+            pending,
+            noted,
+        },
         View.BREACHING: {breaching},
         View.INCIDENT: {in_incident},
         View.SNOOZED: {asleep},
@@ -230,7 +264,9 @@ def _expected_order(made: dict[int, dict], sort: Sort) -> list[int]:
     def nullable(name):
         present = [thread_id for thread_id in made if made[thread_id][name] is not None]
         missing = [thread_id for thread_id in made if made[thread_id][name] is None]
-        return sorted(present, key=lambda thread_id: (made[thread_id][name], thread_id)) + sorted(missing)
+        return sorted(present, key=lambda thread_id: (made[thread_id][name], thread_id)) + sorted(
+            missing
+        )
 
     if sort == Sort.NEWEST:
         return sorted(made, key=newest)
@@ -241,14 +277,20 @@ def _expected_order(made: dict[int, dict], sort: Sort) -> list[int]:
 
     def closes(thread_id):
         values = made[thread_id]
-        if values["platform"] != "demo-facebook" or values["kind"] != "dm" or values["last_inbound_at"] is None:
+        if (
+            values["platform"] != "demo-facebook"
+            or values["kind"] != "dm"
+            or values["last_inbound_at"] is None
+        ):
             return None
         closing = values["last_inbound_at"] + timedelta(hours=24)
         return closing if closing > NOW else None
 
     windowed = [thread_id for thread_id in made if closes(thread_id) is not None]
     rest = [thread_id for thread_id in made if closes(thread_id) is None]
-    return sorted(windowed, key=lambda thread_id: (closes(thread_id), thread_id)) + sorted(rest, key=newest)
+    return sorted(windowed, key=lambda thread_id: (closes(thread_id), thread_id)) + sorted(
+        rest, key=newest
+    )
 
 
 @pytest.mark.parametrize("sort", list(Sort))
@@ -265,7 +307,11 @@ def test_every_sort_order_pages_through_ties_and_missing_values_without_gaps(tea
 @pytest.mark.parametrize("sort", list(Sort))
 def test_the_breaching_view_pages_in_every_sort_order(team, sort, matches):
     made = _mixed_threads(team)
-    expected = [thread_id for thread_id in _expected_order(made, sort) if made[thread_id]["due_at"] is not None]
+    expected = [
+        thread_id
+        for thread_id in _expected_order(made, sort)
+        if made[thread_id]["due_at"] is not None
+    ]
     alex = team.service("alex")
     assert everything(alex, ThreadFilter(view=View.BREACHING, sort=sort), page=4) == expected
 
@@ -281,7 +327,12 @@ def test_paging_neither_skips_nor_repeats_a_thread_while_the_clock_moves(
     made = _mixed_threads(team)
     for minutes_old in (23 * 60 + 59, 23 * 60 + 58, 25 * 60):
         inbound = NOW - timedelta(minutes=minutes_old)
-        values = {"kind": "dm", "last_inbound_at": inbound, "last_activity_at": inbound, "due_at": None}
+        values = {
+            "kind": "dm",
+            "last_inbound_at": inbound,
+            "last_activity_at": inbound,
+            "due_at": None,
+        }
         made[team.thread("demo-facebook", **values)] = {**values, "platform": "demo-facebook"}
     alex = team.service("alex")
     query = ThreadFilter(view=View.OPEN, sort=sort)
@@ -290,9 +341,15 @@ def test_paging_neither_skips_nor_repeats_a_thread_while_the_clock_moves(
 
 
 def test_the_window_sort_puts_open_reply_windows_first_and_says_when_they_close(team):
-    closing_soon = team.thread("demo-facebook", kind="dm", last_inbound_at=NOW - timedelta(hours=23))
-    closing_later = team.thread("demo-facebook", kind="dm", last_inbound_at=NOW - timedelta(hours=1))
-    closed_window = team.thread("demo-facebook", kind="dm", last_inbound_at=NOW - timedelta(hours=25))
+    closing_soon = team.thread(
+        "demo-facebook", kind="dm", last_inbound_at=NOW - timedelta(hours=23)
+    )
+    closing_later = team.thread(
+        "demo-facebook", kind="dm", last_inbound_at=NOW - timedelta(hours=1)
+    )
+    closed_window = team.thread(
+        "demo-facebook", kind="dm", last_inbound_at=NOW - timedelta(hours=25)
+    )
     no_window = team.thread("demo-x", kind="dm", last_activity_at=NOW)
     rows = team.service("alex").list_threads(ThreadFilter(sort=Sort.WINDOW))
     assert ids(rows) == [closing_soon, closing_later, no_window, closed_window]
@@ -327,8 +384,12 @@ def test_filters_narrow_a_view(team, matches):
     with team.engine.begin() as connection:
         connection.execute(
             insert(Item.__table__).values(
-                account_id=team.accounts["demo-x"], thread_id=plain, direction="in", external_id="e1",
-                text="my parcel never arrived", created_at=NOW,
+                account_id=team.accounts["demo-x"],
+                thread_id=plain,
+                direction="in",
+                external_id="e1",
+                text="my parcel never arrived",
+                created_at=NOW,
             )
         )
 
@@ -336,7 +397,12 @@ def test_filters_narrow_a_view(team, matches):
         return set(ids(casey.list_threads(ThreadFilter(**options))))
 
     assert listed(platforms=frozenset({"demo-facebook"})) == {on_facebook}
-    assert listed(platforms=frozenset({"demo-facebook", "demo-x"})) == {on_facebook, urgent, refund, plain}
+    assert listed(platforms=frozenset({"demo-facebook", "demo-x"})) == {
+        on_facebook,
+        urgent,
+        refund,
+        plain,
+    }
     assert listed(platforms=frozenset({"demo-youtube"})) == set()
     assert listed(account_id=team.accounts["demo-x"]) == {urgent, refund, plain}
     assert listed(tag="refund") == {refund}
@@ -347,7 +413,9 @@ def test_filters_narrow_a_view(team, matches):
     assert listed(search_text="parcel", view=View.CLOSED) == set()
     assert listed(search_text="  ") == {on_facebook, urgent, refund, plain}
 
-    with pytest.raises(InvalidInput, match="no person with the handle 'nobody'; handles: alex, blake, casey, sam"):
+    with pytest.raises(
+        InvalidInput, match="no person with the handle 'nobody'; handles: alex, blake, casey, sam"
+    ):
         casey.list_threads(ThreadFilter(assignee="nobody"))
     with pytest.raises(InvalidInput, match="unknown priority 'meh'"):
         casey.list_threads(ThreadFilter(priority="meh"))
@@ -375,7 +443,9 @@ def test_leads_assign_and_agents_take_with_an_event_each(team):
     casey, alex, blake = team.service("casey"), team.service("alex"), team.service("blake")
 
     assert casey.assign([first], "blake") == BulkResult((first,), {})
-    with pytest.raises(PermissionDenied, match="alex is an agent; only leads and admins assign threads"):
+    with pytest.raises(
+        PermissionDenied, match="alex is an agent; only leads and admins assign threads"
+    ):
         alex.assign([second], "alex")
     assert alex.take([first, second]) == BulkResult(
         (second,), {first: f"assigned to blake; {AGENT_RULE}"}
@@ -411,7 +481,10 @@ def test_leads_assign_and_agents_take_with_an_event_each(team):
 )
 def test_supervisors_read_and_change_nothing(team, change):
     thread_id = team.thread()
-    with pytest.raises(PermissionDenied, match="sam is a supervisor; supervisors read threads and do not change them"):
+    with pytest.raises(
+        PermissionDenied,
+        match="sam is a supervisor; supervisors read threads and do not change them",
+    ):
         change(team.service("sam"), thread_id)
     assert team.version(thread_id) == 1
 
@@ -437,7 +510,9 @@ def test_tags_are_normalised_added_and_removed_with_events(team):
     thread_id = team.thread()
     alex = team.service("alex")
     assert alex.tag([thread_id], add=["  Refund Request ", "VIP"]).changed == (thread_id,)
-    assert alex.tag([thread_id], add=["vip"]) == BulkResult((), {thread_id: "its tags are already so"})
+    assert alex.tag([thread_id], add=["vip"]) == BulkResult(
+        (), {thread_id: "its tags are already so"}
+    )
     assert alex.tag([thread_id], add=["billing"], remove=["vip"]).changed == (thread_id,)
     assert alex.thread(thread_id).tags == ("billing", "refund-request")
     assert alex.tags_in_use() == ["billing", "refund-request"]
@@ -484,7 +559,9 @@ def test_priority_changes_are_checked_and_recorded(team):
     assert team.events(events.ThreadPriorityChanged.type) == [
         ("alex", thread_id, {"from": "normal", "to": "urgent"})
     ]
-    with pytest.raises(InvalidInput, match="unknown priority 'asap'; priorities: low, normal, high, urgent"):
+    with pytest.raises(
+        InvalidInput, match="unknown priority 'asap'; priorities: low, normal, high, urgent"
+    ):
         alex.set_priority([thread_id], "asap")
 
 
@@ -492,10 +569,16 @@ def test_reading_clears_unread_only_for_the_holder_or_on_unassigned_threads(team
     blakes, nobodys = team.thread(assignee="blake"), team.thread()
     team.service("casey").mark_read(blakes)
     team.service("sam").mark_read(nobodys)
-    assert (team.service("blake").thread(blakes).unread, team.service("alex").thread(nobodys).unread) == (True, True)
+    assert (
+        team.service("blake").thread(blakes).unread,
+        team.service("alex").thread(nobodys).unread,
+    ) == (True, True)
     team.service("blake").mark_read(blakes)
     team.service("alex").mark_read(nobodys)
-    assert (team.service("blake").thread(blakes).unread, team.service("alex").thread(nobodys).unread) == (False, False)
+    assert (
+        team.service("blake").thread(blakes).unread,
+        team.service("alex").thread(nobodys).unread,
+    ) == (False, False)
     assert team.version(blakes) == 1
     with pytest.raises(NotFound):
         team.service("alex").mark_read(9_999)
@@ -544,7 +627,9 @@ def test_mentioning_yourself_does_not_put_the_thread_under_your_mentions(team):
 
 def test_agents_write_notes_only_on_their_own_and_unassigned_threads(team):
     blakes = team.thread(assignee="blake")
-    with pytest.raises(PermissionDenied, match=f"thread {blakes} is assigned to blake; {AGENT_RULE}"):
+    with pytest.raises(
+        PermissionDenied, match=f"thread {blakes} is assigned to blake; {AGENT_RULE}"
+    ):
         team.service("alex").add_note(blakes, "I can take this")
     assert team.service("casey").add_note(blakes, "@blake VIP customer").mentions == ("blake",)
 
@@ -583,7 +668,9 @@ def test_presence_shows_others_until_it_expires_and_events_only_mark_changes(tea
 def test_supervisors_may_be_seen_viewing(team):
     thread_id = team.thread()
     team.service("sam").set_presence(thread_id, "viewing")
-    assert team.service("alex").presence([thread_id]) == {thread_id: (PresenceRow("sam", "viewing"),)}
+    assert team.service("alex").presence([thread_id]) == {
+        thread_id: (PresenceRow("sam", "viewing"),)
+    }
     with pytest.raises(InvalidInput, match="unknown activity 'typing'"):
         team.service("alex").set_presence(thread_id, "typing")
 
@@ -631,7 +718,12 @@ def test_the_author_card_counts_their_threads_and_lists_the_others_newest_first(
     newer = team.thread(last_activity_at=NOW - timedelta(days=1))
     current = team.thread()
     card = team.service("alex").author_card(current)
-    assert (card.handle, card.display_name, card.platform, card.thread_count) == ("@carol", "Carol", "demo-x", 3)
+    assert (card.handle, card.display_name, card.platform, card.thread_count) == (
+        "@carol",
+        "Carol",
+        "demo-x",
+        3,
+    )
     assert ids(card.other_threads) == [newer, oldest]
     anonymous = team.thread(contact_id=None)
     with pytest.raises(NotFound, match=f"thread {anonymous} has no known author"):

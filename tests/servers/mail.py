@@ -88,19 +88,44 @@ def find_dovecot() -> str | None:
 def install_dovecot() -> str:
     """Install Dovecot's IMAP and LMTP servers with apt-get, or say why that cannot happen."""
     if shutil.which("apt-get") is None:
-        raise MailServerUnavailable("Dovecot is not installed and this machine has no apt-get to install it with.")
+        raise MailServerUnavailable(
+            "Dovecot is not installed and this machine has no apt-get to install it with."
+        )
     if os.geteuid() != 0:
-        raise MailServerUnavailable(f"Dovecot is not installed and installing needs root: run `sudo apt-get install {' '.join(APT_PACKAGES)}`.")
-    command = ["apt-get", "install", "--yes", "-qq", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=120", *APT_PACKAGES]
+        raise MailServerUnavailable(
+            f"Dovecot is not installed and installing needs root: run `sudo apt-get install {' '.join(APT_PACKAGES)}`."
+        )
+    command = [
+        "apt-get",
+        "install",
+        "--yes",
+        "-qq",
+        "--no-install-recommends",
+        "-o",
+        "DPkg::Lock::Timeout=120",
+        *APT_PACKAGES,
+    ]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False)
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False
+    )
     if result.returncode != 0 and "Unable to locate package" in result.stdout + result.stderr:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=APT_TIMEOUT_S, check=False)
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False)
+        subprocess.run(
+            ["apt-get", "update", "-qq"],
+            env=env,
+            capture_output=True,
+            timeout=APT_TIMEOUT_S,
+            check=False,
+        )
+        result = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False
+        )
     dovecot = find_dovecot()
     if result.returncode != 0 or dovecot is None:
         last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise MailServerUnavailable(f"`apt-get install {' '.join(APT_PACKAGES)}` failed (exit {result.returncode}): {last[0]}")
+        raise MailServerUnavailable(
+            f"`apt-get install {' '.join(APT_PACKAGES)}` failed (exit {result.returncode}): {last[0]}"
+        )
     return dovecot
 
 
@@ -109,9 +134,13 @@ def start_mail_servers(passwords: dict[str, str]) -> MailServers:
     try:
         from aiosmtpd.controller import Controller
     except ImportError:
-        raise MailServerUnavailable("aiosmtpd is not installed: `pip install aiosmtpd` (a test dependency).") from None
+        raise MailServerUnavailable(
+            "aiosmtpd is not installed: `pip install aiosmtpd` (a test dependency)."
+        ) from None
     if os.geteuid() != 0:
-        raise MailServerUnavailable("the private Dovecot runs as root (it drops to the mail user); run the tests as root.")
+        raise MailServerUnavailable(
+            "the private Dovecot runs as root (it drops to the mail user); run the tests as root."
+        )
     dovecot = find_dovecot() or install_dovecot()
     started = time.monotonic()
     directory = Path(tempfile.mkdtemp(prefix="inbox-test-dovecot-"))
@@ -129,9 +158,15 @@ def start_mail_servers(passwords: dict[str, str]) -> MailServers:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT_S)
-        log = (directory / "dovecot.log").read_text(errors="replace") if (directory / "dovecot.log").exists() else ""
+        log = (
+            (directory / "dovecot.log").read_text(errors="replace")
+            if (directory / "dovecot.log").exists()
+            else ""
+        )
         shutil.rmtree(directory, ignore_errors=True)
-        raise MailServerFailed(f"Dovecot did not listen within {READY_TIMEOUT_S} s; its log ended:\n{log[-3000:]}")
+        raise MailServerFailed(
+            f"Dovecot did not listen within {READY_TIMEOUT_S} s; its log ended:\n{log[-3000:]}"
+        )
     controller = Controller(_LmtpRelay(lmtp_port), hostname="127.0.0.1", port=_free_port())
     controller.start()
     return MailServers(
@@ -157,7 +192,11 @@ class _LmtpRelay:
 
         def deliver() -> dict:
             with smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=10) as lmtp:
-                return lmtp.sendmail(envelope.mail_from, envelope.rcpt_tos, envelope.original_content or envelope.content)
+                return lmtp.sendmail(
+                    envelope.mail_from,
+                    envelope.rcpt_tos,
+                    envelope.original_content or envelope.content,
+                )
 
         try:
             refused = await asyncio.to_thread(deliver)
@@ -168,7 +207,9 @@ class _LmtpRelay:
         return "250 2.0.0 delivered" if not refused else "250 2.0.0 delivered to some recipients"
 
 
-def _write_config(directory: Path, passwords: dict[str, str], imap_port: int, lmtp_port: int) -> None:
+def _write_config(
+    directory: Path, passwords: dict[str, str], imap_port: int, lmtp_port: int
+) -> None:
     mail_user = pwd.getpwnam(MAIL_SYSTEM_USER)
     (directory / "mail").mkdir()
     os.chown(directory / "mail", mail_user.pw_uid, mail_user.pw_gid)

@@ -35,7 +35,9 @@ from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.integration
 
-INDEXING_TIMEOUT_S = 180  # the AppView indexes in seconds when idle; a loaded CI machine has needed over 60
+INDEXING_TIMEOUT_S = (
+    180  # the AppView indexes in seconds when idle; a loaded CI machine has needed over 60
+)
 """Generous: on a freshly installed, busy machine the AppView takes a while to catch up."""
 
 
@@ -55,7 +57,9 @@ def network(postgres_server) -> Iterator[BlueskyNetwork]:
     except BlueskyNetworkFailed as error:
         postgres_server.drop_database(database_url)
         pytest.fail(f"Bluesky reference network: {error}")
-    print(f"bluesky network: install {running.install_seconds:.1f} s, start {running.start_seconds:.1f} s")
+    print(
+        f"bluesky network: install {running.install_seconds:.1f} s, start {running.start_seconds:.1f} s"
+    )
     try:
         yield running
     finally:
@@ -69,13 +73,30 @@ class Person:
     def __init__(self, network: BlueskyNetwork, handle: str, password: str) -> None:
         self.network, self.handle = network, handle
         self.did = network.create_account(handle, password)
-        session = self._call("POST", "com.atproto.server.createSession", {"identifier": handle, "password": password}, None)
+        session = self._call(
+            "POST",
+            "com.atproto.server.createSession",
+            {"identifier": handle, "password": password},
+            None,
+        )
         self.token = session["accessJwt"]
 
-    def _call(self, method: str, nsid: str, body: dict | None, token: str | None, params: dict | None = None) -> dict:
+    def _call(
+        self,
+        method: str,
+        nsid: str,
+        body: dict | None,
+        token: str | None,
+        params: dict | None = None,
+    ) -> dict:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = httpx.request(
-            method, f"{self.network.pds_url}/xrpc/{nsid}", json=body, params=params, headers=headers, timeout=30
+            method,
+            f"{self.network.pds_url}/xrpc/{nsid}",
+            json=body,
+            params=params,
+            headers=headers,
+            timeout=30,
         )
         assert response.is_success, f"{nsid} answered {response.status_code}: {response.text[:300]}"
         return response.json()
@@ -84,13 +105,24 @@ class Person:
         return self._call("GET", nsid, None, self.token, params)
 
     def app_password(self) -> str:
-        return self._call("POST", "com.atproto.server.createAppPassword", {"name": "social-inbox"}, self.token)["password"]
+        return self._call(
+            "POST", "com.atproto.server.createAppPassword", {"name": "social-inbox"}, self.token
+        )["password"]
 
-    def post(self, text: str, *, reply_to: dict | None = None, mention: Person | None = None) -> dict:
-        record: dict = {"$type": "app.bsky.feed.post", "text": text, "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
+    def post(
+        self, text: str, *, reply_to: dict | None = None, mention: Person | None = None
+    ) -> dict:
+        record: dict = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        }
         if reply_to is not None:
             root = reply_to.get("root") or {"uri": reply_to["uri"], "cid": reply_to["cid"]}
-            record["reply"] = {"root": root, "parent": {"uri": reply_to["uri"], "cid": reply_to["cid"]}}
+            record["reply"] = {
+                "root": root,
+                "parent": {"uri": reply_to["uri"], "cid": reply_to["cid"]},
+            }
         if mention is not None:
             start = text.encode().index(f"@{mention.handle}".encode())
             record["facets"] = [{
@@ -125,13 +157,31 @@ def test_posts_replies_and_mentions_arrive_through_inbox_sync_and_a_reply_goes_o
         return [f"{item['reason']}: {item['record'].get('text')}" for item in listed]
 
     try:
-        wait_until(lambda: len(notifications()) >= 3, INDEXING_TIMEOUT_S, "the AppView to index the customer's posts")
+        wait_until(
+            lambda: len(notifications()) >= 3,
+            INDEXING_TIMEOUT_S,
+            "the AppView to index the customer's posts",
+        )
     except AssertionError as timed_out:
         raise AssertionError(f"{timed_out}; the brand's notifications: {notifications()}") from None
 
     database = str(tmp_path / "inbox.db")
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": app_password)
-    assert main(["--db", database, "accounts", "add", "bluesky", "brand.test", "--base-url", network.pds_url]) == 0
+    assert (
+        main(
+            [
+                "--db",
+                database,
+                "accounts",
+                "add",
+                "bluesky",
+                "brand.test",
+                "--base-url",
+                network.pds_url,
+            ]
+        )
+        == 0
+    )
     engine = open_engine(f"sqlite:///{database}")
     with engine.begin() as connection:  # dev-env has no chat service: poll notifications only
         connection.execute(update(Account).values(settings={"dms": False}))
@@ -146,10 +196,18 @@ def test_posts_replies_and_mentions_arrive_through_inbox_sync_and_a_reply_goes_o
         ).all()  # fmt: skip
     by_uri = {row.external_id: row for row in rows}
     assert set(by_uri) == {reply["uri"], mention["uri"], reply_with_mention["uri"]}
-    assert (by_uri[reply["uri"]].thread_key, by_uri[reply["uri"]].kind) == (announcement["uri"], Kind.COMMENT)
-    assert by_uri[reply_with_mention["uri"]].thread_key == announcement["uri"], "a mentioning reply arrives once, in its thread"
+    assert (by_uri[reply["uri"]].thread_key, by_uri[reply["uri"]].kind) == (
+        announcement["uri"],
+        Kind.COMMENT,
+    )
+    assert by_uri[reply_with_mention["uri"]].thread_key == announcement["uri"], (
+        "a mentioning reply arrives once, in its thread"
+    )
     assert by_uri[reply_with_mention["uri"]].parent_external_id == announcement["uri"]
-    assert (by_uri[mention["uri"]].thread_key, by_uri[mention["uri"]].kind) == (mention["uri"], Kind.MENTION)
+    assert (by_uri[mention["uri"]].thread_key, by_uri[mention["uri"]].kind) == (
+        mention["uri"],
+        Kind.MENTION,
+    )
     assert by_uri[mention["uri"]].text == "Hey @brand.test, is the app down?"
     engine.dispose()
 
@@ -164,7 +222,11 @@ def test_posts_replies_and_mentions_arrive_through_inbox_sync_and_a_reply_goes_o
         return any(child["post"]["uri"] == sent.external_id for child in answers)
 
     network.process_all()
-    wait_until(reply_in_thread, INDEXING_TIMEOUT_S, "the brand's reply to show up under the customer's reply")
+    wait_until(
+        reply_in_thread,
+        INDEXING_TIMEOUT_S,
+        "the brand's reply to show up under the customer's reply",
+    )
     thread = carol.query("app.bsky.feed.getPostThread", uri=sent.external_id)["thread"]
     record = thread["post"]["record"]
     assert record["reply"]["root"]["uri"] == announcement["uri"]
@@ -173,7 +235,13 @@ def test_posts_replies_and_mentions_arrive_through_inbox_sync_and_a_reply_goes_o
 
 
 async def _reply_through_the_adapter(network: BlueskyNetwork, app_password: str, reply: dict):
-    account = AccountRef(id=1, platform="bluesky", handle="brand.test", base_url=network.pds_url, settings={"dms": False})
+    account = AccountRef(
+        id=1,
+        platform="bluesky",
+        handle="brand.test",
+        base_url=network.pds_url,
+        settings={"dms": False},
+    )
     async with httpx.AsyncClient(timeout=30) as client:
         adapter = BlueskyAdapter(account, client, {"app_password": app_password})
         await adapter.fetch("notifications", None)

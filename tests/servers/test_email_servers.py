@@ -70,7 +70,9 @@ def mailbox_messages(servers: MailServers, user: str) -> list[email.message.Mess
         imap.logout()
 
 
-async def test_customer_mail_arrives_as_an_item_and_the_reply_reaches_the_customer(servers: MailServers):
+async def test_customer_mail_arrives_as_an_item_and_the_reply_reaches_the_customer(
+    servers: MailServers,
+):
     complaint = EmailMessage()
     complaint["From"] = f"Carol Customer <{servers.address('customer')}>"
     complaint["To"] = servers.address("support")
@@ -86,8 +88,14 @@ async def test_customer_mail_arrives_as_an_item_and_the_reply_reaches_the_custom
     (item,) = page.items
     assert item.external_id == item.thread_key == "<order-4411@customer.example.test>"
     assert (item.kind, item.direction) == (Kind.DM, Direction.IN)
-    assert item.author.external_id == servers.address("customer") and item.author.display_name == "Carol Customer"
-    assert item.text == "Order #4411 never arrived\n\nHi, my order #4411 never arrived. Café closed too."
+    assert (
+        item.author.external_id == servers.address("customer")
+        and item.author.display_name == "Carol Customer"
+    )
+    assert (
+        item.text
+        == "Order #4411 never arrived\n\nHi, my order #4411 never arrived. Café closed too."
+    )
     assert (await adapter.fetch("inbox", page.next_cursor)).items == ()
 
     sent = await adapter.send(
@@ -97,14 +105,18 @@ async def test_customer_mail_arrives_as_an_item_and_the_reply_reaches_the_custom
         )
     )  # fmt: skip
 
-    wait_until(lambda: mailbox_messages(servers, "customer"), 10, "the reply in the customer's mailbox")
+    wait_until(
+        lambda: mailbox_messages(servers, "customer"), 10, "the reply in the customer's mailbox"
+    )
     (reply,) = mailbox_messages(servers, "customer")
     assert reply["Message-ID"] == sent.external_id
     assert reply["In-Reply-To"] == "<order-4411@customer.example.test>"
     assert reply["References"] == "<order-4411@customer.example.test>"
     assert reply["Subject"] == "Re: Order #4411 never arrived"
     assert reply["From"] == servers.address("support")
-    assert reply.get_payload(decode=True).decode().strip() == "Sorry, Carol! A new parcel left today."
+    assert (
+        reply.get_payload(decode=True).decode().strip() == "Sorry, Carol! A new parcel left today."
+    )
 
 
 async def test_a_wrong_password_is_auth_expired(servers: MailServers):

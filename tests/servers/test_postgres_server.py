@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import skip_or_fail
+
 from . import postgres as postgres_module
 from .postgres import (
     SERVER_URL_VARIABLE,

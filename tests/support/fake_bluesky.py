@@ -26,7 +26,9 @@ def fixture(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-def xrpc_error(status: int, code: str, message: str = "", headers: dict[str, str] | None = None) -> httpx.Response:
+def xrpc_error(
+    status: int, code: str, message: str = "", headers: dict[str, str] | None = None
+) -> httpx.Response:
     """An XRPC error answer as a PDS sends it."""
     return httpx.Response(status, json={"error": code, "message": message}, headers=headers)
 
@@ -35,7 +37,9 @@ def xrpc_error(status: int, code: str, message: str = "", headers: dict[str, str
 class FakePds:
     """The PDS's state and the requests it saw."""
 
-    notifications: list[dict[str, Any]] = field(default_factory=lambda: fixture("notifications.json")["notifications"])
+    notifications: list[dict[str, Any]] = field(
+        default_factory=lambda: fixture("notifications.json")["notifications"]
+    )
     convos: dict[str, Any] = field(default_factory=lambda: fixture("convos.json"))
     messages: dict[str, Any] = field(default_factory=lambda: fixture("messages.json"))
     session: dict[str, Any] = field(default_factory=lambda: fixture("session.json"))
@@ -86,12 +90,17 @@ class FakePds:
         if self.failure == "auth_expired" or body.get("password") != APP_PASSWORD:
             return xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
         session = copy.deepcopy(self.session)
-        session["accessJwt"], session["refreshJwt"] = self.access_token, f"fake-refresh-{self.logins}"
+        session["accessJwt"], session["refreshJwt"] = (
+            self.access_token,
+            f"fake-refresh-{self.logins}",
+        )
         return httpx.Response(200, json=session)
 
     def _refresh(self, request: httpx.Request) -> httpx.Response:
         self.refreshes += 1
-        if self.refresh_refused or not request.headers.get("Authorization", "").startswith("Bearer fake-refresh-"):
+        if self.refresh_refused or not request.headers.get("Authorization", "").startswith(
+            "Bearer fake-refresh-"
+        ):
             return xrpc_error(400, "ExpiredToken", "Token has expired")
         self.access_token = f"fake-access-refreshed-{self.refreshes}"
         session = {key: self.session[key] for key in ("did", "handle")}
@@ -106,9 +115,13 @@ class FakePds:
                  "RateLimit-Reset": str(RATE_LIMIT_RESET_EPOCH), "RateLimit-Policy": "3000;w=300"},
             )  # fmt: skip
         if self.failure == "payload_invalid":
-            return httpx.Response(200, content=b'{"notifications": [', headers={"Content-Type": "application/json"})
+            return httpx.Response(
+                200, content=b'{"notifications": [', headers={"Content-Type": "application/json"}
+            )
         reasons = set(request.url.params.get_list("reasons"))
-        matching = [entry for entry in self.notifications if not reasons or entry["reason"] in reasons]
+        matching = [
+            entry for entry in self.notifications if not reasons or entry["reason"] in reasons
+        ]
         start = int(request.url.params.get("cursor", "0"))
         limit = int(request.url.params.get("limit", "50"))
         page: dict[str, Any] = {"notifications": matching[start : start + limit]}
@@ -144,9 +157,13 @@ class FakePds:
         uri = f"at://{params['repo']}/{params['collection']}/{params['rkey']}"
         for entry in self.notifications:
             if entry["uri"] == uri:
-                return httpx.Response(200, json={"uri": uri, "cid": entry["cid"], "value": entry["record"]})
+                return httpx.Response(
+                    200, json={"uri": uri, "cid": entry["cid"], "value": entry["record"]}
+                )
         if uri in self.records:
-            return httpx.Response(200, json={"uri": uri, "cid": "bafycreated", "value": self.records[uri]})
+            return httpx.Response(
+                200, json={"uri": uri, "cid": "bafycreated", "value": self.records[uri]}
+            )
         return xrpc_error(400, "RecordNotFound", f"Could not locate record: {uri}")
 
     def _com_atproto_repo_createRecord(self, request: httpx.Request) -> httpx.Response:

@@ -29,7 +29,9 @@ def fixture_bytes(name: str) -> bytes:
 class FakeMailbox:
     """A mailbox (UID → message bytes), its UIDVALIDITY, and the mail sent through SMTP."""
 
-    messages: dict[int, bytes] = field(default_factory=lambda: {i + 1: fixture_bytes(n) for i, n in enumerate(FIXTURES)})
+    messages: dict[int, bytes] = field(
+        default_factory=lambda: {i + 1: fixture_bytes(n) for i, n in enumerate(FIXTURES)}
+    )
     uid_validity: int = 1700000000
     refuse_login: bool = False
     sent: list[Any] = field(default_factory=list)
@@ -67,7 +69,9 @@ class FakeImap:
         self.mailbox.commands.append(("UID", command, *args))
         if command == "SEARCH" and args[1].startswith("UID "):
             start = int(args[1].split()[1].split(":")[0])
-            uids = [uid for uid in sorted(self.mailbox.messages) if uid >= start] or sorted(self.mailbox.messages)[-1:]
+            uids = [uid for uid in sorted(self.mailbox.messages) if uid >= start] or sorted(
+                self.mailbox.messages
+            )[-1:]
             return "OK", [" ".join(map(str, uids)).encode()]
         if command == "SEARCH" and args[1] == "HEADER":
             wanted = args[3].strip('"')
@@ -79,7 +83,11 @@ class FakeImap:
             for uid in (int(token) for token in args[0].split(",")):
                 raw = self.mailbox.messages[uid]
                 if "HEADER" in args[1]:
-                    raw = raw.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[0]
+                    raw = (
+                        raw.split(b"\r\n\r\n", 1)[0]
+                        if b"\r\n\r\n" in raw
+                        else raw.split(b"\n\n", 1)[0]
+                    )
                 limit = re.search(r"<0\.(\d+)>", args[1])
                 raw = raw[: int(limit.group(1))] if limit else raw
                 header = f'{uid} (UID {uid} INTERNALDATE "01-Mar-2026 12:00:00 +0000" BODY[] {{{len(raw)}}}'

@@ -12,7 +12,9 @@ from inbox.core.models import Account
 T0 = datetime.fromisoformat("2026-11-02T08:00:00+00:00")
 
 
-def add_account(engine: Engine, platform: str = "demo-mastodon", handle: str = "brand", **settings) -> AccountRef:
+def add_account(
+    engine: Engine, platform: str = "demo-mastodon", handle: str = "brand", **settings
+) -> AccountRef:
     """Insert an account row and return the adapter's view of it."""
     with engine.begin() as connection:
         account_id = connection.execute(
@@ -44,7 +46,9 @@ def item(
         thread_key=thread_key,
         kind=kind,
         direction=direction,
-        author=FetchedContact(external_id=f"id-{author}", handle=f"@{author}", display_name=author.title()),
+        author=FetchedContact(
+            external_id=f"id-{author}", handle=f"@{author}", display_name=author.title()
+        ),
         text=text if text is not None else f"message {external_id} from {author}",
         created_at=T0 + timedelta(minutes=minutes),
     )

@@ -64,7 +64,9 @@ class ReplayServer:
     """Serves recorded interactions; `patch` may rewrite a body (e.g. to put back blanked tokens)."""
 
     interactions: list[Interaction]
-    extra: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = field(default_factory=dict)
+    extra: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = field(
+        default_factory=dict
+    )
     patch: Callable[[Interaction, Any], Any] | None = None
     requests: list[httpx.Request] = field(default_factory=list)
 
@@ -90,7 +92,9 @@ class ReplayServer:
                 body: Any = interaction.body
                 if self.patch is not None:
                     body = json.dumps(self.patch(interaction, interaction.json()))
-                return httpx.Response(interaction.status, headers=interaction.headers, content=body.encode())
+                return httpx.Response(
+                    interaction.status, headers=interaction.headers, content=body.encode()
+                )
         extra = self.extra.get((request.method, request.url.path))
         if extra is not None:
             return extra(request)

@@ -15,11 +15,15 @@ from tui.screens.review import ReviewScreen, WriteReviewForm
 from tui.widgets.alert_banner import AlertBanner
 from tui.widgets.crisis_bar import CrisisBar
 
-STATEMENT = "We know checkout is failing for some of you and are on it. Updates: {incident.status_url}"
+STATEMENT = (
+    "We know checkout is failing for some of you and are on it. Updates: {incident.status_url}"
+)
 
 
 def raise_alert(lead: InboxService, rule: str = "Outage words") -> None:
-    lead.add_listening_rule(rule, "keyword", {"keywords": ["crashed", "down"], "window_minutes": 600})
+    lead.add_listening_rule(
+        rule, "keyword", {"keywords": ["crashed", "down"], "window_minutes": 600}
+    )
     [_alert] = lead.evaluate_listening()
 
 
@@ -53,7 +57,9 @@ def count_bells(app: InboxApp) -> list[int]:
 # -- alerts ---------------------------------------------------------------------------------
 
 
-async def test_an_alert_raised_elsewhere_shows_a_banner_rings_and_is_acknowledged_everywhere(app, lead):
+async def test_an_alert_raised_elsewhere_shows_a_banner_rings_and_is_acknowledged_everywhere(
+    app, lead
+):
     rings = count_bells(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
@@ -64,14 +70,21 @@ async def test_an_alert_raised_elsewhere_shows_a_banner_rings_and_is_acknowledge
 
         [banner] = banners(app)
         assert "ALERT" in banner.plain_text
-        assert "[bold red]Outage[/] words: " in banner.plain_text, "rule names are shown as typed, not as markup"
+        assert "[bold red]Outage[/] words: " in banner.plain_text, (
+            "rule names are shown as typed, not as markup"
+        )
         assert "messages mention crashed, down in the last 600 min" in banner.plain_text
         assert "A acknowledges it for everyone" in banner.plain_text
         assert rings == [1]
 
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.query(AlertBanner) and app.screen.query_one(AlertBanner).display)
-        assert "A acknowledges it" in app.screen.query_one(AlertBanner).plain_text, "the thread screen shows it too"
+        await wait_for(
+            pilot,
+            lambda: app.screen.query(AlertBanner) and app.screen.query_one(AlertBanner).display,
+        )
+        assert "A acknowledges it" in app.screen.query_one(AlertBanner).plain_text, (
+            "the thread screen shows it too"
+        )
 
         await pilot.press("A")
         await wait_for(pilot, lambda: not any(banner.display for banner in banners(app)))
@@ -80,7 +93,9 @@ async def test_an_alert_raised_elsewhere_shows_a_banner_rings_and_is_acknowledge
         assert rings == [1]
 
 
-async def test_open_alerts_show_at_start_up_and_go_when_someone_else_acknowledges_them(app, lead, sqlite_engine, clock):
+async def test_open_alerts_show_at_start_up_and_go_when_someone_else_acknowledges_them(
+    app, lead, sqlite_engine, clock
+):
     raise_alert(lead)
     rings = count_bells(app)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -96,7 +111,9 @@ async def test_open_alerts_show_at_start_up_and_go_when_someone_else_acknowledge
 # -- the crisis bar -------------------------------------------------------------------------
 
 
-async def test_the_crisis_bar_follows_an_incident_from_declaration_to_an_overdue_update_and_the_end(app, lead, clock):
+async def test_the_crisis_bar_follows_an_incident_from_declaration_to_an_overdue_update_and_the_end(
+    app, lead, clock
+):
     rings = count_bells(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
@@ -104,8 +121,13 @@ async def test_the_crisis_bar_follows_an_incident_from_declaration_to_an_overdue
 
         incident = declare(lead)
         await wait_for(pilot, lambda: bar(app).display)
-        assert bar(app).plain_text.startswith(" SEV 1  Checkout outage · 0 min since start · next update in 30 min")
-        assert f"threads {incident.threads} open / 0 answered · 0 statements sent" in bar(app).plain_text
+        assert bar(app).plain_text.startswith(
+            " SEV 1  Checkout outage · 0 min since start · next update in 30 min"
+        )
+        assert (
+            f"threads {incident.threads} open / 0 answered · 0 statements sent"
+            in bar(app).plain_text
+        )
 
         clock.advance(minutes=20)
         app.tick_crisis_clock()
@@ -114,20 +136,27 @@ async def test_the_crisis_bar_follows_an_incident_from_declaration_to_an_overdue
 
         lead.send_statement(incident.id, account_ids=[1], skip_unfit=True)
         await wait_for(pilot, lambda: "1 statement sent" in bar(app).plain_text)
-        assert "next update in 30 min" in bar(app).plain_text, "a statement counts as the public update"
+        assert "next update in 30 min" in bar(app).plain_text, (
+            "a statement counts as the public update"
+        )
 
         clock.advance(minutes=35)
         app.tick_crisis_clock()
         await pilot.pause()
         await wait_for(pilot, lambda: "PUBLIC UPDATE OVERDUE by 5 min" in bar(app).plain_text)
         assert rings == [1]
-        assert any("A public update on Checkout outage is due" in str(note.message) for note in app._notifications)
+        assert any(
+            "A public update on Checkout outage is due" in str(note.message)
+            for note in app._notifications
+        )
         app.tick_crisis_clock()
         await pilot.pause()
         assert rings == [1], "reminded once per due update"
 
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.query(CrisisBar) and "OVERDUE" in bar(app).plain_text)
+        await wait_for(
+            pilot, lambda: app.screen.query(CrisisBar) and "OVERDUE" in bar(app).plain_text
+        )
 
         lead.end_incident(incident.id)
         await wait_for(pilot, lambda: not bar(app).display)
@@ -138,7 +167,10 @@ async def test_the_crisis_bar_says_less_on_a_narrow_terminal(app, lead):
     async with app.run_test(size=(80, 24)) as pilot:
         await settled(pilot)
         await wait_for(pilot, lambda: bar(app).display)
-        assert bar(app).plain_text == " SEV 1  Checkout outage · for 0m · update in 30m · 5 open/0 answered · 0 sent"
+        assert (
+            bar(app).plain_text
+            == " SEV 1  Checkout outage · for 0m · update in 30m · 5 open/0 answered · 0 sent"
+        )
 
 
 # -- the crisis screen ----------------------------------------------------------------------
@@ -157,7 +189,10 @@ async def test_a_lead_declares_an_incident_from_the_crisis_screen(app, lead):
         await wait_for(pilot, lambda: isinstance(app.screen, DeclareForm))
         form = app.screen
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "an incident needs a title" in str(form.query_one("#form-problems").render()))
+        await wait_for(
+            pilot,
+            lambda: "an incident needs a title" in str(form.query_one("#form-problems").render()),
+        )
 
         await pilot.press(*"Checkout outage")
         form.query_one("#status-url").value = "https://status.brand.example"
@@ -169,13 +204,23 @@ async def test_a_lead_declares_an_incident_from_the_crisis_screen(app, lead):
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
 
         [incident] = lead.incidents()
-        assert (incident.title, incident.severity, incident.update_interval_minutes) == ("Checkout outage", 2, 45)
-        assert incident.holding_statement.startswith("We know some of you are affected by {incident.title}."), (
-            "the starter holding statement is offered, in its version short enough for every channel"
+        assert (incident.title, incident.severity, incident.update_interval_minutes) == (
+            "Checkout outage",
+            2,
+            45,
         )
+        assert incident.holding_statement.startswith(
+            "We know some of you are affected by {incident.title}."
+        ), "the starter holding statement is offered, in its version short enough for every channel"
         assert [post.status for post in lead.scheduled_posts()] == ["paused"]
         assert any("1 scheduled post paused" in str(note.message) for note in app._notifications)
-        await wait_for(pilot, lambda: "Incident 1 · Checkout outage" in str(app.screen.query_one("#crisis-summary").render()))
+        await wait_for(
+            pilot,
+            lambda: (
+                "Incident 1 · Checkout outage"
+                in str(app.screen.query_one("#crisis-summary").render())
+            ),
+        )
 
         await pilot.press("escape")
         await wait_for(pilot, lambda: bar(app).display and "Checkout outage" in bar(app).plain_text)
@@ -188,7 +233,13 @@ async def test_the_holding_statement_shows_what_does_not_fit_before_anything_is_
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
         await pilot.press("h")
-        await wait_for(pilot, lambda: isinstance(app.screen, StatementForm) and app.screen.query_one("#accounts").option_count == 6)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, StatementForm)
+                and app.screen.query_one("#accounts").option_count == 6
+            ),
+        )
         form = app.screen
         assert form.query_one("#statement").text == STATEMENT
 
@@ -206,9 +257,12 @@ async def test_the_holding_statement_shows_what_does_not_fit_before_anything_is_
         sending.release()
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
         posts = lead.outbox()
-        assert sorted(row.platform for row in posts) == ["demo-bluesky", "demo-mastodon", "demo-reddit", "demo-x"], (
-            "sent once"
-        )
+        assert sorted(row.platform for row in posts) == [
+            "demo-bluesky",
+            "demo-mastodon",
+            "demo-reddit",
+            "demo-x",
+        ], "sent once"
         assert {row.kind for row in posts} == {"post"}
         assert "Updates: https://status.brand.example" in posts[0].rendered_text
         assert lead.crisis_status().statements_sent == 1
@@ -222,14 +276,23 @@ async def test_replying_to_every_open_incident_thread_in_one_step(app, lead):
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
         await pilot.press("y")
-        await wait_for(pilot, lambda: isinstance(app.screen, StatementForm) and app.screen.query_one("#accounts").option_count == 6)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, StatementForm)
+                and app.screen.query_one("#accounts").option_count == 6
+            ),
+        )
         form = app.screen
         assert form.query_one("#accounts").selected == [], "replies only: no account is checked"
 
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: form.plan is not None)
         summary = str(form.query_one("#form-problems").render())
-        assert "Checked for 5 thread replies." in summary and "Does not fit 2 and would be skipped:" in summary
+        assert (
+            "Checked for 5 thread replies." in summary
+            and "Does not fit 2 and would be skipped:" in summary
+        )
         form.query_one("#statement").text = "Sorry, checkout is failing; we are fixing it."
         await wait_for(pilot, lambda: str(form.query_one("#form-submit").label) == "Check")
         await pilot.press("ctrl+s")
@@ -238,7 +301,9 @@ async def test_replying_to_every_open_incident_thread_in_one_step(app, lead):
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
 
     replies = lead.outbox()
-    assert [(row.kind, row.rendered_text) for row in replies] == [("reply", "Sorry, checkout is failing; we are fixing it.")] * 3
+    assert [(row.kind, row.rendered_text) for row in replies] == [
+        ("reply", "Sorry, checkout is failing; we are fixing it.")
+    ] * 3
     assert {lead.thread(row.thread_id).incident_id for row in replies} == {1}
 
 
@@ -247,40 +312,58 @@ async def test_ending_the_incident_from_the_crisis_screen(app, lead):
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
         await pilot.press("exclamation_mark")
-        await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen) and app.crisis.status is not None)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, CrisisScreen) and app.crisis.status is not None
+        )
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, EndForm))
         await pilot.press(*"fixed by the rollback", "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen) and app.crisis.status is None)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, CrisisScreen) and app.crisis.status is None
+        )
         assert "No incident is active." in str(app.screen.query_one("#crisis-summary").render())
         [incident] = lead.incidents()
         assert incident.status == "ended"
 
 
-async def test_an_agent_reads_the_crisis_but_is_told_why_they_cannot_act(sqlite_engine, clock, lead):
+async def test_an_agent_reads_the_crisis_but_is_told_why_they_cannot_act(
+    sqlite_engine, clock, lead
+):
     declare(lead)
-    app = InboxApp(InboxService(sqlite_engine, actor="blake", clock=clock), config=Config(), poll_seconds=0.05)
+    app = InboxApp(
+        InboxService(sqlite_engine, actor="blake", clock=clock), config=Config(), poll_seconds=0.05
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, CrisisScreen))
-        assert "you can follow the crisis here" in str(app.screen.query_one("#crisis-note").render())
+        assert "you can follow the crisis here" in str(
+            app.screen.query_one("#crisis-note").render()
+        )
         for key in ("h", "e"):
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, CrisisScreen), "no form opens"
         messages = [str(note.message) for note in app._notifications]
         assert "blake is an agent; only admin, lead may approve" in messages
-        assert "blake is an agent; only admin, lead may declare incidents and pause publishing" in messages
+        assert (
+            "blake is an agent; only admin, lead may declare incidents and pause publishing"
+            in messages
+        )
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
-        await wait_for(pilot, lambda: any("may export data" in str(note.message) for note in app._notifications))
+        await wait_for(
+            pilot,
+            lambda: any("may export data" in str(note.message) for note in app._notifications),
+        )
 
 
 # -- the review -----------------------------------------------------------------------------
 
 
-async def test_the_review_screen_shows_the_review_and_writes_it_to_a_file(app, lead, clock, tmp_path, monkeypatch):
+async def test_the_review_screen_shows_the_review_and_writes_it_to_a_file(
+    app, lead, clock, tmp_path, monkeypatch
+):
     raise_alert(lead)
     incident = declare(lead)
     lead.send_statement(incident.id, account_ids=[1, 2], skip_unfit=True)
@@ -290,13 +373,27 @@ async def test_the_review_screen_shows_the_review_and_writes_it_to_a_file(app, l
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.review is not None)
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.review is not None
+        )
         screen = app.screen
-        shown = "\n".join(str(widget.render()) for widget in screen.query(".review-text, .review-heading"))
-        for expected in ("Incident 1: Checkout outage", "Timeline", "First response time", "The 30 days before (all threads)", "Threads by outcome", "Who did what", "Statements sent"):
+        shown = "\n".join(
+            str(widget.render()) for widget in screen.query(".review-text, .review-heading")
+        )
+        for expected in (
+            "Incident 1: Checkout outage",
+            "Timeline",
+            "First response time",
+            "The 30 days before (all threads)",
+            "Threads by outcome",
+            "Who did what",
+            "Statements sent",
+        ):
             assert expected in shown
         timeline = screen.query("DataTable").first()
-        assert "declared: Checkout outage (severity 1, global)" in [str(timeline.get_cell_at((row, 2))) for row in range(timeline.row_count)]
+        assert "declared: Checkout outage (severity 1, global)" in [
+            str(timeline.get_cell_at((row, 2))) for row in range(timeline.row_count)
+        ]
 
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(app.screen, WriteReviewForm))
@@ -314,4 +411,6 @@ async def test_the_crisis_keys_are_text_while_typing(app, lead):
         await pilot.press("slash", *"A!RP")
         await pilot.pause()
         assert app.screen.query_one("#search").value == "A!RP"
-        assert len(lead.alerts(unacknowledged=True)) == 1 and not isinstance(app.screen, (CrisisScreen, ReviewScreen))
+        assert len(lead.alerts(unacknowledged=True)) == 1 and not isinstance(
+            app.screen, (CrisisScreen, ReviewScreen)
+        )

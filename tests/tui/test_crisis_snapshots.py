@@ -35,7 +35,9 @@ def lead(app, sqlite_engine, clock) -> InboxService:
 def crisis_under_way(lead: InboxService, clock, *, minutes: int, alert: bool = True) -> int:
     """An alert on outage words, then an incident declared five minutes later, `minutes` ago."""
     if alert:
-        lead.add_listening_rule("Outage words", "keyword", {"keywords": ["crashed", "down"], "window_minutes": 600})
+        lead.add_listening_rule(
+            "Outage words", "keyword", {"keywords": ["crashed", "down"], "window_minutes": 600}
+        )
         lead.evaluate_listening()
     clock.advance(minutes=5)
     incident, _ = lead.declare_incident(
@@ -80,7 +82,10 @@ def test_the_crisis_screen(snap_compare, app, lead, clock):
     async def on_the_crisis_screen(pilot) -> None:
         await settled(pilot)
         await pilot.press("exclamation_mark")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, CrisisScreen) and pilot.app.screen.incident_ids)
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, CrisisScreen) and pilot.app.screen.incident_ids,
+        )
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=on_the_crisis_screen)
@@ -97,7 +102,12 @@ def test_the_review_screen(snap_compare, app, lead, clock):
     async def on_the_review(pilot) -> None:
         await settled(pilot)
         await pilot.press("R")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen) and pilot.app.screen.review is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, ReviewScreen) and pilot.app.screen.review is not None
+            ),
+        )
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=on_the_review)

@@ -49,7 +49,9 @@ class Terminal:
     def __init__(self, directory: Path) -> None:
         self.socket = directory / "tmux.sock"
         config = directory / "tmux.conf"
-        config.write_text("set-option -g remain-on-exit on\n")  # keep the screen of a program that ended
+        config.write_text(
+            "set-option -g remain-on-exit on\n"
+        )  # keep the screen of a program that ended
         self.config = config
         self.environment = {key: value for key, value in os.environ.items() if key != "TMUX"}
 
@@ -68,8 +70,19 @@ class Terminal:
         """Run `command` through `sh`, which prints its exit status when it ends (tmux may not know it)."""
         report = 'status=$?; echo "program exited with status $status"'
         self.tmux(
-            "new-session", "-d", "-s", "demo", "-x", str(WIDTH), "-y", str(HEIGHT),
-            "--", "sh", "-c", f'"$0" "$@"; {report}', *command,
+            "new-session",
+            "-d",
+            "-s",
+            "demo",
+            "-x",
+            str(WIDTH),
+            "-y",
+            str(HEIGHT),
+            "--",
+            "sh",
+            "-c",
+            f'"$0" "$@"; {report}',
+            *command,
         )
 
     def screen(self) -> str:
@@ -100,7 +113,9 @@ class Terminal:
         except AssertionError as error:
             raise AssertionError(f"{error}; the screen was:\n{last}") from None
         if re.search(pattern, last) is None:
-            raise AssertionError(f"the program ended before showing {what}; the screen was:\n{last}")
+            raise AssertionError(
+                f"the program ended before showing {what}; the screen was:\n{last}"
+            )
         return last
 
     def exit_status(self, what: str) -> int:
@@ -135,7 +150,9 @@ def test_demo_answers_a_thread_with_a_prepared_answer(terminal: Terminal) -> Non
     terminal.start([str(inbox), "--as", LEAD, "demo", "--days", DEMO_DAYS])
 
     inbox_screen = terminal.wait_for(
-        r"(?s)latest message.*\b\d+\+? (open|threads)\b", "the inbox with its threads", timeout=START_SECONDS
+        r"(?s)latest message.*\b\d+\+? (open|threads)\b",
+        "the inbox with its threads",
+        timeout=START_SECONDS,
     )
     assert f"{LEAD} (lead)" in inbox_screen
 
@@ -143,16 +160,22 @@ def test_demo_answers_a_thread_with_a_prepared_answer(terminal: Terminal) -> Non
     terminal.wait_for(r"Reply on \S", "the thread screen with the reply composer")
 
     terminal.press("C-o")
-    terminal.wait_for(r"Suggested for this thread|No suggestion for this thread", "the prepared-answer picker")
+    terminal.wait_for(
+        r"Suggested for this thread|No suggestion for this thread", "the prepared-answer picker"
+    )
     terminal.type("feature")
-    terminal.wait_for(r"matching:[^\n]*\n[^\n]*/feature-request", "the feature-request answer first in the picker")
+    terminal.wait_for(
+        r"matching:[^\n]*\n[^\n]*/feature-request", "the feature-request answer first in the picker"
+    )
     terminal.press("Enter")
     filled = terminal.wait_for(r"Ready to send", "the answer filled in and passing the checks")
     assert re.search(ANSWER_OPENING, filled), filled
     assert "{author.name" not in filled
 
     terminal.press("C-s")
-    sent = terminal.wait_for(rf"reply from {LEAD} · (queued|sending…|sent)\b", "the reply queued in the conversation")
+    sent = terminal.wait_for(
+        rf"reply from {LEAD} · (queued|sending…|sent)\b", "the reply queued in the conversation"
+    )
     assert re.search(ANSWER_OPENING, sent.split(f"reply from {LEAD}", 1)[1]), sent
 
     terminal.press("Escape")

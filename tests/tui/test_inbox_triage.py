@@ -31,14 +31,20 @@ async def test_number_keys_switch_views_and_the_view_bar_says_which(make_app):
         service.assign([screen.thread_list.rows[0].id], "alice")
         service.close([screen.thread_list.rows[1].id])
         await pilot.press("1")
-        await wait_for(pilot, lambda: screen.query_shown.view == View.MINE and screen.thread_list.loaded)
+        await wait_for(
+            pilot, lambda: screen.query_shown.view == View.MINE and screen.thread_list.loaded
+        )
         assert [row.assignee for row in screen.thread_list.rows] == ["alice"]
         assert "Mine: 1 thread" in screen.status_line.plain_text
         await pilot.press("9")
-        await wait_for(pilot, lambda: screen.query_shown.view == View.CLOSED and screen.thread_list.loaded)
+        await wait_for(
+            pilot, lambda: screen.query_shown.view == View.CLOSED and screen.thread_list.loaded
+        )
         assert [row.status for row in screen.thread_list.rows] == ["closed"]
         await pilot.press("5")
-        await wait_for(pilot, lambda: screen.query_shown.view == View.DMS and screen.thread_list.loaded)
+        await wait_for(
+            pilot, lambda: screen.query_shown.view == View.DMS and screen.thread_list.loaded
+        )
         assert {row.kind for row in screen.thread_list.rows} == {"dm"}
         assert "5 DMs" in screen.view_bar.plain_text
         assert "Closed" in screen.view_bar.plain_text
@@ -62,15 +68,21 @@ async def test_the_filter_form_narrows_the_list_to_a_platform(make_app):
         form = app.screen
         assert isinstance(form, FilterScreen)
         await wait_for(pilot, lambda: form.query_one("#filter-platforms").option_count == 6)
-        await pilot.press("down", "down", "down", "down", "space", "ctrl+s")  # the fifth platform: x
-        await wait_for(pilot, lambda: screen.query_shown.platforms == {"demo-x"} and screen.thread_list.loaded)
+        await pilot.press(
+            "down", "down", "down", "down", "space", "ctrl+s"
+        )  # the fifth platform: x
+        await wait_for(
+            pilot, lambda: screen.query_shown.platforms == {"demo-x"} and screen.thread_list.loaded
+        )
         rows = screen.thread_list.rows
         assert rows and {row.platform for row in rows} == {"demo-x"}
         assert "platform: x" in screen.view_bar.plain_text
         await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, FilterScreen))
         await pilot.press("ctrl+l")
-        await wait_for(pilot, lambda: not screen.query_shown.platforms and len(screen.thread_list.rows) == 30)
+        await wait_for(
+            pilot, lambda: not screen.query_shown.platforms and len(screen.thread_list.rows) == 30
+        )
 
 
 async def test_an_empty_filtered_list_says_how_to_change_it(make_app):
@@ -91,7 +103,9 @@ async def test_the_sort_picker_orders_the_list_by_sla_due_time(make_app):
         screen = app.screen
         await pilot.press("o")
         await pilot.press(*"SLA due", "enter")
-        await wait_for(pilot, lambda: screen.query_shown.sort == Sort.DUE and screen.thread_list.loaded)
+        await wait_for(
+            pilot, lambda: screen.query_shown.sort == Sort.DUE and screen.thread_list.loaded
+        )
         due = [row.due_at for row in screen.thread_list.rows if row.due_at is not None]
         assert due == sorted(due)
         assert "sorted SLA due first" in screen.view_bar.plain_text
@@ -136,30 +150,43 @@ async def test_one_message_to_marked_threads_names_those_it_does_not_fit(make_ap
         await settled(pilot)
         screen = app.screen
         rows = screen.thread_list.rows[:4]
-        assert [row.platform for row in rows] == ["demo-mastodon", "demo-bluesky", "demo-reddit", "demo-x"]
+        assert [row.platform for row in rows] == [
+            "demo-mastodon",
+            "demo-bluesky",
+            "demo-reddit",
+            "demo-x",
+        ]
         await pilot.press("space", "space", "space", "space", "m")
         form = app.screen
         assert isinstance(form, BulkReplyScreen)
-        form.text_area.text = ("We are sorry about the outage and we are on it. " * 7).strip()  # 342 characters
+        form.text_area.text = (
+            "We are sorry about the outage and we are on it. " * 7
+        ).strip()  # 342 characters
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "Fits" in str(form.summary.render()))
         summary = str(form.summary.render())
         assert "Fits 2 of 4 threads" in summary
         assert "Bluesky" in summary and "X" in summary
-        assert app.service.outbound_for_thread(rows[0].id) == []  # nothing sent before the second yes
+        assert (
+            app.service.outbound_for_thread(rows[0].id) == []
+        )  # nothing sent before the second yes
         await pilot.press("ctrl+s", "ctrl+s", "ctrl+s")  # an impatient person queues it once
         await wait_for(pilot, lambda: app.screen is screen)
         assert [len(app.service.outbound_for_thread(row.id)) for row in rows] == [1, 0, 1, 0]
         assert any("Queued to 2 threads" in text for text in notifications(app))
 
 
-async def test_a_colleague_viewing_a_thread_shows_in_the_list_and_the_preview(make_app, sqlite_engine, clock):
+async def test_a_colleague_viewing_a_thread_shows_in_the_list_and_the_preview(
+    make_app, sqlite_engine, clock
+):
     app, _ = make_app(threads=5)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
         screen = app.screen
         selected = screen.thread_list.selected
-        InboxService(sqlite_engine, actor="blake", clock=clock).set_presence(selected.id, "replying")
+        InboxService(sqlite_engine, actor="blake", clock=clock).set_presence(
+            selected.id, "replying"
+        )
         await wait_for(pilot, lambda: "blake is replying" in str(screen.preview.border_subtitle))
         assert list_line(screen, screen.thread_list.cursor_index)[3] == "✎"
 
@@ -169,7 +196,9 @@ async def test_a_supervisor_is_told_why_they_cannot_close_a_thread(sqlite_engine
     setup = InboxService(sqlite_engine, clock=clock)
     add_people(setup)
     setup.add_agent("sam", "Sam Reyes", "supervisor")
-    app = InboxApp(InboxService(sqlite_engine, actor="sam", clock=clock), config=Config(), poll_seconds=0.05)
+    app = InboxApp(
+        InboxService(sqlite_engine, actor="sam", clock=clock), config=Config(), poll_seconds=0.05
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
         inbox = app.screen
@@ -189,12 +218,20 @@ async def test_the_command_palette_offers_the_inbox_actions_by_name(make_app):
         await settled(pilot)
         screen = app.screen
         await pilot.press("ctrl+p", *"views: breaching")
-        await wait_for(pilot, lambda: "inbox views: Breaching" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await wait_for(
+            pilot,
+            lambda: (
+                "inbox views: Breaching"
+                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+            ),
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: screen.query_shown.view == View.BREACHING)
 
 
-async def test_a_note_mentioning_you_puts_the_thread_in_your_mentions_view(make_app, sqlite_engine, clock):
+async def test_a_note_mentioning_you_puts_the_thread_in_your_mentions_view(
+    make_app, sqlite_engine, clock
+):
     app, _ = make_app(threads=9)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
@@ -204,7 +241,9 @@ async def test_a_note_mentioning_you_puts_the_thread_in_your_mentions_view(make_
             comment.id, "@alice can you check the refund policy here?"
         )
         await pilot.press("4")
-        await wait_for(pilot, lambda: screen.query_shown.view == View.MENTIONS and screen.thread_list.loaded)
+        await wait_for(
+            pilot, lambda: screen.query_shown.view == View.MENTIONS and screen.thread_list.loaded
+        )
         rows = screen.thread_list.rows
         assert comment.id in [row.id for row in rows]
         assert {row.kind for row in rows if row.id != comment.id} <= {"mention"}
@@ -222,7 +261,9 @@ async def test_a_thread_read_on_its_screen_loses_its_unread_mark_in_the_list(mak
         await wait_for(pilot, lambda: app.screen is not screen)
         await wait_for(pilot, lambda: not app.service.thread(screen.thread_list.rows[0].id).unread)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen and not screen.thread_list.rows[0].unread)
+        await wait_for(
+            pilot, lambda: app.screen is screen and not screen.thread_list.rows[0].unread
+        )
         assert list_line(screen, 0)[2] == " "
 
 
@@ -231,7 +272,9 @@ async def test_names_with_markup_show_literally_in_the_filter_form(sqlite_engine
     setup = InboxService(sqlite_engine, clock=clock)
     add_people(setup)
     setup.add_agent("ops", "Blake [/] [@click=app.quit]Ops[/]", "agent")
-    app = InboxApp(InboxService(sqlite_engine, actor="alice", clock=clock), config=Config(), poll_seconds=0.05)
+    app = InboxApp(
+        InboxService(sqlite_engine, actor="alice", clock=clock), config=Config(), poll_seconds=0.05
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
         await pilot.press("f")
@@ -257,7 +300,10 @@ async def test_a_range_of_marks_starts_from_the_thread_marked_even_after_new_thr
         first, second, third = thread_list.rows[:3]
         await pilot.press("space")  # marks the first thread; the cursor moves to the second
         Store(sqlite_engine, clock).ingest(
-            workspace.accounts[1], "mentions", [message("late-1", "late", clock(), "Anyone?", author="zed")], None
+            workspace.accounts[1],
+            "mentions",
+            [message("late-1", "late", clock(), "Anyone?", author="zed")],
+            None,
         )
         await wait_for(pilot, lambda: thread_list.rows[0].author == "@zed")
         await pilot.press("shift+down")

@@ -67,7 +67,9 @@ def test_fuzzy_rank_prefers_prefixes_then_substrings_then_letters_in_order():
 
 
 def test_tags_are_read_as_words_with_minus_to_remove():
-    assert TagChange.parse(" refund, +vip -spam  refund ") == TagChange(("refund", "vip"), ("spam",))
+    assert TagChange.parse(" refund, +vip -spam  refund ") == TagChange(
+        ("refund", "vip"), ("spam",)
+    )
     assert not TagChange.parse(" - + , ")
 
 
@@ -165,7 +167,10 @@ async def test_the_priority_picker_marks_the_current_priority(clock):
     async with host.run_test(size=(100, 30)) as pilot:
         options = host.picker.query_one("#priority-options")
         assert [str(option.prompt) for option in options.options] == [
-            "urgent", "high  (now)", "normal", "low"
+            "urgent",
+            "high  (now)",
+            "normal",
+            "low",
         ]
         assert options.highlighted == 1
         await pilot.press("down", "down", "enter")
@@ -208,7 +213,9 @@ async def test_the_note_prompt_keeps_the_text_when_the_service_refuses(service):
         prompt = host.picker
         await pilot.press(*"cc @nobody", "ctrl+s")
         hint = prompt.query_one("#note-hint")
-        await wait_for(pilot, lambda: hint.has_class("-problem") and "@nobody" in str(hint.render()))
+        await wait_for(
+            pilot, lambda: hint.has_class("-problem") and "@nobody" in str(hint.render())
+        )
         assert "@nobody is no colleague's handle; nothing was saved" in str(hint.render())
         assert prompt.text == "cc @nobody" and host.screen is prompt and host.results == []
 
@@ -228,7 +235,9 @@ async def test_the_note_prompt_says_when_adding_failed_and_adds_it_on_the_next_t
         prompt = host.picker
         hint = prompt.query_one("#note-hint")
         await pilot.press(*"call back", "ctrl+s")
-        await wait_for(pilot, lambda: "Could not add the note: the database is locked" in str(hint.render()))
+        await wait_for(
+            pilot, lambda: "Could not add the note: the database is locked" in str(hint.render())
+        )
         assert prompt.text == "call back" and host.screen is prompt
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: host.results != [])

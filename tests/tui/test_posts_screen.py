@@ -20,13 +20,18 @@ def notes(app: InboxApp) -> list[str]:
 
 def rows(screen: PostsScreen) -> list[tuple[str, ...]]:
     table = screen.table
-    return [tuple(str(cell) for cell in table.get_row_at(index)) for index in range(table.row_count)]
+    return [
+        tuple(str(cell) for cell in table.get_row_at(index)) for index in range(table.row_count)
+    ]
 
 
 async def open_posts(pilot) -> PostsScreen:
     await settled(pilot)
     await pilot.press("P")
-    await wait_for(pilot, lambda: isinstance(pilot.app.screen, PostsScreen) and pilot.app.screen.table.row_count > 0)
+    await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen, PostsScreen) and pilot.app.screen.table.row_count > 0,
+    )
     return pilot.app.screen
 
 
@@ -42,11 +47,17 @@ async def test_paused_posts_show_why_and_a_lead_resumes_them(app, lead, clock):
             ("2", "Nov 3 09:00", "paused", "incident 1: Checkout outage"),
         ]
         detail = str(screen.query_one("#post-detail").render())
-        assert "Shared albums keep their order now." in detail and "Paused: incident 1: Checkout outage" in detail
+        assert (
+            "Shared albums keep their order now." in detail
+            and "Paused: incident 1: Checkout outage" in detail
+        )
 
         await pilot.press("u")
         await wait_for(pilot, lambda: rows(screen)[0][2] == "scheduled")
-        assert "Resumed 1 post. 1 past its time goes out with the next send. An incident is still active: they go out anyway." in notes(app)
+        assert (
+            "Resumed 1 post. 1 past its time goes out with the next send. An incident is still active: they go out anyway."
+            in notes(app)
+        )
 
         publish_due_posts(lead.engine, clock())
         await wait_for(pilot, lambda: rows(screen)[0][2] == "posted · queued")
@@ -71,20 +82,32 @@ async def test_a_lead_adds_edits_and_cancels_a_post(app, lead):
         form.query_one("#account").value = 4
         form.query_one("#when").value = "yesterday"
         await pilot.pause()
-        assert "could not read 'yesterday' as a time" in str(form.query_one("#form-problems").render())
+        assert "could not read 'yesterday' as a time" in str(
+            form.query_one("#form-problems").render()
+        )
         form.query_one("#when").value = "2h"
         await pilot.pause()
         assert str(form.query_one("#form-problems").render()) == "Goes out Mon 2 Nov 11:00."
         form.query_one("#text").text = "word " * 80
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "Too long for X" in str(form.query_one("#form-problems").render()))
+        await wait_for(
+            pilot, lambda: "Too long for X" in str(form.query_one("#form-problems").render())
+        )
         form.query_one("#text").text = "New colours in the shop today!"
         app.service.schedule_post = scheduling = Held(app.service.schedule_post)
         await pilot.press("ctrl+s", "ctrl+s")  # the second while the first is still saving
         scheduling.release()
-        await wait_for(pilot, lambda: isinstance(app.screen, PostsScreen) and screen.table.row_count == 2)
-        assert [post.text for post in lead.scheduled_posts()].count("New colours in the shop today!") == 1
-        assert rows(screen)[0][2:5] == ("scheduled", "X (demo) brand", "New colours in the shop today!")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, PostsScreen) and screen.table.row_count == 2
+        )
+        assert [post.text for post in lead.scheduled_posts()].count(
+            "New colours in the shop today!"
+        ) == 1
+        assert rows(screen)[0][2:5] == (
+            "scheduled",
+            "X (demo) brand",
+            "New colours in the shop today!",
+        )
         assert "Post 2 scheduled for Mon 2 Nov 11:00." in notes(app)
         assert screen.selected.id == 1, "the cursor stays on the post it was on"
 
@@ -104,9 +127,13 @@ async def test_a_lead_adds_edits_and_cancels_a_post(app, lead):
         assert [post.status for post in lead.scheduled_posts()] == ["cancelled", "scheduled"]
 
 
-async def test_an_agent_reads_the_posts_and_is_told_why_they_cannot_change_them(sqlite_engine, clock, lead):
+async def test_an_agent_reads_the_posts_and_is_told_why_they_cannot_change_them(
+    sqlite_engine, clock, lead
+):
     lead.schedule_post(1, "Shared albums keep their order now.", clock() + timedelta(hours=3))
-    app = InboxApp(InboxService(sqlite_engine, actor="blake", clock=clock), config=Config(), poll_seconds=0.05)
+    app = InboxApp(
+        InboxService(sqlite_engine, actor="blake", clock=clock), config=Config(), poll_seconds=0.05
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await open_posts(pilot)
         await pilot.press("a")

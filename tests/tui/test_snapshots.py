@@ -77,7 +77,9 @@ def test_the_thread_screen(snap_compare, make_app, sqlite_engine, clock, size):
         await pilot.press("j", "j", "enter")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ThreadScreen))
         screen = pilot.app.screen
-        await wait_for(pilot, lambda: screen.channel is not None and "queued" in screen.conversation.plain_text)
+        await wait_for(
+            pilot, lambda: screen.channel is not None and "queued" in screen.conversation.plain_text
+        )
         screen.composer.reply_area.cursor_blink = False  # a blinking cursor is not stable
         await pilot.press("r", *"Thanks Erin, the email is under Settings")
         await wait_for(pilot, lambda: "Ready to send" in screen.composer.problems_text)
@@ -87,7 +89,9 @@ def test_the_thread_screen(snap_compare, make_app, sqlite_engine, clock, size):
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 @pytest.mark.parametrize("pane", ["author", "history"])
-def test_the_thread_screen_with_a_side_pane(snap_compare, make_app, sqlite_engine, clock, size, pane):
+def test_the_thread_screen_with_a_side_pane(
+    snap_compare, make_app, sqlite_engine, clock, size, pane
+):
     """A triaged thread with a note and a colleague replying, and the author card or history open."""
     from inbox.service import InboxService
     from tui.screens.thread import ThreadScreen
@@ -109,7 +113,9 @@ def test_the_thread_screen_with_a_side_pane(snap_compare, make_app, sqlite_engin
         screen = pilot.app.screen
         await wait_for(
             pilot,
-            lambda: "internal note" in screen.conversation.plain_text and screen.presence_text != "",
+            lambda: (
+                "internal note" in screen.conversation.plain_text and screen.presence_text != ""
+            ),
         )
         await pilot.press("i" if pane == "author" else "h")
         shown = screen.author_card if pane == "author" else screen.history

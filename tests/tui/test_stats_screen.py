@@ -67,7 +67,12 @@ async def test_enter_on_a_breach_selects_that_thread_in_the_inbox(make_app, cloc
         await pilot.press("enter")
         inbox = app.screen
         assert isinstance(inbox, InboxScreen)
-        await wait_for(pilot, lambda: inbox.thread_list.selected is not None and inbox.thread_list.selected.id == wanted)
+        await wait_for(
+            pilot,
+            lambda: (
+                inbox.thread_list.selected is not None and inbox.thread_list.selected.id == wanted
+            ),
+        )
 
 
 async def test_new_messages_update_the_numbers_live(make_app, clock, sqlite_engine):
@@ -76,7 +81,10 @@ async def test_new_messages_update_the_numbers_live(make_app, clock, sqlite_engi
         screen = await open_stats(pilot)
         before = screen.stats.figures.inbound
         Store(sqlite_engine, clock).ingest(
-            workspace.accounts[0], "mentions", [message("late-1", "late", clock() - timedelta(seconds=5), "Anyone there?")], None
+            workspace.accounts[0],
+            "mentions",
+            [message("late-1", "late", clock() - timedelta(seconds=5), "Anyone there?")],
+            None,
         )
 
         def counted() -> bool:
@@ -91,7 +99,10 @@ async def test_p_cycles_the_period(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_stats(pilot)
         await pilot.press("p")
-        await wait_for(pilot, lambda: screen.stats.period.until - screen.stats.period.since == timedelta(days=30))
+        await wait_for(
+            pilot,
+            lambda: screen.stats.period.until - screen.stats.period.since == timedelta(days=30),
+        )
         assert "Last 30 days" in str(screen.query_one("#stats-period").render())
         await pilot.press("escape")
         assert isinstance(app.screen, InboxScreen)

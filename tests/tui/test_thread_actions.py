@@ -121,7 +121,9 @@ async def test_a_write_is_run_and_summed_up_with_what_was_refused(people):
             )
         ]
     assert [services["alice"].thread(thread_id).status for thread_id in ids] == [
-        "closed", "closed", "open"
+        "closed",
+        "closed",
+        "open",
     ]
 
 

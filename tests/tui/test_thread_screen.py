@@ -383,10 +383,10 @@ async def test_a_reply_another_agent_is_sending_is_refused_with_the_reason(
     app, _ = make_thread_app(threads=5)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_thread(pilot, 0)
-        as_person(sqlite_engine, clock, "blake").queue_reply(screen.thread.id, "Looking into it now.")
-        await wait_for(
-            pilot, lambda: "reply from blake · queued" in screen.conversation.plain_text
+        as_person(sqlite_engine, clock, "blake").queue_reply(
+            screen.thread.id, "Looking into it now."
         )
+        await wait_for(pilot, lambda: "reply from blake · queued" in screen.conversation.plain_text)
         await pilot.press("r", *"Me too")
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: "blake is already answering" in screen.composer.problems_text)
@@ -411,9 +411,7 @@ async def test_a_reply_sent_by_another_process_appears_live(make_thread_app, sql
                     author="brand",
                     direction="out",
                 ),
-                message(
-                    "in-2", thread_key, clock() + timedelta(seconds=2), "And another thing…"
-                ),
+                message("in-2", thread_key, clock() + timedelta(seconds=2), "And another thing…"),
             ],
             None,
         )
@@ -597,7 +595,11 @@ async def test_a_supervisor_is_told_why_and_nothing_changes(make_thread_app):
             assert app.screen is screen, f"{key} opened {app.screen}"
         after = app.service.thread(screen.thread.id)
         assert (after.status, after.assignee, after.tags, after.priority, after.version) == (
-            before.status, before.assignee, before.tags, before.priority, before.version
+            before.status,
+            before.assignee,
+            before.tags,
+            before.priority,
+            before.version,
         )
         assert app.service.notes(screen.thread.id) == []
 
@@ -686,7 +688,9 @@ async def test_a_note_naming_nobody_stays_open_with_the_reason_and_the_text(make
         await wait_for(pilot, lambda: isinstance(app.screen, NotePrompt))
         prompt = app.screen
         await pilot.press(*"ask @zed", "ctrl+s")
-        await wait_for(pilot, lambda: "no colleague" in str(prompt.query_one("#note-hint").render()))
+        await wait_for(
+            pilot, lambda: "no colleague" in str(prompt.query_one("#note-hint").render())
+        )
         assert "@zed is no colleague's handle" in str(prompt.query_one("#note-hint").render())
         assert app.screen is prompt and prompt.text == "ask @zed"
         await pilot.press("escape")
@@ -701,7 +705,15 @@ async def test_untrusted_markup_in_notes_and_author_names_shows_literally(
     Store(sqlite_engine, clock).ingest(
         workspace.accounts[0],
         "mentions",
-        [message("evil-2", "evil", clock() - timedelta(seconds=5), "hello", author="[@click=app.quit]x[/]")],
+        [
+            message(
+                "evil-2",
+                "evil",
+                clock() - timedelta(seconds=5),
+                "hello",
+                author="[@click=app.quit]x[/]",
+            )
+        ],
         None,
     )
     async with app.run_test(size=(120, 40)) as pilot:
@@ -763,7 +775,9 @@ async def test_b_without_a_browser_shows_the_address(thread_with_a_link, monkeyp
     async with app.run_test(size=(120, 40)) as pilot:
         await open_thread(pilot, 0)
         await pilot.press("b")
-        await notified(pilot, f"No browser to open it from here. The original post is at {POST_URL}")
+        await notified(
+            pilot, f"No browser to open it from here. The original post is at {POST_URL}"
+        )
 
 
 async def test_b_never_hands_the_link_to_a_terminal_browser(thread_with_a_link, monkeypatch):
@@ -890,7 +904,10 @@ async def test_our_own_presence_says_viewing_then_replying_and_is_cleared_on_lea
 
         def alice_is(activity: str):
             def check() -> bool:
-                return [(row.handle, row.activity) for row in blake.presence([thread_id]).get(thread_id, ())] == [("alice", activity)]
+                return [
+                    (row.handle, row.activity)
+                    for row in blake.presence([thread_id]).get(thread_id, ())
+                ] == [("alice", activity)]
 
             check.__doc__ = f"alice {activity}"
             return check
@@ -903,7 +920,9 @@ async def test_our_own_presence_says_viewing_then_replying_and_is_cleared_on_lea
         await wait_for(pilot, lambda: blake.presence([thread_id]) == {})
 
 
-async def test_our_presence_moves_with_us_from_thread_to_thread(make_thread_app, sqlite_engine, clock):
+async def test_our_presence_moves_with_us_from_thread_to_thread(
+    make_thread_app, sqlite_engine, clock
+):
     app, _ = make_thread_app(threads=5)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_thread(pilot, 0)
@@ -944,6 +963,8 @@ async def test_a_colleagues_triage_updates_the_title_live(make_thread_app, sqlit
         blake = as_person(sqlite_engine, clock, "blake")
         blake.take([screen.thread.id])
         blake.tag([screen.thread.id], add=["billing"])
-        await wait_for(pilot, lambda: "assigned to blake" in title(screen) and "tags billing" in title(screen))
+        await wait_for(
+            pilot, lambda: "assigned to blake" in title(screen) and "tags billing" in title(screen)
+        )
         blake.add_note(screen.thread.id, "on it")
         await wait_for(pilot, lambda: "internal note · blake" in screen.conversation.plain_text)

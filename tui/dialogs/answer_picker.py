@@ -41,7 +41,9 @@ class AnswerPicker(ModalScreen[int | None]):
         with Vertical(id="picker-body") as body:
             body.border_title = "Prepared answers"
             body.border_subtitle = "type to search · enter inserts · escape closes"
-            yield Input(placeholder="search by title, tag or words", compact=True, id="picker-query")
+            yield Input(
+                placeholder="search by title, tag or words", compact=True, id="picker-query"
+            )
             yield Static("Suggested for this thread:", id="picker-heading")
             yield OptionList(id="picker-answers")
 
@@ -75,10 +77,13 @@ class AnswerPicker(ModalScreen[int | None]):
             return
         heading = self.query_one("#picker-heading", Static)
         if message.query:
-            heading.update(f"{len(message.matches)} matching:" if message.matches else "Nothing matches.")
+            heading.update(
+                f"{len(message.matches)} matching:" if message.matches else "Nothing matches."
+            )
         else:
             heading.update(
-                "Suggested for this thread:" if message.matches
+                "Suggested for this thread:"
+                if message.matches
                 else "No suggestion for this thread; type to search."
             )
         self.answer_ids = [match.answer.id for match in message.matches]

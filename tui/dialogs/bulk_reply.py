@@ -52,7 +52,9 @@ class BulkReplyScreen(ModalScreen[int | None]):
         count = len(self.thread_ids)
         with Vertical(id="bulk-body") as body:
             body.border_title = f"Reply to {count} thread{'s' if count != 1 else ''}"
-            body.border_subtitle = "ctrl+o prepared answers · ctrl+s check, then send · escape cancels"
+            body.border_subtitle = (
+                "ctrl+o prepared answers · ctrl+s check, then send · escape cancels"
+            )
             yield TextArea(id="bulk-text", soft_wrap=True, show_line_numbers=False)
             yield Static(
                 "Write the message once; it is rendered for each thread's channel and author.",
@@ -158,7 +160,9 @@ class BulkReplyScreen(ModalScreen[int | None]):
                 lines.append(f"  • {problem}\n")
         if message.thread_ids:
             noun = "thread" if len(message.thread_ids) == 1 else "threads"
-            lines.append(f"\nctrl+s again sends it to the {len(message.thread_ids)} {noun} it fits.")
+            lines.append(
+                f"\nctrl+s again sends it to the {len(message.thread_ids)} {noun} it fits."
+            )
         else:
             lines.append("\nNothing to send; edit the text and check again.")
         self.summary.update(lines)
@@ -178,7 +182,9 @@ class BulkReplyScreen(ModalScreen[int | None]):
             self.checked = None
             self.sending = False
             what = message.worker.description.partition(": ")[2]
-            self.summary.update(Text(f"Could not {what}: {message.worker.error}. Nothing was sent."))
+            self.summary.update(
+                Text(f"Could not {what}: {message.worker.error}. Nothing was sent.")
+            )
 
     # -- actions --------------------------------------------------------------------------
 

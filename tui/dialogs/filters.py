@@ -41,7 +41,9 @@ class FilterScreen(ModalScreen[ThreadFilter | None]):
         with Vertical(id="filter-body") as body:
             body.border_title = "Filter threads"
             body.border_subtitle = "ctrl+s applies · ctrl+l clears · escape cancels"
-            yield Label("Platforms: tick with space; none ticked shows them all", classes="filter-label")
+            yield Label(
+                "Platforms: tick with space; none ticked shows them all", classes="filter-label"
+            )
             yield SelectionList[str](id="filter-platforms", compact=True)
             with Grid(id="filter-grid"):
                 yield Label("Account", classes="filter-label")
@@ -98,7 +100,10 @@ class FilterScreen(ModalScreen[ThreadFilter | None]):
             platforms.highlighted = 0
         account = self.query_one("#filter-account", Select)
         account.set_options(
-            (Text(f"{labels.author_label(row.handle)} on {labels.platform_label(row.platform)}"), row.id)
+            (
+                Text(f"{labels.author_label(row.handle)} on {labels.platform_label(row.platform)}"),
+                row.id,
+            )
             for row in message.accounts
         )
         if current.account_id is not None:

@@ -159,7 +159,13 @@ class AssignPicker(Picker[AssignChoice | None]):
         self.query_one("#assign-people", OptionList).can_focus = False
         self.load_people()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="people", description="picker: read the people")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="people",
+        description="picker: read the people",
+    )
     def load_people(self) -> None:
         people = self.service.list_agents()
         if not get_current_worker().is_cancelled:
@@ -189,20 +195,30 @@ class AssignPicker(Picker[AssignChoice | None]):
             options.append(Option(Text("nobody (unassign)", style="italic"), id=UNASSIGN))
         width = max((len(person.handle) for person in self.people), default=0)
         for *_, person in ranked:
-            load = f"{person.open_threads} open" + (f" of {person.capacity}" if person.capacity else "")
+            load = f"{person.open_threads} open" + (
+                f" of {person.capacity}" if person.capacity else ""
+            )
             line = Text(no_wrap=True, overflow="ellipsis")
             line.append(first_line(person.handle, 30).ljust(min(width, 30) + 2), "bold")
             line.append(f"{first_line(person.name, 30)} · {person.role} · ")
-            line.append(load, "bold" if person.capacity and person.open_threads >= person.capacity else "")
+            line.append(
+                load, "bold" if person.capacity and person.open_threads >= person.capacity else ""
+            )
             options.append(Option(line, id=person.handle))
         heading = self.query_one("#assign-heading", Static)
-        heading.update(f"{len(ranked)} of {len(self.people)} people" if query else "People and their open threads")
+        heading.update(
+            f"{len(ranked)} of {len(self.people)} people"
+            if query
+            else "People and their open threads"
+        )
         people = self.query_one("#assign-people", OptionList)
         people.clear_options()
         people.add_options(options)
         self.listed = [str(option.id) for option in options]
         if options:
-            people.highlighted = 1 if query and len(options) > 1 and options[0].id == UNASSIGN else 0
+            people.highlighted = (
+                1 if query and len(options) > 1 and options[0].id == UNASSIGN else 0
+            )
 
     @on(Input.Submitted, "#assign-query")
     def submitted(self) -> None:
@@ -258,13 +274,22 @@ class TagPrompt(Picker[TagChange | None]):
             body.border_subtitle = "-tag removes · → completes · enter applies · escape closes"
             yield Input(placeholder="refund vip -spam", compact=True, id="tag-input")
             if self.current:
-                yield Static(Text("On it now: " + " ".join(first_line(tag, 64) for tag in self.current)), classes="picker-heading")
+                yield Static(
+                    Text("On it now: " + " ".join(first_line(tag, 64) for tag in self.current)),
+                    classes="picker-heading",
+                )
             yield Static("", classes="picker-hint", id="tag-hint")
 
     def on_mount(self) -> None:
         self.load_tags()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="tags", description="picker: read the tags in use")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="tags",
+        description="picker: read the tags in use",
+    )
     def load_tags(self) -> None:
         tags = self.service.tags_in_use()
         if not get_current_worker().is_cancelled:
@@ -320,7 +345,10 @@ class SnoozePicker(Picker[datetime | None]):
             width = max(len(preset.label) for preset in self.presets) + 3
             yield OptionList(
                 *(
-                    Option(f"{preset.label.ljust(width)}{describe(preset.until, self.tz)}", id=str(index))
+                    Option(
+                        f"{preset.label.ljust(width)}{describe(preset.until, self.tz)}",
+                        id=str(index),
+                    )
                     for index, preset in enumerate(self.presets)
                 ),
                 id="snooze-presets",
@@ -426,7 +454,9 @@ class NoteArea(TextArea):
         if typed is None or not typed.group(1):
             return
         for handle in self.handles:
-            if handle.lower().startswith(typed.group(1).lower()) and len(handle) > len(typed.group(1)):
+            if handle.lower().startswith(typed.group(1).lower()) and len(handle) > len(
+                typed.group(1)
+            ):
                 self.suggestion = handle[len(typed.group(1)) :]
                 return
 
@@ -465,7 +495,13 @@ class NotePrompt(Picker["NoteRow | None"]):
         self.query_one("#note-text", NoteArea).focus()
         self.load_handles()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="people", description="note: read the people")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="people",
+        description="note: read the people",
+    )
     def load_handles(self) -> None:
         people = self.service.list_agents()
         if not get_current_worker().is_cancelled:
@@ -475,9 +511,19 @@ class NotePrompt(Picker["NoteRow | None"]):
     def handles_loaded(self, message: AgentsLoaded) -> None:
         handles = [person.handle for person in message.agents]
         self.query_one("#note-text", NoteArea).handles = handles
-        self._hint("Mention: " + " ".join(f"@{first_line(handle, 30)}" for handle in handles) + " (→ completes)")
+        self._hint(
+            "Mention: "
+            + " ".join(f"@{first_line(handle, 30)}" for handle in handles)
+            + " (→ completes)"
+        )
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="note", description="note: add the note")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="note",
+        description="note: add the note",
+    )
     def add_note(self, body: str) -> None:
         try:
             note = self.save(body)

@@ -102,7 +102,11 @@ def incident_summary(status: CrisisStatus, now: datetime) -> Text:
     approval = "yes" if incident.requires_approval else "no"
     text.append(f"Status page: {url} · replies need a lead's approval: {approval}\n")
     if incident.match:
-        text.append("Threads are tagged when they mention: " + first_line(", ".join(incident.match), 300) + "\n")
+        text.append(
+            "Threads are tagged when they mention: "
+            + first_line(", ".join(incident.match), 300)
+            + "\n"
+        )
     sent, paused = status.statements_sent, status.paused_posts
     text.append(
         f"{incident.threads} threads tagged: {incident.open_threads} open, "
@@ -110,7 +114,9 @@ def incident_summary(status: CrisisStatus, now: datetime) -> Text:
         f"{paused} scheduled post{'s' if paused != 1 else ''} paused (P lists them)"
     )
     if status.other_active:
-        text.append(f"\n{status.other_active} more incidents are active; the list below shows them.")
+        text.append(
+            f"\n{status.other_active} more incidents are active; the list below shows them."
+        )
     return text
 
 
@@ -195,7 +201,9 @@ class CrisisScreen(WorkerFailures, Screen[None]):
             held = status.incident.holding_statement
             statement.display = True
             statement.border_title = "Holding statement · h posts it, y replies with it"
-            statement.update(Text(for_display(held)) if held else Text("None yet: h lets you write one."))
+            statement.update(
+                Text(for_display(held)) if held else Text("None yet: h lets you write one.")
+            )
 
     @on(IncidentsLoaded)
     def show_incidents(self, message: IncidentsLoaded) -> None:
@@ -235,7 +243,10 @@ class CrisisScreen(WorkerFailures, Screen[None]):
             return
         if self.status is not None:
             incident = self.status.incident
-            self.notify(f"Incident {incident.id} is active: end it (e) before declaring another.", markup=False)
+            self.notify(
+                f"Incident {incident.id} is active: end it (e) before declaring another.",
+                markup=False,
+            )
             return
         self.app.push_screen(DeclareForm(self.service), self._declared)
 
@@ -274,7 +285,10 @@ class CrisisScreen(WorkerFailures, Screen[None]):
     def _sent(self, result: StatementQueued | None) -> None:
         if result is None:
             return
-        parts = [f"campaign {campaign.id}: {campaign.targets} {_campaign_noun(campaign.kind)}" for campaign in result.campaigns]
+        parts = [
+            f"campaign {campaign.id}: {campaign.targets} {_campaign_noun(campaign.kind)}"
+            for campaign in result.campaigns
+        ]
         self.notify(
             "Queued " + "; ".join(parts) + ". It goes out as the outbox sends; the next public "
             "update is due one interval from now.",
@@ -295,7 +309,11 @@ class CrisisScreen(WorkerFailures, Screen[None]):
         if result is None:
             return
         paused = result.paused_posts
-        hint = f" {paused} scheduled posts stay paused: P lists them, U there resumes them all." if paused else ""
+        hint = (
+            f" {paused} scheduled posts stay paused: P lists them, U there resumes them all."
+            if paused
+            else ""
+        )
         self.notify(
             f"Incident {result.incident.id} ended after "
             f"{span_text((result.incident.ended_at - result.incident.started_at).total_seconds())}.{hint}",
@@ -341,7 +359,12 @@ class DeclareForm(CrisisForm):
         with VerticalScroll(id="form-body") as body:
             body.border_title = "Declare an incident"
             body.border_subtitle = "ctrl+s declares · escape cancels"
-            yield form_row("Title", Input(placeholder="what is happening, e.g. Checkout outage", id="title", compact=True))
+            yield form_row(
+                "Title",
+                Input(
+                    placeholder="what is happening, e.g. Checkout outage", id="title", compact=True
+                ),
+            )
             yield form_row(
                 "Severity",
                 Select(
@@ -354,19 +377,37 @@ class DeclareForm(CrisisForm):
             )
             yield form_row(
                 "Scope",
-                Select([(scope, scope) for scope in ("local", "national", "global")], value="national", allow_blank=False, id="scope", compact=True),
+                Select(
+                    [(scope, scope) for scope in ("local", "national", "global")],
+                    value="national",
+                    allow_blank=False,
+                    id="scope",
+                    compact=True,
+                ),
             )
-            yield form_row("Status page", Input(placeholder="https://status.example.com", id="status-url", compact=True))
+            yield form_row(
+                "Status page",
+                Input(placeholder="https://status.example.com", id="status-url", compact=True),
+            )
             yield form_row("Statement", TextArea(id="statement", compact=True))
             yield form_row(
                 "Update every",
                 Input("60", type="integer", id="interval", compact=True),
                 Label("minutes between public updates", classes="form-unit"),
             )
-            yield form_row("Approval", Checkbox("every outgoing reply needs a lead's approval", id="approval", compact=True))
+            yield form_row(
+                "Approval",
+                Checkbox(
+                    "every outgoing reply needs a lead's approval", id="approval", compact=True
+                ),
+            )
             yield form_row(
                 "Tag threads",
-                Input(placeholder="that mention, comma-separated: outage, down, not loading", id="match", compact=True),
+                Input(
+                    placeholder="that mention, comma-separated: outage, down, not loading",
+                    id="match",
+                    compact=True,
+                ),
             )
             yield Static(
                 "Declaring pauses every scheduled post and tags matching threads to the incident.",
@@ -378,14 +419,21 @@ class DeclareForm(CrisisForm):
         self.query_one("#title", Input).focus()
         self.suggest_statement()
 
-    @work(thread=True, exit_on_error=False, group="suggest", description="crisis: find the holding statement")
+    @work(
+        thread=True,
+        exit_on_error=False,
+        group="suggest",
+        description="crisis: find the holding statement",
+    )
     def suggest_statement(self) -> None:
         """The starter `holding-statement` answer, its shortest version (it must fit everywhere)."""
         try:
             answer = self.service.canned_response("holding-statement").answer
         except NotFound:
             return
-        self.post_message(HoldingStatementSuggested(min([answer.body, *answer.variants.values()], key=len)))
+        self.post_message(
+            HoldingStatementSuggested(min([answer.body, *answer.variants.values()], key=len))
+        )
 
     @on(HoldingStatementSuggested)
     def fill_statement(self, message: HoldingStatementSuggested) -> None:
@@ -398,7 +446,9 @@ class DeclareForm(CrisisForm):
             return
         interval = self.query_one("#interval", Input).value.strip()
         if not interval.isdigit():
-            self.show_problem("Give the minutes between public updates as a whole number, such as 60.")
+            self.show_problem(
+                "Give the minutes between public updates as a whole number, such as 60."
+            )
             return
         fields = {
             "severity": self.query_one("#severity", Select).value,
@@ -407,13 +457,23 @@ class DeclareForm(CrisisForm):
             "holding_statement": self.query_one("#statement", TextArea).text.strip() or None,
             "update_interval_minutes": int(interval),
             "requires_approval": self.query_one("#approval", Checkbox).value,
-            "match": [word.strip() for word in self.query_one("#match", Input).value.split(",") if word.strip()],
+            "match": [
+                word.strip()
+                for word in self.query_one("#match", Input).value.split(",")
+                if word.strip()
+            ],
         }
         self.hold()
         self.show_problem("Declaring…", problem=False)
         self.declare(self.query_one("#title", Input).value, fields)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="declare", description="crisis: declare the incident")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="declare",
+        description="crisis: declare the incident",
+    )
     def declare(self, title: str, fields: dict[str, Any]) -> None:
         try:
             incident, paused = self.service.declare_incident(title, **fields)
@@ -449,7 +509,11 @@ def plan_lines(plan: StatementPlan) -> list[str]:
     lines = [f"Checked for {' and '.join(where)}."]
     fits = Counter(target.channel for target in plan.targets if target.fits)
     if fits:
-        lines.append("Fits: " + ", ".join(f"{channel} {count}" for channel, count in sorted(fits.items())) + ".")
+        lines.append(
+            "Fits: "
+            + ", ".join(f"{channel} {count}" for channel, count in sorted(fits.items()))
+            + "."
+        )
     unfit = plan.unfit
     if unfit:
         lines.append(f"Does not fit {len(unfit)} and would be skipped:")
@@ -478,7 +542,11 @@ class StatementForm(CrisisForm):
         with VerticalScroll(id="form-body") as body:
             body.border_title = f"{title} · incident {self.incident.id}"
             body.border_subtitle = "ctrl+s checks, then sends · escape cancels"
-            yield Static(Text(f"{title} {where}. Variables such as {{incident.status_url}} are filled per channel."))
+            yield Static(
+                Text(
+                    f"{title} {where}. Variables such as {{incident.status_url}} are filled per channel."
+                )
+            )
             area = TextArea(text or "", id="statement", compact=True)
             yield form_row("Text", area)
             yield form_row("Accounts", SelectionList[int](id="accounts", compact=True))
@@ -498,9 +566,13 @@ class StatementForm(CrisisForm):
         self.query_one("#statement", TextArea).focus()
         self.load_targets()
 
-    @work(thread=True, exit_on_error=False, group="targets", description="crisis: read the accounts")
+    @work(
+        thread=True, exit_on_error=False, group="targets", description="crisis: read the accounts"
+    )
     def load_targets(self) -> None:
-        self.post_message(StatementFormLoaded(self.service.list_accounts(), self.incident.open_threads))
+        self.post_message(
+            StatementFormLoaded(self.service.list_accounts(), self.incident.open_threads)
+        )
 
     @on(StatementFormLoaded)
     def show_targets(self, message: StatementFormLoaded) -> None:
@@ -548,12 +620,21 @@ class StatementForm(CrisisForm):
             self.show_problem("Checking every target…", problem=False)
             self.check(request)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="statement", description="crisis: check the statement")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="statement",
+        description="crisis: check the statement",
+    )
     def check(self, request: tuple[object, ...]) -> None:
         text, account_ids, replies = request
         try:
             plan = self.service.plan_statement(
-                self.incident.id, text=str(text), account_ids=list(account_ids), reply_to_threads=bool(replies)
+                self.incident.id,
+                text=str(text),
+                account_ids=list(account_ids),
+                reply_to_threads=bool(replies),
             )
         except REFUSED as error:
             self.post_message(CrisisActionRefused(str(error)))
@@ -580,7 +661,13 @@ class StatementForm(CrisisForm):
             lines.append(f"ctrl+s sends it to the {fitting} that fit.")
         self.show_problem("\n".join(lines), problem=bool(plan.unfit))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="statement", description="crisis: send the statement")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="statement",
+        description="crisis: send the statement",
+    )
     def send(self, request: tuple[object, ...], *, skip_unfit: bool) -> None:
         text, account_ids, replies = request
         try:
@@ -622,7 +709,12 @@ class EndForm(CrisisForm):
                     "until a lead resumes them (P)."
                 )
             )
-            yield form_row("Closing note", Input(placeholder="what fixed it, for the review (optional)", id="note", compact=True))
+            yield form_row(
+                "Closing note",
+                Input(
+                    placeholder="what fixed it, for the review (optional)", id="note", compact=True
+                ),
+            )
             yield Static("", id="form-problems")
             yield form_buttons("End incident")
 
@@ -639,7 +731,13 @@ class EndForm(CrisisForm):
         self.hold()
         self.end(self.query_one("#note", Input).value.strip() or None)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="end", description="crisis: end the incident")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="end",
+        description="crisis: end the incident",
+    )
     def end(self, note: str | None) -> None:
         try:
             incident = self.service.end_incident(self.status.incident.id, note)
@@ -652,4 +750,3 @@ class EndForm(CrisisForm):
     @on(IncidentEnded)
     def ended(self, message: IncidentEnded) -> None:
         self.dismiss(message)
-

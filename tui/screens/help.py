@@ -39,7 +39,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = "Keys"
-            body.border_subtitle = Content("remap keys by id in the config's [keymap] · escape closes")
+            body.border_subtitle = Content(
+                "remap keys by id in the config's [keymap] · escape closes"
+            )
             yield Static(self._help(), id="help-table")
 
     def _key_display(self, key: str) -> str:

@@ -156,7 +156,8 @@ def filter_details(query: ThreadFilter, account_handles: dict[int, str]) -> list
         details.append(f"search: {query.search_text}")
     if query.platforms:
         details.append(
-            "platform: " + ", ".join(labels.platform_label(name) for name in sorted(query.platforms))
+            "platform: "
+            + ", ".join(labels.platform_label(name) for name in sorted(query.platforms))
         )
     if query.account_id is not None:
         details.append(f"account: {account_handles.get(query.account_id, query.account_id)}")
@@ -389,7 +390,9 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
                 self.app.watch_events_from(message.as_of_event_id)
             selected = thread_list.selected
             if selected is not None:
-                self.preview.show_line(selected, self.service.clock())  # status, assignee may change
+                self.preview.show_line(
+                    selected, self.service.clock()
+                )  # status, assignee may change
             if not self.status_read:  # the first page is in: now the status line's reads
                 self.status_read = True
                 self.load_accounts()
@@ -543,15 +546,15 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         count = len(thread_list.rows)
         noun = "thread" if count == 1 else "threads"
         more = "" if thread_list.complete else "+"
-        self.status_line.show_listing(
-            f"{VIEW_LABELS[self.query_shown.view]}: {count}{more} {noun}"
-        )
+        self.status_line.show_listing(f"{VIEW_LABELS[self.query_shown.view]}: {count}{more} {noun}")
 
     def _view_keys(self) -> dict[View, str]:
         """Each view's key, as remapped in the config's `[keymap]` if it was."""
         keymap = self.app.config.keymap
         return {
-            View(binding.id.removeprefix("view-")): keymap.get(binding.id, binding.key).split(",")[0]
+            View(binding.id.removeprefix("view-")): keymap.get(binding.id, binding.key).split(",")[
+                0
+            ]
             for binding in bindings.INBOX_VIEWS
             if binding.id
         }
@@ -734,7 +737,9 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
         def picked(until: datetime | None) -> None:
             if until is not None:
-                self.run_triage(snoozing(until, asked=len(ids)), partial(self.service.snooze, ids, until))
+                self.run_triage(
+                    snoozing(until, asked=len(ids)), partial(self.service.snooze, ids, until)
+                )
 
         from tui.dialogs.pickers import SnoozePicker  # loaded on first use, not at start-up
 
@@ -748,7 +753,8 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         def picked(priority: str | None) -> None:
             if priority is not None:
                 self.run_triage(
-                    prioritising(priority, len(ids)), partial(self.service.set_priority, ids, priority)
+                    prioritising(priority, len(ids)),
+                    partial(self.service.set_priority, ids, priority),
                 )
 
         from tui.dialogs.pickers import PriorityPicker  # loaded on first use, not at start-up
@@ -760,7 +766,9 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
         ids = self.thread_list.marked_ids
         if not ids:
-            self.notify("Mark threads with space first; m answers all of them at once.", markup=False)
+            self.notify(
+                "Mark threads with space first; m answers all of them at once.", markup=False
+            )
             return
 
         def sent(count: int | None) -> None:

@@ -65,7 +65,9 @@ def status_label(post: PostRow) -> str:
     return post.status
 
 
-def resume_summary(resumed: list[int], posts: list[PostRow], now: datetime, incident_active: bool) -> str:
+def resume_summary(
+    resumed: list[int], posts: list[PostRow], now: datetime, incident_active: bool
+) -> str:
     """What resuming did, and what that means: posts past their time go out at once."""
     if not resumed:
         return "No post was paused."
@@ -113,7 +115,13 @@ class PostsScreen(WorkerFailures, Screen[None]):
         self.load_posts()
         self.app.inbox_changed.subscribe(self, self.inbox_changed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="posts", description="posts: read the scheduled posts")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="posts",
+        description="posts: read the scheduled posts",
+    )
     def load_posts(self) -> None:
         posts = self.service.scheduled_posts()
         accounts = self.service.list_accounts()
@@ -142,7 +150,9 @@ class PostsScreen(WorkerFailures, Screen[None]):
                 Text(first_line(post.paused_reason, 60)) if post.paused_reason else "",
                 key=str(post.id),
             )
-        table.border_subtitle = f"{len(self.posts)} posts" if self.posts else "none: a schedules one"
+        table.border_subtitle = (
+            f"{len(self.posts)} posts" if self.posts else "none: a schedules one"
+        )
         if keep is not None and keep.id in {post.id for post in self.posts}:
             table.move_cursor(row=table.get_row_index(str(keep.id)))
         self._show_detail()
@@ -167,7 +177,9 @@ class PostsScreen(WorkerFailures, Screen[None]):
         detail.display = post is not None
         if post is None:
             return
-        detail.border_title = f"Post {post.id} · {describe(post.scheduled_at)} · by {post.created_by or 'setup'}"
+        detail.border_title = (
+            f"Post {post.id} · {describe(post.scheduled_at)} · by {post.created_by or 'setup'}"
+        )
         text = Text(for_display(post.text).rstrip())
         if post.paused_reason:
             text.append(f"\nPaused: {first_line(post.paused_reason, 300)}", style="bold")
@@ -215,9 +227,14 @@ class PostsScreen(WorkerFailures, Screen[None]):
         if post is None or refuse_unless_allowed(self, self.service, Action.APPROVE):
             return
         question = f"Withdraw post {post.id} on {post.account_handle}? It will not be published."
-        self.app.push_screen(ConfirmForm("Cancel the post", question, "Withdraw it"), lambda yes: yes and self.cancel_post(post.id))
+        self.app.push_screen(
+            ConfirmForm("Cancel the post", question, "Withdraw it"),
+            lambda yes: yes and self.cancel_post(post.id),
+        )
 
-    @work(thread=True, exit_on_error=False, group="post-change", description="posts: cancel the post")
+    @work(
+        thread=True, exit_on_error=False, group="post-change", description="posts: cancel the post"
+    )
     def cancel_post(self, post_id: int) -> None:
         try:
             self.service.cancel_post(post_id)
@@ -241,7 +258,10 @@ class PostsScreen(WorkerFailures, Screen[None]):
         question = f"Resume all {len(paused)} paused posts?"
         if late:
             question += f" {late} of them are past their time and go out at once."
-        self.app.push_screen(ConfirmForm("Resume every paused post", question, "Resume all"), lambda yes: yes and self.resume(None))
+        self.app.push_screen(
+            ConfirmForm("Resume every paused post", question, "Resume all"),
+            lambda yes: yes and self.resume(None),
+        )
 
     @work(thread=True, exit_on_error=False, group="post-change", description="posts: resume posts")
     def resume(self, post_ids: list[int] | None) -> None:
@@ -252,7 +272,9 @@ class PostsScreen(WorkerFailures, Screen[None]):
         except REFUSED as error:
             self.post_message(CrisisActionRefused(str(error)))
             return
-        self.post_message(PostsChanged(resume_summary(resumed, posts, self.service.clock(), active)))
+        self.post_message(
+            PostsChanged(resume_summary(resumed, posts, self.service.clock(), active))
+        )
 
     def action_close(self) -> None:
         self.dismiss()
@@ -261,23 +283,38 @@ class PostsScreen(WorkerFailures, Screen[None]):
 class PostForm(CrisisForm):
     """Schedule a post, or change one's text or time."""
 
-    def __init__(self, service: InboxService, accounts: list[AccountSummary], post: PostRow | None) -> None:
+    def __init__(
+        self, service: InboxService, accounts: list[AccountSummary], post: PostRow | None
+    ) -> None:
         super().__init__()
         self.service = service
         self.accounts = [account for account in accounts if account.enabled]
         self.post = post
-        self.initial_when = post.scheduled_at.astimezone().strftime("%Y-%m-%d %H:%M") if post else ""
+        self.initial_when = (
+            post.scheduled_at.astimezone().strftime("%Y-%m-%d %H:%M") if post else ""
+        )
 
     def compose(self) -> ComposeResult:
         post = self.post
-        options = [(Text(f"{channel_name(account.platform)} {first_line(account.handle, 60)}"), account.id) for account in self.accounts]
+        options = [
+            (Text(f"{channel_name(account.platform)} {first_line(account.handle, 60)}"), account.id)
+            for account in self.accounts
+        ]
         with VerticalScroll(id="form-body") as body:
             body.border_title = f"Edit post {post.id}" if post else "Schedule a post"
             body.border_subtitle = "ctrl+s saves · escape cancels"
-            account = Select(options, prompt="pick an account", id="account", value=post.account_id if post else Select.NULL, compact=True)
+            account = Select(
+                options,
+                prompt="pick an account",
+                id="account",
+                value=post.account_id if post else Select.NULL,
+                compact=True,
+            )
             account.disabled = post is not None
             yield form_row("Account", account)
-            yield form_row("When", Input(self.initial_when, placeholder=WHEN_EXAMPLES, id="when", compact=True))
+            yield form_row(
+                "When", Input(self.initial_when, placeholder=WHEN_EXAMPLES, id="when", compact=True)
+            )
             yield form_row("Text", TextArea(post.text if post else "", id="text", compact=True))
             yield Static(f"When: {WHEN_EXAMPLES}, in your time zone.", id="form-problems")
             yield form_buttons("Save" if post else "Schedule")
@@ -288,7 +325,9 @@ class PostForm(CrisisForm):
     @on(Input.Changed, "#when")
     def when_changed(self, message: Input.Changed) -> None:
         try:
-            moment = parse_when(message.value, self.service.clock()) if message.value.strip() else None
+            moment = (
+                parse_when(message.value, self.service.clock()) if message.value.strip() else None
+            )
         except REFUSED as error:
             self.show_problem(str(error))
             return
@@ -296,7 +335,9 @@ class PostForm(CrisisForm):
             self.show_problem(f"When: {WHEN_EXAMPLES}.", problem=False)
             return
         paused = self.post is not None and self.post.status == PAUSED
-        self.show_problem(f"Goes out {describe(moment)}{' once resumed' if paused else ''}.", problem=False)
+        self.show_problem(
+            f"Goes out {describe(moment)}{' once resumed' if paused else ''}.", problem=False
+        )
 
     def action_submit(self) -> None:
         if self.busy:
@@ -320,17 +361,27 @@ class PostForm(CrisisForm):
         self.hold()
         self.save(account, text, moment)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="save", description="posts: save the post")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="save",
+        description="posts: save the post",
+    )
     def save(self, account_id: object, text: str, moment: datetime | None) -> None:
         try:
             if self.post is None:
-                post = self.service.schedule_post(int(str(account_id)), text, moment or self.service.clock())
+                post = self.service.schedule_post(
+                    int(str(account_id)), text, moment or self.service.clock()
+                )
                 reason = f", paused: {post.paused_reason}" if post.paused_reason else ""
                 summary = f"Post {post.id} scheduled for {describe(post.scheduled_at)}{reason}."
             else:
                 changed_text = text if text != self.post.text else None
                 if changed_text is None and moment is None:
-                    self.post_message(CrisisActionRefused("Nothing changed: edit the text or the time."))
+                    self.post_message(
+                        CrisisActionRefused("Nothing changed: edit the text or the time.")
+                    )
                     return
                 post = self.service.edit_post(self.post.id, text=changed_text, scheduled_at=moment)
                 summary = f"Post {post.id} changed: {post.status}, {describe(post.scheduled_at)}."

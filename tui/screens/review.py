@@ -90,14 +90,22 @@ class ReviewScreen(WorkerFailures, Screen[None]):
     def on_mount(self) -> None:
         self.load_review(self.incident_id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="review", description="review: build the review")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="review",
+        description="review: build the review",
+    )
     def load_review(self, incident_id: int | None) -> None:
         worker = get_current_worker()
         try:
             if incident_id is None:
                 incidents = self.service.incidents()
                 if not incidents:
-                    raise NotFound("There is no incident to review yet; ! opens the crisis screen to declare one.")
+                    raise NotFound(
+                        "There is no incident to review yet; ! opens the crisis screen to declare one."
+                    )
                 incident_id = incidents[0].id
             review = self.service.incident_review(incident_id)
         except (PermissionDenied, NotFound) as error:
@@ -122,7 +130,12 @@ class ReviewScreen(WorkerFailures, Screen[None]):
 
     def _parts(self, review: Review) -> list:
         """The widgets of every part of the review, in the file's order."""
-        parts: list = [Static(Text(f"Incident {review.incident.id}: {for_display(review.incident.title)}"), classes="review-heading")]
+        parts: list = [
+            Static(
+                Text(f"Incident {review.incident.id}: {for_display(review.incident.title)}"),
+                classes="review-heading",
+            )
+        ]
         for heading, lines, rows in review_sections(review):
             if heading != "Incident":
                 parts.append(Static(heading, classes="review-heading"))
@@ -167,7 +180,9 @@ class ReviewScreen(WorkerFailures, Screen[None]):
         columns = list(rows[0])
         table.add_columns(*columns)
         for row in rows:
-            table.add_row(*(Text(for_display(str(row[column])).replace("\n", " ")) for column in columns))
+            table.add_row(
+                *(Text(for_display(str(row[column])).replace("\n", " ")) for column in columns)
+            )
         return table
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -181,7 +196,11 @@ class ReviewScreen(WorkerFailures, Screen[None]):
 
     def _written(self, result: ReviewWritten | None) -> None:
         if result is not None:
-            self.notify(f"Wrote the review to {result.path} and its threads to {result.threads_path}.", title="Review written", markup=False)
+            self.notify(
+                f"Wrote the review to {result.path} and its threads to {result.threads_path}.",
+                title="Review written",
+                markup=False,
+            )
 
     def action_close(self) -> None:
         self.dismiss()
@@ -201,7 +220,9 @@ class WriteReviewForm(CrisisForm):
             body.border_subtitle = "ctrl+s writes · escape cancels"
             yield form_row("File", Input(default, id="path", compact=True))
             yield Static(
-                Text(f"Name it .html or .md; the threads go to a CSV beside it. Relative to {Path.cwd()}."),
+                Text(
+                    f"Name it .html or .md; the threads go to a CSV beside it. Relative to {Path.cwd()}."
+                ),
                 id="form-problems",
             )
             yield form_buttons("Write")
@@ -223,7 +244,13 @@ class WriteReviewForm(CrisisForm):
         self.hold()
         self.write(Path(text).expanduser())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="write", description="review: write the file")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="write",
+        description="review: write the file",
+    )
     def write(self, path: Path) -> None:
         try:
             written, threads = write_review(self.review, path)
@@ -231,7 +258,9 @@ class WriteReviewForm(CrisisForm):
             self.post_message(CrisisActionRefused(str(error)))
             return
         except OSError as error:
-            self.post_message(CrisisActionRefused(f"Could not write {path}: {error.strerror or error}"))
+            self.post_message(
+                CrisisActionRefused(f"Could not write {path}: {error.strerror or error}")
+            )
             return
         self.post_message(ReviewWritten(str(written.resolve()), str(threads.resolve())))
 

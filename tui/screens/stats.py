@@ -105,7 +105,13 @@ class StatsScreen(WorkerFailures, Screen[None]):
         self.load_stats(self.days)
         self.app.inbox_changed.subscribe(self, self.inbox_changed)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="stats", description="stats: compute the numbers")
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="stats",
+        description="stats: compute the numbers",
+    )
     def load_stats(self, days: int) -> None:
         """Compute the period's numbers, by platform, with people and breaches."""
         worker = get_current_worker()
@@ -184,7 +190,9 @@ class StatsScreen(WorkerFailures, Screen[None]):
             self.load_stats(self.days)
 
     def action_period(self) -> None:
-        self.days = PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)] if self.days in PERIODS else 7
+        self.days = (
+            PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)] if self.days in PERIODS else 7
+        )
         self.query_one("#stats-period", Static).update("Loading…")
         self.load_stats(self.days)
 

@@ -119,8 +119,18 @@ SHORT_BELOW = 32
 
 LETTER_ACTIONS = frozenset(
     {
-        "reply", "note", "assign", "tag", "snooze", "priority", "close_thread", "reopen",
-        "open_post", "copy_link", "author_pane", "history_pane",
+        "reply",
+        "note",
+        "assign",
+        "tag",
+        "snooze",
+        "priority",
+        "close_thread",
+        "reopen",
+        "open_post",
+        "copy_link",
+        "author_pane",
+        "history_pane",
     }
 )
 """Actions on letter keys: typed text while the composer has focus, so hidden from the footer there."""
@@ -280,7 +290,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     def _show_opened(self) -> None:
         """Show the thread just set: what it was opened with, or "Loading…" until it is read."""
-        self.query_one("#thread-title", Static).update(Text(thread_title(self.thread)), layout=False)
+        self.query_one("#thread-title", Static).update(
+            Text(thread_title(self.thread)), layout=False
+        )
         self.query_one("#presence", Static).display = False
         self._show_side_pane(None, focus=False)
         composer = self.composer
@@ -468,7 +480,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             if problem.code == ProblemCode.UNFILLED_VARIABLE
         ]
         if not get_current_worker().is_cancelled:
-            self.post_message(AnswerRendered(thread_id, canned_response_id, draft.rendered.text, problems))
+            self.post_message(
+                AnswerRendered(thread_id, canned_response_id, draft.rendered.text, problems)
+            )
 
     # -- results: the only place widgets change ------------------------------------------
 
@@ -644,7 +658,11 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             )
         self.confirm_version = None
         self._keep_notice = True
-        status = "waiting for a lead's approval" if message.outbound.status == "awaiting_approval" else message.outbound.status
+        status = (
+            "waiting for a lead's approval"
+            if message.outbound.status == "awaiting_approval"
+            else message.outbound.status
+        )
         self.composer.set_text("")
         self.composer.show_notice(f"Reply {status}; it shows above as it goes out.")
         self.conversation.focus()  # done writing: the triage keys (c closes) work at once
@@ -681,7 +699,11 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     def heartbeat(self) -> None:
         """Renew our presence while this screen is the one in front (pickers aside)."""
         front = next(
-            (screen for screen in reversed(self.app.screen_stack) if not isinstance(screen, ModalScreen)),
+            (
+                screen
+                for screen in reversed(self.app.screen_stack)
+                if not isinstance(screen, ModalScreen)
+            ),
             None,
         )
         if front is self and self.visiting:
@@ -751,7 +773,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
                 return
             told = ", ".join(labels.author_label(handle) for handle in note.mentions)
             self.notify(
-                f"Note added; {told} will see the thread under Mentions." if told else "Note added.",
+                f"Note added; {told} will see the thread under Mentions."
+                if told
+                else "Note added.",
                 markup=False,
             )
             self.load_thread(self.thread.id)
@@ -769,7 +793,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
         def picked(choice: AssignChoice | None) -> None:
             if choice is not None:
-                self.run_triage(assigning(choice.handle), partial(self.service.assign, ids, choice.handle))
+                self.run_triage(
+                    assigning(choice.handle), partial(self.service.assign, ids, choice.handle)
+                )
 
         self.app.push_screen(AssignPicker(self.service), picked)
 
@@ -807,7 +833,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
 
         def picked(priority: str | None) -> None:
             if priority is not None:
-                self.run_triage(prioritising(priority), partial(self.service.set_priority, ids, priority))
+                self.run_triage(
+                    prioritising(priority), partial(self.service.set_priority, ids, priority)
+                )
 
         self.app.push_screen(PriorityPicker(current), picked)
 
@@ -859,7 +887,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         if not text.strip():
             self.composer.show_notice("Nothing to send: write a reply first.", problem=True)
             return
-        seen = self.confirm_version if self.confirm_version is not None else self.channel.seen_version
+        seen = (
+            self.confirm_version if self.confirm_version is not None else self.channel.seen_version
+        )
         self.confirm_version = None
         self.composer.show_notice("Checking and queueing…")
         self.send_reply(self.thread.id, text, self.canned_response_id, seen)

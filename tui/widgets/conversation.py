@@ -179,7 +179,11 @@ class Conversation(VerticalScroll, can_focus=True):
         conversation twice per opened thread.
         """
         super().notify_style_update()
-        if self._shown is not None and self._now is not None and self._palette() != self._drawn_with:
+        if (
+            self._shown is not None
+            and self._now is not None
+            and self._palette() != self._drawn_with
+        ):
             self._redraw(self._now)
 
     def _palette(self) -> tuple[Style, ...]:
@@ -226,8 +230,10 @@ class Conversation(VerticalScroll, can_focus=True):
             )
             who = f" from {for_display(row.author)}" if row.author else ""
             header.append(f"↳ reply{who} · {STATUS_LABELS.get(row.status, row.status)}", style)
-            reason = row.error or row.review_note or (
-                row.approval_reason if row.status == "awaiting_approval" else None
+            reason = (
+                row.error
+                or row.review_note
+                or (row.approval_reason if row.status == "awaiting_approval" else None)
             )
             if reason:
                 header.append(f": {labels.preview_label(reason)}", style)

@@ -57,8 +57,15 @@ class Columns:
         self.assignee = 10 if self.wide else 6
         self.status = self.STATUS if self.wide else 0
         cells = [
-            self.MARKS, self.PLATFORM, self.KIND, self.author, 1, self.AGE, self.DUE,
-            self.assignee, 1,
+            self.MARKS,
+            self.PLATFORM,
+            self.KIND,
+            self.author,
+            1,
+            self.AGE,
+            self.DUE,
+            self.assignee,
+            1,
         ]
         if self.status:
             cells.append(self.status)
@@ -460,7 +467,12 @@ class ThreadList(ScrollView, can_focus=True):
         """`row` drawn, from the cache when nothing it shows has changed (ages count in seconds)."""
         now = self._clock().replace(microsecond=0)
         key = (
-            row, is_cursor, width, base, now, row.id in self._marked,
+            row,
+            is_cursor,
+            width,
+            base,
+            now,
+            row.id in self._marked,
             self._presence_mark(row.id, row.mentions_me),
         )
         strip = self._strips.get(key)
@@ -516,7 +528,9 @@ class ThreadList(ScrollView, can_focus=True):
         segments = [Segment(" ", row_style)]
         for text, width, style in cells:
             cell_style = (
-                base + style + self._style("thread-list--cursor") if is_cursor else row_style + style
+                base + style + self._style("thread-list--cursor")
+                if is_cursor
+                else row_style + style
             )
             segments.append(Segment(_fit(text, width), cell_style))
             segments.append(Segment(" ", row_style))

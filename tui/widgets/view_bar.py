@@ -17,7 +17,12 @@ from tui.themes import component_colours
 class ViewBar(Static):
     """Views with their keys, then the sort order, the filters and the marks."""
 
-    COMPONENT_CLASSES = {"view-bar--current", "view-bar--key", "view-bar--detail", "view-bar--marks"}
+    COMPONENT_CLASSES = {
+        "view-bar--current",
+        "view-bar--key",
+        "view-bar--detail",
+        "view-bar--marks",
+    }
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -1,9 +1,9 @@
 """Alembic environment: runs on the connection the inbox hands in, never on its own URL."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import inbox.core.models  # noqa: F401  (registers every table on the metadata)
-from sqlmodel import SQLModel
 
 connection = context.config.attributes.get("connection")
 if connection is None:
