@@ -33,10 +33,12 @@ def main() -> None:
     p95 = help_ms[int(len(help_ms) * 0.95) - 1]
     print(f"python -c pass: p50 {statistics.median(bare):.0f} ms")
     print(
-        f"inbox --help:   p50 {statistics.median(help_ms):.0f} ms, p95 {p95:.0f} ms over {options.runs} runs"
+        f"inbox --help:   p50 {statistics.median(help_ms):.0f} ms, "
+        f"p95 {p95:.0f} ms over {options.runs} runs"
     )
     print(
-        f"RESULT help_p50_ms={statistics.median(help_ms):.0f} help_p95_ms={p95:.0f} python_p50_ms={statistics.median(bare):.0f}"
+        f"RESULT help_p50_ms={statistics.median(help_ms):.0f} help_p95_ms={p95:.0f} "
+        f"python_p50_ms={statistics.median(bare):.0f}"
     )
 
 

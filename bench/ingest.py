@@ -118,8 +118,9 @@ def run_raw(path: Path, rows, thread_count: int, verb: str) -> float:
         # the item table's foreign key needs thread rows; made before timing, not counted
         connection.execute("BEGIN")
         connection.executemany(
-            "INSERT INTO thread (account_id, kind, thread_key, status, priority, preview, item_count, "
-            "unread, last_activity_at, created_at, version) VALUES (1, 'mention', ?, 'new', 'normal', '', 0, 1, 0, 0, 1)",
+            "INSERT INTO thread (account_id, kind, thread_key, status, priority, preview, "
+            "item_count, unread, last_activity_at, created_at, version) "
+            "VALUES (1, 'mention', ?, 'new', 'normal', '', 0, 1, 0, 0, 1)",
             ((str(n),) for n in range(1, thread_count + 1)),
         )
         connection.execute("COMMIT")
@@ -157,7 +158,8 @@ def main() -> None:
     started = time.perf_counter()
     pages, count = generate(options.items)
     print(
-        f"generated {count:,} demo items in {len(pages):,} pages of <= {PAGE} in {time.perf_counter() - started:.1f} s"
+        f"generated {count:,} demo items in {len(pages):,} pages of <= {PAGE} "
+        f"in {time.perf_counter() - started:.1f} s"
     )
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as directory:
@@ -191,19 +193,24 @@ def main() -> None:
         f"raw sqlite3 executemany, one transaction: {raw_rate:,.0f} items/s ({raw_seconds:.1f} s)"
     )
     print(
-        f"Store.ingest, {len(pages):,} transactions:      {ours_rate:,.0f} items/s ({ours_seconds:.1f} s)"
+        f"Store.ingest, {len(pages):,} transactions:      "
+        f"{ours_rate:,.0f} items/s ({ours_seconds:.1f} s)"
     )
     print(
-        f"resync, raw INSERT OR IGNORE:              {raw_resync_rate:,.0f} items/s ({raw_resync_seconds:.1f} s)"
+        f"resync, raw INSERT OR IGNORE:              "
+        f"{raw_resync_rate:,.0f} items/s ({raw_resync_seconds:.1f} s)"
     )
     print(
-        f"resync, Store.ingest:                      {ours_resync_rate:,.0f} items/s ({ours_resync_seconds:.1f} s)"
+        f"resync, Store.ingest:                      "
+        f"{ours_resync_rate:,.0f} items/s ({ours_resync_seconds:.1f} s)"
     )
     print(
-        f"sentiment (VADER, after ingest):           {sentiment_rate:,.0f} items/s over {scored:,} inbound items"
+        f"sentiment (VADER, after ingest):           "
+        f"{sentiment_rate:,.0f} items/s over {scored:,} inbound items"
     )
     print(
-        f"RESULT ratio={ours_rate / raw_rate:.2f} resync_ratio={ours_resync_rate / raw_resync_rate:.2f} "
+        f"RESULT ratio={ours_rate / raw_rate:.2f} "
+        f"resync_ratio={ours_resync_rate / raw_resync_rate:.2f} "
         f"sentiment_per_s={sentiment_rate:.0f}"
     )
 

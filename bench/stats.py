@@ -2,9 +2,10 @@
 
 Builds (once, cached under the temp directory) a SQLite inbox of a year of traffic: about
 455k threads and 1M items (2.2 per thread, as in the demo), business-hours replies,
-follow-ups, unanswered threads dismissed after a week, and one `thread.created` event per thread. Rows go
-in with Core bulk inserts, in time order as sync would write them (ids follow time). Then it measures `inbox.stats.compute.compute` for the last 30 days
-against a plain reference doing the same work in the same run: read the period's threads
+follow-ups, unanswered threads dismissed after a week, and one `thread.created` event per
+thread. Rows go in with Core bulk inserts, in time order as sync would write them (ids follow
+time). Then it measures `inbox.stats.compute.compute` for the last 30 days against a plain
+reference doing the same work in the same run: read the period's threads
 and items as rows of datetimes and compute everything in Python.
 
     python bench/stats.py [--rebuild] [--path FILE] [--runs 5]
@@ -361,9 +362,12 @@ def main() -> int:
     print(f"headline stats (inbox.stats.compute.compute): {headline_ms:8.1f} ms")
     print(f"plain reference (rows -> Python):     {reference_ms:8.1f} ms")
     print(
-        f"first response p50 {figures.first_response.p50_seconds:.0f} s (reference {plain['first'][0]:.0f} s), "
-        f"p90 {figures.first_response.p90_seconds:.0f} s; next response p50 {figures.next_response.p50_seconds:.0f} s "
-        f"(reference {plain['next'][0]:.0f} s); SLA hit rate {figures.sla.hit_rate:.3f} (reference {plain['sla']:.3f}); "
+        f"first response p50 {figures.first_response.p50_seconds:.0f} s "
+        f"(reference {plain['first'][0]:.0f} s), "
+        f"p90 {figures.first_response.p90_seconds:.0f} s; "
+        f"next response p50 {figures.next_response.p50_seconds:.0f} s "
+        f"(reference {plain['next'][0]:.0f} s); "
+        f"SLA hit rate {figures.sla.hit_rate:.3f} (reference {plain['sla']:.3f}); "
         f"backlog {figures.backlog.count:,}; in {figures.inbound:,} out {figures.outbound:,}; "
         f"negative share {figures.negative_share:.3f} (reference {plain['negative']:.3f})"
     )

@@ -251,7 +251,8 @@ def build(path: Path, thread_count: int) -> None:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.replace(path)
     print(
-        f"{thread_count:,} threads ({len(waiting):,} not closed), {item_id:,} messages, {contact_count:,} contacts",
+        f"{thread_count:,} threads ({len(waiting):,} not closed), {item_id:,} messages, "
+        f"{contact_count:,} contacts",
         file=sys.stderr,
     )
 
@@ -267,7 +268,10 @@ def _thread_row(
     last_text: str,
     rng: random.Random,
 ) -> dict:
-    """One thread's row: closed once answered and quiet, or a week unanswered (a few are forgotten)."""
+    """One thread's row: closed once answered and quiet, or a week unanswered.
+
+    A few unanswered ones are forgotten.
+    """
     inbound = [at for direction, at in timeline if direction == "in"]
     outbound = [at for direction, at in timeline if direction == "out"]
     last_in, last_out = max(inbound), max(outbound, default=None)
@@ -381,7 +385,10 @@ class _TextPools:
         return pool[self.rng.randrange(len(pool))]
 
     def contact(self, number: int, start: datetime) -> dict:
-        """Contact `number` (1-based) on the platform its number picks, handle in that platform's shape."""
+        """Contact `number` (1-based) on the platform its number picks.
+
+        Its handle has that platform's shape.
+        """
         platform = PLATFORMS[(number - 1) % len(PLATFORMS)]
         first = self.first_names[number % len(self.first_names)].lower()
         last = self.last_names[(number // 7) % len(self.last_names)].lower()
@@ -406,7 +413,10 @@ class _TextPools:
 
 
 class GcClock:
-    """Seconds spent in Python's cyclic garbage collector so far, to show how much of a press it took."""
+    """Seconds spent in Python's cyclic garbage collector so far.
+
+    Shows how much of a press the collector took.
+    """
 
     def __init__(self) -> None:
         import gc
@@ -520,7 +530,10 @@ class Views:
         return lambda: self.list_shown() and self.thread_list.rows is not before
 
     def conversation_shown(self, thread_id: int) -> Callable[[], bool]:
-        """The thread screen shows `thread_id`'s conversation (not "Loading…", not the last thread's)."""
+        """The thread screen shows `thread_id`'s conversation.
+
+        Not "Loading…", and not the last thread's.
+        """
         return lambda: self.on_thread and self.app.screen.conversation.thread_id == thread_id
 
     def composer_ready(self) -> bool:
@@ -539,7 +552,10 @@ def hold_garbage_collection() -> None:
 
 
 def build_app(path: Path):
-    """The app as `inbox tui` builds it, acting as the lead at the data's `NOW`; sync off, so nothing writes."""
+    """The app as `inbox tui` builds it, acting as the lead at the data's `NOW`.
+
+    Sync is off, so nothing writes.
+    """
     from inbox.core.clock import FixedClock
     from inbox.core.config import Config
     from inbox.core.database import open_engine
@@ -620,7 +636,10 @@ class Session:
         """Per operation: "wall", "cpu" and "gc" ms of each press, and each stage's wall ms."""
 
     async def settle(self) -> None:
-        """Let every worker finish and every message it posted be handled; a failed worker stops the run."""
+        """Let every worker finish and every message it posted be handled.
+
+        A failed worker stops the run.
+        """
         from textual.worker import WorkerState
 
         app = self.pilot.app
@@ -638,7 +657,10 @@ class Session:
     async def timed(
         self, name: str, keys: tuple[str, ...] | str, **stages: Callable[[], bool]
     ) -> float:
-        """Press `keys` (or run an action) and return the ms until a frame shows every stage; recorded under `name`."""
+        """Press `keys` (or run an action) and return the ms until a frame shows every stage.
+
+        The press is recorded under `name`.
+        """
         await self.settle()
         self.frames.expect(**stages)
         began, began_cpu, began_gc = time.perf_counter(), time.process_time(), self.gc.total
@@ -712,7 +734,10 @@ class Session:
         )
 
     async def search(self, text: str) -> None:
-        """Submit `text` as a search, then clear it; each until the new list and its preview show."""
+        """Submit `text` as a search, then clear it.
+
+        Each lasts until the new list and its preview show.
+        """
         views = self.views
         await self.untimed("slash")
         views.search_field.value = text
@@ -733,7 +758,10 @@ class Session:
         )
 
     async def view(self, view: str) -> None:
-        """Show another view, by its key when it has one; until its list and preview are on screen."""
+        """Show another view, by its key when it has one.
+
+        Lasts until its list and preview are on screen.
+        """
         views = self.views
         action = f"show_view('{view}')"
         key = views.key_for(action)
@@ -795,7 +823,8 @@ def report(label: str, measured: dict[str, dict[str, list[float]]]) -> dict[str,
         }
     print(f"{label}: ms from the key to the first frame showing all of its result")
     print(
-        f"  {'operation':<30} {'p50':>7} {'p95':>7} {'max':>7} {'cpu p95':>8} {'gc max':>7}  {'n':>4}  stages (p95)"
+        f"  {'operation':<30} {'p50':>7} {'p95':>7} {'max':>7} "
+        f"{'cpu p95':>8} {'gc max':>7}  {'n':>4}  stages (p95)"
     )
     figures = {}
     for name, values in measured.items():
@@ -855,9 +884,12 @@ def main() -> int:
         paints[size] = first_paint(paths[size], options.runs, options.dir / "bytecode")
         phases = paints[size]
         print(
-            f"first paint, {size:,} threads (median of {options.runs} processes, s from the first inbox import): "
-            f"imports {phases['imports']:.3f} (cpu {phases['imports_cpu']:.3f}), app built {phases['app_built']:.3f}, list shown {phases['list']:.3f}, "
-            f"preview shown {phases['preview']:.3f} (cpu {phases['cpu']:.3f}); whole process to exit {phases['process']:.3f}",
+            f"first paint, {size:,} threads "
+            f"(median of {options.runs} processes, s from the first inbox import): "
+            f"imports {phases['imports']:.3f} (cpu {phases['imports_cpu']:.3f}), "
+            f"app built {phases['app_built']:.3f}, list shown {phases['list']:.3f}, "
+            f"preview shown {phases['preview']:.3f} (cpu {phases['cpu']:.3f}); "
+            f"whole process to exit {phases['process']:.3f}",
             flush=True,
         )
     move_p95 = filter_p95 = 0.0
@@ -889,10 +921,12 @@ def main() -> int:
         )
     small, large = paints[sizes[0]]["list"], paints[sizes[-1]]["list"]
     print(
-        f"first paint ratio {sizes[-1]:,} / {sizes[0]:,} threads: {large / small:.2f} (budget <= 1.20)"
+        f"first paint ratio {sizes[-1]:,} / {sizes[0]:,} threads: "
+        f"{large / small:.2f} (budget <= 1.20)"
     )
     print(
-        f"RESULT first_paint_1k_s={small:.3f} first_paint_1m_s={large:.3f} move_p95_ms={move_p95:.1f} filter_p95_ms={filter_p95:.1f}"
+        f"RESULT first_paint_1k_s={small:.3f} first_paint_1m_s={large:.3f} "
+        f"move_p95_ms={move_p95:.1f} filter_p95_ms={filter_p95:.1f}"
     )
     return 0
 

@@ -1,4 +1,4 @@
-"""Prepared answers as stored: `canned_response` rows to and from the library's answers, and finding them.
+"""Prepared answers as stored: `canned_response` rows to and from library answers, and finding them.
 
 The library (`canned_responses`) reads, writes and matches answers; this module keeps them in the
 database, so the service, the outbox and the CLI share one reading of a row.
@@ -120,7 +120,7 @@ def import_canned(
     *,
     now: datetime,
 ) -> AnswerImport:
-    """Add or update `answers`, by shortcode; `problems` are the files they could not be read from."""
+    """Add or update `answers` by shortcode; `problems` are files they could not be read from."""
     added = updated = unchanged = 0
     known = {row.shortcode: row for row in connection.execute(select(_canned))}
     for answer in answers:

@@ -767,7 +767,7 @@ class EventFollower:
         """Ids stepped over, with when they were first missed."""
 
     def read(self, connection: Connection, limit: int = 500) -> list[EventRecord]:
-        """Events not read before: late arrivals into old gaps first, then newer ones in id order."""
+        """Events not read before: late arrivals in old gaps first, then newer ones in id order."""
         now = self._clock()
         self._missing = {
             event_id: since

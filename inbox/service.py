@@ -70,7 +70,7 @@ class InboxService(CrisisDesk):
         self.engine = engine
         self.clock = clock
         self.sla_policy = sla_policy or SlaPolicy.from_settings()
-        """Response-time targets that reopening and reprioritising recompute `due_at` by (`[sla]`)."""
+        """Response-time targets reopening and reprioritising recompute `due_at` by (`[sla]`)."""
         self.actor = self._resolve_actor(actor)
         self._answer_finder = answers.AnswerFinder()
 
@@ -207,7 +207,10 @@ class InboxService(CrisisDesk):
         first so it opens no picker whose choice would be refused.
         """
         if not self.can(Action.TRIAGE):
-            return f"{self.actor.handle} is a supervisor; supervisors read threads and do not change them"
+            return (
+                f"{self.actor.handle} is a supervisor; "
+                "supervisors read threads and do not change them"
+            )
         return None
 
     def _require_triage(self) -> None:
@@ -297,13 +300,13 @@ class InboxService(CrisisDesk):
             changes.mark_read(connection, thread_id, actor=self.actor)
 
     def add_note(self, thread_id: int, body: str) -> NoteRow:
-        """Add an internal note; @handles of colleagues mention them, an unknown @name is refused."""
+        """Add an internal note; @handles of colleagues mention them, unknown @names are refused."""
         self._require_triage()
         with write_transaction(self.engine) as connection:
             return notes.add_note(connection, thread_id, body, actor=self.actor, now=self.clock())
 
     def set_presence(self, thread_id: int, activity: str) -> None:
-        """Tell others I am viewing or replying to a thread, for the next 30 s; call again to stay."""
+        """Tell others I am viewing or replying to a thread, for 30 s; call again to stay."""
         if activity != "viewing":
             self._require_triage()
         with write_transaction(self.engine) as connection:
@@ -646,13 +649,19 @@ class InboxService(CrisisDesk):
     # -- stats ----------------------------------------------------------------------------
 
     def stats(self, period: Period, **options: Any) -> Stats:
-        """Response-time stats of `period` as this person may see them (see `inbox.stats.compute.compute`)."""
+        """Response-time stats of `period` as this person may see them.
+
+        See `inbox.stats.compute.compute` for the options.
+        """
         from inbox.stats import compute as stats
 
         return stats.compute(self.engine, self.actor, self.clock, period, **options)
 
     def due_soon(self, within_minutes: int = 15) -> list[DueThread]:
-        """Open threads overdue or due within `within_minutes`, most urgent first (`inbox.sla.DueThread`)."""
+        """Open threads overdue or due within `within_minutes`, most urgent first.
+
+        As `inbox.sla.DueThread` rows.
+        """
         from datetime import timedelta
 
         from inbox import sla

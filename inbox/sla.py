@@ -164,7 +164,8 @@ class BusinessCalendar:
         return closed - opened
 
     def add(self, start: int, business: int) -> int:
-        """The first moment at which `business` microseconds of business time have passed since `start`."""
+        """The first moment at which `business` microseconds of business time have passed since
+        `start`."""
         horizon = max(14 * _DAY, 3 * business)
         while True:
             self.cover(start, start + horizon)
@@ -224,7 +225,7 @@ class SlaPolicy:
         return max(running, 0)
 
     def due(self, since: int, target_seconds: int, pauses: Sequence[Pause] = ()) -> int:
-        """When `target_seconds` of business time, pauses left out, will have passed since `since`."""
+        """When `target_seconds` of business time, pauses left out, have passed since `since`."""
         remaining = target_seconds * MICROS
         cursor = since
         for start, end in merge_pauses(pauses):

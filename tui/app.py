@@ -253,7 +253,8 @@ class InboxApp(CrisisWatch, App[int]):
             return
         if self.service.actor.role == Role.AGENT:
             self.notify(
-                "The stats screen is for leads and supervisors; `inbox stats` shows your own numbers.",
+                "The stats screen is for leads and supervisors; "
+                "`inbox stats` shows your own numbers.",
                 markup=False,
             )
             return
@@ -302,7 +303,7 @@ class InboxApp(CrisisWatch, App[int]):
             self.push_screen(ReviewScreen(self.service, incident_id))
 
     def select_thread(self, thread_id: int) -> None:
-        """Put the inbox's cursor on a thread, reading further down the list if it is not loaded yet."""
+        """Put the inbox's cursor on a thread, reading further down the list if not loaded yet."""
         if isinstance(self.screen, InboxScreen):
             self.screen.select_thread(thread_id)
 

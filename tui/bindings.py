@@ -234,7 +234,9 @@ BULK_REPLY = [
         "check_or_send",
         "Check / send",
         id="bulk-send",
-        tooltip="Check the message against every marked thread; pressed again, send it where it fits",
+        tooltip=(
+            "Check the message against every marked thread; pressed again, send it where it fits"
+        ),
     ),
     Binding(
         "ctrl+o",
@@ -271,7 +273,9 @@ THREAD = [
         "back",
         "Back",
         id="close-thread",
-        tooltip="From the reply or a side pane back to the conversation; from there back to the list",
+        tooltip=(
+            "From the reply or a side pane back to the conversation; from there back to the list"
+        ),
     ),
     Binding(
         "r", "reply", "Reply", id="thread-reply", tooltip="Write a reply (moves to the composer)"
@@ -451,7 +455,9 @@ CRISIS = [
         "crisis",
         "Crisis",
         id="crisis",
-        tooltip="The crisis screen: declare an incident, post statements, reply to its threads, end it",
+        tooltip=(
+            "The crisis screen: declare an incident, post statements, reply to its threads, end it"
+        ),
         show=False,
     ),
     Binding(
@@ -501,7 +507,9 @@ CRISIS_SCREEN = [
         "public_update",
         "Update",
         id="post-update",
-        tooltip="Post a public update on every (or chosen) account; restarts the update clock (leads)",
+        tooltip=(
+            "Post a public update on every (or chosen) account; restarts the update clock (leads)"
+        ),
     ),
     Binding(
         "y",

@@ -96,7 +96,10 @@ class CrisisWatch:
             self._crisis_stale = True
 
     def tick_crisis_clock(self: HostApp) -> None:
-        """Move the crisis clocks on: read again if threads changed, redraw, remind if an update is due."""
+        """Move the crisis clocks on: read again if threads changed, then redraw.
+
+        Also reminds when a public update is due.
+        """
         if self._crisis_stale:
             self._crisis_stale = False
             self.load_crisis()

@@ -70,7 +70,7 @@ class TriageWriter:
         description="triage: change the threads",
     )
     def run_triage(self, action: TriageAction, write: Callable[[], BulkResult]) -> None:
-        """Call `write` off the event loop; post `ThreadsChanged`, or `TriageRefused` with the reason.
+        """Call `write` off the event loop; post `ThreadsChanged`, or `TriageRefused` and why.
 
         Writes are never cancelled by a newer one: each was asked for, and each is reported.
         """
@@ -83,7 +83,10 @@ class TriageWriter:
         screen.post_message(ThreadsChanged(action, result))
 
     def only_reads(self, action: TriageAction) -> bool:
-        """Whether the person may not change threads (a supervisor): then they read why, and no picker opens."""
+        """Whether the person may not change threads (a supervisor).
+
+        If so, they read why, and no picker opens.
+        """
         screen: Screen = self  # type: ignore[assignment]
         refusal = screen.service.triage_refusal()  # type: ignore[attr-defined]
         if refusal is None:
@@ -92,7 +95,7 @@ class TriageWriter:
         return True
 
     def report_triage(self, message: ThreadsChanged | TriageRefused) -> None:
-        """Say what happened: information when all went through, a warning when anything was refused."""
+        """Say what happened: information when all went through, a warning if any was refused."""
         screen: Screen = self  # type: ignore[assignment]
         if isinstance(message, TriageRefused):
             screen.notify(

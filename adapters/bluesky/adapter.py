@@ -398,7 +398,10 @@ class BlueskyAdapter(Adapter):
         )
 
     async def _resolve_handles(self, text: str) -> dict[str, str]:
-        """The DIDs of the handles @mentioned in `text`; handles that do not resolve are left out."""
+        """The DIDs of the handles @mentioned in `text`.
+
+        Handles that do not resolve are left out.
+        """
         resolved = {}
         for handle in mapping.mentioned_handles(text):
             try:

@@ -210,7 +210,8 @@ class XrpcSession:
         except XrpcError as error:
             if error.code in _AUTH_REFUSED or error.status == 401:
                 raise AuthExpired(
-                    f"Bluesky refused the app password of {self._identifier} ({error.code or error.status})"
+                    f"Bluesky refused the app password of {self._identifier} "
+                    f"({error.code or error.status})"
                 ) from None
             raise _mapped(error) from None
         return Session.parse(data)
@@ -244,7 +245,8 @@ class XrpcSession:
                 return response.json()
             except ValueError:
                 raise PayloadInvalid(
-                    f"Bluesky {nsid} answered {response.status_code} with something that is not JSON"
+                    f"Bluesky {nsid} answered {response.status_code} "
+                    "with something that is not JSON"
                 ) from None
         code, message = _error_body(response)
         if code == "RateLimitExceeded":

@@ -743,11 +743,17 @@ EMAIL_SUBJECTS: Final[dict[str, dict[str, str]]] = {
 REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "en": {
         "question": (
-            "Hi {name}, thanks for asking! You'll find that under Settings > Backup. Let us know if anything's unclear.",
+            (
+                "Hi {name}, thanks for asking! You'll find that under Settings > Backup. "
+                "Let us know if anything's unclear."
+            ),
             "Hi {name}! Yes, that works on every plan: Settings > Sharing > Invite.",
         ),
         "complaint": (
-            "Sorry about this, {name}. Could you DM us the email on your account so we can take a look?",
+            (
+                "Sorry about this, {name}. "
+                "Could you DM us the email on your account so we can take a look?"
+            ),
             "That's not the experience we want for you, {name}. We're checking your account now.",
         ),
         "praise": (
@@ -763,11 +769,20 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "followup_detail": ("Thanks for the details, {name}, that helps. We're looking into it.",),
         "followup_thanks": ("Glad it's sorted, {name}! Have a great day.",),
         "outage": (
-            "Hi {name}, we're sorry: Nimbus is having an outage and our engineers are on it. Your files are safe. Updates: status.nimbus.example",
-            "We know, {name}, and we're sorry. The team is working on a fix; follow status.nimbus.example for updates.",
+            (
+                "Hi {name}, we're sorry: Nimbus is having an outage and our engineers are on it. "
+                "Your files are safe. Updates: status.nimbus.example"
+            ),
+            (
+                "We know, {name}, and we're sorry. "
+                "The team is working on a fix; follow status.nimbus.example for updates."
+            ),
         ),
         "misinformation": (
-            "Hi {name}, to be clear: we have not sold any data and there was no breach. This is a technical outage and your files are safe.",
+            (
+                "Hi {name}, to be clear: we have not sold any data and there was no breach. "
+                "This is a technical outage and your files are safe."
+            ),
         ),
         "outage_support": ("Thank you for the patience, {name} 💙 We're on it.",),
     },
@@ -786,17 +801,26 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "followup_detail": ("Gracias por los detalles, {name}. Lo estamos revisando.",),
         "followup_thanks": ("¡Genial que esté resuelto, {name}!",),
         "outage": (
-            "Hola, {name}: Nimbus tiene una caída y ya estamos en ello. Tus archivos están a salvo. Novedades: status.nimbus.example",
+            (
+                "Hola, {name}: Nimbus tiene una caída y ya estamos en ello. "
+                "Tus archivos están a salvo. Novedades: status.nimbus.example"
+            ),
         ),
         "misinformation": (
-            "Hola, {name}: no hemos vendido ningún dato ni ha habido una brecha. Es una caída técnica y tus archivos están a salvo.",
+            (
+                "Hola, {name}: no hemos vendido ningún dato ni ha habido una brecha. "
+                "Es una caída técnica y tus archivos están a salvo."
+            ),
         ),
         "outage_support": ("¡Gracias por la paciencia, {name}! 💙",),
     },
     "de": {
         "question": ("Hallo {name}, das findest du unter Einstellungen > Backup.",),
         "complaint": (
-            "Das tut uns leid, {name}. Schick uns per DM die E-Mail deines Kontos, dann schauen wir nach.",
+            (
+                "Das tut uns leid, {name}. "
+                "Schick uns per DM die E-Mail deines Kontos, dann schauen wir nach."
+            ),
         ),
         "praise": ("Danke, {name}, das freut uns sehr! 💙",),
         "feature_request": ("Danke, {name}, gute Idee! Geben wir ans Produktteam weiter.",),
@@ -806,10 +830,17 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "followup_detail": ("Danke für die Details, {name}. Wir sehen uns das an.",),
         "followup_thanks": ("Schön, dass es wieder läuft, {name}!",),
         "outage": (
-            "Hallo {name}, Nimbus hat gerade eine Störung, unser Team arbeitet daran. Deine Dateien sind sicher. Updates: status.nimbus.example",
+            (
+                "Hallo {name}, Nimbus hat gerade eine Störung, unser Team arbeitet daran. "
+                "Deine Dateien sind sicher. Updates: status.nimbus.example"
+            ),
         ),
         "misinformation": (
-            "Hallo {name}, zur Klarstellung: Wir haben keine Daten verkauft und es gab keinen Hack. Es ist eine technische Störung.",
+            (
+                "Hallo {name}, zur Klarstellung: "
+                "Wir haben keine Daten verkauft und es gab keinen Hack. "
+                "Es ist eine technische Störung."
+            ),
         ),
         "outage_support": ("Danke für deine Geduld, {name}! 💙",),
     },
@@ -828,10 +859,17 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "followup_detail": ("Merci pour les détails, {name}. On regarde ça.",),
         "followup_thanks": ("Ravis que ce soit réglé, {name} !",),
         "outage": (
-            "Bonjour {name}, Nimbus subit une panne et nos équipes sont dessus. Vos fichiers sont en sécurité. Suivi : status.nimbus.example",
+            (
+                "Bonjour {name}, Nimbus subit une panne et nos équipes sont dessus. "
+                "Vos fichiers sont en sécurité. Suivi : status.nimbus.example"
+            ),
         ),
         "misinformation": (
-            "Bonjour {name}, pour être clairs : nous n'avons vendu aucune donnée et il n'y a pas eu de piratage. C'est une panne technique.",
+            (
+                "Bonjour {name}, pour être clairs : "
+                "nous n'avons vendu aucune donnée et il n'y a pas eu de piratage. "
+                "C'est une panne technique."
+            ),
         ),
         "outage_support": ("Merci pour votre patience, {name} ! 💙",),
     },
@@ -848,10 +886,16 @@ REPLIES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
         "followup_detail": ("Obrigado pelos detalhes, {name}. Estamos verificando.",),
         "followup_thanks": ("Que bom que resolveu, {name}!",),
         "outage": (
-            "Oi, {name}: o Nimbus está fora do ar e nossa equipe já está trabalhando nisso. Seus arquivos estão seguros. Novidades: status.nimbus.example",
+            (
+                "Oi, {name}: o Nimbus está fora do ar e nossa equipe já está trabalhando nisso. "
+                "Seus arquivos estão seguros. Novidades: status.nimbus.example"
+            ),
         ),
         "misinformation": (
-            "Oi, {name}: não vendemos nenhum dado e não houve invasão. É uma falha técnica e seus arquivos estão seguros.",
+            (
+                "Oi, {name}: não vendemos nenhum dado e não houve invasão. "
+                "É uma falha técnica e seus arquivos estão seguros."
+            ),
         ),
         "outage_support": ("Obrigado pela paciência, {name}! 💙",),
     },

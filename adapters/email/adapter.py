@@ -5,7 +5,7 @@ The account's handle is the mailbox address; `base_url` is the IMAP server
 
 | key | meaning | default |
 | --- | --- | --- |
-| `smtp_url` | `smtp://`, `smtps://` or `smtp+starttls://host:port` | the IMAP host, port 587, STARTTLS |
+| `smtp_url` | `smtp://`, `smtps://` or `smtp+starttls://host:port` | the IMAP host:587, STARTTLS |
 | `username` | login name on both servers | the handle |
 | `mailbox` | the folder to read | INBOX |
 | `page_size` | messages per fetch | 50 |
@@ -165,7 +165,10 @@ class EmailAdapter(Adapter):
         self._smtp_factory = smtp_factory or _default_smtp
 
     def __repr__(self) -> str:
-        return f"EmailAdapter(address={self.address!r}, imap={self.imap_server!r}, smtp={self.smtp_server!r})"
+        return (
+            f"EmailAdapter(address={self.address!r}, imap={self.imap_server!r}, "
+            f"smtp={self.smtp_server!r})"
+        )
 
     async def verify(self) -> str:
         """Log in to IMAP and SMTP and say which mailbox this is; `AuthExpired` when refused."""

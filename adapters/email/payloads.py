@@ -239,7 +239,10 @@ def reply_message(
     references: tuple[str, ...],
     date: datetime,
 ) -> EmailMessage:
-    """An outgoing plain-text message; header values are single lines, so nothing can be injected."""
+    """An outgoing plain-text message.
+
+    Header values are single lines, so nothing can be injected.
+    """
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = sender
     message["To"] = recipient

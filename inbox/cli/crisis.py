@@ -218,7 +218,8 @@ def register(commands: Any) -> None:
         description=(
             "The timeline, volume and sentiment per hour, first response time during the "
             "incident against the 30 days before, threads by outcome, who did what and the "
-            "statements sent, to FILE (.html or .md); every incident thread goes to FILE-threads.csv."
+            "statements sent, to FILE (.html or .md); every incident thread goes to "
+            "FILE-threads.csv."
         ),
     )
     review.add_argument("incident", type=int, help="incident id")
@@ -333,7 +334,8 @@ def cmd_incident_declare(context: Context) -> int:
         context.options.title, **_field_options(context.options)
     )
     print(
-        f"declared incident {incident.id}: {incident.title} (severity {incident.severity}, {incident.scope}); "
+        f"declared incident {incident.id}: {incident.title} "
+        f"(severity {incident.severity}, {incident.scope}); "
         f"{len(paused)} scheduled post{'s' if len(paused) != 1 else ''} paused; "
         f"{incident.threads} thread{'s' if incident.threads != 1 else ''} tagged; "
         f"next public update due {_local(incident.next_update_due)}"
@@ -424,7 +426,8 @@ def cmd_incident_statement(context: Context) -> int:
     )
     for campaign in campaigns:
         print(
-            f"campaign {campaign.id} ({campaign.kind}): {campaign.targets} targets, {campaign.status}"
+            f"campaign {campaign.id} ({campaign.kind}): "
+            f"{campaign.targets} targets, {campaign.status}"
         )
     return 0
 
@@ -611,7 +614,8 @@ def cmd_posts_resume(context: Context) -> int:
     ]
     if overdue:
         print(
-            f"{len(overdue)} of them were due already and go out with the next send: {', '.join(map(str, overdue))}"
+            f"{len(overdue)} of them were due already and go out with the next send: "
+            f"{', '.join(map(str, overdue))}"
         )
     return 0
 
@@ -627,6 +631,7 @@ def cmd_review(context: Context) -> int:
     review = context.service().incident_review(context.options.incident)
     written, threads = write_review(review, Path(context.options.out).expanduser())
     print(
-        f"wrote the review of incident {review.incident.id} to {written} and its {len(review.threads)} threads to {threads}"
+        f"wrote the review of incident {review.incident.id} to {written} "
+        f"and its {len(review.threads)} threads to {threads}"
     )
     return 0

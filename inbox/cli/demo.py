@@ -58,7 +58,8 @@ def run_demo(
         if parsed.get_backend_name() != "sqlite":
             engine.dispose()
             raise InvalidInput(
-                "a demo workspace is already there: add --keep to reuse it, or use an empty database"
+                "a demo workspace is already there: add --keep to reuse it, "
+                "or use an empty database"
             )
         engine.dispose()
         remove_sqlite_files(Path(parsed.database))
@@ -94,12 +95,14 @@ def run_demo(
         )
         summary = play_crisis(engine, clock, lambda line: print(line, flush=True))
         print(
-            f"done: alert {summary.alert_id} at {summary.alert_at:%H:%M}, incident {summary.incident_id} "
+            f"done: alert {summary.alert_id} at {summary.alert_at:%H:%M}, "
+            f"incident {summary.incident_id} "
             f"with {summary.incident_threads} threads, {sum(summary.sent.values())} messages sent, "
             f"{sum(summary.failed.values())} failed"
         )
         print(
-            f"render its review with: inbox {where} --as {CRISIS_LEAD} review {summary.incident_id} --out review.html"
+            f"render its review with: inbox {where} --as {CRISIS_LEAD} "
+            f"review {summary.incident_id} --out review.html"
         )
         print(f"open it with: inbox {where} --as {CRISIS_LEAD} tui")
         engine.dispose()

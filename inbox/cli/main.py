@@ -33,7 +33,7 @@ class Context:
         self._config = None
 
     def open_tui(self, make_service: Callable[[], Any], *, sync: bool = True) -> int:
-        """Hand the terminal over to the UI, on the service `make_service()` builds, until the person quits."""
+        """Hand the terminal to the UI, on the service `make_service()` builds, until they quit."""
         if self._open_tui is None:
             from inbox.core.errors import InvalidInput
 
@@ -478,7 +478,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--crisis",
         action="store_true",
-        help="play the scripted crisis headless (no TUI) on a simulated clock (spike, alert, incident, statement, replies, update, end) and print each step",
+        help=(
+            "play the scripted crisis headless (no TUI) on a simulated clock (spike, alert, "
+            "incident, statement, replies, update, end) and print each step"
+        ),
     )
     demo.set_defaults(handler=cmd_demo)
 

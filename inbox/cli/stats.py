@@ -192,6 +192,7 @@ def cmd_report(context: Context) -> int:
     stats = compute_for(context)
     path.write_text(render(stats), encoding="utf-8")
     print(
-        f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}"
+        f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} "
+        f"to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}"
     )
     return 0

@@ -287,7 +287,8 @@ def cmd_show(context: Context) -> int:
         return 0
     holder = f"assigned to {row.assignee}" if row.assignee else "unassigned"
     print(
-        f"thread {row.id} · {row.platform} {for_display(row.account_handle)} · {row.kind} · {row.status} · {row.priority} · {holder}"
+        f"thread {row.id} · {row.platform} {for_display(row.account_handle)} · "
+        f"{row.kind} · {row.status} · {row.priority} · {holder}"
     )
     details = [f"author {for_display(row.author or 'unknown')}"]
     if row.tags:

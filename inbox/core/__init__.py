@@ -1,1 +1,4 @@
-"""What everything else stands on: tables, the database, time, errors, config, credentials, paths, text cleaning and who may do what."""
+"""What everything else stands on.
+
+Tables, the database, time, errors, config, credentials, paths, text cleaning and who may do what.
+"""

@@ -59,7 +59,7 @@ class SlaSettings:
     """Business minutes per thread kind (comment, dm, mention); `[sla.kind]` replaces these."""
 
     priority: dict[str, int] = field(default_factory=lambda: {"urgent": 15})
-    """Business minutes per priority (low, normal, high, urgent); `[sla.priority]` replaces these."""
+    """Business minutes per priority (low, normal, high, urgent); `[sla.priority]` replaces them."""
 
     platform: dict[str, int] = field(default_factory=dict)
     """Business minutes per platform name as in `inbox accounts list`, e.g. reddit = 480."""
@@ -265,7 +265,10 @@ def _target_names() -> dict[str, tuple[str, ...]]:
 
 
 def parse_spans(text: str) -> tuple[tuple[int, int], ...] | None:
-    """Opening hours like "09:00-12:00,13:00-17:00" as (start, end) minutes of the day; None if malformed."""
+    """Opening hours like "09:00-12:00,13:00-17:00" as (start, end) minutes of the day.
+
+    None if malformed.
+    """
     if text.strip().lower() in ("closed", ""):
         return ()
     spans = []

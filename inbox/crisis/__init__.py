@@ -1,1 +1,4 @@
-"""The crisis toolkit: listening rules and alerts, incidents, statements and the post-crisis review's data."""
+"""The crisis toolkit.
+
+Listening rules and alerts, incidents, statements and the post-crisis review's data.
+"""

@@ -386,8 +386,8 @@ def _check_negative(
         return None
     return (
         (
-            f"{negatives / scored:.0%} of {scored} messages in the last {config['window_minutes']} min "
-            f"are negative"
+            f"{negatives / scored:.0%} of {scored} messages "
+            f"in the last {config['window_minutes']} min are negative"
         ),
         {"scored": scored, "negative": negatives, "share": round(negatives / scored, 4)},
     )

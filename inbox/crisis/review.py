@@ -125,7 +125,10 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
         outcomes["unanswered"] = len(thread_rows) - outcomes["answered"]
         activity = _activity(connection, incident_id, start, until)
         statements = _statements(connection, incident_id)
-    clock = lambda: now
+
+    def clock() -> datetime:
+        return now
+
     during = compute(
         engine,
         actor,

@@ -63,7 +63,8 @@ class StatementPlan:
         lines = [
             (
                 f"statement for incident {self.incident_id}: {len(posts)} account post"
-                f"{'s' if len(posts) != 1 else ''}, {len(replies)} thread repl{'ies' if len(replies) != 1 else 'y'}"
+                f"{'s' if len(posts) != 1 else ''}, {len(replies)} thread "
+                f"repl{'ies' if len(replies) != 1 else 'y'}"
             )
         ]
         by_channel = Counter(target.channel for target in self.targets if target.fits)

@@ -173,16 +173,17 @@ async def _play_crisis(
     # 1. listening rules, as the lead
     rule_ids = add_listening_rules(lead)
     out(
-        f"{stamp()} {CRISIS_LEAD} listens: rule {rule_ids[SPIKE_RULE]} {SPIKE_RULE!r} (3x the 12 h baseline, "
-        f"at least 10), rule {rule_ids[KEYWORD_RULE]} {KEYWORD_RULE!r} (outage, down)"
+        f"{stamp()} {CRISIS_LEAD} listens: rule {rule_ids[SPIKE_RULE]} {SPIKE_RULE!r} "
+        f"(3x the 12 h baseline, at least 10), "
+        f"rule {rule_ids[KEYWORD_RULE]} {KEYWORD_RULE!r} (outage, down)"
     )
 
     # 2. the outage, a little after now on the simulated clock
     outage_at = clock() + outage_after
     prepare_crisis(engine, outage_at, outage_hours)
     out(
-        f"{stamp()} an outage will start at {outage_at:%H:%M} UTC for {outage_hours:g} h; polling every "
-        f"{step.total_seconds() / 60:g} min"
+        f"{stamp()} an outage will start at {outage_at:%H:%M} UTC for {outage_hours:g} h; "
+        f"polling every {step.total_seconds() / 60:g} min"
     )
 
     # 3. poll until the spike rule raises an alert
@@ -225,7 +226,8 @@ async def _play_crisis(
     incident_threads = _count_incident_threads(engine, incident.id)
     out(
         f"{stamp()} {CRISIS_LEAD} declared incident {incident.id}: {incident.title!r}, severity "
-        f"{incident.severity}, {incident.scope}, {incident.status_url}; {incident_threads} threads tagged"
+        f"{incident.severity}, {incident.scope}, {incident.status_url}; "
+        f"{incident_threads} threads tagged"
     )
     out(
         f"{stamp()} paused {len(paused)} scheduled post(s): {', '.join(map(str, paused)) or 'none'}"
@@ -261,7 +263,8 @@ async def _play_crisis(
     resumed = lead.resume_posts()
     out(
         f"{stamp()} {CRISIS_LEAD} ended incident {incident.id} after "
-        f"{(ended.ended_at - ended.started_at).total_seconds() / 60:.0f} min; resumed {len(resumed)} post(s)"
+        f"{(ended.ended_at - ended.started_at).total_seconds() / 60:.0f} min; "
+        f"resumed {len(resumed)} post(s)"
     )
     return CrisisSummary(
         outage_at=outage_at,

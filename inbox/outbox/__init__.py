@@ -1,1 +1,4 @@
-"""The only way out: drafts and their pre-send checks, the queue and approvals, the sender, scheduled posts."""
+"""The only way out.
+
+Drafts and their pre-send checks, the queue and approvals, the sender, scheduled posts.
+"""

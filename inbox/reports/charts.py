@@ -67,9 +67,8 @@ def line_chart_svg(
                 segments.append(segment)
             segment = []
             continue
-        segment.append(
-            f"{left + index * step:.1f},{top_margin + plot_height - _scale(value, peak, plot_height):.1f}"
-        )
+        height = _scale(value, peak, plot_height)
+        segment.append(f"{left + index * step:.1f},{top_margin + plot_height - height:.1f}")
     if segment:
         segments.append(segment)
     for points in segments:
@@ -92,7 +91,8 @@ def _frame(title: str, peak: float, peak_label: str) -> str:
         f'<text x="{left}" y="20" font-size="14" font-weight="bold">{html.escape(title)}</text>'
         f'<line x1="{left}" y1="{base}" x2="{_WIDTH - right}" y2="{base}" stroke="#888"/>'
         f'<line x1="{left}" y1="{top_margin}" x2="{left}" y2="{base}" stroke="#888"/>'
-        f'<text x="{left - 4}" y="{top_margin + 4}" font-size="10" text-anchor="end">{html.escape(peak_label)}</text>'
+        f'<text x="{left - 4}" y="{top_margin + 4}" font-size="10" text-anchor="end">'
+        f"{html.escape(peak_label)}</text>"
         f'<text x="{left - 4}" y="{base}" font-size="10" text-anchor="end">0</text>'
     )
 

@@ -36,7 +36,8 @@ def review_sections(review: Review) -> list[tuple[str, list[str], list[dict[str,
         f"Severity {incident.severity}, {incident.scope}; {incident.status}",
         (
             f"From {incident.started_at:%Y-%m-%d %H:%M} to {review.until:%Y-%m-%d %H:%M} UTC "
-            f"({duration.total_seconds() / 3600:.1f} h), declared by {incident.declared_by or 'setup'}"
+            f"({duration.total_seconds() / 3600:.1f} h), "
+            f"declared by {incident.declared_by or 'setup'}"
         ),
     ]
     if incident.status_url:
@@ -172,10 +173,12 @@ def render_review_html(review: Review) -> str:
             body.append("</table>")
     style = (
         "body{font-family:sans-serif;max-width:60rem;margin:2rem auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
+        "table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}"
     )
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(_title(review))}</title>'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(_title(review))}</title>"
         f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
     )
 

@@ -56,7 +56,10 @@ def _sections(stats: Stats) -> tuple[list[dict[str, str]], list[dict[str, object
 
 
 def _title(stats: Stats) -> str:
-    return f"Inbox report, {stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC"
+    return (
+        f"Inbox report, {stats.period.since:%Y-%m-%d %H:%M} "
+        f"to {stats.period.until:%Y-%m-%d %H:%M} UTC"
+    )
 
 
 def render_markdown(stats: Stats) -> str:
@@ -107,9 +110,11 @@ def render_html(stats: Stats) -> str:
         body.append("</table>")
     style = (
         "body{font-family:sans-serif;max-width:60rem;margin:2rem auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}"
+        "table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right}"
     )
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(_title(stats))}</title>'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(_title(stats))}</title>"
         f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
     )

@@ -78,7 +78,10 @@ def headline_text(stats: Stats) -> str:
     figures = stats.figures
     sla, backlog = figures.sla, figures.backlog
     lines = [
-        f"{stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC · scope: {stats.scope}",
+        (
+            f"{stats.period.since:%Y-%m-%d %H:%M} to {stats.period.until:%Y-%m-%d %H:%M} UTC · "
+            f"scope: {stats.scope}"
+        ),
         "",
         f"{'':<16}{'p50':>10}{'p90':>10}{'mean':>10}{'count':>10}",
         _durations_line("first response", figures.first_response),
@@ -86,11 +89,13 @@ def headline_text(stats: Stats) -> str:
         _durations_line("resolution", figures.resolution),
         "",
         (
-            f"SLA hit rate    {percent_text(sla.hit_rate)} ({sla.met:,} met, {sla.breached:,} breached, "
+            f"SLA hit rate    {percent_text(sla.hit_rate)} "
+            f"({sla.met:,} met, {sla.breached:,} breached, "
             f"{sla.waiting:,} waiting inside their target)"
         ),
         (
-            f"backlog now     {backlog.count:,} waiting, oldest {duration_text(backlog.oldest_seconds)}, "
+            f"backlog now     {backlog.count:,} waiting, "
+            f"oldest {duration_text(backlog.oldest_seconds)}, "
             f"p50 age {duration_text(backlog.p50_seconds)}, {backlog.breached:,} past target"
         ),
         (

@@ -40,17 +40,7 @@ from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from inbox.core.clock import Clock
 from inbox.core.errors import InvalidInput
-from inbox.core.models import (
-    Account,
-    Agent,
-    Incident,
-    Item,
-    Thread,
-    ThreadStatus,
-    ThreadTag,
-    from_micros,
-    to_micros,
-)
+from inbox.core.models import Item, Thread, ThreadStatus, from_micros, to_micros
 from inbox.core.sentiment import NEGATIVE_THRESHOLD
 from inbox.sla import MICROS, SlaPolicy, load_pauses, waiting_since_column
 from inbox.stats.figures import (
@@ -67,12 +57,18 @@ from inbox.stats.figures import (
     VolumeBucket,
 )
 from inbox.stats.periods import Period
+from inbox.stats.scope import (
+    DIMENSIONS,
+    Lookups,
+    group_column,
+    group_label,
+    read_lookups,
+    thread_conditions,
+    with_tags,
+)
 
 if TYPE_CHECKING:
     from inbox.core.access import Actor
-
-DIMENSIONS = ("agent", "account", "platform", "kind", "tag", "priority", "incident")
-"""What `by` may group by."""
 
 BREACHES_LISTED = 100
 """Breached threads a result lists at most, the longest overdue first."""
@@ -82,13 +78,6 @@ _DAY = 24 * _HOUR
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _thread = Thread.__table__
 _item = Item.__table__
-_account = Account.__table__
-_agent = Agent.__table__
-_tag = ThreadTag.__table__
-_incident = Incident.__table__
-_NOBODY = "(nobody)"
-_UNTAGGED = "(untagged)"
-_NONE = "(none)"
 
 
 def _tuples(connection: Connection, query: Any) -> list[tuple[Any, ...]]:
@@ -131,111 +120,12 @@ def summarize(micros: list[int]) -> Durations:
     )
 
 
-# -- scope and filters ------------------------------------------------------------------
-
-
-_reply = _item.alias("first_reply")
-
-
-def first_responder_column() -> Any:
-    """SQL for the person who sent a thread's first response (NULL when unknown)."""
-    reply = _reply
-    return (
-        select(reply.c.agent_id)
-        .where(
-            reply.c.thread_id == _thread.c.id,
-            reply.c.direction == "out",
-            reply.c.created_at == _thread.c.first_response_at,
-        )
-        .limit(1)
-        .correlate(_thread)
-        .scalar_subquery()
-    )
-
-
-def handler_column() -> Any:
-    """SQL for who a thread belongs to: its first responder, else its assignee."""
-    return func.coalesce(first_responder_column(), _thread.c.assignee_id)
-
-
-@dataclass(slots=True)
-class _Lookups:
-    """The small tables, read once: accounts, people, incidents."""
-
-    platform_of: dict[int, str]
-    account_label: dict[int, str]
-    agent_handle: dict[int, str]
-    agent_id: dict[str, int]
-    incident_title: dict[int, str]
-
-
-def _lookups(connection: Connection) -> _Lookups:
-    accounts = connection.execute(
-        select(_account.c.id, _account.c.platform, _account.c.handle)
-    ).all()
-    agents = connection.execute(select(_agent.c.id, _agent.c.handle)).all()
-    incidents = connection.execute(select(_incident.c.id, _incident.c.title)).all()
-    return _Lookups(
-        platform_of={row.id: row.platform for row in accounts},
-        account_label={row.id: f"{row.platform} {row.handle}" for row in accounts},
-        agent_handle={row.id: row.handle for row in agents},
-        agent_id={row.handle: row.id for row in agents},
-        incident_title={row.id: f"#{row.id} {row.title}" for row in incidents},
-    )
-
-
-def _thread_conditions(
-    lookups: _Lookups, filters: StatsFilter, scope_agents: tuple[int, ...] | None
-) -> list[Any]:
-    """WHERE clauses on `thread` for the filters and the actor's scope."""
-    conditions: list[Any] = []
-    account_ids: set[int] | None = None
-    if filters.accounts:
-        wanted = set(filters.accounts)
-        account_ids = {
-            account_id
-            for account_id, label in lookups.account_label.items()
-            if str(account_id) in wanted or label.split(" ", 1)[1] in wanted
-        }
-    if filters.platforms:
-        by_platform = {
-            account_id
-            for account_id, platform in lookups.platform_of.items()
-            if platform in filters.platforms
-        }
-        account_ids = by_platform if account_ids is None else account_ids & by_platform
-    if account_ids is not None:
-        conditions.append(_thread.c.account_id.in_(sorted(account_ids)))
-    if filters.kinds:
-        conditions.append(_thread.c.kind.in_(filters.kinds))
-    if filters.priorities:
-        conditions.append(_thread.c.priority.in_(filters.priorities))
-    if filters.incidents:
-        conditions.append(_thread.c.incident_id.in_(filters.incidents))
-    if filters.tags:
-        conditions.append(
-            _thread.c.id.in_(select(_tag.c.thread_id).where(_tag.c.tag.in_(filters.tags)))
-        )
-    if filters.agents:
-        unknown = [handle for handle in filters.agents if handle not in lookups.agent_id]
-        if unknown:
-            raise InvalidInput(f"no person with the handle {unknown[0]!r} (`inbox agents list`)")
-        conditions.append(
-            handler_column().in_([lookups.agent_id[handle] for handle in filters.agents])
-        )
-    if scope_agents is not None:
-        conditions.append(
-            or_(_thread.c.assignee_id.in_(scope_agents), first_responder_column().in_(scope_agents))
-        )
-    return conditions
-
-
 _NO_TARGET = 10**12
 """Larger than any target in seconds, standing for "no target of this kind applies"."""
 
 
-def target_column(connection: Connection, policy: SlaPolicy, lookups: _Lookups) -> Any:
-    """SQL for each thread's SLA target in microseconds, as `SlaPolicy.target_seconds` decides it."""
+def target_column(connection: Connection, policy: SlaPolicy, lookups: Lookups) -> Any:
+    """SQL for each thread's SLA target in microseconds, as `SlaPolicy.target_seconds` picks it."""
     by_account = {
         account_id: policy.platform_seconds[platform]
         for account_id, platform in lookups.platform_of.items()
@@ -251,47 +141,6 @@ def target_column(connection: Connection, policy: SlaPolicy, lookups: _Lookups) 
     ]
     smallest = (func.min if connection.dialect.name == "sqlite" else func.least)(*parts)
     return case((smallest == _NO_TARGET, policy.default_seconds), else_=smallest) * MICROS
-
-
-def _group_column(dimension: str | None) -> Any:
-    """SQL for a row's group key under `dimension`, over `thread` (and `thread_tag` for tags)."""
-    if dimension == "agent":
-        return handler_column()
-    columns = {
-        None: None,
-        "account": _thread.c.account_id,
-        "platform": _thread.c.account_id,
-        "kind": _thread.c.kind,
-        "priority": _thread.c.priority,
-        "incident": _thread.c.incident_id,
-        "tag": _tag.c.tag,
-    }
-    if dimension not in columns:
-        raise InvalidInput(f"cannot group by {dimension!r}; choose one of {', '.join(DIMENSIONS)}")
-    return columns[dimension]
-
-
-def _with_tags(query: Any, dimension: str | None) -> Any:
-    """`query` with thread tags joined when grouping by tag (a thread counts once per tag)."""
-    if dimension == "tag":
-        return query.outerjoin(_tag, _tag.c.thread_id == _thread.c.id)
-    return query
-
-
-def _label(dimension: str | None, key: Any, lookups: _Lookups) -> str:
-    if dimension is None:
-        return "all"
-    if dimension == "agent":
-        return lookups.agent_handle.get(key, _NOBODY)
-    if dimension == "platform":
-        return lookups.platform_of.get(key, _NONE)
-    if dimension == "account":
-        return lookups.account_label.get(key, _NONE)
-    if dimension == "incident":
-        return lookups.incident_title.get(key, _NONE)
-    if dimension == "tag":
-        return _UNTAGGED if key is None else str(key)
-    return _NONE if key is None else str(key)
 
 
 # -- the computation ----------------------------------------------------------------------
@@ -320,8 +169,8 @@ def compute(
     if by is not None and by not in DIMENSIONS:
         raise InvalidInput(f"cannot group by {by!r}; choose one of {', '.join(DIMENSIONS)}")
     with engine.connect() as connection:
-        lookups = _lookups(connection)
-        conditions = _thread_conditions(lookups, filters, scope_agents)
+        lookups = read_lookups(connection)
+        conditions = thread_conditions(lookups, filters, scope_agents)
         groups, cohort, breached, hourly_counts = _figures(
             connection, policy, lookups, conditions, by, since, until, now
         )
@@ -341,7 +190,7 @@ def compute(
         tuple(
             sorted(
                 (
-                    GroupFigures(_label(by, key, lookups), figures)
+                    GroupFigures(group_label(by, key, lookups), figures)
                     for key, figures in groups.items()
                 ),
                 key=lambda group: (
@@ -388,14 +237,14 @@ def compute(
 def _figures(
     connection: Connection,
     policy: SlaPolicy,
-    lookups: _Lookups,
+    lookups: Lookups,
     conditions: list[Any],
     by: str | None,
     since: int,
     until: int,
     now: int,
 ) -> tuple[dict[Any, Figures], dict[Any, _Cohort], list[Breach], dict[int, tuple[int, int]]]:
-    """The figures per group key (None when not grouped), the cohorts, the breaches and hourly volume."""
+    """The figures per group key (None if not grouped), the cohorts, the breaches, hourly volume."""
     with (
         ThreadPoolExecutor(max_workers=1)
         if _can_read_in_parallel(connection)
@@ -426,7 +275,7 @@ def _figures(
 
 
 def _can_read_in_parallel(connection: Connection) -> bool:
-    """Whether a second connection may read at the same time (not for one shared in-memory connection)."""
+    """Whether a second connection may read at the same time (not with one shared in-memory one)."""
     return not isinstance(connection.engine.pool, StaticPool | SingletonThreadPool)
 
 
@@ -490,7 +339,7 @@ class _Cohort:
 def _cohort(
     connection: Connection,
     policy: SlaPolicy,
-    lookups: _Lookups,
+    lookups: Lookups,
     conditions: list[Any],
     by: str | None,
     since: int,
@@ -499,7 +348,7 @@ def _cohort(
 ) -> dict[Any, _Cohort]:
     """First response, resolution and SLA of the threads whose first message came in the period."""
     first_inbound = _micros(_thread.c.first_inbound_at)
-    group = _group_column(by)
+    group = group_column(by)
     query = select(
         _thread.c.id,
         target_column(connection, policy, lookups),
@@ -513,7 +362,7 @@ def _cohort(
         first_inbound < until,
         *conditions,
     )
-    rows = _tuples(connection, _with_tags(query, by))
+    rows = _tuples(connection, with_tags(query, by))
 
     calendar = policy.calendar
     late = [
@@ -586,9 +435,9 @@ def _next_responses(
     replies_before = func.sum(is_out).over(
         partition_by=_item.c.thread_id, order_by=(_item.c.created_at, _item.c.id), rows=(None, -1)
     )
-    group = _group_column(by)
+    group = group_column(by)
     stamped = (
-        _with_tags(
+        with_tags(
             select(
                 _item.c.thread_id,
                 _item.c.direction,
@@ -664,8 +513,8 @@ def _volume(
         overall = [total + value for total, value in zip(overall, values)]
     if by is None:
         return _Volume(hourly=hourly, totals={None: tuple(overall)})
-    group = _group_column(by)
-    grouped = _with_tags(
+    group = group_column(by)
+    grouped = with_tags(
         select(group, *counts).select_from(_item.join(_thread, _thread.c.id == _item.c.thread_id)),
         by,
     )
@@ -679,14 +528,14 @@ def _volume(
 def _backlog(
     connection: Connection,
     policy: SlaPolicy,
-    lookups: _Lookups,
+    lookups: Lookups,
     conditions: list[Any],
     by: str | None,
     now: int,
 ) -> tuple[dict[Any, Backlog], list[Breach]]:
-    """What awaits an answer now, how long it has waited, and which threads are past their target."""
+    """What awaits an answer now, how long it has waited, which threads are past their target."""
     waiting_since = waiting_since_column().label("waiting_since")
-    group = _group_column(by)
+    group = group_column(by)
     query = select(
         _thread.c.id,
         _thread.c.account_id,
@@ -704,7 +553,7 @@ def _backlog(
         ),
         *conditions,
     )
-    rows = [row for row in _tuples(connection, _with_tags(query, by)) if row[5] is not None]
+    rows = [row for row in _tuples(connection, with_tags(query, by)) if row[5] is not None]
     calendar = policy.calendar
     if rows:
         calendar.cover(min(row[5] for row in rows), now)
@@ -770,13 +619,13 @@ def _backlog(
 
 def _agent_work(
     connection: Connection,
-    lookups: _Lookups,
+    lookups: Lookups,
     conditions: list[Any],
     scope_agents: tuple[int, ...] | None,
     since: int,
     until: int,
 ) -> tuple[AgentWork, ...]:
-    """Per person: threads replied to and replies sent in the period, and the first responses they gave."""
+    """Per person: threads replied to and replies sent in the period, and first responses given."""
     in_period = (_item.c.created_at >= from_micros(since), _item.c.created_at < from_micros(until))
     replies = (
         select(_item.c.agent_id, func.count(), func.count(func.distinct(_item.c.thread_id)))

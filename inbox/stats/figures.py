@@ -1,4 +1,7 @@
-"""The stats as frozen records: the filters, the figures of a period and of each group, and the breaches."""
+"""The stats as frozen records.
+
+The filters, the figures of a period and of each group, and the breaches.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Periods of time: the record, and reading the moments people type ("7d", "12h", an ISO date, "now")."""
+"""Periods of time: the record, and reading the moments people type.
+
+Such as "7d", "12h", an ISO date, "now".
+"""
 
 from __future__ import annotations
 

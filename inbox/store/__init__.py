@@ -1,1 +1,4 @@
-"""Landing what the adapters fetched (ingest, sync cursors, account health, polling leases), and the accounts and people."""
+"""Landing what the adapters fetched, and the accounts and people.
+
+Ingest, sync cursors, account health and polling leases; the accounts and people.
+"""

@@ -1,1 +1,4 @@
-"""Polling the accounts: one task per account and stream, backoff, leases; the store lands what arrives."""
+"""Polling the accounts: one task per account and stream, backoff, leases.
+
+The store lands what arrives.
+"""

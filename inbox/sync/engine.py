@@ -324,7 +324,7 @@ class SyncEngine:
     async def _build_adapter(
         self, account: AccountRef, client: httpx.AsyncClient
     ) -> Adapter | None:
-        """The account's adapter, or None (with the account marked failing) when it cannot be made."""
+        """The account's adapter, or None (the account marked failing) when it cannot be made."""
         try:
             return self.adapter_factory(account, client)
         except Exception as error:  # noqa: BLE001 - a broken account must not stop the others

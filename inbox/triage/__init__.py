@@ -1,1 +1,4 @@
-"""Working the queue: thread lists, triage changes, notes and presence, a thread's history and messages."""
+"""Working the queue.
+
+Thread lists, triage changes, notes and presence, a thread's history and messages.
+"""

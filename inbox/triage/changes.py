@@ -77,7 +77,10 @@ def lock_targets(connection: Connection, thread_ids: Sequence[int]) -> dict[int,
 
 
 def refusal(actor: Actor, target: _Target) -> str | None:
-    """Why `actor` may not change this thread, or None: agents change their own and unassigned ones."""
+    """Why `actor` may not change this thread, or None.
+
+    Agents change their own threads and unassigned ones.
+    """
     return actor.thread_refusal(target.assignee_id, target.assignee)
 
 
@@ -168,7 +171,10 @@ def assign(
 
 
 def normalise_tag(tag: str) -> str:
-    """A tag as stored: trimmed, lower case, inner spaces as "-"; InvalidInput if empty or too long."""
+    """A tag as stored: trimmed, lower case, inner spaces as "-".
+
+    InvalidInput if it is empty or too long.
+    """
     normal = "-".join(tag.strip().lower().split())
     if not normal:
         raise InvalidInput("a tag cannot be empty")

@@ -1,4 +1,4 @@
-"""A thread's history as sentences, its author's card with their other threads, and the tags in use."""
+"""A thread's history as sentences, its author's card with their other threads, the tags in use."""
 
 from __future__ import annotations
 

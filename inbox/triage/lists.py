@@ -85,7 +85,10 @@ _NOT_CLOSED = _thread.c.status != literal_column("'closed'")
 
 
 class View(enum.StrEnum):
-    """Which threads a list shows. "Open" means new, open or pending, or snoozed until a time now past."""
+    """Which threads a list shows.
+
+    "Open" means new, open or pending, or snoozed until a time now past.
+    """
 
     MINE = "mine"
     """Open threads assigned to me."""
@@ -119,7 +122,10 @@ class Sort(enum.StrEnum):
     DUE = "due"
     """Soonest SLA due time first; threads with no due time last."""
     WINDOW = "window"
-    """Private replies whose platform window (Messenger's 24 h) closes soonest first; the rest after, newest first."""
+    """Private replies whose platform window (Messenger's 24 h) closes soonest first.
+
+    The rest after them, newest first.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +172,7 @@ class ThreadRow:
     closed_at: datetime | None = None
     version: int = 1
     reply_window_closes_at: datetime | None = None
-    """When the platform stops accepting a private reply (DMs on platforms with a window), else None."""
+    """When the platform stops taking private replies (DMs on platforms with a window), or None."""
     mentions_me: bool = False
     """Whether a colleague's note on the thread @mentions the person reading the list."""
     account_handle: str = ""

@@ -106,7 +106,7 @@ def mentioned_handles(connection: Connection, body: str) -> dict[str, int]:
 def add_note(
     connection: Connection, thread_id: int, body: str, *, actor: Actor, now: datetime
 ) -> NoteRow:
-    """Add an internal note; the colleagues it @mentions (not its author) see the thread under Mentions."""
+    """Add an internal note; colleagues it @mentions (not its author) see it under Mentions."""
     text = sanitize.for_storage(body.strip())
     if not text:
         raise InvalidInput("a note needs some text")

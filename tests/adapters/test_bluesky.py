@@ -64,7 +64,8 @@ def recordings() -> Path:
     folder = RECORDINGS / "bluesky"
     if not folder.is_dir():
         skip_or_fail(
-            f"the Bluesky recordings are not at {folder} (they live beside the project in ../shared)"
+            f"the Bluesky recordings are not at {folder} "
+            "(they live beside the project in ../shared)"
         )
     return folder
 
@@ -151,8 +152,10 @@ async def test_recorded_notifications_become_mentions_and_comments(recordings):
 async def test_recorded_notifications_stop_at_the_first_one_already_seen(recordings):
     server = replay(recordings, "n_notifications.yml")
     adapter = adapter_for(server.transport, handle="bskyr.bsky.social")
-    seen = {"seen": {"indexedAt": "2025-02-23T19:42:45.921000+00:00",
-                     "uri": "at://did:plc:zdd4yxyclksq2sem6jqxsfu2/app.bsky.feed.post/3liulqsuo2q2f"}}  # fmt: skip
+    seen = {"seen": {
+        "indexedAt": "2025-02-23T19:42:45.921000+00:00",
+        "uri": "at://did:plc:zdd4yxyclksq2sem6jqxsfu2/app.bsky.feed.post/3liulqsuo2q2f",
+    }}  # fmt: skip
 
     page = await adapter.fetch("notifications", json.dumps(seen))
 
@@ -268,7 +271,10 @@ async def test_a_recorded_post_without_a_parent_is_a_plain_record(recordings):
 async def test_a_recorded_refusal_is_payload_invalid_by_its_code(recordings):
     server = replay(
         recordings, "r_post_errors.yml",
-        extra={("GET", "/xrpc/com.atproto.repo.getRecord"): lambda request: xrpc_error(400, "RecordNotFound")},
+        extra={
+            ("GET", "/xrpc/com.atproto.repo.getRecord"):
+                lambda request: xrpc_error(400, "RecordNotFound"),
+        },
     )  # fmt: skip
     adapter = adapter_for(server.transport, handle="bskyr.bsky.social")
 

@@ -226,7 +226,7 @@ async def test_verify_names_the_account_or_refuses_bad_credentials(platform):
 
 
 def test_the_sync_engine_can_build_every_adapter_that_needs_a_credential():
-    """inbox.runtime.adapter_factory hands every such adapter a way to keep a refreshed credential."""
+    """inbox.runtime.adapter_factory hands every such adapter a way to refresh its credential."""
     import inspect
 
     needing = [name for name in platform_names() if adapter_class(name).needs_credential]

@@ -90,8 +90,8 @@ async def test_a_mailbox_is_read_in_uid_order_and_threaded_by_references():
     page = await adapter.fetch("inbox", None)
 
     assert [item.external_id for item in page.items] == [
-        "<order-4411.1@mail.example.test>", "<reply-2@mail.example.test>", "<photo-3@mail.example.test>",
-        "<uid-1700000000-4@127.0.0.1>",
+        "<order-4411.1@mail.example.test>", "<reply-2@mail.example.test>",
+        "<photo-3@mail.example.test>", "<uid-1700000000-4@127.0.0.1>",
     ]  # fmt: skip
     first, reply, photo, hostile = page.items
     assert (
@@ -107,7 +107,8 @@ async def test_a_mailbox_is_read_in_uid_order_and_threaded_by_references():
     )
     assert first.text.startswith("Order #4411 never arrived\n\nHi, my order")
     assert photo.text.endswith(
-        "[attachments: box.jpg (image/jpeg, 51 bytes), invoice 4411\u202e.pdf (application/pdf, 48 bytes)]"
+        "[attachments: box.jpg (image/jpeg, 51 bytes), "
+        "invoice 4411\u202e.pdf (application/pdf, 48 bytes)]"
     )
     assert hostile.thread_key == "<good-root@example.test>"
     assert hostile.created_at == datetime(2026, 3, 1, 12, 0, tzinfo=UTC), (
@@ -160,7 +161,8 @@ async def test_a_reply_threads_under_the_original_with_in_reply_to_and_reference
     sent = await adapter.send(
         OutboundRequest(
             idempotency_key="out-9", kind=Kind.DM, text="Sorry! A new parcel left today.",
-            thread_key="<order-4411.1@mail.example.test>", in_reply_to="<reply-2@mail.example.test>",
+            thread_key="<order-4411.1@mail.example.test>",
+            in_reply_to="<reply-2@mail.example.test>",
         )
     )  # fmt: skip
 
@@ -169,7 +171,8 @@ async def test_a_reply_threads_under_the_original_with_in_reply_to_and_reference
     assert message["Subject"] == "Re: Order #4411 never arrived"
     assert message["In-Reply-To"] == "<reply-2@mail.example.test>"
     assert message["References"].split() == [
-        "<order-4411.1@mail.example.test>", "<support-answer-1@example.test>", "<reply-2@mail.example.test>",
+        "<order-4411.1@mail.example.test>", "<support-answer-1@example.test>",
+        "<reply-2@mail.example.test>",
     ]  # fmt: skip
     assert message["Message-ID"] == sent.external_id
     assert message.get_content().strip() == "Sorry! A new parcel left today."

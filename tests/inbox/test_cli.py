@@ -157,14 +157,18 @@ def test_a_locked_or_broken_database_is_one_clear_line(capsys, tmp_path):
 
 
 def test_sync_reports_progress_per_stream_and_a_summary(capsys, db):
-    settings = '{"seed": 5, "epoch": "2026-01-01T00:00:00+00:00", "rate_per_hour": 3600, "total_items": 300}'
+    settings = (
+        '{"seed": 5, "epoch": "2026-01-01T00:00:00+00:00", '
+        '"rate_per_hour": 3600, "total_items": 300}'
+    )
     run(capsys, "--db", db, "accounts", "add", "demo-email", "support@brand.example")
     run(capsys, "--db", db, "accounts", "add", "demo-x", "@brand")
     engine = open_engine(f"sqlite:///{db}")
     with engine.begin() as connection:
         connection.exec_driver_sql(f"UPDATE account SET settings = '{settings}'")
         connection.exec_driver_sql(
-            "UPDATE account SET settings = json_set(settings, '$.fail_auth', json('true')) WHERE platform = 'demo-x'"
+            "UPDATE account SET settings = json_set(settings, '$.fail_auth', json('true')) "
+            "WHERE platform = 'demo-x'"
         )
     engine.dispose()
 

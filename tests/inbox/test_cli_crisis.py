@@ -159,7 +159,8 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
     )
     assert status == 0
     assert out.startswith(
-        "declared incident 1: Checkout outage (severity 1, global); 1 scheduled post paused; 2 threads tagged"
+        "declared incident 1: Checkout outage (severity 1, global); "
+        "1 scheduled post paused; 2 threads tagged"
     )
 
     status, out, _ = run(capsys, "--db", db, "--as", "alex", "posts", "list", "--format", "json")

@@ -1,4 +1,7 @@
-"""`inbox reply | outbox | approvals | campaign | canned` as a person uses them, on a real SQLite file."""
+"""The commands `inbox reply | outbox | approvals | campaign | canned` as a person uses them.
+
+They run on a real SQLite file.
+"""
 
 from __future__ import annotations
 

@@ -92,7 +92,8 @@ def test_sla_settings_are_read(tmp_path):
         ("[sla.priority]\nurgent = 0", "must be a whole number of minutes above 0"),
         ("[sla]\nholidays = ['soon']", "holidays are dates like 2026-12-25"),
         (
-            "[sla.hours]\nmon = 'closed'\ntue = 'closed'\nwed = 'closed'\nthu = 'closed'\nfri = 'closed'",
+            "[sla.hours]\nmon = 'closed'\ntue = 'closed'\nwed = 'closed'\n"
+            "thu = 'closed'\nfri = 'closed'",
             "closes every day",
         ),
     ],

@@ -343,7 +343,10 @@ def test_a_statement_that_does_not_fit_one_channel_is_refused_then_sent_where_it
     )
     ingest(engine, x, [item("a", "a", minutes=minutes_before_now(5), text="checkout down?")])
     ingest(engine, small, [item("b", "b", minutes=minutes_before_now(5), text="checkout down!!")])
-    statement = "We know checkout is failing for some of you and are working on a fix. Updates: {incident.status_url}"
+    statement = (
+        "We know checkout is failing for some of you and are working on a fix. "
+        "Updates: {incident.status_url}"
+    )
     incident, _ = lead.declare_incident(
         "Checkout outage",
         holding_statement=statement,

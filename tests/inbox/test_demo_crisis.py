@@ -38,8 +38,8 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
     assert (
         query(
             path,
-            "SELECT rule.name, alert.raised_at FROM alert JOIN alert_rule AS rule ON rule.id = alert.rule_id "
-            "WHERE alert.id = ?",
+            "SELECT rule.name, alert.raised_at FROM alert "
+            "JOIN alert_rule AS rule ON rule.id = alert.rule_id WHERE alert.id = ?",
             summary.alert_id,
         )[0][0]
         == SPIKE_RULE
@@ -49,8 +49,9 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
     # casey declares it; the scheduled posts pause
     (title, severity, scope, url, statement, declared_by, status) = query(
         path,
-        "SELECT incident.title, severity, scope, status_url, holding_statement, agent.handle, status "
-        "FROM incident JOIN agent ON agent.id = incident.declared_by WHERE incident.id = ?",
+        "SELECT incident.title, severity, scope, status_url, holding_statement, agent.handle, "
+        "status FROM incident JOIN agent ON agent.id = incident.declared_by "
+        "WHERE incident.id = ?",
         summary.incident_id,
     )[0]
     assert declared_by == CRISIS_LEAD and severity == 2 and scope == "national" and url
@@ -76,8 +77,8 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
     # and a reply in every open incident thread, sent
     replies = query(
         path,
-        "SELECT outbound.status, thread.incident_id FROM outbound JOIN thread ON thread.id = outbound.thread_id "
-        "WHERE campaign_id = ?",
+        "SELECT outbound.status, thread.incident_id FROM outbound "
+        "JOIN thread ON thread.id = outbound.thread_id WHERE campaign_id = ?",
         replies_campaign,
     )
     assert replies and {row for row in replies} == {("sent", summary.incident_id)}

@@ -79,7 +79,8 @@ def test_thirty_days_of_history_with_realistic_response_times(workspace):
         (answered - received) / 60_000_000
         for received, answered in query(
             path,
-            "SELECT first_inbound_at, first_response_at FROM thread WHERE first_response_at IS NOT NULL",
+            "SELECT first_inbound_at, first_response_at FROM thread "
+            "WHERE first_response_at IS NOT NULL",
         )
     )
     median_minutes = waits[len(waits) // 2]
@@ -88,7 +89,8 @@ def test_thirty_days_of_history_with_realistic_response_times(workspace):
     authors = dict(
         query(
             path,
-            "SELECT agent.handle, count(*) FROM item JOIN agent ON agent.id = item.agent_id GROUP BY agent.handle",
+            "SELECT agent.handle, count(*) FROM item "
+            "JOIN agent ON agent.id = item.agent_id GROUP BY agent.handle",
         )
     )
     assert set(authors) == {"alex", "blake", "casey"} and authors["alex"] > authors["casey"]
@@ -125,7 +127,8 @@ def test_live_sync_continues_exactly_where_the_history_stops(workspace):
     path, _ = workspace
     for platform, handle, stream, cursor in query(
         path,
-        "SELECT account.platform, account.handle, stream, cursor FROM sync_cursor JOIN account ON account.id = account_id",
+        "SELECT account.platform, account.handle, stream, cursor FROM sync_cursor "
+        "JOIN account ON account.id = account_id",
     ):
         settings = json.loads(
             query(path, f"SELECT settings FROM account WHERE handle = '{handle}'")[0][0]

@@ -82,12 +82,14 @@ def expected_items() -> dict[tuple[str, str], set[str]]:
 def stored(database: Path) -> dict[str, object]:
     with sqlite3.connect(database, timeout=30) as connection:
         external_ids = connection.execute(
-            "SELECT account.platform, item.external_id FROM item JOIN account ON account.id = item.account_id"
+            "SELECT account.platform, item.external_id FROM item "
+            "JOIN account ON account.id = item.account_id"
         ).fetchall()
         cursors = dict(
             ((platform, stream), cursor)
             for platform, stream, cursor in connection.execute(
-                "SELECT account.platform, stream, cursor FROM sync_cursor JOIN account ON account.id = account_id"
+                "SELECT account.platform, stream, cursor FROM sync_cursor "
+                "JOIN account ON account.id = account_id"
             )
         )
         counted = connection.execute("SELECT COALESCE(SUM(item_count), 0) FROM thread").fetchone()[

@@ -35,7 +35,7 @@ def at(text: str) -> datetime:
 
 
 class Timeline:
-    """Writes threads the way sync and people would: items through ingest, status changes as events."""
+    """Writes threads as sync and people would: items through ingest, status changes as events."""
 
     def __init__(self, engine) -> None:
         self.engine = engine

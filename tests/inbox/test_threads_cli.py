@@ -103,7 +103,8 @@ def test_leads_assign_agents_take_and_refusals_are_named(capsys, db):
     status, out, err = run(capsys, "--db", db, "--as", "alex", "threads", "take", "1", "2")
     assert status == 1 and out.strip() == "took: 2"
     assert err.strip() == (
-        "inbox: thread 1 not changed: assigned to blake; agents change their own and unassigned threads"
+        "inbox: thread 1 not changed: assigned to blake; "
+        "agents change their own and unassigned threads"
     )
     assert [row["id"] for row in listed(capsys, db, "--view", "mine")] == [2]
     assert [row["id"] for row in listed(capsys, db, "--assignee", "blake", actor="casey")] == [1]

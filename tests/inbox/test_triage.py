@@ -609,7 +609,9 @@ def test_a_note_naming_no_colleague_is_refused_and_says_who_there_is(team):
     alex = team.service("alex")
     with pytest.raises(
         InvalidInput,
-        match="@bob is no colleague's handle; nothing was saved. Handles: @alex, @blake, @casey, @sam",
+        match=(
+            "@bob is no colleague's handle; nothing was saved. Handles: @alex, @blake, @casey, @sam"
+        ),
     ):
         alex.add_note(thread_id, "ask @bob, he knows")
     with pytest.raises(InvalidInput, match="a note needs some text"):

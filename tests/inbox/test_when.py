@@ -1,4 +1,4 @@
-"""Reading typed snooze times: durations, days with times, and plain words for what is unreadable."""
+"""Reading typed snooze times: durations, days with times, plain words for what is unreadable."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def install() -> float:
 
 
 def start_network(database_url: str) -> BlueskyNetwork:
-    """Install when needed and start the network on `database_url` (a libpq URL); wait until ready."""
+    """Install if needed and start the network on `database_url` (a libpq URL); wait until ready."""
     install_seconds = install()
     temporary_directory = Path(tempfile.mkdtemp(prefix="inbox-test-bluesky-"))
     env = {
@@ -202,7 +202,8 @@ def _npm(arguments: list[str], *, cwd: Path, node_home: Path | None) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise BlueskyNetworkUnavailable(
-            "the Bluesky network needs npm to install Node 22 and @atproto/dev-env, and npm is not on PATH."
+            "the Bluesky network needs npm to install Node 22 and @atproto/dev-env, "
+            "and npm is not on PATH."
         )
     env = {
         **os.environ,
@@ -211,7 +212,8 @@ def _npm(arguments: list[str], *, cwd: Path, node_home: Path | None) -> None:
         "npm_config_update_notifier": "false",
     }
     if node_home is not None:
-        # Native modules (better-sqlite3) must build with Node 22 and its headers, not the machine's Node.
+        # Native modules (better-sqlite3) must build with Node 22 and its headers,
+        # not the machine's Node.
         env["PATH"] = f"{node_home / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         env["npm_config_nodedir"] = str(node_home)
     try:

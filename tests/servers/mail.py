@@ -93,7 +93,8 @@ def install_dovecot() -> str:
         )
     if os.geteuid() != 0:
         raise MailServerUnavailable(
-            f"Dovecot is not installed and installing needs root: run `sudo apt-get install {' '.join(APT_PACKAGES)}`."
+            "Dovecot is not installed and installing needs root: "
+            f"run `sudo apt-get install {' '.join(APT_PACKAGES)}`."
         )
     command = [
         "apt-get",
@@ -124,13 +125,17 @@ def install_dovecot() -> str:
     if result.returncode != 0 or dovecot is None:
         last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         raise MailServerUnavailable(
-            f"`apt-get install {' '.join(APT_PACKAGES)}` failed (exit {result.returncode}): {last[0]}"
+            f"`apt-get install {' '.join(APT_PACKAGES)}` "
+            f"failed (exit {result.returncode}): {last[0]}"
         )
     return dovecot
 
 
 def start_mail_servers(passwords: dict[str, str]) -> MailServers:
-    """Start Dovecot with these users (name → password) and the SMTP front; wait until both answer."""
+    """Start Dovecot with these users (name → password) and the SMTP front.
+
+    Wait until both answer.
+    """
     try:
         from aiosmtpd.controller import Controller
     except ImportError:

@@ -119,7 +119,8 @@ def install() -> float:
     if result.returncode != 0 or importlib.util.find_spec("mastodon_mock") is None:
         last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         raise MastodonMockUnavailable(
-            f"`pip install {REQUIREMENT}` failed (exit {result.returncode}); is the package index reachable? {last[0]}"
+            f"`pip install {REQUIREMENT}` failed (exit {result.returncode}); "
+            f"is the package index reachable? {last[0]}"
         )
     return time.monotonic() - started
 
@@ -140,7 +141,8 @@ def start_mastodon_mock() -> MastodonMock:
                     "--host", "127.0.0.1", "--port", str(port), "--domain", f"127.0.0.1:{port}",
                     "--log-level", "warning",
                 ],
-                cwd=directory, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=directory, env=env,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)

@@ -58,7 +58,8 @@ def network(postgres_server) -> Iterator[BlueskyNetwork]:
         postgres_server.drop_database(database_url)
         pytest.fail(f"Bluesky reference network: {error}")
     print(
-        f"bluesky network: install {running.install_seconds:.1f} s, start {running.start_seconds:.1f} s"
+        f"bluesky network: install {running.install_seconds:.1f} s, "
+        f"start {running.start_seconds:.1f} s"
     )
     try:
         yield running
@@ -191,7 +192,9 @@ def test_posts_replies_and_mentions_arrive_through_inbox_sync_and_a_reply_goes_o
 
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Item.external_id, Item.text, Item.parent_external_id, Thread.thread_key, Thread.kind)
+            select(
+                Item.external_id, Item.text, Item.parent_external_id, Thread.thread_key, Thread.kind
+            )
             .join(Thread, Thread.id == Item.thread_id)
         ).all()  # fmt: skip
     by_uri = {row.external_id: row for row in rows}

@@ -100,7 +100,8 @@ async def test_customer_mail_arrives_as_an_item_and_the_reply_reaches_the_custom
 
     sent = await adapter.send(
         OutboundRequest(
-            idempotency_key="email-e2e-1", kind=Kind.DM, text="Sorry, Carol! A new parcel left today.",
+            idempotency_key="email-e2e-1", kind=Kind.DM,
+            text="Sorry, Carol! A new parcel left today.",
             thread_key=item.thread_key, in_reply_to=item.external_id,
         )
     )  # fmt: skip

@@ -46,7 +46,8 @@ def mock() -> Iterator[MastodonMock]:
     except MastodonMockFailed as error:
         pytest.fail(f"mastodon-mock: {error}")
     print(
-        f"mastodon-mock: install {running.install_seconds:.1f} s, start {running.start_seconds:.2f} s"
+        f"mastodon-mock: install {running.install_seconds:.1f} s, "
+        f"start {running.start_seconds:.2f} s"
     )
     try:
         yield running
@@ -64,7 +65,8 @@ class Person:
     def sign_up(cls, mock: MastodonMock, username: str) -> Person:
         """Mastodon's signup path: an app, its client-credentials token, then the account."""
         app = _ok(httpx.post(f"{mock.base_url}/api/v1/apps", data={
-            "client_name": "inbox-tests", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write",
+            "client_name": "inbox-tests", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+            "scopes": "read write",
         }))  # fmt: skip
         app_token = _ok(httpx.post(f"{mock.base_url}/oauth/token", data={
             "grant_type": "client_credentials", "client_id": app["client_id"],
@@ -72,8 +74,8 @@ class Person:
         }))["access_token"]  # fmt: skip
         account = _ok(httpx.post(
             f"{mock.base_url}/api/v1/accounts",
-            data={"username": username, "email": f"{username}@example.test", "password": f"{username}-password-1",
-                  "agreement": "true", "locale": "en"},
+            data={"username": username, "email": f"{username}@example.test",
+                  "password": f"{username}-password-1", "agreement": "true", "locale": "en"},
             headers={"Authorization": f"Bearer {app_token}"},
         ))  # fmt: skip
         return cls(mock, username, account["access_token"])

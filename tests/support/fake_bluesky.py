@@ -142,7 +142,8 @@ class FakePds:
         body = json.loads(request.content)
         return httpx.Response(
             200,
-            json={"id": "3msgsent00001", "rev": "2222223aaaa09", "sender": {"did": self.session["did"]},
+            json={"id": "3msgsent00001", "rev": "2222223aaaa09",
+                  "sender": {"did": self.session["did"]},
                   "text": body["message"]["text"], "sentAt": "2026-03-01T12:01:00.000Z"},
         )  # fmt: skip
 

@@ -75,8 +75,10 @@ class FakeImap:
             return "OK", [" ".join(map(str, uids)).encode()]
         if command == "SEARCH" and args[1] == "HEADER":
             wanted = args[3].strip('"')
-            uids = [uid for uid, raw in self.mailbox.messages.items()
-                    if email.message_from_bytes(raw).get("Message-ID", "").strip() == wanted]  # fmt: skip
+            uids = [
+                uid for uid, raw in self.mailbox.messages.items()
+                if email.message_from_bytes(raw).get("Message-ID", "").strip() == wanted
+            ]  # fmt: skip
             return "OK", [" ".join(map(str, uids)).encode()]
         if command == "FETCH":
             answer: list[Any] = []
@@ -90,7 +92,10 @@ class FakeImap:
                     )
                 limit = re.search(r"<0\.(\d+)>", args[1])
                 raw = raw[: int(limit.group(1))] if limit else raw
-                header = f'{uid} (UID {uid} INTERNALDATE "01-Mar-2026 12:00:00 +0000" BODY[] {{{len(raw)}}}'
+                header = (
+                    f'{uid} (UID {uid} INTERNALDATE "01-Mar-2026 12:00:00 +0000" '
+                    f"BODY[] {{{len(raw)}}}"
+                )
                 answer += [(header.encode(), raw), b")"]
             return "OK", answer
         raise AssertionError(f"the fake IMAP server does not know UID {command} {args}")

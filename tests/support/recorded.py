@@ -61,7 +61,7 @@ def load(path: Path) -> list[Interaction]:
 
 @dataclass
 class ReplayServer:
-    """Serves recorded interactions; `patch` may rewrite a body (e.g. to put back blanked tokens)."""
+    """Serves recorded interactions; `patch` may rewrite a body (e.g. to restore blanked tokens)."""
 
     interactions: list[Interaction]
     extra: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = field(

@@ -45,7 +45,10 @@ def crisis_under_way(lead: InboxService, clock, *, minutes: int, alert: bool = T
         severity=2,
         scope="national",
         status_url="https://status.brand.example",
-        holding_statement="We know checkout is failing for some of you and are on it. Updates: {incident.status_url}",
+        holding_statement=(
+            "We know checkout is failing for some of you and are on it. "
+            "Updates: {incident.status_url}"
+        ),
         update_interval_minutes=30,
         match=["crashed", "timing out", "down"],
     )

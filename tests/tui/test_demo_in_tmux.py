@@ -67,7 +67,10 @@ class Terminal:
         return result.stdout
 
     def start(self, command: list[str]) -> None:
-        """Run `command` through `sh`, which prints its exit status when it ends (tmux may not know it)."""
+        """Run `command` through `sh`, which prints its exit status when it ends.
+
+        tmux may not know the exit status.
+        """
         report = 'status=$?; echo "program exited with status $status"'
         self.tmux(
             "new-session",
@@ -99,7 +102,10 @@ class Terminal:
         return self.tmux("display-message", "-p", "-t", "demo", "#{pane_dead}").strip() == "1"
 
     def wait_for(self, pattern: str, what: str, timeout: float = STEP_SECONDS) -> str:
-        """Poll the screen until `pattern` shows on it; fail with the last screen, or as soon as the program ends."""
+        """Poll the screen until `pattern` shows on it.
+
+        Fail with the last screen, or as soon as the program ends.
+        """
         last = ""
 
         def shows_or_ended() -> bool:

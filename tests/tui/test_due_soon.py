@@ -1,4 +1,4 @@
-"""The SLA warning on the inbox screen: counts in the status line, one notice per thread, a jump key.
+"""The SLA warning on the inbox screen: counts in the status line, a notice per thread, a jump key.
 
 The workspace's messages all arrive before 09:00 on Monday 2026-11-02, when the default
 business hours open, so its unanswered DMs (60 business minutes) are due at 10:00 and

@@ -55,8 +55,8 @@ async def test_paused_posts_show_why_and_a_lead_resumes_them(app, lead, clock):
         await pilot.press("u")
         await wait_for(pilot, lambda: rows(screen)[0][2] == "scheduled")
         assert (
-            "Resumed 1 post. 1 past its time goes out with the next send. An incident is still active: they go out anyway."
-            in notes(app)
+            "Resumed 1 post. 1 past its time goes out with the next send. "
+            "An incident is still active: they go out anyway." in notes(app)
         )
 
         publish_due_posts(lead.engine, clock())

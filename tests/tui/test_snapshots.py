@@ -92,7 +92,7 @@ def test_the_thread_screen(snap_compare, make_app, sqlite_engine, clock, size):
 def test_the_thread_screen_with_a_side_pane(
     snap_compare, make_app, sqlite_engine, clock, size, pane
 ):
-    """A triaged thread with a note and a colleague replying, and the author card or history open."""
+    """A triaged thread with a note and a colleague replying; the author card or history open."""
     from inbox.service import InboxService
     from tui.screens.thread import ThreadScreen
 

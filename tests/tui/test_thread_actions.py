@@ -1,4 +1,4 @@
-"""Triage writes as people read about them: the summary sentences, and the worker that reports them."""
+"""Triage writes as people read about them: the summary sentences and the worker reporting them."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def notices(app: App) -> list[tuple[str, str, str]]:
 
 @pytest.fixture
 def people(sqlite_engine, clock):
-    """alice (lead), blake (agent) and casey (supervisor), and three threads, two of them blake's."""
+    """alice (lead), blake (agent), casey (supervisor), and three threads, two of them blake's."""
     build_workspace(sqlite_engine, clock(), 3)
     setup = InboxService(sqlite_engine, clock=clock)
     add_people(setup)

@@ -1,4 +1,4 @@
-"""The thread screen, its composer and its triage keys, driven with Pilot on a real SQLite workspace.
+"""The thread screen, its composer and its triage keys, driven by Pilot on a real SQLite workspace.
 
 Each test presses the keys a person would and checks what they would notice: the title
 line, the notifications, what the conversation and the side panes show, and what the

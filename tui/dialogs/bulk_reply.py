@@ -46,7 +46,7 @@ class BulkReplyScreen(ModalScreen[int | None]):
         """The last check, valid while the text is the one it checked."""
         self._filling = False
         self.sending = False
-        """True from the second ctrl+s until the queueing is done: more presses send nothing more."""
+        """True from the second ctrl+s until the queueing is done: more presses send nothing."""
 
     def compose(self) -> ComposeResult:
         count = len(self.thread_ids)

@@ -60,7 +60,7 @@ _PARTIAL_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.-]*)$")
 
 
 def fuzzy_rank(query: str, text: str) -> int | None:
-    """How well `query` matches `text`: 0 prefix, 1 substring, 2 letters in order; None if not at all."""
+    """How well `query` matches `text`: 0 prefix, 1 substring, 2 letters in order, else None."""
     query, text = query.casefold(), text.casefold()
     if text.startswith(query):
         return 0
@@ -90,7 +90,7 @@ class TagChange:
 
     @classmethod
     def parse(cls, text: str) -> TagChange:
-        """Words separated by spaces or commas; a leading `-` removes the tag, `+` or none adds it."""
+        """Words split by spaces or commas; a leading `-` removes the tag, `+` or none adds it."""
         add: list[str] = []
         remove: list[str] = []
         for word in re.split(r"[\s,]+", text.strip()):

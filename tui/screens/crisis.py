@@ -96,7 +96,8 @@ def incident_summary(status: CrisisStatus, now: datetime) -> Text:
             text.append(f"{every}. u posts one.\n")
         else:
             text.append(
-                f"Next public update due at {local_time_label(due, now)}, in {span_text(left)}{every}\n"
+                f"Next public update due at {local_time_label(due, now)}, "
+                f"in {span_text(left)}{every}\n"
             )
     url = first_line(incident.status_url, 200) if incident.status_url else "none"
     approval = "yes" if incident.requires_approval else "no"
@@ -314,9 +315,9 @@ class CrisisScreen(WorkerFailures, Screen[None]):
             if paused
             else ""
         )
+        lasted = (result.incident.ended_at - result.incident.started_at).total_seconds()
         self.notify(
-            f"Incident {result.incident.id} ended after "
-            f"{span_text((result.incident.ended_at - result.incident.started_at).total_seconds())}.{hint}",
+            f"Incident {result.incident.id} ended after {span_text(lasted)}.{hint}",
             title="Incident ended",
             markup=False,
         )
@@ -544,7 +545,8 @@ class StatementForm(CrisisForm):
             body.border_subtitle = "ctrl+s checks, then sends · escape cancels"
             yield Static(
                 Text(
-                    f"{title} {where}. Variables such as {{incident.status_url}} are filled per channel."
+                    f"{title} {where}. "
+                    "Variables such as {incident.status_url} are filled per channel."
                 )
             )
             area = TextArea(text or "", id="statement", compact=True)
@@ -704,8 +706,9 @@ class EndForm(CrisisForm):
             body.border_subtitle = "ctrl+s ends it · escape cancels"
             yield Static(
                 Text(
-                    f"{first_line(incident.title, 120)} has run {ran}. {incident.open_threads} of its "
-                    f"threads are still open. {self.status.paused_posts} scheduled posts stay paused "
+                    f"{first_line(incident.title, 120)} has run {ran}. "
+                    f"{incident.open_threads} of its threads are still open. "
+                    f"{self.status.paused_posts} scheduled posts stay paused "
                     "until a lead resumes them (P)."
                 )
             )

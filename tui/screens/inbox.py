@@ -61,7 +61,7 @@ from tui.triage_actions import (
 from tui.widgets import labels
 from tui.widgets.crisis_bar import CrisisBar
 from tui.widgets.key_bar import KeyBar
-from tui.widgets.status_line import StatusLine
+from tui.widgets.status_line import StatusLine, due_notice
 from tui.widgets.thread_list import ThreadList
 from tui.widgets.thread_preview import ThreadPreview
 from tui.widgets.view_bar import ViewBar
@@ -93,16 +93,6 @@ DUE_CHECK_SECONDS = 60
 
 DUE_NOTICES = 3
 """Threads named one notification each when they come due at once; more share one."""
-
-
-def due_notice(thread: DueThread, now: datetime) -> str:
-    """What a notification says about one thread coming due: who, where, and when."""
-    author = labels.author_label(thread.author)
-    channel = f"{labels.kind_label(thread.kind)} on {labels.platform_label(thread.platform)}"
-    if thread.is_overdue(now):
-        return f"{author}'s {channel} is overdue."
-    minutes = max(1, -(-int((thread.due_at - now).total_seconds()) // 60))
-    return f"{author}'s {channel} is due in {minutes} min."
 
 
 VIEW_LABELS = {
@@ -193,9 +183,9 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.presence: dict[int, tuple[PresenceRow, ...]] = {}
         """Who else has the loaded threads open, by thread id."""
         self._wanted_thread_id: int | None = None
-        """A thread asked for (from the stats screen, say) that the list is still reading down to."""
+        """A thread asked for (from the stats screen, say) the list is still reading down to."""
         self.status_read = False
-        """Whether the status line's reads (accounts, due soon) have started: after the first page."""
+        """Whether the status line's reads (accounts, due soon) began: after the first page."""
         self.read_ahead_snapshot: ThreadSnapshot | None = None
         """The previewed thread as its screen shows it, read ahead: enter opens with it."""
 

@@ -74,7 +74,10 @@ def resume_summary(
     overdue = sum(1 for post in posts if post.id in resumed and post.scheduled_at <= now)
     words = f"Resumed {len(resumed)} post{'s' if len(resumed) != 1 else ''}."
     if overdue:
-        words += f" {overdue} past {'its' if overdue == 1 else 'their'} time go{'es' if overdue == 1 else ''} out with the next send."
+        words += (
+            f" {overdue} past {'its' if overdue == 1 else 'their'} time "
+            f"go{'es' if overdue == 1 else ''} out with the next send."
+        )
     if incident_active:
         words += " An incident is still active: they go out anyway."
     return words

@@ -104,7 +104,8 @@ class ReviewScreen(WorkerFailures, Screen[None]):
                 incidents = self.service.incidents()
                 if not incidents:
                     raise NotFound(
-                        "There is no incident to review yet; ! opens the crisis screen to declare one."
+                        "There is no incident to review yet; "
+                        "! opens the crisis screen to declare one."
                     )
                 incident_id = incidents[0].id
             review = self.service.incident_review(incident_id)
@@ -221,7 +222,8 @@ class WriteReviewForm(CrisisForm):
             yield form_row("File", Input(default, id="path", compact=True))
             yield Static(
                 Text(
-                    f"Name it .html or .md; the threads go to a CSV beside it. Relative to {Path.cwd()}."
+                    "Name it .html or .md; the threads go to a CSV beside it. "
+                    f"Relative to {Path.cwd()}."
                 ),
                 id="form-problems",
             )

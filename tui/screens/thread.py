@@ -7,7 +7,8 @@ reports a change to this thread, so a colleague's reply, note, tag or assignment
 up by itself, and so does the title line. The letter keys (reply, note, assign, tag,
 snooze, priority, close, reopen, browser, link, panes) act while the conversation has
 focus; in the composer they are text. Triage writes go through `TriageWriter`, which
-reports what changed or the service's reason for refusing.
+reports what changed or the service's reason for refusing; every other service call is a
+worker of `ThreadWorkers` (tui/thread_workers.py), and the handlers here show what it posts.
 
 Presence: opening the thread says "viewing", typing a reply says "replying", a heartbeat
 keeps that alive while the screen is in front, and leaving clears it. Who else is here
@@ -23,34 +24,20 @@ one sends.
 from __future__ import annotations
 
 import threading
-import webbrowser
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Header, Static, TextArea
-from textual.worker import get_current_worker
 
-from inbox import (
-    InboxService,
-    InvalidInput,
-    ItemRow,
-    NotFound,
-    PermissionDenied,
-    PresenceChanged,
-    ProblemCode,
-    Role,
-    ThreadRow,
-    describe,
-    first_line,
-)
+from inbox import InboxService, ItemRow, PresenceChanged, Role, ThreadRow, describe, first_line
 from tui import bindings
 from tui.dialogs.answer_picker import AnswerPicker
 from tui.dialogs.pickers import (
@@ -79,7 +66,8 @@ from tui.messages import (
     TriageRefused,
 )
 from tui.screen_mixins import TriageWriter, WorkerFailures
-from tui.thread_snapshot import Channel, ThreadSnapshot, read_thread
+from tui.thread_snapshot import Channel, ThreadSnapshot
+from tui.thread_workers import ThreadWorkers
 from tui.triage_actions import (
     TriageAction,
     assigning,
@@ -133,7 +121,7 @@ LETTER_ACTIONS = frozenset(
         "history_pane",
     }
 )
-"""Actions on letter keys: typed text while the composer has focus, so hidden from the footer there."""
+"""Actions on letter keys: typed text while the composer has focus, so off the footer there."""
 
 
 def thread_title(thread: ThreadRow) -> str:
@@ -158,22 +146,7 @@ def original_post_url(items: Sequence[ItemRow]) -> str | None:
     return next((item.url for item in items if item.url), None)
 
 
-def open_in_browser(url: str) -> bool:
-    """Hand `url` to a graphical browser; False when there is none.
-
-    A terminal browser (lynx, w3m: `webbrowser` offers them without a display) would take
-    over the inbox's own terminal, so it counts as none.
-    """
-    try:
-        browser = webbrowser.get()
-    except webbrowser.Error:
-        return False
-    if type(browser) is webbrowser.GenericBrowser:
-        return False
-    return bool(browser.open(url))
-
-
-class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
+class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
     """One thread at a time: read all of it, triage it, answer it.
 
     Built once and installed: `open_thread` switches it to another thread, so opening a
@@ -199,11 +172,11 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.drafts = drafts if drafts is not None else {}
         """Unsent replies by thread id, kept when the screen closes."""
         self._presence_written = threading.Lock()
-        """Held while our presence is written or cleared, so a clear never lands before a write in flight."""
+        """Held while presence is written or cleared: no clear lands before a write in flight."""
         self.visit = 0
         """Counts threads opened and left: a presence write from an earlier visit is not made."""
         self.came_from: list[tuple[ThreadRow, str | None]] = []
-        """Threads left for one on the author card, with their side pane: escape goes back to them."""
+        """Threads left for one on the author card, with their side pane: escape goes back."""
         self._check_timer: Timer | None = None
         self._set_thread(thread, snapshot)
 
@@ -315,174 +288,13 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
             self.load_thread(thread_id)
             self.mark_read(thread_id)
 
+    def update_presence(self, activity: str | None) -> None:
+        """Say what we do on this thread (unless `activity` is None), then read who else is here."""
+        self._write_presence(self.thread.id, self.visit, activity)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letter keys are text in the composer: keep them out of the footer there."""
         return not (action in LETTER_ACTIONS and self.composer.reply_area.has_focus)
-
-    # -- workers: service calls, off the event loop ----------------------------------------
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="conversation",
-        description="thread: load the conversation",
-    )
-    def load_thread(self, thread_id: int) -> None:
-        """Read the thread, its messages, replies and notes, and how to answer it."""
-        worker = get_current_worker()
-        try:
-            snapshot = read_thread(self.service, thread_id)
-        except NotFound:
-            self.post_message(ThreadGone(thread_id))
-            return
-        if not worker.is_cancelled:
-            self.post_message(ThreadRead(snapshot))
-
-    @work(
-        thread=True,
-        exit_on_error=False,
-        group="read",
-        description="thread: mark the thread read",
-    )
-    def mark_read(self, thread_id: int) -> None:
-        """Clear the unread mark; a write, so it runs apart from the reads that fill the screen."""
-        try:
-            self.service.mark_read(thread_id)
-        except NotFound:
-            return
-
-    def update_presence(self, activity: str | None) -> None:
-        """Say what we are doing on this thread (unless `activity` is None), then read who else is here."""
-        self._write_presence(self.thread.id, self.visit, activity)
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="presence",
-        description="thread: update who is here",
-    )
-    def _write_presence(self, thread_id: int, visit: int, activity: str | None) -> None:
-        if activity is not None:
-            with self._presence_written:
-                if visit == self.visit:  # not left since: a clear is not overtaken
-                    try:
-                        self.service.set_presence(thread_id, activity)
-                    except (PermissionDenied, InvalidInput, NotFound):
-                        pass  # presence is a courtesy to colleagues; reading goes on without it
-        present = self.service.presence([thread_id]).get(thread_id, ())
-        if not get_current_worker().is_cancelled:
-            self.post_message(PresenceLoaded(thread_id, present))
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="author",
-        description="thread: read the author card",
-    )
-    def load_author_card(self, thread_id: int) -> None:
-        card = self.service.author_card(thread_id)
-        if not get_current_worker().is_cancelled:
-            self.post_message(AuthorCardLoaded(thread_id, card))
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="history",
-        description="thread: read the history",
-    )
-    def load_history(self, thread_id: int) -> None:
-        entries = self.service.history(thread_id)
-        if not get_current_worker().is_cancelled:
-            self.post_message(HistoryLoaded(thread_id, entries))
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="browser",
-        description="thread: open the original post",
-    )
-    def open_link(self, url: str) -> None:
-        self.post_message(LinkOpened(url, opened=open_in_browser(url)))
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="checks",
-        description="thread: run the pre-send checks",
-    )
-    def check_reply(
-        self, thread_id: int, text: str, canned_response_id: int | None, seen_version: int | None
-    ) -> None:
-        try:
-            draft = self.service.preview_reply(
-                thread_id, text, canned_response_id, seen_version=seen_version
-            )
-        except (PermissionDenied, InvalidInput, NotFound) as refused:
-            self.post_message(DraftChecked(thread_id, text, [str(refused)], None))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(
-                DraftChecked(thread_id, text, draft.problem_texts(), draft.approval_reason)
-            )
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="send",
-        description="thread: queue the reply",
-    )
-    def send_reply(
-        self, thread_id: int, text: str, canned_response_id: int | None, seen_version: int | None
-    ) -> None:
-        """Queue the reply if every check passes; a changed thread asks first."""
-        changed = ProblemCode.THREAD_CHANGED
-        try:
-            draft = self.service.preview_reply(
-                thread_id, text, canned_response_id, seen_version=seen_version
-            )
-            if draft.has(changed) and not draft.problems_except(changed):
-                self.post_message(
-                    ReplyNeedsConfirmation(
-                        thread_id, " ".join(draft.problem_texts()), draft.target.thread_version
-                    )
-                )
-                return
-            if draft.problems:
-                self.post_message(ReplyRefused(thread_id, draft.problem_texts()))
-                return
-            outbound = self.service.queue_reply(
-                thread_id, text, canned_response_id, seen_version=seen_version
-            )
-        except (PermissionDenied, InvalidInput, NotFound) as refused:
-            self.post_message(ReplyRefused(thread_id, [str(refused)]))
-            return
-        self.post_message(ReplyQueued(thread_id, outbound, draft.target.thread_version))
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="answer",
-        description="thread: fill in the prepared answer",
-    )
-    def render_answer(self, thread_id: int, canned_response_id: int) -> None:
-        draft = self.service.preview_reply(thread_id, None, canned_response_id)
-        problems = [
-            problem.text
-            for problem in draft.problems
-            if problem.code == ProblemCode.UNFILLED_VARIABLE
-        ]
-        if not get_current_worker().is_cancelled:
-            self.post_message(
-                AnswerRendered(thread_id, canned_response_id, draft.rendered.text, problems)
-            )
 
     # -- results: the only place widgets change ------------------------------------------
 
@@ -712,7 +524,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, Screen[None]):
     # -- actions --------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        """From the composer or a side pane back to the conversation; from there, to where we came from."""
+        """From the composer or a side pane back to the conversation.
+
+        From there, to where we came from.
+        """
         if self.composer.reply_area.has_focus:
             self.conversation.focus()
             return

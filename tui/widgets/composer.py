@@ -105,7 +105,8 @@ class Composer(Vertical):
         if measured.limit is None or measured.rule == "none":
             line = f"{measured.length} {units} · no limit"
         elif measured.fits:
-            line = f"{measured.length}/{measured.limit} {units} · {measured.limit - measured.length} left"
+            left = measured.limit - measured.length
+            line = f"{measured.length}/{measured.limit} {units} · {left} left"
         else:
             line = f"{measured.length}/{measured.limit} {units} · {measured.over_by} too many"
         self._counter_text = line

@@ -1,14 +1,16 @@
-"""The status line: SLA warnings, account health, whether this terminal syncs, and live updates, in one row."""
+"""The status line: SLA warnings, account health, whether this terminal syncs, and live updates."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import Static
 
-from inbox import AccountSummary
+from inbox import AccountSummary, DueThread
 from tui.themes import component_colours
+from tui.widgets import labels
 
 _PROBLEMS = (
     ("auth_expired", "needs login", "status-line--error"),
@@ -38,7 +40,9 @@ def account_summary(accounts: Sequence[AccountSummary]) -> list[tuple[str, str]]
 def due_summary(
     due_count: int, overdue_count: int, *, within_minutes: int, more: bool = False
 ) -> list[tuple[str, str]]:
-    """Phrases (with a style name) for threads near or past their SLA: `2 due within 15 min`, `1 overdue`.
+    """Phrases (with a style name) for threads near or past their SLA.
+
+    Such as `2 due within 15 min` and `1 overdue`.
 
     `more` says only so many threads were read, most urgent (overdue) first: the count of
     the least urgent kind read is then a lower bound (`20+ due within 15 min`).
@@ -50,8 +54,18 @@ def due_summary(
     return [(f"{count} {words}", "status-line--warning") for count, words in phrases]
 
 
+def due_notice(thread: DueThread, now: datetime) -> str:
+    """What a notification says about one thread coming due: who, where, and when."""
+    author = labels.author_label(thread.author)
+    channel = f"{labels.kind_label(thread.kind)} on {labels.platform_label(thread.platform)}"
+    if thread.is_overdue(now):
+        return f"{author}'s {channel} is overdue."
+    minutes = max(1, -(-int((thread.due_at - now).total_seconds()) // 60))
+    return f"{author}'s {channel} is due in {minutes} min."
+
+
 class StatusLine(Static):
-    """One line under the lists: SLA warnings, accounts, sync, live updates and what the list shows."""
+    """One line under the lists: SLA warnings, accounts, sync, live updates, what the list shows."""
 
     COMPONENT_CLASSES = {"status-line--ok", "status-line--warning", "status-line--error"}
 
