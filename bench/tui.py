@@ -338,7 +338,7 @@ class _TextPools:
     """Messages, replies and people made from the demo simulator's text pools, drawn at random."""
 
     def __init__(self, rng: random.Random) -> None:
-        from adapters.demo import content
+        from adapters.demo import brand_replies, content, customer_texts, people
 
         self.rng = rng
         self.languages = [language for language, _ in content.LANGUAGE_WEIGHTS]
@@ -352,7 +352,7 @@ class _TextPools:
         for language in self.languages:
             pool = []
             for category in categories:
-                for template in content.TEXTS[language].get(category, ()):
+                for template in customer_texts.TEXTS[language].get(category, ()):
                     for _ in range(3):
                         pool.append(
                             template.replace("{p}", rng.choice(content.PRODUCTS[language]))
@@ -364,14 +364,14 @@ class _TextPools:
                             )
                         )
             self.messages[language] = pool
-            names = content.FIRST_NAMES[language]
+            names = people.FIRST_NAMES[language]
             self.replies[language] = [
                 template.replace("{name}", rng.choice(names))
-                for group in content.REPLIES[language].values()
+                for group in brand_replies.REPLIES[language].values()
                 for template in group
             ]
-        self.first_names = content.FIRST_NAMES["en"]
-        self.last_names = content.LAST_NAMES["en"]
+        self.first_names = people.FIRST_NAMES["en"]
+        self.last_names = people.LAST_NAMES["en"]
 
     def language(self) -> str:
         return self.rng.choices(self.languages, self.weights)[0]

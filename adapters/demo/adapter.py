@@ -45,12 +45,8 @@ from adapters.base import (
     RateLimited,
     SentRef,
 )
-from adapters.demo.simulator import (
-    DEFAULT_CRISIS_HOURS,
-    DEFAULT_RATE_PER_HOUR,
-    Crisis,
-    Simulator,
-)
+from adapters.demo.simulator import DEFAULT_RATE_PER_HOUR, Simulator
+from adapters.demo.timeline import DEFAULT_CRISIS_HOURS, Crisis
 
 if TYPE_CHECKING:
     import httpx

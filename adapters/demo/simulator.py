@@ -6,7 +6,7 @@ salted `hash()`, so two runs (or two processes) with the same settings produce t
 ids, texts, authors and timestamps.
 
 Timing: each stream has an expected volume curve (items per hour, shaped by hour of day,
-day of week and a seeded wobble, and multiplied by `CRISIS_VOLUME_FACTOR` inside a crisis
+day of week and a seeded wobble, and multiplied by `timeline.CRISIS_VOLUME_FACTOR` inside a crisis
 window). Item `n` sits where the cumulative volume since `epoch` reaches `n + u_n`, with
 `u_n` in [0, 1) drawn for that index; so items are ordered, busy hours are busy, and any
 item's time is computed on its own without walking the ones before it.
@@ -19,7 +19,6 @@ mentions.
 
 from __future__ import annotations
 
-import abc
 import bisect
 import hashlib
 import heapq
@@ -27,16 +26,25 @@ import math
 import random
 import struct
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar, Final, Generic, TypeVar
+from typing import Final
 
-from adapters.base import Direction, FetchedContact, FetchedItem, Kind, LengthRule
-from adapters.demo import content
+from adapters.base import Direction, FetchedContact, FetchedItem, Kind
+from adapters.demo import brand_replies, content, customer_texts, people
+from adapters.demo.draws import (
+    SLOT_BITS,
+    SLOT_RANGE,
+    Weighted,
+    chance,
+    pick,
+    splitmix64,
+    stable_int,
+)
+from adapters.demo.styles import STYLES, Person, StreamSpec, fits, truncate
+from adapters.demo.timeline import HOURS_PER_WEEK, WEEK_ANCHOR_S, Crisis, Timeline
 
-CRISIS_VOLUME_FACTOR: Final = 10.0
-DEFAULT_CRISIS_HOURS: Final = 6.0
 DEFAULT_RATE_PER_HOUR: Final = 20.0
 CONTACT_POOL_SIZE: Final = 20_000
 REPEAT_CUSTOMER_SHARE: Final = 0.25
@@ -47,11 +55,6 @@ HOSTILE_SHARE: Final = 0.002
 BRAND_POST_HOURS: Final = 8.0
 
 _UNIX_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_WEEK_ANCHOR_S: Final = 4 * 86400.0
-_HOURS_PER_WEEK: Final = 168
-_MASK64: Final = (1 << 64) - 1
-_TID_ALPHABET: Final = "234567abcdefghijklmnopqrstuvwxyz"
-_TWITTER_EPOCH_MS: Final = 1288834974657
 
 _HOUR_OF_DAY_WEIGHTS: Final = (
     0.35, 0.3, 0.25, 0.25, 0.3, 0.4, 0.6, 0.9, 1.1, 1.2, 1.25, 1.3,
@@ -59,53 +62,6 @@ _HOUR_OF_DAY_WEIGHTS: Final = (
 )  # fmt: skip
 _DAY_OF_WEEK_WEIGHTS: Final = (1.1, 1.05, 1.0, 1.0, 0.95, 0.8, 0.75)
 
-_T = TypeVar("_T")
-
-
-@dataclass(frozen=True, slots=True)
-class Crisis:
-    """An outage: traffic is `CRISIS_VOLUME_FACTOR` times heavier and mostly angry from `start`."""
-
-    start: datetime
-    hours: float | None = DEFAULT_CRISIS_HOURS
-    """How long the surge lasts; None keeps it going."""
-
-    @property
-    def end(self) -> datetime | None:
-        """When traffic calms down again, or None for an open-ended crisis."""
-        return None if self.hours is None else self.start + timedelta(hours=self.hours)
-
-
-@dataclass(frozen=True, slots=True)
-class StreamSpec:
-    """One readable stream of a demo platform: its share of the traffic and its thread kinds."""
-
-    name: str
-    share: float
-    kinds: tuple[tuple[Kind, int], ...]
-
-
-class _Weighted(Generic[_T]):
-    """A weighted choice table drawn from with one integer."""
-
-    __slots__ = ("cumulative", "total", "values")
-
-    def __init__(self, pairs: Sequence[tuple[_T, int]]) -> None:
-        self.values = tuple(value for value, _ in pairs)
-        running = 0
-        cumulative = []
-        for _, weight in pairs:
-            running += weight
-            cumulative.append(running)
-        self.cumulative = tuple(cumulative)
-        self.total = running
-
-    def draw(self, slot: int) -> _T:
-        return self.values[bisect.bisect_right(self.cumulative, (slot * self.total) >> _SLOT_BITS)]
-
-
-_SLOT_BITS: Final = 16
-_SLOT_RANGE: Final = 1 << _SLOT_BITS
 _JITTER_RANGE: Final = float(1 << 32)
 (
     _JITTER,
@@ -144,46 +100,8 @@ def _slots(key: bytes) -> tuple[int, ...]:
     return _SLOT_LAYOUT.unpack(hashlib.blake2b(key).digest())
 
 
-def _pick(options: Sequence[_T], slot: int) -> _T:
-    return options[(slot * len(options)) >> _SLOT_BITS]
-
-
-def _chance(share: float) -> int:
-    """The slot values below which an event of probability `share` happens."""
-    return int(share * _SLOT_RANGE)
-
-
-def _splitmix64(value: int) -> int:
-    value = (value + 0x9E3779B97F4A7C15) & _MASK64
-    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK64
-    return value ^ (value >> 31)
-
-
-def _stable_int(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
-
-
-_TID_PAIRS: Final = tuple(first + second for first in _TID_ALPHABET for second in _TID_ALPHABET)
-
-
-def _tid(value: int) -> str:
-    """An atproto record key (TID): 13 base32-sortable characters of a 63-bit number."""
-    value &= (1 << 63) - 1
-    pairs = _TID_PAIRS
-    return (
-        _TID_ALPHABET[value >> 60]
-        + pairs[(value >> 50) & 1023]
-        + pairs[(value >> 40) & 1023]
-        + pairs[(value >> 30) & 1023]
-        + pairs[(value >> 20) & 1023]
-        + pairs[(value >> 10) & 1023]
-        + pairs[value & 1023]
-    )
-
-
 def _ascii_name(name: str) -> str:
-    romaji = content.ROMAJI.get(name)
+    romaji = people.ROMAJI.get(name)
     if romaji is not None:
         return romaji
     folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
@@ -192,445 +110,10 @@ def _ascii_name(name: str) -> str:
 
 _ASCII_NAMES: Final = {
     name: _ascii_name(name)
-    for pool in (content.FIRST_NAMES, content.LAST_NAMES)
+    for pool in (people.FIRST_NAMES, people.LAST_NAMES)
     for names in pool.values()
     for name in names
 }
-
-
-def _x_weighted_length(text: str) -> int:
-    """Length as X counts it (twitter-text v3), URLs over-counted so it is an upper bound."""
-    weight = 0
-    for character in text:
-        code = ord(character)
-        if (
-            code <= 0x10FF
-            or 0x2000 <= code <= 0x200D
-            or 0x2010 <= code <= 0x201F
-            or 0x2032 <= code <= 0x2037
-        ):
-            weight += 1
-        else:
-            weight += 2
-    return weight + 23 * text.count("://")
-
-
-def fits(text: str, rule: LengthRule, limit: int | None) -> bool:
-    """Whether `text` is certainly within `limit` as `rule` counts it.
-
-    Graphemes are counted as code points, which is never fewer.
-    """
-    if limit is None or rule is LengthRule.NONE:
-        return True
-    if rule is LengthRule.X_WEIGHTED:
-        return len(text) * 2 + 23 * text.count("://") <= limit or _x_weighted_length(text) <= limit
-    return len(text) <= limit
-
-
-def _truncate(text: str, style: Style) -> str:
-    """`text` cut with an ellipsis to fit the style's limit."""
-    limit, rule = style.text_limit, style.length_rule
-    if limit is None or fits(text, rule, limit):
-        return text
-    keep = limit - 1
-    if rule is LengthRule.X_WEIGHTED:
-        keep = (limit - 1 - 23 * text.count("://")) // 2
-    return text[: max(keep, 0)].rstrip() + "…"
-
-
-@dataclass(slots=True)
-class _Person:
-    language: str
-    first: str
-    last: str
-    first_ascii: str
-    last_ascii: str
-
-    @property
-    def display_name(self) -> str:
-        return f"{self.last} {self.first}" if self.language == "ja" else f"{self.first} {self.last}"
-
-
-class Style(abc.ABC):
-    """How one demo platform looks: its streams, limits, ids, handles and threading."""
-
-    name: ClassVar[str]
-    streams: ClassVar[tuple[StreamSpec, ...]]
-    text_limit: ClassVar[int | None]
-    length_rule: ClassVar[LengthRule] = LengthRule.CHARACTERS
-    long_post_share: ClassVar[float] = 0.2
-    paragraph_separator: ClassVar[str] = " "
-    dm_thread_per_contact: ClassVar[bool] = False
-    """True where a DM thread is the pair of people (X, Bluesky, Messenger), not a first message."""
-
-    def sure_fit_length(self) -> float:
-        """A length in code points up to which any text without a URL fits the limit."""
-        if self.text_limit is None or self.length_rule is LengthRule.NONE:
-            return math.inf
-        if self.length_rule is LengthRule.X_WEIGHTED:
-            return self.text_limit // 2
-        return self.text_limit
-
-    def handle_name(self, person: _Person, k: int, shape: int) -> str:
-        """The account name part of a handle; it always ends in `k`, so handles are unique."""
-        first, last = person.first_ascii, person.last_ascii
-        if shape == 0:
-            return f"{first}{last}{k}"
-        if shape == 1:
-            return f"{first}_{last}{k}"
-        if shape == 2:
-            return f"{first}{k}"
-        return f"{first[:1]}{last}{k}"
-
-    @abc.abstractmethod
-    def contact(self, k: int, person: _Person, shape: int) -> FetchedContact:
-        """Contact `k` of the pool, as this platform names people."""
-
-    @abc.abstractmethod
-    def message_id(
-        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
-    ) -> str:
-        """The platform id of an inbound message."""
-
-    def post_id(self, post_number: int, brand_key: int) -> str:
-        """The id of the brand's `post_number`-th post, which comments hang under."""
-        return str(post_number)
-
-    @abc.abstractmethod
-    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
-        """The platform id of a message the brand sent, from a digest of its idempotency key."""
-
-    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
-        """Where a public message would be seen; demo URLs live under `.example`."""
-        if kind is Kind.DM:
-            return None
-        return f"https://{self.name}.demo.example/{author.handle.lstrip('@')}/{external_id}"
-
-    def mention(self, brand_handle: str) -> str:
-        """How a post names the brand account to notify it."""
-        return "@" + brand_handle.lstrip("@")
-
-    def reply_prefix(self, author: FetchedContact) -> str:
-        """What a reply must start with to reach its author."""
-        return ""
-
-    def wrap(self, body: str, language: str, person: _Person, is_root: bool) -> str:
-        """The whole inbound text around its body (greeting and sign-off for email)."""
-        return body
-
-    def wrap_reply(self, body: str, language: str, agent_name: str | None) -> str:
-        """The whole brand reply around its body."""
-        if agent_name:
-            return f"{body} ^{agent_name[:1].upper()}"
-        return body
-
-
-_MENTION_ONLY: Final = ((Kind.MENTION, 1),)
-_COMMENT_ONLY: Final = ((Kind.COMMENT, 1),)
-_DM_ONLY: Final = ((Kind.DM, 1),)
-_REPLIES_AND_MENTIONS: Final = ((Kind.COMMENT, 6), (Kind.MENTION, 4))
-
-
-class _Mastodon(Style):
-    name = "mastodon"
-    streams = (StreamSpec("mentions", 0.65, _MENTION_ONLY), StreamSpec("dms", 0.35, _DM_ONLY))
-    text_limit = 500
-
-    def contact(self, k: int, person: _Person, shape: int) -> FetchedContact:
-        instances = content.MASTODON_INSTANCES[person.language]
-        instance = instances[k % len(instances)]
-        name = self.handle_name(person, k, shape)
-        return FetchedContact(
-            str(109_330_000_000_000_000 + k), f"@{name}@{instance}", person.display_name
-        )
-
-    def message_id(
-        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
-    ) -> str:
-        return str((t_ms << 16) | (stream_number << 14) | (index & 0x3FFF))
-
-    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
-        return str(900_000_000_000_000_000 + digest % 10**17)
-
-    def reply_prefix(self, author: FetchedContact) -> str:
-        return author.handle + " "
-
-    def wrap_reply(self, body: str, language: str, agent_name: str | None) -> str:
-        return f"{body} – {agent_name}" if agent_name else body
-
-
-class _Bluesky(Style):
-    name = "bluesky"
-    streams = (
-        StreamSpec("notifications", 0.7, _REPLIES_AND_MENTIONS),
-        StreamSpec("dms", 0.3, _DM_ONLY),
-    )
-    text_limit = 300
-    length_rule = LengthRule.GRAPHEMES
-    long_post_share = 0.15
-    dm_thread_per_contact = True
-
-    def contact(self, k: int, person: _Person, shape: int) -> FetchedContact:
-        name = self.handle_name(person, k, shape).replace("_", "-")
-        did = "did:plc:" + _tid(_splitmix64(k)) + _tid(_splitmix64(k + 1))[:11]
-        return FetchedContact(did, f"{name}.bsky.social", person.display_name)
-
-    def message_id(
-        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
-    ) -> str:
-        tid = _tid(((t_ms * 1000 + index % 1000) << 10) | stream_number)
-        if kind is Kind.DM:
-            return tid
-        return f"at://{author.external_id}/app.bsky.feed.post/{tid}"
-
-    def post_id(self, post_number: int, brand_key: int) -> str:
-        return f"at://{self._brand_did(brand_key)}/app.bsky.feed.post/{_tid(post_number << 10)}"
-
-    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
-        if kind is Kind.DM:
-            return _tid(digest | 1)
-        return f"at://{self._brand_did(brand_key)}/app.bsky.feed.post/{_tid(digest | 1)}"
-
-    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
-        if kind is Kind.DM:
-            return None
-        record_key = external_id.rpartition("/")[2]
-        return f"https://bluesky.demo.example/profile/{author.handle}/post/{record_key}"
-
-    @staticmethod
-    def _brand_did(brand_key: int) -> str:
-        return f"did:plc:brand{brand_key % 10**12:012d}"
-
-
-class _X(Style):
-    name = "x"
-    streams = (
-        StreamSpec("mentions", 0.75, _REPLIES_AND_MENTIONS),
-        StreamSpec("dms", 0.25, _DM_ONLY),
-    )
-    text_limit = 280
-    length_rule = LengthRule.X_WEIGHTED
-    long_post_share = 0.1
-    dm_thread_per_contact = True
-
-    def handle_name(self, person: _Person, k: int, shape: int) -> str:
-        suffix = str(k)
-        return (person.first_ascii + person.last_ascii)[: 15 - len(suffix)] + suffix
-
-    def contact(self, k: int, person: _Person, shape: int) -> FetchedContact:
-        return FetchedContact(
-            str(1_400_000_000 + k), "@" + self.handle_name(person, k, shape), person.display_name
-        )
-
-    def message_id(
-        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
-    ) -> str:
-        return str(
-            (max(t_ms - _TWITTER_EPOCH_MS, 0) << 22) | (stream_number << 20) | (index & 0xFFFFF)
-        )
-
-    def post_id(self, post_number: int, brand_key: int) -> str:
-        return str((1 << 62) - (1 << 32) + post_number)
-
-    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
-        return str((1 << 62) | (digest & ((1 << 62) - 1)))
-
-    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
-        if kind is Kind.DM:
-            return None
-        return f"https://x.demo.example/{author.handle.lstrip('@')}/status/{external_id}"
-
-
-class _Reddit(Style):
-    name = "reddit"
-    streams = (
-        StreamSpec("comments", 0.55, _COMMENT_ONLY),
-        StreamSpec("mentions", 0.2, _MENTION_ONLY),
-        StreamSpec("messages", 0.25, _DM_ONLY),
-    )
-    text_limit = 10_000
-    long_post_share = 0.5
-    paragraph_separator = "\n\n"
-
-    def handle_name(self, person: _Person, k: int, shape: int) -> str:
-        name = super().handle_name(person, k, shape)
-        return name.capitalize() if shape == 1 else name
-
-    def contact(self, k: int, person: _Person, shape: int) -> FetchedContact:
-        return FetchedContact(
-            f"t2_{(1 << 24) + k:x}", "u/" + self.handle_name(person, k, shape), None
-        )
-
-    def message_id(
-        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
-    ) -> str:
-        if kind is Kind.DM:
-            return f"t4_{(1 << 28) + index:x}"
-        return f"t1_{((stream_number + 1) << 28) + index:x}"
-
-    def post_id(self, post_number: int, brand_key: int) -> str:
-        return f"t3_{(1 << 24) + post_number:x}"
-
-    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
-        prefix = "t4_" if kind is Kind.DM else "t1_"
-        return f"{prefix}{(1 << 40) | (digest & ((1 << 40) - 1)):x}"
-
-    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
-        if kind is Kind.DM:
-            return None
-        return f"https://reddit.demo.example/comments/{external_id.removeprefix('t1_')}/"
-
-    def mention(self, brand_handle: str) -> str:
-        return "u/" + brand_handle.removeprefix("u/").lstrip("@")
-
-
-class _Facebook(Style):
-    name = "facebook"
-    streams = (StreamSpec("comments", 0.65, _COMMENT_ONLY), StreamSpec("dms", 0.35, _DM_ONLY))
-    text_limit = 8000
-    long_post_share = 0.3
-    dm_thread_per_contact = True
-
-    def handle_name(self, person: _Person, k: int, shape: int) -> str:
-        return f"{person.first_ascii}.{person.last_ascii}.{k}"
-
-    def contact(self, k: int, person: _Person, shape: int) -> FetchedContact:
-        return FetchedContact(
-            str(6_100_000_000_000_000 + k), self.handle_name(person, k, shape), person.display_name
-        )
-
-    def message_id(
-        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
-    ) -> str:
-        if kind is Kind.DM:
-            return f"m_{t_ms:x}{index:08x}"
-        return f"{1_000_000_000_000_000 + index}"
-
-    def post_id(self, post_number: int, brand_key: int) -> str:
-        return f"{100_000_000_000 + brand_key % 10**11}_{200_000_000_000 + post_number}"
-
-    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
-        if kind is Kind.DM:
-            return f"m_{digest:016x}"
-        return str(9_000_000_000_000_000 + digest % 10**15)
-
-    def mention(self, brand_handle: str) -> str:
-        return content.BRAND_NAME
-
-
-class _Email(Style):
-    name = "email"
-    streams = (StreamSpec("inbox", 1.0, _DM_ONLY),)
-    text_limit = None
-    length_rule = LengthRule.NONE
-    long_post_share = 0.6
-    paragraph_separator = "\n\n"
-
-    def contact(self, k: int, person: _Person, shape: int) -> FetchedContact:
-        domain = content.EMAIL_DOMAINS[k % len(content.EMAIL_DOMAINS)]
-        address = f"{person.first_ascii}.{person.last_ascii}{k}@{domain}"
-        return FetchedContact(address, address, person.display_name)
-
-    def message_id(
-        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
-    ) -> str:
-        domain = author.external_id.rpartition("@")[2]
-        return f"<{t_ms:x}.{index:x}@{domain}>"
-
-    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
-        return f"<{digest:016x}@nimbus.example>"
-
-    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
-        return None
-
-    def wrap(self, body: str, language: str, person: _Person, is_root: bool) -> str:
-        signoff = content.EMAIL_SIGNOFFS[language]
-        if not is_root:
-            return f"{body}\n\n{person.first}"
-        return f"{content.EMAIL_GREETINGS[language]}\n\n{body}\n\n{signoff}\n{person.first}"
-
-    def wrap_reply(self, body: str, language: str, agent_name: str | None) -> str:
-        signature = agent_name or "Nimbus Support"
-        return f"{body}\n\n{content.EMAIL_REPLY_SIGNOFFS[language]}\n{signature}"
-
-
-STYLES: Final[Mapping[str, Style]] = {
-    style.name: style for style in (_Mastodon(), _Bluesky(), _X(), _Reddit(), _Facebook(), _Email())
-}
-"""Every demo platform style by name: mastodon, bluesky, x, reddit, facebook, email."""
-
-
-class _Timeline:
-    """Where the positions of one stream's items fall in time (seconds since the Unix epoch)."""
-
-    __slots__ = ("_cumulative", "_hourly_rate", "_origin", "_weights", "_windows")
-
-    def __init__(
-        self,
-        hourly_rate: float,
-        weights: Sequence[float],
-        crisis_seconds: Sequence[tuple[float, float]],
-        epoch_seconds: float,
-    ) -> None:
-        self._hourly_rate = hourly_rate
-        self._weights = tuple(weights)
-        running = 0.0
-        cumulative = [0.0]
-        for weight in self._weights:
-            running += weight
-            cumulative.append(running)
-        self._cumulative = tuple(cumulative)
-        self._windows = tuple(
-            (self._base(start), math.inf if math.isinf(end) else self._base(end))
-            for start, end in crisis_seconds
-        )
-        self._origin = 0.0
-        self._origin = self.position(epoch_seconds)
-
-    def _base(self, seconds: float) -> float:
-        hours = (seconds - _WEEK_ANCHOR_S) / 3600.0
-        week = math.floor(hours / _HOURS_PER_WEEK)
-        within = hours - week * _HOURS_PER_WEEK
-        hour = min(int(within), _HOURS_PER_WEEK - 1)
-        volume = (
-            week * _HOURS_PER_WEEK + self._cumulative[hour] + self._weights[hour] * (within - hour)
-        )
-        return volume * self._hourly_rate
-
-    def _base_inverse(self, volume: float) -> float:
-        scaled = volume / self._hourly_rate
-        week = scaled // _HOURS_PER_WEEK
-        within = scaled - week * _HOURS_PER_WEEK
-        hour = bisect.bisect_right(self._cumulative, within) - 1
-        if hour >= _HOURS_PER_WEEK:
-            hour = _HOURS_PER_WEEK - 1
-        fraction = (within - self._cumulative[hour]) / self._weights[hour]
-        return _WEEK_ANCHOR_S + (week * _HOURS_PER_WEEK + hour + fraction) * 3600.0
-
-    def position(self, seconds: float) -> float:
-        """Expected number of items between the epoch and `seconds`, crises included."""
-        base = self._base(seconds)
-        surge = 0.0
-        for start, end in self._windows:
-            if base <= start:
-                break
-            surge += min(base, end) - start
-        return base + (CRISIS_VOLUME_FACTOR - 1.0) * surge - self._origin
-
-    def seconds_at(self, position: float) -> float:
-        """The moment the expected number of items since the epoch reaches `position`."""
-        target = position + self._origin
-        extra = 0.0
-        for start, end in self._windows:
-            surge_start = start + extra
-            if target <= surge_start:
-                break
-            if math.isinf(end) or target < end + extra + (CRISIS_VOLUME_FACTOR - 1.0) * (
-                end - start
-            ):
-                return self._base_inverse(start + (target - surge_start) / CRISIS_VOLUME_FACTOR)
-            extra += (CRISIS_VOLUME_FACTOR - 1.0) * (end - start)
-        return self._base_inverse(target - extra)
 
 
 _Header = tuple[int, int, Kind, tuple[int, ...]]
@@ -642,32 +125,32 @@ class _Stream:
     spec: StreamSpec
     number: int
     key: bytes
-    kinds: _Weighted[Kind]
-    timeline: _Timeline
+    kinds: Weighted[Kind]
+    timeline: Timeline
     recent_headers: dict[int, _Header]
     """Headers of recently generated items, so follow-ups find their roots without redrawing."""
 
 
 _RECENT_HEADERS_KEPT: Final = 512
-_LANGUAGES: Final = _Weighted(content.LANGUAGE_WEIGHTS)
-_NORMAL_MIX: Final = _Weighted(content.NORMAL_MIX)
-_CRISIS_MIX: Final = _Weighted(content.CRISIS_MIX)
-_NORMAL_FOLLOWUPS: Final = _Weighted(content.NORMAL_FOLLOWUP_MIX)
-_CRISIS_FOLLOWUPS: Final = _Weighted(content.CRISIS_FOLLOWUP_MIX)
-_POST_RECENCY: Final = _Weighted(((0, 70), (1, 20), (2, 10)))
-_FOLLOWUP_BELOW: Final = _chance(FOLLOWUP_SHARE)
-_REPEAT_BELOW: Final = _chance(REPEAT_CUSTOMER_SHARE)
-_HOSTILE_BELOW: Final = _chance(HOSTILE_SHARE)
-_EMOJI_BELOW: Final = _chance(0.45)
-_TRIPLE_EMOJI_BELOW: Final = _chance(0.25)
+_LANGUAGES: Final = Weighted(content.LANGUAGE_WEIGHTS)
+_NORMAL_MIX: Final = Weighted(content.NORMAL_MIX)
+_CRISIS_MIX: Final = Weighted(content.CRISIS_MIX)
+_NORMAL_FOLLOWUPS: Final = Weighted(content.NORMAL_FOLLOWUP_MIX)
+_CRISIS_FOLLOWUPS: Final = Weighted(content.CRISIS_FOLLOWUP_MIX)
+_POST_RECENCY: Final = Weighted(((0, 70), (1, 20), (2, 10)))
+_FOLLOWUP_BELOW: Final = chance(FOLLOWUP_SHARE)
+_REPEAT_BELOW: Final = chance(REPEAT_CUSTOMER_SHARE)
+_HOSTILE_BELOW: Final = chance(HOSTILE_SHARE)
+_EMOJI_BELOW: Final = chance(0.45)
+_TRIPLE_EMOJI_BELOW: Final = chance(0.25)
 _DATETIME_FROM_TIMESTAMP: Final = datetime.fromtimestamp
 _LANGUAGE_POOLS: Final = {
     language: (
-        content.TEXTS[language],
+        customer_texts.TEXTS[language],
         content.PRODUCTS[language],
         content.FEATURES[language],
         content.DURATIONS[language],
-        content.DETAILS[language],
+        customer_texts.DETAILS[language],
     )
     for language, _ in content.LANGUAGE_WEIGHTS
 }
@@ -711,10 +194,10 @@ class Simulator:
             (self._to_ms(crisis.start), math.inf if crisis.end is None else self._to_ms(crisis.end))
             for crisis in self.crises
         )
-        self._brand_key = _stable_int(f"brand:{account_handle}")
-        self._person_key = _stable_int(f"people:{seed}:{style}")
+        self._brand_key = stable_int(f"brand:{account_handle}")
+        self._person_key = stable_int(f"people:{seed}:{style}")
         self._contacts: dict[int, FetchedContact] = {}
-        self._people: dict[int, _Person] = {}
+        self._people: dict[int, Person] = {}
         self._post_ids: dict[int, str] = {}
         self.brand = FetchedContact(f"self:{account_handle}", account_handle, content.BRAND_NAME)
         """The brand account itself, the author of everything sent."""
@@ -725,10 +208,10 @@ class Simulator:
         self._streams: dict[str, _Stream] = {}
         for number, spec in enumerate(self.style.streams):
             weights = self._week_weights(spec.name)
-            timeline = _Timeline(rate_per_hour * spec.share, weights, crisis_seconds, epoch_seconds)
+            timeline = Timeline(rate_per_hour * spec.share, weights, crisis_seconds, epoch_seconds)
             key = f"{seed}:{style}:{spec.name}:".encode()
             self._streams[spec.name] = _Stream(
-                spec, number, key, _Weighted(spec.kinds), timeline, {}
+                spec, number, key, Weighted(spec.kinds), timeline, {}
             )
 
     @property
@@ -815,8 +298,8 @@ class Simulator:
         raw = item.raw or {}
         language = str(raw.get("language", "en"))
         category = str(raw.get("category", "question"))
-        group = content.REPLY_GROUPS.get(category, category)
-        replies = content.REPLIES.get(language, content.REPLIES["en"])
+        group = brand_replies.REPLY_GROUPS.get(category, category)
+        replies = brand_replies.REPLIES.get(language, brand_replies.REPLIES["en"])
         templates = replies.get(group) or replies["question"]
         name = self._first_name(item.author)
         prefix = self.style.reply_prefix(item.author)
@@ -830,11 +313,11 @@ class Simulator:
             text = prefix + style.wrap_reply(template.format(name=name), language, None)
             if fits(text, style.length_rule, style.text_limit):
                 return text
-        return _truncate(text, style)
+        return truncate(text, style)
 
     def sent_external_id(self, idempotency_key: str, kind: Kind) -> str:
         """The platform id a message sent with `idempotency_key` gets; the same key, the same id."""
-        return self.style.sent_id(kind, _stable_int(f"sent:{idempotency_key}"), self._brand_key)
+        return self.style.sent_id(kind, stable_int(f"sent:{idempotency_key}"), self._brand_key)
 
     def brand_reply(
         self,
@@ -876,7 +359,7 @@ class Simulator:
             _DAY_OF_WEEK_WEIGHTS[hour // 24]
             * _HOUR_OF_DAY_WEIGHTS[hour % 24]
             * wobble.uniform(0.75, 1.3)
-            for hour in range(_HOURS_PER_WEEK)
+            for hour in range(HOURS_PER_WEEK)
         ]
         mean = sum(weights) / len(weights)
         return [weight / mean for weight in weights]
@@ -911,9 +394,9 @@ class Simulator:
             state.timeline.seconds_at(index + slots[_JITTER] / _JITTER_RANGE) * 1000.0
         )
         if slots[_REPEAT] < _REPEAT_BELOW:
-            contact_number = int(CONTACT_POOL_SIZE ** (slots[_CONTACT] / _SLOT_RANGE)) - 1
+            contact_number = int(CONTACT_POOL_SIZE ** (slots[_CONTACT] / SLOT_RANGE)) - 1
         else:
-            contact_number = (slots[_CONTACT] * CONTACT_POOL_SIZE) >> _SLOT_BITS
+            contact_number = (slots[_CONTACT] * CONTACT_POOL_SIZE) >> SLOT_BITS
         kinds = state.kinds
         kind = kinds.values[0] if len(kinds.values) == 1 else kinds.draw(slots[_KIND])
         header = (t_ms, contact_number, kind, slots)
@@ -922,17 +405,17 @@ class Simulator:
         recent[index] = header
         return header
 
-    def _person(self, number: int) -> _Person:
+    def _person(self, number: int) -> Person:
         person = self._people.get(number)
         if person is None:
-            mixed = _splitmix64(self._person_key ^ number)
+            mixed = splitmix64(self._person_key ^ number)
             drawn = (mixed & 0xFFFF) * _LANGUAGES.total >> 16
             language = _LANGUAGES.values[bisect.bisect_right(_LANGUAGES.cumulative, drawn)]
-            firsts = content.FIRST_NAMES[language]
-            lasts = content.LAST_NAMES[language]
+            firsts = people.FIRST_NAMES[language]
+            lasts = people.LAST_NAMES[language]
             first = firsts[(mixed >> 16) % len(firsts)]
             last = lasts[(mixed >> 32) % len(lasts)]
-            person = _Person(language, first, last, _ASCII_NAMES[first], _ASCII_NAMES[last])
+            person = Person(language, first, last, _ASCII_NAMES[first], _ASCII_NAMES[last])
             self._people[number] = person
         return person
 
@@ -940,7 +423,7 @@ class Simulator:
         contact = self._contacts.get(number)
         if contact is None:
             person = self._person(number)
-            shape = (_splitmix64(self._person_key + number) >> 48) % 4
+            shape = (splitmix64(self._person_key + number) >> 48) % 4
             contact = self.style.contact(number, person, shape)
             self._contacts[number] = contact
         return contact
@@ -957,7 +440,7 @@ class Simulator:
                 return external_id, f"dm:{author.external_id}", None
             return external_id, f"dm:{external_id}", None
         if kind is Kind.COMMENT:
-            post_number = int((t_ms / 1000.0 - _WEEK_ANCHOR_S) // (BRAND_POST_HOURS * 3600.0))
+            post_number = int((t_ms / 1000.0 - WEEK_ANCHOR_S) // (BRAND_POST_HOURS * 3600.0))
             post_number -= _POST_RECENCY.draw(slots[_RECENCY])
             post_id = self._post_ids.get(post_number)
             if post_id is None:
@@ -973,7 +456,7 @@ class Simulator:
         """
         if index == 0 or slots[_FOLLOWUP] >= _FOLLOWUP_BELOW:
             return None
-        distance = 1 + ((slots[_DISTANCE] * min(index, MAX_FOLLOWUP_DISTANCE)) >> _SLOT_BITS)
+        distance = 1 + ((slots[_DISTANCE] * min(index, MAX_FOLLOWUP_DISTANCE)) >> SLOT_BITS)
         root_index = index - distance
         if root_index > 0 and self._header(state, root_index)[3][_FOLLOWUP] < _FOLLOWUP_BELOW:
             return None
@@ -1004,7 +487,7 @@ class Simulator:
         text = self._compose(slots, language, category, sentiment, kind, person, is_root)
         hostile = slots[_HOSTILE] < _HOSTILE_BELOW
         if hostile:
-            text = f"{text} {_pick(content.HOSTILE, slots[_HOSTILE_PICK])}"
+            text = f"{text} {pick(customer_texts.HOSTILE, slots[_HOSTILE_PICK])}"
         raw: dict[str, object] = {
             "index": index,
             "stream": state.spec.name,
@@ -1015,11 +498,11 @@ class Simulator:
             "hostile": hostile,
         }
         if is_root and style.name == "email":
-            subjects = content.EMAIL_SUBJECTS[language]
+            subjects = customer_texts.EMAIL_SUBJECTS[language]
             group = "outage" if category.startswith("outage") else category
             raw["subject"] = subjects.get(group) or subjects["question"]
         if len(text) > self._sure_fit_length or "://" in text:
-            text = _truncate(text, style)
+            text = truncate(text, style)
         return FetchedItem(
             external_id=external_id,
             thread_key=thread_key,
@@ -1040,21 +523,21 @@ class Simulator:
         category: str,
         sentiment: str,
         kind: Kind,
-        person: _Person,
+        person: Person,
         is_root: bool,
     ) -> str:
         texts, products, features, durations, details = _LANGUAGE_POOLS[language]
         templates = texts[category]
-        template = templates[(slots[_TEMPLATE] * len(templates)) >> _SLOT_BITS]
+        template = templates[(slots[_TEMPLATE] * len(templates)) >> SLOT_BITS]
         emoji = ""
         if slots[_EMOJI_CHANCE] < _EMOJI_BELOW:
             emojis = content.EMOJI[sentiment]
-            emoji = emojis[(slots[_EMOJI] * len(emojis)) >> _SLOT_BITS]
+            emoji = emojis[(slots[_EMOJI] * len(emojis)) >> SLOT_BITS]
             emoji = " " + emoji * 3 if slots[_EMOJI_TRIPLE] < _TRIPLE_EMOJI_BELOW else " " + emoji
         body = template.format(
-            p=products[(slots[_PRODUCT] * len(products)) >> _SLOT_BITS],
-            f=features[(slots[_FEATURE] * len(features)) >> _SLOT_BITS],
-            d=durations[(slots[_DURATION] * len(durations)) >> _SLOT_BITS],
+            p=products[(slots[_PRODUCT] * len(products)) >> SLOT_BITS],
+            f=features[(slots[_FEATURE] * len(features)) >> SLOT_BITS],
+            d=durations[(slots[_DURATION] * len(durations)) >> SLOT_BITS],
             e=emoji,
         )
         if template[0] == "{":
@@ -1062,10 +545,10 @@ class Simulator:
         elif template.startswith("¿{"):
             body = "¿" + body[1:2].upper() + body[2:]
         style = self.style
-        if is_root and slots[_LONG] < style.long_post_share * _SLOT_RANGE and category != "spam":
+        if is_root and slots[_LONG] < style.long_post_share * SLOT_RANGE and category != "spam":
             pool = details["negative" if sentiment == "negative" else "other"]
-            count = 1 + ((slots[_DETAIL_COUNT] * 3) >> _SLOT_BITS)
-            extra = [_pick(pool, slot) for slot in slots[_DETAIL_1 : _DETAIL_1 + count]]
+            count = 1 + ((slots[_DETAIL_COUNT] * 3) >> SLOT_BITS)
+            extra = [pick(pool, slot) for slot in slots[_DETAIL_1 : _DETAIL_1 + count]]
             parts = [body, *dict.fromkeys(extra)]
             body = style.paragraph_separator.join(parts)
             while len(parts) > 1 and not fits(body, style.length_rule, style.text_limit):

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, update
 
-from adapters.demo.simulator import DEFAULT_CRISIS_HOURS
+from adapters.demo.timeline import DEFAULT_CRISIS_HOURS
 from inbox.core.clock import utc_now
 from inbox.core.database import write_transaction
 from inbox.core.models import Item, Thread

@@ -24,7 +24,7 @@ from adapters.base import (
     PlatformUnavailable,
     RateLimited,
 )
-from adapters.demo import content
+from adapters.demo import brand_replies, content, customer_texts, people
 from adapters.demo.adapter import (
     DEMO_ADAPTERS,
     DemoAdapter,
@@ -35,7 +35,9 @@ from adapters.demo.adapter import (
     DemoRedditAdapter,
     DemoXAdapter,
 )
-from adapters.demo.simulator import STYLES, Crisis, Simulator, fits
+from adapters.demo.simulator import Simulator
+from adapters.demo.styles import STYLES, fits
+from adapters.demo.timeline import Crisis
 
 EPOCH = datetime(2025, 3, 3, tzinfo=UTC)
 LANGUAGES = {"en", "es", "de", "fr", "pt", "ja"}
@@ -296,22 +298,23 @@ def test_traffic_has_every_language_category_and_length() -> None:
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_every_language_can_say_everything(language: str) -> None:
-    assert set(content.TEXTS[language]) == set(content.CATEGORY_SENTIMENT)
+    assert set(customer_texts.TEXTS[language]) == set(content.CATEGORY_SENTIMENT)
     reply_groups = {
-        content.REPLY_GROUPS.get(category, category) for category in content.CATEGORY_SENTIMENT
+        brand_replies.REPLY_GROUPS.get(category, category)
+        for category in content.CATEGORY_SENTIMENT
     }
-    assert reply_groups <= set(content.REPLIES[language])
+    assert reply_groups <= set(brand_replies.REPLIES[language])
     for pool in (
         content.PRODUCTS,
         content.FEATURES,
         content.DURATIONS,
-        content.FIRST_NAMES,
-        content.LAST_NAMES,
+        people.FIRST_NAMES,
+        people.LAST_NAMES,
     ):
         assert pool[language]
-    assert set(content.DETAILS[language]) == {"negative", "other"}
-    assert content.EMAIL_SUBJECTS[language]["question"]
-    for templates in content.TEXTS[language].values():
+    assert set(customer_texts.DETAILS[language]) == {"negative", "other"}
+    assert customer_texts.EMAIL_SUBJECTS[language]["question"]
+    for templates in customer_texts.TEXTS[language].values():
         for template in templates:
             template.format(p="P", f="F", d="D", e="")
 
