@@ -9,7 +9,6 @@ when a screen first needs them). `docs/architecture.md` shows the layout.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 _PUBLIC: dict[str, str] = {
     "AnswerMatch": "inbox.answers",
@@ -83,7 +82,7 @@ _MODULES = frozenset({"sanitize", "sentiment"})
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """Import the module behind a public name the first time it is asked for."""
     try:
         module_name = _PUBLIC[name]

@@ -260,8 +260,11 @@ class InboxService(CrisisDesk):
     def snooze(self, thread_ids: Sequence[int], until: datetime) -> BulkResult:
         """Put threads aside until `until` (which must be to come)."""
         self._require_triage()
+        now = self.clock()
         with write_transaction(self.engine) as connection:
-            return changes.snooze(connection, thread_ids, until, actor=self.actor, now=self.clock())
+            result = changes.snooze(connection, thread_ids, until, actor=self.actor, now=now)
+            refresh_due_at(connection, self.sla_policy, result.changed, now)
+        return result
 
     def set_priority(self, thread_ids: Sequence[int], priority: str) -> BulkResult:
         """Change how urgent threads are; their SLA due times follow."""
@@ -275,10 +278,13 @@ class InboxService(CrisisDesk):
         return result
 
     def close(self, thread_ids: Sequence[int]) -> BulkResult:
-        """Mark threads done."""
+        """Mark threads done; they are due at no time."""
         self._require_triage()
+        now = self.clock()
         with write_transaction(self.engine) as connection:
-            return changes.close(connection, thread_ids, actor=self.actor, now=self.clock())
+            result = changes.close(connection, thread_ids, actor=self.actor, now=now)
+            refresh_due_at(connection, self.sla_policy, result.changed, now)
+        return result
 
     def reopen(self, thread_ids: Sequence[int]) -> BulkResult:
         """Bring closed or snoozed threads back; their SLA due times are set again."""

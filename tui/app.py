@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from inbox import Config, EventFollower, InboxService, Role
+from inbox import Action, Config, EventFollower, InboxService
 from tui import bindings
 from tui.commands import ScreenActions
 from tui.crisis_watch import CrisisWatch
@@ -251,7 +251,7 @@ class InboxApp(CrisisWatch, App[int]):
 
         if isinstance(self.screen, StatsScreen):
             return
-        if self.service.actor.role == Role.AGENT:
+        if not self.service.can(Action.SEE_TEAM_STATS):
             self.notify(
                 "The stats screen is for leads and supervisors; "
                 "`inbox stats` shows your own numbers.",

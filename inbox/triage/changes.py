@@ -270,7 +270,7 @@ def snooze(
         raise InvalidInput("a snooze time needs a time zone")
     if until <= now:
         raise InvalidInput(f"{until:%Y-%m-%d %H:%M} UTC has passed; snooze until a time to come")
-    values = {"status": ThreadStatus.SNOOZED, "snoozed_until": until, "due_at": None}
+    values = {"status": ThreadStatus.SNOOZED, "snoozed_until": until}
     return _apply(
         connection,
         thread_ids,
@@ -292,7 +292,6 @@ def close(
         "status": ThreadStatus.CLOSED,
         "closed_at": now,
         "snoozed_until": None,
-        "due_at": None,
     }
     return _apply(
         connection,

@@ -25,11 +25,11 @@ from textual.worker import get_current_worker
 
 from inbox import (
     DUE_SOON_LIMIT,
+    Action,
     DueThread,
     InboxService,
     NotFound,
     PresenceRow,
-    Role,
     Sort,
     ThreadFilter,
     ThreadRow,
@@ -689,7 +689,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         ids = self.thread_list.targets()
         if not ids or self.only_reads(taking(len(ids))):
             return
-        if self.service.actor.role == Role.AGENT:
+        if not self.service.can(Action.ASSIGN):
             self.run_triage(taking(len(ids)), partial(self.service.take, ids))
             return
 

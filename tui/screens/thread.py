@@ -37,7 +37,15 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Header, Static, TextArea
 
-from inbox import InboxService, ItemRow, PresenceChanged, Role, ThreadRow, describe, first_line
+from inbox import (
+    Action,
+    InboxService,
+    ItemRow,
+    PresenceChanged,
+    ThreadRow,
+    describe,
+    first_line,
+)
 from tui import bindings
 from tui.dialogs.answer_picker import AnswerPicker
 from tui.dialogs.pickers import (
@@ -602,7 +610,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         ids = [self.thread.id]
         if self.only_reads(taking()):
             return
-        if self.service.actor.role == Role.AGENT:
+        if not self.service.can(Action.ASSIGN):
             self.run_triage(taking(), partial(self.service.take, ids))
             return
 
