@@ -77,8 +77,11 @@ def _plural(count: int | None, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _utc_minute(iso_time: str) -> str:
-    return f"{datetime.fromisoformat(iso_time):%Y-%m-%d %H:%M} UTC"
+def _utc_minute(iso_time: str | None) -> str:
+    try:
+        return f"{datetime.fromisoformat(iso_time):%Y-%m-%d %H:%M} UTC"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "an unknown time"
 
 
 # -- threads -------------------------------------------------------------------------------
