@@ -49,9 +49,9 @@ def reset_from_iso(header: str) -> ResetReader:
     def read(headers: httpx.Headers, now: datetime) -> datetime | None:
         try:
             moment = datetime.fromisoformat(headers.get(header, ""))
-        except ValueError:
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        except (ValueError, OverflowError):
             return None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
     return read
 
@@ -127,10 +127,13 @@ async def send_request(
 
 
 def json_body(response: httpx.Response) -> Any:
-    """The decoded JSON body of `response`; anything else raises `PayloadInvalid`."""
+    """The decoded JSON body of `response`; anything else raises `PayloadInvalid`.
+
+    Nesting deeper than the interpreter's recursion limit is refused the same way.
+    """
     try:
         return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise PayloadInvalid(f"{describe(response.request)} answered with invalid JSON") from None
 
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final
 
 import httpx
 
+from adapters._payload import ITEM_FAULTS, reading_page, shown
 from adapters.base import (
     AccountRef,
     Adapter,
@@ -201,31 +202,32 @@ class BlueskyAdapter(Adapter):
             await self.xrpc.query("app.bsky.notification.listNotifications", params)
         )
         brand_did = (await self.xrpc.current()).did
-        items: list[FetchedItem] = []
-        top, reached_seen = state.top, False
-        for entry in page.notifications:
-            try:
-                notification = Notification.parse(entry)
-            except PayloadInvalid as error:
-                log.warning("skipped a malformed Bluesky notification: %s", error)
-                continue
-            if top is None:
-                top = _Mark(notification.indexed_at, notification.uri)
-            if state.seen is not None and state.seen.covers(notification):
-                reached_seen = True
-                break
-            try:
-                item = mapping.notification_item(notification, brand_did)
-            except PayloadInvalid as error:
-                log.warning("skipped Bluesky notification %s: %s", notification.uri, error)
-                continue
-            if item is not None:
-                items.append(item)
-        if reached_seen or page.cursor is None or not page.notifications:
-            done = _NotificationCursor(seen=top or state.seen)
-            return FetchResult(items=tuple(items), next_cursor=done.encode())
-        more = _NotificationCursor(seen=state.seen, top=top, page=page.cursor)
-        return FetchResult(items=tuple(items), next_cursor=more.encode(), has_more=True)
+        with reading_page("Bluesky listNotifications"):
+            items: list[FetchedItem] = []
+            top, reached_seen = state.top, False
+            for entry in page.notifications:
+                try:
+                    notification = Notification.parse(entry)
+                except (PayloadInvalid, *ITEM_FAULTS) as error:
+                    self._log_skip("notification", _entry_id(entry, "uri"), error)
+                    continue
+                if top is None:
+                    top = _Mark(notification.indexed_at, notification.uri)
+                if state.seen is not None and state.seen.covers(notification):
+                    reached_seen = True
+                    break
+                try:
+                    item = mapping.notification_item(notification, brand_did)
+                except (PayloadInvalid, *ITEM_FAULTS) as error:
+                    self._log_skip("notification", notification.uri, error)
+                    continue
+                if item is not None:
+                    items.append(item)
+            if reached_seen or page.cursor is None or not page.notifications:
+                done = _NotificationCursor(seen=top or state.seen)
+                return FetchResult(items=tuple(items), next_cursor=done.encode())
+            more = _NotificationCursor(seen=state.seen, top=top, page=page.cursor)
+            return FetchResult(items=tuple(items), next_cursor=more.encode(), has_more=True)
 
     async def _fetch_chats(self, cursor: str | None) -> FetchResult:
         """Messages of every conversation whose revision moved since `cursor`.
@@ -243,7 +245,12 @@ class BlueskyAdapter(Adapter):
         ).convos
         items: list[FetchedItem] = []
         revisions = dict(known)
-        for convo in convos:
+        for raw_convo in convos:
+            try:
+                convo = Convo.parse(raw_convo)
+            except (PayloadInvalid, *ITEM_FAULTS) as error:
+                self._log_skip("conversation", _entry_id(raw_convo, "id"), error)
+                continue
             seen_rev = known.get(convo.id)
             if seen_rev == convo.rev:
                 continue
@@ -254,25 +261,35 @@ class BlueskyAdapter(Adapter):
                     proxy=CHAT_PROXY,
                 )
             )
-            members = {member.did: member for member in convo.members}
-            for entry in page.messages:
-                try:
-                    message = ChatMessage.parse(entry)
-                except PayloadInvalid as error:
-                    log.warning(
-                        "skipped a malformed Bluesky chat message in %s: %s", convo.id, error
-                    )
-                    continue
-                if message is None:
-                    continue
-                if seen_rev is not None and message.rev <= seen_rev:
-                    break
-                items.append(mapping.chat_item(message, convo.id, members, brand_did))
+            with reading_page("Bluesky getMessages"):
+                members = {member.did: member for member in convo.members}
+                for entry in page.messages:
+                    try:
+                        message = ChatMessage.parse(entry)
+                        if message is None:
+                            continue
+                        if seen_rev is not None and message.rev <= seen_rev:
+                            break
+                        items.append(mapping.chat_item(message, convo.id, members, brand_did))
+                    except (PayloadInvalid, *ITEM_FAULTS) as error:
+                        self._log_skip(
+                            f"chat message in {shown(convo.id)}", _entry_id(entry, "id"), error
+                        )
             revisions.pop(convo.id, None)
             revisions[convo.id] = convo.rev
         kept = dict(list(revisions.items())[-MAX_REMEMBERED_CONVOS:])
         return FetchResult(
             items=tuple(items), next_cursor=json.dumps({"convos": kept}, separators=(",", ":"))
+        )
+
+    def _log_skip(self, what: str, identifier: object, problem: Exception) -> None:
+        log.warning(
+            "skipped a malformed Bluesky %s from account %s (%s), external id %s: %s",
+            what,
+            self.account.id,
+            self.account.handle,
+            shown(identifier),
+            problem if isinstance(problem, PayloadInvalid) else type(problem).__name__,
         )
 
     async def send(self, request: OutboundRequest) -> SentRef:
@@ -419,6 +436,10 @@ class BlueskyAdapter(Adapter):
 def _timestamp(moment: datetime) -> str:
     """An AT Protocol datetime: UTC, milliseconds, a trailing Z."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _entry_id(entry: object, key: str) -> object:
+    return entry.get(key) if isinstance(entry, Mapping) else None
 
 
 def _decode_convo_revisions(cursor: str | None) -> dict[str, str]:

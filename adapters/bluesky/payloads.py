@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from adapters._payload import plausible_moment
 from adapters.base import PayloadInvalid
 
 
@@ -38,16 +39,21 @@ def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
 
 
 def parse_datetime(value: object, where: str) -> datetime:
-    """An AT Protocol datetime string as an aware UTC datetime (naive values are taken as UTC)."""
+    """An AT Protocol datetime string as an aware UTC datetime (naive values are taken as UTC).
+
+    Any user writes their own `createdAt`, so a time outside 1970-2200 (or one that
+    overflows on its way to UTC) is refused like a malformed one.
+    """
     if not isinstance(value, str):
         raise PayloadInvalid(f"{where} is not a datetime string")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise PayloadInvalid(f"{where} is not an ISO-8601 datetime") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    in_utc = plausible_moment(moment)
+    if in_utc is None:
+        raise PayloadInvalid(f"{where} is outside 1970-2200")
+    return in_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,16 +361,16 @@ class ConvoPage:
     https://github.com/bluesky-social/atproto/blob/main/lexicons/chat/bsky/convo/listConvos.json
     """
 
-    convos: tuple[Convo, ...]
+    convos: list[Any]
     cursor: str | None
 
     @classmethod
     def parse(cls, data: object) -> ConvoPage:
-        """Read the page and every convo on it."""
+        """Read the page envelope; each convo is parsed by the caller, on its own."""
         where = "listConvos output"
         page = _mapping(data, where)
         return cls(
-            convos=tuple(Convo.parse(convo) for convo in _list(page, "convos", where)),
+            convos=_list(page, "convos", where),
             cursor=_text(page, "cursor", where, required=False),
         )
 

@@ -243,7 +243,7 @@ class XrpcSession:
         if response.is_success:
             try:
                 return response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise PayloadInvalid(
                     f"Bluesky {nsid} answered {response.status_code} "
                     "with something that is not JSON"
@@ -258,7 +258,7 @@ def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
     """The `error` code and `message` of an XRPC error answer, when it has them."""
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     if not isinstance(data, Mapping):
         return None, None
@@ -269,11 +269,14 @@ def _error_body(response: httpx.Response) -> tuple[str | None, str | None]:
 def _reset_at(response: httpx.Response, now: datetime) -> datetime:
     """When a rate limit ends: `RateLimit-Reset` (epoch seconds), `Retry-After`, or a minute."""
     reset = response.headers.get("RateLimit-Reset")
-    if reset is not None and reset.strip().isdigit():
-        return datetime.fromtimestamp(int(reset.strip()), UTC)
-    retry_after = response.headers.get("Retry-After")
-    if retry_after is not None and retry_after.strip().isdigit():
-        return now + timedelta(seconds=int(retry_after.strip()))
+    try:
+        if reset is not None and reset.strip().isdigit():
+            return datetime.fromtimestamp(int(reset.strip()), UTC)
+        retry_after = response.headers.get("Retry-After")
+        if retry_after is not None and retry_after.strip().isdigit():
+            return now + timedelta(seconds=int(retry_after.strip()))
+    except (ValueError, OverflowError, OSError):
+        pass
     return now + DEFAULT_RATE_LIMIT_WAIT
 
 

@@ -334,17 +334,22 @@ class EmailAdapter(Adapter):
             fallback_id = f"<uid-{uid_validity}-{int(uid_match.group(1))}@{self.imap_server.host}>"
             try:
                 message = MailMessage.parse(body)
-            except Exception as error:  # noqa: BLE001 - one unreadable message must not stop the mailbox
-                log.warning("skipped unreadable email %s: %s", fallback_id, type(error).__name__)
-                continue
-            items.append(
-                mapping.mail_item(
-                    message,
-                    fallback_id=fallback_id,
-                    account_address=self.address,
-                    received_at=_internal_date(header),
+                items.append(
+                    mapping.mail_item(
+                        message,
+                        fallback_id=fallback_id,
+                        account_address=self.address,
+                        received_at=_internal_date(header),
+                    )
                 )
-            )
+            except Exception as error:  # noqa: BLE001 - one unreadable message must not stop the mailbox
+                log.warning(
+                    "skipped unreadable email %s of account %s (%s): %s",
+                    fallback_id,
+                    self.account.id,
+                    self.account.handle,
+                    type(error).__name__,
+                )
         return items
 
     def _find_by_message_id(self, imap: ImapClient, message_id: str) -> MailMessage | None:
@@ -381,10 +386,13 @@ def _internal_date(header: bytes) -> datetime | None:
     match = _INTERNALDATE.search(header)
     if match is None:
         return None
-    parsed = imaplib.Internaldate2tuple(match.group(0))
-    if parsed is None:
+    try:
+        parsed = imaplib.Internaldate2tuple(match.group(0))
+        if parsed is None:
+            return None
+        return datetime.fromtimestamp(time.mktime(parsed), UTC)
+    except (ValueError, KeyError, OverflowError, OSError):
         return None
-    return datetime.fromtimestamp(time.mktime(parsed), UTC)
 
 
 def _quoted(mailbox: str) -> str:

@@ -20,6 +20,8 @@ from email.parser import BytesParser
 from html.parser import HTMLParser
 from typing import Final
 
+from adapters._payload import plausible_moment
+
 MAX_HEADER_CHARACTERS: Final = 2_000
 MAX_REFERENCES: Final = 50
 _MESSAGE_ID: Final = re.compile(r"<[^<>\s]{1,250}>")
@@ -125,15 +127,16 @@ def _message_ids(value: str) -> list[str]:
 
 
 def _date(value: str) -> datetime | None:
+    """The Date header in UTC; None when absent, unreadable or outside 1970-2200."""
     if not value:
         return None
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:
         return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    return plausible_moment(moment)
 
 
 def _body_text(message: Message) -> str:
@@ -222,8 +225,12 @@ class _TextExtractor(HTMLParser):
 def html_to_text(html: str) -> str:
     """The text of an HTML body: tags dropped, scripts and styles skipped, entities decoded."""
     extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
+    try:
+        extractor.feed(html)
+        extractor.close()
+    except AssertionError:
+        # html.parser gives up on some declarations (`<![foo[`); keep what it had read.
+        pass
     lines = (" ".join(line.split()) for line in "".join(extractor.chunks).splitlines())
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

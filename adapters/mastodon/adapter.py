@@ -26,7 +26,7 @@ from adapters._http import (
     send_request,
     utc_now,
 )
-from adapters._payload import Malformed
+from adapters._payload import ITEM_FAULTS, Malformed, reading_page, shown
 from adapters.base import (
     AccountRef,
     Adapter,
@@ -156,34 +156,42 @@ class MastodonAdapter(Adapter):
             params["min_id"] = cursor
         response = await self._request("GET", "/api/v1/notifications", params=params)
         raw_page = json_array(response)
-        notifications = []
-        for raw in raw_page:
-            try:
-                notifications.append(Notification.parse(raw))
-            except Malformed as problem:
-                _log_skip("notification", raw, problem)
-        notifications.sort(key=lambda notification: mapping.id_order(notification.id))
-        items = []
-        for notification in notifications:
-            status = notification.status
-            if notification.type != "mention" or status is None or status.visibility == "direct":
-                continue
-            root_id, root_is_own = await self._root(status)
-            kind = Kind.COMMENT if root_is_own and root_id != status.id else Kind.MENTION
-            items.append(
-                mapping.status_item(
-                    status,
-                    kind=kind,
-                    thread_key=mapping.status_thread_key(root_id),
-                    own_handle=self.account.handle,
-                )
+        with reading_page("GET /api/v1/notifications"):
+            notifications = []
+            for raw in raw_page:
+                try:
+                    notifications.append(Notification.parse(raw))
+                except ITEM_FAULTS as problem:
+                    self._log_skip("notification", _raw_id(raw), problem)
+            notifications.sort(key=lambda notification: mapping.id_order(notification.id))
+            items = []
+            for notification in notifications:
+                status = notification.status
+                if (
+                    notification.type != "mention"
+                    or status is None
+                    or status.visibility == "direct"
+                ):
+                    continue
+                root_id, root_is_own = await self._root(status)
+                kind = Kind.COMMENT if root_is_own and root_id != status.id else Kind.MENTION
+                try:
+                    item = mapping.status_item(
+                        status,
+                        kind=kind,
+                        thread_key=mapping.status_thread_key(root_id),
+                        own_handle=self.account.handle,
+                    )
+                except ITEM_FAULTS as problem:
+                    self._log_skip("status", status.id, problem)
+                    continue
+                items.append(item)
+            newest = _newest([notification.id for notification in notifications])
+            return FetchResult(
+                items=tuple(items),
+                next_cursor=_prev_min_id(response) or newest or cursor,
+                has_more=cursor is not None and len(raw_page) >= NOTIFICATIONS_PAGE,
             )
-        newest = _newest([notification.id for notification in notifications])
-        return FetchResult(
-            items=tuple(items),
-            next_cursor=_prev_min_id(response) or newest or cursor,
-            has_more=cursor is not None and len(raw_page) >= NOTIFICATIONS_PAGE,
-        )
 
     async def _fetch_direct(self, cursor: str | None) -> FetchResult:
         params: dict[str, Any] = {"limit": CONVERSATIONS_PAGE}
@@ -191,32 +199,38 @@ class MastodonAdapter(Adapter):
             params["min_id"] = cursor
         response = await self._request("GET", "/api/v1/conversations", params=params)
         raw_page = json_array(response)
-        items: dict[str, FetchedItem] = {}
-        newest: list[str] = []
-        for raw in raw_page:
-            try:
-                conversation = Conversation.parse(raw)
-            except Malformed as problem:
-                _log_skip("conversation", raw, problem)
-                continue
-            last = conversation.last_status
-            if last is None:
-                continue
-            newest.append(last.id)
-            thread_key = mapping.conversation_thread_key(conversation.id)
-            for status in (*await self._earlier_direct(last, cursor), last):
-                items.setdefault(
-                    status.id,
-                    mapping.status_item(
-                        status, kind=Kind.DM, thread_key=thread_key, own_handle=self.account.handle
-                    ),
-                )
-        ordered = sorted(items.values(), key=lambda item: mapping.id_order(item.external_id))
-        return FetchResult(
-            items=tuple(ordered),
-            next_cursor=_prev_min_id(response) or _newest(newest) or cursor,
-            has_more=cursor is not None and len(raw_page) >= CONVERSATIONS_PAGE,
-        )
+        with reading_page("GET /api/v1/conversations"):
+            items: dict[str, FetchedItem] = {}
+            newest: list[str] = []
+            for raw in raw_page:
+                try:
+                    conversation = Conversation.parse(raw)
+                except ITEM_FAULTS as problem:
+                    self._log_skip("conversation", _raw_id(raw), problem)
+                    continue
+                last = conversation.last_status
+                if last is None:
+                    continue
+                newest.append(last.id)
+                thread_key = mapping.conversation_thread_key(conversation.id)
+                for status in (*await self._earlier_direct(last, cursor), last):
+                    if status.id in items:
+                        continue
+                    try:
+                        items[status.id] = mapping.status_item(
+                            status,
+                            kind=Kind.DM,
+                            thread_key=thread_key,
+                            own_handle=self.account.handle,
+                        )
+                    except ITEM_FAULTS as problem:
+                        self._log_skip("status", status.id, problem)
+            ordered = sorted(items.values(), key=lambda item: mapping.id_order(item.external_id))
+            return FetchResult(
+                items=tuple(ordered),
+                next_cursor=_prev_min_id(response) or _newest(newest) or cursor,
+                has_more=cursor is not None and len(raw_page) >= CONVERSATIONS_PAGE,
+            )
 
     async def _earlier_direct(self, last: Status, cursor: str | None) -> tuple[Status, ...]:
         """Messages of a conversation before its last one and after `cursor`."""
@@ -254,9 +268,21 @@ class MastodonAdapter(Adapter):
         try:
             response = await self._request("GET", f"/api/v1/statuses/{status_id}/context")
             return Context.parse(json_body(response))
-        except (RequestRefused, Malformed) as problem:
-            log.warning("could not read the context of Mastodon status %s: %s", status_id, problem)
+        except (RequestRefused, *ITEM_FAULTS) as problem:
+            log.warning(
+                "could not read the context of Mastodon status %s: %s", shown(status_id), problem
+            )
             return None
+
+    def _log_skip(self, what: str, identifier: Any, problem: Exception) -> None:
+        log.warning(
+            "skipped a malformed Mastodon %s from account %s (%s), external id %s: %s",
+            what,
+            self.account.id,
+            self.account.handle,
+            shown(identifier),
+            problem if isinstance(problem, Malformed) else type(problem).__name__,
+        )
 
     @classmethod
     async def log_in(
@@ -304,9 +330,11 @@ def _prev_min_id(response: httpx.Response) -> str | None:
     prev = response.links.get("prev", {}).get("url")
     if not prev:
         return None
-    return httpx.URL(prev).params.get("min_id")
+    try:
+        return httpx.URL(prev).params.get("min_id")
+    except httpx.InvalidURL:
+        return None
 
 
-def _log_skip(what: str, raw: Any, problem: Malformed) -> None:
-    identifier = raw.get("id") if isinstance(raw, Mapping) else None
-    log.warning("skipped a malformed Mastodon %s %r: %s", what, identifier, problem)
+def _raw_id(raw: Any) -> Any:
+    return raw.get("id") if isinstance(raw, Mapping) else None

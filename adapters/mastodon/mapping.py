@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 from adapters.base import Direction, FetchedContact, FetchedItem, Kind
@@ -11,6 +12,7 @@ from adapters.mastodon.payloads import Account, Status
 _BLOCK_TAGS = frozenset({"p", "div", "blockquote", "li", "ul", "ol", "pre", "h1", "h2", "h3", "h4"})
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_TAG = re.compile(r"<[^>]*>")
 
 
 class _TextCollector(HTMLParser):
@@ -41,9 +43,14 @@ def html_to_text(html: str) -> str:
     so a link reads as the whole URL.
     """
     collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    text = _TRAILING_SPACE.sub("\n", "".join(collector.parts))
+    try:
+        collector.feed(html)
+        collector.close()
+        text = "".join(collector.parts)
+    except AssertionError:
+        # html.parser gives up on some declarations (`<![foo[`); tags are then just dropped.
+        text = unescape(_TAG.sub("", html))
+    text = _TRAILING_SPACE.sub("\n", text)
     return _BLANK_LINES.sub("\n\n", text).strip()
 
 

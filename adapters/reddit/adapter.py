@@ -28,7 +28,7 @@ from adapters._http import (
     send_request,
     utc_now,
 )
-from adapters._payload import Malformed
+from adapters._payload import ITEM_FAULTS, Malformed, reading_page, shown
 from adapters.base import (
     AccountRef,
     Adapter,
@@ -138,14 +138,15 @@ class RedditAdapter(Adapter):
         listing = self._listing(await self._request("GET", _PATHS[stream], params=params))
         seen = {cursor} if cursor else set()
         items: list[FetchedItem] = []
-        for child in listing.children:
-            if stream == "messages":
-                items.extend(self._conversation(child, seen))
-            else:
-                item = await self._comment(child, seen)
-                if item is not None:
-                    items.append(item)
-        items.sort(key=lambda item: item.created_at)
+        with reading_page(f"Reddit {_PATHS[stream]}"):
+            for child in listing.children:
+                if stream == "messages":
+                    items.extend(self._conversation(child, seen))
+                else:
+                    item = await self._comment(child, seen)
+                    if item is not None:
+                        items.append(item)
+            items.sort(key=lambda item: item.created_at)
         newest = _name(listing.children[0]) if listing.children else None
         return FetchResult(
             items=tuple(items),
@@ -192,30 +193,36 @@ class RedditAdapter(Adapter):
         for child in self._listing(sent_page).children:
             try:
                 message = PrivateMessage.parse(child)
-            except Malformed:
+            except ITEM_FAULTS:
                 continue
             dest = str(message.raw.get("dest", "")).lower()
             if dest == recipient and message.body == request.text:
                 return SentRef(external_id=message.name, sent_at=message.created_at)
         return SentRef(external_id=f"compose:{request.idempotency_key}", sent_at=self._clock())
 
-    async def _comment(self, child: Mapping[str, Any], seen: set[str]) -> FetchedItem | None:
+    async def _comment(self, child: Any, seen: set[str]) -> FetchedItem | None:
         try:
             comment = InboxComment.parse(child)
-        except Malformed as problem:
-            _log_skip(child, problem)
+        except ITEM_FAULTS as problem:
+            self._log_skip(child, problem)
             return None
         if comment.name in seen:
             return None
         seen.add(comment.name)
         top = mapping.top_comment_if_known(comment) or await self._top_comment(comment)
-        return mapping.comment_item(comment, top_comment_name=top, own_handle=self.account.handle)
+        try:
+            return mapping.comment_item(
+                comment, top_comment_name=top, own_handle=self.account.handle
+            )
+        except ITEM_FAULTS as problem:
+            self._log_skip(child, problem)
+            return None
 
-    def _conversation(self, child: Mapping[str, Any], seen: set[str]) -> list[FetchedItem]:
+    def _conversation(self, child: Any, seen: set[str]) -> list[FetchedItem]:
         try:
             root = PrivateMessage.parse(child)
-        except Malformed as problem:
-            _log_skip(child, problem)
+        except ITEM_FAULTS as problem:
+            self._log_skip(child, problem)
             return []
         root_name = root.first_message_name or root.name
         items = []
@@ -223,9 +230,14 @@ class RedditAdapter(Adapter):
             if message.name in seen:
                 continue
             seen.add(message.name)
-            items.append(
-                mapping.message_item(message, root_name=root_name, own_handle=self.account.handle)
-            )
+            try:
+                items.append(
+                    mapping.message_item(
+                        message, root_name=root_name, own_handle=self.account.handle
+                    )
+                )
+            except ITEM_FAULTS as problem:
+                self._log_skip({"data": message.raw}, problem)
         return items
 
     def _replies(self, root: PrivateMessage) -> list[PrivateMessage]:
@@ -233,9 +245,18 @@ class RedditAdapter(Adapter):
         for child in root.replies:
             try:
                 replies.append(PrivateMessage.parse(child))
-            except Malformed as problem:
-                _log_skip(child, problem)
+            except ITEM_FAULTS as problem:
+                self._log_skip(child, problem)
         return replies
+
+    def _log_skip(self, child: Any, problem: Exception) -> None:
+        log.warning(
+            "skipped a malformed Reddit thing from account %s (%s), external id %s: %s",
+            self.account.id,
+            self.account.handle,
+            shown(_name(child)),
+            problem if isinstance(problem, Malformed) else type(problem).__name__,
+        )
 
     async def _top_comment(self, comment: InboxComment) -> str:
         """The top-level comment above `comment`, from its context; its parent when unreadable.
@@ -250,7 +271,7 @@ class RedditAdapter(Adapter):
             try:
                 response = await self._request("GET", path, params=params)
                 top = CommentThread.parse(json_body(response)).top_comment_name
-            except (RequestRefused, PayloadInvalid, Malformed) as problem:
+            except (RequestRefused, PayloadInvalid, *ITEM_FAULTS) as problem:
                 log.warning(
                     "could not read the context of Reddit comment %s: %s", comment.name, problem
                 )
@@ -259,10 +280,15 @@ class RedditAdapter(Adapter):
         return self._top_comments[comment.name]
 
     def _listing(self, response: httpx.Response) -> Listing:
+        body = json_body(response)
         try:
-            return Listing.parse(json_body(response))
+            return Listing.parse(body)
         except Malformed as problem:
             raise PayloadInvalid(f"Reddit answered an unreadable listing: {problem}") from None
+        except ITEM_FAULTS as fault:
+            raise PayloadInvalid(
+                f"Reddit answered an unreadable listing ({type(fault).__name__})"
+            ) from None
 
     def _api_result(self, response: httpx.Response) -> ApiResult:
         """The envelope of an `api_type=json` call; its error codes become errors."""
@@ -302,11 +328,7 @@ class RedditAdapter(Adapter):
         )
 
 
-def _name(child: Mapping[str, Any]) -> str | None:
-    data = child.get("data")
+def _name(child: Any) -> str | None:
+    data = child.get("data") if isinstance(child, Mapping) else None
     name = data.get("name") if isinstance(data, Mapping) else None
     return name if isinstance(name, str) and name else None
-
-
-def _log_skip(child: Mapping[str, Any], problem: Malformed) -> None:
-    log.warning("skipped a malformed Reddit thing %r: %s", _name(child), problem)

@@ -29,7 +29,7 @@ _CONTEXT_LINK = re.compile(r"/comments/([a-z0-9]+)/", re.IGNORECASE)
 class Listing:
     """A page of things with `before`/`after` anchors: https://www.reddit.com/dev/api#listings"""
 
-    children: tuple[Mapping[str, Any], ...]
+    children: tuple[Any, ...]
     before: str | None
     after: str | None
 
@@ -37,11 +37,8 @@ class Listing:
     def parse(cls, value: Any) -> Listing:
         """Read the page; the children stay raw so each one is read (or skipped) alone."""
         data = as_object(as_object(value, "listing").get("data"), "listing data")
-        children = tuple(
-            as_object(child, "listing child") for child in as_list(data.get("children"), "children")
-        )
         return cls(
-            children=children,
+            children=tuple(as_list(data.get("children"), "children")),
             before=optional_text(data, "before"),
             after=optional_text(data, "after"),
         )
@@ -155,7 +152,8 @@ class CommentThread:
         comments = Listing.parse(listings[1]).children
         if not comments:
             raise Malformed("a comment thread with no comments")
-        return cls(top_comment_name=required_text(as_object(comments[0].get("data")), "name"))
+        top = as_object(as_object(comments[0], "comment").get("data"), "comment data")
+        return cls(top_comment_name=required_text(top, "name"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from adapters._http import (
     send_request,
     utc_now,
 )
-from adapters._payload import Malformed
+from adapters._payload import ITEM_FAULTS, Malformed, reading_page, shown
 from adapters.base import (
     AccountRef,
     Adapter,
@@ -166,12 +166,14 @@ class XAdapter(Adapter):
                     "GET", f"/2/users/{user_id}/mentions", params={**params, **_POST_FIELDS}
                 )
             )
-            items, reached_floor = self._mentions(page, user_id), False
+            with reading_page("X mentions"):
+                items, reached_floor = self._mentions(page, user_id), False
         elif stream == "dms":
             page = self._page(
                 await self._request("GET", "/2/dm_events", params={**params, **_DM_FIELDS})
             )
-            items, reached_floor = self._dms(page, user_id, walk.floor)
+            with reading_page("X DM events"):
+                items, reached_floor = self._dms(page, user_id, walk.floor)
         else:
             raise ValueError(f"X has no stream {stream!r}")
         page_newest = page.newest_id or _largest([_entry_id(raw) for raw in page.data])
@@ -217,10 +219,9 @@ class XAdapter(Adapter):
         for raw in page.data:
             try:
                 post = Post.parse(raw)
-            except Malformed as problem:
-                _log_skip("post", raw, problem)
-                continue
-            items.append(mapping.mention_item(post, users=page.users, own_user_id=user_id))
+                items.append(mapping.mention_item(post, users=page.users, own_user_id=user_id))
+            except ITEM_FAULTS as problem:
+                self._log_skip("post", raw, problem)
         return items
 
     def _dms(self, page: Page, user_id: str, floor: str | None) -> tuple[list[FetchedItem], bool]:
@@ -231,12 +232,21 @@ class XAdapter(Adapter):
                 continue
             try:
                 event = DmEvent.parse(raw)
-            except Malformed as problem:
-                _log_skip("DM event", raw, problem)
-                continue
-            if event.event_type == "MessageCreate":
-                items.append(mapping.dm_item(event, users=page.users, own_user_id=user_id))
+                if event.event_type == "MessageCreate":
+                    items.append(mapping.dm_item(event, users=page.users, own_user_id=user_id))
+            except ITEM_FAULTS as problem:
+                self._log_skip("DM event", raw, problem)
         return items, reached_floor
+
+    def _log_skip(self, what: str, raw: Any, problem: Exception) -> None:
+        log.warning(
+            "skipped a malformed X %s from account %s (%s), external id %s: %s",
+            what,
+            self.account.id,
+            self.account.handle,
+            shown(_entry_id(raw)),
+            problem if isinstance(problem, Malformed) else type(problem).__name__,
+        )
 
     async def _own_id(self) -> str:
         if self._user_id is None:
@@ -248,10 +258,15 @@ class XAdapter(Adapter):
         return self._user_id
 
     def _page(self, response: httpx.Response) -> Page:
+        body = json_body(response)
         try:
-            return Page.parse(json_body(response))
+            return Page.parse(body)
         except Malformed as problem:
             raise PayloadInvalid(f"X answered an unreadable page: {problem}") from None
+        except ITEM_FAULTS as fault:
+            raise PayloadInvalid(
+                f"X answered an unreadable page ({type(fault).__name__})"
+            ) from None
 
     def _created(self, parse: Callable[[Any], Created], response: httpx.Response) -> Created:
         try:
@@ -327,7 +342,3 @@ def _largest(ids: list[str | None]) -> str | None:
 
 def _larger(first: str | None, second: str | None) -> str | None:
     return _largest([first, second])
-
-
-def _log_skip(what: str, raw: Any, problem: Malformed) -> None:
-    log.warning("skipped a malformed X %s %r: %s", what, _entry_id(raw), problem)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from adapters._payload import (
     Malformed,
     as_list,
     as_object,
+    epoch_time,
     iso_moment,
     optional_text,
     required_text,
@@ -25,9 +26,12 @@ def snowflake_time(snowflake: str) -> datetime:
     """The creation time encoded in an X id: https://docs.x.com/resources/fundamentals/x-ids"""
     try:
         milliseconds = (int(snowflake) >> 22) + TWITTER_EPOCH_MS
-    except ValueError:
-        raise Malformed(f"id {snowflake!r} is not a snowflake") from None
-    return datetime.fromtimestamp(milliseconds / 1000, UTC)
+        moment = epoch_time(milliseconds / 1000)
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        raise Malformed("the id is not a snowflake of a plausible time")
+    return moment
 
 
 def _created_at(data: Mapping[str, Any], identifier: str) -> datetime:

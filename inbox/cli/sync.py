@@ -61,7 +61,9 @@ def run_sync(
         if progress.interactive:
             sys.stderr.write("\r\x1b[2K")
         for stream in summary.streams:
-            if not (stream.error or stream.skipped):
+            if stream.error:
+                print(f"{_stream_name(stream)}: failed, {stream.error}", file=sys.stderr)
+            elif not stream.skipped:
                 print(f"{_stream_name(stream)}: {stream.new_items:,} new items", file=sys.stderr)
         accounts = len({stream.account.id for stream in summary.streams})
         print(f"{summary.new_items:,} new items from {accounts} accounts")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.base import AccountRef, Direction, FetchedItem, Kind
+from adapters.base import AccountRef, Direction, FetchedContact, FetchedItem, Kind
 from inbox import events
 from inbox.core import sanitize, sentiment
 from inbox.core.clock import Clock, utc_now
@@ -47,6 +47,9 @@ _lease = SyncLease.__table__
 _MAX_EXTERNAL_ID = 255
 _MAX_THREAD_KEY = 512
 _MAX_URL = 2048
+_MAX_NAME = 255
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _REOPENABLE = frozenset({ThreadStatus.CLOSED, ThreadStatus.SNOOZED, ThreadStatus.PENDING})
 _ID_CHUNK = 500
 _KINDS = frozenset(Kind)
@@ -118,8 +121,35 @@ def _chunks(values: Sequence[Any], size: int = _ID_CHUNK) -> Iterable[Sequence[A
         yield values[start : start + size]
 
 
+def _cleaned(item: Any) -> Any:
+    """The item with every field as the store writes it, the same on both databases.
+
+    Strings lose what a database refuses (`sanitize.storable`); text and names are capped,
+    a parent id or link too long to be real is dropped, and `raw` becomes JSON both
+    databases take. What is not a string is left for `_problem` to name.
+    """
+    if not isinstance(item, FetchedItem):
+        return item
+    author = item.author
+    display_name = _capped(getattr(author, "display_name", None), _MAX_NAME)
+    return replace(
+        item,
+        external_id=_storable(item.external_id),
+        thread_key=_storable(item.thread_key),
+        text=sanitize.for_storage(item.text) if isinstance(item.text, str) else item.text,
+        parent_external_id=_fitting(_storable(item.parent_external_id), _MAX_EXTERNAL_ID),
+        url=_fitting(_storable(item.url), _MAX_URL),
+        raw=sanitize.raw_for_storage(item.raw) if isinstance(item.raw, Mapping) else item.raw,
+        author=FetchedContact(
+            external_id=_storable(getattr(author, "external_id", None)),
+            handle=_capped(getattr(author, "handle", None), _MAX_NAME),
+            display_name=display_name or None,
+        ),
+    )
+
+
 def _problem(item: Any) -> str | None:
-    """Why an adapter's item cannot be stored, or None when it can."""
+    """Why an adapter's item, once `_cleaned`, cannot be stored, or None when it can."""
     if not isinstance(item, FetchedItem):
         return f"not a FetchedItem but {type(item).__name__}"
     if not isinstance(item.external_id, str) or not item.external_id:
@@ -136,21 +166,31 @@ def _problem(item: Any) -> str | None:
         return "text is not a string"
     if not isinstance(item.created_at, datetime) or item.created_at.utcoffset() is None:
         return "created_at is not an aware datetime"
+    if not _EARLIEST <= item.created_at <= _LATEST:
+        return "created_at is not between 1900 and 9000"
     for name in ("parent_external_id", "url"):
         if not isinstance(getattr(item, name), str | None):
             return f"{name} is not a string"
     if item.raw is not None and not isinstance(item.raw, Mapping):
         return "raw is not a mapping"
     author = item.author
-    if not isinstance(getattr(author, "external_id", None), str) or not author.external_id:
+    if not isinstance(author.external_id, str) or not author.external_id:
         return "author has no external id"
     if len(author.external_id) > _MAX_EXTERNAL_ID:
         return "author's external id longer than 255 characters"
-    if not isinstance(getattr(author, "handle", None), str):
+    if not isinstance(author.handle, str):
         return "author has no handle"
-    if not isinstance(getattr(author, "display_name", None), str | None):
+    if not isinstance(author.display_name, str | None):
         return "author's display name is not a string"
     return None
+
+
+def _storable(value: Any) -> Any:
+    return sanitize.storable(value) if isinstance(value, str) else value
+
+
+def _capped(value: Any, longest: int) -> Any:
+    return sanitize.for_storage(value)[:longest] if isinstance(value, str) else value
 
 
 def _folded(row: dict[str, Any] | None, change: _ThreadChange) -> dict[str, Any]:
@@ -234,19 +274,23 @@ class Store:
         valid: dict[str, FetchedItem] = {}
         malformed = 0
         for item in items:
-            problem = _problem(item)
+            try:
+                cleaned = _cleaned(item)
+                problem = _problem(cleaned)
+            except Exception as error:  # noqa: BLE001 - one odd item must not cost its batch
+                problem = f"cannot be read ({type(error).__name__})"
             if problem is not None:
                 malformed += 1
                 log.warning(
-                    "skipped a malformed item from account %s (%s %s), external id %r: %s",
+                    "skipped a malformed item from account %s (%s %s), external id %s: %s",
                     account.id,
                     account.platform,
                     account.handle,
-                    getattr(item, "external_id", None),
+                    _shown(getattr(item, "external_id", None)),
                     problem,
                 )
                 continue
-            valid.setdefault(item.external_id, item)
+            valid.setdefault(cleaned.external_id, cleaned)
 
         now = self.clock()
         with write_transaction(self.engine) as connection:
@@ -295,14 +339,14 @@ class Store:
                     "thread_id": thread_ids[item.thread_key],
                     "direction": str(item.direction),
                     "external_id": item.external_id,
-                    "parent_external_id": _fitting(item.parent_external_id, _MAX_EXTERNAL_ID),
+                    "parent_external_id": item.parent_external_id,
                     "contact_id": contact_ids.get(item.author.external_id) if inbound else None,
                     "agent_id": None,
-                    "text": sanitize.for_storage(item.text),
+                    "text": item.text,
                     "created_at": item.created_at,
-                    "url": _fitting(item.url, _MAX_URL),
+                    "url": item.url,
                     "sentiment": None,
-                    "raw": dict(item.raw) if item.raw is not None else None,
+                    "raw": item.raw,
                 }
             )
         connection.execute(insert(_item), item_rows)
@@ -348,12 +392,8 @@ class Store:
                     {
                         "platform": platform,
                         "external_id": author.external_id,
-                        "handle": sanitize.for_storage(author.handle)[:255],
-                        "display_name": (
-                            sanitize.for_storage(author.display_name)[:255]
-                            if author.display_name
-                            else None
-                        ),
+                        "handle": author.handle,
+                        "display_name": author.display_name,
                         "first_seen_at": now,
                     }
                     for author in missing
@@ -481,7 +521,7 @@ class Store:
             {
                 "account_id": account_id,
                 "stream": stream,
-                "cursor": next_cursor,
+                "cursor": None if next_cursor is None else sanitize.storable(str(next_cursor)),
                 "last_success_at": now,
                 "last_error": None,
                 "failures": 0,
@@ -521,6 +561,7 @@ class Store:
                     _cursor.c.account_id == account_id, _cursor.c.stream == stream
                 )
             ).first()
+            message = sanitize.for_storage(message)
             values = {
                 "last_error": message,
                 "last_error_at": now,
@@ -553,6 +594,7 @@ class Store:
         detail: str | None,
         now: datetime,
     ) -> None:
+        detail = None if detail is None else sanitize.for_storage(detail)
         changed = connection.execute(
             update(_account)
             .where(_account.c.id == account_id, _account.c.health != str(health))
@@ -662,9 +704,15 @@ def _contact_ids_of(
     return ids
 
 
-def _fitting(value: str | None, longest: int) -> str | None:
+def _fitting(value: Any, longest: int) -> Any:
     """`value`, or None when it is too long to be a real id or link (it is not worth a batch)."""
-    return value if value is None or len(value) <= longest else None
+    return None if isinstance(value, str) and len(value) > longest else value
+
+
+def _shown(external_id: Any) -> str:
+    """An external id for the log: its repr, cut short."""
+    shown = repr(external_id)
+    return shown if len(shown) <= 80 else shown[:79] + "…"
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -7,7 +7,10 @@ open terminals never double-poll and a killed poller's accounts are picked up ag
 
 Failures back off per stream: `RateLimited` waits until the platform's reset time,
 `AuthExpired` marks the account and stops polling it until someone logs in again, and
-anything else backs off exponentially up to `MAX_BACKOFF`.
+anything else backs off exponentially up to `MAX_BACKOFF`. That includes an exception no
+contract names (a hostile date, JSON nested too deep, the store refusing a batch): the
+stream is marked failing with the exception's type, the traceback goes to the log, and
+every other account and stream goes on.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from adapters.base import (
 from inbox.core.database import write_transaction
 from inbox.core.models import Account, AccountHealth
 from inbox.store.accounts import save_text_limit
-from inbox.store.ingest import IngestReport, Store
+from inbox.store.ingest import CursorState, IngestReport, Store
 from inbox.store.leases import FIRST_BACKOFF, LEASE_TTL, MAX_BACKOFF, backoff_after, new_holder_name
 
 log = logging.getLogger(__name__)
@@ -127,9 +130,17 @@ class SyncEngine:
         summary = SyncSummary()
         accounts = self.enabled_accounts()
         try:
-            await asyncio.gather(
-                *(self._run_account_once(account, client, summary) for account in accounts)
+            outcomes = await asyncio.gather(
+                *(self._run_account_once(account, client, summary) for account in accounts),
+                return_exceptions=True,
             )
+            for account, outcome in zip(accounts, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    progress = StreamProgress(account=account, stream="*")
+                    summary.streams.append(progress)
+                    await self._crashed(progress, outcome)
+                elif isinstance(outcome, BaseException):
+                    raise outcome
             if summary.new_items:
                 await self._listen(throttled=False)
         finally:
@@ -155,23 +166,32 @@ class SyncEngine:
         for stream in adapter.streams:
             progress = StreamProgress(account=account, stream=stream)
             summary.streams.append(progress)
-            if not taken:
-                holder = await asyncio.to_thread(self.store.lease_holder, account.id)
-                progress.skipped = f"another process is polling it ({holder})"
-                self._report(progress)
-                continue
-            state = await asyncio.to_thread(self.store.cursor, account.id, stream)
-            if state.backoff_until is not None and state.backoff_until > self.store.clock():
-                progress.skipped = f"backing off until {state.backoff_until:%H:%M:%S} UTC"
-                self._report(progress)
-                continue
-            while progress.pages < MAX_PAGES_PER_RUN:
-                has_more = await self.poll(adapter, stream, progress)
-                if not has_more:
-                    break
-                await asyncio.to_thread(
-                    self.store.acquire_lease, account.id, self.holder, self.lease_ttl
-                )
+            try:
+                await self._run_stream_once(adapter, progress, taken)
+            except Exception as error:  # noqa: BLE001 - one stream must not stop the others
+                await self._crashed(progress, error)
+
+    async def _run_stream_once(
+        self, adapter: Adapter, progress: StreamProgress, taken: bool
+    ) -> None:
+        account, stream = adapter.account, progress.stream
+        if not taken:
+            holder = await asyncio.to_thread(self.store.lease_holder, account.id)
+            progress.skipped = f"another process is polling it ({holder})"
+            self._report(progress)
+            return
+        state = await asyncio.to_thread(self.store.cursor, account.id, stream)
+        if state.backoff_until is not None and state.backoff_until > self.store.clock():
+            progress.skipped = f"backing off until {state.backoff_until:%H:%M:%S} UTC"
+            self._report(progress)
+            return
+        while progress.pages < MAX_PAGES_PER_RUN:
+            has_more = await self.poll(adapter, stream, progress)
+            if not has_more:
+                break
+            await asyncio.to_thread(
+                self.store.acquire_lease, account.id, self.holder, self.lease_ttl
+            )
 
     async def poll(self, adapter: Adapter, stream: str, progress: StreamProgress) -> bool:
         """Fetch and land what is ready; True when the adapter has more ready now.
@@ -179,6 +199,7 @@ class SyncEngine:
         During a backfill, pages are gathered up to `BATCH_ITEMS` and landed in one
         transaction with the cursor after the last of them: fewer, larger transactions,
         and a crash still loses nothing (the next run refetches from the saved cursor).
+        Whatever a page raises (short of cancellation) is recorded as the stream's failure.
         """
         account = adapter.account
         state = await asyncio.to_thread(self.store.cursor, account.id, stream)
@@ -189,32 +210,27 @@ class SyncEngine:
                 result = await adapter.fetch(stream, cursor)
                 if not isinstance(result, FetchResult):
                     raise PayloadInvalid(f"adapter returned {type(result).__name__}, not a page")
+                items.extend(result.items)
             except AdapterError as error:
                 failure = error
                 break
             except (httpx.HTTPError, OSError) as error:
                 failure = PlatformUnavailable(str(error) or type(error).__name__)
                 break
-            items.extend(result.items)
+            except Exception as error:  # noqa: BLE001 - a hostile page must not stop the stream
+                failure = self._unexpected(account, stream, error, "reading a page")
+                break
             cursor, has_more, pages = result.next_cursor, result.has_more, pages + 1
 
         if pages:
-            report: IngestReport = await asyncio.to_thread(
-                self.store.ingest, account, stream, items, cursor
-            )
-            if state.failures and failure is None:
-                await asyncio.to_thread(
-                    self.store.record_health, account.id, AccountHealth.OK, None
+            try:
+                report: IngestReport = await asyncio.to_thread(
+                    self.store.ingest, account, stream, items, cursor
                 )
-            while await asyncio.to_thread(self.store.score_sentiment):
-                pass
-            if report.new_items:
-                await self._listen()
-            progress.pages += pages
-            progress.new_items += report.new_items
-            progress.duplicate_items += report.duplicate_items
-            progress.malformed_items += report.malformed_items
-            progress.error = None
+            except Exception as error:  # noqa: BLE001 - a batch the store refuses is a failure
+                failure = self._unexpected(account, stream, error, "storing a page")
+            else:
+                await self._landed(account, state, failure, pages, report, progress)
         if failure is not None:
             await self._record(account, stream, failure, state.failures + 1)
             progress.error = _describe(failure)
@@ -223,6 +239,67 @@ class SyncEngine:
             return False
         self._report(progress)
         return has_more
+
+    async def _landed(
+        self,
+        account: AccountRef,
+        state: CursorState,
+        failure: Exception | None,
+        pages: int,
+        report: IngestReport,
+        progress: StreamProgress,
+    ) -> None:
+        """After a batch landed: health back to ok, sentiment, listening, progress."""
+        if state.failures and failure is None:
+            await asyncio.to_thread(self.store.record_health, account.id, AccountHealth.OK, None)
+        try:
+            while await asyncio.to_thread(self.store.score_sentiment):
+                pass
+        except Exception:  # noqa: BLE001 - scoring must never stop the sync
+            log.exception("scoring sentiment failed")
+        if report.new_items:
+            await self._listen()
+        progress.pages += pages
+        progress.new_items += report.new_items
+        progress.duplicate_items += report.duplicate_items
+        progress.malformed_items += report.malformed_items
+        progress.error = None
+
+    def _unexpected(
+        self, account: AccountRef, stream: str, error: Exception, doing: str
+    ) -> _Unexpected:
+        """Log an exception no contract names, with its traceback; the failure to record.
+
+        The failure's reason names only the exception's type: its message may quote the
+        payload, and the reason is shown to people and kept in the database.
+        """
+        log.error(
+            "sync of account %s (%s %s), stream %s: unexpected error while %s",
+            account.id,
+            account.platform,
+            account.handle,
+            stream,
+            doing,
+            exc_info=error,
+        )
+        return _Unexpected(f"unexpected {type(error).__name__} while {doing}; see the log")
+
+    async def _crashed(self, progress: StreamProgress, error: Exception) -> None:
+        """Record an exception that escaped a stream's (or, stream `*`, an account's) run."""
+        account, stream = progress.account, progress.stream
+        failure = self._unexpected(account, stream, error, "syncing")
+        progress.error = _describe(failure)
+        try:
+            if stream == "*":
+                await asyncio.to_thread(
+                    self.store.record_health, account.id, AccountHealth.FAILING, progress.error
+                )
+            else:
+                state = await asyncio.to_thread(self.store.cursor, account.id, stream)
+                await self._record(account, stream, failure, state.failures + 1)
+        except Exception:  # noqa: BLE001 - the store may be what failed
+            log.exception("cannot record the failure of account %s, stream %s", account.id, stream)
+        self._report(progress)
 
     async def _listen(self, *, throttled: bool = True) -> None:
         """Call `after_landing` (tag new threads to active incidents, check the listening rules).
@@ -267,8 +344,12 @@ class SyncEngine:
         )
 
     def _report(self, progress: StreamProgress) -> None:
-        if self.on_progress is not None:
+        if self.on_progress is None:
+            return
+        try:
             self.on_progress(progress)
+        except Exception:  # noqa: BLE001 - showing progress must never stop the sync
+            log.exception("showing sync progress failed")
 
     # -- the long-running worker ----------------------------------------------------------
 
@@ -284,42 +365,67 @@ class SyncEngine:
         heartbeat = self.lease_ttl.total_seconds() / 3
         try:
             while not stop.is_set():
-                accounts = {
-                    account.id: account
-                    for account in await asyncio.to_thread(self.enabled_accounts)
-                }
-                for account_id, current in list(running.items()):
-                    if accounts.get(account_id) != current.account:
-                        await _cancel(list(current.tasks.values()))
-                        del running[account_id]
-                for account in accounts.values():
-                    taken = await asyncio.to_thread(
-                        self.store.acquire_lease, account.id, self.holder, self.lease_ttl
-                    )
-                    if not taken:
-                        if account.id in running:
-                            await _cancel(list(running.pop(account.id).tasks.values()))
-                        continue
-                    current = running.get(account.id)
-                    if current is None:
-                        adapter = await self._build_adapter(account, client)
-                        if adapter is None:
-                            continue
-                        log.info("took the lease of account %s as %s", account.id, self.holder)
-                        account = await self._keep_text_limit(adapter)
-                        current = running[account.id] = _RunningAccount(account, adapter, {})
-                    for stream in current.adapter.streams:
-                        task = current.tasks.get(stream)
-                        if task is None or task.done():
-                            current.tasks[stream] = asyncio.create_task(
-                                self._follow(current.adapter, stream, stop),
-                                name=f"sync {account.platform} {account.handle} {stream}",
-                            )
+                try:
+                    await self._heartbeat(client, stop, running)
+                except Exception:  # noqa: BLE001 - the worker outlives a bad heartbeat
+                    log.exception("a sync heartbeat failed; trying again at the next one")
                 await _wait(stop, heartbeat)
         finally:
             for current in running.values():
                 await _cancel(list(current.tasks.values()))
             await asyncio.to_thread(self.store.release_leases, self.holder)
+
+    async def _heartbeat(
+        self, client: httpx.AsyncClient, stop: asyncio.Event, running: dict[int, _RunningAccount]
+    ) -> None:
+        """Renew and take leases, and start, restart or stop the accounts' stream tasks."""
+        accounts = {
+            account.id: account for account in await asyncio.to_thread(self.enabled_accounts)
+        }
+        for account_id, current in list(running.items()):
+            if accounts.get(account_id) != current.account:
+                await _cancel(list(current.tasks.values()))
+                del running[account_id]
+        for account in accounts.values():
+            try:
+                await self._keep_following(account, client, stop, running)
+            except Exception:  # noqa: BLE001 - one account must not stop the others
+                log.exception(
+                    "cannot keep polling account %s (%s %s)",
+                    account.id,
+                    account.platform,
+                    account.handle,
+                )
+
+    async def _keep_following(
+        self,
+        account: AccountRef,
+        client: httpx.AsyncClient,
+        stop: asyncio.Event,
+        running: dict[int, _RunningAccount],
+    ) -> None:
+        taken = await asyncio.to_thread(
+            self.store.acquire_lease, account.id, self.holder, self.lease_ttl
+        )
+        if not taken:
+            if account.id in running:
+                await _cancel(list(running.pop(account.id).tasks.values()))
+            return
+        current = running.get(account.id)
+        if current is None:
+            adapter = await self._build_adapter(account, client)
+            if adapter is None:
+                return
+            log.info("took the lease of account %s as %s", account.id, self.holder)
+            account = await self._keep_text_limit(adapter)
+            current = running[account.id] = _RunningAccount(account, adapter, {})
+        for stream in current.adapter.streams:
+            task = current.tasks.get(stream)
+            if task is None or task.done():
+                current.tasks[stream] = asyncio.create_task(
+                    self._follow(current.adapter, stream, stop),
+                    name=f"sync {account.platform} {account.handle} {stream}",
+                )
 
     async def _build_adapter(
         self, account: AccountRef, client: httpx.AsyncClient
@@ -365,33 +471,35 @@ class SyncEngine:
             save_text_limit(connection, account_id, text_limit)
 
     async def _follow(self, adapter: Adapter, stream: str, stop: asyncio.Event) -> None:
-        account = adapter.account
-        progress = StreamProgress(account=account, stream=stream)
+        """Poll one stream until `stop`, the lease is lost, or the account needs a login."""
+        progress = StreamProgress(account=adapter.account, stream=stream)
         while not stop.is_set():
-            holder = await asyncio.to_thread(self.store.lease_holder, account.id)
-            if holder is not None and holder != self.holder:
-                return
-            if holder is None:
-                # the lease lapsed (a slow heartbeat); the next one renews it or hands it over
-                await _wait(stop, self.lease_ttl.total_seconds() / 3)
-                continue
-            state = await asyncio.to_thread(self.store.cursor, account.id, stream)
-            now = self.store.clock()
-            if state.backoff_until is not None and state.backoff_until > now:
-                await _wait(stop, (state.backoff_until - now).total_seconds())
-                continue
             try:
-                has_more = await self.poll(adapter, stream, progress)
-            except Exception:
-                log.exception(
-                    "sync of %s %s (%s) crashed", account.platform, account.handle, stream
-                )
-                await _wait(stop, FIRST_BACKOFF.total_seconds())
-                continue
-            if progress.needs_login:
+                wait = await self._follow_once(adapter, progress)
+            except Exception as error:  # noqa: BLE001 - the stream goes on after its backoff
+                await self._crashed(progress, error)
+                wait = FIRST_BACKOFF.total_seconds()
+            if wait is None:
                 return
-            if not has_more:
-                await _wait(stop, adapter.poll_interval_seconds)
+            await _wait(stop, wait)
+
+    async def _follow_once(self, adapter: Adapter, progress: StreamProgress) -> float | None:
+        """Poll the stream if it is due; seconds to wait before the next look, None to stop."""
+        account, stream = adapter.account, progress.stream
+        holder = await asyncio.to_thread(self.store.lease_holder, account.id)
+        if holder is not None and holder != self.holder:
+            return None
+        if holder is None:
+            # the lease lapsed (a slow heartbeat); the next one renews it or hands it over
+            return self.lease_ttl.total_seconds() / 3
+        state = await asyncio.to_thread(self.store.cursor, account.id, stream)
+        now = self.store.clock()
+        if state.backoff_until is not None and state.backoff_until > now:
+            return (state.backoff_until - now).total_seconds()
+        has_more = await self.poll(adapter, stream, progress)
+        if progress.needs_login:
+            return None
+        return 0 if has_more else adapter.poll_interval_seconds
 
 
 @dataclass(slots=True)
@@ -401,6 +509,10 @@ class _RunningAccount:
     account: AccountRef
     adapter: Adapter
     tasks: dict[str, asyncio.Task[None]]
+
+
+class _Unexpected(Exception):
+    """A failure no adapter or store contract names; its message is safe to show."""
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 
 import pytest
 from sqlalchemy import func, select, text, update
 
-from adapters.base import Direction, Kind
+from adapters.base import Direction, FetchedContact, Kind
 from inbox.core.database import open_engine
 from inbox.core.errors import SchemaTooNew
 from inbox.core.models import Contact, Event, Item, SyncCursor, Thread
+from inbox.core.sanitize import MAX_STORED_RAW, MAX_STORED_TEXT, RAW_TRUNCATED
 from inbox.service import InboxService
 from inbox.store.ingest import Store
+from tests.conftest import skip_or_fail
 from tests.support.items import T0, add_account, item
 
 
@@ -297,3 +300,134 @@ def test_a_landed_message_is_due_by_its_sla_and_an_answer_clears_it(engine):
         account, "dms", [item("2", "a", kind=Kind.DM, minutes=80, direction=Direction.OUT)], None
     )
     assert thread_by_key(engine, "a").due_at is None
+
+
+@pytest.fixture
+def postgres_url(request):
+    """A fresh, migrated PostgreSQL database, beside `sqlite_url` in one test."""
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    if template is None:
+        skip_or_fail(f"PostgreSQL: {server}")
+    url = server.create_database(template_url=template)
+    yield url
+    server.drop_database(url)
+
+
+def hostile_item():
+    """An item with NULs in every id, key and link, an unpaired surrogate, and NULs in raw."""
+    return dataclasses.replace(
+        item("ext\x00-1", "thread\x00-key", text="hi\x00 there \ud83d"),
+        parent_external_id="par\x00ent",
+        url="https://example.com/\x00post",
+        author=FetchedContact(
+            external_id="auth\x00or", handle="@car\x00ol\ud800", display_name="Car\x00ol"
+        ),
+        raw={"id\x00": "ext\x00-1", "nested": [{"lang": "e\x00n"}, 1.5, float("nan")]},
+    )
+
+
+def stored_fields(url: str) -> dict:
+    engine = open_engine(url)
+    store = Store(engine)
+    account = add_account(engine)
+    report = store.ingest(account, "mentions", [hostile_item()], "cur\x00sor")
+    columns = (
+        Item.__table__.c.external_id,
+        Item.__table__.c.parent_external_id,
+        Item.__table__.c.url,
+        Item.__table__.c.text,
+        Item.__table__.c.raw,
+        Thread.__table__.c.thread_key,
+        Thread.__table__.c.preview,
+        Contact.__table__.c.external_id.label("author_id"),
+        Contact.__table__.c.handle,
+        Contact.__table__.c.display_name,
+    )
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(*columns)
+            .join(Thread.__table__, Thread.__table__.c.id == Item.__table__.c.thread_id)
+            .join(Contact.__table__, Contact.__table__.c.id == Item.__table__.c.contact_id)
+        ).one()
+    fields = dict(row._mapping, cursor=store.cursor(account.id, "mentions").cursor)
+    engine.dispose()
+    assert report.new_items == 1
+    return fields
+
+
+@pytest.mark.postgres
+def test_nul_characters_anywhere_are_cleaned_the_same_on_both_databases(sqlite_url, postgres_url):
+    on_sqlite = stored_fields(sqlite_url)
+    on_postgres = stored_fields(postgres_url)
+
+    assert on_sqlite == on_postgres
+    assert on_sqlite == {
+        "external_id": "ext-1",
+        "parent_external_id": "parent",
+        "url": "https://example.com/post",
+        "text": "hi there \ufffd",
+        "raw": {"id": "ext-1", "nested": [{"lang": "en"}, 1.5, None]},
+        "thread_key": "thread-key",
+        "preview": "hi there \ufffd",
+        "author_id": "author",
+        "handle": "@carol\ufffd",
+        "display_name": "Carol",
+        "cursor": "cursor",
+    }
+
+
+def test_an_item_with_no_id_left_after_cleaning_is_skipped_and_the_rest_lands(
+    engine, clock, caplog
+):
+    account = add_account(engine)
+    only_nul = item("\x00\x00")
+    too_long = item("x" * 200 + "\x00" + "y" * 100)
+    author_nul = dataclasses.replace(
+        item("bad-author"), author=FetchedContact(external_id="\x00", handle="@nobody")
+    )
+
+    with caplog.at_level(logging.WARNING, logger="inbox.store.ingest"):
+        report = Store(engine, clock).ingest(
+            account, "mentions", [item("1"), only_nul, too_long, author_nul, item("2")], "c1"
+        )
+
+    assert (report.new_items, report.malformed_items) == (2, 3)
+    with engine.connect() as connection:
+        stored = set(connection.execute(select(Item.__table__.c.external_id)).scalars())
+    assert stored == {"1", "2"}
+    assert f"account {account.id}" in caplog.text
+    assert "external id '\\x00\\x00': no external id" in caplog.text
+    assert "'bad-author': author has no external id" in caplog.text
+
+
+def test_a_raw_payload_over_the_cap_is_stored_capped(engine, clock):
+    account = add_account(engine)
+    huge = {"id": "1", "lang": "en", "parts": ["b" * 30_000] * 5, "after": "dropped"}
+    long_string = {"body": "x" * (MAX_STORED_TEXT + 10_000)}
+    deep: dict = {}
+    innermost = deep
+    for _ in range(5_000):
+        innermost["a"] = {}
+        innermost = innermost["a"]
+    pages = [
+        dataclasses.replace(item("1"), raw=huge),
+        dataclasses.replace(item("2"), raw=long_string),
+        dataclasses.replace(item("3"), raw=deep),
+    ]
+
+    report = Store(engine, clock).ingest(account, "mentions", pages, "c1")
+
+    with engine.connect() as connection:
+        raw = dict(
+            connection.execute(select(Item.__table__.c.external_id, Item.__table__.c.raw)).all()
+        )
+    assert report.new_items == 3
+    whole = len(json.dumps(huge, ensure_ascii=False))
+    assert raw["1"] == {"id": "1", "lang": "en", RAW_TRUNCATED: whole}
+    assert len(json.dumps(raw["1"], ensure_ascii=False)) <= MAX_STORED_RAW
+    assert raw["2"]["body"] == "x" * MAX_STORED_TEXT + "…"
+    depth, level = 0, raw["3"]
+    while isinstance(level, dict):
+        depth, level = depth + 1, level["a"]
+    assert level == "…nested too deeply" and depth <= 65

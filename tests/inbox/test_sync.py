@@ -7,6 +7,8 @@ on demand. The demo simulator and the real adapters have their own tests.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import deque
 from datetime import timedelta
 
@@ -25,7 +27,7 @@ from adapters.base import (
     RateLimited,
     SentRef,
 )
-from inbox.core.models import Account, Item
+from inbox.core.models import Account, Item, SyncCursor
 from inbox.store.ingest import Store
 from inbox.store.leases import backoff_after
 from inbox.sync.engine import SyncEngine
@@ -323,3 +325,133 @@ async def test_a_mastodon_instances_own_text_limit_reaches_the_composer_after_a_
     fits = admin.preview_reply(thread.id, "a" * 700)
     assert fits.sendable and (fits.rendered.fit.fits, fits.rendered.fit.limit) == (True, 1000)
     assert not admin.preview_reply(thread.id, "a" * 1001).rendered.fit.fits
+
+
+def backfill(prefix: str, total: int, per_page: int = 100) -> deque:
+    """A backfill of `total` items in pages of `per_page`, all in one thread per page."""
+    pages = deque()
+    for start in range(0, total, per_page):
+        ids = [f"{prefix}{number}" for number in range(start, min(start + per_page, total))]
+        more = start + per_page < total
+        pages.append(page(*ids, cursor=f"{prefix}c{start}", more=more, thread=f"{prefix}{start}"))
+    return pages
+
+
+def cursor_row(engine, account_id: int):
+    with engine.connect() as connection:
+        return connection.execute(
+            select(SyncCursor.__table__).where(SyncCursor.__table__.c.account_id == account_id)
+        ).one()
+
+
+def health_detail_of(engine, account_id: int) -> str | None:
+    with engine.connect() as connection:
+        return connection.execute(
+            select(Account.__table__.c.health_detail).where(Account.__table__.c.id == account_id)
+        ).scalar()
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [
+        OverflowError("date value out of range: hostile-payload-text"),
+        RecursionError("maximum recursion depth exceeded: hostile-payload-text"),
+        RuntimeError("hostile-payload-text"),
+    ],
+    ids=type,
+)
+async def test_an_unexpected_error_fails_only_its_stream_and_backs_off(
+    engine, clock, scripts, poison, caplog
+):
+    """A page that raises what no contract names (a hand-made script: no real platform
+    can be made to send one on demand) marks only its own stream failing."""
+    poisoned = add_account(engine, handle="poisoned")
+    healthy = add_account(engine, handle="healthy")
+    scripts["poisoned"] = deque([poison, page("p1", cursor="p-c1", thread="p")])
+    scripts["healthy"] = backfill("h", 2_000)
+    sync = engine_for(engine, clock)
+
+    with caplog.at_level(logging.ERROR, logger="inbox.sync.engine"):
+        async with httpx.AsyncClient() as client:
+            first = await sync.run_once(client)
+            second = await sync.run_once(client)
+
+    assert len(items_of(engine, healthy.id)) == 2_000
+    row = cursor_row(engine, poisoned.id)
+    reason = f"unexpected {type(poison).__name__} while reading a page; see the log"
+    assert (row.last_error, row.failures) == (reason, 1)
+    assert row.backoff_until == clock() + backoff_after(1) > clock()
+    assert (health_of(engine, poisoned.id), health_detail_of(engine, poisoned.id)) == (
+        "failing",
+        reason,
+    )
+    assert health_of(engine, healthy.id) == "ok"
+    failed = {stream.account.handle: stream for stream in first.streams}["poisoned"]
+    assert failed.error == reason and "hostile-payload-text" not in failed.error
+    assert f"account {poisoned.id} (demo-mastodon poisoned), stream mentions" in caplog.text
+    assert "Traceback" in caplog.text
+    skipped = {stream.account.handle: stream for stream in second.streams}["poisoned"]
+    assert skipped.skipped.startswith("backing off until")
+    assert len(scripts["poisoned"]) == 1, "the poisoned stream was not polled again"
+
+    clock.advance(seconds=backoff_after(1).total_seconds() + 1)
+    async with httpx.AsyncClient() as client:
+        await sync.run_once(client)
+    assert items_of(engine, poisoned.id) == {"p1"}
+    assert health_of(engine, poisoned.id) == "ok"
+
+
+async def test_a_batch_the_store_refuses_fails_its_stream_and_not_the_others(
+    engine, clock, scripts, monkeypatch
+):
+    """The store raising on one account's batch (fault injection over the scripted
+    adapter) backs that stream off; the other account's batch lands."""
+    poisoned = add_account(engine, handle="poisoned")
+    healthy = add_account(engine, handle="healthy")
+    scripts["poisoned"] = deque([page("p1", cursor="p-c1", thread="p")])
+    scripts["healthy"] = deque([page("h1", "h2", cursor="h-c1", thread="h")])
+    sync = engine_for(engine, clock)
+    ingest = sync.store.ingest
+
+    def refusing(account, *args, **kwargs):
+        if account.id == poisoned.id:
+            raise ValueError("the database refused: hostile-payload-text")
+        return ingest(account, *args, **kwargs)
+
+    monkeypatch.setattr(sync.store, "ingest", refusing)
+    async with httpx.AsyncClient() as client:
+        summary = await sync.run_once(client)
+
+    assert items_of(engine, healthy.id) == {"h1", "h2"}
+    reason = "unexpected ValueError while storing a page; see the log"
+    assert cursor_row(engine, poisoned.id).last_error == reason
+    assert health_detail_of(engine, poisoned.id) == reason
+    assert [stream.error for stream in summary.streams if stream.error] == [reason]
+
+
+async def test_the_long_running_worker_keeps_polling_the_others(engine, clock, scripts):
+    """`run_forever` over a poisoned and a healthy account (the hand-made script)."""
+    poisoned = add_account(engine, handle="poisoned")
+    healthy = add_account(engine, handle="healthy")
+    scripts["poisoned"] = deque([RecursionError("deep JSON")])
+    scripts["healthy"] = backfill("h", 500)
+    stop = asyncio.Event()
+
+    async def stop_when_both_settled() -> None:
+        for _ in range(600):  # a bounded poll: at most 30 s
+            stored = await asyncio.to_thread(items_of, engine, healthy.id)
+            if len(stored) == 500 and health_of(engine, poisoned.id) == "failing":
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+
+    async with httpx.AsyncClient() as client:
+        await asyncio.gather(
+            engine_for(engine, clock, lease_ttl=timedelta(seconds=3)).run_forever(client, stop),
+            stop_when_both_settled(),
+        )
+
+    assert len(items_of(engine, healthy.id)) == 500
+    assert cursor_row(engine, poisoned.id).last_error == (
+        "unexpected RecursionError while reading a page; see the log"
+    )
