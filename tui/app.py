@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App
@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from inbox import Action, Config, EventFollower, InboxService
+from inbox import Action, Config, EventFollower, InboxService, for_display, single_line
 from tui import bindings
 from tui.commands import ScreenActions
 from tui.crisis_watch import CrisisWatch
@@ -31,6 +31,8 @@ from tui.screens.help import HelpScreen
 from tui.screens.inbox import InboxScreen
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from inbox import ThreadRow
     from tui.thread_snapshot import ThreadSnapshot
 
@@ -100,6 +102,36 @@ class InboxApp(CrisisWatch, App[int]):
 
     def get_default_screen(self) -> Screen:
         return InboxScreen(self.service)
+
+    # Every way text reaches the terminal beyond a widget's own rendering goes through the
+    # display cleaning here, whoever asked: a notification's text and title, the window
+    # title, the clipboard (written with an escape sequence of its own).
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        super().notify(
+            for_display(message),
+            title=single_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
+    def copy_to_clipboard(self, text: str) -> None:
+        super().copy_to_clipboard(for_display(text))
+
+    def validate_title(self, title: Any) -> str:
+        return single_line(super().validate_title(title))
+
+    def validate_sub_title(self, sub_title: Any) -> str:
+        return single_line(super().validate_sub_title(sub_title))
 
     def on_mount(self) -> None:
         if self.config.keymap:

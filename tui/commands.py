@@ -13,6 +13,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from inbox import single_line
 from tui import bindings
 
 
@@ -38,8 +39,8 @@ class ScreenActions(Provider):
             if not active.enabled or binding.id in seen or binding.id not in namespaces:
                 continue
             seen.add(binding.id)
-            name = f"{namespaces[binding.id]}: {binding.description}"
-            help_text = f"{binding.tooltip} ({self.app.get_key_display(binding)})"
+            name = single_line(f"{namespaces[binding.id]}: {binding.description}")
+            help_text = single_line(f"{binding.tooltip} ({self.app.get_key_display(binding)})")
             commands.append((name, help_text, partial(active.node.run_action, binding.action)))
         return commands
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from inbox import Context
+from inbox import Context, InvalidInput
 from inbox import main as cli_main
 
 
@@ -23,6 +23,12 @@ def open_tui(context: Context, make_service: Callable[[], Any], *, sync: bool = 
     million objects that are never freed, and full collections walking them cost a
     quarter of a second of the first paint (docs/performance.md).
     """
+    not_a_terminal = _not_a_terminal()
+    if not_a_terminal:
+        raise InvalidInput(
+            f"the terminal UI needs a terminal, and {not_a_terminal} is not one; run it in a "
+            "terminal (scripts can use `inbox threads ...` or `inbox demo --no-tui`)"
+        )
     gc.disable()
     try:
         service = make_service()
@@ -32,6 +38,18 @@ def open_tui(context: Context, make_service: Callable[[], Any], *, sync: bool = 
     from tui.app import run_app
 
     return run_app(service, config=context.config, sync=sync)
+
+
+def _not_a_terminal() -> str | None:
+    """Which of the streams Textual needs is not a terminal, if any.
+
+    Textual reads keys from standard input and draws on standard error; on a pipe it never
+    sees a key (not even ctrl+q), so it would run forever drawing into the pipe.
+    """
+    for name, stream in (("standard input", sys.__stdin__), ("standard error", sys.__stderr__)):
+        if stream is None or not stream.isatty():
+            return name
+    return None
 
 
 def main() -> int:

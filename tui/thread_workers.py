@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
-from inbox import InvalidInput, NotFound, PermissionDenied, ProblemCode
+from inbox import InvalidInput, NotFound, PermissionDenied, ProblemCode, web_link
 from tui.messages import (
     AnswerRendered,
     AuthorCardLoaded,
@@ -56,8 +56,11 @@ def open_in_browser(url: str) -> bool:
     """Hand `url` to a graphical browser; False when there is none.
 
     A terminal browser (lynx, w3m: `webbrowser` offers them without a display) would take
-    over the inbox's own terminal, so it counts as none.
+    over the inbox's own terminal, so it counts as none. Only http(s) links are handed over:
+    a `file:` or `javascript:` one counts as not opened.
     """
+    if web_link(url) != url:
+        return False
     try:
         browser = webbrowser.get()
     except webbrowser.Error:

@@ -370,7 +370,7 @@ def cmd_incident_list(context: Context) -> int:
 
     rows = [
         _incident_record(incident)
-        for incident in context.service().incidents(active_only=context.options.active)
+        for incident in context.service(create=False).incidents(active_only=context.options.active)
     ]
     columns = [
         "id",
@@ -446,7 +446,7 @@ def cmd_rules_list(context: Context) -> int:
             "condition": rule.describe(),
             "config": rule.config,
         }
-        for rule in context.service().listening_rules()
+        for rule in context.service(create=False).listening_rules()
     ]
     emit(
         rows,
@@ -503,7 +503,7 @@ def cmd_alerts_list(context: Context) -> int:
 
     rows = [
         _alert_record(alert)
-        for alert in context.service().alerts(unacknowledged=context.options.open)
+        for alert in context.service(create=False).alerts(unacknowledged=context.options.open)
     ]
     columns = ["id", "raised", "rule", "type", "summary", "acknowledged_by"]
     emit(
@@ -551,7 +551,7 @@ def cmd_posts_list(context: Context) -> int:
 
     rows = [
         _post_record(post)
-        for post in context.service().scheduled_posts(context.options.status or ())
+        for post in context.service(create=False).scheduled_posts(context.options.status or ())
     ]
     emit(
         rows,
@@ -628,7 +628,7 @@ def cmd_review(context: Context) -> int:
 
     from inbox.reports.review import write_review
 
-    review = context.service().incident_review(context.options.incident)
+    review = context.service(create=False).incident_review(context.options.incident)
     written, threads = write_review(review, Path(context.options.out).expanduser())
     print(
         f"wrote the review of incident {review.incident.id} to {written} "

@@ -36,6 +36,10 @@ def run_demo(
     play = bool(getattr(options, "crisis", False))
     if play and options.crisis_after is not None:
         raise InvalidInput("--crisis plays its own outage; leave out --crisis-after")
+    if not options.db:
+        from inbox.core.files import create_private_folder
+
+        create_private_folder(demo_database().parent)
     url = database_url(options.db or str(demo_database()))
     parsed = make_url(url)
     clock: Clock = utc_now

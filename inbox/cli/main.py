@@ -46,36 +46,49 @@ class Context:
             from inbox.core.config import load_config
             from inbox.core.paths import config_path
 
-            path = config_path() if self.options.config is None else _expand(self.options.config)
-            self._config = load_config(path)
+            named = self.options.config is not None
+            path = _expand(self.options.config) if named else config_path()
+            self._config = load_config(path, must_exist=named)
         return self._config
 
     def database_url(self) -> str:
         from inbox.core.database import database_url
         from inbox.core.paths import default_database
 
-        target = (
-            self.options.db
-            or os.environ.get("INBOX_DATABASE_URL")
-            or self.config.database
-            or str(default_database())
-        )
-        return database_url(target)
+        return database_url(self._named_database() or str(default_database()))
+
+    def _named_database(self) -> str | None:
+        """The database `--db`, the environment or the config names; None for the default."""
+        return self.options.db or os.environ.get("INBOX_DATABASE_URL") or self.config.database
 
     def identity(self) -> str | None:
         return self.options.actor or os.environ.get("INBOX_AS") or self.config.identity
 
+    def create_default_folder(self) -> None:
+        """Make the default database's folder (0700) if no database is named; a folder a
+        person named is theirs to make, and a typo in it is an error, not a new folder."""
+        if self._named_database() is None:
+            from inbox.core.files import create_private_folder
+            from inbox.core.paths import data_dir
+
+            create_private_folder(data_dir())
+
     def engine(self, *, create: bool = True):
+        """The database at the head schema; only with `create` is a missing one created."""
         from inbox.core.database import open_engine
 
+        if create:
+            self.create_default_folder()
         return open_engine(self.database_url(), create=create)
 
-    def service(self, engine=None):
+    def service(self, engine=None, *, create: bool = True):
+        """The service on `engine`, else on the database; commands that only read pass
+        `create=False`, so a mistyped `--db` never leaves a new file behind."""
         from inbox.service import InboxService
         from inbox.sla import SlaPolicy
 
         return InboxService(
-            engine or self.engine(),
+            engine or self.engine(create=create),
             actor=self.identity(),
             sla_policy=SlaPolicy.from_settings(self.config.sla),
         )
@@ -93,14 +106,13 @@ def _expand(path: str):
 def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: str) -> None:
     """Print rows as an aligned table, JSON or CSV."""
     if output_format == "json":
-        import json
+        from inbox.core.sanitize import json_text
 
-        json.dump(list(rows), sys.stdout, default=str, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(list(rows), default=str, indent=2) + "\n")
     elif output_format == "csv":
-        import csv
+        from inbox.core.sanitize import CsvWriter
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
+        writer = CsvWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     else:
@@ -124,9 +136,10 @@ def _blank(value: Any) -> Any:
 
 
 def cmd_db_upgrade(context: Context) -> int:
-    from inbox.core.database import create_database_engine, upgrade
+    from inbox.core.database import open_database, upgrade
 
-    engine = create_database_engine(context.database_url())
+    context.create_default_folder()
+    engine = open_database(context.database_url(), create=True)
     before, after = upgrade(engine)
     if before == after:
         print(f"the database is already at schema {after}")
@@ -136,9 +149,13 @@ def cmd_db_upgrade(context: Context) -> int:
 
 
 def cmd_db_status(context: Context) -> int:
-    from inbox.core.database import SCHEMA_HEAD, create_database_engine, schema_revision
+    from inbox.core.database import SCHEMA_HEAD, open_database, schema_revision
+    from inbox.core.errors import DatabaseMissing
 
-    revision = schema_revision(create_database_engine(context.database_url()))
+    try:
+        revision = schema_revision(open_database(context.database_url(), create=False))
+    except DatabaseMissing:
+        revision = None
     print(f"database: {_redacted(context.database_url())}")
     print(f"schema: {revision or 'none (run `inbox db upgrade`)'}; this inbox: {SCHEMA_HEAD}")
     return 0
@@ -151,7 +168,7 @@ def _redacted(url: str) -> str:
 
 
 def cmd_accounts_list(context: Context) -> int:
-    accounts = context.service().list_accounts()
+    accounts = context.service(create=False).list_accounts()
     rows = [
         {
             "id": account.id,
@@ -302,7 +319,7 @@ def cmd_accounts_remove(context: Context) -> int:
 
 
 def cmd_agents_list(context: Context) -> int:
-    agents = context.service().list_agents()
+    agents = context.service(create=False).list_agents()
     rows = [
         {
             "handle": agent.handle,
@@ -328,15 +345,17 @@ def cmd_agents_add(context: Context) -> int:
 
 def cmd_export(context: Context) -> int:
     import contextlib
-    import csv
-    import json
+    from pathlib import Path
+
+    from inbox.core.files import open_private
+    from inbox.core.sanitize import CsvWriter, json_text
 
     options = context.options
-    service = context.service()
+    service = context.service(create=False)
     rows = service.export_rows(options.what)
     with contextlib.ExitStack() as stack:
         out = (
-            stack.enter_context(open(options.out, "w", encoding="utf-8", newline=""))
+            stack.enter_context(open_private(Path(options.out).expanduser(), newline=""))
             if options.out
             else sys.stdout
         )
@@ -345,13 +364,13 @@ def cmd_export(context: Context) -> int:
             writer = None
             for row in rows:
                 if writer is None:
-                    writer = csv.DictWriter(out, fieldnames=list(row))
+                    writer = CsvWriter(out, fieldnames=list(row))
                     writer.writeheader()
-                writer.writerow({key: _csv_value(value) for key, value in row.items()})
+                writer.writerow(row)
                 count += 1
         else:
             for row in rows:
-                out.write(json.dumps(row, default=_json_value, ensure_ascii=False) + "\n")
+                out.write(json_text(row, default=_json_value) + "\n")
                 count += 1
     if options.out:
         print(f"wrote {count} {options.what} to {options.out}", file=sys.stderr)
@@ -364,17 +383,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
-
-
-def _csv_value(value: Any) -> Any:
-    import json
-    from datetime import datetime
-
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    return value
 
 
 def cmd_sync(context: Context) -> int:
@@ -572,8 +580,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_CLOSED_PIPE = 141
+"""128 + SIGPIPE: what the shell reports for `cat`, `seq` or `git` when the reader of their
+output (`| head`) goes away; 0 would tell a script the whole output was delivered."""
+
+
 def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    A reader that closes our output early (`inbox threads list | head`) ends the command
+    quietly with `EXIT_CLOSED_PIPE`, whether the write or the final flush found it gone.
+    """
+    try:
+        try:
+            return _run(argv, open_tui)
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return _stop_writing()
+
+
+def _stop_writing() -> int:
+    """Point standard output and error at /dev/null, so nothing written later (the flush
+    at exit) meets the closed pipe again and prints a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (AttributeError, OSError, ValueError):  # replaced by a test or an embedder
+            continue
+    os.close(devnull)
+    return EXIT_CLOSED_PIPE
+
+
+def _run(argv: Sequence[str] | None, open_tui: TuiOpener | None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     if options.verbose:
@@ -583,10 +623,15 @@ def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     handler: Callable[[Context], int] = options.handler
+    context = Context(options, open_tui)
     try:
-        return handler(Context(options, open_tui))
+        if options.config is not None:
+            context.config  # noqa: B018 - a file named on the command line is read, or refused, first
+        return handler(context)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear line
         return _report(error)
 

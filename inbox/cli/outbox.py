@@ -109,7 +109,7 @@ def cmd_reply(context: Context) -> int:
 
 def cmd_outbox_list(context: Context) -> int:
     options = context.options
-    rows = context.service().outbox(options.status, mine=options.mine)
+    rows = context.service(create=False).outbox(options.status, mine=options.mine)
     _emit_outbound(context, rows)
     return 0
 
@@ -183,7 +183,7 @@ def _print_result(result: SendResult) -> None:
 
 
 def cmd_approvals_list(context: Context) -> int:
-    _emit_outbound(context, context.service().approvals())
+    _emit_outbound(context, context.service(create=False).approvals())
     return 0
 
 
@@ -230,7 +230,7 @@ def _campaign_record(campaign: CampaignSummary) -> dict[str, Any]:
 def cmd_campaign_list(context: Context) -> int:
     from inbox.cli.main import emit
 
-    rows = [_campaign_record(campaign) for campaign in context.service().campaigns()]
+    rows = [_campaign_record(campaign) for campaign in context.service(create=False).campaigns()]
     emit(
         rows,
         ["id", "kind", "status", "targets", "sent", "pending", "failed", "title"],
@@ -240,7 +240,7 @@ def cmd_campaign_list(context: Context) -> int:
 
 
 def cmd_campaign_status(context: Context) -> int:
-    campaign, rows = context.service().campaign(context.options.id)
+    campaign, rows = context.service(create=False).campaign(context.options.id)
     if context.options.format == "table":
         record = _campaign_record(campaign)
         print(
@@ -285,7 +285,7 @@ def cmd_canned_import(context: Context) -> int:
 
 
 def cmd_canned_export(context: Context) -> int:
-    written = context.service().export_canned(context.options.directory)
+    written = context.service(create=False).export_canned(context.options.directory)
     print(f"wrote {len(written)} prepared answers to {context.options.directory}")
     return 0
 
@@ -309,7 +309,7 @@ def _answer_record(stored: Any, score: float | None = None) -> dict[str, Any]:
 def cmd_canned_list(context: Context) -> int:
     from inbox.cli.main import emit
 
-    rows = [_answer_record(stored) for stored in context.service().canned_responses()]
+    rows = [_answer_record(stored) for stored in context.service(create=False).canned_responses()]
     emit(rows, ["shortcode", "title", "tags", "variants", "approval"], context.options.format)
     return 0
 
@@ -317,7 +317,7 @@ def cmd_canned_list(context: Context) -> int:
 def cmd_canned_match(context: Context) -> int:
     from inbox.cli.main import emit
 
-    found = context.service().match_canned(context.options.query, context.options.limit)
+    found = context.service(create=False).match_canned(context.options.query, context.options.limit)
     rows = [_answer_record(match.answer, match.score) for match in found]
     emit(rows, ["score", "shortcode", "title", "approval"], context.options.format)
     return 0 if rows else 1

@@ -90,7 +90,7 @@ def compute_for(context: Context) -> Stats:
     from inbox.stats.periods import parse_period
 
     options = context.options
-    service = context.service()
+    service = context.service(create=False)
     period = parse_period(options.since, options.until, service.clock())
     filters = StatsFilter(
         agents=tuple(options.agent),
@@ -127,10 +127,9 @@ def cmd_stats(context: Context) -> int:
     stats = compute_for(context)
     output_format = context.options.format
     if output_format == "json":
-        import json
+        from inbox.core.sanitize import json_text
 
-        json.dump(stats.as_dict(), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_text(stats.as_dict(), indent=2) + "\n")
         return 0
     rows = figures_rows(stats)
     if output_format == "csv":
@@ -177,6 +176,7 @@ def cmd_report(context: Context) -> int:
     from pathlib import Path
 
     from inbox.core.errors import InvalidInput
+    from inbox.core.files import open_private
     from inbox.reports.stats_report import render_html, render_markdown
 
     path = Path(context.options.out).expanduser()
@@ -190,7 +190,9 @@ def cmd_report(context: Context) -> int:
     if render is None:
         raise InvalidInput(f"cannot tell the format of {path.name}: name it .html or .md")
     stats = compute_for(context)
-    path.write_text(render(stats), encoding="utf-8")
+    document = render(stats)
+    with open_private(path) as handle:
+        handle.write(document)
     print(
         f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} "
         f"to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}"

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from inbox.runtime import build_sync_engine, http_client
-from inbox.sync.engine import StreamProgress, SyncEngine
+from inbox.sync.engine import StreamProgress, SyncEngine, SyncSummary
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -67,7 +67,27 @@ def run_sync(
                 print(f"{_stream_name(stream)}: {stream.new_items:,} new items", file=sys.stderr)
         accounts = len({stream.account.id for stream in summary.streams})
         print(f"{summary.new_items:,} new items from {accounts} accounts")
+    if _nothing_polled_for_a_stopped_holder(summary):
+        if quiet:
+            for stream in summary.streams:
+                print(f"{_stream_name(stream)}: skipped, {stream.skipped}", file=sys.stderr)
+        print(
+            "inbox: nothing was polled: a process that stopped still holds a lease (see above)",
+            file=sys.stderr,
+        )
+        return 1
     return 1 if any(stream.error for stream in summary.streams) else 0
+
+
+def _nothing_polled_for_a_stopped_holder(summary: SyncSummary) -> bool:
+    """No stream was polled, and one because a crashed process still holds its lease.
+
+    A lease held by a live process is not a failure: that process polls the account, as
+    when a scheduled `inbox sync` meets a running `inbox sync --follow`.
+    """
+    return all(stream.skipped for stream in summary.streams) and any(
+        stream.holder_stopped for stream in summary.streams
+    )
 
 
 def _stream_name(progress: StreamProgress) -> str:

@@ -190,10 +190,9 @@ def _json_row(row: ThreadRow) -> dict[str, Any]:
 
 
 def _print_json(value: Any) -> None:
-    import json
+    from inbox.core.sanitize import json_text
 
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_text(value, indent=2) + "\n")
 
 
 @_bad_input_is_a_usage_error
@@ -213,7 +212,7 @@ def cmd_list(context: Context) -> int:
         priority=options.priority,
         search_text=options.search,
     )
-    rows = context.service().list_threads(query, limit=options.limit)
+    rows = context.service(create=False).list_threads(query, limit=options.limit)
     if options.json:
         _print_json([_json_row(row) for row in rows])
         return 0
@@ -254,7 +253,7 @@ def cmd_list(context: Context) -> int:
 def cmd_show(context: Context) -> int:
     from inbox.core.sanitize import for_display
 
-    service = context.service()
+    service = context.service(create=False)
     thread_id = context.options.thread
     row = service.thread(thread_id)
     notes = service.notes(thread_id)

@@ -92,11 +92,17 @@ _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
-def load_config(path: Path) -> Config:
-    """Read `path`; a missing file gives the defaults, a broken one a `ConfigError`."""
+def load_config(path: Path, *, must_exist: bool = False) -> Config:
+    """Read `path`; a missing file gives the defaults, a broken one a `ConfigError`.
+
+    `must_exist` is for a file someone named (`--config`): a typo there must not quietly
+    run with the defaults, against the default database.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"{path}: no such config file") from None
         return Config()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read the config file ({error.strerror})") from None

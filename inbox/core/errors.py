@@ -6,6 +6,7 @@
     ├── ConfigError              the config file is missing a piece or is malformed
     ├── CredentialStoreUnavailable  no OS keyring to keep secrets in
     ├── DatabaseError            the database cannot be opened or used
+    │   ├── DatabaseMissing      no database file there yet (nothing was created)
     │   ├── SchemaOutdated       older than the code: run `inbox db upgrade`
     │   └── SchemaTooNew         newer than the code: upgrade the program
     ├── NotFound                 no such account, agent, thread, ...
@@ -28,6 +29,10 @@ class CredentialStoreUnavailable(InboxError):
 
 class DatabaseError(InboxError):
     """The database cannot be opened or used."""
+
+
+class DatabaseMissing(DatabaseError):
+    """A command that only reads found no database file where it was pointed."""
 
 
 class SchemaOutdated(DatabaseError):

@@ -4,16 +4,22 @@ Text from platforms is hostile until shown otherwise. Storage keeps what was sai
 NUL characters (PostgreSQL refuses them), unpaired surrogates (no database can encode
 them) and beyond a size cap, the same on SQLite and PostgreSQL; a platform's payload is
 kept as JSON both accept, capped the same way. Display removes terminal
-control sequences, other control characters and bidi overrides; escaping Rich markup is
-the job of whoever renders, since only it knows whether markup is in play.
+control sequences, other control characters, bidi overrides and invisible characters
+(zero-width spaces and joiners, which make one name look like another); escaping Rich
+markup is the job of whoever renders, since only it knows whether markup is in play.
+The same goes for what the inbox writes for other programs: CSV cells a spreadsheet would
+run as a formula are neutralised, and JSON escapes what a terminal would act on.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 MAX_STORED_TEXT = 40_000
@@ -36,9 +42,32 @@ _ANSI_SEQUENCE = re.compile(
     r"|\x1b[@-Z\\-_]"  # two-character escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
-_UNSAFE_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]"
+_BIDI_AND_INVISIBLE = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\U000e0000-\U000e007f"
 )
+"""Bidi controls, and characters that show as nothing: zero-width spaces, word joiners,
+soft hyphens, Hangul fillers, tag characters."""
+_JOINERS = re.compile("[\u200c\u200d]")
+"""Zero-width joiners and non-joiners: part of emoji sequences and of Persian and Indic
+words, so a message keeps them; in a name or on one line they only hide, so they go."""
+_UNSAFE_CHARACTERS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_AND_INVISIBLE}]")
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+_JSON_UNESCAPED = re.compile(f"[\x7f-\x9f\u200c\u200d\u2028\u2029{_BIDI_AND_INVISIBLE}]")
+"""What `json.dumps(..., ensure_ascii=False)` leaves raw that a terminal acts on or hides."""
+
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+"""First characters that make a spreadsheet read a cell as a formula (the OWASP list, plus
+the full-width forms some spreadsheets also take)."""
+
+WEB_SCHEMES = frozenset({"http", "https"})
+"""The only kinds of link the inbox hands to a browser."""
+
+_LOOK_ALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK", "ARMENIAN", "CHEROKEE", "COPTIC"})
+LOOK_ALIKE_MARK = "⚠"
+"""Put before a name with a word that mixes Latin letters with look-alikes from another
+script ("Nіmbus" with a Cyrillic і), so an impostor does not pass for the brand; in front,
+so a narrow column still shows it."""
 
 
 def storable(text: str) -> str:
@@ -111,7 +140,56 @@ def for_display(text: str) -> str:
     Tabs and newlines stay; carriage returns become newlines so nothing overwrites a line.
     """
     text = _ANSI_SEQUENCE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return _UNSAFE_CHARACTERS.sub("", text)
+    return _UNSAFE_CHARACTERS.sub("", _LINE_SEPARATORS.sub("\n", text))
+
+
+def single_line(text: str) -> str:
+    """`for_display` on one line: every run of whitespace, newlines included, one space.
+
+    For what must not break a line or hide part of itself: a link, a title, a toast's title.
+    """
+    return " ".join(_JOINERS.sub("", for_display(text)).split())
+
+
+def name_for_display(name: str, width: int = 80) -> str:
+    """A person's handle or name, safe for display, with look-alike letters made visible.
+
+    On one line and at most `width` characters (invisible characters already gone, by
+    `for_display`); a word that mixes Latin letters with letters of a script that has
+    look-alikes for them puts `LOOK_ALIKE_MARK` in front.
+    """
+    shown = _JOINERS.sub("", first_line(name, width))
+    if any(_mixes_look_alikes(word) for word in shown.split()):
+        return LOOK_ALIKE_MARK + shown
+    return shown
+
+
+def _mixes_look_alikes(word: str) -> bool:
+    scripts = {
+        unicodedata.name(letter, "?").split(" ", 1)[0] for letter in word if letter.isalpha()
+    }
+    return "LATIN" in scripts and not scripts.isdisjoint(_LOOK_ALIKE_SCRIPTS)
+
+
+def web_link(url: str) -> str | None:
+    """`url` cleaned as `single_line`, if it is an http(s) link with a host; else None.
+
+    The only kind of link the inbox hands to a browser or shows as one.
+    """
+    from urllib.parse import urlsplit
+
+    link = single_line(url)
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    return link if parts.scheme.lower() in WEB_SCHEMES and parts.netloc else None
+
+
+def link_scheme(url: str) -> str:
+    """The scheme `url` names ("javascript", "file"), safe for display: to say it was refused."""
+    scheme, colon, _ = url.strip().partition(":")
+    return first_line(scheme, 40) if colon else "none"
 
 
 def first_line(text: str, width: int = 200) -> str:
@@ -137,3 +215,56 @@ def preview(text: str, width: int = 200) -> str:
     if len(lines) > 1 and len(chosen) <= 40 and chosen.endswith((",", ":", "，")):
         chosen = lines[1]
     return chosen if len(chosen) <= width else chosen[: width - 1] + "…"
+
+
+def csv_cell(value: Any) -> Any:
+    """One CSV cell as written: text safe for display that no spreadsheet reads as a formula.
+
+    Numbers stay numbers; times become ISO 8601; lists and mappings, their JSON. Text that
+    starts (after spaces) with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
+    `'`, the OWASP rule, so a spreadsheet shows it rather than runs it.
+    """
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping | list | tuple):
+        value = json_text(value)
+    text = for_display(str(value))
+    if text.lstrip(" \n")[:1] in FORMULA_STARTS:
+        text = "'" + text
+    return text
+
+
+class CsvWriter(csv.DictWriter):
+    """`csv.DictWriter` whose every cell, the header's too, goes through `csv_cell`.
+
+    The one way the inbox writes CSV, so what a platform sent never runs in a spreadsheet
+    or acts on the terminal the file is printed to.
+    """
+
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
+        return super().writerow({key: csv_cell(value) for key, value in rowdict.items()})
+
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
+        for rowdict in rowdicts:
+            self.writerow(rowdict)
+
+
+def json_text(value: Any, *, indent: int | None = None, default: Any = None) -> str:
+    """`value` as JSON in which nothing a terminal acts on or hides is left raw.
+
+    Non-ASCII text stays readable; C1 controls, bidi controls, invisible characters and
+    line separators are written as `\\uXXXX` escapes (JSON escapes C0 controls itself),
+    so the text reads back unchanged.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=indent, default=default)
+    return _JSON_UNESCAPED.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

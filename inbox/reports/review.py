@@ -5,13 +5,13 @@ The TUI's review screen shows the same sections (`review_sections`) as the files
 
 from __future__ import annotations
 
-import csv
 import html
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inbox.core.errors import InvalidInput
+from inbox.core.files import open_private
+from inbox.core.sanitize import CsvWriter
 from inbox.reports.charts import bar_chart_svg, data_uri, line_chart_svg
 from inbox.reports.text import duration_text
 
@@ -212,16 +212,12 @@ def write_review(review: Review, path: Path) -> tuple[Path, Path]:
     render = renderers.get(path.suffix.lower())
     if render is None:
         raise InvalidInput(f"cannot tell the format of {path.name}: name it .html or .md")
-    path.write_text(render(review), encoding="utf-8")
+    document = render(review)
+    with open_private(path) as handle:
+        handle.write(document)
     csv_path = path.with_name(f"{path.stem}-threads.csv")
-    with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(THREAD_CSV_COLUMNS), extrasaction="ignore")
+    with open_private(csv_path, newline="") as handle:
+        writer = CsvWriter(handle, fieldnames=list(THREAD_CSV_COLUMNS), extrasaction="ignore")
         writer.writeheader()
-        for row in review.threads:
-            writer.writerow(
-                {
-                    key: value.isoformat() if isinstance(value, datetime) else value
-                    for key, value in row.items()
-                }
-            )
+        writer.writerows(review.threads)
     return path, csv_path

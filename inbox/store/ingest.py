@@ -34,6 +34,7 @@ from inbox.core.models import (
     ThreadStatus,
 )
 from inbox.sla import SlaPolicy, refresh_due_at
+from inbox.store.leases import Lease
 
 log = logging.getLogger(__name__)
 
@@ -648,6 +649,16 @@ class Store:
                     _lease.c.account_id == account_id, _lease.c.expires_at >= self.clock()
                 )
             ).scalar()
+
+    def lease(self, account_id: int) -> Lease | None:
+        """The account's polling lease as stored, live or lapsed, if there is a row."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(_lease.c.holder, _lease.c.acquired_at, _lease.c.expires_at).where(
+                    _lease.c.account_id == account_id
+                )
+            ).first()
+        return None if row is None else Lease(*row)
 
     # -- sentiment ------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 LEASE_TTL = timedelta(seconds=30)
 FIRST_BACKOFF = timedelta(seconds=5)
@@ -19,6 +20,33 @@ MAX_BACKOFF = timedelta(minutes=15)
 def new_holder_name() -> str:
     """A lease holder name unique to this process: host, pid and a random tag."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds an account's polling lease, and until when unless they renew it."""
+
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+
+    def holder_is_gone(self) -> bool:
+        """True when the holder was a process on this machine that is no longer running.
+
+        A crashed poller leaves its lease behind until it expires; only a process on
+        this machine can be looked up, so one elsewhere is never called gone.
+        """
+        host, _, rest = self.holder.partition(":")
+        pid_text = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid_text.isdigit():
+            return False
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # it exists but belongs to someone else
+            return False
+        return False
 
 
 def backoff_after(failures: int) -> timedelta:

@@ -38,7 +38,14 @@ from inbox.core.database import write_transaction
 from inbox.core.models import Account, AccountHealth
 from inbox.store.accounts import save_text_limit
 from inbox.store.ingest import CursorState, IngestReport, Store
-from inbox.store.leases import FIRST_BACKOFF, LEASE_TTL, MAX_BACKOFF, backoff_after, new_holder_name
+from inbox.store.leases import (
+    FIRST_BACKOFF,
+    LEASE_TTL,
+    MAX_BACKOFF,
+    Lease,
+    backoff_after,
+    new_holder_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,10 @@ class StreamProgress:
     malformed_items: int = 0
     error: str | None = None
     skipped: str | None = None
+    held_by: Lease | None = None
+    """The lease of another process that kept this run from polling the stream."""
+    holder_stopped: bool = False
+    """That lease's holder is known to have stopped (crashed): nobody polls the stream."""
     needs_login: bool = False
 
 
@@ -176,8 +187,10 @@ class SyncEngine:
     ) -> None:
         account, stream = adapter.account, progress.stream
         if not taken:
-            holder = await asyncio.to_thread(self.store.lease_holder, account.id)
-            progress.skipped = f"another process is polling it ({holder})"
+            lease = await asyncio.to_thread(self.store.lease, account.id)
+            progress.held_by = lease
+            progress.holder_stopped = lease is not None and lease.holder_is_gone()
+            progress.skipped = self._held_elsewhere(lease, progress.holder_stopped)
             self._report(progress)
             return
         state = await asyncio.to_thread(self.store.cursor, account.id, stream)
@@ -192,6 +205,23 @@ class SyncEngine:
             await asyncio.to_thread(
                 self.store.acquire_lease, account.id, self.holder, self.lease_ttl
             )
+
+    def _held_elsewhere(self, lease: Lease | None, holder_stopped: bool) -> str:
+        """Why another process's lease stops this run, and when it ends."""
+        if lease is None or lease.expires_at < self.store.clock():
+            return "its lease was released just now; run again"
+        ends = f"{lease.expires_at:%H:%M:%S} UTC"
+        seconds_left = max(int((lease.expires_at - self.store.clock()).total_seconds()), 1)
+        if holder_stopped:
+            return (
+                f"its lease is held by {lease.holder}, which is no longer running and "
+                f"stopped renewing it; the lease ends at {ends} (in {seconds_left} s), "
+                "then any sync takes it over"
+            )
+        return (
+            f"another process is polling it ({lease.holder}); its lease runs until {ends} "
+            f"(in {seconds_left} s) and is renewed while that process polls"
+        )
 
     async def poll(self, adapter: Adapter, stream: str, progress: StreamProgress) -> bool:
         """Fetch and land what is ready; True when the adapter has more ready now.

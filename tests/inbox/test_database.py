@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -13,6 +14,7 @@ from sqlmodel import SQLModel
 
 import inbox.core.models  # noqa: F401
 from inbox.core.database import SCHEMA_HEAD, SCHEMA_REVISIONS, database_url, open_engine
+from inbox.core.errors import DatabaseError
 
 
 def test_the_code_knows_every_migration_and_its_head():
@@ -67,7 +69,11 @@ def test_paths_and_urls_both_name_a_database(tmp_path):
     )
 
 
-def test_a_fresh_file_is_created_in_a_new_directory(tmp_path):
+def test_a_fresh_file_is_created_but_never_its_folder(tmp_path):
+    open_engine(database_url(str(tmp_path / "inbox.db"))).dispose()
+    assert (tmp_path / "inbox.db").exists()
+
     target = tmp_path / "deeper" / "still" / "inbox.db"
-    open_engine(database_url(str(target))).dispose()
-    assert target.exists()
+    with pytest.raises(DatabaseError, match=f"no such folder {tmp_path / 'deeper' / 'still'}$"):
+        open_engine(database_url(str(target)))
+    assert not (tmp_path / "deeper").exists()

@@ -200,7 +200,11 @@ async def test_an_account_leased_by_a_live_process_is_skipped(engine, clock, scr
     async with httpx.AsyncClient() as client:
         summary = await engine_for(engine, clock, holder="me").run_once(client)
 
-    assert "another process is polling it (other-host:42)" in summary.streams[0].skipped
+    skipped = summary.streams[0].skipped
+    assert "another process is polling it (other-host:42)" in skipped
+    ends = clock() + timedelta(seconds=30)
+    assert f"its lease runs until {ends:%H:%M:%S} UTC (in 30 s)" in skipped
+    assert summary.streams[0].held_by.holder == "other-host:42"
     assert items_of(engine, account.id) == set()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import webbrowser
 from datetime import timedelta
 from pathlib import Path
@@ -552,7 +553,7 @@ async def test_an_agent_is_refused_on_someone_elses_thread_and_nothing_changes(
         screen = await open_thread(pilot, 0)
         assert "assigned to alice" in title(screen)
         assert "You cannot answer here: thread" in screen.composer.problems_text
-        assert screen.composer.reply_area.disabled
+        assert screen.composer.reply_area.read_only
         await pilot.press("c")
         await notified(
             pilot, "Not closed: assigned to alice; agents change their own and unassigned threads."
@@ -573,11 +574,53 @@ async def test_an_agent_whose_thread_is_taken_by_a_colleague_is_told_at_once(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_thread(pilot, 0)
         await pilot.press("r", *"Let me check")
-        assert not screen.composer.reply_area.disabled
+        assert not screen.composer.reply_area.read_only
         as_person(sqlite_engine, clock, "alice").take([screen.thread.id])
-        await wait_for(pilot, lambda: screen.composer.reply_area.disabled)
+        await wait_for(pilot, lambda: screen.composer.reply_area.read_only)
         assert "You cannot answer here" in screen.composer.problems_text
+        before = app.service.thread(screen.thread.id)
+        app._notifications.clear()
+        await pilot.press(*" about")  # still typing: the letters stay text, never commands
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen and notifications(app) == []
+        assert app.service.thread(screen.thread.id).version == before.version
         assert screen.composer.text == "Let me check", "the draft is kept"
+
+
+async def test_letters_typed_after_a_refused_reply_never_run_as_commands(
+    make_thread_app, sqlite_engine, clock, monkeypatch
+):
+    browser = FakeBrowser()
+    monkeypatch.setattr(webbrowser, "get", lambda: browser)
+    app, _ = make_thread_app(threads=5, actor="blake")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        thread_id = app.screen.thread_list.rows[0].id
+        as_person(sqlite_engine, clock, "alice").take([thread_id])
+        screen = await open_thread(pilot, 0)
+        await wait_for(pilot, lambda: "You cannot answer here" in screen.composer.problems_text)
+        before = app.service.thread(thread_id)
+        app._notifications.clear()
+
+        await pilot.press("r", *"abut")  # assign, open in the browser, reopen, tag
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+        assert app.screen is screen, f"a picker opened: {app.screen}"
+        assert notifications(app) == []
+        assert browser.opened == []
+        after = app.service.thread(thread_id)
+        assert (after.status, after.assignee, after.tags, after.version) == (
+            before.status,
+            before.assignee,
+            before.tags,
+            before.version,
+        )
+        assert screen.composer.text == ""
+        assert screen.composer.reply_area.has_focus, "typing lands in the refused composer"
+        await pilot.press("escape", "c")  # back on the conversation, the letter keys work
+        await notified(pilot, "Not closed: assigned to alice")
 
 
 async def test_a_supervisor_is_told_why_and_nothing_changes(make_thread_app):
@@ -807,6 +850,77 @@ async def test_b_and_y_say_so_when_the_platform_gave_no_link(make_thread_app):
         await pilot.press("b")
         await notified(pilot, "No link to the original post")
         assert app.clipboard == ""
+
+
+@pytest.fixture
+def thread_linking_to(make_thread_app, sqlite_engine, clock):
+    """An app whose newest thread's first message links to `url`, whatever the platform sent."""
+
+    def make(url: str, *, author: str = "carol") -> InboxApp:
+        app, workspace = make_thread_app(threads=3)
+        item = dataclasses.replace(
+            message("linked-1", "linked", clock() - timedelta(seconds=5), "See", author=author),
+            url=url,
+        )
+        Store(sqlite_engine, clock).ingest(workspace.accounts[0], "mentions", [item], None)
+        return app
+
+    return make
+
+
+def shown_anywhere(app) -> str:
+    """Every notification's title and text, and the app's title line, as one string."""
+    notes = [f"{note.title} {note.message}" for note in app._notifications]
+    return " ".join([*notes, app.title, app.sub_title])
+
+
+async def test_y_and_b_keep_an_escape_in_the_link_off_the_screen_and_the_clipboard(
+    thread_linking_to, monkeypatch
+):
+    app = thread_linking_to(POST_URL + "\x1b]2;pwned\x07\u202e")
+    browser = FakeBrowser()
+    monkeypatch.setattr(webbrowser, "get", lambda: browser)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_thread(pilot, 0)
+        await pilot.press("y")
+        await notified(pilot, f"Copied the link: {POST_URL}")
+        assert app.clipboard == POST_URL
+        await pilot.press("b")
+        await notified(pilot, f"Opened in the browser: {POST_URL}")
+        assert browser.opened == [POST_URL]
+        assert not re.search("[\x1b\x07\u202e]|pwned", shown_anywhere(app))
+
+
+@pytest.mark.parametrize(
+    ("url", "scheme"),
+    [("javascript:alert(document.cookie)", "javascript"), ("file:///etc/passwd", "file")],
+)
+async def test_b_opens_nothing_but_http_links_and_says_so(
+    thread_linking_to, monkeypatch, url, scheme
+):
+    app = thread_linking_to(url)
+    browser = FakeBrowser()
+    monkeypatch.setattr(webbrowser, "get", lambda: browser)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_thread(pilot, 0)
+        await pilot.press("b")
+        await notified(pilot, f"Not opened: the platform's link is a {scheme}: link")
+        await pilot.pause()
+        assert browser.opened == []
+
+
+async def test_invisible_and_look_alike_letters_in_a_name_are_shown_for_what_they_are(
+    thread_linking_to,
+):
+    app = thread_linking_to(POST_URL, author="n\u0456m\u200bbus\u200d")  # a Cyrillic і
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_thread(pilot, 0)
+        assert title(screen).startswith("⚠@n\u0456mbus · ")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: " in all" in screen.author_card.plain_text)
+        card = screen.author_card.plain_text
+        assert card.startswith("⚠@n\u0456mbus\n⚠N\u0456mBus\n")  # the name is its .title()
+        assert not re.search("[\u200b\u200d]", title(screen) + card)
 
 
 # -- side panes -----------------------------------------------------------------------------

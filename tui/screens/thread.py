@@ -45,6 +45,8 @@ from inbox import (
     ThreadRow,
     describe,
     first_line,
+    link_scheme,
+    web_link,
 )
 from tui import bindings
 from tui.dialogs.answer_picker import AnswerPicker
@@ -277,7 +279,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         self.query_one("#presence", Static).display = False
         self._show_side_pane(None, focus=False)
         composer = self.composer
-        composer.reply_area.disabled = False
+        composer.reply_area.read_only = False
         composer.set_channel(None)
         composer.show_problems([])
         draft = self.drafts.get(self.thread.id, "")
@@ -328,12 +330,12 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         composer = self.composer
         if snapshot.channel is None:  # say so at once, even after a reading that allowed it
             self.channel = None
-            composer.reply_area.disabled = True
+            composer.reply_area.read_only = True  # still focusable: typing there does nothing
             composer.show_problems([snapshot.refusal or "You cannot answer here."])
             return
         if self.channel is not None:
             return  # the version as first seen stays: sending after a change asks first
-        composer.reply_area.disabled = False  # refused before, but whoever holds it changed
+        composer.reply_area.read_only = False  # refused before, but whoever holds it changed
         self.channel = snapshot.channel
         composer.set_channel(snapshot.channel)
         if composer.text.strip():
@@ -421,7 +423,7 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
             self.canned_response_id = None
             if self._check_timer is not None:
                 self._check_timer.stop()
-            if not self._keep_notice and not composer.reply_area.disabled:
+            if not self._keep_notice and not composer.reply_area.read_only:
                 composer.show_problems([])  # a refusal to answer stays
             return
         self._keep_notice = False
@@ -672,7 +674,17 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         if self.post_url is None:
             self.notify("No link to the original post: the platform gave none.", markup=False)
             return
-        self.open_link(self.post_url)
+        link = web_link(self.post_url)
+        if link is None:
+            self.notify(
+                f"Not opened: the platform's link is a {link_scheme(self.post_url)}: link, "
+                "and only http and https links open.",
+                title="Original post",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.open_link(link)
 
     def action_copy_link(self) -> None:
         if self.post_url is None:

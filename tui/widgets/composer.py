@@ -28,12 +28,20 @@ RULE_UNITS = {
 
 
 class ReplyArea(TextArea):
-    """The editor; `/` typed into it while empty asks for the prepared-answer picker."""
+    """The editor; `/` typed into it while empty asks for the prepared-answer picker.
+
+    Read-only while we may not answer, yet focusable: typed text then lands here and does
+    nothing, instead of reaching the screen's letter keys (assign, close, open...).
+    """
 
     class AnswerWanted(Message):
         """`/` was typed at the start of an empty reply."""
 
     async def _on_key(self, event: events.Key) -> None:
+        if self.read_only and event.is_printable:
+            event.stop()
+            event.prevent_default()
+            return
         if event.character == "/" and not self.text:
             event.stop()
             event.prevent_default()

@@ -35,10 +35,10 @@ def kind_label(kind: str) -> str:
 
 
 def author_label(author: str | None) -> str:
-    """A contact handle, safe to show; a thread without one shows as `unknown`."""
+    """A contact's handle or name, safe to show, look-alike letters marked; else `unknown`."""
     if not author:
         return "unknown"
-    return sanitize.first_line(author, 80) or "unknown"
+    return sanitize.name_for_display(author, 80) or "unknown"
 
 
 def preview_label(preview: str) -> str:
