@@ -9,6 +9,7 @@ timeline alike. Rows written by older versions parse too: a missing field reads 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields
@@ -49,14 +50,8 @@ class InboxEvent:
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Self:
         """The event a stored payload describes; keys it lacks read as None."""
-        declared = fields(cls)  # type: ignore[arg-type]
-        names = {cls.KEYS.get(each.name, each.name): each.name for each in declared}
-        required = [
-            each.name
-            for each in declared
-            if each.default is MISSING and each.default_factory is MISSING
-        ]
-        values: dict[str, Any] = {name: None for name in required if name != cls.EXTRA}
+        names, required = _layout(cls)
+        values: dict[str, Any] = dict.fromkeys(required)
         extra: dict[str, Any] = {}
         for key, value in payload.items():
             if key in names and names[key] != cls.EXTRA:
@@ -70,6 +65,21 @@ class InboxEvent:
     def describe(self, actor: str) -> str:
         """One plain sentence for people; `actor` is who did it."""
         return f"{self.type.replace('.', ' ').replace('_', ' ')} ({actor})"
+
+
+@functools.cache
+def _layout(event_type: type[InboxEvent]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Stored key -> field name, and the fields without a default (read once per type)."""
+    declared = fields(event_type)  # type: ignore[arg-type]
+    names = {event_type.KEYS.get(each.name, each.name): each.name for each in declared}
+    required = tuple(
+        each.name
+        for each in declared
+        if each.default is MISSING
+        and each.default_factory is MISSING
+        and each.name != event_type.EXTRA
+    )
+    return names, required
 
 
 def _plural(count: int | None, word: str) -> str:

@@ -7,6 +7,11 @@ stay fast; handlers import what they need when they run. Nothing else in `inbox`
 this package.
 """
 
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+
 COMMAND_MODULES: tuple[str, ...] = (
     "inbox.cli.outbox",
     "inbox.cli.stats",
@@ -14,3 +19,16 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inbox.cli.threads",
 )
 """Modules whose `register` adds commands, in the order they appear in `inbox --help`."""
+
+
+def with_format(
+    parser: argparse.ArgumentParser, choices: Iterable[str] = ("table", "json", "csv")
+) -> None:
+    """Give a command `--format`, the first choice by default."""
+    choices = tuple(choices)
+    parser.add_argument(
+        "--format",
+        choices=choices,
+        default=choices[0],
+        help=f"output format (default: {choices[0]})",
+    )

@@ -6,18 +6,12 @@ import argparse
 import re
 from typing import TYPE_CHECKING, Any
 
+from inbox.cli import with_format
+
 if TYPE_CHECKING:
     from datetime import datetime
 
     from inbox.cli.main import Context
-
-_FORMATS = ("table", "json", "csv")
-
-
-def _with_format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format", choices=_FORMATS, default="table", help="output format (default: table)"
-    )
 
 
 def _group(commands: Any, name: str, help_text: str) -> Any:
@@ -66,7 +60,7 @@ def register(commands: Any) -> None:
 
     listing = incident.add_parser("list", help="incidents, newest first")
     listing.add_argument("--active", action="store_true", help="only active incidents")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_incident_list)
 
     statement = incident.add_parser(
@@ -101,7 +95,7 @@ def register(commands: Any) -> None:
 
     rules = _group(commands, "rules", "listening rules: keywords, volume spikes, negative share")
     listing = rules.add_parser("list", help="the enabled listening rules")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_rules_list)
     add = rules.add_parser(
         "add",
@@ -157,7 +151,7 @@ def register(commands: Any) -> None:
     alerts = _group(commands, "alerts", "what the listening rules raised")
     listing = alerts.add_parser("list", help="alerts, newest first")
     listing.add_argument("--open", action="store_true", help="only alerts nobody acknowledged")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_alerts_list)
     check = alerts.add_parser(
         "check", help="check every listening rule now (the sync loop does this too)"
@@ -182,7 +176,7 @@ def register(commands: Any) -> None:
         choices=("scheduled", "paused", "posted", "cancelled"),
         help="only these (repeatable); posted ones show their outgoing message's status",
     )
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_posts_list)
     add = posts.add_parser("add", help="schedule a post")
     add.add_argument("account", help="account id or handle")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from inbox.cli import with_format
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -411,18 +413,6 @@ def cmd_tui(context: Context) -> int:
 # -- the parser -------------------------------------------------------------------------
 
 
-def _with_format(
-    parser: argparse.ArgumentParser, choices: Iterable[str] = ("table", "json", "csv")
-) -> None:
-    choices = tuple(choices)
-    parser.add_argument(
-        "--format",
-        choices=choices,
-        default=choices[0],
-        help=f"output format (default: {choices[0]})",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, declared in one place."""
     parser = argparse.ArgumentParser(
@@ -525,7 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="accounts_command", metavar="ACTION", required=True
     )
     listing = accounts.add_parser("list", help="list accounts and their health")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_accounts_list)
     add = accounts.add_parser("add", help="connect an account (secrets go to the OS keyring)")
     add.add_argument("platform", help="platform name, e.g. mastodon or demo-mastodon")
@@ -554,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="agents_command", metavar="ACTION", required=True
     )
     listing = agents.add_parser("list", help="list people, their roles and open threads")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_agents_list)
     add = agents.add_parser("add", help="add a person")
     add.add_argument("handle")
@@ -567,7 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write threads, items or events for other tools")
     export.add_argument("what", choices=("threads", "items", "events"))
-    _with_format(export, ("jsonl", "csv"))
+    with_format(export, ("jsonl", "csv"))
     export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     export.set_defaults(handler=cmd_export)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
@@ -11,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from inbox.cli import with_format
 
 if TYPE_CHECKING:
     from canned_responses.library import CannedResponse as PreparedAnswer
@@ -31,15 +32,6 @@ _OUTBOUND_COLUMNS = [
     "text",
     "note",
 ]
-
-
-def _with_format(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--format",
-        choices=("table", "json", "csv"),
-        default="table",
-        help="output format (default: table)",
-    )
 
 
 def _outbound_record(row: OutboundRow, width: int | None = 60) -> dict[str, Any]:
@@ -511,7 +503,7 @@ def register(commands: Any) -> None:
         "--status", action="append", metavar="STATUS", help="only this status (repeatable)"
     )
     listing.add_argument("--mine", action="store_true", help="only the messages you wrote")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_outbox_list)
     run = outbox.add_parser(
         "run",
@@ -547,7 +539,7 @@ def register(commands: Any) -> None:
         dest="approvals_command", metavar="ACTION", required=True
     )
     listing = approvals.add_parser("list", help="list messages waiting for approval")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_approvals_list)
     approve = approvals.add_parser("approve", help="let a message go out (leads and admins)")
     approve.add_argument("id", type=int)
@@ -563,11 +555,11 @@ def register(commands: Any) -> None:
         "campaign", help="one message to many threads or accounts"
     ).add_subparsers(dest="campaign_command", metavar="ACTION", required=True)
     listing = campaign.add_parser("list", help="list campaigns and how far they got")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_campaign_list)
     status = campaign.add_parser("status", help="one campaign, target by target")
     status.add_argument("id", type=int)
-    _with_format(status)
+    with_format(status)
     status.set_defaults(handler=cmd_campaign_status)
     bulk = campaign.add_parser("reply", help="answer many threads with one message")
     bulk.add_argument("threads", type=int, nargs="+", metavar="THREAD")
@@ -598,12 +590,12 @@ def register(commands: Any) -> None:
     exported.add_argument("directory", metavar="DIR")
     exported.set_defaults(handler=cmd_canned_export)
     listing = canned.add_parser("list", help="list prepared answers")
-    _with_format(listing)
+    with_format(listing)
     listing.set_defaults(handler=cmd_canned_list)
     match = canned.add_parser("match", help="find answers by a typed query, typos and all")
     match.add_argument("query")
     match.add_argument("--limit", type=int, default=5, help="how many to show (default: 5)")
-    _with_format(match)
+    with_format(match)
     match.set_defaults(handler=cmd_canned_match)
     edit = canned.add_parser(
         "edit",

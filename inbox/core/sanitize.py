@@ -14,6 +14,7 @@ run as a formula are neutralised, and JSON escapes what a terminal would act on.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import re
@@ -151,12 +152,14 @@ def single_line(text: str) -> str:
     return " ".join(_JOINERS.sub("", for_display(text)).split())
 
 
+@functools.lru_cache(maxsize=4096)
 def name_for_display(name: str, width: int = 80) -> str:
     """A person's handle or name, safe for display, with look-alike letters made visible.
 
     On one line and at most `width` characters (invisible characters already gone, by
     `for_display`); a word that mixes Latin letters with letters of a script that has
-    look-alikes for them puts `LOOK_ALIKE_MARK` in front.
+    look-alikes for them puts `LOOK_ALIKE_MARK` in front. Cached: the thread list draws
+    the same names every second.
     """
     shown = _JOINERS.sub("", first_line(name, width))
     if any(_mixes_look_alikes(word) for word in shown.split()):

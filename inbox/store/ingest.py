@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from adapters._payload import shown
 from adapters.base import AccountRef, Direction, FetchedContact, FetchedItem, Kind
 from inbox import events
 from inbox.core import sanitize, sentiment
@@ -126,8 +127,9 @@ def _cleaned(item: Any) -> Any:
     """The item with every field as the store writes it, the same on both databases.
 
     Strings lose what a database refuses (`sanitize.storable`); text and names are capped,
-    a parent id or link too long to be real is dropped, and `raw` becomes JSON both
-    databases take. What is not a string is left for `_problem` to name.
+    a parent id or link too long to be real is dropped. `raw` is cleaned only for items
+    not stored yet (`_storable_raw`): a re-sync is mostly items already stored. What is not
+    a string is left for `_problem` to name.
     """
     if not isinstance(item, FetchedItem):
         return item
@@ -140,13 +142,19 @@ def _cleaned(item: Any) -> Any:
         text=sanitize.for_storage(item.text) if isinstance(item.text, str) else item.text,
         parent_external_id=_fitting(_storable(item.parent_external_id), _MAX_EXTERNAL_ID),
         url=_fitting(_storable(item.url), _MAX_URL),
-        raw=sanitize.raw_for_storage(item.raw) if isinstance(item.raw, Mapping) else item.raw,
         author=FetchedContact(
             external_id=_storable(getattr(author, "external_id", None)),
             handle=_capped(getattr(author, "handle", None), _MAX_NAME),
             display_name=display_name or None,
         ),
     )
+
+
+def _storable_raw(item: FetchedItem) -> FetchedItem:
+    """The item with `raw` as JSON both databases take, capped like text."""
+    if not isinstance(item.raw, Mapping):
+        return item
+    return replace(item, raw=sanitize.raw_for_storage(item.raw))
 
 
 def _problem(item: Any) -> str | None:
@@ -287,7 +295,7 @@ class Store:
                     account.id,
                     account.platform,
                     account.handle,
-                    _shown(getattr(item, "external_id", None)),
+                    shown(getattr(item, "external_id", None)),
                     problem,
                 )
                 continue
@@ -295,7 +303,10 @@ class Store:
 
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            new_items = self._drop_stored(connection, account.id, list(valid.values()))
+            new_items = [
+                _storable_raw(item)
+                for item in self._drop_stored(connection, account.id, list(valid.values()))
+            ]
             report = IngestReport(
                 duplicate_items=len(valid) - len(new_items), malformed_items=malformed
             )
@@ -718,12 +729,6 @@ def _contact_ids_of(
 def _fitting(value: Any, longest: int) -> Any:
     """`value`, or None when it is too long to be a real id or link (it is not worth a batch)."""
     return None if isinstance(value, str) and len(value) > longest else value
-
-
-def _shown(external_id: Any) -> str:
-    """An external id for the log: its repr, cut short."""
-    shown = repr(external_id)
-    return shown if len(shown) <= 80 else shown[:79] + "…"
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

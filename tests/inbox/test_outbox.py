@@ -497,6 +497,7 @@ def test_a_failed_reply_says_why_in_the_threads_history(workspace):
     workspace.send(fake_factory(FakePlatform(script=[refusal])))
 
     reason = alex.outbound(row.id).error
+    assert "access token is invalid" in reason
     assert alex.history(thread_id)[-1].text == f"reply failed: {reason}"
 
 

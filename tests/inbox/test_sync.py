@@ -310,9 +310,12 @@ async def test_a_mastodon_instances_own_text_limit_reaches_the_composer_after_a_
     admin.add_account("mastodon", "@brand@social.example", base_url=BASE_URL)
     instance = FakeMastodon()
     unreachable = False
+    refused_asks = 0
 
     def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal refused_asks
         if unreachable and request.url.path == "/api/v2/instance":
+            refused_asks += 1
             return httpx.Response(503, json={"error": "down for maintenance"})
         return instance(request)
 
@@ -324,6 +327,7 @@ async def test_a_mastodon_instances_own_text_limit_reaches_the_composer_after_a_
         unreachable = True
         second = await SyncEngine(Store(engine, clock), adapter).run_once(client)
 
+    assert refused_asks == 1, "the second sync asked the instance again"
     assert all(stream.error is None for stream in second.streams), "an unanswered ask stops nothing"
     thread = next(row for row in admin.list_threads() if row.kind == Kind.MENTION)
     fits = admin.preview_reply(thread.id, "a" * 700)
