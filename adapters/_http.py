@@ -20,7 +20,13 @@ from typing import Any, Final
 
 import httpx
 
-from adapters.base import AuthExpired, PayloadInvalid, PlatformUnavailable, RateLimited
+from adapters.base import (
+    AuthExpired,
+    NotReached,
+    PayloadInvalid,
+    PlatformUnavailable,
+    RateLimited,
+)
 
 Clock = Callable[[], datetime]
 ResetReader = Callable[[httpx.Headers, datetime], datetime | None]
@@ -118,10 +124,12 @@ async def send_request(
     """Send one request and map its failures onto the error tree; the response is a 2xx."""
     try:
         response = await client.request(method, url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+        raise NotReached(f"{method} {httpx.URL(url).path} could not connect") from error
     except httpx.TimeoutException as error:
         raise PlatformUnavailable(f"{method} {httpx.URL(url).path} timed out") from error
     except httpx.TransportError as error:
-        raise PlatformUnavailable(f"{method} {httpx.URL(url).path} failed to connect") from error
+        raise PlatformUnavailable(f"{method} {httpx.URL(url).path} lost its connection") from error
     raise_for_status(response, reset, clock())
     return response
 

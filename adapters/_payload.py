@@ -8,6 +8,8 @@ trusts them: a time outside `EARLIEST`..`LATEST` is as unusable as a missing one
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -38,6 +40,25 @@ SHOWN_CHARACTERS: Final = 80
 
 class Malformed(ValueError):
     """One platform object lacks a field we need, or has it in the wrong shape."""
+
+
+_LINK = re.compile(r"https?://\S+")
+_LEADING_MENTIONS = re.compile(r"^(?:@[\w.@-]+\s+)+")
+
+
+def same_text(sent: str, posted: str) -> bool:
+    """Whether `posted` (as a platform shows it) is the text `sent`, for `find_sent`.
+
+    Platforms rewrite what they store: links are shortened (X's t.co) or shown by their
+    host, entities are escaped, whitespace is folded, mentions are put before a reply. So
+    both are compared without links, entities, leading mentions and extra whitespace.
+    """
+    return _comparable(sent) == _comparable(posted)
+
+
+def _comparable(text: str) -> str:
+    text = _LINK.sub(" ", html.unescape(text))
+    return " ".join(_LEADING_MENTIONS.sub("", " ".join(text.split())).split())
 
 
 def as_object(value: Any, what: str = "object") -> Mapping[str, Any]:

@@ -9,7 +9,8 @@ Errors form a small tree, so callers decide on the class, never on message text:
     AdapterError
     ├── AuthExpired          the token was refused; a person must log in again
     ├── RateLimited          wait until `reset_at` before asking again
-    ├── PlatformUnavailable  5xx, timeouts, connection errors: retry with backoff
+    ├── PlatformUnavailable  5xx, timeouts, dropped connections: retry with backoff
+    │   └── NotReached       the request never reached the platform: nothing was posted
     └── PayloadInvalid       the platform answered with something we cannot read
 """
 
@@ -67,7 +68,15 @@ class RateLimited(AdapterError):
 
 
 class PlatformUnavailable(AdapterError):
-    """The platform could not be reached or failed on its side (5xx, timeout)."""
+    """The platform could not be reached or failed on its side (5xx, timeout).
+
+    Raised by `send`, it means the outcome is unknown: the platform may have posted the
+    message before failing, so the outbox looks it up (`find_sent`) before sending again.
+    """
+
+
+class NotReached(PlatformUnavailable):
+    """The request never left this machine (no connection was made): nothing was posted."""
 
 
 class PayloadInvalid(AdapterError):
@@ -194,6 +203,10 @@ class Adapter(abc.ABC):
     poll_interval_seconds: ClassVar[float] = 60.0
     """How often the sync engine polls each stream when nothing is pending."""
 
+    finds_sent: ClassVar[frozenset[Kind]] = frozenset()
+    """The kinds of message `find_sent` can look up on the platform after an interrupted
+    send. For any other kind an interrupted send waits for a person: never sent blindly."""
+
     needs_credential: ClassVar[bool] = True
     """Whether the account has a secret in the keyring; the demo has none."""
 
@@ -240,11 +253,15 @@ class Adapter(abc.ABC):
         """
         raise NotImplementedError(f"{self.display_name} cannot check credentials")
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
-        """Look for a message an earlier, interrupted `send` may have posted.
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        """The message an earlier, interrupted `send` of `request` posted, or None if none was.
 
-        The outbox calls this before retrying a send whose outcome is unknown. The
-        default answers "cannot tell"; adapters that can search their own posts override it.
+        The outbox calls this, for the kinds in `finds_sent`, before sending again a message
+        whose outcome is unknown; `since` is a moment before the first attempt. It asks the
+        platform itself (never this process's memory: the process that sent may have been
+        killed): the account's own posts since then, answering the same parent with the same
+        text (`adapters._payload.same_text`). A failure to look raises, and the outbox looks
+        again later; None must mean "the platform has no such message".
         """
         return None
 

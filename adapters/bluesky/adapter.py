@@ -135,6 +135,8 @@ class BlueskyAdapter(Adapter):
     kinds = frozenset({Kind.COMMENT, Kind.MENTION, Kind.DM})
     can_reply = True
     can_dm = True
+    finds_sent = frozenset({Kind.COMMENT, Kind.MENTION})
+    """Posts carry a record key made from the outbound key; chat messages carry none."""
     text_limit = 300
     length_rule = LengthRule.GRAPHEMES
     poll_interval_seconds = 60.0
@@ -338,7 +340,7 @@ class BlueskyAdapter(Adapter):
                 )
             )
         except XrpcError:
-            already_sent = await self.find_sent(request.idempotency_key)
+            already_sent = await self._find_post(request.idempotency_key)
             if already_sent is not None:
                 return already_sent
             raise
@@ -383,11 +385,14 @@ class BlueskyAdapter(Adapter):
             )
         return SentRef(external_id=f"chat:{convo_id}:{sent.id}", sent_at=sent.sent_at)
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
         """The reply an interrupted `send` posted under this key's record key, if it exists.
 
-        Chat messages carry no client-chosen key, so an unknown chat send stays unknown.
+        Chat messages carry no client-chosen key, so an unknown chat send waits for a person.
         """
+        return await self._find_post(request.idempotency_key)
+
+    async def _find_post(self, idempotency_key: str) -> SentRef | None:
         session = await self.xrpc.current()
         rkey = mapping.record_key_for(idempotency_key)
         try:

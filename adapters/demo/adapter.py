@@ -104,6 +104,8 @@ class DemoAdapter(Adapter):
     """Which simulator style the platform's traffic follows."""
 
     can_dm = True
+    finds_sent = frozenset(Kind)
+    """The simulated platform is this process: a sender killed mid-send takes it along."""
     needs_credential = False
     poll_interval_seconds = 2.0
 
@@ -177,9 +179,9 @@ class DemoAdapter(Adapter):
             raise PlatformUnavailable(f"{self.display_name} timed out after the message was sent")
         return sent
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
-        """What `send` posted under `idempotency_key` in this instance, if anything."""
-        return self._sent.get(idempotency_key)
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        """What `send` posted under the request's key in this instance, if anything."""
+        return self._sent.get(request.idempotency_key)
 
     def start_crisis(
         self, at: datetime | None = None, hours: float | None = DEFAULT_CRISIS_HOURS

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, or_, select, update
@@ -24,6 +24,7 @@ from adapters.base import (
     FetchedContact,
     FetchedItem,
     Kind,
+    NotReached,
     OutboundRequest,
     PayloadInvalid,
     PlatformUnavailable,
@@ -61,6 +62,9 @@ SEND_TIMEOUT = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
 """Failed tries (rate limits aside) after which a row is given up as failed."""
 
+LOOK_UP_MARGIN = timedelta(minutes=2)
+"""How long before a row was queued `find_sent` looks: room for the platform's clock."""
+
 OUTBOX_STREAM = "outbox"
 """The stream name sent replies are landed under in the store."""
 
@@ -86,6 +90,7 @@ class _Claim:
     recipient: FetchedContact | None
     author_id: int | None
     author_handle: str | None
+    queued_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +113,9 @@ class SendSummary:
         return sum(1 for result in self.results if result.status == status)
 
 
-def can_look_up_sent(adapter: Adapter) -> bool:
-    """Whether the adapter can tell if an interrupted send was posted (overrides `find_sent`)."""
-    return type(adapter).find_sent is not Adapter.find_sent
+def can_look_up_sent(adapter: Adapter, kind: Kind) -> bool:
+    """Whether the platform can say if an interrupted send of this kind was posted."""
+    return kind in type(adapter).finds_sent
 
 
 def describe_failure(error: BaseException) -> str:
@@ -359,6 +364,7 @@ class Sender:
             recipient=recipient,
             author_id=row.created_by,
             author_handle=row.author_handle,
+            queued_at=row.created_at,
         )
 
     # -- trying ---------------------------------------------------------------------------
@@ -399,11 +405,14 @@ class Sender:
                 claim,
                 f"cannot reach {claim.account.platform} {claim.account.handle}: {error}",
             )
+        request = self._request(claim)
+        can_look_up = can_look_up_sent(adapter, request.kind)
         if claim.previous_status == OutboundStatus.UNKNOWN:
-            if not can_look_up_sent(adapter):
+            if not can_look_up:
                 return await asyncio.to_thread(self._needs_person, claim)
+            since = claim.queued_at - LOOK_UP_MARGIN
             try:
-                found = await asyncio.wait_for(adapter.find_sent(claim.idempotency_key), timeout)
+                found = await asyncio.wait_for(adapter.find_sent(request, since), timeout)
             except (AuthExpired, PayloadInvalid) as error:
                 return await asyncio.to_thread(self._fail, claim, describe_failure(error))
             except Exception as error:  # noqa: BLE001 - any failure to look means: look later
@@ -411,16 +420,20 @@ class Sender:
             if found is not None:
                 return await asyncio.to_thread(self._record_sent, claim, found, True)
         try:
-            sent = await asyncio.wait_for(adapter.send(self._request(claim)), timeout)
+            sent = await asyncio.wait_for(adapter.send(request), timeout)
         except RateLimited as error:
             return await asyncio.to_thread(self._rate_limited, claim, error)
         except (AuthExpired, PayloadInvalid) as error:
             return await asyncio.to_thread(self._fail, claim, describe_failure(error))
-        except (PlatformUnavailable, httpx.HTTPError, OSError, TimeoutError) as error:
-            timed_out = isinstance(error, TimeoutError | httpx.TimeoutException)
-            if can_look_up_sent(adapter) or timed_out:
-                return await asyncio.to_thread(self._unknown, claim, describe_failure(error))
+        except (NotReached, httpx.ConnectError, ConnectionRefusedError) as error:
             return await asyncio.to_thread(self._retry_later, claim, describe_failure(error))
+        except (PlatformUnavailable, httpx.HTTPError, OSError, TimeoutError) as error:
+            # The platform may have posted it before failing: look before any new try.
+            if can_look_up:
+                return await asyncio.to_thread(self._unknown, claim, describe_failure(error))
+            return await asyncio.to_thread(
+                self._needs_person, claim, _cannot_tell(claim, describe_failure(error))
+            )
         except Exception as error:
             log.exception("sending outgoing message %s failed unexpectedly", claim.id)
             return await asyncio.to_thread(
@@ -538,10 +551,7 @@ class Sender:
         return SendResult(claim.id, str(OutboundStatus.UNKNOWN), reason)
 
     def _needs_person(self, claim: _Claim, reason: str | None = None) -> SendResult:
-        reason = reason or (
-            f"{channel_name(claim.account.platform)} cannot tell whether the message was posted; "
-            f"check there, then `inbox outbox retry {claim.id}` or `inbox outbox cancel {claim.id}`"
-        )
+        reason = reason or _cannot_tell(claim, "the sender stopped while sending")
         self._settle(
             claim,
             events.OutboundUnknown(
@@ -603,3 +613,11 @@ class Sender:
                 .values(next_attempt_at=retry_at)
             )
         return SendResult(claim.id, str(OutboundStatus.QUEUED), reason)
+
+
+def _cannot_tell(claim: _Claim, what_happened: str) -> str:
+    return (
+        f"{what_happened}, and {channel_name(claim.account.platform)} cannot tell whether the "
+        f"message was posted; check there, then `inbox outbox retry {claim.id}` or "
+        f"`inbox outbox cancel {claim.id}`"
+    )

@@ -549,8 +549,8 @@ async def test_a_reply_deep_in_a_thread_points_at_the_thread_root_and_its_parent
     assert spans == ["@carol.example.com", "https://status.example.com/incidents/42"]
     assert (again.external_id, again.url) == (sent.external_id, sent.url)
     assert len(pds.records) == 1, "a retry with the same key lands on the same record"
-    assert (await adapter.find_sent("reply-7")).external_id == sent.external_id
-    assert await adapter.find_sent("never-sent") is None
+    assert (await adapter._find_post("reply-7")).external_id == sent.external_id
+    assert await adapter._find_post("never-sent") is None
 
 
 async def test_texts_are_counted_in_graphemes_before_anything_is_sent():

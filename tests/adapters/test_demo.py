@@ -628,14 +628,14 @@ async def test_a_successful_send_is_remembered_and_idempotent(client: httpx.Asyn
     adapter = make_adapter(client, DemoMastodonAdapter, clock)
     sent = await adapter.send(reply_request("reply-1"))
     assert sent.external_id and sent.sent_at == clock.now
-    assert await adapter.find_sent("reply-1") == sent
+    assert await adapter.find_sent(reply_request("reply-1"), EPOCH) == sent
     assert await adapter.send(reply_request("reply-1")) == sent
     other = await adapter.send(reply_request("reply-2"))
     assert other.external_id != sent.external_id
-    assert await adapter.find_sent("never-sent") is None
+    assert await adapter.find_sent(reply_request("never-sent"), EPOCH) is None
 
     elsewhere = make_adapter(client, DemoMastodonAdapter)
-    assert await elsewhere.find_sent("reply-1") is None
+    assert await elsewhere.find_sent(reply_request("reply-1"), EPOCH) is None
     assert (await elsewhere.send(reply_request("reply-1"))).external_id == sent.external_id
 
 
@@ -645,7 +645,7 @@ async def test_a_refused_send_is_not_recorded_and_a_retry_draws_again(
     always_failing = make_adapter(client, send_failure_rate=1.0)
     with pytest.raises(PlatformUnavailable):
         await always_failing.send(reply_request("k"))
-    assert await always_failing.find_sent("k") is None
+    assert await always_failing.find_sent(reply_request("k"), EPOCH) is None
 
     adapter = make_adapter(client, send_failure_rate=0.5)
     first_attempt_failed = 0
@@ -658,7 +658,7 @@ async def test_a_refused_send_is_not_recorded_and_a_retry_draws_again(
                 first_attempt_failed += attempt == 1
                 continue
             break
-        assert await adapter.find_sent(key) is not None
+        assert await adapter.find_sent(reply_request(key), EPOCH) is not None
     assert 8 <= first_attempt_failed <= 32
 
 
@@ -681,7 +681,7 @@ async def test_a_lost_answer_still_posts_the_message(client: httpx.AsyncClient) 
     adapter = make_adapter(client, send_lost_rate=1.0)
     with pytest.raises(PlatformUnavailable, match="after the message was sent"):
         await adapter.send(reply_request("lost"))
-    found = await adapter.find_sent("lost")
+    found = await adapter.find_sent(reply_request("lost"), EPOCH)
     assert found is not None
     assert await adapter.send(reply_request("lost")) == found
 

@@ -414,11 +414,13 @@ async def test_a_429_is_rate_limited_until_the_iso_reset():
 @pytest.mark.parametrize(
     ("error", "expected"),
     [
-        (httpx.ConnectError("refused"), "PlatformUnavailable"),
+        (httpx.ConnectError("refused"), "NotReached"),
         (httpx.ReadTimeout("slow"), "PlatformUnavailable"),
+        (httpx.RemoteProtocolError("dropped"), "PlatformUnavailable"),
     ],
 )
 async def test_network_failures_are_platform_unavailable(error, expected):
+    """A refused connection posted nothing (NotReached); a lost answer may have posted."""
     def broken(request: httpx.Request) -> httpx.Response:
         raise error
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from adapters.base import (
     Direction,
     FetchResult,
     Kind,
+    NotReached,
     OutboundRequest,
     PayloadInvalid,
     PlatformUnavailable,
@@ -159,9 +160,11 @@ class BlindFakeAdapter(Adapter):
 class FakeAdapter(BlindFakeAdapter):
     """A hand-made fake platform that can look up what an earlier send posted."""
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
+    finds_sent = frozenset(Kind)
+
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
         self.fake.lookups += 1
-        return self.fake.posts.get(idempotency_key)
+        return self.fake.posts.get(request.idempotency_key)
 
 
 def fake_factory(fake: FakePlatform, adapter_class=FakeAdapter):
@@ -386,16 +389,17 @@ def test_a_rate_limited_send_waits_for_the_reset_and_holds_back_the_accounts_que
     assert [alex.outbound(row.id).status for row in (first, second)] == ["sent", "sent"]
 
 
-def test_a_platform_that_cannot_look_up_is_retried_with_backoff_then_given_up(workspace, clock):
+def test_a_send_that_never_reached_the_platform_is_retried_with_backoff_then_given_up(
+    workspace, clock
+):
     alex = workspace.service("alex")
     row = alex.queue_reply(workspace.thread("demo-x"), "Hello")
-    fake = FakePlatform(script=[PlatformUnavailable("X answered 503")] * 3)
+    fake = FakePlatform(script=[NotReached("POST /2/tweets could not connect")] * 3)
     factory = fake_factory(fake, BlindFakeAdapter)
 
     workspace.send(factory, max_attempts=3)
-    assert (
-        alex.outbound(row.id).status == "queued" and alex.outbound(row.id).error == "X answered 503"
-    )
+    waiting = alex.outbound(row.id)
+    assert (waiting.status, waiting.error) == ("queued", "POST /2/tweets could not connect")
     assert workspace.send(factory, max_attempts=3).results == []
     for _ in range(2):
         clock.advance(minutes=20)
@@ -403,8 +407,33 @@ def test_a_platform_that_cannot_look_up_is_retried_with_backoff_then_given_up(wo
 
     failed = alex.outbound(row.id)
     assert failed.status == "failed"
-    assert failed.error == "gave up after 3 attempts; the last: X answered 503"
+    assert failed.error == "gave up after 3 attempts; the last: POST /2/tweets could not connect"
     assert sum(fake.sends.values()) == 3
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [PlatformUnavailable("X answered 503"), httpx.ReadTimeout("read timed out")],
+    ids=["5xx", "timeout"],
+)
+def test_an_ambiguous_send_where_the_platform_cannot_look_up_waits_for_a_person(
+    workspace, clock, failure
+):
+    alex = workspace.service("alex")
+    row = alex.queue_reply(workspace.thread("demo-x"), "Hello")
+    fake = FakePlatform(script=[failure])
+    factory = fake_factory(fake, BlindFakeAdapter)
+
+    workspace.send(factory)
+    for _ in range(3):
+        clock.advance(hours=1)
+        workspace.send(factory)
+
+    waiting = alex.outbound(row.id)
+    assert waiting.status == "unknown"
+    assert "cannot tell whether the message was posted" in waiting.error
+    assert f"inbox outbox retry {row.id}" in waiting.error
+    assert sum(fake.sends.values()) == 1, "never sent again without a person"
 
 
 def test_a_send_lost_after_posting_is_looked_up_and_never_posted_twice(workspace, clock):

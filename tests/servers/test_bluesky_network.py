@@ -256,5 +256,5 @@ async def _reply_through_the_adapter(network: BlueskyNetwork, app_password: str,
                 in_reply_to=reply["uri"],
             )
         )
-        found = await adapter.find_sent("e2e-reply-1")
+        found = await adapter._find_post("e2e-reply-1")
         return sent, found, adapter.xrpc.logins

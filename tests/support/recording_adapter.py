@@ -36,6 +36,7 @@ class RecordingAdapter(Adapter):
     streams = ("mentions",)
     kinds = frozenset({Kind.COMMENT, Kind.MENTION, Kind.DM})
     can_dm = True
+    finds_sent = frozenset(Kind)
     text_limit = 500
     length_rule = LengthRule.CHARACTERS
     needs_credential = False
@@ -66,11 +67,12 @@ class RecordingAdapter(Adapter):
             os.kill(os.getpid(), signal.SIGKILL)
         return SentRef(external_id=response.json()["id"], sent_at=datetime.now(UTC))
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
         """Ask the server whether a post with this key exists."""
         try:
             response = await self._client().get(
-                f"{self.account.base_url}/statuses", params={"idempotency_key": idempotency_key}
+                f"{self.account.base_url}/statuses",
+                params={"idempotency_key": request.idempotency_key},
             )
         except httpx.TransportError as error:
             raise PlatformUnavailable(f"cannot reach the recording server: {error}") from None
