@@ -421,6 +421,7 @@ async def test_a_429_is_rate_limited_until_the_iso_reset():
 )
 async def test_network_failures_are_platform_unavailable(error, expected):
     """A refused connection posted nothing (NotReached); a lost answer may have posted."""
+
     def broken(request: httpx.Request) -> httpx.Response:
         raise error
 
