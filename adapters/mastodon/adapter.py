@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Final
+from urllib.parse import quote
 
 import httpx
 
@@ -26,7 +27,7 @@ from adapters._http import (
     send_request,
     utc_now,
 )
-from adapters._payload import ITEM_FAULTS, Malformed, reading_page, shown
+from adapters._payload import ITEM_FAULTS, Malformed, reading_page, same_text, shown
 from adapters.base import (
     AccountRef,
     Adapter,
@@ -38,10 +39,12 @@ from adapters.base import (
     LoginPrompt,
     OutboundRequest,
     PayloadInvalid,
+    PlatformUnavailable,
     SentRef,
 )
 from adapters.mastodon import mapping, oauth
 from adapters.mastodon.payloads import (
+    Account,
     Context,
     Conversation,
     Notification,
@@ -53,6 +56,10 @@ log = logging.getLogger(__name__)
 
 NOTIFICATIONS_PAGE: Final = 40
 CONVERSATIONS_PAGE: Final = 40
+OWN_STATUSES_PAGE: Final = 40
+"""Statuses per page of `GET /api/v1/accounts/:id/statuses` (the API's maximum)."""
+FIND_SENT_PAGES: Final = 5
+"""Most pages of its own statuses `find_sent` reads before it says it cannot tell."""
 DEFAULT_TEXT_LIMIT: Final = 500
 _RESET = reset_from_iso("X-RateLimit-Reset")
 
@@ -66,16 +73,18 @@ class MastodonAdapter(Adapter):
     way and, for a conversation that moved, its earlier messages from `/context`. The
     thread key of a public mention is its conversation root, found through `/context`.
 
-    Sends post `POST /api/v1/statuses` with the outbound row's key as `Idempotency-Key`.
-    Mastodon cannot look a status up by that key, so `find_sent` only knows sends made by
-    this instance; a retry of an unknown send within an hour is safe anyway, because the
-    server answers a repeated key with the status it already created.
+    Sends post `POST /api/v1/statuses` with the outbound row's key as `Idempotency-Key`: a
+    retry within the hour the server keeps that key answers the status it already created.
+    Mastodon cannot look a status up by that key, so `find_sent` reads the account's own
+    statuses (`GET /api/v1/accounts/:id/statuses`; the owner sees its direct ones there too)
+    for one answering the same parent with the same text.
     """
 
     platform = "mastodon"
     display_name = "Mastodon"
     streams = ("mentions", "direct")
     kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
+    finds_sent = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     can_dm = True
     text_limit = DEFAULT_TEXT_LIMIT
     length_rule = LengthRule.CHARACTERS
@@ -99,7 +108,7 @@ class MastodonAdapter(Adapter):
         self._base_url = account.base_url.rstrip("/")
         self._clock = clock
         self._roots: dict[str, tuple[str, bool]] = {}
-        self._sent: dict[str, SentRef] = {}
+        self._own_account_id: str | None = None
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         """Read the mentions or direct conversations that arrived after `cursor`."""
@@ -120,8 +129,9 @@ class MastodonAdapter(Adapter):
                     form["status"] = f"{mention} {request.text}"
         else:
             form["visibility"] = str(self.account.settings.get("reply_visibility", "public"))
-        if request.in_reply_to:
-            form["in_reply_to_id"] = request.in_reply_to
+        parent_id = _parent_id(request)
+        if parent_id is not None:
+            form["in_reply_to_id"] = parent_id
         response = await self._request(
             "POST",
             "/api/v1/statuses",
@@ -134,13 +144,45 @@ class MastodonAdapter(Adapter):
             raise PayloadInvalid(
                 f"POST /api/v1/statuses answered an unreadable status: {problem}"
             ) from None
-        sent = SentRef(external_id=status.id, url=status.url, sent_at=status.created_at)
-        self._sent[request.idempotency_key] = sent
-        return sent
+        return SentRef(external_id=status.id, url=status.url, sent_at=status.created_at)
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
-        """The status this instance sent under `idempotency_key`, if any (see the class)."""
-        return self._sent.get(idempotency_key)
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        """The status an interrupted `send` of `request` posted, read from the account's own.
+
+        Reads newest first, with `max_id` from the `Link` header, until a status is older
+        than `since`; an unreadable status is skipped with a log line. More than
+        `FIND_SENT_PAGES` pages since `since` raise `PlatformUnavailable`: it cannot tell.
+        """
+        own_id = await self._own_id()
+        path = f"/api/v1/accounts/{quote(own_id, safe='')}/statuses"
+        params: dict[str, Any] = {"limit": OWN_STATUSES_PAGE, "exclude_reblogs": "true"}
+        for _ in range(FIND_SENT_PAGES):
+            response = await self._request("GET", path, params=params)
+            raw_page = json_array(response)
+            if not raw_page:
+                return None
+            with reading_page(f"GET {path}"):
+                statuses = []
+                for raw in raw_page:
+                    try:
+                        statuses.append(Status.parse(raw))
+                    except ITEM_FAULTS as problem:
+                        self._log_skip("status", _raw_id(raw), problem)
+                for status in statuses:
+                    if status.created_at >= since and _is_sending_of(status, request):
+                        return SentRef(
+                            external_id=status.id, url=status.url, sent_at=status.created_at
+                        )
+                if any(status.created_at < since for status in statuses):
+                    return None
+                max_id = _link_param(response, "next", "max_id") or _oldest_id(raw_page)
+            if max_id is None:
+                raise PayloadInvalid(f"GET {path} answered a page with no id to page on from")
+            params = {**params, "max_id": max_id}
+        raise PlatformUnavailable(
+            f"more than {FIND_SENT_PAGES * OWN_STATUSES_PAGE} own statuses since "
+            f"{since.isoformat()}; cannot tell whether the message was posted"
+        )
 
     async def read_text_limit(self) -> int | None:
         """The instance's status length from `GET /api/v2/instance`; None if it does not say."""
@@ -298,6 +340,19 @@ class MastodonAdapter(Adapter):
         code = prompt.ask("Paste the authorization code the instance shows", secret=True)
         return {"access_token": await oauth.exchange_code(client, base_url, app, code)}
 
+    async def _own_id(self) -> str:
+        """The brand's account id on the instance, asked once (`verify_credentials`)."""
+        if self._own_account_id is None:
+            body = json_object(await self._request("GET", "/api/v1/accounts/verify_credentials"))
+            try:
+                self._own_account_id = Account.parse(body).id
+            except Malformed as problem:
+                raise PayloadInvalid(
+                    f"GET /api/v1/accounts/verify_credentials answered an unreadable account: "
+                    f"{problem}"
+                ) from None
+        return self._own_account_id
+
     async def verify(self) -> str:
         """Ask the instance whose token this is (`GET /api/v1/accounts/verify_credentials`)."""
         body = json_object(await self._request("GET", "/api/v1/accounts/verify_credentials"))
@@ -327,13 +382,44 @@ def _newest(ids: list[str]) -> str | None:
 
 def _prev_min_id(response: httpx.Response) -> str | None:
     """The `min_id` of the Link header's `rel="prev"`: where reading forward continues."""
-    prev = response.links.get("prev", {}).get("url")
-    if not prev:
+    return _link_param(response, "prev", "min_id")
+
+
+def _link_param(response: httpx.Response, rel: str, param: str) -> str | None:
+    """Query parameter `param` of the Link header's link named `rel`, if there is one."""
+    link = response.links.get(rel, {}).get("url")
+    if not link:
         return None
     try:
-        return httpx.URL(prev).params.get("min_id")
+        return httpx.URL(link).params.get(param)
     except httpx.InvalidURL:
         return None
+
+
+def _oldest_id(raw_page: list[Any]) -> str | None:
+    """The oldest id on a page, read leniently: where to page on when no Link header says."""
+    ids = [
+        str(identifier)
+        for identifier in map(_raw_id, raw_page)
+        if isinstance(identifier, str | int) and not isinstance(identifier, bool)
+    ]
+    return min(ids, key=mapping.id_order) if ids else None
+
+
+def _parent_id(request: OutboundRequest) -> str | None:
+    """The status a send of `request` answers: its parent, else its thread's root status."""
+    if request.in_reply_to:
+        return request.in_reply_to
+    return mapping.status_thread_root(request.thread_key) if request.thread_key else None
+
+
+def _is_sending_of(status: Status, request: OutboundRequest) -> bool:
+    """Whether `status` is what a `send` of `request` posts: same parent, kind and text."""
+    return (
+        status.in_reply_to_id == _parent_id(request)
+        and (status.visibility == "direct") == (request.kind == Kind.DM)
+        and same_text(request.text, mapping.html_to_text(status.content))
+    )
 
 
 def _raw_id(raw: Any) -> Any:

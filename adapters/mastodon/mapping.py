@@ -82,6 +82,12 @@ def status_thread_key(root_id: str) -> str:
     return f"status:{root_id}"
 
 
+def status_thread_root(thread_key: str) -> str | None:
+    """The root status of a public conversation's thread key; None for any other key."""
+    prefix, _, root_id = thread_key.partition(":")
+    return root_id if prefix == "status" and root_id else None
+
+
 def conversation_thread_key(conversation_id: str) -> str:
     """The thread key of a direct-message conversation."""
     return f"conversation:{conversation_id}"

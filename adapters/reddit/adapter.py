@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Final, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -28,16 +29,18 @@ from adapters._http import (
     send_request,
     utc_now,
 )
-from adapters._payload import ITEM_FAULTS, Malformed, reading_page, shown
+from adapters._payload import ITEM_FAULTS, Malformed, reading_page, same_text, shown
 from adapters.base import (
     AccountRef,
     Adapter,
+    AdapterError,
     FetchedItem,
     FetchResult,
     Kind,
     LengthRule,
     OutboundRequest,
     PayloadInvalid,
+    PlatformUnavailable,
     RateLimited,
     SentRef,
 )
@@ -48,6 +51,7 @@ from adapters.reddit.payloads import (
     CreatedThing,
     InboxComment,
     Listing,
+    OwnComment,
     PrivateMessage,
 )
 
@@ -57,6 +61,13 @@ API_BASE: Final = "https://oauth.reddit.com"
 TOKEN_URL: Final = "https://www.reddit.com/api/v1/access_token"
 PAGE: Final = 100
 CONTEXT_DEPTH: Final = 8
+FIND_SENT_PAGES: Final = 5
+"""Most pages (of `PAGE` things) `find_sent` reads before it says it cannot tell."""
+COMPOSE_LOOKUP_MARGIN: Final = timedelta(minutes=2)
+"""How long before a `compose` its new message is looked for in `/message/sent`: room for
+Reddit's clock."""
+MESSAGE_PREFIX: Final = "t4_"
+"""The fullname prefix of a private message; a reply to one lands in `/message/sent`."""
 ACTION_RATE_LIMIT_WAIT: Final = timedelta(minutes=10)
 """How long to wait after a `RATELIMIT` error without a `ratelimit` (seconds) field.
 
@@ -70,6 +81,7 @@ _PATHS: Final = {
     "messages": "/message/messages",
 }
 _RESET = reset_from_seconds("Retry-After", "X-Ratelimit-Reset")
+_Sent = TypeVar("_Sent", OwnComment, PrivateMessage)
 
 
 class RedditAdapter(Adapter):
@@ -83,14 +95,16 @@ class RedditAdapter(Adapter):
 
     Replies go through `/api/comment` (`t1_`, `t3_` or `t4_` parent) and new messages
     through `/api/compose`. Reddit has no idempotency keys and `compose` returns no id,
-    so a new message's id is looked up in `/message/sent` afterwards, and `find_sent`
-    only knows sends made by this instance.
+    so a new message's id is looked up in `/message/sent` afterwards. After an interrupted
+    send, `find_sent` asks Reddit what the account wrote since: its own comments for a
+    reply under a comment or post, its sent messages for a private message.
     """
 
     platform = "reddit"
     display_name = "Reddit"
     streams = ("mentions", "comment_replies", "post_replies", "messages")
     kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
+    finds_sent = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     can_dm = True
     text_limit = 10_000
     length_rule = LengthRule.CHARACTERS
@@ -126,7 +140,6 @@ class RedditAdapter(Adapter):
             on_refreshed=on_credential_refreshed,
         )
         self._top_comments: dict[str, str] = {}
-        self._sent: dict[str, SentRef] = {}
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         """Read the inbox listing of `stream` newer than the fullname `cursor`."""
@@ -168,37 +181,141 @@ class RedditAdapter(Adapter):
             if created is None:
                 raise PayloadInvalid("/api/comment answered without the new thing")
             url = mapping.SITE + created.permalink if created.permalink else None
-            sent = SentRef(external_id=created.name, url=url, sent_at=created.created_at)
-        elif request.kind == Kind.DM and request.recipient is not None:
-            sent = await self._compose(request)
-        else:
-            raise ValueError("a Reddit send needs in_reply_to, or a recipient for a new message")
-        self._sent[request.idempotency_key] = sent
-        return sent
+            return SentRef(external_id=created.name, url=url, sent_at=created.created_at)
+        if request.kind == Kind.DM and request.recipient is not None:
+            return await self._compose(request)
+        raise ValueError("a Reddit send needs in_reply_to, or a recipient for a new message")
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
-        """The message this instance sent under `idempotency_key`, if any (see the class)."""
-        return self._sent.get(idempotency_key)
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        """The comment or private message an interrupted `send` of `request` made, asked of Reddit.
+
+        A reply under a comment or post (a `t1_` or `t3_` parent) is looked for among the
+        account's own comments (`GET /user/{username}/comments?sort=new`): one whose
+        `parent_id` is that parent, with the same text. A reply in a conversation (a `t4_`
+        parent) and a new message are looked for in `GET /message/sent`: one answering the
+        same message, or a first message to the same person under the same subject, with the
+        same text. Both are read newest first down to `since`; an unreadable entry is skipped
+        with a log line. More than `FIND_SENT_PAGES` pages since `since` raise
+        `PlatformUnavailable`: it cannot tell yet.
+        """
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        parent = request.in_reply_to
+        if parent and not parent.startswith(MESSAGE_PREFIX):
+            return await self._find_comment(request.text, parent, since)
+        if parent or (request.kind == Kind.DM and request.recipient is not None):
+            return await self._find_message(request, since)
+        return None
+
+    async def _find_comment(self, text: str, parent: str, since: datetime) -> SentRef | None:
+        own = mapping.username(self.account.handle)
+        comment = await self._first_since(
+            f"/user/{quote(own, safe='')}/comments",
+            {"sort": "new"},
+            OwnComment.parse,
+            lambda comment: (
+                comment.author.lower() == own
+                and comment.parent_id == parent
+                and same_text(text, comment.body)
+            ),
+            since,
+        )
+        if comment is None:
+            return None
+        url = mapping.SITE + comment.permalink if comment.permalink else None
+        return SentRef(external_id=comment.name, url=url, sent_at=comment.created_at)
+
+    async def _find_message(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        recipient = mapping.username(request.recipient.handle) if request.recipient else None
+        subject = self._dm_subject()
+
+        def is_sending(message: PrivateMessage) -> bool:
+            if not same_text(request.text, message.body):
+                return False
+            if request.in_reply_to:
+                return message.parent_id == request.in_reply_to
+            return (
+                message.parent_id is None
+                and (message.dest or "").lower() == recipient
+                and same_text(subject, message.subject)
+            )
+
+        message = await self._first_since(
+            "/message/sent", {}, PrivateMessage.parse, is_sending, since
+        )
+        if message is None:
+            return None
+        return SentRef(external_id=message.name, sent_at=message.created_at)
+
+    async def _first_since(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        parse: Callable[[Any], _Sent],
+        matches: Callable[[_Sent], bool],
+        since: datetime,
+    ) -> _Sent | None:
+        """The newest thing of the newest-first listing `path` that `matches`, down to `since`.
+
+        Pages with `after`; an unreadable thing is skipped with a log line. The walk ends at
+        the first thing older than `since` or at the listing's end (None), and raises
+        `PlatformUnavailable` after `FIND_SENT_PAGES` pages without reaching either.
+        """
+        paged: dict[str, Any] = {**params, "limit": PAGE, "raw_json": 1}
+        for _ in range(FIND_SENT_PAGES):
+            listing = self._listing(await self._request("GET", path, params=paged))
+            with reading_page(f"Reddit {path}"):
+                for child in listing.children:
+                    try:
+                        thing = parse(child)
+                    except ITEM_FAULTS as problem:
+                        self._log_skip(child, problem)
+                        continue
+                    if thing.created_at < since:
+                        return None
+                    if matches(thing):
+                        return thing
+            if not listing.children or listing.after is None:
+                return None
+            paged["after"] = listing.after
+        raise PlatformUnavailable(
+            f"GET {path} has more than {FIND_SENT_PAGES * PAGE} things since "
+            f"{since.isoformat()}; cannot tell yet whether the message was posted"
+        )
+
+    def _dm_subject(self) -> str:
+        """The subject of a new private message, as `compose` sends it."""
+        subject = self.account.settings.get(
+            "dm_subject", f"Message from u/{mapping.username(self.account.handle)}"
+        )
+        return str(subject)[:100]
 
     async def _compose(self, request: OutboundRequest) -> SentRef:
+        """Send a new message, then read its id from `/message/sent` (compose answers none).
+
+        The message is sent once compose answers, so a failure to read its id is logged,
+        never raised: raising would make the outbox look for, or send, it again.
+        """
         recipient = mapping.username(request.recipient.handle if request.recipient else "")
-        subject = str(
-            self.account.settings.get(
-                "dm_subject", f"Message from u/{mapping.username(self.account.handle)}"
-            )
-        )
-        form = {"api_type": "json", "to": recipient, "subject": subject[:100], "text": request.text}
+        form = {
+            "api_type": "json",
+            "to": recipient,
+            "subject": self._dm_subject(),
+            "text": request.text,
+        }
+        composed_at = self._clock()
         self._api_result(await self._request("POST", "/api/compose", data=form))
-        sent_page = await self._request("GET", "/message/sent", params={"limit": 10, "raw_json": 1})
-        for child in self._listing(sent_page).children:
-            try:
-                message = PrivateMessage.parse(child)
-            except ITEM_FAULTS:
-                continue
-            dest = str(message.raw.get("dest", "")).lower()
-            if dest == recipient and message.body == request.text:
-                return SentRef(external_id=message.name, sent_at=message.created_at)
-        return SentRef(external_id=f"compose:{request.idempotency_key}", sent_at=self._clock())
+        try:
+            found = await self._find_message(request, composed_at - COMPOSE_LOOKUP_MARGIN)
+        except AdapterError as problem:
+            log.warning(
+                "sent a Reddit message from account %s but could not read its id: %s",
+                self.account.id,
+                problem,
+            )
+            found = None
+        return found or SentRef(
+            external_id=f"compose:{request.idempotency_key}", sent_at=composed_at
+        )
 
     async def _comment(self, child: Any, seen: set[str]) -> FetchedItem | None:
         try:

@@ -98,6 +98,7 @@ class PrivateMessage:
     first_message_name: str | None
     author: str
     author_fullname: str | None
+    dest: str | None
     subject: str
     body: str
     created_at: datetime
@@ -125,12 +126,45 @@ class PrivateMessage:
             first_message_name=optional_text(data, "first_message_name"),
             author=author,
             author_fullname=optional_text(data, "author_fullname"),
+            dest=optional_text(data, "dest"),
             subject=text_or_empty(data, "subject"),
             body=text_or_empty(data, "body"),
             created_at=epoch_moment(data, "created_utc"),
             parent_id=optional_text(data, "parent_id"),
             replies=nested,
             raw={key: value for key, value in data.items() if key != "replies"},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OwnComment:
+    """A `t1` in a user's comment listing, `GET /user/{username}/comments`.
+
+    https://www.reddit.com/dev/api#GET_user_{username}_{where}. Unlike an inbox comment
+    it has no `context`; `parent_id` names the comment (`t1_`) or post (`t3_`) it answers.
+    """
+
+    name: str
+    author: str
+    parent_id: str
+    body: str
+    created_at: datetime
+    permalink: str | None
+
+    @classmethod
+    def parse(cls, value: Any) -> OwnComment:
+        """Read the fields `find_sent` compares."""
+        child = as_object(value, "thing")
+        if child.get("kind") != "t1":
+            raise Malformed(f"expected a t1 comment, got {child.get('kind')!r}")
+        data = as_object(child.get("data"), "comment data")
+        return cls(
+            name=required_text(data, "name"),
+            author=required_text(data, "author"),
+            parent_id=required_text(data, "parent_id"),
+            body=text_or_empty(data, "body"),
+            created_at=epoch_moment(data, "created_utc"),
+            permalink=optional_text(data, "permalink"),
         )
 
 

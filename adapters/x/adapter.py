@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Final
 
 import httpx
@@ -27,7 +27,7 @@ from adapters._http import (
     send_request,
     utc_now,
 )
-from adapters._payload import ITEM_FAULTS, Malformed, reading_page, shown
+from adapters._payload import ITEM_FAULTS, Malformed, reading_page, same_text, shown
 from adapters.base import (
     AccountRef,
     Adapter,
@@ -38,6 +38,7 @@ from adapters.base import (
     LoginPrompt,
     OutboundRequest,
     PayloadInvalid,
+    PlatformUnavailable,
     SentRef,
 )
 from adapters.x import mapping, oauth
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 API_BASE: Final = "https://api.x.com"
 TOKEN_PATH: Final = "/2/oauth2/token"
 PAGE: Final = 100
+LOOK_UP_PAGES: Final = 10
+"""Most pages (of `PAGE` posts or DM events) `find_sent` reads before it says it cannot tell."""
+DM_HISTORY: Final = timedelta(days=30)
+"""How far back X lists DM events; a direct message sent earlier cannot be looked up."""
 SCOPES: Final = "tweet.read tweet.write users.read dm.read dm.write offline.access"
 """What the OAuth 2 PKCE login asks for; `offline.access` brings the refresh token."""
 
@@ -55,6 +60,10 @@ _POST_FIELDS: Final = {
     "tweet.fields": "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets",
     "expansions": "author_id",
     "user.fields": "username,name",
+}
+_OWN_POST_FIELDS: Final = {
+    "tweet.fields": "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets",
+    "exclude": "retweets",
 }
 _DM_FIELDS: Final = {
     "dm_event.fields": "id,text,event_type,created_at,sender_id,dm_conversation_id",
@@ -112,14 +121,19 @@ class XAdapter(Adapter):
 
     The access token is refreshed with the refresh token (`offline.access`) before it
     expires and after a 401; X rotates refresh tokens, so the new credential goes to
-    `on_credential_refreshed` for the keyring. X has no idempotency keys: `find_sent`
-    only knows sends made by this instance.
+    `on_credential_refreshed` for the keyring.
+
+    X has no idempotency keys, so `find_sent` asks X what the account posted since the
+    first attempt: its own posts (`GET /2/users/:id/tweets`) for a reply to the same parent,
+    or the DM events of the conversation (`GET /2/dm_conversations/.../dm_events`) for a
+    message from the account, with the same text either way.
     """
 
     platform = "x"
     display_name = "X"
     streams = ("mentions", "dms")
     kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
+    finds_sent = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     can_dm = True
     text_limit = 280
     length_rule = LengthRule.X_WEIGHTED
@@ -149,7 +163,6 @@ class XAdapter(Adapter):
         )
         configured = account.settings.get("user_id")
         self._user_id: str | None = str(configured) if configured else None
-        self._sent: dict[str, SentRef] = {}
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         """Read the next page of mentions or DM events after `cursor`."""
@@ -181,38 +194,107 @@ class XAdapter(Adapter):
         return FetchResult(items=tuple(items), next_cursor=following.write(), has_more=has_more)
 
     async def send(self, request: OutboundRequest) -> SentRef:
-        """Post a reply, or send a direct message into a conversation or to a person."""
-        if request.kind == Kind.DM:
-            conversation = (
-                (request.thread_key or "").removeprefix("dm:")
-                if (request.thread_key or "").startswith("dm:")
-                else None
-            )
-            if conversation:
-                path = f"/2/dm_conversations/{conversation}/messages"
-            elif request.recipient is not None:
-                path = f"/2/dm_conversations/with/{request.recipient.external_id}/messages"
-            else:
-                raise ValueError("an X direct message needs a dm: thread key or a recipient")
-            response = await self._request("POST", path, json={"text": request.text})
-            created = self._created(Created.parse_dm, response)
-            sent = SentRef(external_id=created.id, sent_at=self._clock())
-        else:
-            body: dict[str, Any] = {"text": request.text}
-            if request.in_reply_to:
-                body["reply"] = {"in_reply_to_tweet_id": request.in_reply_to}
-            created = self._created(
-                Created.parse_post, await self._request("POST", "/2/tweets", json=body)
-            )
-            sent = SentRef(
-                external_id=created.id, url=mapping.post_url(created.id), sent_at=self._clock()
-            )
-        self._sent[request.idempotency_key] = sent
-        return sent
+        """Post a reply, or send a direct message into a conversation or to a person.
 
-    async def find_sent(self, idempotency_key: str) -> SentRef | None:
-        """The message this instance sent under `idempotency_key`, if any (see the class)."""
-        return self._sent.get(idempotency_key)
+        A reply with no parent post goes to its thread's root post (the conversation id).
+        """
+        if request.kind == Kind.DM:
+            response = await self._request(
+                "POST", f"{_dm_conversation_path(request)}/messages", json={"text": request.text}
+            )
+            created = self._created(Created.parse_dm, response)
+            return SentRef(external_id=created.id, sent_at=self._clock())
+        body: dict[str, Any] = {"text": request.text}
+        parent_id = _parent_id(request)
+        if parent_id is not None:
+            body["reply"] = {"in_reply_to_tweet_id": parent_id}
+        created = self._created(
+            Created.parse_post, await self._request("POST", "/2/tweets", json=body)
+        )
+        return SentRef(
+            external_id=created.id, url=mapping.post_url(created.id), sent_at=self._clock()
+        )
+
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        """The post or direct message an interrupted `send` of `request` made, asked of X.
+
+        A reply is looked for among the account's own posts since `since` (`start_time`):
+        one replying to the post `send` answers, with the same text. A direct message is
+        looked for in its conversation's events, newest first down to `since`: one the
+        account sent, with the same text. An unreadable entry is skipped with a log line.
+        More than `LOOK_UP_PAGES` pages raise `PlatformUnavailable`: it cannot tell yet.
+        """
+        since = since if since.tzinfo else since.replace(tzinfo=UTC)
+        if request.kind == Kind.DM:
+            return await self._find_dm(request, since)
+        return await self._find_post(request, since)
+
+    async def _find_post(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        user_id = await self._own_id()
+        parent_id = _parent_id(request)
+        params = {"max_results": PAGE, "start_time": _x_time(since), **_OWN_POST_FIELDS}
+        async for page in self._look_up_pages(f"/2/users/{user_id}/tweets", params):
+            for raw in page.data:
+                try:
+                    post = Post.parse(raw)
+                except ITEM_FAULTS as problem:
+                    self._log_skip("post", raw, problem)
+                    continue
+                if (
+                    post.author_id == user_id
+                    and post.created_at >= since
+                    and post.replied_to_id == parent_id
+                    and same_text(request.text, post.text)
+                ):
+                    return SentRef(
+                        external_id=post.id, url=mapping.post_url(post.id), sent_at=post.created_at
+                    )
+        return None
+
+    async def _find_dm(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        # A conversation's events list every message in it, newest first, with its sender,
+        # so a message from the account is certain to be there: for `DM_HISTORY` only.
+        if since < self._clock() - DM_HISTORY:
+            raise PlatformUnavailable(
+                f"X lists DM events for {DM_HISTORY.days} days only; "
+                "cannot tell whether a message sent before that was posted"
+            )
+        user_id = await self._own_id()
+        path = f"{_dm_conversation_path(request)}/dm_events"
+        async for page in self._look_up_pages(path, {"max_results": PAGE, **_DM_FIELDS}):
+            reached_since = False
+            for raw in page.data:
+                try:
+                    event = DmEvent.parse(raw)
+                except ITEM_FAULTS as problem:
+                    self._log_skip("DM event", raw, problem)
+                    continue
+                if event.created_at < since:
+                    reached_since = True
+                elif (
+                    event.event_type == "MessageCreate"
+                    and event.sender_id == user_id
+                    and same_text(request.text, event.text)
+                ):
+                    return SentRef(external_id=event.id, sent_at=event.created_at)
+            if reached_since:
+                return None
+        return None
+
+    async def _look_up_pages(self, path: str, params: Mapping[str, Any]) -> AsyncIterator[Page]:
+        """The pages of a list, following `meta.next_token`, at most `LOOK_UP_PAGES` of them."""
+        token: str | None = None
+        for _ in range(LOOK_UP_PAGES):
+            paged = {**params, "pagination_token": token} if token else dict(params)
+            page = self._page(await self._request("GET", path, params=paged))
+            yield page
+            token = page.next_token
+            if token is None:
+                return
+        raise PlatformUnavailable(
+            f"GET {path} has more than {LOOK_UP_PAGES * PAGE} entries to look through; "
+            "cannot tell yet whether the message was posted"
+        )
 
     def _mentions(self, page: Page, user_id: str) -> list[FetchedItem]:
         items = []
@@ -317,6 +399,28 @@ class XAdapter(Adapter):
             auth=self._auth,
             **kwargs,
         )
+
+
+def _parent_id(request: OutboundRequest) -> str | None:
+    """The post a reply answers: its parent, else its thread's root post, else none."""
+    if request.in_reply_to:
+        return request.in_reply_to
+    return mapping.conversation_root(request.thread_key) if request.thread_key else None
+
+
+def _dm_conversation_path(request: OutboundRequest) -> str:
+    """Where a direct message goes: its conversation (a `dm:` thread key), else its person."""
+    thread_key = request.thread_key or ""
+    if thread_key.startswith("dm:") and thread_key.removeprefix("dm:"):
+        return f"/2/dm_conversations/{thread_key.removeprefix('dm:')}"
+    if request.recipient is not None:
+        return f"/2/dm_conversations/with/{request.recipient.external_id}"
+    raise ValueError("an X direct message needs a dm: thread key or a recipient")
+
+
+def _x_time(moment: datetime) -> str:
+    """`moment` as X's `start_time` takes it: whole seconds (rounded down), UTC, with a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _entry_id(raw: Any) -> str | None:

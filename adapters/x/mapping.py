@@ -23,6 +23,12 @@ def post_thread_key(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
 
 
+def conversation_root(thread_key: str) -> str | None:
+    """The root post id in a public conversation's thread key; None for any other key."""
+    root = thread_key.removeprefix("conversation:")
+    return root if root != thread_key and root else None
+
+
 def dm_thread_key(dm_conversation_id: str) -> str:
     """The thread key of a direct-message conversation."""
     return f"dm:{dm_conversation_id}"

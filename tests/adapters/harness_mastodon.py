@@ -2,8 +2,8 @@
 
 `FakeMastodon` answers the few endpoints the adapter calls from tests/data/mastodon
 (hand-made, in the shape the API docs give), with `min_id`/`limit` paging and `Link`
-headers as a real instance sends them. The scenario setting `fail` makes every request
-fail the way a real instance does.
+headers as a real instance sends them; the brand's own statuses are the ones posted to
+it. The scenario setting `fail` makes every request fail the way a real instance does.
 """
 
 from __future__ import annotations
@@ -71,7 +71,15 @@ class FakeMastodon:
         if path == "/api/v2/instance":
             return httpx.Response(200, json=self.data["instance"])
         if path == "/api/v1/accounts/verify_credentials":
-            return httpx.Response(200, json={"id": "1", "acct": "brand", "username": "brand"})
+            return httpx.Response(200, json=self.data["brand"])
+        if path == f"/api/v1/accounts/{self.data['brand']['id']}/statuses":
+            max_id = request.url.params.get("max_id")
+            own = [
+                post["status"]
+                for post in reversed(self.posted)
+                if max_id is None or _order(post["status"]["id"]) < _order(max_id)
+            ]
+            return httpx.Response(200, json=own[: int(request.url.params.get("limit", 20))])
         if path == "/api/v1/statuses" and request.method == "POST":
             return self._post(request)
         return httpx.Response(404, json={"error": "Not Found"})

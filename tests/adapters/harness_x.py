@@ -1,12 +1,16 @@
 """The X adapter in the contract suite, over a fake X API fed by hand-made data.
 
-`FakeX` answers `/2/users/:id/mentions` (with `since_id`) and `/2/dm_events`
+`FakeX` answers `/2/users/:id/mentions` (with `since_id`), the brand's own posts
+`/2/users/:id/tweets` (with `start_time`), `/2/dm_events` and one conversation's DM events
 newest first in pages of `page_size` with `meta.next_token`, plus the OAuth 2 token
-endpoint, from tests/data/x (hand-made). The scenario setting `fail` picks a failure.
+endpoint, from tests/data/x (hand-made). What the adapter posts joins the brand's posts
+and DM events, so `find_sent` can find it. The scenario setting `fail` picks a failure;
+`fail="answer_503_after_create"` creates the post or DM, then answers 503.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,9 +24,17 @@ from adapters.x.adapter import XAdapter
 from tests.support.contract import Harness
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "x" / "inbox.json"
+TIMELINE = DATA.with_name("timeline.json")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 RATE_LIMIT_RESET = datetime(2026, 3, 1, 12, 15, tzinfo=UTC)
 CREDENTIAL = {"client_id": "x-client", "access_token": "x-access", "refresh_token": "x-refresh"}
+UNAVAILABLE = {
+    "title": "Service Unavailable",
+    "detail": "Service Unavailable",
+    "type": "about:blank",
+    "status": 503,
+}
+"""X's problem-details body for a 503."""
 
 
 class FakeX:
@@ -32,6 +44,14 @@ class FakeX:
         self, fail: str | None = None, page_size: int = 2, data: Mapping[str, Any] | None = None
     ) -> None:
         self.data = data if data is not None else json.loads(DATA.read_text(encoding="utf-8"))
+        self.timeline: list[dict[str, Any]] = json.loads(TIMELINE.read_text(encoding="utf-8"))[
+            "timeline"
+        ]
+        """The brand's own posts, newest first; what `POST /2/tweets` creates goes on top."""
+        self.sent_dms: list[dict[str, Any]] = []
+        """DM events the adapter created, newest first."""
+        self.now = NOW
+        self._ids = itertools.count(1900000000000001000)
         self.fail = fail
         self.page_size = page_size
         self.requests: list[httpx.Request] = []
@@ -95,30 +115,44 @@ class FakeX:
             return self._page(request, entries)
         if path == "/2/dm_events":
             return self._page(request, self.data["dm_events"])
+        if path == f"/2/users/{self.data['brand_id']}/tweets":
+            start = request.url.params.get("start_time")
+            posts = [
+                post
+                for post in self.timeline
+                if start is None
+                or datetime.fromisoformat(post["created_at"]) >= datetime.fromisoformat(start)
+            ]
+            return self._page(request, posts)
+        if path.startswith("/2/dm_conversations/") and path.endswith("/dm_events"):
+            conversation = _conversation_of(path.removesuffix("/dm_events"), self.data["brand_id"])
+            events = [
+                event
+                for event in (*self.sent_dms, *self.data["dm_events"])
+                if event.get("dm_conversation_id") == conversation
+            ]
+            return self._page(request, events)
         if path == "/2/tweets" and request.method == "POST":
-            return httpx.Response(
-                201,
-                json={
-                    "data": {
-                        "id": "1900000000000000999",
-                        "text": json.loads(request.content)["text"],
-                    }
-                },
-            )
+            post = self._post(json.loads(request.content))
+            if self.fail == "answer_503_after_create":
+                return httpx.Response(503, json=UNAVAILABLE)
+            return httpx.Response(201, json={"data": {"id": post["id"], "text": post["text"]}})
         if path.startswith("/2/dm_conversations/") and request.method == "POST":
-            conversation = (
-                path.split("/")[3]
-                if "/with/" not in path
-                else f"{path.split('/')[4]}-{self.data['brand_id']}"
-            )
+            conversation = _conversation_of(path.removesuffix("/messages"), self.data["brand_id"])
+            event = {
+                "id": str(next(self._ids)),
+                "event_type": "MessageCreate",
+                "text": json.loads(request.content)["text"],
+                "sender_id": self.data["brand_id"],
+                "created_at": self.now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "dm_conversation_id": conversation,
+            }
+            self.sent_dms.insert(0, event)
+            if self.fail == "answer_503_after_create":
+                return httpx.Response(503, json=UNAVAILABLE)
             return httpx.Response(
                 201,
-                json={
-                    "data": {
-                        "dm_conversation_id": conversation,
-                        "dm_event_id": "1900000000000000998",
-                    }
-                },
+                json={"data": {"dm_conversation_id": conversation, "dm_event_id": event["id"]}},
             )
         return httpx.Response(
             404,
@@ -127,6 +161,28 @@ class FakeX:
                 "type": "https://api.x.com/2/problems/resource-not-found",
             },
         )
+
+    def _post(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a brand post as X would store it, on top of the brand's timeline."""
+        identifier = str(next(self._ids))
+        post: dict[str, Any] = {
+            "edit_history_tweet_ids": [identifier],
+            "id": identifier,
+            "text": body["text"],
+            "author_id": self.data["brand_id"],
+            "created_at": self.now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "conversation_id": identifier,
+        }
+        parent_id = body.get("reply", {}).get("in_reply_to_tweet_id")
+        if parent_id is not None:
+            parent = next(
+                (p for p in (*self.timeline, *self.data["mentions"]) if p["id"] == parent_id), {}
+            )
+            post["conversation_id"] = parent.get("conversation_id", parent_id)
+            post["in_reply_to_user_id"] = parent.get("author_id", self.data["brand_id"])
+            post["referenced_tweets"] = [{"type": "replied_to", "id": parent_id}]
+        self.timeline.insert(0, post)
+        return post
 
     def _page(self, request: httpx.Request, entries: list[dict]) -> httpx.Response:
         start = int(request.url.params.get("pagination_token", "0"))
@@ -175,6 +231,14 @@ class FakeX:
                 "refresh_token": self.refresh_token,
             },
         )
+
+
+def _conversation_of(path: str, brand_id: str) -> str:
+    """The DM conversation a `/2/dm_conversations/...` path names (`with/:id`: one-to-one)."""
+    tail = path.removeprefix("/2/dm_conversations/")
+    if tail.startswith("with/"):
+        return "-".join(sorted((tail.removeprefix("with/"), brand_id), key=int))
+    return tail
 
 
 def build(extra: dict, server: FakeX | None = None, **options: Any) -> XAdapter:

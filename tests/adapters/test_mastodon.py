@@ -1,13 +1,15 @@
 """The Mastodon adapter, replayed against real recorded answers and a fake instance.
 
 Recordings come from ../shared/recordings/mastodon (Mastodon.py's suite against a local
-Mastodon 4.5); the fake instance in harness_mastodon serves hand-made data.
+Mastodon 4.5); the fake instance in harness_mastodon serves hand-made data, and
+tests/support/loopback_mastodon a hand-made instance on 127.0.0.1 that can lose an answer.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,21 +21,34 @@ from adapters.base import (
     Direction,
     FetchedContact,
     Kind,
+    NotReached,
     OutboundRequest,
     PayloadInvalid,
+    PlatformUnavailable,
     RateLimited,
+    SentRef,
 )
 from adapters.mastodon.adapter import MastodonAdapter
-from adapters.mastodon.mapping import html_to_text, status_item
+from adapters.mastodon.mapping import html_to_text, id_order, status_item
 from adapters.mastodon.payloads import Status
 from inbox.core.sanitize import MAX_STORED_TEXT, for_storage
 from inbox.store.ingest import _problem
 from tests.adapters.harness_mastodon import FakeMastodon, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Replay, pick, recording
+from tests.support.loopback import Fault
+from tests.support.loopback_mastodon import LoopbackMastodon
 
 LOCAL = "http://localhost:3000"
 RECORDED_TOKEN = "recorded-token"
+OWN = json.loads(
+    (Path(__file__).resolve().parent.parent / "data" / "mastodon" / "own_statuses.json").read_text(
+        encoding="utf-8"
+    )
+)
+"""The brand's own statuses, newest first (hand-made; 120005 is malformed on purpose)."""
+OWN_STATUSES_PATH = f"/api/v1/accounts/{OWN['brand']['id']}/statuses"
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def recorded_adapter(replay: Replay, handle: str = "mastodonpy_test") -> MastodonAdapter:
@@ -196,7 +211,6 @@ async def test_a_reply_is_posted_with_in_reply_to_and_the_idempotency_key():
     }
     assert request.headers["Idempotency-Key"] == "outbound-7"
     assert request.headers["Authorization"] == f"Bearer {RECORDED_TOKEN}"
-    assert await recorded_adapter(replay).find_sent("outbound-7") is None
 
 
 @pytest.mark.parametrize(
@@ -393,7 +407,7 @@ async def test_a_repeated_idempotency_key_returns_the_same_status():
     again = await build({}, server).send(request)
 
     assert first == again and len(server.posted) == 1
-    assert await adapter.find_sent("outbound-1") == first
+    assert await build({}, server).find_sent(request, NOON - timedelta(hours=1)) == first
 
 
 async def test_the_instance_text_limit_is_read_from_v2_instance():
@@ -444,3 +458,233 @@ async def test_5xx_is_platform_unavailable_and_no_token_means_auth_expired():
 def test_html_keeps_breaks_and_paragraphs_and_unescapes_entities():
     assert html_to_text("<p>a &amp; b<br />c</p><p>d</p>") == "a & b\nc\n\nd"
     assert html_to_text("") == ""
+
+
+# -- finding an interrupted send on the instance -----------------------------------------
+
+
+def own_statuses(page_size: int):
+    """A handler serving the brand's own statuses newest first, `page_size` to a page,
+    below `max_id`, with the `Link` header a real instance sends."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        max_id = request.url.params.get("max_id")
+        older = [
+            status
+            for status in OWN["statuses"]
+            if max_id is None or id_order(status["id"]) < id_order(max_id)
+        ]
+        page = older[:page_size]
+        if not page:
+            return httpx.Response(200, json=[])
+        base = f"{LOCAL}{OWN_STATUSES_PATH}?limit={page_size}"
+        link = (
+            f'<{base}&max_id={page[-1]["id"]}>; rel="next", '
+            f'<{base}&min_id={page[0]["id"]}>; rel="prev"'
+        )
+        return httpx.Response(200, json=page, headers={"Link": link})
+
+    return answer
+
+
+def own_replay(page_size: int = 40) -> Replay:
+    return (
+        Replay()
+        .route(
+            "GET",
+            "/api/v1/accounts/verify_credentials",
+            lambda request: httpx.Response(200, json=OWN["brand"]),
+        )
+        .route("GET", OWN_STATUSES_PATH, own_statuses(page_size))
+    )
+
+
+async def test_a_reply_whose_answer_was_a_5xx_is_found_among_the_accounts_statuses():
+    recorded = recording("mastodon", "test_status_reply.yaml")
+    posted = pick(recorded, "POST", "/api/v1/statuses", nth=1)
+    replay = (
+        Replay()
+        .route("POST", "/api/v1/statuses", lambda request: httpx.Response(503, json={}))
+        .route("GET", "/verify_credentials", pick(recorded, "GET", "/verify_credentials"))
+        .route("GET", "/statuses", lambda request: httpx.Response(200, json=[posted.json()]))
+    )
+    adapter = recorded_adapter(replay)
+    request = reply("outbound-7", "@mastodonpy_test_2 same!", "117020583245459824")
+    posted_at = datetime.fromisoformat(posted.json()["created_at"])
+
+    with pytest.raises(PlatformUnavailable):
+        await adapter.send(request)
+    found = await recorded_adapter(replay).find_sent(request, posted_at - timedelta(minutes=2))
+
+    assert found == SentRef(
+        external_id="117020583258292382",
+        url=f"{LOCAL}/@admin/117020583258292382",
+        sent_at=posted_at,
+    )
+    [lookup] = replay.sent("GET", "/statuses")
+    assert lookup.url.path == "/api/v1/accounts/117020565693913441/statuses"
+    assert lookup.url.params["exclude_reblogs"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("request_", "status_id"),
+    [
+        (
+            reply(
+                "k",
+                "We are looking into it, thank you for your patience.\n\n"
+                "Updates: https://status.example/incidents/42",
+                "110201",
+            ),
+            "120003",
+        ),
+        (
+            reply(
+                "k",
+                "@carol We are looking into it, thank you for your patience. Updates: "
+                "https://status.example/incidents/42",
+                thread_key="status:110201",
+            ),
+            "120003",
+        ),
+        (
+            reply(
+                "k",
+                "Your refund is on its way & should land by Friday.",
+                kind=Kind.DM,
+                thread_key="conversation:41",
+                recipient=FetchedContact(external_id="205", handle="@erin"),
+            ),
+            "120004",
+        ),
+    ],
+    ids=["reply", "reply-by-thread-root", "direct-message"],
+)
+async def test_find_sent_answers_the_status_with_the_same_parent_and_text(request_, status_id):
+    found = await recorded_adapter(own_replay(), handle="brand").find_sent(request_, NOON)
+
+    assert found is not None and found.external_id == status_id
+    assert found.url == f"https://social.example/@brand/{status_id}"
+    assert found.sent_at is not None and found.sent_at >= NOON
+
+
+@pytest.mark.parametrize(
+    ("request_", "since"),
+    [
+        (reply("k", "We are looking into it!", "110201"), NOON),
+        (reply("k", "Thanks Dave, fixed now.", "110201"), NOON),
+        (reply("k", "We are looking into it.", "110201"), NOON - timedelta(minutes=30)),
+        (reply("k", "Your refund is on its way & should land by Friday."), NOON),
+        (reply("k", "Sorry for the wait!", "110201", kind=Kind.DM), NOON - timedelta(hours=1)),
+    ],
+    ids=[
+        "other-text",
+        "other-parent",
+        "older-than-since",
+        "reply-posted-as-dm",
+        "dm-posted-public",
+    ],
+)
+async def test_find_sent_is_none_when_no_own_status_since_matches(request_, since):
+    assert await recorded_adapter(own_replay(), handle="brand").find_sent(request_, since) is None
+
+
+async def test_find_sent_pages_back_by_the_link_header_and_stops_at_since():
+    replay = own_replay(page_size=2)
+    adapter = recorded_adapter(replay, handle="brand")
+
+    sorry = await adapter.find_sent(
+        reply("a", "Sorry for the wait!", "110201"), NOON - timedelta(hours=1)
+    )
+    never = await adapter.find_sent(
+        reply("b", "Not posted.", "110201"), NOON - timedelta(minutes=30)
+    )
+
+    assert sorry is not None and sorry.external_id == "120002"
+    assert never is None
+    pages = [request.url.params.get("max_id") for request in replay.sent("GET", "/statuses")]
+    assert pages == [None, "120005", "120003"] * 2, "the third page reaches past `since`"
+    assert len(replay.sent("GET", "/verify_credentials")) == 1, "the account id is kept"
+
+
+async def test_a_malformed_own_status_is_skipped_and_the_rest_are_read(caplog):
+    replay = own_replay(page_size=2)
+    request = reply("k", "Your refund is on its way & should land by Friday.", kind=Kind.DM)
+
+    found = await recorded_adapter(replay, handle="brand").find_sent(request, NOON)
+
+    assert found is not None and found.external_id == "120004"
+    assert "120005" in caplog.text and "skipped a malformed Mastodon status" in caplog.text
+
+
+async def test_find_sent_cannot_tell_when_more_pages_than_it_reads_are_newer_than_since():
+    replay = own_replay(page_size=1)
+
+    with pytest.raises(PlatformUnavailable, match="cannot tell"):
+        await recorded_adapter(replay, handle="brand").find_sent(
+            reply("k", "Not posted.", "110201"), NOON - timedelta(hours=3)
+        )
+
+    assert len(replay.sent("GET", "/statuses")) == 5
+
+
+async def test_an_account_with_no_statuses_has_sent_nothing():
+    replay = (
+        Replay()
+        .route("GET", "/verify_credentials", lambda request: httpx.Response(200, json=OWN["brand"]))
+        .route("GET", OWN_STATUSES_PATH, empty_page)
+    )
+
+    assert await recorded_adapter(replay).find_sent(reply("k", "Hi", "1"), NOON) is None
+
+
+@pytest.mark.parametrize("fault", [Fault.ANSWER_500, Fault.DROP, Fault.HANG])
+async def test_a_send_whose_answer_was_lost_is_found_on_a_loopback_instance(fault):
+    with LoopbackMastodon() as server:
+        parent_id, thread_key = server.incoming(1)
+        account = AccountRef(
+            id=1,
+            platform=server.platform,
+            handle=server.handle,
+            base_url=server.base_url,
+            settings=server.settings,
+        )
+        request = OutboundRequest(
+            idempotency_key="outbound-9",
+            kind=Kind.MENTION,
+            text="@customer Sorry! Your parcel: https://track.example/p/9\n\nA refund is coming.",
+            thread_key=thread_key,
+            in_reply_to=parent_id,
+        )
+        since = datetime.now(UTC) - timedelta(minutes=2)
+        timeout = httpx.Timeout(10, read=0.5 if fault == Fault.HANG else 10)
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            server.fault = fault
+            with pytest.raises(PlatformUnavailable) as raised:
+                await MastodonAdapter(account, client, server.credential).send(request)
+            assert not isinstance(raised.value, NotReached), "it reached the instance"
+            server.fault = Fault.NONE
+            restarted = MastodonAdapter(account, client, server.credential)
+            found = await restarted.find_sent(request, since)
+            other = await restarted.find_sent(
+                OutboundRequest(
+                    idempotency_key="x", kind=Kind.MENTION, text="Hello", in_reply_to=parent_id
+                ),
+                since,
+            )
+            again = await restarted.send(request)
+
+        assert found is not None and found.url == f"{server.base_url}/@brand/{found.external_id}"
+        assert other is None
+        assert again == found, "within the hour the same key answers the same status"
+        assert server.replies_to(parent_id) == [request.text]
+
+
+async def test_a_reply_with_no_parent_answers_its_threads_root_and_a_dm_answers_nothing():
+    server = FakeMastodon()
+    adapter = build({}, server)
+
+    await adapter.send(reply("a", "Following up.", thread_key="status:110100"))
+    await adapter.send(reply("b", "Following up.", kind=Kind.DM, thread_key="conversation:31"))
+
+    assert [post["form"].get("in_reply_to_id") for post in server.posted] == ["110100", None]

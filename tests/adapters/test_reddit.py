@@ -7,6 +7,7 @@ The fake in harness_reddit serves hand-made data.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -20,8 +21,11 @@ from adapters.base import (
     Direction,
     FetchedContact,
     Kind,
+    NotReached,
     OutboundRequest,
+    PlatformUnavailable,
     RateLimited,
+    SentRef,
 )
 from adapters.reddit.adapter import RedditAdapter
 from adapters.reddit.mapping import comment_item, message_item
@@ -30,6 +34,8 @@ from inbox.store.ingest import _problem
 from tests.adapters.harness_reddit import ACCESS_TOKEN, CREDENTIAL, NOW, FakeReddit, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Interaction, Replay, pick, recording
+from tests.support.loopback import Fault
+from tests.support.loopback_reddit import LoopbackReddit
 
 BRAND = "<USERNAME>"
 
@@ -424,25 +430,293 @@ async def test_other_errors_inside_a_200_are_refused_by_code():
     assert "DELETED_COMMENT" in str(raised.value) and "has been deleted" not in str(raised.value)
 
 
-async def test_sends_reply_and_compose_and_remember_their_keys():
+# -- find_sent: an interrupted send looked up on (the fake) Reddit -------------------------
+
+
+SINCE = NOW - timedelta(minutes=2)
+"""What the outbox passes `find_sent`: a moment before the interrupted send (at `NOW`)."""
+
+
+def reply(text: str, parent: str) -> OutboundRequest:
+    return OutboundRequest(idempotency_key="r", kind=Kind.COMMENT, text=text, in_reply_to=parent)
+
+
+def new_message(text: str, to: str = "u/Carol") -> OutboundRequest:
+    return OutboundRequest(
+        idempotency_key="d",
+        kind=Kind.DM,
+        text=text,
+        recipient=FetchedContact(external_id=f"t2_{to[2:].lower()}", handle=to),
+    )
+
+
+def form_of(server: FakeReddit, path: str) -> list[dict[str, str]]:
+    return [
+        dict(httpx.QueryParams(request.content.decode()))
+        for request in server.requests
+        if request.url.path == path
+    ]
+
+
+def lookups(server: FakeReddit, path: str) -> list[httpx.Request]:
+    return [request for request in server.requests if request.url.path == path]
+
+
+async def send_lost_after_create(server: FakeReddit, request: OutboundRequest, **settings) -> None:
+    """Send `request` through a fake that keeps it, then answers 503: the outcome is unknown."""
+    server.after_create = 503
+    with pytest.raises(PlatformUnavailable) as raised:
+        await build(settings, server).send(request)
+    assert not isinstance(raised.value, NotReached)
+    server.after_create = None
+
+
+async def test_sends_a_reply_and_a_new_message_and_reads_their_ids():
     server = FakeReddit()
     adapter = build({}, server)
 
-    reply = await adapter.send(
-        OutboundRequest(idempotency_key="r", kind=Kind.COMMENT, text="On it", in_reply_to="t1_m1")
+    sent_reply = await adapter.send(reply("On it", "t1_m1"))
+    sent_message = await adapter.send(new_message("Following up on your ticket."))
+
+    assert sent_reply == SentRef(
+        external_id="t1_new1",
+        url="https://www.reddit.com/r/brandsub/comments/aaa1/x/new1/",
+        sent_at=NOW,
     )
-    dm = await adapter.send(
-        OutboundRequest(
-            idempotency_key="d",
-            kind=Kind.DM,
-            text="Following up on your ticket.",
-            recipient=FetchedContact(external_id="t2_carol", handle="u/Carol"),
-        )
+    assert sent_message == SentRef(external_id="t4_new2", sent_at=NOW)
+    assert form_of(server, "/api/compose") == [
+        {
+            "api_type": "json",
+            "to": "carol",
+            "subject": "Message from u/brandcare",
+            "text": "Following up on your ticket.",
+        }
+    ]
+
+
+async def test_a_failed_look_up_after_a_compose_still_reports_the_message_sent():
+    server = FakeReddit()
+    server.api_answers.append(httpx.Response(200, json={"json": {"errors": []}}))
+    server.api_answers.append(httpx.Response(503, text="<html>busy</html>"))
+
+    sent = await build({}, server).send(new_message("Following up on your ticket."))
+
+    assert sent == SentRef(external_id="compose:d", sent_at=NOW)
+
+
+async def test_a_reply_reddit_kept_before_answering_503_is_found_by_a_new_adapter():
+    server = FakeReddit()
+    request = reply("Thanks, we are on it.", "t1_m1")
+    await send_lost_after_create(server, request)
+
+    found = await build({}, server).find_sent(request, SINCE)
+
+    assert found == SentRef(
+        external_id="t1_new1",
+        url="https://www.reddit.com/r/brandsub/comments/aaa1/x/new1/",
+        sent_at=NOW,
+    )
+    assert len(form_of(server, "/api/comment")) == 1
+    [look_up] = lookups(server, "/user/brandcare/comments")
+    assert look_up.url.params["sort"] == "new" and look_up.url.params["limit"] == "100"
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        reply("Thanks, we are working on it.", "t1_m1"),
+        reply("Thanks, we are on it.", "t1_c1"),
+        reply("Thanks, we are on it.", "t3_m1"),
+    ],
+    ids=["other text", "other parent", "a post with the comment's id"],
+)
+async def test_a_reply_with_another_text_or_parent_is_not_found(other):
+    server = FakeReddit()
+    await send_lost_after_create(server, reply("Thanks, we are on it.", "t1_m1"))
+
+    assert await build({}, server).find_sent(other, SINCE) is None
+
+
+@pytest.mark.parametrize(
+    ("outbound", "found_id"),
+    [
+        (reply("Update: the outage is over.", "t3_aaa1"), "t1_o3"),
+        (
+            reply(
+                "Sorry to hear that, Dave. We're looking into it: https://status.example.com/i/7",
+                "t1_c2",
+            ),
+            "t1_o4",
+        ),
+    ],
+    ids=["under a post", "same text with another link and wrapping"],
+)
+async def test_own_comments_are_matched_by_fullname_parent_and_same_text(outbound, found_id):
+    found = await build({}).find_sent(outbound, NOW - timedelta(minutes=10))
+
+    assert found is not None and found.external_id == found_id
+    assert (
+        found.url == f"https://www.reddit.com/r/brandsub/comments/aaa1/outage_today/{found_id[3:]}/"
     )
 
-    assert (
-        reply.external_id == "t1_new1"
-        and reply.url == "https://www.reddit.com/r/brandsub/comments/aaa1/x/new1/"
+
+async def test_a_malformed_own_comment_is_skipped_and_the_look_up_goes_on(caplog):
+    found = await build({}).find_sent(
+        reply("Update: the outage is over.", "t3_aaa1"), SINCE - timedelta(minutes=8)
     )
-    assert dm.external_id == "t4_n9"
-    assert await adapter.find_sent("d") == dm and await adapter.find_sent("other") is None
+
+    assert found is not None and found.external_id == "t1_o3"
+    assert "t1_o5" in caplog.text and "created_utc" in caplog.text
+
+
+async def test_the_same_reply_made_before_since_is_not_the_interrupted_send():
+    server = FakeReddit()
+    request = reply("On it", "t1_m1")
+
+    assert await build({}, server).find_sent(request, SINCE) is None
+    earlier = await build({}, server).find_sent(request, NOW - timedelta(hours=2))
+
+    assert earlier is not None and earlier.external_id == "t1_o2"
+    assert all(
+        "after" not in look_up.url.params for look_up in lookups(server, "/user/brandcare/comments")
+    )
+
+
+def brand_comment(number: int) -> dict:
+    return {
+        "kind": "t1",
+        "data": {
+            "name": f"t1_f{number}",
+            "author": "BrandCare",
+            "parent_id": "t1_c1",
+            "body": f"Filler reply {number}",
+            "created_utc": NOW.timestamp(),
+        },
+    }
+
+
+async def test_the_look_up_pages_with_after_to_an_older_page():
+    server = FakeReddit()
+    request = reply("Thanks, we are on it.", "t1_m1")
+    await send_lost_after_create(server, request)
+    later = [brand_comment(number) for number in range(150)]
+    server.own_comments[:0] = later
+
+    found = await build({}, server).find_sent(request, SINCE)
+
+    assert found is not None and found.external_id == "t1_new1"
+    pages = lookups(server, "/user/brandcare/comments")
+    assert [page.url.params.get("after") for page in pages] == [None, "t1_f99"]
+
+
+async def test_more_own_comments_than_the_pages_read_cannot_tell():
+    server = FakeReddit()
+    server.own_comments[:0] = [brand_comment(number) for number in range(600)]
+
+    with pytest.raises(PlatformUnavailable, match="cannot tell"):
+        await build({}, server).find_sent(reply("Thanks, we are on it.", "t1_m1"), SINCE)
+    assert len(lookups(server, "/user/brandcare/comments")) == 5
+
+
+async def test_a_new_message_reddit_kept_before_answering_503_is_found_in_sent():
+    server = FakeReddit()
+    request = new_message("Following up on your ticket.")
+    await send_lost_after_create(server, request)
+
+    found = await build({}, server).find_sent(request, SINCE)
+    to_someone_else = await build({}, server).find_sent(
+        new_message("Following up on your ticket.", to="u/Dave"), SINCE
+    )
+    under_another_subject = await build({"dm_subject": "Your ticket"}, server).find_sent(
+        request, SINCE
+    )
+
+    assert found == SentRef(external_id="t4_new1", sent_at=NOW)
+    assert to_someone_else is None and under_another_subject is None
+    assert len(form_of(server, "/api/compose")) == 1
+    assert lookups(server, "/message/sent")[-1].url.params["limit"] == "100"
+
+
+async def test_a_reply_in_a_conversation_is_found_in_sent_by_its_parent():
+    server = FakeReddit()
+    request = dataclasses.replace(new_message("Glad to help!"), in_reply_to="t4_r3")
+    await send_lost_after_create(server, request)
+
+    found = await build({}, server).find_sent(request, SINCE)
+    elsewhere = await build({}, server).find_sent(
+        dataclasses.replace(request, in_reply_to="t4_r2"), SINCE
+    )
+
+    assert found == SentRef(external_id="t4_new1", sent_at=NOW)
+    assert elsewhere is None
+    assert form_of(server, "/api/comment")[0]["thing_id"] == "t4_r3"
+    assert not lookups(server, "/user/brandcare/comments")
+
+
+async def test_the_same_message_sent_before_since_is_not_the_interrupted_send():
+    adapter = build({"dm_subject": "Message from u/BrandCare"})
+    request = new_message("Following up on your ticket.")
+
+    assert await adapter.find_sent(request, SINCE) is None
+    earlier = await adapter.find_sent(request, NOW - timedelta(hours=2))
+    assert earlier is not None and earlier.external_id == "t4_n9"
+
+
+# -- the whole send over a socket, against LoopbackReddit ----------------------------------
+
+
+@pytest.mark.parametrize("fault", [Fault.ANSWER_500, Fault.DROP, Fault.HANG])
+async def test_an_ambiguous_send_to_loopback_reddit_is_found_once_and_not_posted_again(fault):
+    with LoopbackReddit() as reddit:
+        parent, thread_key = reddit.incoming(1)
+        account = AccountRef(
+            id=1, platform=reddit.platform, handle=reddit.handle, settings=reddit.settings
+        )
+        request = OutboundRequest(
+            idempotency_key="k",
+            kind=Kind.COMMENT,
+            text="Sorry about that, we are on it.",
+            thread_key=thread_key,
+            in_reply_to=parent,
+        )
+        since = datetime.now(UTC) - timedelta(minutes=2)
+        reddit.fault = fault
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=0.5)) as client:
+            with pytest.raises(PlatformUnavailable) as raised:
+                await RedditAdapter(account, client, reddit.credential).send(request)
+            reddit.fault = Fault.NONE
+            found = await RedditAdapter(account, client, reddit.credential).find_sent(
+                request, since
+            )
+            other = await RedditAdapter(account, client, reddit.credential).find_sent(
+                dataclasses.replace(request, text="Something else."), since
+            )
+
+        assert not isinstance(raised.value, NotReached)
+        assert reddit.replies_to(parent) == ["Sorry about that, we are on it."]
+        assert reddit.comment_posts == 1
+        assert found is not None and found.external_id.startswith("t1_")
+        assert found.url is not None and found.url.endswith(f"/{found.external_id[3:]}/")
+        assert other is None
+        assert thread_key.startswith("t3_") and thread_key.endswith(f"/{parent}")
+
+
+async def test_a_send_to_loopback_reddit_without_a_fault_posts_the_reply():
+    with LoopbackReddit() as reddit:
+        parent, thread_key = reddit.incoming(2)
+        account = AccountRef(
+            id=1, platform=reddit.platform, handle=reddit.handle, settings=reddit.settings
+        )
+        async with httpx.AsyncClient() as client:
+            adapter = RedditAdapter(account, client, reddit.credential)
+            sent = await adapter.send(
+                OutboundRequest("k", Kind.COMMENT, "Fixed now.", thread_key, parent)
+            )
+            found = await adapter.find_sent(
+                OutboundRequest("k", Kind.COMMENT, "Fixed now.", thread_key, parent),
+                datetime.now(UTC) - timedelta(minutes=2),
+            )
+
+        assert reddit.replies_to(parent) == ["Fixed now."]
+        assert found == sent
+        assert reddit.token_grants == 1

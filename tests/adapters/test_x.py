@@ -4,25 +4,41 @@ Recordings come from ../shared/recordings/x (tweepy's suite against api.twitter.
 gzip bodies). tweepy asked for no extra fields, so the recorded posts and DM events
 lack `author_id`/`sender_id`: the adapter must skip them one by one, not crash, and
 still move its cursor. The fake in harness_x serves hand-made data with every field.
+The last tests send over a real socket to `LoopbackX` (tests/support/loopback_x.py), which
+fails after creating the post, as a 5xx, a hang or a dropped connection would.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from adapters._http import reset_from_epoch
-from adapters.base import AccountRef, AuthExpired, Direction, FetchedContact, Kind, OutboundRequest
+from adapters.base import (
+    AccountRef,
+    AuthExpired,
+    Direction,
+    FetchedContact,
+    Kind,
+    NotReached,
+    OutboundRequest,
+    PlatformUnavailable,
+    SentRef,
+)
+from adapters.x import adapter as x_adapter
 from adapters.x.adapter import XAdapter
 from adapters.x.payloads import Page, snowflake_time
 from inbox.store.ingest import _problem
 from tests.adapters.harness_x import CREDENTIAL, NOW, FakeX, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Replay, pick, recording
+from tests.support.loopback import Fault
+from tests.support.loopback_x import LoopbackX
 
 TWITTER = "https://api.twitter.com"
 
@@ -161,7 +177,6 @@ async def test_recorded_dm_sends_go_to_the_person_or_the_conversation():
         {"text": "Testing 1"},
         {"text": "Testing 2"},
     ]
-    assert await adapter.find_sent("b") == in_conversation
 
 
 async def test_recorded_dm_events_without_senders_are_skipped_and_the_cursor_moves(caplog):
@@ -289,7 +304,8 @@ async def test_a_new_dm_to_a_person_uses_the_with_endpoint():
             recipient=FetchedContact(external_id="101", handle="@carol"),
         )
     )
-    assert sent.external_id == "1900000000000000998"
+    [created] = server.sent_dms
+    assert sent.external_id == created["id"] and created["dm_conversation_id"] == "101-9000"
     assert server.requests[-1].url.path == "/2/dm_conversations/with/101/messages"
 
 
@@ -368,3 +384,251 @@ def test_a_redirect_from_another_attempt_is_refused():
             f"http://127.0.0.1:8765/callback?state={authorization.state}&error=access_denied"
         )
     assert authorization.code_from(" bare-code ") == "bare-code"
+
+
+# -- find_sent: asking X what an interrupted send posted ---------------------------------
+
+LOOK_FROM = NOW - timedelta(minutes=2)
+"""`since` as the outbox computes it for a row queued now."""
+
+CAROL_ASKED = "1900000000000000101"
+"""Carol's mention in tests/data/x/inbox.json; the brand answered it at 10:10 (timeline.json)."""
+
+ANSWERED_AT_TEN = OutboundRequest(
+    idempotency_key="earlier",
+    kind=Kind.COMMENT,
+    text="Sorry about that, we are looking into it. https://status.example.com/incidents/7",
+    thread_key="conversation:1900000000000000101",
+    in_reply_to=CAROL_ASKED,
+)
+"""What the brand's post 1900000000000000301 in timeline.json says, as the outbox held it."""
+
+
+def reply(text: str = "Still down? We are restarting it now.", **fields) -> OutboundRequest:
+    """A reply to Carol's "still down?" (1900000000000000103), as the outbox asks it sent."""
+    return OutboundRequest(
+        idempotency_key="k",
+        kind=Kind.COMMENT,
+        text=text,
+        thread_key=fields.pop("thread_key", "conversation:1900000000000000001"),
+        in_reply_to=fields.pop("in_reply_to", "1900000000000000103"),
+        **fields,
+    )
+
+
+async def test_a_reply_x_created_before_answering_503_is_found_by_another_process():
+    server = FakeX(fail="answer_503_after_create")
+    with pytest.raises(PlatformUnavailable):
+        await build({}, server).send(reply())
+    server.fail = None
+
+    found = await build({}, server).find_sent(reply(), LOOK_FROM)
+
+    [posted] = [post for post in server.timeline if post["text"] == reply().text]
+    assert found == SentRef(
+        external_id=posted["id"],
+        url=f"https://x.com/i/web/status/{posted['id']}",
+        sent_at=NOW,
+    )
+    assert [r.method for r in server.requests if r.url.path == "/2/tweets"] == ["POST"]
+    [look_up] = [r for r in server.requests if r.url.path == "/2/users/9000/tweets"]
+    assert look_up.url.params["start_time"] == "2026-03-01T11:58:00Z"
+    assert "referenced_tweets" in look_up.url.params["tweet.fields"].split(",")
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        reply(text="Still down? We are restarting it now!!"),
+        reply(in_reply_to="1900000000000000102"),
+        reply(in_reply_to=None, thread_key=None),
+    ],
+    ids=["other text", "other parent", "no parent"],
+)
+async def test_a_post_with_another_text_or_parent_is_not_the_one_sent(asked):
+    server = FakeX()
+    await build({}, server).send(reply())
+
+    assert await build({}, server).find_sent(asked, LOOK_FROM) is None
+    assert await build({}, server).find_sent(reply(), LOOK_FROM) is not None
+
+
+async def test_a_same_reply_posted_before_since_is_not_the_one_sent():
+    adapter = build({}, FakeX())
+
+    assert await adapter.find_sent(ANSWERED_AT_TEN, LOOK_FROM) is None
+    earlier = await adapter.find_sent(ANSWERED_AT_TEN, datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
+    assert earlier is not None and earlier.external_id == "1900000000000000301"
+
+
+async def test_a_post_earlier_in_the_second_x_rounds_since_down_to_is_not_the_one_sent():
+    server = FakeX()
+    server.now = datetime(2026, 3, 1, 11, 58, 0, 100_000, tzinfo=UTC)
+    await build({}, server).send(reply())
+    adapter = build({}, server)
+
+    later = await adapter.find_sent(reply(), datetime(2026, 3, 1, 11, 58, 0, 500_000, tzinfo=UTC))
+
+    assert later is None
+    assert server.requests[-1].url.params["start_time"] == "2026-03-01T11:58:00Z"
+    assert await adapter.find_sent(reply(), datetime(2026, 3, 1, 11, 58, tzinfo=UTC)) is not None
+
+
+async def test_a_reply_without_a_parent_post_answers_the_thread_root_and_is_found():
+    server = FakeX(fail="answer_503_after_create")
+    to_thread = reply(in_reply_to=None, thread_key="conversation:1900000000000000001")
+    with pytest.raises(PlatformUnavailable):
+        await build({}, server).send(to_thread)
+    server.fail = None
+
+    found = await build({}, server).find_sent(to_thread, LOOK_FROM)
+
+    [posted] = [r for r in server.requests if r.url.path == "/2/tweets"]
+    assert json.loads(posted.content)["reply"] == {"in_reply_to_tweet_id": "1900000000000000001"}
+    assert found is not None and found.external_id == server.timeline[0]["id"]
+
+
+async def test_the_look_up_pages_through_next_token_and_skips_a_malformed_post(caplog):
+    server = FakeX(page_size=1)
+    since = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+    found = await build({}, server).find_sent(ANSWERED_AT_TEN, since)
+
+    assert found is not None and found.external_id == "1900000000000000301"
+    looked = [r for r in server.requests if r.url.path == "/2/users/9000/tweets"]
+    assert [r.url.params.get("pagination_token") for r in looked] == [None, "1", "2"]
+    assert "skipped a malformed X post" in caplog.text and "1900000000000000302" in caplog.text
+
+
+async def test_more_pages_than_the_bound_is_cannot_tell_not_none(monkeypatch):
+    monkeypatch.setattr(x_adapter, "LOOK_UP_PAGES", 2)
+    server = FakeX(page_size=1)
+
+    with pytest.raises(PlatformUnavailable, match="cannot tell"):
+        await build({}, server).find_sent(
+            reply(text="never posted"), datetime(2026, 3, 1, tzinfo=UTC)
+        )
+
+    assert len([r for r in server.requests if r.url.path == "/2/users/9000/tweets"]) == 2
+
+
+async def test_the_look_up_asks_x_for_the_user_id_when_the_settings_do_not_say():
+    server = FakeX()
+    await build({}, server).send(reply())
+
+    found = await build({}, server).find_sent(reply(), LOOK_FROM)
+
+    assert found is not None
+    assert [r.url.path for r in server.requests[-2:]] == ["/2/users/me", "/2/users/9000/tweets"]
+
+
+async def test_a_dm_x_created_before_answering_503_is_found_in_its_conversation():
+    server = FakeX(fail="answer_503_after_create")
+    dm = OutboundRequest(
+        idempotency_key="d",
+        kind=Kind.DM,
+        text="Order 123 is refunded.",
+        thread_key="dm:101-9000",
+    )
+    with pytest.raises(PlatformUnavailable):
+        await build({}, server).send(dm)
+    server.fail = None
+
+    found = await build({}, server).find_sent(dm, LOOK_FROM)
+
+    [created] = server.sent_dms
+    assert found == SentRef(external_id=created["id"], sent_at=NOW)
+    assert server.requests[-1].url.path == "/2/dm_conversations/101-9000/dm_events"
+    assert "sender_id" in server.requests[-1].url.params["dm_event.fields"].split(",")
+
+
+@pytest.mark.parametrize(
+    ("text", "since"),
+    [
+        ("Order 123 please", datetime(2026, 3, 1, 11, 0, tzinfo=UTC)),
+        ("We have refunded you.", datetime(2026, 3, 1, 11, 10, tzinfo=UTC)),
+        ("We have refunded you, Carol.", datetime(2026, 3, 1, 11, 0, tzinfo=UTC)),
+    ],
+    ids=["the customer said it", "older than since", "other text"],
+)
+async def test_a_dm_the_brand_did_not_send_since_then_is_not_found(text, since):
+    server = FakeX(page_size=1)
+    to_carol = OutboundRequest(
+        idempotency_key="d",
+        kind=Kind.DM,
+        text=text,
+        recipient=FetchedContact(external_id="101", handle="@carol"),
+    )
+
+    assert await build({"user_id": "9000"}, server).find_sent(to_carol, since) is None
+    assert {r.url.path for r in server.requests} == {"/2/dm_conversations/with/101/dm_events"}
+
+
+async def test_the_brand_dm_in_the_fixture_is_found_through_its_person():
+    to_carol = OutboundRequest(
+        idempotency_key="d",
+        kind=Kind.DM,
+        text="We have  refunded you.",
+        recipient=FetchedContact(external_id="101", handle="@carol"),
+    )
+
+    found = await build({}, FakeX()).find_sent(to_carol, datetime(2026, 3, 1, 11, 0, tzinfo=UTC))
+
+    assert found is not None and found.external_id == "1900000000000000205"
+
+
+async def test_a_dm_older_than_x_keeps_dm_events_is_cannot_tell_not_none():
+    server = FakeX()
+    dm = OutboundRequest("d", Kind.DM, "We have refunded you.", thread_key="dm:101-9000")
+
+    with pytest.raises(PlatformUnavailable, match="30 days"):
+        await build({}, server).find_sent(dm, NOW - timedelta(days=31))
+
+    assert server.requests == []
+
+
+# -- the whole send over a socket, against LoopbackX ---------------------------------------
+
+
+@pytest.mark.parametrize("fault", [Fault.ANSWER_500, Fault.DROP, Fault.HANG])
+async def test_an_ambiguous_send_to_loopback_x_is_found_once_and_not_posted_again(fault):
+    with LoopbackX() as x:
+        parent_id, thread_key = x.incoming(1)
+        account = AccountRef(id=1, platform=x.platform, handle=x.handle, settings=x.settings)
+        request = OutboundRequest(
+            idempotency_key="k",
+            kind=Kind.COMMENT,
+            text="We are on it.",
+            thread_key=thread_key,
+            in_reply_to=parent_id,
+        )
+        since = datetime.now(UTC) - timedelta(minutes=2)
+        x.fault = fault
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=0.5)) as impatient:
+            with pytest.raises(PlatformUnavailable) as raised:
+                await XAdapter(account, impatient, x.credential).send(request)
+        x.fault = Fault.NONE
+        async with httpx.AsyncClient() as client:
+            found = await XAdapter(account, client, x.credential).find_sent(request, since)
+            other = await XAdapter(account, client, x.credential).find_sent(
+                dataclasses.replace(request, text="Something else."), since
+            )
+
+        assert not isinstance(raised.value, NotReached)
+        assert x.replies_to(parent_id) == ["We are on it."]
+        assert found is not None and [found.external_id] == x.reply_ids_to(parent_id)
+        assert other is None
+        assert thread_key == f"conversation:{parent_id}"
+
+
+async def test_a_send_to_loopback_x_without_a_fault_posts_the_reply():
+    with LoopbackX() as x:
+        parent_id, thread_key = x.incoming(2)
+        account = AccountRef(id=1, platform=x.platform, handle=x.handle, settings=x.settings)
+        async with httpx.AsyncClient() as client:
+            sent = await XAdapter(account, client, x.credential).send(
+                OutboundRequest("k", Kind.COMMENT, "Fixed now.", thread_key, parent_id)
+            )
+
+        assert x.replies_to(parent_id) == ["Fixed now."]
+        assert [sent.external_id] == x.reply_ids_to(parent_id) and x.create_calls == 1

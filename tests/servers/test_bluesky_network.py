@@ -22,8 +22,11 @@ from sqlalchemy import select, update
 from adapters.base import AccountRef, Kind, OutboundRequest
 from adapters.bluesky.adapter import BlueskyAdapter
 from inbox.cli.main import main
+from inbox.core.credentials import CredentialStore
 from inbox.core.database import open_engine
 from inbox.core.models import Account, Item, Thread
+from inbox.service import InboxService
+from inbox.store.ingest import Store
 from tests.conftest import skip_or_fail
 from tests.servers.bluesky import (
     BlueskyNetwork,
@@ -31,6 +34,11 @@ from tests.servers.bluesky import (
     BlueskyNetworkUnavailable,
     start_network,
 )
+from tests.support.exactly_once import send_through_chaos
+from tests.support.fault_proxy import FaultProxy
+from tests.support.items import item
+from tests.support.keyring_backend import KEYRING_FILE_VARIABLE
+from tests.support.loopback import Fault
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.integration
@@ -258,3 +266,62 @@ async def _reply_through_the_adapter(network: BlueskyNetwork, app_password: str,
         )
         found = await adapter._find_post("e2e-reply-1")
         return sent, found, adapter.xrpc.logins
+
+
+def test_replies_are_posted_once_however_the_sender_dies_or_the_pds_fails_after_posting(
+    network: BlueskyNetwork, tmp_path, monkeypatch
+):
+    """Real sender processes, killed at random moments, send through a proxy in front of the
+    real PDS that lets it create the post and then answers 500, hangs or drops the line."""
+    brand = Person(network, "steady.test", "steady-account-password")
+    dave = Person(network, "dave.test", "dave-account-password")
+    app_password = brand.app_password()
+    questions = [dave.post(f"Is the order page down? ({number})") for number in range(4)]
+
+    keyring_file = tmp_path / "keyring.json"
+    monkeypatch.setenv(KEYRING_FILE_VARIABLE, str(keyring_file))
+    database_url = f"sqlite:///{tmp_path / 'inbox.db'}"
+    engine = open_engine(database_url)
+    setup = InboxService(engine)
+    setup.add_agent("alex", "Alex Kim")
+    with FaultProxy(network.pds_url, {"/xrpc/com.atproto.repo.createRecord"}) as proxy:
+        account_id = setup.add_account(
+            "bluesky", "steady.test", base_url=proxy.url, settings={"dms": False}
+        )
+        CredentialStore().set("bluesky", "steady.test", {"app_password": app_password})
+        account = AccountRef(account_id, "bluesky", "steady.test", proxy.url, {"dms": False})
+        Store(engine).ingest(
+            account,
+            "notifications",
+            [
+                item(question["uri"], question["uri"], text=f"question {number}")
+                for number, question in enumerate(questions)
+            ],
+            None,
+        )
+        alex = InboxService(engine, actor="alex")
+        for thread in alex.list_threads(limit=10):
+            alex.queue_reply(thread.id, f"Sorry, {thread.id}: fixed now.")
+
+        def set_fault(fault: Fault) -> None:
+            proxy.fault = fault
+
+        chaos = send_through_chaos(
+            database_url,
+            engine,
+            set_fault,
+            rounds=6,
+            env={KEYRING_FILE_VARIABLE: str(keyring_file)},
+        )
+
+    posted = brand.query(
+        "com.atproto.repo.listRecords", repo=brand.did, collection="app.bsky.feed.post", limit=100
+    )["records"]
+    replies: dict[str, list[str]] = {}
+    for record in posted:
+        parent = record["value"].get("reply", {}).get("parent", {}).get("uri")
+        replies.setdefault(parent, []).append(record["value"]["text"])
+    assert sorted(len(replies.get(question["uri"], [])) for question in questions) == [1] * 4, (
+        f"every question answered exactly once ({chaos}; {proxy.faults_applied} faults): {replies}"
+    )
+    engine.dispose()
