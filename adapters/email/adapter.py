@@ -8,10 +8,21 @@ The account's handle is the mailbox address; `base_url` is the IMAP server
 | `smtp_url` | `smtp://`, `smtps://` or `smtp+starttls://host:port` | the IMAP host:587, STARTTLS |
 | `username` | login name on both servers | the handle |
 | `mailbox` | the folder to read | INBOX |
+| `sent_mailbox` | a folder the server files sent mail in, also searched by `find_sent` | none |
 | `page_size` | messages per fetch | 50 |
 
 The cursor is the last UID read, guarded by the mailbox's UIDVALIDITY: when the server
 renumbers the mailbox, reading starts over and ingest drops what is already stored.
+
+Every message is sent with the account's own address as a second envelope recipient (never
+in a header: the customer sees nothing), in the same SMTP transaction, so the server takes
+the message for both or for neither. Its copy in the account's mailbox is how `find_sent`
+tells, after an interrupted send, whether the message went out; read back by `fetch`, the
+copy is the brand's outgoing message with the same Message-ID, which ingest keeps once.
+
+SMTP failures say whether the message may have gone: before the server answered DATA with
+354 nothing was handed over (`NotReached`, or `PayloadInvalid` for a permanent refusal);
+from then on a failure is ambiguous (`PlatformUnavailable`) and the outbox looks first.
 """
 
 from __future__ import annotations
@@ -24,9 +35,10 @@ import re
 import smtplib
 import ssl
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any, ClassVar, Final, Protocol
 from urllib.parse import urlsplit
 
@@ -35,11 +47,13 @@ import httpx
 from adapters.base import (
     AccountRef,
     Adapter,
+    AdapterError,
     AuthExpired,
     FetchedItem,
     FetchResult,
     Kind,
     LengthRule,
+    NotReached,
     OutboundRequest,
     PayloadInvalid,
     PlatformUnavailable,
@@ -56,6 +70,9 @@ MAX_FETCHED_BYTES: Final = 256 * 1024
 TIMEOUT_S: Final = 30.0
 _FETCH_HEADER: Final = re.compile(rb"UID (\d+)")
 _INTERNALDATE: Final = re.compile(rb'INTERNALDATE "[^"]+"')
+_SEARCHABLE_MESSAGE_ID: Final = re.compile(r"<[^<>\s\"\\]{1,250}>")
+_MONTHS: Final = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_ACCEPTED: Final = frozenset({250, 251})
 
 
 class ImapClient(Protocol):
@@ -69,10 +86,15 @@ class ImapClient(Protocol):
 
 
 class SmtpClient(Protocol):
-    """The part of `smtplib.SMTP` the adapter uses."""
+    """The part of `smtplib.SMTP` the adapter uses: one transaction, a command at a time."""
 
+    def ehlo_or_helo_if_needed(self) -> Any: ...
+    def has_extn(self, name: str) -> bool: ...
     def login(self, user: str, password: str) -> Any: ...
-    def send_message(self, message: Any) -> Any: ...
+    def mail(self, sender: str, options: Any = ...) -> tuple[int, bytes]: ...
+    def rcpt(self, recipient: str, options: Any = ...) -> tuple[int, bytes]: ...
+    def data(self, message: bytes) -> tuple[int, bytes]: ...
+    def rset(self) -> Any: ...
     def quit(self) -> Any: ...
 
 
@@ -129,6 +151,8 @@ class EmailAdapter(Adapter):
     text_limit = None
     length_rule = LengthRule.NONE
     poll_interval_seconds = 60.0
+    finds_sent = frozenset(Kind)
+    """Whatever kind it is, a sent message is found by its Message-ID (`find_sent`)."""
     credential_fields = ("password",)
 
     def __init__(
@@ -154,6 +178,7 @@ class EmailAdapter(Adapter):
         self.address = account.handle.lower()
         self.username = str(settings.get("username") or account.handle)
         self.mailbox = str(settings.get("mailbox") or "INBOX")
+        self.sent_mailbox = str(settings.get("sent_mailbox") or "") or None
         self.imap_server = _server(
             account.base_url or f"imap://{self.address.rsplit('@', 1)[-1]}",
             {"imap": 143, "imaps": 993},
@@ -173,7 +198,7 @@ class EmailAdapter(Adapter):
     async def verify(self) -> str:
         """Log in to IMAP and SMTP and say which mailbox this is; `AuthExpired` when refused."""
         await asyncio.to_thread(self._with_imap, lambda imap: None)
-        await asyncio.to_thread(self._with_smtp, lambda smtp: None)
+        await asyncio.to_thread(lambda: _quit(self._open_smtp()))
         return f"{self.address} ({self.mailbox} on {self.imap_server.host})"
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
@@ -183,14 +208,23 @@ class EmailAdapter(Adapter):
         return await asyncio.to_thread(self._with_imap, lambda imap: self._fetch_page(imap, cursor))
 
     async def send(self, request: OutboundRequest) -> SentRef:
-        """Send a reply (In-Reply-To and References from the stored original) or a new message."""
+        """Send a reply (In-Reply-To and References from the stored original) or a new message.
+
+        The account's own address is an extra envelope recipient, so the mailbox keeps a
+        copy `find_sent` can look for; the headers name the customer alone.
+        """
         if not request.text.strip():
             raise PayloadInvalid("refusing to send an empty email")
         original = None
         if request.in_reply_to is not None:
-            original = await asyncio.to_thread(
-                self._with_imap, lambda imap: self._find_by_message_id(imap, request.in_reply_to)
-            )
+            in_reply_to = request.in_reply_to
+            try:
+                found = await asyncio.to_thread(
+                    self._with_imap, lambda imap: self._find_by_message_id(imap, in_reply_to)
+                )
+            except PlatformUnavailable as error:
+                raise NotReached(f"nothing was sent: {error}") from None
+            original = found[0] if found is not None else None
         recipient = request.recipient.external_id if request.recipient is not None else None
         if original is not None:
             recipient = original.reply_to_address or original.from_address or recipient
@@ -218,8 +252,29 @@ class EmailAdapter(Adapter):
             references=tuple(dict.fromkeys(references)),
             date=now,
         )
-        await asyncio.to_thread(self._with_smtp, lambda smtp: smtp.send_message(message))
+        envelope = tuple(dict.fromkeys((recipient, self.address)))
+        await asyncio.to_thread(self._send_mail, message, envelope)
         return SentRef(external_id=message_id, sent_at=now)
+
+    async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
+        """The copy of `request` an earlier `send` left in the account's mailbox, or None.
+
+        Looked for by its Message-ID (the same for every attempt) in the mailbox read, INBOX
+        (where the envelope copy lands) and `sent_mailbox`, among mail that arrived since the
+        day before `since`; a match must carry exactly that id.
+        """
+        message_id = mapping.outgoing_message_id(request.idempotency_key, self.address)
+        folders = [self.mailbox, "INBOX", *([self.sent_mailbox] if self.sent_mailbox else [])]
+
+        def look(imap: ImapClient) -> SentRef | None:
+            for folder in dict.fromkeys(folders):
+                found = self._find_by_message_id(imap, message_id, folder, since=since)
+                if found is not None:
+                    copy, received_at = found
+                    return SentRef(external_id=message_id, sent_at=copy.date or received_at)
+            return None
+
+        return await asyncio.to_thread(self._with_imap, look)
 
     # -- in the worker thread -------------------------------------------------------------
 
@@ -227,16 +282,14 @@ class EmailAdapter(Adapter):
         try:
             imap = self._imap_factory(self.imap_server)
         except (OSError, imaplib.IMAP4.error) as error:
-            raise PlatformUnavailable(
+            raise NotReached(
                 f"cannot reach IMAP at {self.imap_server.host}: {type(error).__name__}"
             ) from None
         try:
             try:
                 imap.login(self.username, self._password)
-            except imaplib.IMAP4.abort:
-                raise PlatformUnavailable(
-                    f"IMAP at {self.imap_server.host} dropped the login"
-                ) from None
+            except (OSError, imaplib.IMAP4.abort):
+                raise NotReached(f"IMAP at {self.imap_server.host} dropped the login") from None
             except imaplib.IMAP4.error:
                 raise AuthExpired(f"the IMAP server refused the login of {self.username}") from None
             return work(imap)
@@ -252,42 +305,46 @@ class EmailAdapter(Adapter):
             except (OSError, imaplib.IMAP4.error):
                 pass
 
-    def _with_smtp(self, work: Callable[[SmtpClient], Any]) -> Any:
+    def _open_smtp(self) -> SmtpClient:
+        """A connection, logged in when the server offers AUTH; nothing has been sent on it.
+
+        `NotReached` when it cannot be had, `AuthExpired` when the server refuses the login.
+        """
+        host = self.smtp_server.host
         try:
             smtp = self._smtp_factory(self.smtp_server)
         except (OSError, smtplib.SMTPException) as error:
-            raise PlatformUnavailable(
-                f"cannot reach SMTP at {self.smtp_server.host}: {type(error).__name__}"
-            ) from None
+            raise NotReached(f"cannot reach SMTP at {host}: {type(error).__name__}") from None
         try:
-            if getattr(smtp, "has_extn", lambda name: True)("auth"):
-                try:
-                    smtp.login(self.username, self._password)
-                except smtplib.SMTPAuthenticationError as error:
-                    raise AuthExpired(
-                        f"the SMTP server refused the login of {self.username} ({error.smtp_code})"
-                    ) from None
-            return work(smtp)
-        except smtplib.SMTPRecipientsRefused:
-            raise PayloadInvalid("the SMTP server refused the recipient") from None
-        except smtplib.SMTPResponseException as error:
-            if 500 <= error.smtp_code < 600:
-                raise PayloadInvalid(
-                    f"the SMTP server refused the message ({error.smtp_code})"
+            smtp.ehlo_or_helo_if_needed()
+            if smtp.has_extn("auth"):
+                smtp.login(self.username, self._password)
+        except smtplib.SMTPAuthenticationError as error:
+            _quit(smtp)
+            if error.smtp_code >= 500:
+                raise AuthExpired(
+                    f"the SMTP server refused the login of {self.username} ({error.smtp_code})"
                 ) from None
-            raise PlatformUnavailable(f"the SMTP server failed ({error.smtp_code})") from None
+            raise NotReached(f"SMTP at {host} cannot log in now ({error.smtp_code})") from None
         except (OSError, smtplib.SMTPException) as error:
-            raise PlatformUnavailable(f"SMTP failed: {type(error).__name__}") from None
-        finally:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
+            _quit(smtp)
+            raise NotReached(
+                f"SMTP at {host} failed before sending: {type(error).__name__}"
+            ) from None
+        return smtp
 
-    def _select(self, imap: ImapClient) -> int:
-        status, _ = imap.select(_quoted(self.mailbox), readonly=True)
+    def _send_mail(self, message: EmailMessage, recipients: tuple[str, ...]) -> None:
+        smtp = self._open_smtp()
+        try:
+            _transmit(smtp, message, self.address, recipients)
+        finally:
+            _quit(smtp)
+
+    def _select(self, imap: ImapClient, mailbox: str | None = None) -> int:
+        mailbox = mailbox or self.mailbox
+        status, _ = imap.select(_quoted(mailbox), readonly=True)
         if status != "OK":
-            raise PlatformUnavailable(f"the IMAP server would not open {self.mailbox}")
+            raise PlatformUnavailable(f"the IMAP server would not open {mailbox}")
         _, values = imap.response("UIDVALIDITY")
         try:
             return int(values[0])
@@ -352,19 +409,104 @@ class EmailAdapter(Adapter):
                 )
         return items
 
-    def _find_by_message_id(self, imap: ImapClient, message_id: str) -> MailMessage | None:
-        if not re.fullmatch(r"<[^<>\s\"\\]{1,250}>", message_id):
+    def _find_by_message_id(
+        self,
+        imap: ImapClient,
+        message_id: str,
+        mailbox: str | None = None,
+        *,
+        since: datetime | None = None,
+    ) -> tuple[MailMessage, datetime | None] | None:
+        """The headers and arrival time of the message with exactly this Message-ID, or None."""
+        if not _SEARCHABLE_MESSAGE_ID.fullmatch(message_id):
             return None
-        self._select(imap)
-        status, data = imap.uid("SEARCH", None, "HEADER", "Message-ID", f'"{message_id}"')
-        uids = b" ".join(data or [b""]).split() if status == "OK" else []
+        self._select(imap, mailbox)
+        criteria = ["HEADER", "Message-ID", f'"{message_id}"']
+        if since is not None:
+            criteria += ["SINCE", _imap_date(since - timedelta(days=1))]
+        status, data = imap.uid("SEARCH", None, *criteria)
+        if status != "OK":
+            raise PlatformUnavailable("the IMAP server refused the Message-ID search")
+        uids = b" ".join(data or [b""]).split()
         if not uids:
             return None
-        status, data = imap.uid("FETCH", uids[-1].decode(), "(UID BODY.PEEK[HEADER])")
-        for entry in data or []:
+        status, data = imap.uid(
+            "FETCH", b",".join(uids).decode(), "(UID INTERNALDATE BODY.PEEK[HEADER])"
+        )
+        if status != "OK":
+            raise PlatformUnavailable("the IMAP server refused to fetch message headers")
+        for entry in reversed(data or []):
             if isinstance(entry, tuple) and len(entry) >= 2:
-                return MailMessage.parse(entry[1])
+                message = MailMessage.parse(entry[1])
+                if message.message_id == message_id:
+                    return message, _internal_date(entry[0])
         return None
+
+
+def _transmit(
+    smtp: SmtpClient, message: EmailMessage, sender: str, recipients: Iterable[str]
+) -> None:
+    """MAIL, RCPT for every recipient, DATA: taken for all recipients, or none sent.
+
+    Until the server answers DATA with 354 nothing is handed over; after that, a failure
+    or a refusal leaves it unknown whether the message was delivered.
+    """
+    recipients = tuple(recipients)
+    international = not all(address.isascii() for address in (sender, *recipients))
+    try:
+        if international and not smtp.has_extn("smtputf8"):
+            raise PayloadInvalid("the SMTP server cannot take a non-ASCII address (no SMTPUTF8)")
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
+        code, _ = smtp.mail(sender, options)
+        if code != 250:
+            raise _refused(smtp, code, "the sender address")
+        for address in recipients:
+            code, _ = smtp.rcpt(address)
+            if code not in _ACCEPTED:
+                whose = "the account's own address" if address == sender else "the recipient"
+                raise _refused(smtp, code, whose)
+    except (OSError, smtplib.SMTPException) as error:
+        raise NotReached(
+            f"SMTP failed before the message was sent: {type(error).__name__}"
+        ) from None
+    content = message.as_bytes(policy=message.policy.clone(utf8=international))
+    try:
+        code, _ = smtp.data(content)
+    except smtplib.SMTPDataError as error:
+        raise _refused(smtp, error.smtp_code, "the message") from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise PlatformUnavailable(
+            f"the SMTP connection failed during the message ({type(error).__name__}); "
+            "it may have been delivered"
+        ) from None
+    if code != 250:
+        raise PlatformUnavailable(
+            f"the SMTP server answered {code} after the message; it may have been delivered"
+        )
+
+
+def _refused(smtp: SmtpClient, code: int, what: str) -> AdapterError:
+    """A refusal before the message was handed over: permanent (5xx) or for now."""
+    try:
+        smtp.rset()
+    except (OSError, smtplib.SMTPException):
+        pass
+    if 500 <= code < 600:
+        return PayloadInvalid(f"the SMTP server refused {what} ({code})")
+    return NotReached(f"the SMTP server turned {what} away for now ({code}); nothing was sent")
+
+
+def _quit(smtp: SmtpClient) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+
+
+def _imap_date(moment: datetime) -> str:
+    """An IMAP SEARCH date (`1-Mar-2026`), in English whatever the locale."""
+    day = moment.astimezone(UTC)
+    return f"{day.day}-{_MONTHS[day.month - 1]}-{day.year}"
 
 
 def _last_uid(cursor: str | None, uid_validity: int) -> int:

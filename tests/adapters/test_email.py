@@ -1,10 +1,22 @@
-"""The email adapter over hand-made .eml files in an in-memory mailbox."""
+"""The email adapter over hand-made .eml files in an in-memory mailbox, then against real
+mail servers on loopback (Dovecot behind an aiosmtpd front, `tests/servers/mail.py`) for
+what only a real server can show: a sent message found again, and honest SMTP failures.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import email
+import email.policy
+import imaplib
 import json
 import logging
-from datetime import UTC, datetime
+import smtplib
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage, Message
+from typing import Any
 
 import pytest
 
@@ -14,11 +26,23 @@ from adapters.base import (
     Direction,
     FetchedContact,
     Kind,
+    NotReached,
     OutboundRequest,
     PayloadInvalid,
+    PlatformUnavailable,
 )
 from adapters.email.adapter import EmailAdapter
 from adapters.email.payloads import MailMessage, html_to_text
+from inbox.core.database import open_engine
+from inbox.service import InboxService
+from inbox.store.ingest import Store
+from tests.conftest import skip_or_fail
+from tests.servers.mail import (
+    MailServerFailed,
+    MailServers,
+    MailServerUnavailable,
+    start_mail_servers,
+)
 from tests.support.fake_mail import PASSWORD, FakeMailbox, fixture_bytes
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -168,6 +192,10 @@ async def test_a_reply_threads_under_the_original_with_in_reply_to_and_reference
 
     (message,) = mailbox.sent
     assert message["To"] == "dan@example.test" and message["From"] == "support@example.test"
+    assert mailbox.envelopes == [("dan@example.test", "support@example.test")], (
+        "the brand's own copy goes to its mailbox in the same transaction"
+    )
+    assert message["Cc"] is None and message["Bcc"] is None
     assert message["Subject"] == "Re: Order #4411 never arrived"
     assert message["In-Reply-To"] == "<reply-2@mail.example.test>"
     assert message["References"].split() == [
@@ -202,3 +230,304 @@ async def test_a_message_without_anyone_to_send_it_to_is_refused():
         await adapter_for(FakeMailbox()).send(
             OutboundRequest(idempotency_key="x", kind=Kind.DM, text="Hi")
         )
+
+
+# -- against real mail servers on loopback ----------------------------------------------
+
+PASSWORDS = {"support": "support-pass", "customer": "customer-pass"}
+COMPLAINT_ID = "<order-4411@customer.example.test>"
+
+
+@pytest.fixture
+def servers() -> Iterator[MailServers]:
+    """Dovecot and its SMTP front, with a support and a customer mailbox, for one test."""
+    try:
+        running = start_mail_servers(PASSWORDS)
+    except MailServerUnavailable as error:
+        skip_or_fail(f"mail servers: {error}")
+    except MailServerFailed as error:
+        pytest.fail(f"mail servers: {error}")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def unused_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def support_adapter(
+    servers: MailServers, *, smtp_port: int | None = None, imap_port: int | None = None, **settings
+) -> EmailAdapter:
+    account = AccountRef(
+        id=1, platform="email", handle=servers.address("support"),
+        base_url=f"imap://127.0.0.1:{imap_port or servers.imap_port}",
+        settings={
+            "username": "support", "smtp_url": f"smtp://127.0.0.1:{smtp_port or servers.smtp_port}",
+            **settings,
+        },
+    )  # fmt: skip
+    return EmailAdapter(account, None, {"password": PASSWORDS["support"]})
+
+
+def complain(servers: MailServers, message_id: str = COMPLAINT_ID) -> None:
+    """The customer writes to support, over SMTP."""
+    complaint = EmailMessage()
+    complaint["From"] = f"Carol Customer <{servers.address('customer')}>"
+    complaint["To"] = servers.address("support")
+    complaint["Subject"] = "Order #4411 never arrived"
+    complaint["Message-ID"] = message_id
+    complaint.set_content("Hi, my order #4411 never arrived.")
+    with smtplib.SMTP("127.0.0.1", servers.smtp_port, timeout=10) as smtp:
+        smtp.send_message(complaint)
+
+
+def reply(key: str, text: str = "Sorry! A new parcel left today.") -> OutboundRequest:
+    """The brand's answer to the complaint, as the outbox asks for it."""
+    return OutboundRequest(
+        idempotency_key=key, kind=Kind.DM, text=text, thread_key=COMPLAINT_ID,
+        in_reply_to=COMPLAINT_ID,
+    )  # fmt: skip
+
+
+def delivered(servers: MailServers, user: str) -> list[Message]:
+    """Every message in a user's INBOX, oldest first, read over IMAP."""
+    imap = imaplib.IMAP4("127.0.0.1", servers.imap_port, timeout=10)
+    try:
+        imap.login(user, PASSWORDS[user])
+        imap.select("INBOX", readonly=True)
+        _, data = imap.uid("SEARCH", None, "ALL")
+        found = []
+        for uid in data[0].split():
+            _, fetched = imap.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
+            found.append(email.message_from_bytes(fetched[0][1], policy=email.policy.default))
+        return found
+    finally:
+        imap.logout()
+
+
+@pytest.mark.integration
+async def test_a_sent_reply_is_found_by_its_own_id_and_only_by_it(servers: MailServers):
+    complain(servers)
+    adapter = support_adapter(servers)
+    since = datetime.now(UTC) - timedelta(minutes=2)
+    first, second = reply("reply-1"), reply("reply-2", "Here is the tracking number.")
+
+    sent_first = await adapter.send(first)
+    sent_second = await adapter.send(second)
+
+    found = await adapter.find_sent(first, since)
+    assert found is not None and found.external_id == sent_first.external_id
+    assert found.sent_at == sent_first.sent_at.replace(microsecond=0), "the Date header it carries"
+    found_second = await adapter.find_sent(second, since)
+    assert found_second is not None and found_second.external_id == sent_second.external_id
+    assert await adapter.find_sent(reply("reply-never-sent"), since) is None
+    received = delivered(servers, "customer")
+    assert [message["Message-ID"] for message in received] == [
+        sent_first.external_id,
+        sent_second.external_id,
+    ]
+    for message in received:
+        assert message["To"] == servers.address("customer")
+        assert message["Cc"] is None and message["Bcc"] is None, "the brand's copy is invisible"
+
+
+@pytest.mark.integration
+async def test_a_copy_the_server_filed_in_the_sent_folder_is_found(servers: MailServers):
+    complain(servers)
+    sender = support_adapter(servers)
+    await sender.send(reply("reply-1"))
+    (copy,) = [m for m in delivered(servers, "support") if m["Message-ID"] != COMPLAINT_ID]
+    imap = imaplib.IMAP4("127.0.0.1", servers.imap_port, timeout=10)
+    try:
+        imap.login("support", PASSWORDS["support"])
+        imap.create("Sent")
+        imap.append("Sent", None, imaplib.Time2Internaldate(datetime.now(UTC)), copy.as_bytes())
+        imap.select("INBOX")
+        imap.uid("STORE", "1:*", "+FLAGS", r"(\Deleted)")
+        imap.expunge()
+    finally:
+        imap.logout()
+    since = datetime.now(UTC) - timedelta(minutes=2)
+
+    assert await sender.find_sent(reply("reply-1"), since) is None, "INBOX alone has no copy now"
+    found = await support_adapter(servers, sent_mailbox="Sent").find_sent(reply("reply-1"), since)
+    assert found is not None and found.external_id == copy["Message-ID"]
+
+
+@pytest.mark.integration
+async def test_the_brands_copy_lands_as_its_outgoing_message_in_the_customers_thread(
+    servers: MailServers, sqlite_url: str
+):
+    engine = open_engine(sqlite_url)
+    setup = InboxService(engine)
+    setup.add_agent("alex", "Alex Kim")
+    account_id = setup.add_account("email", servers.address("support"))
+    account = AccountRef(account_id, "email", servers.address("support"))
+    store = Store(engine)
+    complain(servers)
+    adapter = support_adapter(servers)
+    first_page = await adapter.fetch("inbox", None)
+    (thread_id,) = store.ingest(account, "inbox", list(first_page.items), None).thread_ids
+    alex = InboxService(engine, actor="alex")
+    sent = await adapter.send(reply("reply-1"))
+    alex.close([thread_id])
+
+    next_page = await adapter.fetch("inbox", first_page.next_cursor)
+    landed = store.ingest(account, "inbox", list(next_page.items), None)
+
+    (copy,) = next_page.items
+    assert (copy.external_id, copy.direction) == (sent.external_id, Direction.OUT)
+    assert copy.thread_key == COMPLAINT_ID and copy.parent_external_id == COMPLAINT_ID
+    assert (landed.new_threads, landed.reopened_threads, landed.thread_ids) == (0, 0, (thread_id,))
+    thread = alex.thread(thread_id)
+    assert thread.status == "closed", "the brand's own copy is no new customer message"
+    assert thread.first_response_at is not None
+    assert [entry.direction for entry in alex.thread_items(thread_id)] == ["in", "out"]
+    engine.dispose()
+
+
+@pytest.mark.integration
+async def test_a_server_that_drops_the_line_after_taking_the_message_leaves_it_findable(
+    servers: MailServers,
+):
+    complain(servers)
+    adapter = support_adapter(servers)
+    since = datetime.now(UTC) - timedelta(minutes=2)
+    servers.smtp_controller.handler.drops_after_delivery = 1
+
+    with pytest.raises(PlatformUnavailable) as failed:
+        await adapter.send(reply("reply-1"))
+
+    assert not isinstance(failed.value, NotReached), "the message may have gone: ambiguous"
+    found = await adapter.find_sent(reply("reply-1"), since)
+    assert found is not None
+    assert [message["Message-ID"] for message in delivered(servers, "customer")] == [
+        found.external_id
+    ]
+
+
+@pytest.mark.integration
+async def test_a_refused_connection_is_not_reached(servers: MailServers):
+    complain(servers)
+    dm = OutboundRequest(
+        idempotency_key="dm-1", kind=Kind.DM, text="Hello",
+        recipient=FetchedContact(servers.address("customer"), servers.address("customer")),
+    )  # fmt: skip
+
+    with pytest.raises(NotReached):
+        await support_adapter(servers, smtp_port=unused_port()).send(dm)
+    with pytest.raises(NotReached):
+        await support_adapter(servers, imap_port=unused_port()).send(reply("reply-1"))
+    assert delivered(servers, "customer") == []
+
+
+class RefusingSmtpHandler:
+    """A hand-made aiosmtpd handler that refuses chosen recipients, or the message after
+    its end, and keeps the envelopes it took.
+
+    Hand-made because no real mail server here refuses a chosen address or message on cue;
+    the SMTP conversation itself is real (smtplib against aiosmtpd).
+    """
+
+    def __init__(self, refused_recipients: dict[str, str], reply_after_data: str) -> None:
+        self.refused_recipients = refused_recipients
+        self.reply_after_data = reply_after_data
+        self.taken: list[list[str]] = []
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused_recipients:
+            return self.refused_recipients[address]
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.taken.append(list(envelope.rcpt_tos))
+        return self.reply_after_data
+
+
+CUSTOMER = "carol@example.test"
+OWN = "support@example.test"
+DM = OutboundRequest(
+    idempotency_key="dm-1", kind=Kind.DM, text="Hello",
+    recipient=FetchedContact(CUSTOMER, CUSTOMER),
+)  # fmt: skip
+
+
+@contextlib.contextmanager
+def smtp_front(handler: RefusingSmtpHandler, **options: Any) -> Iterator[int]:
+    """An aiosmtpd server on loopback with `handler` (and SMTP `options`); yields its port."""
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    controller = controller_module.Controller(
+        handler, hostname="127.0.0.1", port=unused_port(), **options
+    )
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
+
+
+def adapter_sending_to(smtp_port: int, password: str = PASSWORD) -> EmailAdapter:
+    account = AccountRef(
+        id=1, platform="email", handle=OWN, base_url=f"imap://127.0.0.1:{unused_port()}",
+        settings={"smtp_url": f"smtp://127.0.0.1:{smtp_port}"},
+    )  # fmt: skip
+    return EmailAdapter(account, None, {"password": password})
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("refused_recipients", "reply_after_data", "raised", "ambiguous", "taken"),
+    [
+        ({CUSTOMER: "550 5.1.1 no such user"}, "250 OK", PayloadInvalid, False, []),
+        ({CUSTOMER: "450 4.2.1 try later"}, "250 OK", NotReached, False, []),
+        ({OWN: "552 5.2.2 mailbox full"}, "250 OK", PayloadInvalid, False, []),
+        ({}, "554 5.6.0 message refused", PlatformUnavailable, True, [[CUSTOMER, OWN]]),
+        ({}, "451 4.3.0 try again", PlatformUnavailable, True, [[CUSTOMER, OWN]]),
+    ],
+    ids=[
+        "customer-refused",
+        "customer-deferred",
+        "own-copy-refused",
+        "refused-after-data",
+        "deferred-after-data",
+    ],
+)
+async def test_smtp_refusals_say_whether_the_message_may_have_gone(
+    refused_recipients, reply_after_data, raised, ambiguous, taken
+):
+    handler = RefusingSmtpHandler(refused_recipients, reply_after_data)
+
+    with smtp_front(handler) as port, pytest.raises(raised) as failed:
+        await adapter_sending_to(port).send(DM)
+
+    assert isinstance(failed.value, NotReached) is (raised is NotReached)
+    assert (type(failed.value) is PlatformUnavailable) is ambiguous
+    assert handler.taken == taken, "a refused recipient stops the message for both"
+
+
+@pytest.mark.integration
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_the_smtp_login_is_used_and_a_refused_one_is_auth_expired():
+    smtp_module = pytest.importorskip("aiosmtpd.smtp")
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> Any:
+        accepted = auth_data.password == PASSWORD.encode()
+        return smtp_module.AuthResult(success=accepted, handled=False)
+
+    handler = RefusingSmtpHandler({}, "250 OK")
+    options = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+    with smtp_front(handler, **options) as port:
+        await adapter_sending_to(port).send(DM)
+        with pytest.raises(AuthExpired) as refused:
+            await adapter_sending_to(port, password="a-stale-password").send(DM)
+
+    assert handler.taken == [[CUSTOMER, OWN]], "sent once, with the right password only"
+    assert "a-stale-password" not in str(refused.value)

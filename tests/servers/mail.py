@@ -187,28 +187,44 @@ def start_mail_servers(passwords: dict[str, str]) -> MailServers:
 
 
 class _LmtpRelay:
-    """An aiosmtpd handler that delivers each accepted message to Dovecot over LMTP."""
+    """An aiosmtpd handler that delivers each accepted message to Dovecot over LMTP.
+
+    Set `drops_after_delivery` to n and the next n messages are delivered, then the
+    connection is cut before the client hears 250: a server that took a message and died.
+    """
 
     def __init__(self, lmtp_port: int) -> None:
         self.lmtp_port = lmtp_port
+        self.drops_after_delivery = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         import asyncio
 
-        def deliver() -> dict:
+        def deliver() -> list[str]:
+            refused = []
             with smtplib.LMTP("127.0.0.1", self.lmtp_port, timeout=10) as lmtp:
-                return lmtp.sendmail(
-                    envelope.mail_from,
-                    envelope.rcpt_tos,
-                    envelope.original_content or envelope.content,
-                )
+                # One transaction per recipient: smtplib.LMTP reads one reply after DATA,
+                # and LMTP answers once per recipient.
+                for recipient in envelope.rcpt_tos:
+                    try:
+                        lmtp.sendmail(
+                            envelope.mail_from,
+                            [recipient],
+                            envelope.original_content or envelope.content,
+                        )
+                    except smtplib.SMTPRecipientsRefused:
+                        refused.append(recipient)
+            return refused
 
         try:
             refused = await asyncio.to_thread(deliver)
-        except smtplib.SMTPRecipientsRefused:
-            return "550 5.1.1 no such mailbox here"
         except (OSError, smtplib.SMTPException):
             return "451 4.3.0 delivery to the mailbox failed"
+        if self.drops_after_delivery > 0:
+            self.drops_after_delivery -= 1
+            server.transport.abort()
+        if len(refused) == len(envelope.rcpt_tos):
+            return "550 5.1.1 no such mailbox here"
         return "250 2.0.0 delivered" if not refused else "250 2.0.0 delivered to some recipients"
 
 

@@ -8,6 +8,7 @@ tests/servers/test_email_servers.py.
 from __future__ import annotations
 
 import email
+import email.policy
 import imaplib
 import re
 import smtplib
@@ -35,6 +36,7 @@ class FakeMailbox:
     uid_validity: int = 1700000000
     refuse_login: bool = False
     sent: list[Any] = field(default_factory=list)
+    envelopes: list[tuple[str, ...]] = field(default_factory=list)
     commands: list[tuple] = field(default_factory=list)
 
     def imap(self, server: Any) -> FakeImap:
@@ -105,10 +107,15 @@ class FakeImap:
 
 
 class FakeSmtp:
-    """The commands of smtplib.SMTP the adapter uses."""
+    """The commands of smtplib.SMTP the adapter uses; each message's envelope recipients
+    go to `mailbox.envelopes`, the message itself (parsed) to `mailbox.sent`."""
 
     def __init__(self, mailbox: FakeMailbox) -> None:
         self.mailbox = mailbox
+        self.recipients: list[str] = []
+
+    def ehlo_or_helo_if_needed(self) -> None:
+        pass
 
     def has_extn(self, name: str) -> bool:
         return name.lower() == "auth"
@@ -117,9 +124,21 @@ class FakeSmtp:
         if password != PASSWORD:
             raise smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication failed")
 
-    def send_message(self, message: Any) -> dict:
-        self.mailbox.sent.append(message)
-        return {}
+    def mail(self, sender: str, options: Any = ()) -> tuple[int, bytes]:
+        self.recipients = []
+        return 250, b"2.1.0 Ok"
+
+    def rcpt(self, recipient: str, options: Any = ()) -> tuple[int, bytes]:
+        self.recipients.append(recipient)
+        return 250, b"2.1.5 Ok"
+
+    def data(self, message: bytes) -> tuple[int, bytes]:
+        self.mailbox.sent.append(email.message_from_bytes(message, policy=email.policy.default))
+        self.mailbox.envelopes.append(tuple(self.recipients))
+        return 250, b"2.0.0 Ok"
+
+    def rset(self) -> None:
+        self.recipients = []
 
     def quit(self) -> None:
         pass
