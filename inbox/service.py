@@ -22,6 +22,7 @@ from inbox.core.database import write_transaction
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.models import OutboundStatus, Role
 from inbox.crisis.desk import CrisisDesk
+from inbox.outbox import kept_drafts
 from inbox.outbox.drafts import Author, Draft, OutboundKind, draft
 from inbox.outbox.queue import (
     CampaignKind,
@@ -323,6 +324,18 @@ class InboxService(CrisisDesk):
         with write_transaction(self.engine) as connection:
             notes.clear_presence(connection, thread_id, actor=self.actor, now=self.clock())
 
+    def draft(self, thread_id: int) -> str | None:
+        """The reply I was writing on a thread and have not sent, if any."""
+        with self.engine.connect() as connection:
+            return kept_drafts.kept_draft(connection, thread_id, actor=self.actor)
+
+    def save_draft(self, thread_id: int, text: str) -> None:
+        """Keep the reply I am writing on a thread until I send it; blank text deletes it."""
+        if text.strip():
+            self.require(Action.REPLY)
+        with write_transaction(self.engine) as connection:
+            kept_drafts.keep_draft(connection, thread_id, text, actor=self.actor, now=self.clock())
+
     def thread_items(self, thread_id: int, limit: int = 500) -> list[ItemRow]:
         """The latest `limit` messages of a thread, oldest first."""
         with self.engine.connect() as connection:
@@ -423,6 +436,8 @@ class InboxService(CrisisDesk):
         canned_response_id: int | None,
         seen_version: int | None,
         author: Author,
+        *,
+        again: bool = False,
     ) -> Draft:
         target = thread_target(connection, thread_id)
         self._require_answerable(target)
@@ -435,6 +450,7 @@ class InboxService(CrisisDesk):
             text=text,
             canned_response_id=canned_response_id,
             seen_version=seen_version,
+            again=again,
         )
 
     def preview_reply(
@@ -445,17 +461,27 @@ class InboxService(CrisisDesk):
         *,
         seen_version: int | None = None,
         direct_message: bool = False,
+        again: bool = False,
     ) -> Draft:
         """What a reply would look like on its channel, and every problem that stops it.
 
         Each problem has a code to decide on (`ProblemCode.THREAD_CHANGED` when the thread
-        moved past `seen_version`) and a sentence to show.
+        moved past `seen_version`, `ProblemCode.ALREADY_REPLYING` when the person's own
+        reply is still on its way and `again` does not say they mean a second) and a
+        sentence to show.
         """
         kind = OutboundKind.DM if direct_message else OutboundKind.REPLY
         author = self._author()
         with self.engine.connect() as connection:
             return self._draft_for_thread(
-                connection, thread_id, kind, text, canned_response_id, seen_version, author
+                connection,
+                thread_id,
+                kind,
+                text,
+                canned_response_id,
+                seen_version,
+                author,
+                again=again,
             )
 
     def queue_reply(
@@ -466,15 +492,31 @@ class InboxService(CrisisDesk):
         *,
         seen_version: int | None = None,
         direct_message: bool = False,
+        again: bool = False,
     ) -> OutboundRow:
-        """Queue an answer to a thread (or, with `direct_message`, a DM to its author)."""
+        """Queue an answer to a thread (or, with `direct_message`, a DM to its author).
+
+        One reply to a thread is on its way at a time: while a colleague's is, this one is
+        refused (`ProblemCode.ANOTHER_REPLY_ON_ITS_WAY`, naming them), even when both send
+        at the same instant; while the person's own is, it is refused
+        (`ProblemCode.ALREADY_REPLYING`) unless `again` confirms a second. A refusal is
+        `SendRefused`, which carries every problem's code.
+        """
         author = self._author()
         kind = OutboundKind.DM if direct_message else OutboundKind.REPLY
         with write_transaction(self.engine) as connection:
             prepared = self._draft_for_thread(
-                connection, thread_id, kind, text, canned_response_id, seen_version, author
+                connection,
+                thread_id,
+                kind,
+                text,
+                canned_response_id,
+                seen_version,
+                author,
+                again=again,
             )
-            outbound_id = queue(connection, prepared, author=author, now=self.clock())
+            outbound_id = queue(connection, prepared, author=author, now=self.clock(), again=again)
+            kept_drafts.forget_draft(connection, thread_id, actor=self.actor)
         return self.outbound(outbound_id)
 
     def queue_bulk_reply(

@@ -6,6 +6,7 @@ itself is imported only when a command actually opens the UI.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 from collections.abc import Callable
@@ -22,6 +23,10 @@ def open_tui(context: Context, make_service: Callable[[], Any], *, sync: bool = 
     back on): the backend's and Textual's imports and the first frame create about a
     million objects that are never freed, and full collections walking them cost a
     quarter of a second of the first paint (docs/performance.md).
+
+    While it runs, the workspace is marked in use (`workspace_in_use`), so `inbox demo` in
+    another terminal does not delete it from under the person; the mark goes with the
+    process, however it ends.
     """
     not_a_terminal = _not_a_terminal()
     if not_a_terminal:
@@ -29,15 +34,19 @@ def open_tui(context: Context, make_service: Callable[[], Any], *, sync: bool = 
             f"the terminal UI needs a terminal, and {not_a_terminal} is not one; run it in a "
             "terminal (scripts can use `inbox threads ...` or `inbox demo --no-tui`)"
         )
-    gc.disable()
-    try:
-        service = make_service()
-    except BaseException:
-        gc.enable()
-        raise
-    from tui.app import run_app
+    from inbox import workspace_in_use
 
-    return run_app(service, config=context.config, sync=sync)
+    gc.disable()
+    with contextlib.ExitStack() as held:
+        try:
+            service = make_service()
+            held.enter_context(workspace_in_use(service.engine))
+        except BaseException:
+            gc.enable()
+            raise
+        from tui.app import run_app
+
+        return run_app(service, config=context.config, sync=sync)
 
 
 def _not_a_terminal() -> str | None:

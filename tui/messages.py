@@ -194,6 +194,19 @@ class ReplyNeedsConfirmation(Message, bubble=False):
         self.current_version = current_version
 
 
+class SecondReplyHeld(Message, bubble=False):
+    """A second reply was held back: the person's first to this thread is still on its way.
+
+    `seen_version` is the thread's version the reply was checked at, to send it with.
+    """
+
+    def __init__(self, thread_id: int, problem: str, seen_version: int | None) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+        self.problem = problem
+        self.seen_version = seen_version
+
+
 class AnswersFound(Message, bubble=False):
     """Prepared answers for the picker: suggestions when `query` is empty, else matches."""
 

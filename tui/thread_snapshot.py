@@ -43,6 +43,8 @@ class ThreadSnapshot:
     """How the channel counts a reply and the thread's version; None when `refusal` says why not."""
     refusal: str | None = None
     """Why the person may not answer here, in their words."""
+    draft: str | None = None
+    """The reply the person was writing here and has not sent (kept in the database)."""
 
 
 def read_thread(service: InboxService, thread_id: int) -> ThreadSnapshot:
@@ -63,4 +65,4 @@ def read_thread(service: InboxService, thread_id: int) -> ThreadSnapshot:
         limit=draft.target.text_limit,
         seen_version=draft.target.thread_version,
     )
-    return ThreadSnapshot(thread, items, outbound, notes, channel)
+    return ThreadSnapshot(thread, items, outbound, notes, channel, draft=service.draft(thread_id))

@@ -13,7 +13,8 @@ widgets and drop results for a thread no longer shown:
 
 The workers: the conversation (`load_thread`), the unread mark, our presence and who else
 is here, the author card, the history, the original post in a browser, and the reply's
-pre-send checks, queueing and prepared answer.
+pre-send checks, queueing (asking first for a second reply) and prepared answer; and
+`keep_draft`, which saves the reply being written so it outlives the app.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.worker import get_current_worker
 
-from inbox import InvalidInput, NotFound, PermissionDenied, ProblemCode, web_link
+from inbox import InvalidInput, NotFound, PermissionDenied, ProblemCode, SendRefused, web_link
 from tui.messages import (
     AnswerRendered,
     AuthorCardLoaded,
@@ -35,6 +36,7 @@ from tui.messages import (
     ReplyNeedsConfirmation,
     ReplyQueued,
     ReplyRefused,
+    SecondReplyHeld,
     ThreadGone,
     ThreadRead,
 )
@@ -74,12 +76,16 @@ class ThreadWorkers(_ScreenBase):
     """Mixed into the thread screen (before `Screen`): its workers, which post what they read.
 
     Uses the screen's `service`, and for presence its `visit` count and the lock held while
-    our presence is written or cleared.
+    our presence is written or cleared; for drafts, `draft_wanted` and the lock held while
+    one is saved.
     """
 
     service: InboxService
     visit: int
     _presence_written: threading.Lock
+    draft_wanted: dict[int, str]
+    """The text last asked to be kept as each thread's draft: an older save is not made."""
+    _draft_saved: threading.Lock
 
     @work(
         thread=True,
@@ -195,27 +201,49 @@ class ThreadWorkers(_ScreenBase):
         description="thread: queue the reply",
     )
     def send_reply(
-        self, thread_id: int, text: str, canned_response_id: int | None, seen_version: int | None
+        self,
+        thread_id: int,
+        text: str,
+        canned_response_id: int | None,
+        seen_version: int | None,
+        *,
+        again: bool = False,
     ) -> None:
-        """Queue the reply if every check passes; a changed thread asks first."""
-        changed = ProblemCode.THREAD_CHANGED
+        """Queue the reply if every check passes; a changed thread asks first, and so does a
+        second reply while the person's first is on its way (`again` is their yes)."""
+        changed, second = ProblemCode.THREAD_CHANGED, ProblemCode.ALREADY_REPLYING
         try:
             draft = self.service.preview_reply(
-                thread_id, text, canned_response_id, seen_version=seen_version
+                thread_id, text, canned_response_id, seen_version=seen_version, again=again
             )
-            if draft.has(changed) and not draft.problems_except(changed):
+            codes = {problem.code for problem in draft.problems}
+            if codes - {changed, second}:
+                self.post_message(ReplyRefused(thread_id, draft.problem_texts()))
+                return
+            if changed in codes:
                 self.post_message(
                     ReplyNeedsConfirmation(
-                        thread_id, " ".join(draft.problem_texts()), draft.target.thread_version
+                        thread_id,
+                        " ".join(p.text for p in draft.problems if p.code == changed),
+                        draft.target.thread_version,
                     )
                 )
                 return
-            if draft.problems:
-                self.post_message(ReplyRefused(thread_id, draft.problem_texts()))
+            if second in codes:
+                held = " ".join(p.text for p in draft.problems if p.code == second)
+                self.post_message(SecondReplyHeld(thread_id, held, seen_version))
                 return
             outbound = self.service.queue_reply(
-                thread_id, text, canned_response_id, seen_version=seen_version
+                thread_id, text, canned_response_id, seen_version=seen_version, again=again
             )
+        except SendRefused as refused:
+            if refused.only(second):  # their first went in from elsewhere meanwhile
+                self.post_message(
+                    SecondReplyHeld(thread_id, refused.problems[0].text, seen_version)
+                )
+            else:
+                self.post_message(ReplyRefused(thread_id, [p.text for p in refused.problems]))
+            return
         except (PermissionDenied, InvalidInput, NotFound) as refused:
             self.post_message(ReplyRefused(thread_id, [str(refused)]))
             return
@@ -239,3 +267,32 @@ class ThreadWorkers(_ScreenBase):
             self.post_message(
                 AnswerRendered(thread_id, canned_response_id, draft.rendered.text, problems)
             )
+
+    def keep_draft(self, thread_id: int, text: str, *, now: bool = False) -> None:
+        """Keep `text` as the thread's draft in the database (blank: none), in a worker.
+
+        Saves run one at a time, and one whose text is no longer the latest asked for is
+        skipped, so a slow save never overwrites a newer one (or the deletion after sending).
+        With `now` it is saved at once, on the event loop: when the app quits, when no new
+        worker would run.
+        """
+        if self.draft_wanted.get(thread_id) == text:
+            return
+        self.draft_wanted[thread_id] = text
+        if now:
+            self._write_draft(thread_id, text)
+        else:
+            self._save_draft(thread_id, text)
+
+    @work(thread=True, exit_on_error=False, group="draft", description="thread: keep the draft")
+    def _save_draft(self, thread_id: int, text: str) -> None:
+        self._write_draft(thread_id, text)
+
+    def _write_draft(self, thread_id: int, text: str) -> None:
+        with self._draft_saved:
+            if self.draft_wanted.get(thread_id) != text:
+                return  # a newer text was asked for since: its save is the one to make
+            try:
+                self.service.save_draft(thread_id, text)
+            except (PermissionDenied, InvalidInput, NotFound):
+                pass  # the composer still holds it; only keeping it across quits is lost

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inbox.core.clock import Clock, utc_now
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL, Engine
 
 
 def run_demo(
@@ -17,21 +21,18 @@ def run_demo(
     """Build (or with --keep, reuse) the demo workspace, then open the TUI on it.
 
     `identity()` names who opens it (else alex); `open_tui(make_service, sync=True)` opens
-    the terminal UI on the service `make_service()` builds.
+    the terminal UI on the service `make_service()` builds. While it runs it marks the
+    workspace in use (`inbox.core.workspace_lock`), and it deletes a workspace to build a
+    new one only when no other inbox has it open.
     """
     from sqlalchemy.engine import make_url
 
     from inbox.core.database import database_url, open_engine
-    from inbox.core.errors import InvalidInput
+    from inbox.core.errors import DatabaseError, InvalidInput
     from inbox.core.paths import demo_database
-    from inbox.demo.crisis import CRISIS_LEAD, latest_moment, play_crisis, schedule_crisis
-    from inbox.demo.workspace import (
-        DEFAULT_ACTOR,
-        build_workspace,
-        remove_sqlite_files,
-        workspace_kind,
-    )
-    from inbox.service import InboxService
+    from inbox.core.workspace_lock import WorkspaceLock, being_rebuilt, sqlite_file
+    from inbox.demo.crisis import schedule_crisis
+    from inbox.demo.workspace import build_workspace, remove_sqlite_files, workspace_kind
 
     play = bool(getattr(options, "crisis", False))
     if play and options.crisis_after is not None:
@@ -51,42 +52,74 @@ def run_demo(
     if options.crisis_after is not None:
         crisis_at = utc_now() + timedelta(minutes=options.crisis_after)
     engine = open_engine(url)
-    kind = workspace_kind(engine)
-    if kind == "inbox":
-        engine.dispose()
-        raise InvalidInput(
-            f"{parsed.render_as_string(hide_password=True)} holds a real inbox; the demo never "
-            "touches one. Pick another place with --db"
-        )
-    if kind == "demo" and not options.keep:
-        if parsed.get_backend_name() != "sqlite":
+    database = sqlite_file(engine)
+    marking = WorkspaceLock(database) if database is not None else contextlib.nullcontext()
+    with marking as lock:
+        kind = workspace_kind(engine)
+        if kind == "inbox":
             engine.dispose()
             raise InvalidInput(
-                "a demo workspace is already there: add --keep to reuse it, "
-                "or use an empty database"
+                f"{parsed.render_as_string(hide_password=True)} holds a real inbox; the demo "
+                "never touches one. Pick another place with --db"
             )
-        engine.dispose()
-        remove_sqlite_files(Path(parsed.database))
-        engine = open_engine(url)
-        kind = "empty"
-    if kind == "empty":
-        print("building the demo workspace…", file=sys.stderr)
-        summary = build_workspace(
-            engine,
-            seed=options.seed,
-            days=options.days,
-            crisis_at=crisis_at,
-            clock=clock,
-            score_sentiment=options.no_tui or play,
-        )
-        print(
-            f"demo workspace: {summary.accounts} accounts, {summary.people} people, "
-            f"{summary.inbound_items:,} messages and {summary.replies:,} replies over "
-            f"{options.days} days, {summary.open_threads:,} open threads, "
-            f"{summary.prepared_answers} prepared answers"
-        )
-    elif crisis_at is not None:
-        schedule_crisis(engine, crisis_at)
+        if kind == "demo" and not options.keep:
+            if lock is None:
+                engine.dispose()
+                raise InvalidInput(
+                    "a demo workspace is already there: add --keep to reuse it, "
+                    "or use an empty database"
+                )
+            if not lock.take_alone():
+                engine.dispose()
+                raise DatabaseError(
+                    f"{lock.database} is open in another inbox; quit it there first, "
+                    "or add --keep to open the workspace as it is"
+                )
+            engine.dispose()
+            remove_sqlite_files(lock.database)
+            engine = open_engine(url)
+            kind = "empty"
+        elif lock is not None and not lock.share():
+            engine.dispose()
+            raise being_rebuilt(lock.database)
+        if kind == "empty":
+            print("building the demo workspace…", file=sys.stderr)
+            summary = build_workspace(
+                engine,
+                seed=options.seed,
+                days=options.days,
+                crisis_at=crisis_at,
+                clock=clock,
+                score_sentiment=options.no_tui or play,
+            )
+            print(
+                f"demo workspace: {summary.accounts} accounts, {summary.people} people, "
+                f"{summary.inbound_items:,} messages and {summary.replies:,} replies over "
+                f"{options.days} days, {summary.open_threads:,} open threads, "
+                f"{summary.prepared_answers} prepared answers"
+            )
+        elif crisis_at is not None:
+            schedule_crisis(engine, crisis_at)
+        if lock is not None and not lock.share():  # built: others may open it, none delete it
+            raise being_rebuilt(lock.database)
+        return _show(options, engine, parsed, kind, clock, play, identity, open_tui)
+
+
+def _show(
+    options: argparse.Namespace,
+    engine: Engine,
+    parsed: URL,
+    kind: str,
+    clock: Clock,
+    play: bool,
+    identity: Callable[[], str | None],
+    open_tui: Callable[..., int],
+) -> int:
+    """Say where the workspace is, then play its crisis, open the TUI or say how to."""
+    from inbox.demo.crisis import CRISIS_LEAD, latest_moment, play_crisis
+    from inbox.demo.workspace import DEFAULT_ACTOR
+    from inbox.service import InboxService
+
     print(f"database: {parsed.render_as_string(hide_password=True)}")
     print("people: alex, blake (agents), casey (lead), drew (supervisor), admin (admin)")
     where = f"--db {parsed.database}" if parsed.get_backend_name() == "sqlite" else "--db URL"

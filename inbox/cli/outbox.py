@@ -81,14 +81,25 @@ def _emit_outbound(context: Context, rows: list[OutboundRow]) -> None:
 
 
 def cmd_reply(context: Context) -> int:
+    from inbox.cli.main import EXIT_ERROR
     from inbox.core.errors import InvalidInput
+    from inbox.outbox.problems import ProblemCode, SendRefused
 
     options = context.options
     service = context.service()
     canned_id = service.canned_response(options.canned).id if options.canned else None
     if options.text is None and canned_id is None:
         raise InvalidInput("give the text to send, or --canned SHORTCODE")
-    row = service.queue_reply(options.thread, options.text, canned_id, direct_message=options.dm)
+    try:
+        row = service.queue_reply(
+            options.thread, options.text, canned_id, direct_message=options.dm, again=options.again
+        )
+    except SendRefused as refused:
+        if not refused.only(ProblemCode.ALREADY_REPLYING):
+            raise
+        print(f"inbox: {refused}", file=sys.stderr)
+        print("inbox: nothing was queued; add --again to send this one as well", file=sys.stderr)
+        return EXIT_ERROR
     if row.status == "awaiting_approval":
         print(f"outgoing message {row.id} waits for a lead's approval: {row.approval_reason}")
     else:
@@ -492,6 +503,11 @@ def register(commands: Any) -> None:
     )
     reply.add_argument(
         "--dm", action="store_true", help="send it as a direct message to the thread's author"
+    )
+    reply.add_argument(
+        "--again",
+        action="store_true",
+        help="send it even though your earlier reply to this thread is still on its way",
     )
     reply.set_defaults(handler=cmd_reply)
 

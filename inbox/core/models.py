@@ -296,6 +296,20 @@ class NoteMention(SQLModel, table=True):
     thread_id: int = Field(foreign_key="thread.id", ondelete="CASCADE")
 
 
+class ReplyDraft(SQLModel, table=True):
+    """A reply a person was writing on a thread and has not sent, restored when they reopen it.
+
+    One per person and thread; queueing their reply deletes it.
+    """
+
+    __tablename__ = "draft"
+
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", primary_key=True, ondelete="CASCADE")
+    text: str = Field(sa_type=Text)
+    updated_at: datetime = _when()
+
+
 class CannedResponse(SQLModel, table=True):
     """A prepared answer, imported from and exported to Markdown files."""
 

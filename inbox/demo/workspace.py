@@ -305,6 +305,11 @@ def _schedule_demo_posts(engine: Engine, now: datetime, clock: Clock) -> None:
 
 
 def remove_sqlite_files(path: Path) -> None:
+    """Delete the SQLite database at `path` and its journal files.
+
+    Only while holding its `WorkspaceLock` alone (`inbox.core.workspace_lock`): a process
+    that had it open would go on writing to the deleted file. The lock file stays.
+    """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 

@@ -8,12 +8,11 @@ outside the platform's reply window is refused.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, select
 
 from adapters.base import Kind
 from adapters.registry import adapter_class
@@ -55,12 +54,11 @@ def pre_send_checks(
     kind: OutboundKind,
     now: datetime,
     seen_version: int | None = None,
-    others_answering: Sequence[str] = (),
 ) -> list[SendProblem]:
-    """Everything that stops this message going out as it is, each with its code and sentence.
+    """Everything in the message and its target that stops it going out as it is, each with
+    its code and sentence (replies already on their way: `answering_problems`).
 
-    `seen_version` is the thread's version when the person opened it; `others_answering`
-    names people whose answer to the same thread is already on its way.
+    `seen_version` is the thread's version when the person opened it.
     """
     problems: list[SendProblem] = []
 
@@ -115,11 +113,6 @@ def pre_send_checks(
             ProblemCode.THREAD_CHANGED,
             "This thread changed since you opened it (a new message or someone else's "
             "answer); read it again before sending.",
-        )
-    for handle in others_answering:
-        add(
-            ProblemCode.ANOTHER_REPLY_ON_ITS_WAY,
-            f"{handle} is already answering this thread (a reply is on its way).",
         )
     return problems
 
@@ -191,16 +184,19 @@ def draft(
     text: str | None = None,
     canned_response_id: int | None = None,
     seen_version: int | None = None,
+    again: bool = False,
 ) -> Draft:
-    """Render a message for `target` and run every pre-send check on it."""
+    """Render a message for `target` and run every pre-send check on it.
+
+    `again` is the author's yes to a second reply while their first is still on its way.
+    """
     answer = load_answer(connection, canned_response_id) if canned_response_id is not None else None
     rendered = render(
         target, render_context(connection, target, author.name), text=text, answer=answer
     )
-    others = _others_answering(connection, target, author) if kind == OutboundKind.REPLY else []
-    problems = pre_send_checks(
-        target, rendered, kind=kind, now=now, seen_version=seen_version, others_answering=others
-    )
+    problems = pre_send_checks(target, rendered, kind=kind, now=now, seen_version=seen_version)
+    if kind == OutboundKind.REPLY:
+        problems += answering_problems(connection, target, author, again=again)
     source = text if text is not None else answer.text_for(style_platform(target.platform))[0]
     return Draft(
         target=target,
@@ -213,21 +209,47 @@ def draft(
     )
 
 
-def _others_answering(connection: Connection, target: Target, author: Author) -> list[str]:
+ANSWERING_CODES = frozenset({ProblemCode.ANOTHER_REPLY_ON_ITS_WAY, ProblemCode.ALREADY_REPLYING})
+"""The problems `answering_problems` finds: they are read again under the thread's lock."""
+
+
+def answering_problems(
+    connection: Connection, target: Target, author: Author, *, again: bool = False
+) -> list[SendProblem]:
+    """The replies to the target's thread still on their way, as problems for one more.
+
+    A colleague's stops it (one per colleague, named); the author's own stops it unless
+    `again` says they mean to send a second. Only a read: `inbox.outbox.queue.queue` asks
+    again with the thread locked, so two people cannot both get through at once.
+    """
     if target.thread_id is None:
         return []
-    handles = connection.execute(
-        select(func.coalesce(_agent.c.handle, "someone"))
+    pending = connection.execute(
+        select(_outbound.c.created_by, func.coalesce(_agent.c.handle, "someone"))
         .select_from(_outbound)
         .outerjoin(_agent, _agent.c.id == _outbound.c.created_by)
         .where(
             _outbound.c.thread_id == target.thread_id,
             _outbound.c.kind == str(OutboundKind.REPLY),
             _outbound.c.status.in_([str(status) for status in PENDING_STATUSES]),
-            or_(_outbound.c.created_by.is_(None), _outbound.c.created_by != author.agent_id)
-            if author.agent_id is not None
-            else _outbound.c.created_by.is_not(None),
         )
         .distinct()
-    ).scalars()
-    return sorted(handles)
+    ).all()
+    others = sorted({handle for created_by, handle in pending if created_by != author.agent_id})
+    problems = [
+        SendProblem(
+            ProblemCode.ANOTHER_REPLY_ON_ITS_WAY,
+            f"{handle} is already answering this thread (a reply is on its way).",
+        )
+        for handle in others
+    ]
+    own_pending = any(created_by == author.agent_id for created_by, _ in pending)
+    if own_pending and not again:
+        problems.append(
+            SendProblem(
+                ProblemCode.ALREADY_REPLYING,
+                "You already have a reply on its way to this thread; "
+                "a second one goes out only if you say so.",
+            )
+        )
+    return problems

@@ -1,5 +1,5 @@
 """What stops a message going out as it is: a code a front end decides on, and the
-sentence people read.
+sentence people read; `SendRefused`, the error that carries them out of a queueing call.
 
 A front end branches on `SendProblem.code` and only shows `SendProblem.text`, so the
 wording can change without changing what the screens do.
@@ -8,7 +8,10 @@ wording can change without changing what the screens do.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from inbox.core.errors import InvalidInput
 
 
 class ProblemCode(enum.StrEnum):
@@ -34,6 +37,8 @@ class ProblemCode(enum.StrEnum):
     """A new message or someone else's answer arrived since the person opened the thread."""
     ANOTHER_REPLY_ON_ITS_WAY = "another_reply_on_its_way"
     """A colleague's reply to the same thread is already queued or being sent."""
+    ALREADY_REPLYING = "already_replying"
+    """The person's own reply to the same thread is still on its way; a second one needs a yes."""
     NO_ADAPTER = "no_adapter"
     """This installation has no adapter for the target's platform."""
 
@@ -44,3 +49,27 @@ class SendProblem:
 
     code: ProblemCode
     text: str
+
+
+class SendRefused(InvalidInput):
+    """A message was not queued because of these problems; the message reads as their sentences.
+
+    A front end decides on `codes` (or `has`), never on the message.
+    """
+
+    def __init__(self, message: str, problems: Sequence[SendProblem]) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+    @property
+    def codes(self) -> frozenset[ProblemCode]:
+        """The kinds of problem that stopped the message."""
+        return frozenset(problem.code for problem in self.problems)
+
+    def has(self, code: ProblemCode) -> bool:
+        """True when a problem of this kind stopped the message."""
+        return code in self.codes
+
+    def only(self, code: ProblemCode) -> bool:
+        """True when this kind of problem, and no other, stopped the message."""
+        return self.codes == {code}

@@ -30,9 +30,26 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from inbox import events
 from inbox.core.errors import InvalidInput, NotFound
-from inbox.core.models import Account, Agent, Campaign, CannedResponse, Outbound, OutboundStatus
+from inbox.core.models import (
+    Account,
+    Agent,
+    Campaign,
+    CannedResponse,
+    Outbound,
+    OutboundStatus,
+    Thread,
+)
 from inbox.core.sanitize import first_line
-from inbox.outbox.drafts import PENDING_STATUSES, Author, Draft, OutboundKind, pre_send_checks
+from inbox.outbox.drafts import (
+    ANSWERING_CODES,
+    PENDING_STATUSES,
+    Author,
+    Draft,
+    OutboundKind,
+    answering_problems,
+    pre_send_checks,
+)
+from inbox.outbox.problems import SendRefused
 from inbox.outbox.targets import active_incident, render, render_context, row_target
 
 if TYPE_CHECKING:
@@ -43,6 +60,7 @@ _agent = Agent.__table__
 _campaign = Campaign.__table__
 _canned = CannedResponse.__table__
 _outbound = Outbound.__table__
+_thread = Thread.__table__
 
 
 class CampaignKind(enum.StrEnum):
@@ -59,15 +77,31 @@ def queue(
     author: Author,
     now: datetime,
     campaign_id: int | None = None,
+    again: bool = False,
 ) -> int:
-    """Add a checked draft to the outbox, waiting for approval if it needs it; returns its id."""
-    if prepared.problems:
-        raise InvalidInput(
-            f"cannot send to {prepared.target.describe()}: " + " ".join(prepared.problem_texts())
+    """Add a checked draft to the outbox, waiting for approval if it needs it; returns its id.
+
+    Call it inside `write_transaction`. A reply locks its thread and asks again which
+    replies are on their way before its row is added, so of two people answering one thread
+    at once the second is refused, as is the author's own second reply unless `again`.
+    Refusals are `SendRefused`, with every problem's code.
+    """
+    target = prepared.target
+    problems = prepared.problems
+    if prepared.kind == OutboundKind.REPLY and target.thread_id is not None:
+        lock_threads(connection, [target.thread_id])
+        problems = (
+            *(problem for problem in problems if problem.code not in ANSWERING_CODES),
+            *answering_problems(connection, target, author, again=again),
+        )
+    if problems:
+        raise SendRefused(
+            f"cannot send to {target.describe()}: "
+            + " ".join(problem.text for problem in problems),
+            problems,
         )
     waits = prepared.approval_reason is not None and not author.may_approve
     status = OutboundStatus.AWAITING_APPROVAL if waits else OutboundStatus.QUEUED
-    target = prepared.target
     outbound_id = connection.execute(
         insert(_outbound).values(
             account_id=target.account_id,
@@ -104,6 +138,23 @@ def queue(
         thread_id=target.thread_id,
     )
     return outbound_id
+
+
+def lock_threads(connection: Connection, thread_ids: Sequence[int]) -> None:
+    """Hold these threads until the transaction ends, so what is on its way to them holds.
+
+    On PostgreSQL the rows are locked (`FOR UPDATE`) in id order, so two transactions
+    locking overlapping threads cannot deadlock. On SQLite the write transaction
+    (`BEGIN IMMEDIATE`) already holds the whole database and this only reads.
+    """
+    if not thread_ids:
+        return
+    connection.execute(
+        select(_thread.c.id)
+        .where(_thread.c.id.in_(sorted(set(thread_ids))))
+        .order_by(_thread.c.id)
+        .with_for_update()
+    ).all()
 
 
 def create_campaign(
@@ -159,6 +210,9 @@ def queue_campaign(
     ]
     if problems:
         raise InvalidInput("nothing was queued; " + " | ".join(problems))
+    lock_threads(
+        connection, [prepared.target.thread_id for prepared in drafts if prepared.target.thread_id]
+    )
     campaign_id = create_campaign(
         connection,
         title=title or first_line(drafts[0].rendered.text, 80),

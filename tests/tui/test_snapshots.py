@@ -82,7 +82,7 @@ def test_the_thread_screen(snap_compare, make_app, sqlite_engine, clock, size):
         )
         screen.composer.reply_area.cursor_blink = False  # a blinking cursor is not stable
         await pilot.press("r", *"Thanks Erin, the email is under Settings")
-        await wait_for(pilot, lambda: "Ready to send" in screen.composer.problems_text)
+        await wait_for(pilot, lambda: "already have a reply" in screen.composer.problems_text)
 
     assert snap_compare(app, terminal_size=size, run_before=on_a_thread_with_a_draft)
 

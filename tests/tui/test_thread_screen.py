@@ -26,6 +26,7 @@ from tests.tui.conftest import Held, settled, wait_for
 from tests.tui.workspace import add_people, build_workspace, message
 from tui.app import InboxApp
 from tui.dialogs.answer_picker import AnswerPicker
+from tui.dialogs.forms import ConfirmForm
 from tui.dialogs.pickers import AssignPicker, NotePrompt, PriorityPicker, SnoozePicker, TagPrompt
 from tui.screens.inbox import InboxScreen
 from tui.screens.thread import ThreadScreen
@@ -342,10 +343,13 @@ async def test_each_ctrl_s_previews_the_reply_once(
         assert len(previews_by_sends) == 2
 
         await pilot.press("r", *"And a follow-up")
-        await wait_for(pilot, lambda: "Ready to send" in screen.composer.problems_text)
+        await wait_for(pilot, lambda: "already have a reply" in screen.composer.problems_text)
+        await pilot.press("ctrl+s")  # a second reply asks in a dialog; its yes is a send too
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmForm))
+        assert len(previews_by_sends) == 3
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(app.service.outbound_for_thread(screen.thread.id)) == 2)
-        assert len(previews_by_sends) == 3
+        assert len(previews_by_sends) == 4
 
 
 async def test_a_changed_thread_asks_first_whatever_the_sentence_says(

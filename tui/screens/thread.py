@@ -10,6 +10,10 @@ focus; in the composer they are text. Triage writes go through `TriageWriter`, w
 reports what changed or the service's reason for refusing; every other service call is a
 worker of `ThreadWorkers` (tui/thread_workers.py), and the handlers here show what it posts.
 
+The reply being written is kept in the database at each pause in typing, on leaving the
+thread and on quitting, and comes back when the person opens the thread again, in this
+terminal or another.
+
 Presence: opening the thread says "viewing", typing a reply says "replying", a heartbeat
 keeps that alive while the screen is in front, and leaving clears it. Who else is here
 shows under the title, refreshed on `presence.changed` events and on each heartbeat (so
@@ -18,7 +22,7 @@ someone whose terminal died drops off when their presence expires).
 The composer counts by the channel's rule on every key; the service's pre-send checks run
 in a worker a moment after typing stops. Sending refuses while a check fails; if the thread
 changed since it was opened (someone else answered), the first ctrl+s says so and a second
-one sends.
+one sends; a second reply while the person's first is still on its way asks in a dialog.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -50,6 +54,7 @@ from inbox import (
 )
 from tui import bindings
 from tui.dialogs.answer_picker import AnswerPicker
+from tui.dialogs.forms import ConfirmForm
 from tui.dialogs.pickers import (
     AssignChoice,
     AssignPicker,
@@ -70,6 +75,7 @@ from tui.messages import (
     ReplyNeedsConfirmation,
     ReplyQueued,
     ReplyRefused,
+    SecondReplyHeld,
     ThreadGone,
     ThreadRead,
     ThreadsChanged,
@@ -183,6 +189,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         """Unsent replies by thread id, kept when the screen closes."""
         self._presence_written = threading.Lock()
         """Held while presence is written or cleared: no clear lands before a write in flight."""
+        self.draft_wanted: dict[int, str] = {}
+        self._draft_saved = threading.Lock()
         self.visit = 0
         """Counts threads opened and left: a presence write from an earlier visit is not made."""
         self.came_from: list[tuple[ThreadRow, str | None]] = []
@@ -213,6 +221,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         self.other_threads: dict[int, ThreadRow] = {}
         """The author's other threads, by id, to open from the author card."""
         self._keep_notice = False
+        self.draft_unread = True
+        """Until this visit's first reading: the draft kept in the database is yet to show."""
         self.visit += 1
 
     def compose(self) -> ComposeResult:
@@ -231,8 +241,9 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
     def conversation(self) -> Conversation:
         return self.query_one("#conversation", Conversation)
 
-    @property
+    @cached_property
     def composer(self) -> Composer:
+        """The composer; kept once found, so the draft can be read when the app quits."""
         return self.query_one("#composer", Composer)
 
     @property
@@ -311,7 +322,22 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
     @on(ThreadRead)
     def thread_read(self, message: ThreadRead) -> None:
         if message.snapshot.thread.id == self.thread.id:
+            self._restore_draft(message.snapshot.draft)
             self.show_snapshot(message.snapshot)
+
+    def _restore_draft(self, draft: str | None) -> None:
+        """Bring back the draft kept in the database (from any terminal), once per visit,
+        unless the composer already holds one."""
+        if not self.draft_unread:
+            return
+        self.draft_unread = False
+        if self.composer.text:
+            self._keep_typed(self.composer.text)  # typed before the reading came: it wins
+        elif draft:
+            self.draft_wanted[self.thread.id] = draft
+            self.composer.set_text(draft)
+            if self.conversation.has_focus:
+                self.composer.reply_area.focus()
 
     def show_snapshot(self, snapshot: ThreadSnapshot) -> None:
         """Show the conversation as read, and whether we may answer.
@@ -469,9 +495,33 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         )
         self.load_thread(self.thread.id)
 
+    @on(SecondReplyHeld)
+    def ask_about_second_reply(self, message: SecondReplyHeld) -> None:
+        """Ask whether to send a second reply while the first is on its way; no keeps the draft."""
+        if message.thread_id != self.thread.id:
+            self.notify(f"Not sent: {message.problem}", severity="warning", markup=False)
+            return
+        thread_id = self.thread.id
+        self.composer.show_notice(f"⚠ {message.problem}", problem=True)
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.thread.id == thread_id:
+                self.composer.show_notice("Checking and queueing…")
+                self.send_reply(
+                    thread_id,
+                    self.composer.text,
+                    self.canned_response_id,
+                    message.seen_version,
+                    again=True,
+                )
+
+        question = f"{message.problem} Send this one as well?"
+        self.app.push_screen(ConfirmForm("A second reply", question, "Send it too"), answered)
+
     @on(ReplyQueued)
     def reply_queued(self, message: ReplyQueued) -> None:
         self.drafts.pop(message.thread_id, None)
+        self.keep_draft(message.thread_id, "")  # after any save of it still in flight
         if message.thread_id != self.thread.id:
             return  # left before it was queued: it shows on that thread
         if self.channel is not None:
@@ -560,6 +610,26 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
             self.drafts[self.thread.id] = text
         else:
             self.drafts.pop(self.thread.id, None)
+        self._keep_typed(text)
+
+    @on(Composer.Paused)
+    def typing_paused(self, message: Composer.Paused) -> None:
+        """Keep the draft in the database while the person writes, at each pause."""
+        if self.visiting and not self.composer.reply_area.read_only:
+            self._keep_typed(message.text)
+
+    def on_unmount(self) -> None:
+        """The app is quitting with this thread open: keep the draft now, while it still can."""
+        if self.visiting:
+            self._keep_typed(self.composer.text, now=True)
+
+    def _keep_typed(self, text: str, *, now: bool = False) -> None:
+        """Keep the composer's text as this thread's draft in the database.
+
+        A blank one deletes the draft, so not before the draft kept there was read and shown.
+        """
+        if text.strip() or not self.draft_unread:
+            self.keep_draft(self.thread.id, text, now=now)
 
     def _leave(self) -> None:
         """Take our presence off the thread; run by the app, so it outlives the visit.

@@ -2,18 +2,21 @@
 
 The counter measures the text by the channel's own rule (X weighs characters, Bluesky
 counts graphemes) as each key is typed; the problems come from the service's pre-send
-checks, which the screen runs in a worker and hands back with `show_problems`.
+checks, which the screen runs in a worker and hands back with `show_problems`. A pause in
+typing says `Composer.Paused`, so the screen keeps the draft without a write per key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 
 from rich.text import Text
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static, TextArea
 
 from canned_responses.render import fit
@@ -25,6 +28,9 @@ RULE_UNITS = {
     "characters": "characters",
     "none": "characters",
 }
+
+DRAFT_PAUSE_SECONDS = 1.0
+"""How long typing must pause before the composer says `Paused` (and the draft is kept)."""
 
 
 class ReplyArea(TextArea):
@@ -53,6 +59,13 @@ class ReplyArea(TextArea):
 class Composer(Vertical):
     """Where a reply is written, with how long it is for the channel and what stops it."""
 
+    class Paused(Message):
+        """Typing stopped for `DRAFT_PAUSE_SECONDS`; `text` is the reply as it stands."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.channel: Channel | None = None
@@ -60,14 +73,16 @@ class Composer(Vertical):
         self.approval_reason: str | None = None
         self._counter_text = ""
         self._problems_text = ""
+        self._pause_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield ReplyArea(id="reply", soft_wrap=True, show_line_numbers=False)
         yield Static(id="counter")
         yield Static(id="problems")
 
-    @property
+    @cached_property
     def reply_area(self) -> ReplyArea:
+        """The editor; kept once found, so the text can be read after the app took it down."""
         return self.query_one("#reply", ReplyArea)
 
     @property
@@ -88,6 +103,16 @@ class Composer(Vertical):
         self.border_title = "Reply"
         self.reply_area.placeholder = "Write a reply · / for prepared answers · ctrl+s sends"
         self.show_count()
+
+    @on(TextArea.Changed, "#reply")
+    def _wait_for_pause(self) -> None:
+        """Start the wait for a pause in typing again (the event goes on to the screen)."""
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+        self._pause_timer = self.set_timer(DRAFT_PAUSE_SECONDS, self._paused, name="draft")
+
+    def _paused(self) -> None:
+        self.post_message(self.Paused(self.text))
 
     def set_channel(self, channel: Channel | None) -> None:
         """Count by this channel's rule from now on (None: not known yet, no counter)."""
