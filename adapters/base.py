@@ -103,6 +103,58 @@ class FetchedContact:
     display_name: str | None = None
 
 
+class AttachmentKind(enum.StrEnum):
+    """What an attachment to a message is."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    FILE = "file"
+    LINK = "link"
+    """A link card: the page a post links to, with its title and description."""
+    QUOTE = "quote"
+    """Another post quoted in this one: its author, text and address."""
+    POLL = "poll"
+    WARNING = "warning"
+    """A content warning the author put before the text (Mastodon's spoiler text)."""
+    FORWARDED = "forwarded"
+    """A message forwarded inside this one (email's message/rfc822)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Something a message carries besides its text, so an agent sees what the customer sent.
+
+    Every field is the platform's and untrusted; `url` is where it can be opened (the
+    screen opens only http(s) links).
+    """
+
+    kind: AttachmentKind
+    url: str | None = None
+    description: str | None = None
+    """Alt text of media, a link card's description, a quote's text, a warning's words."""
+    title: str | None = None
+    """A link card's title, a file's name, a poll's question, a forwarded mail's subject."""
+    author: str | None = None
+    """Who wrote a quoted post or a forwarded mail."""
+    options: tuple[str, ...] = ()
+    """A poll's options, in order."""
+    size: int | None = None
+    """Bytes, where the platform says."""
+
+    def summary(self) -> str:
+        """One line naming the attachment, for a preview or a message with no text."""
+        words = self.description or self.title or self.url or ""
+        if self.kind == AttachmentKind.POLL:
+            words = " ".join(filter(None, [self.title, " / ".join(self.options)])) or words
+        if self.kind in (AttachmentKind.QUOTE, AttachmentKind.FORWARDED) and self.author:
+            words = f"{self.author}: {words}" if words else self.author
+        label = {AttachmentKind.WARNING: "content warning", AttachmentKind.LINK: "link"}.get(
+            self.kind, str(self.kind)
+        )
+        return f"[{label}: {' '.join(words.split())}]" if words else f"[{label}]"
+
+
 @dataclass(frozen=True, slots=True)
 class FetchedItem:
     """One message read from a platform, already mapped to the inbox's terms.
@@ -122,6 +174,9 @@ class FetchedItem:
     parent_external_id: str | None = None
     url: str | None = None
     raw: Mapping[str, Any] | None = None
+    attachments: tuple[Attachment, ...] = ()
+    """Media, link cards, quotes, polls, content warnings, forwarded mail, in the order the
+    post shows them; `text` keeps the real target of every link it shows."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,15 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters._payload import shown
-from adapters.base import AccountRef, Direction, FetchedContact, FetchedItem, Kind
+from adapters.base import (
+    AccountRef,
+    Attachment,
+    AttachmentKind,
+    Direction,
+    FetchedContact,
+    FetchedItem,
+    Kind,
+)
 from inbox import events
 from inbox.core import sanitize, sentiment
 from inbox.core.clock import Clock, utc_now
@@ -50,6 +58,9 @@ _MAX_EXTERNAL_ID = 255
 _MAX_THREAD_KEY = 512
 _MAX_URL = 2048
 _MAX_NAME = 255
+_MAX_ATTACHMENTS = 20
+_MAX_ATTACHMENT_TEXT = 2_000
+_ATTACHMENT_KINDS = frozenset(AttachmentKind)
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _REOPENABLE = frozenset({ThreadStatus.CLOSED, ThreadStatus.SNOOZED, ThreadStatus.PENDING})
@@ -147,7 +158,62 @@ def _cleaned(item: Any) -> Any:
             handle=_capped(getattr(author, "handle", None), _MAX_NAME),
             display_name=display_name or None,
         ),
+        attachments=_cleaned_attachments(item.attachments),
     )
+
+
+def _cleaned_attachments(attachments: Any) -> tuple[Attachment, ...]:
+    """At most `_MAX_ATTACHMENTS`, each field cleaned and capped; anything else dropped."""
+    if not isinstance(attachments, tuple | list):
+        return ()
+    cleaned = []
+    for attachment in attachments[:_MAX_ATTACHMENTS]:
+        if not isinstance(attachment, Attachment) or attachment.kind not in _ATTACHMENT_KINDS:
+            continue
+        options = attachment.options if isinstance(attachment.options, tuple | list) else ()
+        size = attachment.size
+        cleaned.append(
+            Attachment(
+                kind=attachment.kind,
+                url=_fitting(_storable(_text_or_none(attachment.url)), _MAX_URL),
+                description=_capped(_text_or_none(attachment.description), _MAX_ATTACHMENT_TEXT),
+                title=_capped(_text_or_none(attachment.title), _MAX_NAME),
+                author=_capped(_text_or_none(attachment.author), _MAX_NAME),
+                options=tuple(
+                    _capped(option, _MAX_NAME)
+                    for option in options[:_MAX_ATTACHMENTS]
+                    if isinstance(option, str)
+                ),
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+            )
+        )
+    return tuple(cleaned)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def attachment_rows(attachments: tuple[Attachment, ...]) -> list[dict[str, Any]] | None:
+    """Attachments as the item's JSON column holds them (None when there are none)."""
+    if not attachments:
+        return None
+    return [
+        {
+            name: value
+            for name, value in (
+                ("kind", str(attachment.kind)),
+                ("url", attachment.url),
+                ("description", attachment.description),
+                ("title", attachment.title),
+                ("author", attachment.author),
+                ("options", list(attachment.options) or None),
+                ("size", attachment.size),
+            )
+            if value is not None
+        }
+        for attachment in attachments
+    ]
 
 
 def _storable_raw(item: FetchedItem) -> FetchedItem:
@@ -359,6 +425,7 @@ class Store:
                     "url": item.url,
                     "sentiment": None,
                     "raw": item.raw,
+                    "attachments": attachment_rows(item.attachments),
                 }
             )
         connection.execute(insert(_item), item_rows)
@@ -432,7 +499,11 @@ class Store:
                     change.first_inbound_at = item.created_at
                     change.contact_id = contact_ids.get(item.author.external_id)
                 change.last_inbound_at = item.created_at
-                change.preview = sanitize.preview(item.text)
+                change.preview = sanitize.preview(
+                    item.text
+                    if item.text.strip() or not item.attachments
+                    else " ".join(attachment.summary() for attachment in item.attachments)
+                )
             else:
                 change.outbound_times.append(item.created_at)
         return changes

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, literal_column, select
+from sqlalchemy import Connection, Row, func, literal_column, select
 from sqlalchemy.sql import column, table
 
+from adapters.base import Attachment, AttachmentKind
 from inbox.core.models import Agent, Contact, Item
 
 _item = Item.__table__
@@ -29,6 +31,8 @@ class ItemRow:
     created_at: datetime
     url: str | None
     sentiment: float | None
+    attachments: tuple[Attachment, ...] = ()
+    """Media, link cards, quotes, polls, warnings, forwarded mail, as the platform sent them."""
 
 
 def thread_items(connection: Connection, thread_id: int, limit: int = 500) -> list[ItemRow]:
@@ -43,6 +47,7 @@ def thread_items(connection: Connection, thread_id: int, limit: int = 500) -> li
             _item.c.created_at,
             _item.c.url,
             _item.c.sentiment,
+            _item.c.attachments,
         )
         .outerjoin(_contact, _contact.c.id == _item.c.contact_id)
         .outerjoin(_agent, _agent.c.id == _item.c.agent_id)
@@ -50,7 +55,7 @@ def thread_items(connection: Connection, thread_id: int, limit: int = 500) -> li
         .order_by(_item.c.created_at.desc(), _item.c.id.desc())
         .limit(limit)
     )
-    rows = [ItemRow(**row._mapping) for row in connection.execute(query)]
+    rows = [_item_row(row) for row in connection.execute(query)]
     return rows[::-1]
 
 
@@ -68,6 +73,7 @@ def search(connection: Connection, text: str, limit: int = 50) -> list[ItemRow]:
         _item.c.created_at,
         _item.c.url,
         _item.c.sentiment,
+        _item.c.attachments,
     ).outerjoin(_contact, _contact.c.id == _item.c.contact_id)
     if connection.dialect.name == "sqlite":
         phrase = " ".join('"' + word.replace('"', '""') + '"' for word in words)
@@ -81,4 +87,37 @@ def search(connection: Connection, text: str, limit: int = 50) -> list[ItemRow]:
             )
         )
     query = query.order_by(_item.c.created_at.desc(), _item.c.id.desc()).limit(limit)
-    return [ItemRow(**row._mapping) for row in connection.execute(query)]
+    return [_item_row(row) for row in connection.execute(query)]
+
+
+def _item_row(row: Row[Any]) -> ItemRow:
+    values = dict(row._mapping)
+    return ItemRow(**{**values, "attachments": read_attachments(values.get("attachments"))})
+
+
+def read_attachments(stored: Any) -> tuple[Attachment, ...]:
+    """The attachments an item's JSON column holds; entries that do not read are left out."""
+    if not isinstance(stored, list):
+        return ()
+    found = []
+    for entry in stored:
+        if not isinstance(entry, dict) or entry.get("kind") not in _ATTACHMENT_KINDS:
+            continue
+        options = entry.get("options")
+        found.append(
+            Attachment(
+                kind=AttachmentKind(entry["kind"]),
+                **{
+                    name: entry.get(name) if isinstance(entry.get(name), str) else None
+                    for name in ("url", "description", "title", "author")
+                },
+                options=tuple(str(option) for option in options)
+                if isinstance(options, list)
+                else (),
+                size=entry.get("size") if isinstance(entry.get("size"), int) else None,
+            )
+        )
+    return tuple(found)
+
+
+_ATTACHMENT_KINDS = frozenset(str(kind) for kind in AttachmentKind)

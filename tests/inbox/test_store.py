@@ -9,7 +9,7 @@ import logging
 import pytest
 from sqlalchemy import func, select, text, update
 
-from adapters.base import Direction, FetchedContact, Kind
+from adapters.base import Attachment, AttachmentKind, Direction, FetchedContact, Kind
 from inbox.core.database import open_engine
 from inbox.core.errors import SchemaTooNew
 from inbox.core.models import Contact, Event, Item, SyncCursor, Thread
@@ -431,3 +431,34 @@ def test_a_raw_payload_over_the_cap_is_stored_capped(engine, clock):
     while isinstance(level, dict):
         depth, level = depth + 1, level["a"]
     assert level == "…nested too deeply" and depth <= 65
+
+
+def test_attachments_are_stored_with_the_item_and_name_a_post_that_has_no_text(engine, clock):
+    account = add_account(engine)
+    screenshot = Attachment(
+        AttachmentKind.IMAGE, "https://cdn.example/err.png", "Error 503 on the checkout page"
+    )
+    quote = Attachment(
+        AttachmentKind.QUOTE, "https://bsky.app/profile/x/post/1", "Is it down?", author="@bob"
+    )
+    poll = Attachment(AttachmentKind.POLL, title="Down for you?", options=("yes", "no"))
+    hostile = Attachment(
+        AttachmentKind.LINK, "https://e.example/\x00" + "a" * 3_000, "d\x00" * 5_000
+    )
+    media_only = dataclasses.replace(item("1", text=""), attachments=(screenshot, quote))
+    with_poll = dataclasses.replace(
+        item("2", "t2", text="vote"), attachments=(poll, hostile, "not an attachment")
+    )
+    Store(engine, clock).ingest(account, "mentions", [media_only, with_poll], None)
+
+    service = InboxService(engine)
+    first = service.thread_items(thread_by_key(engine, "t1").id)[0]
+    assert first.attachments == (screenshot, quote)
+    assert thread_by_key(engine, "t1").preview == (
+        "[image: Error 503 on the checkout page] [quote: @bob: Is it down?]"
+    )
+    [stored_poll, stored_link] = service.thread_items(thread_by_key(engine, "t2").id)[0].attachments
+    assert stored_poll == poll
+    assert stored_link.url is None, "a link too long to be real is dropped"
+    assert "\x00" not in stored_link.description and len(stored_link.description) <= 2_000
+    assert thread_by_key(engine, "t2").preview == "vote"
