@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import regex
 
-from adapters.base import Direction, FetchedContact, FetchedItem, Kind, PayloadInvalid
-from adapters.bluesky.payloads import Actor, ChatMessage, Notification, PostRecord, parse_datetime
+from adapters._payload import ITEM_FAULTS, shown
+from adapters.base import (
+    Attachment,
+    AttachmentKind,
+    Direction,
+    FetchedContact,
+    FetchedItem,
+    Kind,
+    PayloadInvalid,
+)
+from adapters.bluesky.payloads import (
+    Actor,
+    ChatMessage,
+    Embedded,
+    EmbeddedMedia,
+    EmbedPart,
+    LinkCard,
+    LinkFacet,
+    Notification,
+    PostRecord,
+    QuotedRecord,
+    parse_datetime,
+)
+
+log = logging.getLogger(__name__)
 
 INBOX_REASONS: Final = ("mention", "reply", "quote")
 """Notification reasons that are conversations to answer; likes, follows and reposts are not."""
@@ -26,6 +50,8 @@ _MENTION: Final = regex.compile(
 )
 _LINK: Final = regex.compile(r"(?:^|(?<=[\s(]))(https?://[^\s]+)")
 _LINK_TRAILING_PUNCTUATION: Final = ".,;:!?\"'"
+_SCHEME: Final = regex.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+_ELLIPSES: Final = ("...", "\u2026")
 _TID_ALPHABET: Final = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_EPOCH_MICROSECONDS: Final = 1_704_067_200_000_000  # 2024-01-01T00:00:00Z
 _TID_SPREAD_MICROSECONDS: Final = 1 << 45  # about 407 days
@@ -84,11 +110,111 @@ def notification_item(notification: Notification, brand_did: str) -> FetchedItem
         kind=kind,
         direction=Direction.IN,
         author=contact(notification.author),
-        text=record.text,
+        text=text_with_links(record.text, record.link_facets),
         created_at=_written_at(record, notification.indexed_at),
         parent_external_id=reply.parent.uri if reply is not None else None,
         url=post_url(notification.uri, notification.author.handle),
         raw=notification.raw,
+        attachments=embed_attachments(
+            record.embed_parts, notification.author.did, notification.uri
+        ),
+    )
+
+
+def text_with_links(text: str, links: Iterable[LinkFacet]) -> str:
+    """`text` with the full target of every link whose visible text does not show it.
+
+    A truncated link ("example.com/a/long-pa...") becomes its full URL; other words over a
+    link keep their place and gain the target in brackets; a link that shows its own
+    target (with or without the scheme) is left as written. Facet offsets are UTF-8 bytes;
+    a facet that overlaps another or does not fall on character boundaries is ignored.
+    """
+    encoded = text.encode("utf-8")
+    pieces: list[str] = []
+    written_up_to = 0
+    for link in links:
+        if not written_up_to <= link.byte_start < link.byte_end <= len(encoded):
+            continue
+        try:
+            visible = encoded[link.byte_start : link.byte_end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        pieces.append(encoded[written_up_to : link.byte_start].decode("utf-8"))
+        pieces.append(_shown_link(visible, link.uri))
+        written_up_to = link.byte_end
+    if not pieces:
+        return text
+    pieces.append(encoded[written_up_to:].decode("utf-8"))
+    return "".join(pieces)
+
+
+def _shown_link(visible: str, target: str) -> str:
+    bare_target = _bare(target)
+    if _bare(visible) == bare_target:
+        return visible
+    for ellipsis in _ELLIPSES:
+        if visible.rstrip().endswith(ellipsis):
+            stem = _bare(visible.rstrip().removesuffix(ellipsis))
+            if stem and bare_target.startswith(stem):
+                return target
+    return f"{visible} ({target})"
+
+
+def _bare(link: str) -> str:
+    """A link without its scheme, a leading `www.` or a trailing slash, for comparing."""
+    bare = _SCHEME.sub("", link.strip(), count=1)
+    return bare.removeprefix("www.").rstrip("/").casefold()
+
+
+def embed_attachments(
+    parts: Iterable[EmbedPart], owner_did: str, item_id: str
+) -> tuple[Attachment, ...]:
+    """The attachments of a post's or message's embed; a malformed part is logged and dropped.
+
+    `owner_did` is the author, whose repository holds the blobs a record-form embed names.
+    """
+    attachments = []
+    for part in parts:
+        try:
+            attachments.append(_attachment(part.read(owner_did)))
+        except (PayloadInvalid, *ITEM_FAULTS) as problem:
+            log.warning(
+                "dropped a malformed Bluesky embed (%s) of %s: %s",
+                shown(part.lexicon),
+                shown(item_id),
+                problem if isinstance(problem, PayloadInvalid) else type(problem).__name__,
+            )
+    return tuple(attachments)
+
+
+def _attachment(embedded: Embedded) -> Attachment:
+    if isinstance(embedded, EmbeddedMedia):
+        return Attachment(
+            kind=AttachmentKind.VIDEO if embedded.is_video else AttachmentKind.IMAGE,
+            url=embedded.url,
+            description=embedded.alt,
+            size=embedded.size,
+        )
+    if isinstance(embedded, LinkCard):
+        return Attachment(
+            kind=AttachmentKind.LINK,
+            url=embedded.uri,
+            title=embedded.title,
+            description=embedded.description,
+        )
+    return _quote(embedded)
+
+
+def _quote(quoted: QuotedRecord) -> Attachment:
+    """A quote: the quoted author and text where a view gives them, else only its address."""
+    words = quoted.unavailable
+    if quoted.text is not None:
+        words = text_with_links(quoted.text, quoted.link_facets)
+    return Attachment(
+        kind=AttachmentKind.QUOTE,
+        url=post_url(quoted.uri, quoted.author.handle if quoted.author is not None else None),
+        description=words,
+        author=contact(quoted.author).handle if quoted.author is not None else None,
     )
 
 
@@ -116,9 +242,10 @@ def chat_item(
         kind=Kind.DM,
         direction=Direction.OUT if message.sender_did == brand_did else Direction.IN,
         author=contact(sender),
-        text=message.text,
+        text=text_with_links(message.text, message.link_facets),
         created_at=message.sent_at,
         raw=message.raw,
+        attachments=embed_attachments(message.embed_parts, message.sender_did, message.id),
     )
 
 

@@ -415,6 +415,9 @@ class OutboundRow:
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    waits_for_person: bool = False
+    """The outcome is unknown and the platform cannot be asked: someone must check there,
+    then retry or cancel it (the sender never sends it again by itself)."""
 
 
 def outbound_rows(
@@ -468,6 +471,7 @@ def outbound_rows(
             _outbound.c.created_at,
             _outbound.c.updated_at,
             _outbound.c.sent_at,
+            _outbound.c.next_attempt_at,
         )
         .join(_account, _account.c.id == _outbound.c.account_id)
         .outerjoin(author, author.c.id == _outbound.c.created_by)
@@ -481,6 +485,7 @@ def outbound_rows(
     for row in connection.execute(query):
         values = dict(row._mapping)
         shortcode, flagged = values.pop("shortcode"), values.pop("needs_approval")
+        next_attempt_at = values.pop("next_attempt_at")
         needed = row.status == OutboundStatus.AWAITING_APPROVAL or row.reviewer is not None
         reason = None
         if needed:
@@ -490,7 +495,8 @@ def outbound_rows(
                 reason = "statements need approval"
             else:
                 reason = "crisis mode requires approval"
-        rows.append(OutboundRow(**values, approval_reason=reason))
+        waits = row.status == OutboundStatus.UNKNOWN and next_attempt_at is None
+        rows.append(OutboundRow(**values, approval_reason=reason, waits_for_person=waits))
     return rows
 
 

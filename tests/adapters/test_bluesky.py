@@ -19,9 +19,12 @@ import pytest
 
 from adapters.base import (
     AccountRef,
+    Attachment,
+    AttachmentKind,
     AuthExpired,
     Direction,
     FetchedContact,
+    FetchedItem,
     Kind,
     OutboundRequest,
     PayloadInvalid,
@@ -30,11 +33,11 @@ from adapters.base import (
 )
 from adapters.bluesky import mapping
 from adapters.bluesky.adapter import BlueskyAdapter
-from adapters.bluesky.payloads import Convo, PostRecord
+from adapters.bluesky.payloads import Convo, EmbedPart, PostRecord
 from adapters.bluesky.xrpc import CHAT_PROXY, XrpcError
 from tests.conftest import RECORDINGS, skip_or_fail
-from tests.support.fake_bluesky import APP_PASSWORD, FakePds, xrpc_error
-from tests.support.recorded import Interaction, ReplayServer
+from tests.support.fake_bluesky import APP_PASSWORD, FakePds, fixture, xrpc_error
+from tests.support.recorded import Interaction, ReplayServer, load
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 RECORDED_BRAND_DID = "did:plc:5c2r73erhng4bszmxlfdtscf"
@@ -242,8 +245,6 @@ async def test_a_recorded_reply_carries_strong_refs_and_byte_offset_facets(recor
 
 
 def load_body(path: Path, path_suffix: str) -> str:
-    from tests.support.recorded import load
-
     return next(
         interaction.body for interaction in load(path) if interaction.path.endswith(path_suffix)
     )
@@ -622,3 +623,172 @@ def test_sessions_never_show_their_tokens():
     assert APP_PASSWORD not in repr(adapter.xrpc) and APP_PASSWORD not in repr(
         vars(adapter.xrpc).keys()
     )
+
+
+# -- posts arrive whole: links, media, quotes, cards (tests/data/bluesky/rich_*.json) --------
+
+CDN = "https://cdn.bsky.app/img/feed_fullsize/plain"
+BRAND_POST_URL = f"https://bsky.app/profile/{BRAND_DID}/post/3lbrandroot22"
+
+
+def rich_pds() -> FakePds:
+    """A PDS serving the posts and chat messages with links, media, quotes and cards."""
+    return FakePds(
+        notifications=fixture("rich_notifications.json")["notifications"],
+        messages=fixture("rich_messages.json"),
+    )
+
+
+async def rich_items(pds: FakePds | None = None) -> dict[str, FetchedItem]:
+    """What the adapter fetched from `pds` (default `rich_pds()`), by record key or message id."""
+    adapter = adapter_for((pds or rich_pds()).transport)
+    posts = await adapter.fetch("notifications", None)
+    chats = await adapter.fetch("dms", None)
+    return {
+        item.external_id.replace(":", "/").rsplit("/", 1)[-1]: item
+        for item in posts.items + chats.items
+    }
+
+
+async def test_a_truncated_link_shows_its_full_target_found_by_utf8_byte_offsets():
+    items = await rich_items()
+
+    assert items["3lr0000000006"].text == (
+        "@brand.example.com Commande #4411 bloquée 😤 — j’ai suivi "
+        "https://support.example.com/help/orders/tracking-delayed?ref=bsky sans succès. "
+        "Statut: status.example.com, et le lien du mail: "
+        "cliquez ici (https://track.example.net/r/8f3a?u=carol)"
+    ), "truncation -> the full URL; its own target -> as written; other words -> target added"
+
+
+async def test_an_image_only_post_arrives_with_its_images_and_alt_texts():
+    items = await rich_items()
+
+    photos = items["3lr0000000005"]
+    assert photos.text == ""
+    assert photos.attachments == (
+        Attachment(
+            AttachmentKind.IMAGE,
+            url=f"{CDN}/did:plc:dandandandandandandan0003/"
+            "bafkreih6uymwg6chcrhjj6quyywy4ufeyz73j2q7vqxh2pflj2obu4tfua@jpeg",
+            description="Parcel label torn, order number 4411 visible",
+            size=153685,
+        ),
+        Attachment(
+            AttachmentKind.IMAGE,
+            url=f"{CDN}/did:plc:dandandandandandandan0003/"
+            "bafkreifxqiz5h6bki7v2irxt6ofuow3buvdzohuszwex3husu3hcewle7e@jpeg",
+            description="Empty box on a doorstep",
+            size=714013,
+        ),
+    )
+
+
+def test_a_blob_becomes_the_cdn_address_the_appview_gives_for_it(recordings):
+    """The recorded getPosts answer has both forms of one image: record blob and view URLs."""
+    post = next(
+        interaction.json()["posts"][0]
+        for interaction in load(recordings / "f_getposts.yml")
+        if interaction.path.endswith("getPosts")
+    )
+    record = PostRecord.parse(post["record"], "post")
+
+    from_record = mapping.embed_attachments(record.embed_parts, post["author"]["did"], post["uri"])
+    from_view = mapping.embed_attachments(
+        EmbedPart.split(post["embed"]), post["author"]["did"], post["uri"]
+    )
+
+    assert [a.url for a in from_record] == [a.url for a in from_view]
+    assert from_view[0].url == post["embed"]["images"][0]["fullsize"]
+
+
+async def test_a_quoted_post_becomes_a_quote_pointing_at_it():
+    items = await rich_items()
+
+    quote = items["3lr0000000004"]
+    assert quote.text == "Is this still true? 🤔"
+    assert quote.attachments == (Attachment(AttachmentKind.QUOTE, url=BRAND_POST_URL),)
+
+
+async def test_a_link_card_becomes_a_link_with_its_title_and_description():
+    items = await rich_items()
+
+    news = items["3lr0000000003"]
+    target = "https://www.nbcnews.com/business/outage-brand-rcna214089"
+    assert news.text == f"Your outage made the news 📰 {target}"
+    assert news.attachments == (
+        Attachment(
+            AttachmentKind.LINK,
+            url=target,
+            title="Brand customers report a second day of delivery delays",
+            description="Customers say orders placed since Friday have not shipped.",
+        ),
+    )
+
+
+async def test_a_quote_with_media_brings_the_media_then_the_quote():
+    items = await rich_items()
+
+    both = items["3lr0000000002"]
+    assert [(a.kind, a.url, a.description) for a in both.attachments] == [
+        (
+            AttachmentKind.IMAGE,
+            f"{CDN}/did:plc:carolcarolcarolcarol0002/"
+            "bafkreic3cp5ky525vsukjvrzxsc2h3jka2gud74l2hgeatw2rhj2qycnmq@jpeg",
+            None,
+        ),
+        (AttachmentKind.QUOTE, BRAND_POST_URL, None),
+    ]
+
+
+async def test_a_video_arrives_with_its_alt_text_and_playlist():
+    items = await rich_items()
+
+    (video,) = items["3lr0000000001"].attachments
+    assert video == Attachment(
+        AttachmentKind.VIDEO,
+        url="https://video.bsky.app/watch/did%3Aplc%3Aerinerinerinerinerin0004/"
+        "bafkreidc6rkgxvn642qrwpejspetfynewssxa3wrwenzal7ttm7gug4xzi/playlist.m3u8",
+        description="Box opened, the mug inside in pieces",
+        size=2839721,
+    )
+
+
+async def test_a_post_shared_in_a_chat_is_a_quote_with_its_author_and_text():
+    items = await rich_items()
+
+    shared = items["3msg000000011"]
+    assert shared.text == (
+        "Here is the post 👉 https://bsky.app/profile/brand.example.com/post/3lbrandroot22"
+    )
+    assert shared.attachments == (
+        Attachment(
+            AttachmentKind.QUOTE,
+            url="https://bsky.app/profile/brand.example.com/post/3lbrandroot22",
+            description="Deliveries resume Monday 📦 details: "
+            "https://brand.example.com/news/deliveries-resume",
+            author="@brand.example.com",
+        ),
+    )
+    gone = items["3msg000000012"]
+    assert gone.text == "" and gone.attachments[0].summary() == (
+        "[quote: the quoted post was deleted]"
+    )
+
+
+async def test_a_malformed_embed_is_dropped_and_logged_and_its_post_kept(caplog):
+    pds = rich_pds()
+    photos, card = pds.notifications[1]["record"], pds.notifications[3]["record"]
+    photos["embed"]["images"][1]["image"] = {"ref": {"$link": "../../evil"}}
+    card["embed"]["external"]["uri"] = "javascript:alert(1)"
+
+    with caplog.at_level(logging.WARNING):
+        items = await rich_items(pds)
+
+    assert [a.description for a in items["3lr0000000005"].attachments] == [
+        "Parcel label torn, order number 4411 visible"
+    ], "the good image is kept"
+    assert items["3lr0000000003"].attachments == ()
+    assert items["3lr0000000003"].text.startswith("Your outage made the news")
+    assert caplog.text.count("dropped a malformed Bluesky embed") == 2
+    assert "evil" not in caplog.text and "javascript" not in caplog.text

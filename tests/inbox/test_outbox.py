@@ -430,7 +430,7 @@ def test_an_ambiguous_send_where_the_platform_cannot_look_up_waits_for_a_person(
         workspace.send(factory)
 
     waiting = alex.outbound(row.id)
-    assert waiting.status == "unknown"
+    assert waiting.status == "unknown" and waiting.waits_for_person
     assert "cannot tell whether the message was posted" in waiting.error
     assert f"inbox outbox retry {row.id}" in waiting.error
     assert sum(fake.sends.values()) == 1, "never sent again without a person"
@@ -445,6 +445,7 @@ def test_a_send_lost_after_posting_is_looked_up_and_never_posted_twice(workspace
     workspace.send(fake_factory(fake))
     unknown = alex.outbound(row.id)
     assert unknown.status == "unknown" and "dropped after the post" in unknown.error
+    assert not unknown.waits_for_person, "the platform can be asked"
 
     clock.advance(minutes=1)
     workspace.send(fake_factory(fake))

@@ -22,3 +22,11 @@ class Harness:
 
     rate_limit_reset: datetime | None = None
     """When the "rate_limited" scenario says the limit resets (checked exactly)."""
+
+    rich_posts: dict | None = None
+    """Scenario settings whose fetches serve real-shaped posts with media, a quote and links
+    whose visible text differs from their target (None for the demo)."""
+
+    rich_links: frozenset[str] = frozenset()
+    """The full link targets in those posts, each of which must reach an item's text or
+    an attachment's URL."""
