@@ -56,20 +56,33 @@ DM_HISTORY: Final = timedelta(days=30)
 SCOPES: Final = "tweet.read tweet.write users.read dm.read dm.write offline.access"
 """What the OAuth 2 PKCE login asks for; `offline.access` brings the refresh token."""
 
+_MEDIA_FIELDS: Final = "type,url,preview_image_url,alt_text,width,height,variants"
 _POST_FIELDS: Final = {
-    "tweet.fields": "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets",
-    "expansions": "author_id",
+    "tweet.fields": (
+        "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets,"
+        "entities,attachments,note_tweet"
+    ),
+    "expansions": (
+        "author_id,attachments.media_keys,attachments.poll_ids,"
+        "referenced_tweets.id,referenced_tweets.id.author_id"
+    ),
     "user.fields": "username,name",
+    "media.fields": _MEDIA_FIELDS,
+    "poll.fields": "options",
 }
+"""What a mention is read with: its links, media, poll and quoted post (with its author)."""
 _OWN_POST_FIELDS: Final = {
     "tweet.fields": "author_id,created_at,conversation_id,in_reply_to_user_id,referenced_tweets",
     "exclude": "retweets",
 }
 _DM_FIELDS: Final = {
-    "dm_event.fields": "id,text,event_type,created_at,sender_id,dm_conversation_id",
+    "dm_event.fields": (
+        "id,text,event_type,created_at,sender_id,dm_conversation_id,entities,attachments"
+    ),
     "event_types": "MessageCreate",
-    "expansions": "sender_id",
+    "expansions": "sender_id,attachments.media_keys",
     "user.fields": "username,name",
+    "media.fields": _MEDIA_FIELDS,
 }
 _RESET = reset_from_epoch("x-rate-limit-reset")
 
@@ -117,7 +130,9 @@ class XAdapter(Adapter):
     `mentions` reads `GET /2/users/:id/mentions` with `since_id` = the newest stored id,
     walking `next_token` pages down to it; `dms` reads `GET /2/dm_events` newest first and
     stops at the newest stored event (DM events have no `since_id`). Both keep the walk
-    in the cursor, so a long backlog comes page by page with `has_more`.
+    in the cursor, so a long backlog comes page by page with `has_more`. Mentions are asked
+    with their links, media, polls and quoted posts (`includes`), DM events with their
+    links and media; mapping.py makes them the items' text and attachments.
 
     The access token is refreshed with the refresh token (`offline.access`) before it
     expires and after a 401; X rotates refresh tokens, so the new credential goes to
@@ -301,7 +316,9 @@ class XAdapter(Adapter):
         for raw in page.data:
             try:
                 post = Post.parse(raw)
-                items.append(mapping.mention_item(post, users=page.users, own_user_id=user_id))
+                items.append(
+                    mapping.mention_item(post, includes=page.includes, own_user_id=user_id)
+                )
             except ITEM_FAULTS as problem:
                 self._log_skip("post", raw, problem)
         return items
@@ -315,7 +332,9 @@ class XAdapter(Adapter):
             try:
                 event = DmEvent.parse(raw)
                 if event.event_type == "MessageCreate":
-                    items.append(mapping.dm_item(event, users=page.users, own_user_id=user_id))
+                    items.append(
+                        mapping.dm_item(event, includes=page.includes, own_user_id=user_id)
+                    )
             except ITEM_FAULTS as problem:
                 self._log_skip("DM event", raw, problem)
         return items, reached_floor

@@ -3,9 +3,12 @@
 `FakeX` answers `/2/users/:id/mentions` (with `since_id`), the brand's own posts
 `/2/users/:id/tweets` (with `start_time`), `/2/dm_events` and one conversation's DM events
 newest first in pages of `page_size` with `meta.next_token`, plus the OAuth 2 token
-endpoint, from tests/data/x (hand-made). What the adapter posts joins the brand's posts
-and DM events, so `find_sent` can find it. The scenario setting `fail` picks a failure;
-`fail="answer_503_after_create"` creates the post or DM, then answers 503.
+endpoint, from tests/data/x (hand-made). Each page's `includes` holds the users, and the
+media, polls and quoted posts its entries point to, as X expands them. What the adapter
+posts joins the brand's posts and DM events, so `find_sent` can find it. The scenario
+setting `fail` picks a failure; `fail="answer_503_after_create"` creates the post or DM,
+then answers 503; `fixture="rich.json"` serves posts with links, media, a quote, a poll and
+a long text, and a DM with media.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from tests.support.contract import Harness
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "x" / "inbox.json"
 TIMELINE = DATA.with_name("timeline.json")
+RICH = DATA.with_name("rich.json")
+"""Posts with links, media, a quote, a poll and a long text, and a DM with media."""
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 RATE_LIMIT_RESET = datetime(2026, 3, 1, 12, 15, tzinfo=UTC)
 CREDENTIAL = {"client_id": "x-client", "access_token": "x-access", "refresh_token": "x-refresh"}
@@ -195,7 +200,7 @@ class FakeX:
         body: dict[str, Any] = {"meta": meta}
         if page:
             body["data"] = page
-            body["includes"] = {"users": self.data["users"]}
+            body["includes"] = self._includes(page)
         return httpx.Response(
             200,
             json=body,
@@ -204,6 +209,22 @@ class FakeX:
                 "x-rate-limit-reset": str(int(RATE_LIMIT_RESET.timestamp())),
             },
         )
+
+    def _includes(self, page: list[dict[str, Any]]) -> dict[str, Any]:
+        """The users, and the media, polls and quoted posts the page's entries point to.
+
+        What X would expand is found by matching ids as text, so a broken entry (the data
+        holds some on purpose) points to nothing rather than failing the fake.
+        """
+        pointed = json.dumps(page)
+        includes: dict[str, Any] = {"users": self.data["users"]}
+        for key, field in (("media", "media_key"), ("polls", "id"), ("tweets", "id")):
+            found = [
+                entry for entry in self.data.get(key, []) if json.dumps(entry.get(field)) in pointed
+            ]
+            if found:
+                includes[key] = found
+        return includes
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         form = dict(httpx.QueryParams(request.content.decode()))
@@ -243,7 +264,10 @@ def _conversation_of(path: str, brand_id: str) -> str:
 
 def build(extra: dict, server: FakeX | None = None, **options: Any) -> XAdapter:
     """The adapter for @BrandCare against the fake; `extra["fail"]` picks a failure."""
-    server = server or FakeX(fail=extra.get("fail"))
+    if server is None:
+        fixture = extra.get("fixture")
+        data = json.loads((DATA.parent / fixture).read_text(encoding="utf-8")) if fixture else None
+        server = FakeX(fail=extra.get("fail"), data=data)
     account = AccountRef(
         id=1, platform="x", handle="@BrandCare", settings={"api_base": "https://api.x.com", **extra}
     )
@@ -261,4 +285,16 @@ HARNESS = Harness(
         "payload_invalid": {"fail": "payload_invalid"},
     },
     rate_limit_reset=RATE_LIMIT_RESET,
+    rich_posts={"fixture": RICH.name},
+    rich_links=frozenset(
+        {
+            "https://status.example.com/incidents/42",
+            "https://shop.example.com/orders/123?ref=mail&lang=en",
+            "https://twitter.com/newsdesk/status/1900000000000000350",
+            "https://shop.example.com/refunds/new",
+            "https://pbs.twimg.com/media/E8XA5Q9WUAIXRSe.jpg",
+            "https://video.twimg.com/tweet_video/FWCVvLfUEAEsMeQ.mp4",
+            "https://ton.twitter.com/1.1/ton/data/dm/1900000000000000212/1900000000000000910/receipt.jpg",
+        }
+    ),
 )

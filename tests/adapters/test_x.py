@@ -21,9 +21,12 @@ import pytest
 from adapters._http import reset_from_epoch
 from adapters.base import (
     AccountRef,
+    Attachment,
+    AttachmentKind,
     AuthExpired,
     Direction,
     FetchedContact,
+    FetchedItem,
     Kind,
     NotReached,
     OutboundRequest,
@@ -34,7 +37,7 @@ from adapters.x import adapter as x_adapter
 from adapters.x.adapter import XAdapter
 from adapters.x.payloads import Page, snowflake_time
 from inbox.store.ingest import _problem
-from tests.adapters.harness_x import CREDENTIAL, NOW, FakeX, build
+from tests.adapters.harness_x import CREDENTIAL, NOW, RICH, FakeX, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Replay, pick, recording
 from tests.support.loopback import Fault
@@ -81,7 +84,17 @@ async def test_recorded_mentions_without_authors_are_skipped_but_the_walk_goes_o
     assert request.url.path == "/2/users/783214/mentions"
     assert request.url.params["max_results"] == "100" and "since_id" not in request.url.params
     assert "author_id" in request.url.params["tweet.fields"].split(",")
-    assert request.url.params["expansions"] == "author_id"
+    assert set(request.url.params["expansions"].split(",")) == {
+        "author_id",
+        "attachments.media_keys",
+        "attachments.poll_ids",
+        "referenced_tweets.id",
+        "referenced_tweets.id.author_id",
+    }
+    assert {"entities", "attachments", "note_tweet"} <= set(
+        request.url.params["tweet.fields"].split(",")
+    )
+    assert "alt_text" in request.url.params["media.fields"].split(",")
     assert request.headers["Authorization"] == f"Bearer {CREDENTIAL['access_token']}"
 
 
@@ -384,6 +397,185 @@ def test_a_redirect_from_another_attempt_is_refused():
             f"http://127.0.0.1:8765/callback?state={authorization.state}&error=access_denied"
         )
     assert authorization.code_from(" bare-code ") == "bare-code"
+
+
+# -- whole posts: links, escapes, media, quotes, polls, long texts (tests/data/x/rich.json) -
+
+
+def rich_data() -> dict:
+    """tests/data/x/rich.json, to serve as it is or broken in one place."""
+    return json.loads(RICH.read_text(encoding="utf-8"))
+
+
+async def rich_items(stream: str, data: dict | None = None) -> dict[str, FetchedItem]:
+    """Every item of `stream` the fake X serves from `data` (rich.json), by external id."""
+    server = FakeX(data=data or rich_data(), page_size=100)
+    page = await build({}, server).fetch(stream, None)
+    assert not page.has_more
+    return {item.external_id: item for item in page.items}
+
+
+async def test_a_tco_link_after_a_multi_byte_emoji_shows_its_expanded_url():
+    item = (await rich_items("mentions"))["1900000000000000407"]
+
+    assert item.text == (
+        "@BrandCare checkout is down again \U0001f449 https://status.example.com/incidents/42"
+        " and the status page \U0001f5fa \U0001f9e0 says all fine:"
+        " https://shop.example.com/orders/123?ref=mail&lang=en"
+    )
+    assert item.attachments == (
+        Attachment(
+            kind=AttachmentKind.LINK,
+            url="https://status.example.com/incidents/42",
+            title="Checkout degraded",
+            description="We are investigating failed payments at checkout.",
+        ),
+    )
+
+
+async def test_xs_html_escapes_are_decoded_once():
+    item = (await rich_items("mentions"))["1900000000000000406"]
+
+    assert item.text == (
+        "@BrandCare vigil & march outside the store tonight? NYC < London > Paris for service."
+        " I typed &amp; on purpose"
+    )
+
+
+async def test_an_image_only_post_is_its_image_with_the_alt_text():
+    item = (await rich_items("mentions"))["1900000000000000405"]
+
+    assert item.text == "@BrandCare"
+    assert item.attachments == (
+        Attachment(
+            kind=AttachmentKind.IMAGE,
+            url="https://pbs.twimg.com/media/E8XA5Q9WUAIXRSe.jpg",
+            description="Screenshot of the checkout page showing error 502",
+        ),
+    )
+
+
+async def test_a_gif_is_a_video_and_an_older_link_to_it_leaves_the_text():
+    item = (await rich_items("mentions"))["1900000000000000401"]
+
+    assert item.text == "@BrandCare me waiting for a reply"
+    assert item.attachments == (
+        Attachment(
+            kind=AttachmentKind.VIDEO,
+            url="https://video.twimg.com/tweet_video/FWCVvLfUEAEsMeQ.mp4",
+            description="A skeleton waiting on a park bench",
+        ),
+    )
+
+
+async def test_a_quote_post_carries_the_quoted_post_with_its_author():
+    item = (await rich_items("mentions"))["1900000000000000404"]
+
+    assert (
+        item.text
+        == "@BrandCare is this true? https://twitter.com/newsdesk/status/1900000000000000350"
+    )
+    assert item.attachments == (
+        Attachment(
+            kind=AttachmentKind.QUOTE,
+            url="https://x.com/newsdesk/status/1900000000000000350",
+            description="BrandCare stores close early today & reopen Monday",
+            author="@newsdesk",
+        ),
+    )
+
+
+async def test_a_quoted_post_x_left_out_is_still_linked():
+    data = rich_data()
+    data["tweets"] = []
+
+    item = (await rich_items("mentions", data))["1900000000000000404"]
+
+    assert item.attachments == (
+        Attachment(kind=AttachmentKind.QUOTE, url="https://x.com/i/web/status/1900000000000000350"),
+    )
+
+
+async def test_a_poll_arrives_with_its_options_in_order():
+    item = (await rich_items("mentions"))["1900000000000000403"]
+
+    assert item.text == "@BrandCare which should you fix first?"
+    assert item.attachments == (
+        Attachment(kind=AttachmentKind.POLL, options=("\u201cCheckout\u201d", "\u201cLogin\u201d")),
+    )
+
+
+async def test_a_long_post_arrives_whole_from_its_note_tweet():
+    item = (await rich_items("mentions"))["1900000000000000402"]
+
+    assert item.text.startswith(
+        "@BrandCare Long story: I ordered on Monday, paid twice, and the refund form at"
+        " https://shop.example.com/refunds/new keeps failing."
+    )
+    assert item.text.endswith("Order 123, paid with the card ending 4242.")
+    assert "\u2026" not in item.text and "t.co" not in item.text
+
+
+async def test_a_dm_with_media_carries_the_image_and_drops_its_tco_link():
+    items = await rich_items("dms")
+
+    assert items["1900000000000000212"].text == "Here is the receipt"
+    assert items["1900000000000000212"].attachments == (
+        Attachment(
+            kind=AttachmentKind.IMAGE,
+            url="https://ton.twitter.com/1.1/ton/data/dm/1900000000000000212/1900000000000000910/receipt.jpg",
+            description="Receipt for order 123",
+        ),
+    )
+    assert items["1900000000000000211"].attachments == ()
+
+
+async def test_mentions_and_dms_ask_x_for_media_polls_and_quotes():
+    server = FakeX(data=rich_data(), page_size=100)
+    adapter = build({}, server)
+    await adapter.fetch("mentions", None)
+    await adapter.fetch("dms", None)
+
+    mentions, dms = (r.url.params for r in server.requests if r.url.path != "/2/users/me")
+    for params in (mentions, dms):
+        assert "attachments.media_keys" in params["expansions"].split(",")
+        assert {"alt_text", "variants", "url", "preview_image_url"} <= set(
+            params["media.fields"].split(",")
+        )
+    assert mentions["poll.fields"] == "options"
+    assert {
+        "attachments.poll_ids",
+        "referenced_tweets.id",
+        "referenced_tweets.id.author_id",
+    } <= set(mentions["expansions"].split(","))
+    assert {"entities", "attachments"} <= set(dms["dm_event.fields"].split(","))
+
+
+async def test_a_malformed_entity_or_include_is_dropped_and_logged_never_the_post(caplog):
+    data = rich_data()
+    by_id = {post["id"]: post for post in data["mentions"]}
+    by_id["1900000000000000407"]["entities"]["urls"][1]["start"] = "forty"
+    by_id["1900000000000000401"]["attachments"] = "16_1900000000000000901"
+    data["media"][0]["url"] = {"href": data["media"][0]["url"]}
+    data["polls"][0]["options"] = [{"position": 1}]
+    data["tweets"][0] = {"id": "1900000000000000350", "text": ["not", "text"]}
+
+    items = await rich_items("mentions", data)
+
+    assert sorted(items) == sorted(by_id)
+    link = items["1900000000000000407"]
+    assert "https://status.example.com/incidents/42" in link.text
+    assert link.text.endswith("says all fine: https://t.co/Ey9CKYSBph")
+    image_post = items["1900000000000000405"]
+    assert (
+        image_post.text == "@BrandCare https://twitter.com/erin/status/1900000000000000405/photo/1"
+    )
+    assert image_post.attachments == ()
+    assert items["1900000000000000403"].attachments == ()
+    assert items["1900000000000000401"].attachments == ()
+    assert items["1900000000000000404"].attachments[0].description is None
+    assert caplog.text.count("dropped a malformed X") == 5
+    assert "url entity of post 1900000000000000407" in caplog.text
 
 
 # -- find_sent: asking X what an interrupted send posted ---------------------------------

@@ -140,8 +140,10 @@ async def test_enter_shows_the_previewed_thread_at_once_then_reads_it_again(make
         inbox = app.screen
         await wait_for(  # on a busy machine the read-ahead can lag the preview
             pilot,
-            lambda: inbox.read_ahead_snapshot is not None
-            and inbox.read_ahead_snapshot.thread.id == inbox.thread_list.selected.id,
+            lambda: (
+                inbox.read_ahead_snapshot is not None
+                and inbox.read_ahead_snapshot.thread.id == inbox.thread_list.selected.id
+            ),
         )
         app.service.thread_items = reading
         screen = await open_thread(pilot, 0)
