@@ -68,7 +68,8 @@ class MastodonAdapter(Adapter):
     """One brand account on one Mastodon instance.
 
     `mentions` reads `GET /api/v1/notifications?types[]=mention` forward with `min_id`
-    (the cursor is the newest notification id; the first poll reads the newest page).
+    (the cursor is the newest notification id; the first poll reads the newest page). A
+    mention whose status was deleted (`status: null`) is passed over without a warning.
     Direct messages are left to `direct`, which reads `GET /api/v1/conversations` the same
     way and, for a conversation that moved, its earlier messages from `/context`. The
     thread key of a public mention is its conversation root, found through `/context`.
@@ -207,13 +208,15 @@ class MastodonAdapter(Adapter):
                     self._log_skip("notification", _raw_id(raw), problem)
             notifications.sort(key=lambda notification: mapping.id_order(notification.id))
             items = []
+            deleted = 0
             for notification in notifications:
                 status = notification.status
-                if (
-                    notification.type != "mention"
-                    or status is None
-                    or status.visibility == "direct"
-                ):
+                if notification.type != "mention":
+                    continue
+                if status is None:
+                    deleted += 1
+                    continue
+                if status.visibility == "direct":
                     continue
                 root_id, root_is_own = await self._root(status)
                 kind = Kind.COMMENT if root_is_own and root_id != status.id else Kind.MENTION
@@ -228,6 +231,12 @@ class MastodonAdapter(Adapter):
                     self._log_skip("status", status.id, problem)
                     continue
                 items.append(item)
+            if deleted:
+                log.debug(
+                    "%d Mastodon mentions for account %s had their status deleted; skipped",
+                    deleted,
+                    self.account.id,
+                )
             newest = _newest([notification.id for notification in notifications])
             return FetchResult(
                 items=tuple(items),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import quote
@@ -53,6 +54,7 @@ from adapters.reddit.payloads import (
     Listing,
     OwnComment,
     PrivateMessage,
+    Submission,
 )
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,11 @@ API_BASE: Final = "https://oauth.reddit.com"
 TOKEN_URL: Final = "https://www.reddit.com/api/v1/access_token"
 PAGE: Final = 100
 CONTEXT_DEPTH: Final = 8
+"""Most parents Reddit shows above a comment in one context answer."""
+CONTEXT_CALLS: Final = 10
+"""Most context requests one comment's walk up to its top-level comment makes."""
+TOPS_KEPT: Final = 10_000
+"""How many comments' top-level comments the adapter remembers between fetches."""
 FIND_SENT_PAGES: Final = 5
 """Most pages (of `PAGE` things) `find_sent` reads before it says it cannot tell."""
 COMPOSE_LOOKUP_MARGIN: Final = timedelta(minutes=2)
@@ -89,9 +96,12 @@ class RedditAdapter(Adapter):
 
     Each stream reads its inbox listing forward with `before=<newest fullname seen>`
     (the first poll reads the newest page) and drops repeats and the anchor itself. The
-    thread key of a comment is its link plus its top-level comment; for a reply to a
-    comment that costs one context request, remembered for the adapter's lifetime.
-    Private messages come as conversations with nested replies and are flattened.
+    thread key of a comment is its link plus its top-level comment. A reply to a comment
+    walks up to it through context requests, eight parents at a time (`_top_comment`);
+    every comment an answer shows is remembered with its top, so the other replies of a
+    chain cost nothing. A post that mentions the account is a thread of its own, its media
+    and link as attachments. Private messages come as conversations with nested replies and
+    are flattened.
 
     Replies go through `/api/comment` (`t1_`, `t3_` or `t4_` parent) and new messages
     through `/api/compose`. Reddit has no idempotency keys and `compose` returns no id,
@@ -140,6 +150,7 @@ class RedditAdapter(Adapter):
             on_refreshed=on_credential_refreshed,
         )
         self._top_comments: dict[str, str] = {}
+        """Top-level comments found by walks that reached them, by comment name."""
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         """Read the inbox listing of `stream` newer than the fullname `cursor`."""
@@ -150,15 +161,19 @@ class RedditAdapter(Adapter):
             params["before"] = cursor
         listing = self._listing(await self._request("GET", _PATHS[stream], params=params))
         seen = {cursor} if cursor else set()
+        walks = _Walks()
         items: list[FetchedItem] = []
         with reading_page(f"Reddit {_PATHS[stream]}"):
             for child in listing.children:
                 if stream == "messages":
                     items.extend(self._conversation(child, seen))
+                    continue
+                if isinstance(child, Mapping) and child.get("kind") == "t3":
+                    item = self._post(child, seen)
                 else:
-                    item = await self._comment(child, seen)
-                    if item is not None:
-                        items.append(item)
+                    item = await self._comment(child, seen, walks)
+                if item is not None:
+                    items.append(item)
             items.sort(key=lambda item: item.created_at)
         newest = _name(listing.children[0]) if listing.children else None
         return FetchResult(
@@ -317,7 +332,7 @@ class RedditAdapter(Adapter):
             external_id=f"compose:{request.idempotency_key}", sent_at=composed_at
         )
 
-    async def _comment(self, child: Any, seen: set[str]) -> FetchedItem | None:
+    async def _comment(self, child: Any, seen: set[str], walks: _Walks) -> FetchedItem | None:
         try:
             comment = InboxComment.parse(child)
         except ITEM_FAULTS as problem:
@@ -326,11 +341,22 @@ class RedditAdapter(Adapter):
         if comment.name in seen:
             return None
         seen.add(comment.name)
-        top = mapping.top_comment_if_known(comment) or await self._top_comment(comment)
+        top = mapping.top_comment_if_known(comment) or await self._top_comment(comment, walks)
         try:
             return mapping.comment_item(
                 comment, top_comment_name=top, own_handle=self.account.handle
             )
+        except ITEM_FAULTS as problem:
+            self._log_skip(child, problem)
+            return None
+
+    def _post(self, child: Any, seen: set[str]) -> FetchedItem | None:
+        try:
+            post = Submission.parse(child)
+            if post.name in seen:
+                return None
+            seen.add(post.name)
+            return mapping.post_item(post, own_handle=self.account.handle)
         except ITEM_FAULTS as problem:
             self._log_skip(child, problem)
             return None
@@ -375,26 +401,93 @@ class RedditAdapter(Adapter):
             problem if isinstance(problem, Malformed) else type(problem).__name__,
         )
 
-    async def _top_comment(self, comment: InboxComment) -> str:
-        """The top-level comment above `comment`, from its context; its parent when unreadable.
+    async def _top_comment(self, comment: InboxComment, walks: _Walks) -> str:
+        """The top-level comment above `comment`, walked up to through its context.
 
-        Reddit returns at most eight levels of context, so in a deeper chain this is the
-        highest of those eight.
+        Each context answer shows at most `CONTEXT_DEPTH` parents; while the highest one
+        shown answers a comment, the walk asks again from it, at most `CONTEXT_CALLS` times.
+        A comment already seen in an answer (in this fetch or an earlier one) needs no
+        request. When the walk cannot go on (a rate limit, a parent that is gone, a chain
+        deeper than the calls allow), the highest ancestor known stands for the top, with a
+        log line: the item is kept, in a thread of that ancestor. A rate limit or an outage
+        stops the walks for the rest of the fetch.
         """
-        if comment.name not in self._top_comments:
-            link = comment.link_name.removeprefix("t3_")
-            path = f"/comments/{link}/_/{comment.name.removeprefix('t1_')}"
-            params = {"context": CONTEXT_DEPTH, "raw_json": 1}
+        for name in (comment.name, comment.parent_id):
+            known = walks.tops.get(name) or self._top_comments.get(name)
+            if known:
+                return known
+        shown_names = [comment.name]
+        asked, highest = comment.name, comment.parent_id
+        top = None
+        problem: str | None = None
+        for _ in range(CONTEXT_CALLS):
+            if walks.stopped:
+                problem = "walks stopped for this fetch"
+                break
             try:
-                response = await self._request("GET", path, params=params)
-                top = CommentThread.parse(json_body(response)).top_comment_name
-            except (RequestRefused, PayloadInvalid, *ITEM_FAULTS) as problem:
-                log.warning(
-                    "could not read the context of Reddit comment %s: %s", comment.name, problem
+                context = await self._context(comment.link_name, asked)
+            except (RateLimited, PlatformUnavailable) as failure:
+                walks.stopped = True
+                problem = str(failure)
+                break
+            except (PayloadInvalid, *ITEM_FAULTS) as failure:
+                problem = (
+                    str(failure) if isinstance(failure, AdapterError) else type(failure).__name__
                 )
-                top = comment.parent_id
-            self._top_comments[comment.name] = top
-        return self._top_comments[comment.name]
+                break
+            shown_names.extend(context.comment_names)
+            if not context.top_parent_id.startswith("t1_"):
+                top = context.top_comment_name
+                break
+            if context.top_parent_id in shown_names:
+                problem = "the chain loops"
+                break
+            highest = context.top_parent_id
+            known = walks.tops.get(highest) or self._top_comments.get(highest)
+            if known:
+                top = known
+                break
+            if context.top_comment_name == asked:
+                problem = "the answer shows no parent"
+                break
+            asked = context.top_comment_name
+        else:
+            problem = f"deeper than {CONTEXT_CALLS} context answers"
+        if top is None:
+            log.warning(
+                "could not walk up to the top comment of Reddit comment %s (%s); "
+                "its thread is keyed by %s",
+                comment.name,
+                problem,
+                highest,
+            )
+        else:
+            for name in shown_names:
+                self._remember_top(name, top)
+        for name in shown_names:
+            walks.tops[name] = top or highest
+        return top or highest
+
+    async def _context(self, link_name: str, comment_name: str) -> CommentThread:
+        """The context answer of a comment: `CONTEXT_DEPTH` parents above it, its replies below."""
+        link = link_name.removeprefix("t3_")
+        path = (
+            f"/comments/{quote(link, safe='')}/_/{quote(comment_name.removeprefix('t1_'), safe='')}"
+        )
+        response = await self._request(
+            "GET", path, params={"context": CONTEXT_DEPTH, "raw_json": 1}
+        )
+        try:
+            return CommentThread.parse(json_body(response))
+        except Malformed as problem:
+            raise PayloadInvalid(f"Reddit answered an unreadable context: {problem}") from None
+
+    def _remember_top(self, comment_name: str, top: str) -> None:
+        """Keep `top` for `comment_name`, forgetting the oldest beyond `TOPS_KEPT`."""
+        self._top_comments.pop(comment_name, None)
+        self._top_comments[comment_name] = top
+        while len(self._top_comments) > TOPS_KEPT:
+            del self._top_comments[next(iter(self._top_comments))]
 
     def _listing(self, response: httpx.Response) -> Listing:
         body = json_body(response)
@@ -443,6 +536,20 @@ class RedditAdapter(Adapter):
             headers={"User-Agent": self._user_agent},
             **kwargs,
         )
+
+
+@dataclass(slots=True)
+class _Walks:
+    """What one fetch learned walking comment chains: each comment shown, with its top.
+
+    A fallback (the highest ancestor known, when a walk could not finish) is kept here
+    for the rest of the fetch, so the other replies of that chain land in the same thread
+    without asking again, but never beyond it.
+    """
+
+    tops: dict[str, str] = field(default_factory=dict)
+    stopped: bool = False
+    """A rate limit or an outage ended the walks: the rest of the fetch asks no more."""
 
 
 def _name(child: Any) -> str | None:

@@ -3,7 +3,9 @@
 `FakeMastodon` answers the few endpoints the adapter calls from tests/data/mastodon
 (hand-made, in the shape the API docs give), with `min_id`/`limit` paging and `Link`
 headers as a real instance sends them; the brand's own statuses are the ones posted to
-it. The scenario setting `fail` makes every request fail the way a real instance does.
+it. The scenario setting `fail` makes every request fail the way a real instance does, and
+`fixture` names another data file: `rich.json` holds statuses with media, a poll, a content
+warning, a link card, a quote, shortened links and a mention whose status was deleted.
 """
 
 from __future__ import annotations
@@ -21,6 +23,19 @@ from adapters.mastodon.adapter import MastodonAdapter
 from tests.support.contract import Harness
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "mastodon" / "inbox.json"
+RICH = DATA.with_name("rich.json")
+RICH_LINKS = frozenset(
+    {
+        "https://files.social.example/media_attachments/files/110/400/002/original/97232afa341c291e.jpg",
+        "https://shop.example/orders/help/returns-and-refunds-for-damaged-parcels",
+        "https://social.example/@brand/110100",
+        "https://bsky.app/profile/h4lcy.bsky.social/post/3lwlumdwf522i",
+        "https://status.example/incidents/42",
+        "https://misskey.example/files/voice-note-8e2be16453b30958.opus",
+        "https://files.social.example/media_attachments/files/110/400/052/original/receipt.png",
+    }
+)
+"""Every link target in rich.json whose visible text is not the target, and its media."""
 BASE_URL = "https://social.example"
 TOKEN = "mastodon-test-token"
 RATE_LIMIT_RESET = datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
@@ -128,8 +143,16 @@ class FakeMastodon:
 
 
 def build(extra: dict, server: FakeMastodon | None = None) -> MastodonAdapter:
-    """The adapter for @brand on the fake instance; `extra["fail"]` picks a failure."""
-    server = server or FakeMastodon(fail=extra.get("fail"))
+    """The adapter for @brand on the fake instance; `extra["fail"]` picks a failure and
+    `extra["fixture"]` the data file it serves."""
+    if server is None:
+        fixture = extra.get("fixture")
+        server = FakeMastodon(
+            fail=extra.get("fail"),
+            data=json.loads(DATA.with_name(fixture).read_text(encoding="utf-8"))
+            if fixture
+            else None,
+        )
     account = AccountRef(
         id=1, platform="mastodon", handle="@brand@social.example", base_url=BASE_URL, settings=extra
     )
@@ -145,4 +168,6 @@ HARNESS = Harness(
         "payload_invalid": {"fail": "payload_invalid"},
     },
     rate_limit_reset=RATE_LIMIT_RESET,
+    rich_posts={"fixture": RICH.name},
+    rich_links=RICH_LINKS,
 )

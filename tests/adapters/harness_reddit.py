@@ -9,6 +9,13 @@ front of the brand's own comments (`GET /user/brandcare/comments`, seeded from
 own_comments.json), a message to the front of `GET /message/sent` (seeded from
 inbox.json's `sent`); both listings page newest first with `after`/`limit`.
 `after_create` makes a post answer that HTTP status after it was kept: an ambiguous send.
+
+Context requests (`GET /comments/{link}/_/{comment}?context=N`) for a comment of `chain`
+(seeded from deep_chain.json: one conversation 12 comments deep) are answered as Reddit
+does: the link, then at most eight parents nested down to the comment, its replies under
+it. `context_status` makes the context of a comment answer an HTTP error instead. Other
+comments' contexts come from inbox.json's `contexts`. The scenario `{"posts": "rich"}`
+serves rich_posts.json's mentions (posts with an image, a gallery, a link) and messages.
 """
 
 from __future__ import annotations
@@ -28,6 +35,12 @@ from tests.support.contract import Harness
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "reddit" / "inbox.json"
 OWN_COMMENTS = DATA.with_name("own_comments.json")
+DEEP_CHAIN = DATA.with_name("deep_chain.json")
+RICH_POSTS = DATA.with_name("rich_posts.json")
+RICH = {"posts": "rich"}
+"""The scenario whose mentions and messages are rich_posts.json's."""
+CONTEXT_LIMIT = 8
+"""Most parents Reddit shows in one context answer, whatever `context` asks."""
 BRAND = "brandcare"
 """The brand's username as the adapter writes it in paths (u/BrandCare, lower-cased)."""
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -64,6 +77,14 @@ class FakeReddit:
         self.after_create: int | None = None
         """An HTTP status a post answers after it was kept (None: the normal answer)."""
         self.created = 0
+        chain = json.loads(DEEP_CHAIN.read_text(encoding="utf-8"))
+        self.posts: dict[str, Any] = {chain["post"]["name"]: chain["post"]}
+        self.chain: dict[str, dict[str, Any]] = {
+            comment["name"]: comment for comment in chain["comments"]
+        }
+        """Comments by fullname whose context answers are built as Reddit builds them."""
+        self.context_status: dict[str, int] = {}
+        """An HTTP status the context of a comment (by fullname) answers instead."""
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -98,6 +119,11 @@ class FakeReddit:
                 return httpx.Response(404, json={"message": "Not Found", "error": 404})
             return self._newest_first(request, self.own_comments)
         if parts[:1] == ["comments"]:
+            name = f"t1_{parts[-1]}"
+            if name in self.context_status:
+                return _error(self.context_status[name])
+            if name in self.chain:
+                return self._context(name, int(request.url.params.get("context", 0)))
             context = self.data["contexts"].get(parts[-1])
             return (
                 httpx.Response(200, json=context)
@@ -114,6 +140,28 @@ class FakeReddit:
             )
             return self._posted({"json": {"errors": []}})
         return httpx.Response(404, json={"message": "Not Found", "error": 404})
+
+    def _context(self, name: str, parents: int) -> httpx.Response:
+        """The link, then the chain from at most `parents` (up to 8) above `name` down to it."""
+        path = [self.chain[name]]
+        while len(path) <= min(parents, CONTEXT_LIMIT) and path[0]["parent_id"] in self.chain:
+            path.insert(0, self.chain[path[0]["parent_id"]])
+        node = {**path[-1], "replies": self._replies_under(name)}
+        for comment in reversed(path[:-1]):
+            node = {**comment, "replies": _page([{"kind": "t1", "data": node}])}
+        post = self.posts[path[0]["link_id"]]
+        return httpx.Response(
+            200, json=[_page([{"kind": "t3", "data": post}]), _page([{"kind": "t1", "data": node}])]
+        )
+
+    def _replies_under(self, name: str) -> Any:
+        """The `replies` of a comment: a listing of the comments under it, or "" for none."""
+        children = [
+            {"kind": "t1", "data": {**comment, "replies": self._replies_under(comment["name"])}}
+            for comment in self.chain.values()
+            if comment["parent_id"] == name
+        ]
+        return _page(children) if children else ""
 
     def _reply(self, form: Mapping[str, str]) -> dict[str, Any]:
         """Keep the comment, or the message in a conversation, that `/api/comment` makes."""
@@ -240,6 +288,60 @@ class FakeReddit:
         )
 
 
+def _page(children: list[Any]) -> dict[str, Any]:
+    return {
+        "kind": "Listing",
+        "data": {"after": None, "before": None, "dist": len(children), "children": children},
+    }
+
+
+def _error(status: int) -> httpx.Response:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else {}
+    return httpx.Response(status, headers=headers, json={"message": "error", "error": status})
+
+
+def deep_chain(length: int) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """A chain of `length` comments like deep_chain.json's, and the inbox entry of its last.
+
+    Comment `n` (1-based) is `t1_x{n}`; the first is the top-level comment of the chain's post.
+    """
+    template = json.loads(DEEP_CHAIN.read_text(encoding="utf-8"))
+    comment, entry = template["comments"][1], template["comment_replies"]["data"]["children"][0]
+    chain = {}
+    for number in range(1, length + 1):
+        parent = f"t1_x{number - 1}" if number > 1 else comment["link_id"]
+        chain[f"t1_x{number}"] = {
+            **comment,
+            "id": f"x{number}",
+            "name": f"t1_x{number}",
+            "parent_id": parent,
+            "depth": number - 1,
+            "body": f"Reply number {number}",
+        }
+    last = chain[f"t1_x{length}"]
+    inbox_entry = {
+        "kind": "t1",
+        "data": {
+            **entry["data"],
+            "id": last["id"],
+            "name": last["name"],
+            "parent_id": last["parent_id"],
+            "body": last["body"],
+            "context": entry["data"]["context"].replace(
+                f"/{entry['data']['id']}/", f"/{last['id']}/"
+            ),
+        },
+    }
+    return chain, inbox_entry
+
+
+def rich_data() -> dict[str, Any]:
+    """inbox.json with rich_posts.json's mentions and messages in place of its own."""
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    rich = json.loads(RICH_POSTS.read_text(encoding="utf-8"))
+    return {**data, "mentions": rich["mentions"], "messages": rich["messages"]}
+
+
 def _fullname(child: Any) -> str | None:
     data = child.get("data") if isinstance(child, Mapping) else None
     return data.get("name") if isinstance(data, Mapping) else None
@@ -247,7 +349,8 @@ def _fullname(child: Any) -> str | None:
 
 def build(extra: dict, server: FakeReddit | None = None, **options: Any) -> RedditAdapter:
     """The adapter for u/BrandCare against the fake; `extra["fail"]` picks a failure."""
-    server = server or FakeReddit(fail=extra.get("fail"))
+    data = rich_data() if extra.get("posts") == RICH["posts"] else None
+    server = server or FakeReddit(fail=extra.get("fail"), data=data)
     account = AccountRef(id=1, platform="reddit", handle="u/BrandCare", settings=extra)
     client = httpx.AsyncClient(transport=httpx.MockTransport(server))
     return RedditAdapter(
@@ -263,4 +366,18 @@ HARNESS = Harness(
         "payload_invalid": {"fail": "payload_invalid"},
     },
     rate_limit_reset=NOW + timedelta(seconds=RETRY_AFTER_SECONDS),
+    rich_posts=RICH,
+    rich_links=frozenset(
+        {
+            "https://i.redd.it/z5mux8w0bgx21.png",
+            "https://shop.example.com/orders/8841?view=items&region=eu",
+            "https://i.redd.it/vkm62gm6i3c51.gif",
+            "https://reviews.example.org/2026/02/brandcare-charger-review"
+            "?utm_source=reddit&ref=r_brandsub",
+            "https://status.example.com/incidents/42?from=reddit",
+            "https://help.example.com/articles/4411-reset-your-charger-safely",
+            "https://help.example.com/search?q=charger&region=eu",
+            "https://shop.example.com/orders/8841?view=items&lang=en",
+        }
+    ),
 )

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters._http import RequestRefused
 from adapters.base import (
     AccountRef,
+    Attachment,
+    AttachmentKind,
     AuthExpired,
     Direction,
     FetchedContact,
@@ -33,7 +37,8 @@ from adapters.mastodon.mapping import html_to_text, id_order, status_item
 from adapters.mastodon.payloads import Status
 from inbox.core.sanitize import MAX_STORED_TEXT, for_storage
 from inbox.store.ingest import _problem
-from tests.adapters.harness_mastodon import FakeMastodon, build
+from tests.adapters import test_hostile_payloads as hostile_pages
+from tests.adapters.harness_mastodon import RICH, FakeMastodon, build
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Replay, pick, recording
 from tests.support.loopback import Fault
@@ -357,7 +362,10 @@ async def test_a_hostile_mention_is_stored_whole_and_safe():
     [hostile] = [item for item in page.items if item.external_id == "110205"]
 
     assert _problem(hostile) is None
-    assert hostile.text.startswith("CW: spoilers \x07\n\nAAAA")
+    assert hostile.text.startswith("AAAA")
+    assert hostile.attachments == (
+        Attachment(kind=AttachmentKind.WARNING, description="spoilers \x07"),
+    )
     assert (
         "[bold]markup[/bold]" in hostile.text
         and "<script>" in hostile.text
@@ -458,6 +466,325 @@ async def test_5xx_is_platform_unavailable_and_no_token_means_auth_expired():
 def test_html_keeps_breaks_and_paragraphs_and_unescapes_entities():
     assert html_to_text("<p>a &amp; b<br />c</p><p>d</p>") == "a & b\nc\n\nd"
     assert html_to_text("") == ""
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        (
+            '<p>See <a href="https://status.example/incidents/42"><span class="invisible">https://'
+            '</span><span class="ellipsis">status.example/incid</span><span class="invisible">'
+            "ents/42</span></a></p>",
+            "See https://status.example/incidents/42",
+        ),
+        (
+            '<p><a href="https://bsky.app/profile/h4lcy.bsky.social/post/3lwlumdwf522i">'
+            "bsky.app/profile/h4lc...</a></p>",
+            "https://bsky.app/profile/h4lcy.bsky.social/post/3lwlumdwf522i",
+        ),
+        (
+            '<p><a href="https://status.example/incidents/42">our status page</a></p>',
+            "our status page (https://status.example/incidents/42)",
+        ),
+        (
+            '<p><a href="https://evil.example/login"><span class="invisible">https://</span>'
+            "bank.example/login</a></p>",
+            "bank.example/login (https://evil.example/login)",
+        ),
+        (
+            '<p><a href="https://de.example/wiki/%C3%84rger">https://de.example/wiki/Ärger</a></p>',
+            "https://de.example/wiki/%C3%84rger",
+        ),
+        (
+            '<p><span class="h-card"><a href="https://social.example/@brand" '
+            'class="u-url mention">@<span>brand</span></a></span> hi <a '
+            'href="https://social.example/tags/Outage" class="mention hashtag" rel="tag">'
+            "#<span>Outage</span></a></p>",
+            "@brand hi #Outage",
+        ),
+        (
+            '<p><a href="https://evil.example/" class="mention">support desk</a></p>',
+            "support desk (https://evil.example/)",
+        ),
+        (
+            '<![foo[ <p>see <a href="https://x.example/a">here</a></p>',
+            "<![foo[\n\nsee here (https://x.example/a)",
+        ),
+    ],
+    ids=[
+        "mastodon-shortened",
+        "bridge-truncated",
+        "anchor-text",
+        "text-hiding-its-host",
+        "percent-encoded",
+        "mention-and-hashtag",
+        "mention-class-without-at",
+        "broken-declaration",
+    ],
+)
+def test_a_link_reads_as_its_full_target_and_mentions_and_hashtags_as_themselves(html, text):
+    assert html_to_text(html) == text
+
+
+# -- what a status carries besides its text (tests/data/mastodon/rich.json) ---------------
+
+RICH_DATA = json.loads(RICH.read_text(encoding="utf-8"))
+
+
+def rich_server() -> FakeMastodon:
+    return FakeMastodon(data=json.loads(RICH.read_text(encoding="utf-8")))
+
+
+async def rich_items(stream: str = "mentions", server: FakeMastodon | None = None) -> dict:
+    page = await build({}, server or rich_server()).fetch(stream, None)
+    return {item.external_id: item for item in page.items}
+
+
+async def test_an_image_only_status_is_an_item_with_its_image_and_alt_text():
+    items = await rich_items()
+
+    image_only = items["110401"]
+    assert image_only.text == ""
+    assert image_only.attachments == (
+        Attachment(
+            kind=AttachmentKind.IMAGE,
+            url="https://files.social.example/media_attachments/files/110/400/002/original/"
+            "97232afa341c291e.jpg",
+            description="A parcel with its corner crushed in, the label torn",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("media", "kind", "url"),
+    [
+        ({"type": "image", "url": "https://f.example/a.jpg"}, AttachmentKind.IMAGE, "/a.jpg"),
+        ({"type": "gifv", "url": "https://f.example/b.mp4"}, AttachmentKind.VIDEO, "/b.mp4"),
+        ({"type": "video", "url": "https://f.example/c.mp4"}, AttachmentKind.VIDEO, "/c.mp4"),
+        ({"type": "audio", "url": "https://f.example/d.mp3"}, AttachmentKind.AUDIO, "/d.mp3"),
+        (
+            {"type": "unknown", "url": None, "remote_url": "https://r.example/e.opus"},
+            AttachmentKind.FILE,
+            "/e.opus",
+        ),
+    ],
+)
+def test_each_media_type_becomes_its_kind_with_its_alt_text(media, kind, url):
+    raw = {
+        **RICH_DATA["notifications"][0]["status"],
+        "media_attachments": [{**media, "id": "9", "description": "what it shows"}],
+    }
+
+    item = status_item(Status.parse(raw), kind=Kind.MENTION, thread_key="status:x", own_handle="b")
+
+    [attachment] = item.attachments
+    assert (attachment.kind, attachment.description) == (kind, "what it shows")
+    assert attachment.url is not None and attachment.url.endswith(url)
+
+
+async def test_a_content_warning_comes_first_and_its_words_stay_out_of_the_text():
+    outage = (await rich_items())["110402"]
+
+    assert [attachment.kind for attachment in outage.attachments] == [
+        AttachmentKind.WARNING,
+        AttachmentKind.VIDEO,
+    ]
+    assert outage.attachments[0].description == "Outage, flashing images"
+    assert outage.attachments[1].description == "The app's spinner going round and round"
+    assert outage.text == "@brand the app is stuck again #BrandOutage"
+
+
+async def test_a_poll_brings_its_options_and_the_votes_so_far():
+    asked = (await rich_items())["110403"]
+
+    [poll] = asked.attachments
+    assert poll.kind == AttachmentKind.POLL
+    assert poll.options == ("Yes, all day", "Only this morning", "No problems here")
+    assert (
+        poll.description
+        == "Yes, all day: 39, Only this morning: 17, No problems here: 8 (64 votes)"
+    )
+    assert asked.text == "@brand was the app down for everyone today?"
+
+
+async def test_a_poll_whose_votes_are_hidden_still_brings_its_options():
+    server = rich_server()
+    poll = server.data["notifications"][2]["status"]["poll"]
+    poll.update(votes_count=None, expired=True)
+    for option in poll["options"]:
+        option["votes_count"] = None
+
+    [attachment] = (await rich_items(server=server))["110403"].attachments
+
+    assert attachment.options == ("Yes, all day", "Only this morning", "No problems here")
+    assert attachment.description is None
+
+
+async def test_a_link_card_brings_its_title_description_and_address():
+    asking = (await rich_items())["110404"]
+
+    assert asking.attachments == (
+        Attachment(
+            kind=AttachmentKind.LINK,
+            url="https://shop.example/orders/help/returns-and-refunds-for-damaged-parcels",
+            title="Returns and refunds for damaged parcels",
+            description="Send us a photo within 14 days and we refund or replace the order.",
+        ),
+    )
+    assert asking.text.endswith(
+        "page? https://shop.example/orders/help/returns-and-refunds-for-damaged-parcels"
+    )
+
+
+async def test_a_quote_brings_the_quoted_status_and_its_re_link_leaves_the_text():
+    quoting = (await rich_items())["110405"]
+
+    assert quoting.text == "@brand it is not back for me"
+    assert quoting.attachments == (
+        Attachment(
+            kind=AttachmentKind.QUOTE,
+            url="https://social.example/@brand/110100",
+            description="Our service is back. Thanks for your patience!",
+            author="@brand",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        {"state": "deleted", "quoted_status": None},
+        {"state": "pending"},
+        {"state": "revoked", "quoted_status": RICH_DATA["notifications"][1]["status"]},
+        None,
+    ],
+    ids=["deleted", "pending", "revoked", "none"],
+)
+async def test_a_quote_that_cannot_be_shown_keeps_its_re_link_in_the_text(quote):
+    server = rich_server()
+    server.data["notifications"][4]["status"]["quote"] = quote
+
+    quoting = (await rich_items(server=server))["110405"]
+
+    assert quoting.attachments == ()
+    assert quoting.text == (
+        "RE: https://social.example/@brand/110100\n\n@brand it is not back for me"
+    )
+
+
+def test_a_quote_nested_thousands_deep_is_read_one_level(caplog):
+    raw = RICH_DATA["notifications"][4]["status"]
+    nested = raw
+    for depth in range(3000):
+        nested = {**raw, "id": str(depth), "quote": {"state": "accepted", "quoted_status": nested}}
+
+    item = status_item(
+        Status.parse(nested), kind=Kind.MENTION, thread_key="status:x", own_handle="b"
+    )
+
+    [quote] = item.attachments
+    assert quote.kind == AttachmentKind.QUOTE and quote.author == "@dave@other.example"
+    assert caplog.records == [], "nothing below the first quote is read, so nothing fails"
+
+
+async def test_links_in_text_keep_their_targets_and_the_mention_stays_a_mention():
+    bridged = (await rich_items())["110406"]
+
+    assert bridged.text == (
+        "same problem here https://bsky.app/profile/h4lcy.bsky.social/post/3lwlumdwf522i, "
+        "see their status page (https://status.example/incidents/42) @brand"
+    )
+
+
+async def test_an_uncached_remote_file_is_a_file_at_its_remote_address():
+    [voice] = (await rich_items())["110408"].attachments
+
+    assert voice == Attachment(
+        kind=AttachmentKind.FILE,
+        url="https://misskey.example/files/voice-note-8e2be16453b30958.opus",
+    )
+
+
+async def test_a_direct_message_carries_its_media_and_card_too():
+    [receipt] = (await rich_items("direct")).values()
+
+    assert receipt.kind == Kind.DM
+    assert [(attachment.kind, attachment.description) for attachment in receipt.attachments] == [
+        (AttachmentKind.IMAGE, "Receipt for order 1234, paid twice"),
+        (
+            AttachmentKind.LINK,
+            "Send us a photo within 14 days and we refund or replace the order.",
+        ),
+    ]
+    assert "https://shop.example/orders/help/returns-and-refunds-for-damaged-parcels" in (
+        receipt.text
+    )
+
+
+async def test_a_mention_whose_status_was_deleted_is_passed_over_quietly(caplog):
+    server = rich_server()
+    deleted = server.data["notifications"][6]
+    server.data["notifications"] += [{**deleted, "id": str(700 + number)} for number in range(31)]
+    caplog.set_level("DEBUG", logger="adapters.mastodon")
+
+    page = await build({}, server).fetch("mentions", None)
+
+    assert deleted["status"] is None
+    assert [item.external_id for item in page.items] == [
+        "110401",
+        "110402",
+        "110403",
+        "110404",
+        "110405",
+        "110406",
+        "110408",
+    ]
+    assert page.next_cursor == "730", "the deleted ones are read past"
+    assert [record.levelname for record in caplog.records] == ["DEBUG"]
+    assert "32 Mastodon mentions" in caplog.records[0].getMessage()
+
+
+async def test_an_unreadable_attachment_is_dropped_and_its_status_kept(caplog):
+    server = rich_server()
+    card = server.data["notifications"][3]["status"]
+    card["card"] = {"title": "no url"}
+    image = server.data["notifications"][0]["status"]
+    image["media_attachments"] += ["junk", {"type": 5}]
+    poll = server.data["notifications"][2]["status"]
+    poll["poll"]["options"].append(7)
+    quote = server.data["notifications"][4]["status"]
+    del quote["quote"]["quoted_status"]["created_at"]
+
+    items = await rich_items(server=server)
+
+    assert len(items) == 7
+    assert items["110404"].attachments == ()
+    assert [attachment.kind for attachment in items["110401"].attachments] == [AttachmentKind.IMAGE]
+    assert items["110403"].attachments == ()
+    assert items["110405"].attachments == ()
+    assert "RE: https://social.example/@brand/110100" in items["110405"].text
+    dropped = [record.getMessage() for record in caplog.records if "dropped" in record.getMessage()]
+    assert len(dropped) == 5 and all("of Mastodon status" in line for line in dropped)
+
+
+@pytest.mark.parametrize("stream", ["mentions", "direct"])
+def test_a_mutated_rich_page_gives_items_or_an_adapter_error(stream):
+    page = RICH_DATA["notifications" if stream == "mentions" else "conversations"]
+    path = "/api/v1/notifications" if stream == "mentions" else "/api/v1/conversations"
+    serve = hostile_pages.mastodon(path)
+
+    @settings(max_examples=40, deadline=None, derandomize=True)
+    @given(
+        changes=st.lists(
+            hostile_pages.mutations(hostile_pages._paths(page)), min_size=1, max_size=3
+        )
+    )
+    def check(changes) -> None:
+        hostile_pages.assert_items_or_adapter_error(
+            serve(hostile_pages.mutated_body(page, changes)), stream
+        )
+
+    check()
 
 
 # -- finding an interrupted send on the instance -----------------------------------------

@@ -8,6 +8,7 @@ The fake in harness_reddit serves hand-made data.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +18,12 @@ import pytest
 from adapters._http import RequestRefused
 from adapters.base import (
     AccountRef,
+    Attachment,
+    AttachmentKind,
     AuthExpired,
     Direction,
     FetchedContact,
+    FetchedItem,
     Kind,
     NotReached,
     OutboundRequest,
@@ -27,11 +31,21 @@ from adapters.base import (
     RateLimited,
     SentRef,
 )
-from adapters.reddit.adapter import RedditAdapter
-from adapters.reddit.mapping import comment_item, message_item
-from adapters.reddit.payloads import CommentThread, InboxComment, PrivateMessage
+from adapters.reddit.adapter import CONTEXT_CALLS, RedditAdapter
+from adapters.reddit.mapping import comment_item, message_item, post_attachments
+from adapters.reddit.payloads import CommentThread, InboxComment, PrivateMessage, Submission
 from inbox.store.ingest import _problem
-from tests.adapters.harness_reddit import ACCESS_TOKEN, CREDENTIAL, NOW, FakeReddit, build
+from tests.adapters.harness_reddit import (
+    ACCESS_TOKEN,
+    CREDENTIAL,
+    DEEP_CHAIN,
+    NOW,
+    RICH,
+    FakeReddit,
+    build,
+    deep_chain,
+    rich_data,
+)
 from tests.conftest import RECORDINGS, skip_or_fail
 from tests.support.cassettes import Interaction, Replay, pick, recording
 from tests.support.loopback import Fault
@@ -108,7 +122,7 @@ async def test_recorded_mentions_become_mention_items_keyed_by_link_and_comment(
     assert dict(listing_request.url.params) == {"limit": "100", "raw_json": "1"}
 
 
-async def test_recorded_comment_replies_find_their_top_comment_through_the_context():
+async def test_recorded_comment_replies_in_one_chain_find_their_top_comment_with_one_request():
     recorded = recording("reddit", "TestInbox.test_comment_replies.json")
     context = pick(
         recording("reddit", "TestInbox.test_comment_reply__refresh.json"),
@@ -130,10 +144,9 @@ async def test_recorded_comment_replies_find_their_top_comment_through_the_conte
         page.items[-1].external_id == "t1_mynqwvd"
         and page.items[-1].parent_external_id == "t1_myngt77"
     )
-    context_requests = [r for r in api_requests(replay) if r.url.path.startswith("/comments/")]
-    assert len(context_requests) == 64
-    assert context_requests[0].url.path.startswith("/comments/1j7g9uj/_/")
-    assert context_requests[0].url.params["context"] == "8"
+    [context_request] = [r for r in api_requests(replay) if r.url.path.startswith("/comments/")]
+    assert context_request.url.path == "/comments/1j7g9uj/_/mynqwvd"
+    assert context_request.url.params["context"] == "8"
 
 
 async def test_the_recorded_reply_refresh_case_keys_the_thread_by_the_brands_top_comment():
@@ -428,6 +441,255 @@ async def test_other_errors_inside_a_200_are_refused_by_code():
             )
         )
     assert "DELETED_COMMENT" in str(raised.value) and "has been deleted" not in str(raised.value)
+
+
+# -- threads: a long chain of replies is one conversation ---------------------------------
+
+
+CHAIN_THREAD = "t3_chain1/t1_d01"
+"""The thread of deep_chain.json: its link and its top-level comment."""
+
+
+def chain_server() -> FakeReddit:
+    """A fake whose comment replies are u/Dave_Customer's six in deep_chain.json (depths 2-12)."""
+    server = FakeReddit()
+    server.data["comment_replies"] = json.loads(DEEP_CHAIN.read_text())["comment_replies"]
+    return server
+
+
+def context_requests(server: FakeReddit) -> list[str]:
+    return [
+        request.url.path.rsplit("/", 1)[-1]
+        for request in server.requests
+        if request.url.path.startswith("/comments/")
+    ]
+
+
+def threads(items) -> dict[str, str]:
+    return {item.external_id: item.thread_key for item in items}
+
+
+async def test_a_reply_twelve_deep_is_in_the_thread_of_its_top_comment_after_two_requests():
+    server = chain_server()
+
+    page = await build({}, server).fetch("comment_replies", None)
+
+    assert threads(page.items) == {
+        name: CHAIN_THREAD for name in ("t1_d02", "t1_d04", "t1_d06", "t1_d08", "t1_d10", "t1_d12")
+    }
+    assert context_requests(server) == ["d12", "d04"]
+
+
+async def test_a_later_reply_in_a_walked_chain_asks_nothing():
+    server = chain_server()
+    adapter = build({}, server)
+    await adapter.fetch("comment_replies", None)
+    later = json.loads(json.dumps(server.data["comment_replies"]["data"]["children"][0]))
+    later["data"].update(name="t1_d13", id="d13", parent_id="t1_d12", created_utc=NOW.timestamp())
+    later["data"]["context"] = later["data"]["context"].replace("/d12/", "/d13/")
+    server.data["comment_replies"]["data"]["children"].insert(0, later)
+
+    page = await adapter.fetch("comment_replies", "t1_d12")
+
+    assert threads(page.items) == {"t1_d13": CHAIN_THREAD}
+    assert context_requests(server) == ["d12", "d04"]
+
+
+async def test_a_chain_deeper_than_the_walk_allows_keeps_its_reply_under_the_highest_ancestor(
+    caplog,
+):
+    server = FakeReddit()
+    server.chain, entry = deep_chain(100)
+    server.data["comment_replies"]["data"]["children"] = [entry]
+
+    [item] = (await build({}, server).fetch("comment_replies", None)).items
+
+    assert len(context_requests(server)) == CONTEXT_CALLS
+    assert item.thread_key == "t3_chain1/t1_x19"
+    assert "t1_x100" in caplog.text and "deeper than 10" in caplog.text
+
+
+async def test_a_deleted_parent_mid_chain_keeps_every_reply_under_the_highest_ancestor_known(
+    caplog,
+):
+    server = chain_server()
+    server.chain["t1_d04"].update(author="[deleted]", body="[deleted]")
+    server.context_status["t1_d04"] = 404
+    replies = server.data["comment_replies"]["data"]
+    replies["children"] = [c for c in replies["children"] if c["data"]["name"] != "t1_d04"]
+
+    page = await build({}, server).fetch("comment_replies", None)
+
+    below_the_gap = {name: "t3_chain1/t1_d03" for name in ("t1_d06", "t1_d08", "t1_d10", "t1_d12")}
+    assert threads(page.items) == {**below_the_gap, "t1_d02": CHAIN_THREAD}
+    assert context_requests(server) == ["d12", "d04", "d02"]
+    assert "t1_d12" in caplog.text and "404" in caplog.text
+
+
+async def test_a_rate_limit_mid_walk_keeps_every_reply_and_stops_asking(caplog):
+    server = chain_server()
+    server.context_status["t1_d04"] = 429
+
+    page = await build({}, server).fetch("comment_replies", None)
+
+    below_the_limit = {
+        name: "t3_chain1/t1_d03" for name in ("t1_d04", "t1_d06", "t1_d08", "t1_d10", "t1_d12")
+    }
+    assert threads(page.items) == {**below_the_limit, "t1_d02": CHAIN_THREAD}
+    assert context_requests(server) == ["d12", "d04"]
+    assert "t1_d12" in caplog.text and "rate limited" in caplog.text
+
+
+# -- content: Markdown, Reddit's escapes, posts with media ---------------------------------
+
+
+async def rich_items(stream: str = "mentions") -> dict[str, FetchedItem]:
+    page = await build(RICH).fetch(stream, None)
+    return {item.external_id: item for item in page.items}
+
+
+async def test_a_markdown_link_keeps_its_full_target_beside_its_text():
+    item = (await rich_items())["t1_ml1"]
+
+    assert item.text == (
+        "u/BrandCare your [status page](https://status.example.com/incidents/42?from=reddit) "
+        "says all good, and [https://help.example.com/articles/4411-reset...]"
+        "(https://help.example.com/articles/4411-reset-your-charger-safely) did nothing."
+    )
+    assert item.attachments == ()
+
+
+async def test_reddits_escapes_are_decoded_once_and_a_raw_ampersand_left_alone():
+    item = (await rich_items())["t1_ma1"]
+
+    assert item.text == (
+        "u/BrandCare Q&A: is 5V < 9V > 12V the right order? &amp; is how I'd write an "
+        "ampersand. Tried https://help.example.com/search?q=charger&region=eu too."
+    )
+
+
+async def test_a_private_message_keeps_its_markdown_link_and_decodes_escapes():
+    [message] = (await rich_items("messages")).values()
+
+    assert message.text == (
+        "Refund & return\n\nHere is my "
+        "[order](https://shop.example.com/orders/8841?view=items&lang=en), "
+        "can I send it back <today>?"
+    )
+
+
+async def test_an_image_post_that_mentions_the_brand_arrives_with_its_image():
+    post = (await rich_items())["t3_img1"]
+
+    assert (post.kind, post.thread_key, post.parent_external_id) == (Kind.MENTION, "t3_img1", None)
+    assert post.text == "u/BrandCare the new charger melted overnight"
+    assert post.attachments == (
+        Attachment(kind=AttachmentKind.IMAGE, url="https://i.redd.it/z5mux8w0bgx21.png"),
+    )
+    assert post.url == (
+        "https://www.reddit.com/r/brandsub/comments/img1/ubrandcare_the_charger_melted/"
+    )
+    assert post.author == FetchedContact(external_id="t2_erin_photos", handle="u/Erin_Photos")
+    assert _problem(post) is None
+
+
+async def test_a_gallery_arrives_in_order_with_captions_and_its_links():
+    post = (await rich_items())["t3_gal1"]
+
+    assert post.text == "Unboxing my u/BrandCare order: box crushed & one part missing"
+    assert [(a.kind, a.url, a.description) for a in post.attachments] == [
+        (
+            AttachmentKind.IMAGE,
+            "https://preview.redd.it/pb7qsvi6i3c51.png?width=128&format=png&auto=webp"
+            "&s=7c2e610589cb5c8d60384b1d2a8eadc5c874d1d9",
+            None,
+        ),
+        (
+            AttachmentKind.IMAGE,
+            "https://preview.redd.it/14wmudl6i3c51.jpg?width=128&format=pjpg&auto=webp"
+            "&s=978f65bc49a7bc65ed5b0cb7493e7da85ba87909",
+            "The box as it arrived",
+        ),
+        (
+            AttachmentKind.IMAGE,
+            "https://preview.redd.it/wka18en6i3c51.png?width=128&format=png&auto=webp"
+            "&s=da421b79862a56e00187a720bf90693de71efbbe",
+            "Order page says 3 parts",
+        ),
+        (AttachmentKind.LINK, "https://shop.example.com/orders/8841?view=items&region=eu", None),
+        (AttachmentKind.IMAGE, "https://i.redd.it/vkm62gm6i3c51.gif", "The unboxing, slowed down"),
+    ]
+
+
+async def test_a_gallery_item_that_does_not_read_is_dropped_and_the_post_kept(caplog):
+    server = FakeReddit(data=rich_data())
+    [gallery] = [
+        child["data"]
+        for child in server.data["mentions"]["data"]["children"]
+        if child["data"]["name"] == "t3_gal1"
+    ]
+    gallery["media_metadata"]["14wmudl6i3c51"] = {"status": "failed", "id": "14wmudl6i3c51"}
+    del gallery["media_metadata"]["pb7qsvi6i3c51"]["s"]
+
+    page = await build(RICH, server).fetch("mentions", None)
+
+    [post] = [item for item in page.items if item.external_id == "t3_gal1"]
+    assert [a.description for a in post.attachments if a.kind == AttachmentKind.IMAGE] == [
+        "Order page says 3 parts",
+        "The unboxing, slowed down",
+    ]
+    assert "14wmudl6i3c51" in caplog.text and "pb7qsvi6i3c51" in caplog.text
+
+
+async def test_a_link_post_arrives_with_its_link_card():
+    post = (await rich_items())["t3_lnk1"]
+
+    assert post.text == "Review: the u/BrandCare charger after a month"
+    assert post.attachments == (
+        Attachment(
+            kind=AttachmentKind.LINK,
+            url="https://reviews.example.org/2026/02/brandcare-charger-review"
+            "?utm_source=reddit&ref=r_brandsub",
+        ),
+    )
+
+
+def test_a_hosted_video_and_a_crosspost_become_a_video_and_a_quote():
+    """Modelled on t3_8h7yxa in praw's TestFront.test_best.json (a v.redd.it video)."""
+    post = Submission.parse(
+        {
+            "kind": "t3",
+            "data": {
+                "name": "t3_8h7yxa",
+                "author": "PhoeniX_XVIII",
+                "title": "MFW the new charger works",
+                "created_utc": 1525531773.0,
+                "permalink": "/r/brandsub/comments/8h7yxa/mfw/",
+                "url": "https://v.redd.it/gvfh7n7nv1w01",
+                "domain": "v.redd.it",
+                "post_hint": "hosted:video",
+                "is_video": True,
+                "is_self": False,
+                "crosspost_parent_list": [
+                    {
+                        "title": "The charger &amp; me",
+                        "author": "Erin_Photos",
+                        "permalink": "/r/gadgets/comments/abc1/the_charger_me/",
+                    }
+                ],
+            },
+        }
+    )
+
+    assert post_attachments(post) == (
+        Attachment(kind=AttachmentKind.VIDEO, url="https://v.redd.it/gvfh7n7nv1w01"),
+        Attachment(
+            kind=AttachmentKind.QUOTE,
+            url="https://www.reddit.com/r/gadgets/comments/abc1/the_charger_me/",
+            description="The charger & me",
+            author="u/Erin_Photos",
+        ),
+    )
 
 
 # -- find_sent: an interrupted send looked up on (the fake) Reddit -------------------------
