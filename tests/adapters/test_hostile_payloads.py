@@ -211,11 +211,9 @@ def bluesky(path_end: str) -> Serve:
     return build
 
 
-def _data(platform: str, *keys: str) -> Callable[[], Any]:
+def _data(platform: str, *keys: str, file: str = "inbox.json") -> Callable[[], Any]:
     def load() -> Any:
-        value = json.loads(
-            (harness_mastodon.DATA.parent.parent / platform / "inbox.json").read_text()
-        )
+        value = json.loads((harness_mastodon.DATA.parent.parent / platform / file).read_text())
         for key in keys:
             value = value[key]
         return value
@@ -243,6 +241,12 @@ def _x_page(key: str) -> Callable[[], Any]:
         return {"data": data[key], "includes": {"users": data["users"]}, "meta": {}}
 
     return load
+
+
+def _x_rich_page() -> Any:
+    data = _data("x", file="rich.json")()
+    includes = {key: data[key] for key in ("users", "tweets", "media", "polls")}
+    return {"data": data["mentions"], "includes": includes, "meta": {}}
 
 
 @dataclass(frozen=True)
@@ -333,6 +337,25 @@ CASES = [
         "dms",
     ),
     Case("x-data-mentions", _x_page("mentions"), x("/mentions"), "mentions"),
+    Case(
+        "mastodon-rich-mentions",
+        _data("mastodon", "notifications", file="rich.json"),
+        mastodon("/api/v1/notifications"),
+        "mentions",
+    ),
+    Case(
+        "bluesky-rich-notifications",
+        lambda: fixture("rich_notifications.json"),
+        bluesky("listNotifications"),
+        "notifications",
+    ),
+    Case(
+        "reddit-rich-mentions",
+        _data("reddit", "mentions", file="rich_posts.json"),
+        reddit("/message/mentions"),
+        "mentions",
+    ),
+    Case("x-rich-mentions", _x_rich_page, x("/mentions"), "mentions"),
     Case("x-data-dm-events", _x_page("dm_events"), x("/2/dm_events"), "dms"),
 ]
 
@@ -358,7 +381,8 @@ def assert_items_or_adapter_error(adapter: Adapter, stream: str) -> FetchResult 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_a_mutated_page_gives_items_or_an_adapter_error(case: Case):
     page = case.page()
-    assert_items_or_adapter_error(case.serve(json.dumps(page).encode()), case.stream)
+    unharmed = assert_items_or_adapter_error(case.serve(json.dumps(page).encode()), case.stream)
+    assert unharmed is not None, "the page as it is must read"
 
     @settings(
         max_examples=25,
