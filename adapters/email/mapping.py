@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Final
 
-from adapters.base import Direction, FetchedContact, FetchedItem, Kind
-from adapters.email.payloads import MailMessage
+from adapters.base import (
+    Attachment,
+    AttachmentKind,
+    Direction,
+    FetchedContact,
+    FetchedItem,
+    Kind,
+)
+from adapters.email.payloads import FORWARDED_TYPES, MailAttachment, MailMessage
+
+FORWARDED_OPENING_CHARACTERS: Final = 300
+"""How much of a forwarded mail's text its attachment describes it by."""
+_MEDIA_KINDS: Final = {
+    "image": AttachmentKind.IMAGE,
+    "video": AttachmentKind.VIDEO,
+    "audio": AttachmentKind.AUDIO,
+}
 
 
 def thread_key(message: MailMessage, fallback_id: str) -> str:
@@ -26,20 +42,14 @@ def mail_item(
 ) -> FetchedItem:
     """The inbox item of one email: a DM thread, inbound unless the account itself sent it.
 
-    `fallback_id` names a message without a Message-ID (mailbox UIDVALIDITY and UID);
-    attachments are listed at the end of the text, never downloaded.
+    `fallback_id` names a message without a Message-ID (mailbox UIDVALIDITY and UID).
+    Attached files and forwarded mail become the item's attachments, never downloaded.
     """
     external_id = message.message_id or fallback_id
     parent = message.in_reply_to or (message.references[-1] if message.references else None)
     text = message.text
     if message.subject:
         text = f"{message.subject}\n\n{text}" if text else message.subject
-    if message.attachments:
-        listed = ", ".join(
-            f"{attachment.filename} ({attachment.content_type}, {attachment.size:,} bytes)"
-            for attachment in message.attachments
-        )
-        text = f"{text}\n\n[attachments: {listed}]"
     address = message.from_address or "unknown@invalid"
     return FetchedItem(
         external_id=external_id,
@@ -50,6 +60,7 @@ def mail_item(
         text=text,
         created_at=message.date or received_at or datetime.fromtimestamp(0).astimezone(),
         parent_external_id=parent if parent != external_id else None,
+        attachments=tuple(item_attachment(part) for part in message.attachments),
         raw={
             "message_id": message.message_id,
             "in_reply_to": message.in_reply_to,
@@ -64,6 +75,29 @@ def mail_item(
             ],
         },
     )
+
+
+def item_attachment(part: MailAttachment) -> Attachment:
+    """What the inbox shows of an attached part: a forwarded mail by its subject, sender and
+    opening words; a file or inline image by its name and size (there is no URL to it)."""
+    forwarded = part.forwarded
+    if part.content_type in FORWARDED_TYPES:
+        return Attachment(
+            kind=AttachmentKind.FORWARDED,
+            title=(forwarded.subject if forwarded else part.filename) or None,
+            author=(forwarded.from_address if forwarded else "") or None,
+            description=_opening(forwarded.text) if forwarded else None,
+        )
+    kind = _MEDIA_KINDS.get(part.content_type.partition("/")[0], AttachmentKind.FILE)
+    return Attachment(kind=kind, title=part.filename, size=part.size)
+
+
+def _opening(text: str) -> str | None:
+    """The start of a text, cut at a word with an ellipsis when it goes on."""
+    words = " ".join(text.split())
+    if len(words) <= FORWARDED_OPENING_CHARACTERS:
+        return words or None
+    return words[:FORWARDED_OPENING_CHARACTERS].rsplit(" ", 1)[0] + " …"
 
 
 def outgoing_message_id(idempotency_key: str, sender: str) -> str:

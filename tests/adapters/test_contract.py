@@ -118,6 +118,38 @@ async def test_pages_hold_storable_items_of_the_declared_kinds(platform):
         assert {item.kind for item in items} <= adapter.kinds
 
 
+async def test_no_item_is_an_empty_message(platform):
+    adapter = HARNESSES[platform].build({})
+    for stream in adapter.streams:
+        items, _ = await fetch_all(adapter, stream)
+        empty = [
+            item.external_id for item in items if not item.text.strip() and not item.attachments
+        ]
+        assert empty == [], f"{platform} {stream}: items with neither text nor attachments"
+
+
+@pytest.mark.parametrize(
+    "platform", sorted(name for name in HARNESSES if not name.startswith("demo-"))
+)
+async def test_posts_with_media_quotes_and_links_arrive_whole(platform):
+    """Media or a quote never makes an empty item; every link target survives."""
+    harness = HARNESSES[platform]
+    assert harness.rich_posts is not None and harness.rich_links, (
+        f"{platform}'s harness serves no posts with media, quotes and links"
+    )
+    adapter = harness.build(harness.rich_posts)
+    items = []
+    for stream in adapter.streams:
+        items.extend((await fetch_all(adapter, stream))[0])
+    assert items and all(item.text.strip() or item.attachments for item in items)
+    assert any(item.attachments for item in items), "no attachment reached an item"
+    shown = " ".join(
+        [item.text for item in items]
+        + [attachment.url or "" for item in items for attachment in item.attachments]
+    )
+    assert sorted(link for link in harness.rich_links if link not in shown) == []
+
+
 async def test_a_cursor_resumes_without_gaps_or_repeats(platform):
     adapter = HARNESSES[platform].build({})
     stream = adapter.streams[0]

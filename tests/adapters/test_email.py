@@ -19,12 +19,17 @@ from email.message import EmailMessage, Message
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.base import (
     AccountRef,
+    Attachment,
+    AttachmentKind,
     AuthExpired,
     Direction,
     FetchedContact,
+    FetchedItem,
     Kind,
     NotReached,
     OutboundRequest,
@@ -32,7 +37,8 @@ from adapters.base import (
     PlatformUnavailable,
 )
 from adapters.email.adapter import EmailAdapter
-from adapters.email.payloads import MailMessage, html_to_text
+from adapters.email.mapping import mail_item
+from adapters.email.payloads import MailMessage, decoded_text, html_to_text
 from inbox.core.database import open_engine
 from inbox.service import InboxService
 from inbox.store.ingest import Store
@@ -107,6 +113,183 @@ def test_hostile_headers_are_single_lines_and_never_crash():
     assert "Body with" in message.text
 
 
+# -- addresses, charsets, line ends, links, attachments: mail as real clients write it ------
+
+
+def parsed(name: str) -> MailMessage:
+    return MailMessage.parse(fixture_bytes(name))
+
+
+async def fetched_item(name: str) -> FetchedItem:
+    (item,) = (
+        await adapter_for(FakeMailbox(messages={1: fixture_bytes(name)})).fetch("inbox", None)
+    ).items
+    return item
+
+
+async def test_a_q_encoded_last_comma_first_name_keeps_its_address():
+    item = await fetched_item("q_encoded_comma_name.eml")
+
+    assert item.author == FetchedContact(
+        "maria.garcia@example.test", "maria.garcia@example.test", "García, María"
+    ), "the encoded comma is part of the name, not a second mailbox"
+
+
+async def test_a_name_encoded_to_look_like_an_address_never_becomes_the_author():
+    message = parsed("encoded_word_address_spoof.eml")
+    item = await fetched_item("encoded_word_address_spoof.eml")
+
+    assert item.author.handle == item.author.external_id == "attacker@evil.example"
+    assert item.author.display_name is None, "a name naming another address is not shown"
+    assert message.reply_to_address is None, "an encoded word is never an address to reply to"
+
+
+async def test_raw_utf8_headers_and_a_non_ascii_file_name_are_read():
+    item = await fetched_item("raw_utf8_headers.eml")
+
+    assert item.author.display_name == "Jürgen Müller"
+    assert item.text == "Rechnung für März – 请查收\n\nAnbei die Rechnung für März."
+    assert item.attachments == (
+        Attachment(AttachmentKind.FILE, title="Rechnung März.pdf", size=48),
+    )
+
+
+def test_gb2312_mail_is_read_as_gbk_when_it_uses_characters_gb2312_lacks():
+    message = parsed("gb2312_gbk_characters.eml")
+
+    assert message.subject == "朱镕基与王喆的订单"
+    assert message.from_name == "王喆"
+    assert message.text == "您好，朱镕基先生和王喆先生的订单还没有到。\n请帮忙查一下，谢谢！"
+
+
+def test_a_utf8_body_labelled_gb2312_is_read_as_utf8():
+    message = parsed("utf8_labelled_gb2312.eml")
+
+    assert message.text == "尊敬的管理员：系统检测到您的邮箱账号频繁登录失败，原因是密码错误"
+    assert message.from_name == "腾讯企业邮箱"
+
+
+def test_a_body_its_declared_charset_cannot_read_is_detected():
+    message = parsed("cp1251_labelled_utf8.eml")
+
+    assert message.text.startswith("Здравствуйте! Мой заказ 4411 так и не пришёл")
+    assert "\ufffd" not in message.text
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "text"),
+    [
+        ("“Smart quotes” – 5 €".encode("cp1252"), "iso-8859-1", "“Smart quotes” – 5 €"),
+        ("“Smart quotes”".encode("cp1252"), "us-ascii", "“Smart quotes”"),
+        ("안녕하세요 똠방각하".encode("cp949"), "ks_c_5601-1987", "안녕하세요 똠방각하"),
+        ("①番の髙橋".encode("cp932"), "shift_jis", "①番の髙橋"),
+        ("香港增補字符集".encode("big5hkscs"), "big5", "香港增補字符集"),
+        ("Café".encode(), "iso-8859-1", "Café"),
+        ("Café".encode(), "no-such-charset", "Café"),
+        (b"plain", "hex", "plain"),
+    ],
+    ids=["latin1-as-cp1252", "ascii-as-cp1252", "ks_c-as-cp949", "sjis-as-cp932",
+         "big5-as-hkscs", "utf8-labelled-latin1", "unknown-charset", "not-a-text-codec"],
+)  # fmt: skip
+def test_declared_charsets_are_read_through_their_supersets(data, declared, text):
+    assert decoded_text(data, declared) == text
+
+
+def test_crlf_line_ends_become_newlines():
+    message = parsed("crlf_outlook.eml")
+
+    assert message.text == "First: where is my parcel?\nSecond: can I change the delivery address?"
+    assert "\r" not in message.subject
+
+
+def test_html_only_mail_keeps_the_target_of_every_link():
+    message = parsed("html_links.eml")
+
+    assert message.text == (
+        "Your account signed in with a wrong password too often. Learn more "
+        "(http://service.exmail.example/cgi-bin/help?subtype=1&no=1001023&id=23)\n\n"
+        "Portal: http://exmail.example\n"
+        "Help: https://service.exmail.example/cgi-bin/help?subtype=1&no=1001307&id=20078\n"
+        "Write to help@exmail.example https://exmail.example/promo"
+    ), "text unlike its target gains it, a cut-short link becomes whole, the same stays as is"
+
+
+async def test_a_forwarded_mail_is_one_attachment_and_keeps_its_own_parts():
+    item = await fetched_item("forwarded_with_attachment.eml")
+
+    assert item.text == "Fwd: Your invoice 7781\n\nThe invoice below charges me twice."
+    assert item.attachments == (
+        Attachment(
+            AttachmentKind.FORWARDED,
+            title="Your invoice 7781",
+            author="billing@shop.example",
+            description="Dear customer, your invoice 7781 for 2 x 49.90 EUR is attached.",
+        ),
+    ), "the invoice PDF inside is the forwarded mail's, not the customer's"
+
+
+def test_an_attachment_cut_off_by_the_partial_fetch_has_no_size():
+    raw = fixture_bytes("attachments.eml")
+
+    message = MailMessage.parse(raw[: raw.rindex(b"--mix--") - 20])
+
+    assert [(a.filename, a.size) for a in message.attachments] == [
+        ("box.jpg", 51), ("invoice 4411\u202e.pdf", None),
+    ]  # fmt: skip
+
+
+def test_a_message_nested_past_the_parsers_depth_is_read_for_its_headers():
+    nested = b"".join(
+        b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (depth, depth + 1)
+        for depth in range(3000)
+    )
+    raw = b"From: a@example.test\nSubject: deep\nContent-Type: multipart/mixed; boundary=b0\n\n"
+
+    message = MailMessage.parse(raw + nested)
+
+    assert (message.from_address, message.subject, message.text) == ("a@example.test", "deep", "")
+
+
+_MAIL_DAMAGE = [
+    b"From: \xff\xfe\x81 =?gb2312?B?zqrKs?= <=?utf-8?Q?a=40b?=@x.test>",
+    b"Subject: =?gb2312?B?zqrKssO00rW8qNfcsrvA7c/ro78?= =?hex?Q?=41?= =?utf-8*en?q?=E2=98?=",
+    b"Content-Type: message/rfc822",
+    b"Content-Type: text/html; charset=unicode-escape",
+    b"Content-Type: multipart/mixed; boundary=inner",
+    b"Content-Disposition: attachment; filename*=gb2312''%D6%EC%E9%D5.pdf",
+    b'Content-Disposition: attachment; filename="\xe9\x80\xa0=?utf-8?B?4piV?="',
+    b"Content-Transfer-Encoding: quoted-printable",
+    b'<a href="https://x.test/">https://x.test/very/long/path\xe2\x80\xa6<a href="mailto:',
+    b"--inner",
+    b"",
+]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["raw_utf8_headers.eml", "gb2312_gbk_characters.eml", "html_links.eml",
+     "forwarded_with_attachment.eml", "crlf_outlook.eml"],
+)  # fmt: skip
+def test_parsing_a_damaged_mail_never_raises(name: str):
+    original = fixture_bytes(name)
+    lines = original.split(b"\n")
+
+    @settings(max_examples=25, deadline=None, derandomize=True)
+    @given(
+        at=st.integers(0, len(lines)),
+        damage=st.lists(st.sampled_from(_MAIL_DAMAGE), min_size=1, max_size=4),
+        cut=st.integers(0, len(original)),
+    )
+    def check(at: int, damage: list[bytes], cut: int) -> None:
+        damaged = b"\n".join([*lines[:at], *damage, *lines[at:]])[: cut or None]
+        message = MailMessage.parse(damaged)
+        mail_item(
+            message, fallback_id="<uid@x>", account_address="support@example.test", received_at=NOW
+        )
+
+    check()
+
+
 async def test_a_mailbox_is_read_in_uid_order_and_threaded_by_references():
     mailbox = FakeMailbox()
     adapter = adapter_for(mailbox, page_size=10)
@@ -130,10 +313,11 @@ async def test_a_mailbox_is_read_in_uid_order_and_threaded_by_references():
         "carol@example.test", "carol@example.test", "Carol Customer"
     )
     assert first.text.startswith("Order #4411 never arrived\n\nHi, my order")
-    assert photo.text.endswith(
-        "[attachments: box.jpg (image/jpeg, 51 bytes), "
-        "invoice 4411\u202e.pdf (application/pdf, 48 bytes)]"
-    )
+    assert photo.text == "Photo of the broken box\n\nSee the attached photo and invoice."
+    assert photo.attachments == (
+        Attachment(AttachmentKind.IMAGE, title="box.jpg", size=51),
+        Attachment(AttachmentKind.FILE, title="invoice 4411\u202e.pdf", size=48),
+    ), "attachments are the item's, named and sized, with no URL to open"
     assert hostile.thread_key == "<good-root@example.test>"
     assert hostile.created_at == datetime(2026, 3, 1, 12, 0, tzinfo=UTC), (
         "no Date header: the server's arrival time"
