@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 
 _PUBLIC: dict[str, str] = {
+    "Attachment": "adapters.base",
+    "AttachmentKind": "adapters.base",
     "AnswerMatch": "inbox.answers",
     "Context": "inbox.cli.main",
     "main": "inbox.cli.main",
@@ -32,6 +34,7 @@ _PUBLIC: dict[str, str] = {
     "sanitize": "inbox.core.sanitize",
     "single_line": "inbox.core.sanitize",
     "web_link": "inbox.core.sanitize",
+    "counted": "inbox.core.plurals",
     "sentiment": "inbox.core.sentiment",
     "EXAMPLES": "inbox.core.when",
     "describe": "inbox.core.when",
@@ -77,6 +80,8 @@ _PUBLIC: dict[str, str] = {
     "ThreadRow": "inbox.triage.lists",
     "View": "inbox.triage.lists",
     "ItemRow": "inbox.triage.messages",
+    "AttachmentText": "inbox.triage.messages",
+    "attachment_text": "inbox.triage.messages",
     "NoteRow": "inbox.triage.notes",
     "PresenceRow": "inbox.triage.notes",
 }

@@ -319,6 +319,16 @@ THREAD = [
         tooltip="Show or hide the thread's history: assignments, tags, status changes, replies",
     ),
     Binding(
+        "o",
+        "open_attachment",
+        "Attachment",
+        id="thread-open-attachment",
+        tooltip=(
+            "Open an attachment's link (an image, a link card, a quoted post) in the browser; "
+            "several: pick one"
+        ),
+    ),
+    Binding(
         "ctrl+o",
         "pick_answer",
         "Answers",

@@ -354,12 +354,16 @@ class PresenceLoaded(Message, bubble=False):
 
 
 class LinkOpened(Message, bubble=False):
-    """A thread's link was handed to a browser (`opened`), or there is no browser to hand it to."""
+    """A thread's link was handed to a browser (`opened`), or there is no browser to hand it to.
 
-    def __init__(self, url: str, *, opened: bool) -> None:
+    `what` names what the link leads to, for people: "original post", "attachment".
+    """
+
+    def __init__(self, url: str, *, opened: bool, what: str = "original post") -> None:
         super().__init__()
         self.url = url
         self.opened = opened
+        self.what = what
 
 
 # -- the crisis toolkit --------------------------------------------------------------------

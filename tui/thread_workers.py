@@ -12,9 +12,9 @@ widgets and drop results for a thread no longer shown:
                 self.composer.show_problems(message.problems, message.approval_reason)
 
 The workers: the conversation (`load_thread`), the unread mark, our presence and who else
-is here, the author card, the history, the original post in a browser, and the reply's
-pre-send checks, queueing (asking first for a second reply) and prepared answer; and
-`keep_draft`, which saves the reply being written so it outlives the app.
+is here, the author card, the history, a link (the post, an attachment) in a browser, and
+the reply's pre-send checks, queueing (asking first for a second reply) and prepared answer;
+and `keep_draft`, which saves the reply being written so it outlives the app.
 """
 
 from __future__ import annotations
@@ -166,10 +166,11 @@ class ThreadWorkers(_ScreenBase):
         exclusive=True,
         exit_on_error=False,
         group="browser",
-        description="thread: open the original post",
+        description="thread: open a link in the browser",
     )
-    def open_link(self, url: str) -> None:
-        self.post_message(LinkOpened(url, opened=open_in_browser(url)))
+    def open_link(self, url: str, what: str = "original post") -> None:
+        """Hand `url` (the `what` of the thread) to a browser, and say whether it took it."""
+        self.post_message(LinkOpened(url, opened=open_in_browser(url), what=what))
 
     @work(
         thread=True,

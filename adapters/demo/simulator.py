@@ -11,6 +11,9 @@ window). Item `n` sits where the cumulative volume since `epoch` reaches `n + u_
 `u_n` in [0, 1) drawn for that index; so items are ordered, busy hours are busy, and any
 item's time is computed on its own without walking the ones before it.
 
+Attachments: some complaints carry a screenshot, questions and rumours a link card, praise
+a quote of the brand's post or only a photo, feature requests a poll (`attachments.py`).
+
 Threads: a share of items are follow-ups by the same customer to an earlier, recent root
 item of the same stream; roots open DM conversations (per customer on X, Bluesky and
 Messenger, per first message elsewhere), top-level comments under a brand post, or
@@ -31,8 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from adapters.base import Direction, FetchedContact, FetchedItem, Kind
-from adapters.demo import brand_replies, content, customer_texts, people
+from adapters.base import Attachment, Direction, FetchedContact, FetchedItem, Kind
+from adapters.demo import attachments, brand_replies, content, customer_texts, people
 from adapters.demo.draws import (
     SLOT_BITS,
     SLOT_RANGE,
@@ -86,7 +89,9 @@ _JITTER_RANGE: Final = float(1 << 32)
     _DETAIL_3,
     _HOSTILE,
     _HOSTILE_PICK,
-) = range(22)
+    _ATTACHMENT,
+    _ATTACHMENT_PICK,
+) = range(24)
 _SLOT_LAYOUT: Final = struct.Struct("<I30H")
 """A 64-byte digest read as one 32-bit jitter and thirty 16-bit draws."""
 
@@ -141,6 +146,7 @@ _POST_RECENCY: Final = Weighted(((0, 70), (1, 20), (2, 10)))
 _FOLLOWUP_BELOW: Final = chance(FOLLOWUP_SHARE)
 _REPEAT_BELOW: Final = chance(REPEAT_CUSTOMER_SHARE)
 _HOSTILE_BELOW: Final = chance(HOSTILE_SHARE)
+_CARRIES_BELOW: Final = attachments.CARRIES_BELOW
 _EMOJI_BELOW: Final = chance(0.45)
 _TRIPLE_EMOJI_BELOW: Final = chance(0.25)
 _DATETIME_FROM_TIMESTAMP: Final = datetime.fromtimestamp
@@ -488,6 +494,20 @@ class Simulator:
         hostile = slots[_HOSTILE] < _HOSTILE_BELOW
         if hostile:
             text = f"{text} {pick(customer_texts.HOSTILE, slots[_HOSTILE_PICK])}"
+        carried: tuple[Attachment, ...] = ()
+        if slots[_ATTACHMENT] < _CARRIES_BELOW.get(category, 0):
+            carried, textless = attachments.draw(
+                style.name,
+                kind,
+                category,
+                language,
+                slots[_ATTACHMENT_PICK],
+                stream_number=state.number,
+                index=index,
+                brand=self.account_handle,
+            )
+            if textless and not hostile:
+                text = ""
         raw: dict[str, object] = {
             "index": index,
             "stream": state.spec.name,
@@ -514,6 +534,7 @@ class Simulator:
             parent_external_id=parent,
             url=style.url(kind, external_id, author),
             raw=raw,
+            attachments=carried,
         )
 
     def _compose(

@@ -1,4 +1,4 @@
-"""`inbox threads`: triage from the shell: list views, assign, tag, snooze, close, write notes.
+"""`inbox threads`: triage from the shell: list views, read one, assign, tag, snooze, close, note.
 
 A change names one or more thread ids and says, per thread, why it was not changed.
 Exit status: 0 when every thread changed, 1 when some were refused (by role or because
@@ -15,10 +15,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from adapters.base import Attachment
     from inbox.cli.main import Context
     from inbox.service import InboxService
     from inbox.triage.changes import BulkResult
     from inbox.triage.lists import ThreadRow
+    from inbox.triage.messages import ItemRow
 
 VIEWS = (
     "mine",
@@ -84,7 +86,9 @@ def register(commands: Any) -> None:
     listing.add_argument("--json", action="store_true", help="print JSON for scripts")
     listing.set_defaults(handler=cmd_list)
 
-    show = threads.add_parser("show", help="one thread with its notes and history")
+    show = threads.add_parser(
+        "show", help="one thread: its messages with their attachments, its notes and history"
+    )
     show.add_argument("thread", type=int)
     show.add_argument("--json", action="store_true", help="print JSON for scripts")
     show.set_defaults(handler=cmd_show)
@@ -189,6 +193,57 @@ def _json_row(row: ThreadRow) -> dict[str, Any]:
     }
 
 
+def _json_message(item: ItemRow) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "direction": item.direction,
+        "author": item.author,
+        "text": item.text,
+        "created_at": item.created_at.isoformat(),
+        "url": item.url,
+        "attachments": [_json_attachment(attachment) for attachment in item.attachments],
+    }
+
+
+def _json_attachment(attachment: Attachment) -> dict[str, Any]:
+    fields = {
+        "kind": str(attachment.kind),
+        "url": attachment.url,
+        "description": attachment.description,
+        "title": attachment.title,
+        "author": attachment.author,
+        "options": list(attachment.options) or None,
+        "size": attachment.size,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _print_message(item: ItemRow) -> None:
+    """A message as `threads show` prints it: who and when, then its body indented.
+
+    Its content warning comes first, then the text, then each attachment as the thread
+    screen shows it (`attachment_text`), every word cleaned for the terminal.
+    """
+    from adapters.base import AttachmentKind
+    from inbox.core.sanitize import for_display, name_for_display
+    from inbox.triage.messages import attachment_text
+
+    who = name_for_display(item.author) if item.author else "unknown"
+    print(f"  {_when(item.created_at)} {who if item.direction == 'in' else 'reply from ' + who}:")
+    warnings = [shown for shown in item.attachments if shown.kind == AttachmentKind.WARNING]
+    others = [shown for shown in item.attachments if shown.kind != AttachmentKind.WARNING]
+    for warning in warnings:
+        print(f"    {attachment_text(warning).lines()[0]}")
+    text = for_display(item.text).strip()
+    for line in text.splitlines() if text or item.attachments else ["(no text)"]:
+        print(f"    {line}".rstrip())
+    for attachment in others:
+        first, *under = attachment_text(attachment).lines()
+        print(f"    ▸ {first}")
+        for line in under:
+            print(f"      {line}")
+
+
 def _print_json(value: Any) -> None:
     from inbox.core.sanitize import json_text
 
@@ -256,12 +311,14 @@ def cmd_show(context: Context) -> int:
     service = context.service(create=False)
     thread_id = context.options.thread
     row = service.thread(thread_id)
+    items = service.thread_items(thread_id)
     notes = service.notes(thread_id)
     history = service.history(thread_id)
     if context.options.json:
         _print_json(
             {
                 "thread": _json_row(row),
+                "messages": [_json_message(item) for item in items],
                 "notes": [
                     {
                         "id": note.id,
@@ -299,7 +356,14 @@ def cmd_show(context: Context) -> int:
     if row.reply_window_closes_at:
         details.append(f"reply window closes {_when(row.reply_window_closes_at)} UTC")
     print(" · ".join(details))
-    print(for_display(row.preview))
+    if items:
+        print("\nmessages:")
+        for number, item in enumerate(items):
+            if number:
+                print()
+            _print_message(item)
+    else:
+        print(for_display(row.preview))
     if notes:
         print("\nnotes:")
         for note in notes:

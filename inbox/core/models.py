@@ -272,7 +272,9 @@ class Item(SQLModel, table=True):
     sentiment: float | None = None
     """VADER compound score of inbound messages; None until scored, and for outbound ones."""
     raw: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    attachments: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    attachments: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True))
+    )
     """Media, link cards, quotes, polls, warnings (`adapters.base.Attachment` as objects)."""
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, func, literal_column, select
 from sqlalchemy.sql import column, table
 
 from adapters.base import Attachment, AttachmentKind
+from inbox.core import sanitize
 from inbox.core.models import Agent, Contact, Item
 
 _item = Item.__table__
@@ -121,3 +122,88 @@ def read_attachments(stored: Any) -> tuple[Attachment, ...]:
 
 
 _ATTACHMENT_KINDS = frozenset(str(kind) for kind in AttachmentKind)
+
+_MEDIA = frozenset(
+    {AttachmentKind.IMAGE, AttachmentKind.VIDEO, AttachmentKind.AUDIO, AttachmentKind.FILE}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentText:
+    """An attachment as it reads under its message, every part cleaned for a terminal.
+
+    The terminal UI and `inbox threads show` both show attachments this way.
+    """
+
+    label: str
+    """What it is: "image", "link", "quote from @bob", "poll", "⚠ Content warning"."""
+    headline: str
+    """What follows the label on its line: alt text, file name and size, a title ("" if none)."""
+    details: tuple[str, ...] = ()
+    """Lines under it: a card's description, a quote's text, a poll's options."""
+    url: str | None = None
+    """Where it can be opened, shown last."""
+
+    def lines(self) -> tuple[str, ...]:
+        """The label and headline on one line, then the details, then the address."""
+        first = f"{self.label}: {self.headline}" if self.headline else self.label
+        return (first, *self.details, *((self.url,) if self.url else ()))
+
+
+def attachment_text(attachment: Attachment) -> AttachmentText:
+    """How `attachment` reads under its message: "image: alt text · photo.jpg, 240 KB"."""
+    kind = attachment.kind
+    words = _one_line(attachment.description)
+    title = _one_line(attachment.title)
+    author = sanitize.name_for_display(attachment.author) if attachment.author else ""
+    url = _one_line(attachment.url) or None
+    if kind == AttachmentKind.WARNING:
+        return AttachmentText("⚠ Content warning", words or title)
+    if kind in _MEDIA:
+        named = ", ".join(filter(None, [title, _size_text(attachment.size)]))
+        described = words or (None if kind == AttachmentKind.FILE and named else "no description")
+        return AttachmentText(str(kind), " · ".join(filter(None, [described, named])), url=url)
+    if kind == AttachmentKind.LINK:
+        details = tuple(_text_lines(attachment.description))
+        if not title:
+            return AttachmentText("link", url or "no address", details)
+        return AttachmentText("link", title, details, url)
+    if kind == AttachmentKind.QUOTE:
+        quoted = tuple(f"│ {line}" for line in _text_lines(attachment.description))
+        return AttachmentText(f"quote from {author}" if author else "quote", "", quoted, url)
+    if kind == AttachmentKind.POLL:
+        options = tuple(f"○ {shown}" for shown in map(_one_line, attachment.options) if shown)
+        return AttachmentText("poll", title, options, url)
+    sender = f" from {author}" if author else ""
+    return AttachmentText(
+        "forwarded mail",
+        f"{title or 'no subject'}{sender}",
+        tuple(_text_lines(attachment.description)),
+        url,
+    )
+
+
+def _one_line(text: str | None) -> str:
+    return sanitize.single_line(text) if text else ""
+
+
+def _text_lines(text: str | None) -> list[str]:
+    """`text` cleaned for a terminal, its lines without the blank ones."""
+    if not text:
+        return []
+    return [
+        " ".join(line.split()) for line in sanitize.for_display(text).splitlines() if line.strip()
+    ]
+
+
+def _size_text(size: int | None) -> str | None:
+    """Bytes as people read them: "830 bytes", "240 KB", "3.4 MB"."""
+    if size is None or size < 0:
+        return None
+    if size < 1_000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1_000:.0f} KB"
+    if size < 1_000_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1_000_000_000:.1f} GB"

@@ -15,6 +15,7 @@ import pytest
 
 from adapters.base import (
     AccountRef,
+    AttachmentKind,
     AuthExpired,
     FetchedItem,
     Kind,
@@ -323,6 +324,61 @@ def test_texts_carry_emoji_and_non_latin_scripts() -> None:
     texts = [item.text for item in all_items(simulator("mastodon"), 600)]
     assert any(re.search("[\U0001f300-\U0001faff]", text) for text in texts)
     assert any(re.search("[\u3040-\u30ff\u4e00-\u9fff]", text) for text in texts)
+
+
+def test_some_messages_carry_screenshots_cards_quotes_and_polls() -> None:
+    carried = [
+        (item, attachment)
+        for item in all_items(simulator("mastodon"), 600)
+        for attachment in item.attachments
+    ]
+    kinds = {attachment.kind for _, attachment in carried}
+    assert {
+        AttachmentKind.IMAGE,
+        AttachmentKind.LINK,
+        AttachmentKind.QUOTE,
+        AttachmentKind.POLL,
+        AttachmentKind.WARNING,
+    } <= kinds
+    screenshots = [
+        (item, attachment)
+        for item, attachment in carried
+        if attachment.kind is AttachmentKind.IMAGE and raw(item)["category"] in COMPLAINT_TYPES
+    ]
+    assert screenshots and all(
+        attachment.description and attachment.url and attachment.url.startswith("https://")
+        for _, attachment in screenshots
+    )
+    assert all(
+        len(attachment.options) >= 2
+        for _, attachment in carried
+        if attachment.kind is AttachmentKind.POLL
+    )
+    assert all(
+        attachment.author == "@nimbus"
+        for _, attachment in carried
+        if attachment.kind is AttachmentKind.QUOTE
+    )
+    share = len({item.external_id for item, _ in carried}) / (600 * 2)
+    assert 0.02 < share < 0.2
+
+
+@pytest.mark.parametrize("style", ["x", "facebook", "reddit"])
+def test_now_and_then_a_message_is_only_a_photo_with_alt_text(style: str) -> None:
+    textless = [item for item in all_items(simulator(style), 800) if not item.text]
+    assert textless
+    for item in textless:
+        (photo,) = item.attachments
+        assert photo.kind is AttachmentKind.IMAGE and photo.description and photo.url
+        assert item.kind in (Kind.DM, Kind.COMMENT)
+
+
+def test_email_attaches_files_and_forwards_mail_but_never_cards() -> None:
+    carried = [a for item in all_items(simulator("email"), 1500) for a in item.attachments]
+    kinds = {attachment.kind for attachment in carried}
+    assert kinds == {AttachmentKind.IMAGE, AttachmentKind.FORWARDED}
+    images = [attachment for attachment in carried if attachment.kind is AttachmentKind.IMAGE]
+    assert all(image.title == "screenshot.png" and image.size for image in images)
 
 
 @pytest.mark.parametrize("adapter_class", DEMO_ADAPTERS, ids=lambda cls: cls.platform)

@@ -174,3 +174,67 @@ def test_show_prints_the_thread_its_notes_and_history(capsys, db):
         "thread.tagged",
     )
     assert [row["id"] for row in listed(capsys, db, "--view", "mentions", actor="casey")] == [2, 1]
+
+
+def test_show_prints_each_message_with_its_attachments_cleaned_for_the_terminal(capsys, tmp_path):
+    from dataclasses import replace
+
+    from adapters.base import Attachment, AttachmentKind
+
+    path = str(tmp_path / "inbox.db")
+    run(capsys, "--db", path, "agents", "add", "root", "--role", "admin")
+    engine = open_engine(f"sqlite:///{path}")
+    account = add_account(engine, "demo-mastodon", "@brand")
+    carrying = replace(
+        item("in-1", "t1", text="checkout \x1b[31mbroke\x1b[0m again", minutes=0),
+        attachments=(
+            Attachment(AttachmentKind.WARNING, description="billing rant"),
+            Attachment(
+                AttachmentKind.IMAGE,
+                url="https://media.example/1.png",
+                description="[bold]Screenshot\x1b]2;pwned\x07 of the error\u202e",
+                title="shot.png",
+                size=240_000,
+            ),
+            Attachment(AttachmentKind.QUOTE, author="@nimbus", description="Dark mode is here."),
+            Attachment(AttachmentKind.POLL, title="Which plan?", options=("Monthly", "Yearly")),
+        ),
+    )
+    photo_only = replace(
+        item("in-2", "t1", text="", minutes=1),
+        attachments=(Attachment(AttachmentKind.IMAGE, description="A cat on a keyboard"),),
+    )
+    Store(engine).ingest(account, "mentions", [carrying, photo_only], None)
+    engine.dispose()
+
+    status, out, _ = run(capsys, "--db", path, "--as", "root", "threads", "show", "1")
+    assert status == 0
+    messages = out.split("messages:\n", 1)[1].split("\n\nhistory:", 1)[0].splitlines()
+    assert messages == [
+        "  2026-11-02 08:00 @carol:",
+        "    ⚠ Content warning: billing rant",
+        "    checkout broke again",
+        "    ▸ image: [bold]Screenshot of the error · shot.png, 240 KB",
+        "      https://media.example/1.png",
+        "    ▸ quote from @nimbus",
+        "      │ Dark mode is here.",
+        "    ▸ poll: Which plan?",
+        "      ○ Monthly",
+        "      ○ Yearly",
+        "",
+        "  2026-11-02 08:01 @carol:",
+        "    ▸ image: A cat on a keyboard",
+    ]
+    assert not any(character in out for character in "\x1b\x07\u202e")
+
+    status, out, _ = run(capsys, "--db", path, "--as", "root", "threads", "show", "1", "--json")
+    shown = json.loads(out)
+    assert [message["text"] for message in shown["messages"]] == [
+        "checkout \x1b[31mbroke\x1b[0m again",
+        "",
+    ]
+    assert shown["messages"][0]["attachments"][3] == {
+        "kind": "poll",
+        "title": "Which plan?",
+        "options": ["Monthly", "Yearly"],
+    }

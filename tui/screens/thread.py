@@ -5,10 +5,11 @@ draft waits). Messages, outgoing replies (with where each stands in the outbox) 
 internal notes are read in a worker and read again whenever the app's event poller
 reports a change to this thread, so a colleague's reply, note, tag or assignment shows
 up by itself, and so does the title line. The letter keys (reply, note, assign, tag,
-snooze, priority, close, reopen, browser, link, panes) act while the conversation has
-focus; in the composer they are text. Triage writes go through `TriageWriter`, which
-reports what changed or the service's reason for refusing; every other service call is a
-worker of `ThreadWorkers` (tui/thread_workers.py), and the handlers here show what it posts.
+snooze, priority, close, reopen, browser, link, attachment, panes) act while the
+conversation has focus; in the composer they are text. Triage writes go through
+`TriageWriter`, which reports what changed or the service's reason for refusing; every
+other service call is a worker of `ThreadWorkers` (tui/thread_workers.py), and the
+handlers here show what it posts.
 
 The reply being written is kept in the database at each pause in typing, on leaving the
 thread and on quitting, and comes back when the person opens the thread again, in this
@@ -55,6 +56,7 @@ from inbox import (
 from tui import bindings
 from tui.dialogs.answer_picker import AnswerPicker
 from tui.dialogs.forms import ConfirmForm
+from tui.dialogs.link_picker import LinkPicker
 from tui.dialogs.pickers import (
     AssignChoice,
     AssignPicker,
@@ -101,6 +103,7 @@ from tui.widgets.conversation import Conversation
 from tui.widgets.crisis_bar import CrisisBar
 from tui.widgets.history import HistoryPane
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.message_body import AttachmentLink, attachment_links
 
 if TYPE_CHECKING:
     from inbox import NoteRow, PresenceRow
@@ -132,6 +135,7 @@ LETTER_ACTIONS = frozenset(
         "close_thread",
         "reopen",
         "open_post",
+        "open_attachment",
         "copy_link",
         "author_pane",
         "history_pane",
@@ -210,6 +214,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         """Set after a warning that the thread changed: the version a second ctrl+s accepts."""
         self.post_url: str | None = None
         """The original post's address, once the conversation is read."""
+        self.attachment_links: list[AttachmentLink] = []
+        """The conversation's attachments that have an address, the newest message's first."""
         self.side_pane: str | None = None
         """The side pane shown: "author", "history", or None."""
         self.activity = "viewing"
@@ -314,7 +320,12 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         self._write_presence(self.thread.id, self.visit, activity)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Letter keys are text in the composer: keep them out of the footer there."""
+        """Letter keys are text in the composer: keep them out of the footer there.
+
+        The attachment key shows only while the conversation has an attachment to open.
+        """
+        if action == "open_attachment" and not self.attachment_links:
+            return False
         return not (action in LETTER_ACTIONS and self.composer.reply_area.has_focus)
 
     # -- results: the only place widgets change ------------------------------------------
@@ -347,6 +358,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         """
         self.thread = snapshot.thread
         self.post_url = original_post_url(snapshot.items)
+        links = attachment_links(snapshot.items)
+        if bool(links) != bool(self.attachment_links):
+            self.refresh_bindings()
+        self.attachment_links = links
         self.query_one("#thread-title", Static).update(
             Text(thread_title(snapshot.thread)), layout=False
         )
@@ -406,10 +421,12 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         if message.opened:
             self.notify(f"Opened in the browser: {message.url}", markup=False)
         else:
+            from_post = self.post_url is not None and message.url == web_link(self.post_url)
+            copy_hint = " (y copies the link)." if from_post else ""
             self.notify(
-                f"No browser to open it from here. The original post is at {message.url} "
-                "(y copies the link).",
-                title="Original post",
+                f"No browser to open it from here. The {message.what} is at {message.url}"
+                f"{copy_hint}",
+                title=message.what.capitalize(),
                 timeout=15,
                 markup=False,
             )
@@ -744,17 +761,33 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         if self.post_url is None:
             self.notify("No link to the original post: the platform gave none.", markup=False)
             return
-        link = web_link(self.post_url)
+        self._open_web_link(self.post_url, "original post")
+
+    def action_open_attachment(self) -> None:
+        """Open the conversation's attachment, asking which when there are several."""
+        if len(self.attachment_links) == 1:
+            self._open_web_link(self.attachment_links[0].url, "attachment")
+            return
+
+        def picked(link: AttachmentLink | None) -> None:
+            if link is not None:
+                self._open_web_link(link.url, "attachment")
+
+        self.app.push_screen(LinkPicker(self.attachment_links), picked)
+
+    def _open_web_link(self, url: str, what: str) -> None:
+        """Hand `url` to the browser if it is an http(s) link; else say it was not opened."""
+        link = web_link(url)
         if link is None:
             self.notify(
-                f"Not opened: the platform's link is a {link_scheme(self.post_url)}: link, "
+                f"Not opened: the platform's link is a {link_scheme(url)}: link, "
                 "and only http and https links open.",
-                title="Original post",
+                title=what.capitalize(),
                 severity="warning",
                 markup=False,
             )
             return
-        self.open_link(link)
+        self.open_link(link, what)
 
     def action_copy_link(self) -> None:
         if self.post_url is None:

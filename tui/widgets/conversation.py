@@ -2,10 +2,11 @@
 
 A reply queued in the outbox shows where it stands (awaiting approval, queued, sending,
 failed with the reason); once sent it is the outgoing message the sender recorded, marked
-with who sent it. Internal notes sit among the messages at their time, on a tinted block
-headed "internal note", so none can pass for something the customer saw. Platform text
-and notes go through `inbox.core.sanitize` into plain `rich.text.Text`, so markup in them is
-shown as characters and does nothing.
+with who sent it. A message shows its attachments under its text, a content warning above
+it (`tui/widgets/message_body.py`). Internal notes sit among the messages at their time, on
+a tinted block headed "internal note", so none can pass for something the customer saw.
+Platform text and notes go through `inbox.core.sanitize` into plain `rich.text.Text`, so
+markup in them is shown as characters and does nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from inbox import ItemRow, OutboundRow, ThreadRow, for_display
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
+from tui.widgets.message_body import MessageBody, message_body
 
 if TYPE_CHECKING:
     from inbox import NoteRow
@@ -92,6 +94,7 @@ class Conversation(VerticalScroll, can_focus=True):
         "conversation--pending",
         "conversation--failed",
         "conversation--notice",
+        "conversation--warning",
         "conversation--note",
         "conversation--note-body",
     }
@@ -150,19 +153,18 @@ class Conversation(VerticalScroll, can_focus=True):
         for entry in timeline(items, outbound, notes):
             header = self._header(entry, now)
             if entry.note is not None:
-                body = Text(labels.message_text(entry.note.body) or "(no text)")
+                note = Text(labels.message_text(entry.note.body) or "(no text)")
                 block = Padding(
-                    body,
+                    note,
                     (0, 1, 0, 2),
                     style=self.get_component_rich_style("conversation--note-body"),
                 )
                 parts.extend([header, block, Text("")])
+                plain.extend([header.plain, note.plain])
             else:
-                row = entry.item if entry.item is not None else entry.outbound
-                text = row.text if entry.item is not None else row.rendered_text
-                body = Text(labels.message_text(text) or "(no text)")
-                parts.extend([header, Padding(body, (0, 0, 1, 2))])
-            plain.extend([header.plain, body.plain])
+                body = self._message_body(entry)
+                parts.extend([header, Padding(body.renderable, (0, 0, 1, 2))])
+                plain.extend([header.plain, body.plain])
         if not parts:
             parts.append(Text("This thread has no messages yet."))
             plain.append("This thread has no messages yet.")
@@ -198,6 +200,20 @@ class Conversation(VerticalScroll, can_focus=True):
         assert self._shown is not None
         thread, items, outbound, notes = self._shown
         self.show_conversation(thread, items, outbound, now, notes)
+
+    def _message_body(self, entry: Entry) -> MessageBody:
+        """A message with its attachments, or a reply the outbox holds (text only)."""
+        if entry.item is not None:
+            text, attachments = entry.item.text, entry.item.attachments
+        else:
+            assert entry.outbound is not None
+            text, attachments = entry.outbound.rendered_text, ()
+        return message_body(
+            text,
+            attachments,
+            meta=component_colours(self, "conversation--meta"),
+            warning=component_colours(self, "conversation--warning"),
+        )
 
     def _header(self, entry: Entry, now: datetime) -> Text:
         meta = component_colours(self, "conversation--meta")

@@ -1,4 +1,4 @@
-"""The preview pane: one thread's messages, inbound and outbound, oldest first.
+"""The preview pane: one thread's messages, in and out, with their attachments, oldest first.
 
 Everything a platform sent is shown as `rich.text.Text` after `inbox.core.sanitize`: markup in
 a post stays characters on the screen, and control sequences never reach the terminal.
@@ -21,6 +21,7 @@ from inbox import ItemRow, PresenceRow, ThreadRow
 from tui import bindings
 from tui.themes import component_colours
 from tui.widgets import labels
+from tui.widgets.message_body import message_body
 
 
 class ThreadPreview(VerticalScroll, can_focus=True):
@@ -33,6 +34,7 @@ class ThreadPreview(VerticalScroll, can_focus=True):
         "thread-preview--outbound",
         "thread-preview--meta",
         "thread-preview--notice",
+        "thread-preview--warning",
     }
 
     def __init__(
@@ -79,21 +81,25 @@ class ThreadPreview(VerticalScroll, can_focus=True):
             f"{labels.kind_label(thread.kind)} · {thread.status}"
         )
         parts: list[RenderableType] = []
+        plain: list[str] = []
+        meta = component_colours(self, "thread-preview--meta")
+        warning = component_colours(self, "thread-preview--warning")
         if thread.item_count > len(items):
-            parts.append(
-                Text(
-                    f"showing the latest {len(items)} of {thread.item_count} messages\n",
-                    style=component_colours(self, "thread-preview--meta"),
-                )
+            showing = Text(
+                f"showing the latest {len(items)} of {thread.item_count} messages\n", style=meta
             )
+            parts.append(showing)
+            plain.append(showing.plain)
         for item in items:
-            parts.append(self._header(item, now))
-            parts.append(Padding(Text(labels.message_text(item.text) or "(no text)"), (0, 0, 1, 2)))
+            header = self._header(item, now)
+            parts.append(header)
+            body = message_body(item.text, item.attachments, meta=meta, warning=warning)
+            parts.append(Padding(body.renderable, (0, 0, 1, 2)))
+            plain.extend([header.plain, body.plain])
         if not items:
             parts.append(Text("This thread has no messages yet."))
-        self._plain_text = "\n".join(
-            part.renderable.plain if isinstance(part, Padding) else part.plain for part in parts
-        )
+            plain.append("This thread has no messages yet.")
+        self._plain_text = "\n".join(plain)
         self._body.update(Group(*parts))
         if not same_thread:
             self.scroll_end(animate=False, immediate=False)
