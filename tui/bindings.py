@@ -346,6 +346,23 @@ THREAD = [
         "p", "priority", "Priority", id="thread-priority", tooltip="Set the priority", show=False
     ),
     Binding(
+        "R",
+        "resend_reply",
+        "Send again",
+        id="thread-resend-reply",
+        tooltip="Send again a reply that failed or could not be confirmed (check the platform "
+        "first: it may have been posted)",
+        show=False,
+    ),
+    Binding(
+        "W",
+        "withdraw_reply",
+        "Withdraw",
+        id="thread-withdraw-reply",
+        tooltip="Withdraw a reply that has not gone out (waiting, queued, failed or unconfirmed)",
+        show=False,
+    ),
+    Binding(
         "b",
         "open_post",
         "Open post",

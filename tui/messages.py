@@ -175,6 +175,19 @@ class ReplyQueued(Message, bubble=False):
         self.seen_version = seen_version
 
 
+class ReplySettled(Message, bubble=False):
+    """A person sent a stuck reply again or withdrew it; `refusal` says why not, if not."""
+
+    def __init__(
+        self, thread_id: int, outbound_id: int, resent: bool, refusal: str | None = None
+    ) -> None:
+        super().__init__()
+        self.thread_id = thread_id
+        self.outbound_id = outbound_id
+        self.resent = resent
+        self.refusal = refusal
+
+
 class ReplyRefused(Message, bubble=False):
     """A reply was not queued, for these reasons."""
 

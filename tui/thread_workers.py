@@ -36,6 +36,7 @@ from tui.messages import (
     ReplyNeedsConfirmation,
     ReplyQueued,
     ReplyRefused,
+    ReplySettled,
     SecondReplyHeld,
     ThreadGone,
     ThreadRead,
@@ -171,6 +172,24 @@ class ThreadWorkers(_ScreenBase):
     def open_link(self, url: str, what: str = "original post") -> None:
         """Hand `url` (the `what` of the thread) to a browser, and say whether it took it."""
         self.post_message(LinkOpened(url, opened=open_in_browser(url), what=what))
+
+    @work(
+        thread=True,
+        exit_on_error=False,
+        group="settle",
+        description="thread: send a stuck reply again, or withdraw it",
+    )
+    def settle_reply(self, thread_id: int, outbound_id: int, resend: bool) -> None:
+        """Queue a failed or unconfirmed reply again (`resend`), or withdraw it."""
+        try:
+            if resend:
+                self.service.retry_outbound(outbound_id)
+            else:
+                self.service.cancel_outbound(outbound_id)
+        except (PermissionDenied, InvalidInput, NotFound) as refused:
+            self.post_message(ReplySettled(thread_id, outbound_id, resend, str(refused)))
+            return
+        self.post_message(ReplySettled(thread_id, outbound_id, resend))
 
     @work(
         thread=True,

@@ -29,7 +29,7 @@ one sends; a second reply while the person's first is still on its way asks in a
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
@@ -46,8 +46,10 @@ from inbox import (
     Action,
     InboxService,
     ItemRow,
+    OutboundRow,
     PresenceChanged,
     ThreadRow,
+    channel_name,
     describe,
     first_line,
     link_scheme,
@@ -77,6 +79,7 @@ from tui.messages import (
     ReplyNeedsConfirmation,
     ReplyQueued,
     ReplyRefused,
+    ReplySettled,
     SecondReplyHeld,
     ThreadGone,
     ThreadRead,
@@ -762,6 +765,53 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
             self.notify("No link to the original post: the platform gave none.", markup=False)
             return
         self._open_web_link(self.post_url, "original post")
+
+    def action_resend_reply(self) -> None:
+        """Ask, then queue again the latest reply here that failed or could not be confirmed."""
+        row = self._latest_outbound(lambda row: row.status == "failed" or row.waits_for_person)
+        if row is None:
+            self.notify("No reply here failed or waits to be checked.", markup=False)
+            return
+        what = "failed" if row.status == "failed" else "could not be confirmed"
+        question = (
+            f"Your reply {what}: {first_line(row.error or '', 160)}. "
+            f"Look on {channel_name(row.platform)} first: if it is there, withdraw this one "
+            "instead. "
+            "Send it again?"
+        )
+        thread_id = self.thread.id
+        self.app.push_screen(
+            ConfirmForm("Send the reply again", question, "Send again"),
+            lambda yes: yes and self.settle_reply(thread_id, row.id, True),
+        )
+
+    def action_withdraw_reply(self) -> None:
+        """Ask, then withdraw the latest reply here that has not gone out."""
+        row = self._latest_outbound(
+            lambda row: row.status in ("awaiting_approval", "queued", "failed", "unknown")
+        )
+        if row is None:
+            self.notify("No reply here is waiting to go out.", markup=False)
+            return
+        question = f"Withdraw your reply “{first_line(row.rendered_text, 120)}”?"
+        thread_id = self.thread.id
+        self.app.push_screen(
+            ConfirmForm("Withdraw the reply", question, "Withdraw it"),
+            lambda yes: yes and self.settle_reply(thread_id, row.id, False),
+        )
+
+    def _latest_outbound(self, wanted: Callable[[OutboundRow], bool]) -> OutboundRow | None:
+        rows = [row for row in self.conversation.outbound_rows if wanted(row)]
+        return rows[-1] if rows else None
+
+    @on(ReplySettled)
+    def reply_settled(self, message: ReplySettled) -> None:
+        if message.refusal is not None:
+            self.notify(message.refusal, severity="warning", markup=False)
+        else:
+            self.notify("Sent again." if message.resent else "Withdrawn.", markup=False)
+        if message.thread_id == self.thread.id:
+            self.load_thread(self.thread.id)
 
     def action_open_attachment(self) -> None:
         """Open the conversation's attachment, asking which when there are several."""

@@ -123,6 +123,11 @@ class Conversation(VerticalScroll, can_focus=True):
         """The thread whose conversation is shown, if one is."""
         return None if self._shown is None else self._shown[0].id
 
+    @property
+    def outbound_rows(self) -> Sequence[OutboundRow]:
+        """The thread's outgoing replies as shown, oldest first."""
+        return () if self._shown is None else self._shown[2]
+
     def show_notice(self, notice: str) -> None:
         """Show one line instead of a conversation (loading, gone)."""
         self._shown = None
@@ -245,7 +250,12 @@ class Conversation(VerticalScroll, can_focus=True):
                 self, "conversation--failed" if failed else "conversation--pending"
             )
             who = f" from {for_display(row.author)}" if row.author else ""
-            header.append(f"↳ reply{who} · {STATUS_LABELS.get(row.status, row.status)}", style)
+            status = STATUS_LABELS.get(row.status, row.status)
+            if row.waits_for_person:
+                status = "not confirmed: check the platform; R sends again, W withdraws"
+            elif row.status == "failed":
+                status = "failed: R sends again, W withdraws"
+            header.append(f"↳ reply{who} · {status}", style)
             reason = (
                 row.error
                 or row.review_note
