@@ -36,7 +36,7 @@ _PUBLIC: dict[str, str] = {
     "web_link": "inbox.core.sanitize",
     "counted": "inbox.core.plurals",
     "sentiment": "inbox.core.sentiment",
-    "EXAMPLES": "inbox.core.when",
+    "when_examples": "inbox.core.when",
     "describe": "inbox.core.when",
     "parse_when": "inbox.core.when",
     "presets": "inbox.core.when",

@@ -18,8 +18,10 @@ from inbox.core.errors import InvalidInput
 DEFAULT_TIME = time(9, 0)
 """The time of day a date or day name without a time means: the start of the working day."""
 
-EXAMPLES = "2h, 30m, 3d, tomorrow 9:00, mon 9:00 or 2026-11-22 09:00"
-"""What to type, for error messages and hints."""
+def when_examples(now: datetime, tz: tzinfo | None = None) -> str:
+    """What to type, for error messages and hints; the example date is two weeks ahead."""
+    ahead = _local(now, tz).date() + timedelta(days=14)
+    return f"2h, 30m, 3d, tomorrow 9:00, mon 9:00 or {ahead:%Y-%m-%d} 09:00"
 
 _UNITS = {
     "m": "minutes",
@@ -79,7 +81,7 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime:
     """
     words = " ".join(text.lower().split())
     if not words:
-        raise InvalidInput(f"type when to wake it: {EXAMPLES}")
+        raise InvalidInput(f"type when to wake it: {when_examples(now, tz)}")
     duration = _DURATION.fullmatch(words)
     if duration is not None and duration.group(2) not in ("am", "pm"):
         amount, unit = int(duration.group(1)), duration.group(2)
@@ -99,7 +101,9 @@ def parse_when(text: str, now: datetime, tz: tzinfo | None = None) -> datetime:
     if day is None:
         clock = _clock(words)
         if clock is None:
-            raise InvalidInput(f"could not read {text.strip()!r} as a time; try {EXAMPLES}")
+            raise InvalidInput(
+                f"could not read {text.strip()!r} as a time; try {when_examples(now, tz)}"
+            )
         moment = _at(local_now.date(), clock, tz)
         if moment <= now:
             moment = _at(local_now.date() + timedelta(days=1), clock, tz)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from inbox.core.errors import InvalidInput
-from inbox.core.when import describe, parse_when, presets
+from inbox.core.when import describe, parse_when, presets, when_examples
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -89,3 +89,12 @@ def test_presets_are_an_hour_four_hours_tomorrow_and_next_monday_at_nine():
 
 def test_a_moment_is_described_in_the_zone():
     assert describe(berlin(2026, 11, 3, 9, 0), BERLIN) == "Tue 3 Nov 09:00"
+
+
+def test_the_example_date_offered_is_always_ahead():
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    examples = when_examples(now)
+    offered = parse_when(examples.rsplit(" or ", 1)[1], now)
+    assert offered > now + timedelta(days=7)
+    with pytest.raises(InvalidInput, match="2026-12-21 09:00"):
+        parse_when("next blue moon", now)

@@ -28,7 +28,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from inbox import (
     ASSIGNABLE_ROLES,
-    EXAMPLES,
     Clock,
     InboxService,
     InvalidInput,
@@ -39,6 +38,7 @@ from inbox import (
     first_line,
     parse_when,
     presets,
+    when_examples,
 )
 from tui import bindings
 from tui.messages import AgentsLoaded, NoteAdded, NoteRefused, TagsLoaded
@@ -353,7 +353,8 @@ class SnoozePicker(Picker[datetime | None]):
                 ),
                 id="snooze-presets",
             )
-            yield Input(placeholder=f"or type: {EXAMPLES}", compact=True, id="snooze-input")
+            hint = f"or type: {when_examples(self.clock(), self.tz)}"
+            yield Input(placeholder=hint, compact=True, id="snooze-input")
             yield Static("", classes="picker-hint", id="snooze-hint")
 
     def on_mount(self) -> None:

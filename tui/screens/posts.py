@@ -32,6 +32,7 @@ from inbox import (
     first_line,
     for_display,
     parse_when,
+    when_examples,
 )
 from tui import bindings
 from tui.dialogs.forms import (
@@ -54,8 +55,6 @@ POST_EVENTS = ("post.", "posts.", "outbound.", "incident.")
 """Events after which the list is read again."""
 
 POST_COLUMNS = ("#", "when", "status", "account", "text", "why paused")
-
-WHEN_EXAMPLES = "2h, tomorrow 9:00, fri 17:30 or 2026-11-22 09:00"
 
 
 def status_label(post: PostRow) -> str:
@@ -296,6 +295,8 @@ class PostForm(CrisisForm):
         self.initial_when = (
             post.scheduled_at.astimezone().strftime("%Y-%m-%d %H:%M") if post else ""
         )
+        self.when_examples = when_examples(service.clock())
+        """What to type, with an example date two weeks ahead."""
 
     def compose(self) -> ComposeResult:
         post = self.post
@@ -315,11 +316,10 @@ class PostForm(CrisisForm):
             )
             account.disabled = post is not None
             yield form_row("Account", account)
-            yield form_row(
-                "When", Input(self.initial_when, placeholder=WHEN_EXAMPLES, id="when", compact=True)
-            )
+            when = Input(self.initial_when, placeholder=self.when_examples, id="when", compact=True)
+            yield form_row("When", when)
             yield form_row("Text", TextArea(post.text if post else "", id="text", compact=True))
-            yield Static(f"When: {WHEN_EXAMPLES}, in your time zone.", id="form-problems")
+            yield Static(f"When: {self.when_examples}, in your time zone.", id="form-problems")
             yield form_buttons("Save" if post else "Schedule")
 
     def on_mount(self) -> None:
@@ -335,7 +335,7 @@ class PostForm(CrisisForm):
             self.show_problem(str(error))
             return
         if moment is None:
-            self.show_problem(f"When: {WHEN_EXAMPLES}.", problem=False)
+            self.show_problem(f"When: {self.when_examples}.", problem=False)
             return
         paused = self.post is not None and self.post.status == PAUSED
         self.show_problem(
@@ -352,7 +352,7 @@ class PostForm(CrisisForm):
             self.show_problem("Pick the account to post on.")
             return
         if not when:
-            self.show_problem(f"Say when it goes out: {WHEN_EXAMPLES}.")
+            self.show_problem(f"Say when it goes out: {self.when_examples}.")
             return
         moment = None
         if self.post is None or when != self.initial_when:
