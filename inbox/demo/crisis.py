@@ -16,6 +16,7 @@ from adapters.demo.timeline import DEFAULT_CRISIS_HOURS
 from inbox.core.clock import utc_now
 from inbox.core.database import write_transaction
 from inbox.core.models import Item, Thread
+from inbox.core.plurals import counted
 from inbox.service import InboxService
 
 DEMO_CRISIS_HOURS = DEFAULT_CRISIS_HOURS
@@ -227,10 +228,11 @@ async def _play_crisis(
     out(
         f"{stamp()} {CRISIS_LEAD} declared incident {incident.id}: {incident.title!r}, severity "
         f"{incident.severity}, {incident.scope}, {incident.status_url}; "
-        f"{incident_threads} threads tagged"
+        f"{counted(incident_threads, 'thread')} tagged"
     )
     out(
-        f"{stamp()} paused {len(paused)} scheduled post(s): {', '.join(map(str, paused)) or 'none'}"
+        f"{stamp()} paused {counted(len(paused), 'scheduled post')}: "
+        f"{', '.join(map(str, paused)) or 'none'}"
     )
 
     # 5. the holding statement everywhere: one campaign of posts, one of thread replies
@@ -238,7 +240,8 @@ async def _play_crisis(
     posts = sum(1 for target in plan.targets if target.kind == "post" and target.fits)
     replies = sum(1 for target in plan.targets if target.kind == "reply" and target.fits)
     out(
-        f"{stamp()} holding statement queued: {posts} account posts, {replies} thread replies, "
+        f"{stamp()} holding statement queued: {counted(posts, 'account post')}, "
+        f"{counted(replies, 'thread reply', 'thread replies')}, "
         f"{len(plan.unfit)} skipped (campaigns {', '.join(str(c.id) for c in campaigns)})"
     )
     await send_all("holding statement")
@@ -250,8 +253,8 @@ async def _play_crisis(
     newly = lead.tag_incident_threads(incident.id)
     _plan, update_campaigns = lead.send_statement(incident.id, text=CRISIS_UPDATE, skip_unfit=True)
     out(
-        f"{stamp()} public update queued on {len(_plan.targets)} accounts "
-        f"(campaign {update_campaigns[0].id}); {newly} more threads tagged meanwhile"
+        f"{stamp()} public update queued on {counted(len(_plan.targets), 'account')} "
+        f"(campaign {update_campaigns[0].id}); {newly} more tagged meanwhile"
     )
     await send_all("public update")
 
