@@ -13,12 +13,13 @@ import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 from sqlalchemy import Connection, insert, select
 
 from inbox.core.models import Event
+from inbox.core.plurals import counted
 
 
 class InboxEvent:
@@ -87,6 +88,15 @@ def _plural(count: int | None, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def _moment(iso_time: str | None) -> datetime | None:
+    """An ISO time as stored in a payload, or None when it is missing or not a time."""
+    try:
+        moment = datetime.fromisoformat(iso_time)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
+
+
 def _utc_minute(iso_time: str | None) -> str:
     try:
         return f"{datetime.fromisoformat(iso_time):%Y-%m-%d %H:%M} UTC"  # type: ignore[arg-type]
@@ -98,32 +108,64 @@ def _utc_minute(iso_time: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class ThreadCreated(InboxEvent):
-    type: ClassVar[str] = "thread.created"
+class Arrival:
+    """What every arrival of messages in a thread says: how many, and when they were written.
+
+    The times are the platform's (the messages' own `created_at`), not when the inbox
+    fetched them, which is the event's `at`; rows from before these fields read as None.
+    """
+
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"first_at", "last_at", "posted_on"})
+
     count: int = 1
+    first_at: str | None = None
+    """When the earliest of these messages was written, on the platform (an ISO time)."""
+    last_at: str | None = None
+    """When the latest of them was written, on the platform (an ISO time)."""
+    posted_on: str | None = None
+    """The platform's name when these are the inbox's own replies, landed once it confirmed them."""
+
+    def written(self) -> tuple[datetime | None, datetime | None]:
+        """When the earliest and the latest of these messages were written (None: not known)."""
+        return _moment(self.first_at), _moment(self.last_at)
+
+    def posted(self) -> str:
+        """The sentence for the inbox's own replies, confirmed by their platform."""
+        if (self.count or 1) == 1:
+            return f"the reply was posted on {self.posted_on}"
+        return f"{counted(self.count, 'reply', 'replies')} were posted on {self.posted_on}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadCreated(Arrival, InboxEvent):
+    type: ClassVar[str] = "thread.created"
+
+    def describe(self, actor: str) -> str:
+        if self.posted_on:
+            return self.posted()
+        if (self.count or 1) == 1:
+            return "the first message arrived"
+        return f"the first {self.count:,} messages arrived"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsArrived(Arrival, InboxEvent):
+    type: ClassVar[str] = "items.arrived"
+
+    def describe(self, actor: str) -> str:
+        if self.posted_on:
+            return self.posted()
+        return f"{counted(self.count or 1, 'new message')} arrived"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReopened(Arrival, InboxEvent):
+    type: ClassVar[str] = "thread.reopened"
 
     def describe(self, actor: str) -> str:
         if (self.count or 1) == 1:
-            return "the first message arrived"
-        return f"the first {self.count} messages arrived"
-
-
-@dataclass(frozen=True, slots=True)
-class ItemsArrived(InboxEvent):
-    type: ClassVar[str] = "items.arrived"
-    count: int = 1
-
-    def describe(self, actor: str) -> str:
-        return _plural(self.count, "new message") + " arrived"
-
-
-@dataclass(frozen=True, slots=True)
-class ThreadReopened(InboxEvent):
-    type: ClassVar[str] = "thread.reopened"
-    count: int = 1
-
-    def describe(self, actor: str) -> str:
-        return "a new message reopened it"
+            return "a new message reopened it"
+        return f"{counted(self.count, 'new message')} reopened it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,7 +572,9 @@ class IncidentStatementSent(InboxEvent):
     def describe(self, actor: str) -> str:
         targets = sorted((self.channels or {}).items())
         channels = ", ".join(f"{name} {count}" for name, count in targets)
-        return f"statement: {self.posts or 0} posts, {self.replies or 0} replies ({channels})"
+        posts = counted(self.posts or 0, "post")
+        replies = counted(self.replies or 0, "reply", "replies")
+        return f"statement: {posts}, {replies} ({channels})"
 
 
 # -- scheduled posts -----------------------------------------------------------------------

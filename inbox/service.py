@@ -171,6 +171,13 @@ class InboxService(CrisisDesk):
                 limit=limit,
             )
 
+    def count_threads(self, filter: ThreadFilter | None = None) -> int:
+        """How many threads `filter` lists now (all open ones by default)."""
+        with self.engine.connect() as connection:
+            return lists.count_threads(
+                connection, filter or ThreadFilter(), actor=self.actor, now=self.clock()
+            )
+
     def thread(self, thread_id: int) -> ThreadRow:
         """One thread's list line."""
         with self.engine.connect() as connection:
@@ -201,21 +208,21 @@ class InboxService(CrisisDesk):
         with self.engine.connect() as connection:
             return history.tags_in_use(connection, limit)
 
-    def triage_refusal(self) -> str | None:
-        """Why the actor may not change threads at all (supervisors watch), or None.
+    def triage_refusal(self, action: Action = Action.TRIAGE) -> str | None:
+        """Why the actor may not take `action` on any thread, or None: supervisors watch.
 
         Everyone else may (agents only some threads, see `changes.refusal`); a screen asks
         first so it opens no picker whose choice would be refused.
         """
-        if not self.can(Action.TRIAGE):
+        if not self.can(action):
             return (
                 f"{self.actor.handle} is a supervisor; "
                 "supervisors read threads and do not change them"
             )
         return None
 
-    def _require_triage(self) -> None:
-        if (refusal := self.triage_refusal()) is not None:
+    def _require_triage(self, action: Action = Action.TRIAGE) -> None:
+        if (refusal := self.triage_refusal(action)) is not None:
             raise PermissionDenied(refusal)
 
     def assign(self, thread_ids: Sequence[int], handle: str | None) -> BulkResult:
@@ -307,8 +314,11 @@ class InboxService(CrisisDesk):
             changes.mark_read(connection, thread_id, actor=self.actor)
 
     def add_note(self, thread_id: int, body: str) -> NoteRow:
-        """Add an internal note; @handles of colleagues mention them, unknown @names are refused."""
-        self._require_triage()
+        """Add an internal note to any thread, a colleague's too; @handles mention colleagues.
+
+        Unknown @names are refused, and so are supervisors, who only read.
+        """
+        self._require_triage(Action.NOTE)
         with write_transaction(self.engine) as connection:
             return notes.add_note(connection, thread_id, body, actor=self.actor, now=self.clock())
 

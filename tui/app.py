@@ -334,10 +334,11 @@ class InboxApp(CrisisWatch, App[int]):
         if not isinstance(self.screen, ReviewScreen):
             self.push_screen(ReviewScreen(self.service, incident_id))
 
-    def select_thread(self, thread_id: int) -> None:
-        """Put the inbox's cursor on a thread, reading further down the list if not loaded yet."""
+    def open_thread_by_id(self, thread_id: int) -> None:
+        """Open a thread another screen listed (a breach on the stats screen), from the inbox:
+        the thread screen shows it, and back in the inbox the cursor is on it."""
         if isinstance(self.screen, InboxScreen):
-            self.screen.select_thread(thread_id)
+            self.screen.open_thread_by_id(thread_id)
 
     async def action_quit(self) -> None:
         await self.stop_sync()

@@ -55,8 +55,8 @@ class InboxHost(Protocol):
         """Read the crisis state again now."""
         ...
 
-    def select_thread(self, thread_id: int) -> None:
-        """Put the inbox's cursor on a thread."""
+    def open_thread_by_id(self, thread_id: int) -> None:
+        """Open a thread by its id from the inbox, its cursor on it."""
         ...
 
     def open_thread(

@@ -96,6 +96,15 @@ class AccountsLoaded(Message, bubble=False):
         self.accounts = accounts
 
 
+class ThreadsCounted(Message, bubble=False):
+    """How many threads a view (with its filters and search) holds was counted."""
+
+    def __init__(self, query: ThreadFilter, count: int) -> None:
+        super().__init__()
+        self.query = query
+        self.count = count
+
+
 class DueSoonLoaded(Message, bubble=False):
     """The threads overdue or due soon arrived, most urgent first, as of `now`."""
 

@@ -22,13 +22,32 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 
 def with_format(
-    parser: argparse.ArgumentParser, choices: Iterable[str] = ("table", "json", "csv")
+    parser: argparse.ArgumentParser,
+    choices: Iterable[str] = ("table", "json", "csv"),
+    *,
+    json_alias: bool = False,
+    help_text: str | None = None,
 ) -> None:
-    """Give a command `--format`, the first choice by default."""
+    """Give a command `--format`, the first choice by default; `json_alias` keeps the older
+    `--json` working, unlisted, for the scripts that use it."""
     choices = tuple(choices)
     parser.add_argument(
         "--format",
         choices=choices,
         default=choices[0],
-        help=f"output format (default: {choices[0]})",
+        help=help_text or f"output format (default: {choices[0]})",
+    )
+    if json_alias:
+        parser.add_argument(
+            "--json", dest="format", action="store_const", const="json", help=argparse.SUPPRESS
+        )
+
+
+def with_change_format(parser: argparse.ArgumentParser) -> None:
+    """Give a command that changes something `--format table|json`: a sentence saying what
+    it changed (the default), or the same as JSON for scripts."""
+    with_format(
+        parser,
+        ("table", "json"),
+        help_text="json prints what changed as JSON (default: table, a sentence)",
     )

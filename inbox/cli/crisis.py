@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import TYPE_CHECKING, Any
 
-from inbox.cli import with_format
+from inbox.cli import with_change_format, with_format
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -35,11 +35,13 @@ def register(commands: Any) -> None:
         help="declare an incident: pauses scheduled posts and tags matching threads",
         description=(
             "Declare an incident. Every scheduled post is paused with the incident as the "
-            "reason, and threads whose messages match --match are tagged to it."
+            "reason, and the open threads whose messages mention any of the --match words "
+            "(however old the messages; closed threads are left out) are tagged to it."
         ),
     )
     declare.add_argument("title", help="what is happening, e.g. 'Checkout outage'")
     _incident_fields(declare)
+    with_change_format(declare)
     declare.set_defaults(handler=cmd_incident_declare)
 
     change = incident.add_parser(
@@ -51,11 +53,13 @@ def register(commands: Any) -> None:
     change.add_argument(
         "--public-update", action="store_true", help="record that a public update went out now"
     )
+    with_change_format(change)
     change.set_defaults(handler=cmd_incident_update)
 
     end = incident.add_parser("end", help="record the end of an incident (posts stay paused)")
     end.add_argument("id", type=int, help="incident id")
     end.add_argument("--note", help="a closing note for the record")
+    with_change_format(end)
     end.set_defaults(handler=cmd_incident_end)
 
     listing = incident.add_parser("list", help="incidents, newest first")
@@ -91,6 +95,7 @@ def register(commands: Any) -> None:
         "--skip-unfit", action="store_true", help="send where it fits and skip the rest"
     )
     statement.add_argument("--dry-run", action="store_true", help="print the summary only")
+    with_change_format(statement)
     statement.set_defaults(handler=cmd_incident_statement)
 
     rules = _group(commands, "rules", "listening rules: keywords, volume spikes, negative share")
@@ -143,9 +148,11 @@ def register(commands: Any) -> None:
     add.add_argument(
         "--command", help="command to run with the alert as JSON on stdin, e.g. to page someone"
     )
+    with_change_format(add)
     add.set_defaults(handler=cmd_rules_add)
     remove = rules.add_parser("remove", help="switch a listening rule off")
     remove.add_argument("id", type=int)
+    with_change_format(remove)
     remove.set_defaults(handler=cmd_rules_remove)
 
     alerts = _group(commands, "alerts", "what the listening rules raised")
@@ -159,9 +166,11 @@ def register(commands: Any) -> None:
     check.add_argument(
         "--command", help="run this for each alert raised, with the alert as JSON on stdin"
     )
+    with_change_format(check)
     check.set_defaults(handler=cmd_alerts_check)
     ack = alerts.add_parser("ack", help="acknowledge an alert")
     ack.add_argument("id", type=int)
+    with_change_format(ack)
     ack.set_defaults(handler=cmd_alerts_ack)
 
     posts = _group(
@@ -185,25 +194,30 @@ def register(commands: Any) -> None:
         "--at",
         required=True,
         metavar="WHEN",
-        help="2026-11-03T09:00 (local time), an ISO time with offset, or +2h / +30m / +1d",
+        help="YYYY-MM-DDTHH:MM (local time), an ISO time with offset, or +2h / +30m / +1d",
     )
+    with_change_format(add)
     add.set_defaults(handler=cmd_posts_add)
     edit = posts.add_parser("edit", help="change a post's text or time")
     edit.add_argument("id", type=int)
     edit.add_argument("--text")
     edit.add_argument("--at", metavar="WHEN")
+    with_change_format(edit)
     edit.set_defaults(handler=cmd_posts_edit)
     cancel = posts.add_parser("cancel", help="withdraw a post")
     cancel.add_argument("id", type=int)
+    with_change_format(cancel)
     cancel.set_defaults(handler=cmd_posts_cancel)
     pause = posts.add_parser(
         "pause", help="pause every scheduled post without an incident (`resume` lets them go)"
     )
     pause.add_argument("--reason", required=True, help="why, shown beside each paused post")
+    with_change_format(pause)
     pause.set_defaults(handler=cmd_posts_pause)
     resume = posts.add_parser("resume", help="resume paused posts, one by one or --all")
     resume.add_argument("ids", type=int, nargs="*", metavar="ID")
     resume.add_argument("--all", action="store_true", help="resume every paused post")
+    with_change_format(resume)
     resume.set_defaults(handler=cmd_posts_resume)
 
     review = commands.add_parser(
@@ -252,8 +266,24 @@ def _incident_fields(parser: argparse.ArgumentParser, *, defaults: bool = True) 
     )
     approval.add_argument("--no-require-approval", dest="requires_approval", action="store_false")
     parser.add_argument(
-        "--match", help="comma-separated keywords; matching threads are tagged to the incident"
+        "--match",
+        metavar="WORDS",
+        help=(
+            "comma-separated words or phrases; open threads whose messages mention any of "
+            "them are tagged to the incident"
+        ),
     )
+
+
+def _changed(context: Context, sentence: str, record: dict[str, Any]) -> None:
+    """Say what a command changed, or with `--format json` print `record`."""
+    from inbox.cli.main import emit_change
+
+    emit_change(context, sentence, record)
+
+
+def _listed(statuses: list[str] | None) -> str:
+    return f" ({', '.join(statuses)})" if statuses else ""
 
 
 def _local(moment: datetime | None) -> str:
@@ -275,7 +305,8 @@ def parse_when(text: str, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(f"cannot read the time {text!r}: use 2026-11-03T09:00 or +2h") from None
+        example = f"{now + timedelta(days=14):%Y-%m-%d}T09:00"
+        raise InvalidInput(f"cannot read the time {text!r}: use {example} or +2h") from None
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.astimezone(UTC)
@@ -327,12 +358,19 @@ def cmd_incident_declare(context: Context) -> int:
     incident, paused = service.declare_incident(
         context.options.title, **_field_options(context.options)
     )
-    print(
+    matched = (
+        f"open threads mentioning {', '.join(incident.match)}"
+        if incident.match
+        else "no --match words given"
+    )
+    tagged = f"{incident.threads} thread{'s' if incident.threads != 1 else ''} tagged ({matched})"
+    _changed(
+        context,
         f"declared incident {incident.id}: {incident.title} "
         f"(severity {incident.severity}, {incident.scope}); "
         f"{len(paused)} scheduled post{'s' if len(paused) != 1 else ''} paused; "
-        f"{incident.threads} thread{'s' if incident.threads != 1 else ''} tagged; "
-        f"next public update due {_local(incident.next_update_due)}"
+        f"{tagged}; next public update due {_local(incident.next_update_due)}",
+        {**_incident_record(incident), "paused_posts": list(paused)},
     )
     return 0
 
@@ -345,17 +383,27 @@ def cmd_incident_update(context: Context) -> int:
     incident = context.service().update_incident(
         options.id, public_update=options.public_update, **fields
     )
-    print(
-        f"incident {incident.id} updated; next public update due {_local(incident.next_update_due)}"
+    _changed(
+        context,
+        f"incident {incident.id} updated; "
+        f"next public update due {_local(incident.next_update_due)}",
+        _incident_record(incident),
     )
     return 0
 
 
 def cmd_incident_end(context: Context) -> int:
+    from inbox.core.plurals import counted
+
     incident = context.service().end_incident(context.options.id, context.options.note)
     paused = context.service().scheduled_posts(["paused"])
-    hint = f"; {len(paused)} posts are still paused (`inbox posts resume --all`)" if paused else ""
-    print(f"incident {incident.id} ended at {_local(incident.ended_at)}{hint}")
+    still = f"{counted(len(paused), 'post is', 'posts are')} still paused"
+    hint = f"; {still} (`inbox posts resume --all`)" if paused else ""
+    _changed(
+        context,
+        f"incident {incident.id} ended at {_local(incident.ended_at)}{hint}",
+        {**_incident_record(incident), "paused_posts": [post.id for post in paused]},
+    )
     return 0
 
 
@@ -381,7 +429,8 @@ def cmd_incident_list(context: Context) -> int:
     ]
     if context.options.format != "table" and rows:
         columns = list(rows[0])
-    emit(rows, columns, context.options.format)
+    empty = "no active incidents" if context.options.active else "no incidents yet"
+    emit(rows, columns, context.options.format, empty=empty)
     return 0
 
 
@@ -392,7 +441,9 @@ def _account_ids(service: Any, text: str | None) -> list[int] | None:
 
 
 def cmd_incident_statement(context: Context) -> int:
-    import sys
+    from inbox.cli.main import say_along
+    from inbox.core.errors import InvalidInput
+    from inbox.core.plurals import counted
 
     options = context.options
     service = context.service()
@@ -403,14 +454,16 @@ def cmd_incident_statement(context: Context) -> int:
         account_ids=accounts,
         reply_to_threads=options.reply_to_threads,
     )
-    print(plan.summary())
+    say_along(context, plan.summary())
     if options.dry_run:
+        _changed(
+            context,
+            "a dry run: nothing was sent",
+            {"incident": options.id, "dry_run": True, "campaigns": []},
+        )
         return 0
     if plan.unfit and not options.skip_unfit:
-        print(
-            "inbox: nothing was sent; shorten the statement or pass --skip-unfit", file=sys.stderr
-        )
-        return 1
+        raise InvalidInput("nothing was sent; shorten the statement or pass --skip-unfit")
     _, campaigns = service.send_statement(
         options.id,
         text=options.text,
@@ -418,11 +471,22 @@ def cmd_incident_statement(context: Context) -> int:
         reply_to_threads=options.reply_to_threads,
         skip_unfit=options.skip_unfit,
     )
-    for campaign in campaigns:
-        print(
+    _changed(
+        context,
+        "\n".join(
             f"campaign {campaign.id} ({campaign.kind}): "
-            f"{campaign.targets} targets, {campaign.status}"
-        )
+            f"{counted(campaign.targets, 'target')}, {campaign.status}"
+            for campaign in campaigns
+        ),
+        {
+            "incident": options.id,
+            "dry_run": False,
+            "campaigns": [
+                {"id": c.id, "kind": c.kind, "targets": c.targets, "status": c.status}
+                for c in campaigns
+            ],
+        },
+    )
     return 0
 
 
@@ -447,6 +511,7 @@ def cmd_rules_list(context: Context) -> int:
         ["id", "name", "type", "condition"]
         + (["config"] if context.options.format != "table" else []),
         context.options.format,
+        empty="no listening rules (`inbox rules add` adds one)",
     )
     return 0
 
@@ -470,13 +535,21 @@ def cmd_rules_add(context: Context) -> int:
         if getattr(options, key) is not None
     }
     rule_id = context.service().add_listening_rule(options.name, options.type, config)
-    print(f"added listening rule {rule_id}")
+    _changed(
+        context,
+        f"added listening rule {rule_id}",
+        {"id": rule_id, "name": options.name, "type": options.type, "config": config},
+    )
     return 0
 
 
 def cmd_rules_remove(context: Context) -> int:
     context.service().remove_listening_rule(context.options.id)
-    print(f"listening rule {context.options.id} is off")
+    _changed(
+        context,
+        f"listening rule {context.options.id} is off",
+        {"id": context.options.id, "enabled": False},
+    )
     return 0
 
 
@@ -504,22 +577,28 @@ def cmd_alerts_list(context: Context) -> int:
         rows,
         columns + (["details"] if context.options.format == "json" else []),
         context.options.format,
+        empty="no open alerts" if context.options.open else "no alerts yet",
     )
     return 0
 
 
 def cmd_alerts_check(context: Context) -> int:
     raised = context.service().evaluate_listening(alert_command=context.options.command)
-    for alert in raised:
-        print(f"alert {alert.id}: {alert.summary}")
-    if not raised:
-        print("no new alerts")
+    _changed(
+        context,
+        "\n".join(f"alert {alert.id}: {alert.summary}" for alert in raised) or "no new alerts",
+        {"raised": [_alert_record(alert) for alert in raised]},
+    )
     return 0
 
 
 def cmd_alerts_ack(context: Context) -> int:
     context.service().acknowledge_alert(context.options.id)
-    print(f"alert {context.options.id} acknowledged")
+    _changed(
+        context,
+        f"alert {context.options.id} acknowledged",
+        {"id": context.options.id, "acknowledged": True},
+    )
     return 0
 
 
@@ -551,6 +630,7 @@ def cmd_posts_list(context: Context) -> int:
         rows,
         ["id", "at", "status", "outbound", "platform", "account", "text", "reason", "by"],
         context.options.format,
+        empty="no scheduled posts" + _listed(context.options.status),
     )
     return 0
 
@@ -562,7 +642,11 @@ def cmd_posts_add(context: Context) -> int:
         account.id, context.options.text, parse_when(context.options.at, service.clock())
     )
     reason = f" ({post.paused_reason})" if post.paused_reason else ""
-    print(f"scheduled post {post.id} for {_local(post.scheduled_at)}: {post.status}{reason}")
+    _changed(
+        context,
+        f"scheduled post {post.id} for {_local(post.scheduled_at)}: {post.status}{reason}",
+        _post_record(post),
+    )
     return 0
 
 
@@ -571,46 +655,53 @@ def cmd_posts_edit(context: Context) -> int:
     options = context.options
     at = parse_when(options.at, service.clock()) if options.at else None
     post = service.edit_post(options.id, text=options.text, scheduled_at=at)
-    print(f"scheduled post {post.id} changed ({post.status}, {_local(post.scheduled_at)})")
+    _changed(
+        context,
+        f"scheduled post {post.id} changed ({post.status}, {_local(post.scheduled_at)})",
+        _post_record(post),
+    )
     return 0
 
 
 def cmd_posts_cancel(context: Context) -> int:
     post = context.service().cancel_post(context.options.id)
-    print(f"scheduled post {post.id} is cancelled")
+    _changed(context, f"scheduled post {post.id} is cancelled", _post_record(post))
     return 0
 
 
 def cmd_posts_pause(context: Context) -> int:
+    from inbox.core.plurals import counted
+
     paused = context.service().pause_posts(context.options.reason)
     listed = f": {', '.join(map(str, paused))}" if paused else ""
-    print(f"paused {len(paused)} post{'s' if len(paused) != 1 else ''}{listed}")
+    _changed(context, f"paused {counted(len(paused), 'post')}{listed}", {"paused": list(paused)})
     return 0
 
 
 def cmd_posts_resume(context: Context) -> int:
     from inbox.core.errors import InvalidInput
+    from inbox.core.plurals import counted
 
     options = context.options
     if options.all == bool(options.ids):
         raise InvalidInput("give the ids of the posts to resume, or --all")
     service = context.service()
     resumed = service.resume_posts(None if options.all else options.ids)
-    print(
-        f"resumed {len(resumed)} post{'s' if len(resumed) != 1 else ''}"
-        + (f": {', '.join(map(str, resumed))}" if resumed else "")
-    )
     now = service.clock()
     overdue = [
         post.id
         for post in service.scheduled_posts(["scheduled"])
         if post.id in resumed and post.scheduled_at <= now
     ]
+    sentence = f"resumed {counted(len(resumed), 'post')}" + (
+        f": {', '.join(map(str, resumed))}" if resumed else ""
+    )
     if overdue:
-        print(
-            f"{len(overdue)} of them were due already and go out with the next send: "
+        sentence += (
+            f"\n{len(overdue)} of them were due already and go out with the next send: "
             f"{', '.join(map(str, overdue))}"
         )
+    _changed(context, sentence, {"resumed": list(resumed), "due_already": overdue})
     return 0
 
 
@@ -620,12 +711,15 @@ def cmd_posts_resume(context: Context) -> int:
 def cmd_review(context: Context) -> int:
     from pathlib import Path
 
+    from inbox.core.plurals import counted
     from inbox.reports.review import write_review
 
     review = context.service(create=False).incident_review(context.options.incident)
-    written, threads = write_review(review, Path(context.options.out).expanduser())
+    written = write_review(review, Path(context.options.out).expanduser())
     print(
-        f"wrote the review of incident {review.incident.id} to {written} "
-        f"and its {len(review.threads)} threads to {threads}"
+        f"wrote the review of incident {review.incident.id} to {written.document} "
+        f"and its {counted(len(review.threads), 'thread')} to {written.threads}"
     )
+    if written.charts:
+        print(f"its charts, beside it: {', '.join(chart.name for chart in written.charts)}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from inbox.core.clock import Clock, utc_now
@@ -28,8 +28,9 @@ def run_demo(
     from sqlalchemy.engine import make_url
 
     from inbox.core.database import database_url, open_engine
-    from inbox.core.errors import DatabaseError, InvalidInput
+    from inbox.core.errors import Conflict, InvalidInput
     from inbox.core.paths import demo_database
+    from inbox.core.plurals import counted
     from inbox.core.workspace_lock import WorkspaceLock, being_rebuilt, sqlite_file
     from inbox.demo.crisis import schedule_crisis
     from inbox.demo.workspace import build_workspace, remove_sqlite_files, workspace_kind
@@ -58,20 +59,20 @@ def run_demo(
         kind = workspace_kind(engine)
         if kind == "inbox":
             engine.dispose()
-            raise InvalidInput(
+            raise Conflict(
                 f"{parsed.render_as_string(hide_password=True)} holds a real inbox; the demo "
                 "never touches one. Pick another place with --db"
             )
         if kind == "demo" and not options.keep:
             if lock is None:
                 engine.dispose()
-                raise InvalidInput(
+                raise Conflict(
                     "a demo workspace is already there: add --keep to reuse it, "
                     "or use an empty database"
                 )
             if not lock.take_alone():
                 engine.dispose()
-                raise DatabaseError(
+                raise Conflict(
                     f"{lock.database} is open in another inbox; quit it there first, "
                     "or add --keep to open the workspace as it is"
                 )
@@ -93,16 +94,31 @@ def run_demo(
                 score_sentiment=options.no_tui or play,
             )
             print(
-                f"demo workspace: {summary.accounts} accounts, {summary.people} people, "
-                f"{summary.inbound_items:,} messages and {summary.replies:,} replies over "
-                f"{options.days} days, {summary.open_threads:,} open threads, "
-                f"{summary.prepared_answers} prepared answers"
+                f"demo workspace: {counted(summary.accounts, 'account')}, "
+                f"{counted(summary.people, 'person', 'people')}, "
+                f"{counted(summary.inbound_items, 'message')} and "
+                f"{counted(summary.replies, 'reply', 'replies')} over "
+                f"{counted(options.days, 'day')}, {counted(summary.open_threads, 'open thread')}, "
+                f"{counted(summary.prepared_answers, 'prepared answer')}"
             )
         elif crisis_at is not None:
             schedule_crisis(engine, crisis_at)
+        if crisis_at is not None:
+            print(_crisis_scheduled(crisis_at, options.crisis_after, running=kind != "empty"))
         if lock is not None and not lock.share():  # built: others may open it, none delete it
             raise being_rebuilt(lock.database)
         return _show(options, engine, parsed, kind, clock, play, identity, open_tui)
+
+
+def _crisis_scheduled(crisis_at: datetime, minutes: float, *, running: bool) -> str:
+    """The line confirming when the scripted outage starts."""
+    from inbox.core.plurals import counted
+
+    when = "now" if minutes <= 0 else f"in {counted(round(minutes), 'minute')}"
+    sentence = f"the scripted outage starts at {crisis_at:%H:%M} UTC ({when})"
+    if running:
+        sentence += "; an open demo of this workspace shows it at its next sync"
+    return sentence
 
 
 def _show(

@@ -13,11 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from inbox.cli import with_format
-
-EXIT_ERROR = 1
-EXIT_USAGE = 2
-
+from inbox.cli import exit_codes, with_change_format, with_format
 
 TuiOpener = Callable[..., int]
 """`open_tui(context, make_service, *, sync)`: opens the terminal UI on the service
@@ -29,10 +25,17 @@ imports too."""
 class Context:
     """What every command gets: the parsed options and lazily opened resources."""
 
-    def __init__(self, options: argparse.Namespace, open_tui: TuiOpener | None = None) -> None:
+    def __init__(
+        self,
+        options: argparse.Namespace,
+        open_tui: TuiOpener | None = None,
+        argv: Sequence[str] = (),
+    ) -> None:
         self.options = options
         self._open_tui = open_tui
         self._config = None
+        self.argv = tuple(argv)
+        """The command line as typed, to repeat it in a hint."""
 
     def open_tui(self, make_service: Callable[[], Any], *, sync: bool = True) -> int:
         """Hand the terminal to the UI, on the service `make_service()` builds, until they quit."""
@@ -76,12 +79,52 @@ class Context:
             create_private_folder(data_dir())
 
     def engine(self, *, create: bool = True):
-        """The database at the head schema; only with `create` is a missing one created."""
+        """The database at the head schema; only with `create` is a missing one created.
+
+        A missing default database, when the demo's workspace exists, is reported with the
+        command that reads the demo instead.
+        """
         from inbox.core.database import open_engine
+        from inbox.core.errors import DatabaseMissing
 
         if create:
             self.create_default_folder()
-        return open_engine(self.database_url(), create=create)
+        try:
+            return open_engine(self.database_url(), create=create)
+        except DatabaseMissing as missing:
+            hint = self.demo_hint()
+            if hint is None:
+                raise
+            raise DatabaseMissing(f"{missing}; {hint}") from None
+
+    def demo_hint(self) -> str | None:
+        """Where the demo workspace is and this command run on it, when no database is named
+        and the demo's exists: after `inbox demo`, a plain `inbox threads list` reads the
+        default database, not the demo's."""
+        if self._named_database() is not None:
+            return None
+        import shlex
+
+        from inbox.core.paths import demo_database
+
+        demo = demo_database()
+        if not demo.exists():
+            return None
+        words = [str(demo), *self.argv]
+        if self.identity() is None:
+            from inbox.demo.workspace import DEFAULT_ACTOR
+
+            words[1:1] = ["--as", DEFAULT_ACTOR]
+        return f"the demo workspace is in {demo}: inbox --db {shlex.join(words)}"
+
+    def note_database(self) -> None:
+        """After an empty result read from the default database with the demo's workspace
+        beside it, say on stderr which database was read and how to read the demo's."""
+        hint = self.demo_hint()
+        if hint is not None:
+            from inbox.core.paths import default_database
+
+            print(f"inbox: read {default_database()}; {hint}", file=sys.stderr)
 
     def service(self, engine=None, *, create: bool = True):
         """The service on `engine`, else on the database; commands that only read pass
@@ -105,9 +148,18 @@ def _expand(path: str):
 # -- output -----------------------------------------------------------------------------
 
 
-def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: str) -> None:
-    """Print rows as an aligned table, JSON or CSV."""
-    if output_format == "json":
+def emit(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    output_format: str,
+    *,
+    empty: str | None = None,
+) -> None:
+    """Print rows as an aligned table, JSON or CSV; a table with no rows prints `empty`
+    instead, when given ("no messages wait for approval")."""
+    if output_format == "table" and not rows and empty is not None:
+        print(empty)
+    elif output_format == "json":
         from inbox.core.sanitize import json_text
 
         sys.stdout.write(json_text(list(rows), default=str, indent=2) + "\n")
@@ -125,13 +177,60 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], output_format: 
             max([len(column)] + [len(line[index]) for line in cells])
             for index, column in enumerate(columns)
         ]
-        print("  ".join(column.upper().ljust(width) for column, width in zip(columns, widths)))
+        header = "  ".join(column.upper().ljust(width) for column, width in zip(columns, widths))
+        print(header.rstrip())
         for line in cells:
             print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
 
 
 def _blank(value: Any) -> Any:
     return "" if value is None else value
+
+
+def emit_change(context: Context, sentence: str, record: dict[str, Any]) -> None:
+    """Say what a command changed: `sentence` for people, or with `--format json` the
+    `record` for scripts."""
+    if getattr(context.options, "format", "table") == "json":
+        from inbox.core.sanitize import json_text
+
+        sys.stdout.write(json_text(record, default=str, indent=2) + "\n")
+    else:
+        print(sentence)
+
+
+def resolve_platforms(service: Any, names: Sequence[str]) -> tuple[str, ...]:
+    """The stored platform names that `names` mean, as the TUI shows platforms: `mastodon`
+    is every account on Mastodon, the demo's `demo-mastodon` too.
+
+    A name no connected account has is NotFound, naming the platforms there are.
+    """
+    from inbox.core.errors import NotFound
+
+    if not names:
+        return ()
+    present = sorted({account.platform for account in service.list_accounts()})
+    resolved: list[str] = []
+    for name in names:
+        wanted = name.strip().lower()
+        matching = [
+            platform
+            for platform in present
+            if wanted in (platform, platform.removeprefix(DEMO_PREFIX))
+        ]
+        if not matching:
+            families = sorted({platform.removeprefix(DEMO_PREFIX) for platform in present})
+            there = (
+                f"the accounts here are on {', '.join(families)}"
+                if families
+                else "there are no accounts yet (`inbox accounts add`)"
+            )
+            raise NotFound(f"no account on {name!r}: {there}")
+        resolved.extend(matching)
+    return tuple(dict.fromkeys(resolved))
+
+
+DEMO_PREFIX = "demo-"
+"""The demo's platforms are the real ones' names with this in front; the TUI leaves it off."""
 
 
 # -- commands ---------------------------------------------------------------------------
@@ -144,9 +243,11 @@ def cmd_db_upgrade(context: Context) -> int:
     engine = open_database(context.database_url(), create=True)
     before, after = upgrade(engine)
     if before == after:
-        print(f"the database is already at schema {after}")
+        sentence = f"the database is already at schema {after}"
     else:
-        print(f"upgraded the database from {before or 'empty'} to schema {after}")
+        sentence = f"upgraded the database from {before or 'empty'} to schema {after}"
+    record = {"database": _redacted(context.database_url()), "from": before, "to": after}
+    emit_change(context, sentence, record)
     return 0
 
 
@@ -187,7 +288,10 @@ def cmd_accounts_list(context: Context) -> int:
         rows,
         ["id", "platform", "handle", "enabled", "health", "open_threads", "detail"],
         context.options.format,
+        empty="no accounts yet (`inbox accounts add PLATFORM HANDLE` connects one)",
     )
+    if not rows:
+        context.note_database()
     return 0
 
 
@@ -219,21 +323,38 @@ def cmd_accounts_add(context: Context) -> int:
         if secret is None:
             secret = _prompt_secret(platform_class.credential_fields)
         if options.no_check:
-            print("not checked against the platform (--no-check)")
+            say_along(context, "not checked against the platform (--no-check)")
         else:
             identity = _call_platform(
                 platform_class,
                 "checking the credentials",
                 lambda client: platform_class(account, client, secret).verify(),
             )
-            print(f"the credentials work: {identity}")
+            say_along(context, f"the credentials work: {identity}")
     account_id = service.add_account(
         options.platform, options.handle, base_url=options.base_url, display_name=options.name
     )
     if secret is not None:
         CredentialStore().set(options.platform, options.handle, dict(secret))
-    print(f"connected {options.platform} {options.handle} as account {account_id}")
+    emit_change(
+        context,
+        f"connected {options.platform} {options.handle} as account {account_id}",
+        {
+            "id": account_id,
+            "platform": options.platform,
+            "handle": options.handle,
+            "base_url": options.base_url,
+            "checked": bool(secret is not None and not options.no_check),
+        },
+    )
     return 0
+
+
+def say_along(context: Context, text: str) -> None:
+    """A line on the way to a command's result: on stdout, or on stderr when stdout is for
+    the JSON of `--format json`."""
+    json_output = getattr(context.options, "format", "table") == "json"
+    print(text, file=sys.stderr if json_output else sys.stdout)
 
 
 class TerminalPrompt:
@@ -311,12 +432,19 @@ def cmd_accounts_remove(context: Context) -> int:
     if adapter_class(account.platform).needs_credential:
         CredentialStore().delete(account.platform, account.handle)
     if context.options.purge:
-        print(f"removed {account.platform} {account.handle} and everything it brought in")
+        sentence = f"removed {account.platform} {account.handle} and everything it brought in"
     else:
-        print(
+        sentence = (
             f"disabled {account.platform} {account.handle}; its threads stay "
             "(add --purge to delete them too)"
         )
+    record = {
+        "id": account.id,
+        "platform": account.platform,
+        "handle": account.handle,
+        "removed": "purged" if context.options.purge else "disabled",
+    }
+    emit_change(context, sentence, record)
     return 0
 
 
@@ -332,16 +460,33 @@ def cmd_agents_list(context: Context) -> int:
         }
         for agent in agents
     ]
-    emit(rows, ["handle", "name", "role", "open_threads", "capacity"], context.options.format)
+    emit(
+        rows,
+        ["handle", "name", "role", "open_threads", "capacity"],
+        context.options.format,
+        empty="nobody yet (`inbox agents add HANDLE --role admin` adds the first person)",
+    )
+    if not rows:
+        context.note_database()
     return 0
 
 
 def cmd_agents_add(context: Context) -> int:
     options = context.options
-    context.service().add_agent(
+    agent_id = context.service().add_agent(
         options.handle, options.name or options.handle, options.role, options.capacity
     )
-    print(f"added {options.handle} ({options.role})")
+    emit_change(
+        context,
+        f"added {options.handle} ({options.role})",
+        {
+            "id": agent_id,
+            "handle": options.handle,
+            "name": options.name or options.handle,
+            "role": options.role,
+            "capacity": options.capacity,
+        },
+    )
     return 0
 
 
@@ -375,7 +520,10 @@ def cmd_export(context: Context) -> int:
                 out.write(json_text(row, default=_json_value) + "\n")
                 count += 1
     if options.out:
-        print(f"wrote {count} {options.what} to {options.out}", file=sys.stderr)
+        from inbox.core.plurals import counted
+
+        noun = {"threads": "thread", "items": "item", "events": "event"}[options.what]
+        print(f"wrote {counted(count, noun)} to {options.out}", file=sys.stderr)
     return 0
 
 
@@ -396,7 +544,12 @@ def cmd_sync(context: Context) -> int:
     context.service(engine).require(Action.SYNC)
     options = context.options
     return run_sync(
-        engine, context.config, CredentialStore(), follow=options.follow, quiet=options.quiet
+        engine,
+        context.config,
+        CredentialStore(),
+        follow=options.follow,
+        quiet=options.quiet,
+        output_format=options.format,
     )
 
 
@@ -419,7 +572,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="inbox",
         description="A unified social inbox: gather mentions, comments and DMs from every "
         "network into one store, and answer them from the terminal.",
-        epilog="Start with `inbox demo` to see it on a simulated workspace.",
+        epilog="Start with `inbox demo` to see it on a simulated workspace. Global options "
+        "may also follow the command (`inbox sync --follow -v`). Exit status: "
+        + ", ".join(
+            f"{code} {meaning.split(':')[0]}"
+            for code, meaning in exit_codes.MEANINGS.items()
+            if code < exit_codes.INTERRUPTED
+        )
+        + " (README.md has the table).",
     )
     parser.add_argument(
         "--db",
@@ -439,6 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="act as this person (default: the config's identity)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    global_options = [
+        action for action in parser._actions if action.option_strings != ["-h", "--help"]
+    ]
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     demo = commands.add_parser(
@@ -499,14 +662,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--follow", action="store_true", help="keep polling until interrupted")
     sync.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    with_change_format(sync)
     sync.set_defaults(handler=cmd_sync)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", metavar="ACTION", required=True
     )
-    db.add_parser("upgrade", help="migrate the database to this version's schema").set_defaults(
-        handler=cmd_db_upgrade
-    )
+    upgrade = db.add_parser("upgrade", help="migrate the database to this version's schema")
+    with_change_format(upgrade)
+    upgrade.set_defaults(handler=cmd_db_upgrade)
     db.add_parser("status", help="show the database and its schema version").set_defaults(
         handler=cmd_db_status
     )
@@ -517,9 +681,16 @@ def build_parser() -> argparse.ArgumentParser:
     listing = accounts.add_parser("list", help="list accounts and their health")
     with_format(listing)
     listing.set_defaults(handler=cmd_accounts_list)
-    add = accounts.add_parser("add", help="connect an account (secrets go to the OS keyring)")
-    add.add_argument("platform", help="platform name, e.g. mastodon or demo-mastodon")
-    add.add_argument("handle", help="the brand's handle on that platform")
+    add = accounts.add_parser(
+        "add",
+        help="connect an account (secrets go to the OS keyring)",
+        description="Connect an account; what the platform needs is asked for, checked "
+        "against the platform and kept in the OS keyring.",
+        add_help=False,
+    )
+    add.add_argument("-h", "--help", action=HelpWithPlatforms, help="show this help and exit")
+    add.add_argument("platform", metavar="PLATFORM", help="a platform name (listed below)")
+    add.add_argument("handle", metavar="HANDLE", help="the brand's handle on that platform")
     add.add_argument(
         "--base-url", help="instance, PDS or server address where the platform has several"
     )
@@ -534,10 +705,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="store the credentials without checking them against the platform",
     )
+    with_change_format(add)
     add.set_defaults(handler=cmd_accounts_add)
     remove = accounts.add_parser("remove", help="stop syncing an account")
     remove.add_argument("account", help="account id or handle")
     remove.add_argument("--purge", action="store_true", help="also delete its threads and messages")
+    with_change_format(remove)
     remove.set_defaults(handler=cmd_accounts_remove)
 
     agents = commands.add_parser("agents", help="the people using the inbox").add_subparsers(
@@ -553,6 +726,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument(
         "--capacity", type=int, default=20, help="open threads they can hold (default: 20)"
     )
+    with_change_format(add)
     add.set_defaults(handler=cmd_agents_add)
 
     export = commands.add_parser("export", help="write threads, items or events for other tools")
@@ -567,19 +741,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(commands)
+    _accept_global_options_after_the_command(parser, global_options)
     return parser
 
 
-EXIT_CLOSED_PIPE = 141
-"""128 + SIGPIPE: what the shell reports for `cat`, `seq` or `git` when the reader of their
-output (`| head`) goes away; 0 would tell a script the whole output was delivered."""
+class HelpWithPlatforms(argparse.Action):
+    """`-h` for `accounts add`: its help ends with the platforms this version knows, looked up
+    only when asked, so building the parser does not import the adapters."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from adapters.registry import platform_names
+
+        parser.epilog = f"platforms: {', '.join(platform_names())}"
+        parser.print_help()
+        parser.exit()
+
+
+def _accept_global_options_after_the_command(
+    parser: argparse.ArgumentParser, global_options: Sequence[argparse.Action]
+) -> None:
+    """Let `inbox sync --follow -v` mean `inbox -v sync --follow`: every command and action
+    takes the global options too, unlisted, and sets them only when given there."""
+    subparser_actions = [
+        action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+    ]
+    for subparsers in subparser_actions:
+        for command in dict.fromkeys(subparsers.choices.values()):
+            for option in global_options:
+                how: dict[str, Any] = (
+                    {"action": "store_true"} if option.nargs == 0 else {"metavar": option.metavar}
+                )
+                command.add_argument(
+                    *option.option_strings,
+                    dest=option.dest,
+                    default=argparse.SUPPRESS,
+                    help=argparse.SUPPRESS,
+                    **how,
+                )
+            _accept_global_options_after_the_command(command, global_options)
 
 
 def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None) -> int:
     """Run the command line; returns the exit status.
 
     A reader that closes our output early (`inbox threads list | head`) ends the command
-    quietly with `EXIT_CLOSED_PIPE`, whether the write or the final flush found it gone.
+    quietly with `exit_codes.CLOSED_PIPE`, whether the write or the final flush found it gone.
     """
     try:
         try:
@@ -600,7 +809,7 @@ def _stop_writing() -> int:
         except (AttributeError, OSError, ValueError):  # replaced by a test or an embedder
             continue
     os.close(devnull)
-    return EXIT_CLOSED_PIPE
+    return exit_codes.CLOSED_PIPE
 
 
 def _run(argv: Sequence[str] | None, open_tui: TuiOpener | None) -> int:
@@ -613,13 +822,13 @@ def _run(argv: Sequence[str] | None, open_tui: TuiOpener | None) -> int:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     handler: Callable[[Context], int] = options.handler
-    context = Context(options, open_tui)
+    context = Context(options, open_tui, sys.argv[1:] if argv is None else argv)
     try:
         if options.config is not None:
             context.config  # noqa: B018 - a file named on the command line is read, or refused, first
         return handler(context)
     except KeyboardInterrupt:
-        return 130
+        return exit_codes.INTERRUPTED
     except BrokenPipeError:
         raise
     except Exception as error:  # noqa: BLE001 - every failure becomes one clear line
@@ -627,16 +836,13 @@ def _run(argv: Sequence[str] | None, open_tui: TuiOpener | None) -> int:
 
 
 def _report(error: Exception) -> int:
-    from inbox.core.errors import ConfigError, InboxError
-
-    if isinstance(error, ConfigError):
-        print(f"inbox: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    if isinstance(error, InboxError):
-        print(f"inbox: {error}", file=sys.stderr)
-        return EXIT_ERROR
+    """Say what went wrong in one line; the status is the error's (`exit_codes.exit_code`).
+    An error not meant for people goes on up, with its traceback."""
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+    status = exit_codes.exit_code(error)
+    if status is None:
+        raise error
     if isinstance(error, DBAPIError):
         reason = (
             str(error.orig).strip().splitlines()[0]
@@ -646,11 +852,11 @@ def _report(error: Exception) -> int:
         if "database is locked" in reason:
             reason += " (another process held it for longer than the 30 s busy timeout)"
         print(f"inbox: the database failed: {reason}", file=sys.stderr)
-        return EXIT_ERROR
-    if isinstance(error, SQLAlchemyError):
+    elif isinstance(error, SQLAlchemyError):
         print(f"inbox: the database failed: {type(error).__name__}", file=sys.stderr)
-        return EXIT_ERROR
-    raise error
+    else:
+        print(f"inbox: {error}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

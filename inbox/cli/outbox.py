@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inbox.cli import with_format
+from inbox.cli import exit_codes, with_change_format, with_format
 
 if TYPE_CHECKING:
     from canned_responses.library import CannedResponse as PreparedAnswer
@@ -66,7 +66,7 @@ def _shorten(text: str, width: int) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def _emit_outbound(context: Context, rows: list[OutboundRow]) -> None:
+def _emit_outbound(context: Context, rows: list[OutboundRow], empty: str) -> None:
     from inbox.cli.main import emit
 
     wide = context.options.format != "table"
@@ -74,14 +74,23 @@ def _emit_outbound(context: Context, rows: list[OutboundRow]) -> None:
         [_outbound_record(row, None if wide else 60) for row in rows],
         _OUTBOUND_COLUMNS,
         context.options.format,
+        empty=empty,
     )
+    if not rows:
+        context.note_database()
+
+
+def _outbound_change(context: Context, sentence: str, row: OutboundRow) -> None:
+    """Say what happened to an outgoing message, or print it as JSON with `--format json`."""
+    from inbox.cli.main import emit_change
+
+    emit_change(context, sentence, _outbound_record(row, None))
 
 
 # -- reply ------------------------------------------------------------------------------------
 
 
 def cmd_reply(context: Context) -> int:
-    from inbox.cli.main import EXIT_ERROR
     from inbox.core.errors import InvalidInput
     from inbox.outbox.problems import ProblemCode, SendRefused
 
@@ -99,11 +108,12 @@ def cmd_reply(context: Context) -> int:
             raise
         print(f"inbox: {refused}", file=sys.stderr)
         print("inbox: nothing was queued; add --again to send this one as well", file=sys.stderr)
-        return EXIT_ERROR
+        return exit_codes.CONFLICT
     if row.status == "awaiting_approval":
-        print(f"outgoing message {row.id} waits for a lead's approval: {row.approval_reason}")
+        sentence = f"outgoing message {row.id} waits for a lead's approval: {row.approval_reason}"
     else:
-        print(f"queued outgoing message {row.id} to {row.platform} {row.account_handle}")
+        sentence = f"queued outgoing message {row.id} to {row.platform} {row.account_handle}"
+    _outbound_change(context, sentence, row)
     return 0
 
 
@@ -113,19 +123,21 @@ def cmd_reply(context: Context) -> int:
 def cmd_outbox_list(context: Context) -> int:
     options = context.options
     rows = context.service(create=False).outbox(options.status, mine=options.mine)
-    _emit_outbound(context, rows)
+    which = f" {' or '.join(options.status)}" if options.status else ""
+    mine = " of yours" if options.mine else ""
+    _emit_outbound(context, rows, f"no{which} outgoing messages{mine}")
     return 0
 
 
 def cmd_outbox_retry(context: Context) -> int:
     row = context.service().retry_outbound(context.options.id)
-    print(f"outgoing message {row.id} is queued again")
+    _outbound_change(context, f"outgoing message {row.id} is queued again", row)
     return 0
 
 
 def cmd_outbox_cancel(context: Context) -> int:
     row = context.service().cancel_outbound(context.options.id)
-    print(f"outgoing message {row.id} is withdrawn")
+    _outbound_change(context, f"outgoing message {row.id} is withdrawn", row)
     return 0
 
 
@@ -154,12 +166,16 @@ def cmd_outbox_run(context: Context) -> int:
         counts = {
             status: summary.count(status) for status in ("sent", "failed", "unknown", "queued")
         }
-        if not options.quiet:
-            print(
+        if options.format == "json" or not options.quiet:
+            from inbox.cli.main import emit_change
+
+            emit_change(
+                context,
                 f"{counts['sent']} sent, {counts['failed']} failed, {counts['unknown']} unknown, "
-                f"{counts['queued']} to retry"
+                f"{counts['queued']} to retry",
+                counts,
             )
-        return 1 if counts["failed"] else 0
+        return exit_codes.FAILED if counts["failed"] else exit_codes.OK
 
     async def follow() -> int:
         stop = asyncio.Event()
@@ -186,7 +202,9 @@ def _print_result(result: SendResult) -> None:
 
 
 def cmd_approvals_list(context: Context) -> int:
-    _emit_outbound(context, context.service(create=False).approvals())
+    _emit_outbound(
+        context, context.service(create=False).approvals(), "no messages wait for approval"
+    )
     return 0
 
 
@@ -194,16 +212,21 @@ def cmd_approvals_approve(context: Context) -> int:
     options = context.options
     row = context.service().approve(options.id, text=options.text, note=options.note)
     edited = " with your edit" if options.text is not None else ""
-    print(
+    sentence = (
         f"approved outgoing message {row.id}{edited}; "
         f"it is queued to {row.platform} {row.account_handle}"
     )
+    _outbound_change(context, sentence, row)
     return 0
 
 
 def cmd_approvals_reject(context: Context) -> int:
     row = context.service().reject(context.options.id, context.options.note)
-    print(f"rejected outgoing message {row.id}; {row.author or 'its author'} sees your note")
+    _outbound_change(
+        context,
+        f"rejected outgoing message {row.id}; {row.author or 'its author'} sees your note",
+        row,
+    )
     return 0
 
 
@@ -238,6 +261,7 @@ def cmd_campaign_list(context: Context) -> int:
         rows,
         ["id", "kind", "status", "targets", "sent", "pending", "failed", "title"],
         context.options.format,
+        empty="no campaigns yet",
     )
     return 0
 
@@ -251,8 +275,21 @@ def cmd_campaign_status(context: Context) -> int:
             f"{record['status']}: {record['sent']} of {campaign.targets} sent, "
             f"{record['pending']} pending, {record['failed']} failed or stopped\n"
         )
-    _emit_outbound(context, rows)
+    _emit_outbound(context, rows, "no outgoing messages in this campaign")
     return 0
+
+
+def _campaign_change(
+    context: Context, campaign: CampaignSummary, target: str, targets: str
+) -> None:
+    from inbox.cli.main import emit_change
+    from inbox.core.plurals import counted
+
+    emit_change(
+        context,
+        f"campaign {campaign.id}: {counted(campaign.targets, target, targets)}, {campaign.status}",
+        _campaign_record(campaign),
+    )
 
 
 def cmd_campaign_bulk_reply(context: Context) -> int:
@@ -262,7 +299,7 @@ def cmd_campaign_bulk_reply(context: Context) -> int:
     campaign = service.queue_bulk_reply(
         options.threads, options.text, canned_id, title=options.title
     )
-    print(f"campaign {campaign.id}: {campaign.targets} replies, {campaign.status}")
+    _campaign_change(context, campaign, "reply", "replies")
     return 0
 
 
@@ -272,7 +309,7 @@ def cmd_campaign_broadcast(context: Context) -> int:
     canned_id = service.canned_response(options.canned).id if options.canned else None
     account_ids = [service.find_account(reference).id for reference in options.accounts]
     campaign = service.queue_broadcast(account_ids, options.text, canned_id, title=options.title)
-    print(f"campaign {campaign.id}: {campaign.targets} posts, {campaign.status}")
+    _campaign_change(context, campaign, "post", "posts")
     return 0
 
 
@@ -281,15 +318,33 @@ def cmd_campaign_broadcast(context: Context) -> int:
 
 def cmd_canned_import(context: Context) -> int:
     report = context.service().import_canned(context.options.directory)
+    from inbox.cli.main import emit_change
+
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
-    print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
-    return 1 if report.problems else 0
+    emit_change(
+        context,
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged",
+        {
+            "added": report.added,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": [str(problem) for problem in report.problems],
+        },
+    )
+    return exit_codes.FAILED if report.problems else exit_codes.OK
 
 
 def cmd_canned_export(context: Context) -> int:
+    from inbox.cli.main import emit_change
+    from inbox.core.plurals import counted
+
     written = context.service(create=False).export_canned(context.options.directory)
-    print(f"wrote {len(written)} prepared answers to {context.options.directory}")
+    emit_change(
+        context,
+        f"wrote {counted(len(written), 'prepared answer')} to {context.options.directory}",
+        {"directory": str(context.options.directory), "written": [str(path) for path in written]},
+    )
     return 0
 
 
@@ -313,7 +368,14 @@ def cmd_canned_list(context: Context) -> int:
     from inbox.cli.main import emit
 
     rows = [_answer_record(stored) for stored in context.service(create=False).canned_responses()]
-    emit(rows, ["shortcode", "title", "tags", "variants", "approval"], context.options.format)
+    emit(
+        rows,
+        ["shortcode", "title", "tags", "variants", "approval"],
+        context.options.format,
+        empty="no prepared answers yet (`inbox canned import DIR` or `inbox canned new`)",
+    )
+    if not rows:
+        context.note_database()
     return 0
 
 
@@ -322,8 +384,13 @@ def cmd_canned_match(context: Context) -> int:
 
     found = context.service(create=False).match_canned(context.options.query, context.options.limit)
     rows = [_answer_record(match.answer, match.score) for match in found]
-    emit(rows, ["score", "shortcode", "title", "approval"], context.options.format)
-    return 0 if rows else 1
+    emit(
+        rows,
+        ["score", "shortcode", "title", "approval"],
+        context.options.format,
+        empty=f"no prepared answer matches {context.options.query!r}",
+    )
+    return exit_codes.OK if rows else exit_codes.FAILED
 
 
 _ANSWER_FIELDS = {
@@ -352,7 +419,7 @@ def _edit_in_editor(context: Context, shortcode: str, *, new: bool) -> int:
     from canned_responses.library import CannedResponse as PreparedAnswer
     from canned_responses.library import dump_response, parse_response
     from inbox.core.access import Action
-    from inbox.core.errors import InvalidInput, NotFound
+    from inbox.core.errors import Conflict, NotFound
 
     service = context.service()
     service.require(Action.EDIT_PREPARED_ANSWERS)
@@ -361,7 +428,7 @@ def _edit_in_editor(context: Context, shortcode: str, *, new: bool) -> int:
     }
     original = stored_answers.get(shortcode)
     if new and original is not None:
-        raise InvalidInput(
+        raise Conflict(
             f"prepared answer {shortcode!r} already exists; `inbox canned edit {shortcode}` "
             "changes it"
         )
@@ -509,6 +576,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="send it even though your earlier reply to this thread is still on its way",
     )
+    with_change_format(reply)
     reply.set_defaults(handler=cmd_reply)
 
     outbox = commands.add_parser("outbox", help="outgoing messages and the sender").add_subparsers(
@@ -543,12 +611,15 @@ def register(commands: Any) -> None:
         ),
     )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    with_change_format(run)
     run.set_defaults(handler=cmd_outbox_run)
     retry = outbox.add_parser("retry", help="queue a failed or unknown message again")
     retry.add_argument("id", type=int)
+    with_change_format(retry)
     retry.set_defaults(handler=cmd_outbox_retry)
     cancel = outbox.add_parser("cancel", help="withdraw a message that has not been sent")
     cancel.add_argument("id", type=int)
+    with_change_format(cancel)
     cancel.set_defaults(handler=cmd_outbox_cancel)
 
     approvals = commands.add_parser("approvals", help="messages waiting for a lead").add_subparsers(
@@ -561,10 +632,12 @@ def register(commands: Any) -> None:
     approve.add_argument("id", type=int)
     approve.add_argument("--text", help="send this instead (checked against the channel again)")
     approve.add_argument("--note", help="a word for the author")
+    with_change_format(approve)
     approve.set_defaults(handler=cmd_approvals_approve)
     reject = approvals.add_parser("reject", help="stop a message (leads and admins)")
     reject.add_argument("id", type=int)
     reject.add_argument("--note", required=True, help="why; the author reads it")
+    with_change_format(reject)
     reject.set_defaults(handler=cmd_approvals_reject)
 
     campaign = commands.add_parser(
@@ -584,6 +657,7 @@ def register(commands: Any) -> None:
         "--canned", metavar="SHORTCODE", help="send a prepared answer, in each channel's variant"
     )
     bulk.add_argument("--title", help="name the campaign (default: the start of the message)")
+    with_change_format(bulk)
     bulk.set_defaults(handler=cmd_campaign_bulk_reply)
     broadcast = campaign.add_parser("broadcast", help="post one statement on many accounts")
     broadcast.add_argument("accounts", nargs="+", metavar="ACCOUNT", help="account ids or handles")
@@ -592,6 +666,7 @@ def register(commands: Any) -> None:
         "--canned", metavar="SHORTCODE", help="post a prepared answer, in each channel's variant"
     )
     broadcast.add_argument("--title", help="name the campaign (default: the start of the message)")
+    with_change_format(broadcast)
     broadcast.set_defaults(handler=cmd_campaign_broadcast)
 
     canned = commands.add_parser("canned", help="prepared answers").add_subparsers(
@@ -601,9 +676,11 @@ def register(commands: Any) -> None:
         "import", help="add or update answers from Markdown files (leads and admins)"
     )
     imported.add_argument("directory", metavar="DIR")
+    with_change_format(imported)
     imported.set_defaults(handler=cmd_canned_import)
     exported = canned.add_parser("export", help="write every answer to DIR/<shortcode>.md")
     exported.add_argument("directory", metavar="DIR")
+    with_change_format(exported)
     exported.set_defaults(handler=cmd_canned_export)
     listing = canned.add_parser("list", help="list prepared answers")
     with_format(listing)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from inbox.cli import with_format
+
 if TYPE_CHECKING:
     from inbox.cli.main import Context
     from inbox.stats.figures import Stats
@@ -25,12 +27,7 @@ def register(commands: Any) -> None:
         ),
     )
     _period_arguments(stats)
-    stats.add_argument(
-        "--format",
-        choices=("table", "json", "csv"),
-        default="table",
-        help="output format (default: table)",
-    )
+    with_format(stats)
     stats.set_defaults(handler=cmd_stats)
 
     report = commands.add_parser(
@@ -60,7 +57,7 @@ def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = 
     for name, what in (
         ("agent", "a person's handle"),
         ("account", "an account id or handle"),
-        ("platform", "a platform name"),
+        ("platform", "a platform, as the TUI shows it (mastodon is the demo's too)"),
         ("kind", "comment, dm or mention"),
         ("tag", "a tag"),
         ("priority", "low, normal, high or urgent"),
@@ -84,6 +81,7 @@ def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = 
 
 def compute_for(context: Context) -> Stats:
     """The stats the command line asked for, as the acting person may see them."""
+    from inbox.cli.main import resolve_platforms
     from inbox.sla import SlaPolicy
     from inbox.stats.compute import compute
     from inbox.stats.figures import StatsFilter
@@ -95,7 +93,7 @@ def compute_for(context: Context) -> Stats:
     filters = StatsFilter(
         agents=tuple(options.agent),
         accounts=tuple(options.account),
-        platforms=tuple(options.platform),
+        platforms=resolve_platforms(service, options.platform),
         kinds=tuple(options.kind),
         tags=tuple(options.tag),
         priorities=tuple(options.priority),
@@ -176,25 +174,17 @@ def cmd_report(context: Context) -> int:
     from pathlib import Path
 
     from inbox.core.errors import InvalidInput
-    from inbox.core.files import open_private
-    from inbox.reports.stats_report import render_html, render_markdown
+    from inbox.reports.stats_report import write_report
 
     path = Path(context.options.out).expanduser()
-    renderers = {
-        ".html": render_html,
-        ".htm": render_html,
-        ".md": render_markdown,
-        ".markdown": render_markdown,
-    }
-    render = renderers.get(path.suffix.lower())
-    if render is None:
+    if path.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         raise InvalidInput(f"cannot tell the format of {path.name}: name it .html or .md")
     stats = compute_for(context)
-    document = render(stats)
-    with open_private(path) as handle:
-        handle.write(document)
+    document, *charts = write_report(stats, path)
     print(
         f"wrote the report for {stats.period.since:%Y-%m-%d %H:%M} "
-        f"to {stats.period.until:%Y-%m-%d %H:%M} UTC to {path}"
+        f"to {stats.period.until:%Y-%m-%d %H:%M} UTC to {document}"
     )
+    if charts:
+        print(f"its charts, beside it: {', '.join(chart.name for chart in charts)}")
     return 0

@@ -7,6 +7,8 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from inbox.cli import exit_codes
+from inbox.core.plurals import counted
 from inbox.runtime import build_sync_engine, http_client
 from inbox.sync.engine import StreamProgress, SyncEngine, SyncSummary
 
@@ -32,7 +34,10 @@ class ProgressLine:
         elif progress.error:
             message = f"{account}: {progress.error}"
         else:
-            message = f"{account}: {progress.new_items:,} new items in {progress.pages:,} pages"
+            message = (
+                f"{account}: {counted(progress.new_items, 'new item')} "
+                f"in {counted(progress.pages, 'page')}"
+            )
             if progress.malformed_items:
                 message += f", {progress.malformed_items} malformed skipped"
             if self.quiet or not self.interactive:
@@ -49,9 +54,16 @@ class ProgressLine:
 
 
 def run_sync(
-    engine: Engine, config: Config, credentials: CredentialStore, *, follow: bool, quiet: bool
+    engine: Engine,
+    config: Config,
+    credentials: CredentialStore,
+    *,
+    follow: bool,
+    quiet: bool,
+    output_format: str = "table",
 ) -> int:
-    """Poll every account once, or keep polling with `follow`; progress on stderr."""
+    """Poll every account once, or keep polling with `follow`; progress on stderr, and at
+    the end of a single run what came in (as JSON with `output_format` "json")."""
     progress = ProgressLine(quiet)
     sync_engine = build_sync_engine(engine, credentials, config=config, on_progress=progress)
     if follow:
@@ -64,9 +76,15 @@ def run_sync(
             if stream.error:
                 print(f"{_stream_name(stream)}: failed, {stream.error}", file=sys.stderr)
             elif not stream.skipped:
-                print(f"{_stream_name(stream)}: {stream.new_items:,} new items", file=sys.stderr)
+                print(
+                    f"{_stream_name(stream)}: {counted(stream.new_items, 'new item')}",
+                    file=sys.stderr,
+                )
+    if output_format == "json":
+        _print_summary(summary)
+    elif not quiet:
         accounts = len({stream.account.id for stream in summary.streams})
-        print(f"{summary.new_items:,} new items from {accounts} accounts")
+        print(f"{counted(summary.new_items, 'new item')} from {counted(accounts, 'account')}")
     if _nothing_polled_for_a_stopped_holder(summary):
         if quiet:
             for stream in summary.streams:
@@ -75,8 +93,29 @@ def run_sync(
             "inbox: nothing was polled: a process that stopped still holds a lease (see above)",
             file=sys.stderr,
         )
-        return 1
-    return 1 if any(stream.error for stream in summary.streams) else 0
+        return exit_codes.FAILED
+    return exit_codes.FAILED if any(stream.error for stream in summary.streams) else exit_codes.OK
+
+
+def _print_summary(summary: SyncSummary) -> None:
+    """What a single run brought in, per stream, as JSON on stdout."""
+    from inbox.core.sanitize import json_text
+
+    streams = [
+        {
+            "account": stream.account.id,
+            "platform": stream.account.platform,
+            "handle": stream.account.handle,
+            "stream": stream.stream,
+            "new_items": stream.new_items,
+            "skipped": stream.skipped or None,
+            "error": stream.error or None,
+        }
+        for stream in summary.streams
+    ]
+    sys.stdout.write(
+        json_text({"new_items": summary.new_items, "streams": streams}, indent=2) + "\n"
+    )
 
 
 def _nothing_polled_for_a_stopped_holder(summary: SyncSummary) -> bool:

@@ -1,18 +1,21 @@
 """`inbox threads`: triage from the shell: list views, read one, assign, tag, snooze, close, note.
 
-A change names one or more thread ids and says, per thread, why it was not changed.
-Exit status: 0 when every thread changed, 1 when some were refused (by role or because
-there was nothing to change), 2 for input that does not make sense (an unknown handle,
-view or thread, a time in the past).
+The threads come first: `inbox threads tag 41 42 refund`. A change names one or more
+thread ids and says, per thread, why it was not changed; `--format json` prints what
+changed. Exit status: 0 when every thread changed, 1 when some were not (nothing to
+change, no such thread, another's thread), 2 for input that makes no sense (a time in the
+past, an unknown handle), 3 when `show` or `note` names no thread, 4 when your role does
+not allow it at all; README.md lists every code.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
-from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from inbox.cli import with_change_format, with_format
 
 if TYPE_CHECKING:
     from adapters.base import Attachment
@@ -36,6 +39,9 @@ VIEWS = (
 )
 SORTS = ("newest", "waiting", "due", "window")
 PRIORITIES = ("low", "normal", "high", "urgent")
+_LATE_FETCH = timedelta(minutes=5)
+"""A history line names when messages were fetched too, when it was this much later."""
+
 _LIST_COLUMNS = [
     "id",
     "status",
@@ -71,7 +77,7 @@ def register(commands: Any) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="only this platform (repeatable)",
+        help="only this platform, as the TUI shows it: mastodon is the demo's too (repeatable)",
     )
     listing.add_argument("--account", type=int, metavar="ID", help="only this account")
     listing.add_argument("--tag", help="only threads with this tag")
@@ -83,19 +89,18 @@ def register(commands: Any) -> None:
         "--search", metavar="TEXT", help="only threads with a message containing every word"
     )
     listing.add_argument("--limit", type=_positive, default=50, help="rows to show (default: 50)")
-    listing.add_argument("--json", action="store_true", help="print JSON for scripts")
+    with_format(listing, json_alias=True)
     listing.set_defaults(handler=cmd_list)
 
     show = threads.add_parser(
         "show", help="one thread: its messages with their attachments, its notes and history"
     )
     show.add_argument("thread", type=int)
-    show.add_argument("--json", action="store_true", help="print JSON for scripts")
+    with_format(show, ("table", "json"), json_alias=True)
     show.set_defaults(handler=cmd_show)
 
     assign = threads.add_parser("assign", help="give threads to a person (leads and admins)")
-    assign.add_argument("handle", help='who gets them ("none": unassign)')
-    _thread_ids(assign)
+    _threads_then(assign, "HANDLE", 'who gets them ("none": unassign)')
     assign.set_defaults(handler=cmd_assign)
 
     take = threads.add_parser("take", help="assign unassigned threads to yourself")
@@ -104,24 +109,17 @@ def register(commands: Any) -> None:
 
     for name, help_text in (("tag", "put tags on threads"), ("untag", "take tags off threads")):
         tagging = threads.add_parser(name, help=help_text)
-        tagging.add_argument(
-            "tags", metavar="TAG[,TAG...]", help="one tag, or several separated by commas"
-        )
-        _thread_ids(tagging)
+        _threads_then(tagging, "TAG[,TAG...]", "one tag, or several separated by commas")
         tagging.set_defaults(handler=cmd_tag)
 
     snooze = threads.add_parser("snooze", help="put threads aside until a time")
-    snooze.add_argument(
-        "until",
-        metavar="WHEN",
-        help="2h, 30m, 3d, tomorrow 9:00, mon 9:00 or 2026-11-22 09:00 (your time zone)",
+    _threads_then(
+        snooze, "WHEN", "2h, 30m, 3d, tomorrow 9:00, mon 9:00 or YYYY-MM-DD 09:00 (your time zone)"
     )
-    _thread_ids(snooze)
     snooze.set_defaults(handler=cmd_snooze)
 
     priority = threads.add_parser("priority", help="change how urgent threads are")
-    priority.add_argument("priority", choices=PRIORITIES)
-    _thread_ids(priority)
+    _threads_then(priority, "PRIORITY", ", ".join(PRIORITIES))
     priority.set_defaults(handler=cmd_priority)
 
     close = threads.add_parser("close", help="mark threads done")
@@ -133,8 +131,9 @@ def register(commands: Any) -> None:
     reopen.set_defaults(handler=cmd_reopen)
 
     note = threads.add_parser("note", help="add an internal note; @handle mentions a colleague")
-    note.add_argument("thread", type=int)
+    note.add_argument("thread", type=int, help="thread id")
     note.add_argument("text")
+    with_change_format(note)
     note.set_defaults(handler=cmd_note)
 
 
@@ -147,23 +146,63 @@ def _positive(text: str) -> int:
 
 def _thread_ids(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("threads", type=int, nargs="+", metavar="THREAD", help="thread ids")
+    with_change_format(parser)
 
 
-def _bad_input_is_a_usage_error(handler: Callable[[Context], int]) -> Callable[[Context], int]:
-    """Input that makes no sense ends with status 2, like an argument argparse refused."""
+def _threads_then(parser: argparse.ArgumentParser, metavar: str, help_text: str) -> None:
+    """THREAD [THREAD ...] then one value; `_threads_and_value` reads them, and the older
+    order (the value first) too."""
+    parser.add_argument("threads", nargs="+", metavar="THREAD", help="thread ids")
+    parser.add_argument("value", metavar=metavar, help=help_text)
+    parser.set_defaults(value_name=metavar)
+    with_change_format(parser)
 
-    @functools.wraps(handler)
-    def run(context: Context) -> int:
-        from inbox.cli.main import EXIT_USAGE
-        from inbox.core.errors import InvalidInput, NotFound
 
-        try:
-            return handler(context)
-        except (InvalidInput, NotFound) as error:
-            print(f"inbox: {error}", file=sys.stderr)
-            return EXIT_USAGE
+def _threads_and_value(context: Context, *, spaces: bool = False) -> tuple[list[int], str]:
+    """The thread ids and the value of `THREAD [THREAD ...] VALUE`.
 
-    return run
+    The older `VALUE THREAD [THREAD ...]` still works when its first word is not a thread
+    number, with a line on stderr giving the new order, so a script keeps working and its
+    author learns why. `spaces` lets the value be several words (`tomorrow 9:00`). When every
+    word is a number, the last is the value.
+    """
+    from inbox.core.errors import InvalidInput
+
+    options = context.options
+    words = [*options.threads, options.value]
+    leading = 0
+    while leading < len(words) and words[leading].isdigit():
+        leading += 1
+    if leading:
+        ids, rest = words[:leading], words[leading:]
+        if not rest:
+            ids, rest = ids[:-1], ids[-1:]
+    else:
+        values = 0
+        while values < len(words) and not words[values].isdigit():
+            values += 1
+        rest, ids = words[:values], words[values:]
+        if not ids or not all(word.isdigit() for word in ids):
+            raise InvalidInput(
+                f"give the thread ids, then the {options.value_name}: "
+                f"inbox threads {options.threads_command} 41 42 {options.value_name}"
+            )
+        print(
+            "inbox: the thread ids come first now: inbox threads "
+            f"{options.threads_command} {' '.join(ids)} {_quoted(' '.join(rest))}",
+            file=sys.stderr,
+        )
+    if len(rest) > 1 and not spaces:
+        raise InvalidInput(
+            f"give one {options.value_name} after the thread ids, not {' '.join(rest)!r}"
+        )
+    return [int(word) for word in ids], " ".join(rest)
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _service(context: Context) -> InboxService:
@@ -250,28 +289,26 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json_text(value, indent=2) + "\n")
 
 
-@_bad_input_is_a_usage_error
 def cmd_list(context: Context) -> int:
-    from inbox.cli.main import emit
-    from inbox.core.sanitize import first_line
+    from inbox.cli.main import resolve_platforms
     from inbox.triage.lists import Sort, ThreadFilter, View
 
     options = context.options
+    service = context.service(create=False)
     query = ThreadFilter(
         view=View(options.view),
         sort=Sort(options.sort),
-        platforms=frozenset(options.platform),
+        platforms=frozenset(resolve_platforms(service, options.platform)),
         account_id=options.account,
         tag=options.tag,
         assignee=options.assignee,
         priority=options.priority,
         search_text=options.search,
     )
-    rows = context.service(create=False).list_threads(query, limit=options.limit)
-    if options.json:
+    rows = service.list_threads(query, limit=options.limit)
+    if options.format == "json":
         _print_json([_json_row(row) for row in rows])
-        return 0
-    if not rows:
+    elif not rows and options.format == "table":
         print(
             f"no threads in the {options.view} view"
             + (
@@ -280,7 +317,17 @@ def cmd_list(context: Context) -> int:
                 else ""
             )
         )
-        return 0
+    else:
+        _emit_rows(rows, options.format)
+    if not rows:
+        context.note_database()
+    return 0
+
+
+def _emit_rows(rows: list[ThreadRow], output_format: str) -> None:
+    from inbox.cli.main import emit
+    from inbox.core.sanitize import first_line
+
     emit(
         [
             {
@@ -299,12 +346,10 @@ def cmd_list(context: Context) -> int:
             for row in rows
         ],
         _LIST_COLUMNS,
-        "table",
+        output_format,
     )
-    return 0
 
 
-@_bad_input_is_a_usage_error
 def cmd_show(context: Context) -> int:
     from inbox.core.sanitize import for_display
 
@@ -314,7 +359,7 @@ def cmd_show(context: Context) -> int:
     items = service.thread_items(thread_id)
     notes = service.notes(thread_id)
     history = service.history(thread_id)
-    if context.options.json:
+    if context.options.format == "json":
         _print_json(
             {
                 "thread": _json_row(row),
@@ -331,7 +376,8 @@ def cmd_show(context: Context) -> int:
                 ],
                 "history": [
                     {
-                        "at": entry.at.isoformat(),
+                        "at": entry.happened_at.isoformat(),
+                        "recorded_at": entry.at.isoformat(),
                         "actor": entry.actor,
                         "type": entry.type,
                         "text": entry.text,
@@ -371,77 +417,103 @@ def cmd_show(context: Context) -> int:
     if history:
         print("\nhistory:")
         for entry in history:
-            print(f"  {_when(entry.at)} {for_display(entry.text)}")
+            fetched = ""
+            if entry.written_at is not None and entry.at - entry.written_at > _LATE_FETCH:
+                fetched = f" (fetched {_when(entry.at)})"
+            print(f"  {_when(entry.happened_at)} {for_display(entry.text)}{fetched}")
     return 0
 
 
-def _report(result: BulkResult, done: str) -> int:
-    """Say what changed and why the rest did not; 1 if anything was refused."""
-    from inbox.cli.main import EXIT_ERROR
+def _report(context: Context, result: BulkResult, done: str, **change: Any) -> int:
+    """Say what changed (as JSON with `--format json`: `change`, the ids changed and the
+    reasons for the rest) and, on stderr, why each other thread did not; 1 if any did not."""
+    from inbox.cli import exit_codes
+    from inbox.cli.main import emit_change
 
-    if result.changed:
-        print(f"{done} {', '.join(map(str, result.changed))}")
+    if result.changed or context.options.format == "json":
+        emit_change(
+            context,
+            f"{done} {', '.join(map(str, result.changed))}",
+            {
+                "action": context.options.threads_command,
+                **change,
+                "changed": list(result.changed),
+                "not_changed": {str(thread_id): why for thread_id, why in result.refused.items()},
+            },
+        )
     for thread_id, reason in result.refused.items():
         print(f"inbox: thread {thread_id} not changed: {reason}", file=sys.stderr)
-    return EXIT_ERROR if result.refused else 0
+    return exit_codes.FAILED if result.refused else exit_codes.OK
 
 
-@_bad_input_is_a_usage_error
 def cmd_assign(context: Context) -> int:
-    options = context.options
-    handle = None if options.handle.lower() == "none" else options.handle
-    result = _service(context).assign(options.threads, handle)
-    return _report(result, f"assigned to {handle.lstrip('@')}:" if handle else "unassigned:")
+    thread_ids, handle_text = _threads_and_value(context)
+    handle = None if handle_text.lower() == "none" else handle_text.lstrip("@")
+    result = _service(context).assign(thread_ids, handle)
+    return _report(
+        context, result, f"assigned to {handle}:" if handle else "unassigned:", assignee=handle
+    )
 
 
-@_bad_input_is_a_usage_error
 def cmd_take(context: Context) -> int:
-    return _report(_service(context).take(context.options.threads), "took:")
+    return _report(context, _service(context).take(context.options.threads), "took:")
 
 
-@_bad_input_is_a_usage_error
 def cmd_tag(context: Context) -> int:
-    options = context.options
-    tags = [tag for tag in options.tags.split(",") if tag.strip()] or [options.tags]
+    thread_ids, tag_text = _threads_and_value(context)
+    tags = [tag.strip() for tag in tag_text.split(",") if tag.strip()] or [tag_text]
     service = _service(context)
-    if options.threads_command == "tag":
-        return _report(service.tag(options.threads, add=tags), f"tagged {', '.join(tags)}:")
-    return _report(service.tag(options.threads, remove=tags), f"removed {', '.join(tags)} from:")
+    if context.options.threads_command == "tag":
+        result = service.tag(thread_ids, add=tags)
+        return _report(context, result, f"tagged {', '.join(tags)}:", tags=tags)
+    result = service.tag(thread_ids, remove=tags)
+    return _report(context, result, f"removed {', '.join(tags)} from:", tags=tags)
 
 
-@_bad_input_is_a_usage_error
 def cmd_snooze(context: Context) -> int:
     from inbox.core.when import describe, parse_when
 
+    thread_ids, when = _threads_and_value(context, spaces=True)
     service = _service(context)
-    until = parse_when(context.options.until, service.clock())
+    until = parse_when(when, service.clock())
     return _report(
-        service.snooze(context.options.threads, until), f"snoozed until {describe(until)}:"
+        context,
+        service.snooze(thread_ids, until),
+        f"snoozed until {describe(until)}:",
+        until=until.isoformat(),
     )
 
 
-@_bad_input_is_a_usage_error
 def cmd_priority(context: Context) -> int:
-    options = context.options
+    from inbox.core.errors import InvalidInput
+
+    thread_ids, priority = _threads_and_value(context)
+    if priority not in PRIORITIES:
+        raise InvalidInput(f"no priority {priority!r}; choose one of {', '.join(PRIORITIES)}")
     return _report(
-        _service(context).set_priority(options.threads, options.priority),
-        f"priority {options.priority}:",
+        context,
+        _service(context).set_priority(thread_ids, priority),
+        f"priority {priority}:",
+        priority=priority,
     )
 
 
-@_bad_input_is_a_usage_error
 def cmd_close(context: Context) -> int:
-    return _report(_service(context).close(context.options.threads), "closed:")
+    return _report(context, _service(context).close(context.options.threads), "closed:")
 
 
-@_bad_input_is_a_usage_error
 def cmd_reopen(context: Context) -> int:
-    return _report(_service(context).reopen(context.options.threads), "reopened:")
+    return _report(context, _service(context).reopen(context.options.threads), "reopened:")
 
 
-@_bad_input_is_a_usage_error
 def cmd_note(context: Context) -> int:
+    from inbox.cli.main import emit_change
+
     note = _service(context).add_note(context.options.thread, context.options.text)
     mentioned = f", mentioning {', '.join(note.mentions)}" if note.mentions else ""
-    print(f"added note {note.id} to thread {note.thread_id}{mentioned}")
+    emit_change(
+        context,
+        f"added note {note.id} to thread {note.thread_id}{mentioned}",
+        {"id": note.id, "thread": note.thread_id, "mentions": list(note.mentions)},
+    )
     return 0

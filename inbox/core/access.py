@@ -23,6 +23,7 @@ class Action(enum.StrEnum):
     SYNC = "sync accounts"
     EXPORT = "export data"
     TRIAGE = "change threads"
+    NOTE = "write internal notes"
     REPLY = "reply"
     ASSIGN = "assign threads to others"
     APPROVE = "approve"
@@ -38,6 +39,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SYNC: frozenset({Role.AGENT, Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
     Action.EXPORT: frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
     Action.TRIAGE: frozenset({Role.AGENT, Role.LEAD, Role.ADMIN}),
+    Action.NOTE: frozenset({Role.AGENT, Role.LEAD, Role.ADMIN}),
     Action.REPLY: frozenset({Role.AGENT, Role.LEAD, Role.ADMIN}),
     Action.ASSIGN: frozenset({Role.LEAD, Role.ADMIN}),
     Action.APPROVE: frozenset({Role.LEAD, Role.ADMIN}),
@@ -52,6 +54,13 @@ ASSIGNABLE_ROLES = frozenset({Role.AGENT, Role.LEAD, Role.ADMIN})
 """Roles that can be handed threads: supervisors only read."""
 
 AGENT_THREAD_RULE = "agents change their own and unassigned threads"
+
+ON_ANY_THREAD = frozenset({Action.NOTE})
+"""What people whose role allows it do on every thread they read, a colleague's too.
+
+A note changes nothing a customer sees, and an @mention in it must reach whoever holds
+the thread; the agents' rule above governs every other change.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +83,13 @@ class Actor:
                 f"{self.handle} is {_article(self.role)} {self.role}; only {allowed} may {action}"
             )
 
-    def thread_refusal(self, assignee_id: int | None, assignee: str | None) -> str | None:
-        """Why this person may not change a thread held by `assignee`, or None."""
-        if self.role != Role.AGENT or assignee_id in (None, self.agent_id):
+    def thread_refusal(
+        self, assignee_id: int | None, assignee: str | None, action: Action = Action.TRIAGE
+    ) -> str | None:
+        """Why this person may not take `action` on a thread held by `assignee`, or None."""
+        if action in ON_ANY_THREAD or self.role != Role.AGENT:
+            return None
+        if assignee_id in (None, self.agent_id):
             return None
         return f"assigned to {assignee}; {AGENT_THREAD_RULE}"
 

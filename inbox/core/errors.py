@@ -12,6 +12,10 @@
     ├── NotFound                 no such account, agent, thread, ...
     ├── PermissionDenied         the acting person's role does not allow it
     └── InvalidInput             a value a person typed does not make sense
+        └── Conflict             sensible, but the thing's state stands in the way: it exists
+                                 already, was decided already, another reply is on its way
+
+The command line turns each into one exit status (`inbox.cli.exit_codes`).
 """
 
 
@@ -53,3 +57,10 @@ class PermissionDenied(InboxError):
 
 class InvalidInput(InboxError):
     """A value given by a person does not make sense."""
+
+
+class Conflict(InvalidInput):
+    """The request makes sense, but the state of the thing it names stands in the way.
+
+    An InvalidInput too, so a front end that shows bad input shows this the same way.
+    """

@@ -18,10 +18,12 @@ from inbox.core.errors import InvalidInput
 DEFAULT_TIME = time(9, 0)
 """The time of day a date or day name without a time means: the start of the working day."""
 
+
 def when_examples(now: datetime, tz: tzinfo | None = None) -> str:
     """What to type, for error messages and hints; the example date is two weeks ahead."""
     ahead = _local(now, tz).date() + timedelta(days=14)
     return f"2h, 30m, 3d, tomorrow 9:00, mon 9:00 or {ahead:%Y-%m-%d} 09:00"
+
 
 _UNITS = {
     "m": "minutes",

@@ -134,7 +134,8 @@ class CrisisDesk:
             return get_incident(connection, incident_id)
 
     def declare_incident(self, title: str, **fields: Any) -> tuple[IncidentRow, list[int]]:
-        """Declare an incident, pause every scheduled post and tag matching threads.
+        """Declare an incident, pause every scheduled post and tag the open threads, of any
+        age, whose messages mention its `match` words.
 
         `fields`: severity, scope, status_url, holding_statement, update_interval_minutes,
         requires_approval, match (keywords). Returns the incident and the posts paused.
@@ -182,7 +183,7 @@ class CrisisDesk:
             )
 
     def tag_incident_threads(self, incident_id: int) -> int:
-        """Tag the threads matching an active incident's keywords to it; returns how many."""
+        """Tag to an active incident the open threads that mention its words; returns how many."""
         from inbox.crisis.incidents import tag_incident_threads
 
         self.require(Action.REPLY)

@@ -1,7 +1,8 @@
 """Incidents: declaring, updating and ending them, and tagging the threads that match them.
 
 Declaring an incident pauses every scheduled post (`inbox.outbox.scheduled`); its match
-keywords are kept as an `incident_match` listening rule that tags matching threads.
+keywords are kept as an `incident_match` listening rule. An incident's threads are the open
+threads, of any age, whose customers' messages mention one of those words.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, case, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, func, insert, or_, select, update
 
 from inbox import events
 from inbox.core.database import write_transaction
@@ -21,12 +22,13 @@ from inbox.core.models import (
     AlertRule,
     Event,
     Incident,
+    Item,
     ScheduledPost,
     Thread,
     ThreadStatus,
     ThreadTag,
 )
-from inbox.crisis.listening import INCIDENT_MATCH, RuleRow, matching_items, words
+from inbox.crisis.listening import INCIDENT_MATCH, RuleRow, phrase_pattern, words
 from inbox.outbox.scheduled import PAUSED, pause_scheduled_posts
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ _rule = AlertRule.__table__
 _incident = Incident.__table__
 _post = ScheduledPost.__table__
 _thread = Thread.__table__
+_item = Item.__table__
 _tag = ThreadTag.__table__
 _agent = Agent.__table__
 _event = Event.__table__
@@ -45,7 +48,7 @@ ACTIVE = "active"
 ENDED = "ended"
 
 MATCH_LOOKBACK = timedelta(hours=2)
-"""How far before its declaration an incident looks for matching threads: the run-up."""
+"""How far before its declaration an incident's run-up reaches: the alerts its review shows."""
 
 _IN_CHUNK = 500
 
@@ -381,10 +384,11 @@ def tag_incident_threads(
     since: datetime | None = None,
     actor: str = events.SYSTEM_ACTOR,
 ) -> int:
-    """Tag to an active incident the threads whose inbound messages match its keywords.
+    """Tag to an active incident the open threads whose inbound messages mention its words.
 
-    Looks at messages from `since` (default: `MATCH_LOOKBACK` before the declaration) up to
-    `now`; threads already tied to an incident are left alone. Returns how many were tagged.
+    Any message up to `now` counts, however old, or only those after `since` (the sync
+    looks at what landed since it last looked). Closed threads and threads already tied to
+    an incident are left alone. Returns how many threads were tagged.
     """
     with write_transaction(engine) as connection:
         return _tag_threads(connection, incident_id, now, since=since, actor=actor)
@@ -402,21 +406,42 @@ def tag_active_incidents(
     }
 
 
+def open_threads_mentioning(
+    connection: Connection, phrases: Sequence[str], until: datetime, since: datetime | None
+) -> list[int]:
+    """Open threads in no incident whose inbound messages mention one of `phrases`, by id.
+
+    A phrase counts as whole words, in any case ("down" is not "download"), as listening
+    rules count it. A substring test in the database narrows the messages first. The
+    full-text index is not used: PostgreSQL's parser keeps "backup/restore" or
+    "backup@home.example" as one token, so it would miss mentions the rule counts.
+    """
+    lowered = func.lower(_item.c.text)
+    conditions = [
+        _item.c.direction == "in",
+        _item.c.created_at <= until,
+        _thread.c.status != ThreadStatus.CLOSED,
+        _thread.c.incident_id.is_(None),
+        or_(*(lowered.contains(phrase.lower(), autoescape=True) for phrase in phrases)),
+    ]
+    if since is not None:
+        conditions.append(_item.c.created_at > since)
+    rows = connection.execute(
+        select(_item.c.thread_id, _item.c.text)
+        .join(_thread, _thread.c.id == _item.c.thread_id)
+        .where(*conditions)
+    )
+    pattern = phrase_pattern(phrases)
+    return sorted({row.thread_id for row in rows if pattern.search(row.text)})
+
+
 def _tag_threads(
     connection: Connection, incident_id: int, now: datetime, *, since: datetime | None, actor: str
 ) -> int:
     incident = get_incident(connection, incident_id)
     if not incident.active or not incident.match:
         return 0
-    start = (
-        max(since, incident.started_at - MATCH_LOOKBACK)
-        if since
-        else incident.started_at - MATCH_LOOKBACK
-    )
-    found = matching_items(
-        connection, incident.match, start, now, extra=[_thread.c.incident_id.is_(None)]
-    )
-    thread_ids = sorted({row.thread_id for row in found})
+    thread_ids = open_threads_mentioning(connection, incident.match, now, since)
     tag = incident_tag(incident_id)
     tagged: list[int] = []
     for offset in range(0, len(thread_ids), _IN_CHUNK):

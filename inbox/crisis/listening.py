@@ -24,6 +24,7 @@ from inbox import events
 from inbox.core.database import write_transaction
 from inbox.core.errors import InvalidInput, NotFound
 from inbox.core.models import Account, Agent, Alert, AlertRule, Item, Thread
+from inbox.core.plurals import counted
 from inbox.core.sentiment import NEGATIVE_THRESHOLD
 
 if TYPE_CHECKING:
@@ -339,7 +340,7 @@ def _check_keyword(
     threads = sorted({row.thread_id for row in found})
     return (
         (
-            f"{len(found)} message{'s' if len(found) != 1 else ''} mention "
+            f"{counted(len(found), 'message mentions', 'messages mention')} "
             f"{', '.join(config['keywords'])} in the last {config['window_minutes']} min"
         ),
         {
@@ -365,7 +366,7 @@ def _check_spike(
         return None
     ratio = f"{current / expected:.1f}x the usual {expected:.1f}" if expected else "none usually"
     return (
-        f"volume spike: {current} messages in the last {config['window_minutes']} min ({ratio})",
+        f"{counted(current, 'message')} in the last {config['window_minutes']} min ({ratio})",
         {"current": current, "baseline": before, "expected": round(expected, 2)},
     )
 

@@ -5,15 +5,16 @@ Turning it into Markdown, HTML and CSV is `inbox.reports.review`'s.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from inbox import events
-from inbox.core.models import Account, Agent, Event, Item, Outbound, Thread
+from inbox.core.models import Account, Agent, Event, Item, Outbound, Thread, ThreadStatus
 from inbox.core.sentiment import NEGATIVE_THRESHOLD
 from inbox.crisis.incidents import MATCH_LOOKBACK, IncidentRow, get_incident
 
@@ -29,6 +30,9 @@ _event = Event.__table__
 _outbound = Outbound.__table__
 
 REVIEW_BASELINE = timedelta(days=30)
+"""How far back the "before" figures reach from the start of the review's window."""
+REVIEW_MARGIN = timedelta(hours=1)
+"""How much before the incident's start and after its end the hourly figures cover."""
 TIMELINE_TYPES = (
     events.AlertRaised.type,
     events.IncidentDeclared.type,
@@ -40,8 +44,47 @@ TIMELINE_TYPES = (
 )
 
 
+class Outcome(StrEnum):
+    """Where an incident thread ended up; each thread has exactly one."""
+
+    CLOSED = "closed"
+    ANSWERED = "answered, still open"
+    """Our reply is the latest message, and the thread is not closed."""
+    WAITING = "waiting for a reply"
+    """The customer's message is the latest, and the thread is not closed."""
+
+
+class Activity(StrEnum):
+    """What a person did in an incident, in the order the review tells it."""
+
+    DECLARED = "declared"
+    UPDATED = "updated"
+    STATEMENTS = "statements"
+    ANSWERED = "answered"
+    """Threads answered (a reply queued in them, one's own or as part of a statement)."""
+    TOOK = "took"
+    ASSIGNED = "assigned"
+    TAGGED = "tagged"
+    UNTAGGED = "untagged"
+    PRIORITY = "priority"
+    SNOOZED = "snoozed"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    STATUS = "status"
+    NOTES = "notes"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDREW = "withdrew"
+    PAUSED_POSTS = "paused_posts"
+    RESUMED_POSTS = "resumed_posts"
+    ACKNOWLEDGED = "acknowledged"
+    ENDED = "ended"
+
+
 @dataclass(frozen=True, slots=True)
 class TimelineEntry:
+    """One moment of the incident: an alert, the declaration, a statement, the end."""
+
     at: datetime
     actor: str
     type: str
@@ -50,6 +93,8 @@ class TimelineEntry:
 
 @dataclass(frozen=True, slots=True)
 class HourFigures:
+    """Messages in during one hour, on the incident's threads, and the negative share."""
+
     start: datetime
     inbound: int
     incident_inbound: int
@@ -58,6 +103,8 @@ class HourFigures:
 
 @dataclass(frozen=True, slots=True)
 class StatementSent:
+    """A statement as it went out: its text with every variable filled, and where it reached."""
+
     at: datetime
     actor: str
     text: str
@@ -73,12 +120,16 @@ class Review:
     until: datetime
     timeline: tuple[TimelineEntry, ...]
     hours: tuple[HourFigures, ...]
+    """From an hour before the start to an hour after the end (or now, if sooner)."""
     first_response_during: Durations
     first_response_before: Durations
-    outcomes: dict[str, int]
-    activity: dict[str, dict[str, int]]
+    outcomes: dict[Outcome, int]
+    """Threads per outcome, every outcome listed; each thread is counted once."""
+    activity: dict[str, dict[Activity, int]]
+    """Per person (handle), how many of each thing they did, in `Activity` order."""
     statements: tuple[StatementSent, ...]
     threads: tuple[dict[str, Any], ...] = field(default=())
+    """One record per incident thread, its `outcome` among them (the threads CSV)."""
 
 
 def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) -> Review:
@@ -89,6 +140,10 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
 
     with engine.connect() as connection:
         incident = get_incident(connection, incident_id)
+        if incident.holding_statement:
+            incident = replace(
+                incident, holding_statement=_filled(incident.holding_statement, incident)
+            )
         start, until = incident.started_at, incident.ended_at or now
         lookback = start - MATCH_LOOKBACK
         event_rows = connection.execute(
@@ -113,18 +168,16 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
             for row in event_rows
         )
         thread_rows = _incident_threads(connection, incident_id)
-        # Incident threads count however early their first message came (the run-up); the
-        # 30 days of normal end where the first of them began.
-        first_inbound = min(
-            (row["first_inbound_at"] for row in thread_rows if row["first_inbound_at"]),
-            default=start,
-        )
-        hours = _hourly(connection, incident_id, min(start, first_inbound), until)
-        outcomes = dict(Counter(row["status"] for row in thread_rows))
-        outcomes["answered"] = sum(1 for row in thread_rows if row["first_response_at"])
-        outcomes["unanswered"] = len(thread_rows) - outcomes["answered"]
+        # The window the figures cover: the incident with an hour either side (the run-up
+        # and the tail), never past now.
+        window_start = start - REVIEW_MARGIN
+        window_end = max(until, min(until + REVIEW_MARGIN, now))
+        hours = _hourly(connection, incident_id, window_start, window_end)
+        outcomes = dict.fromkeys(Outcome, 0)
+        for row in thread_rows:
+            outcomes[row["outcome"]] += 1
         activity = _activity(connection, incident_id, start, until)
-        statements = _statements(connection, incident_id)
+        statements = _statements(connection, incident)
 
     def clock() -> datetime:
         return now
@@ -133,12 +186,10 @@ def build_review(engine: Engine, actor: Actor, incident_id: int, now: datetime) 
         engine,
         actor,
         clock,
-        Period(min(start, first_inbound), max(until, start + timedelta(seconds=1))),
+        Period(window_start, max(until, start + timedelta(seconds=1))),
         filters=StatsFilter(incidents=(incident_id,)),
     )
-    before = compute(
-        engine, actor, clock, Period(start - REVIEW_BASELINE, min(start, first_inbound))
-    )
+    before = compute(engine, actor, clock, Period(window_start - REVIEW_BASELINE, window_start))
     return Review(
         incident=incident,
         until=until,
@@ -199,6 +250,8 @@ def _incident_threads(connection: Connection, incident_id: int) -> list[dict[str
             _agent.c.handle.label("assignee"),
             _thread.c.first_inbound_at,
             _thread.c.first_response_at,
+            _thread.c.last_inbound_at,
+            _thread.c.last_outbound_at,
             _thread.c.closed_at,
             _thread.c.item_count,
             _thread.c.sentiment,
@@ -219,46 +272,122 @@ def _incident_threads(connection: Connection, incident_id: int) -> list[dict[str
             else None
         )
         record["first_response_seconds"] = waited
+        record["outcome"] = _outcome(row.status, row.last_inbound_at, row.last_outbound_at)
         result.append(record)
     return result
 
 
+def _outcome(
+    status: str, last_inbound_at: datetime | None, last_outbound_at: datetime | None
+) -> Outcome:
+    """Closed, else answered when our reply came after their latest message, else waiting."""
+    if status == ThreadStatus.CLOSED:
+        return Outcome.CLOSED
+    if last_outbound_at is not None and (
+        last_inbound_at is None or last_outbound_at >= last_inbound_at
+    ):
+        return Outcome.ANSWERED
+    return Outcome.WAITING
+
+
+_PEOPLE_ONLY = (
+    events.SYSTEM_ACTOR,
+    events.SYNC_ACTOR,
+    events.OUTBOX_ACTOR,
+    events.LISTENING_ACTOR,
+)
+_STATUS_ACTIVITY = {
+    ThreadStatus.CLOSED: Activity.CLOSED,
+    ThreadStatus.SNOOZED: Activity.SNOOZED,
+}
+
+
 def _activity(
     connection: Connection, incident_id: int, start: datetime, until: datetime
-) -> dict[str, dict[str, int]]:
-    """Per person, how many of each kind of action they took on the incident and its threads."""
+) -> dict[str, dict[Activity, int]]:
+    """Per person, what they did on the incident and its threads between `start` and `until`.
+
+    Work on threads counts threads (tagging one thread twice is one thread tagged); scheduled
+    posts count posts; the rest counts the times it was done.
+    """
     threads = select(_thread.c.id).where(_thread.c.incident_id == incident_id)
     rows = connection.execute(
-        select(_event.c.actor, _event.c.type, func.count())
+        select(_event.c.actor, _event.c.type, _event.c.thread_id, _event.c.payload)
         .where(
             _event.c.at >= start,
             _event.c.at <= until,
             or_(_event.c.incident_id == incident_id, _event.c.thread_id.in_(threads)),
-            _event.c.actor.not_in(
-                [
-                    events.SYSTEM_ACTOR,
-                    events.SYNC_ACTOR,
-                    events.OUTBOX_ACTOR,
-                    events.LISTENING_ACTOR,
-                ]
-            ),
+            _event.c.actor.not_in(_PEOPLE_ONLY),
         )
-        .group_by(_event.c.actor, _event.c.type)
+        .order_by(_event.c.id)
     )
-    activity: dict[str, dict[str, int]] = defaultdict(dict)
-    for actor_handle, event_type, count in rows:
-        activity[actor_handle][event_type] = count
-    return dict(sorted(activity.items()))
+    thread_sets: dict[str, dict[Activity, set[int]]] = defaultdict(lambda: defaultdict(set))
+    counts: dict[str, dict[Activity, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rows:
+        event = events.parse(row.type, row.payload)
+        person = row.actor
+        on_thread = thread_sets[person]
+        if isinstance(event, events.IncidentDeclared):
+            counts[person][Activity.DECLARED] += 1
+        elif isinstance(event, events.IncidentUpdated):
+            counts[person][Activity.UPDATED] += 1
+        elif isinstance(event, events.IncidentStatementSent):
+            counts[person][Activity.STATEMENTS] += 1
+        elif isinstance(event, events.IncidentEnded):
+            counts[person][Activity.ENDED] += 1
+        elif isinstance(event, events.PostsPaused):
+            counts[person][Activity.PAUSED_POSTS] += len(event.post_ids or [])
+        elif isinstance(event, events.PostsResumed):
+            counts[person][Activity.RESUMED_POSTS] += len(event.post_ids or [])
+        elif isinstance(event, events.AlertAcknowledged):
+            counts[person][Activity.ACKNOWLEDGED] += 1
+        elif isinstance(event, events.NoteAdded):
+            counts[person][Activity.NOTES] += 1
+        elif isinstance(event, events.OutboundApproved):
+            counts[person][Activity.APPROVED] += 1
+        elif isinstance(event, events.OutboundRejected):
+            counts[person][Activity.REJECTED] += 1
+        elif isinstance(event, events.OutboundCancelled):
+            counts[person][Activity.WITHDREW] += 1
+        elif row.thread_id is None:
+            continue
+        elif isinstance(event, events.OutboundQueued | events.OutboundAwaitingApproval):
+            if (event.kind or "reply") == "reply":
+                on_thread[Activity.ANSWERED].add(row.thread_id)
+        elif isinstance(event, events.ThreadAssigned):
+            took = event.after == person and event.before is None
+            on_thread[Activity.TOOK if took else Activity.ASSIGNED].add(row.thread_id)
+        elif isinstance(event, events.ThreadTagged):
+            on_thread[Activity.TAGGED].add(row.thread_id)
+        elif isinstance(event, events.ThreadUntagged):
+            on_thread[Activity.UNTAGGED].add(row.thread_id)
+        elif isinstance(event, events.ThreadPriorityChanged):
+            on_thread[Activity.PRIORITY].add(row.thread_id)
+        elif isinstance(event, events.ThreadStatusChanged):
+            if event.before == ThreadStatus.CLOSED:
+                kind = Activity.REOPENED
+            else:
+                kind = _STATUS_ACTIVITY.get(event.after or "", Activity.STATUS)
+            on_thread[kind].add(row.thread_id)
+    for person, sets in thread_sets.items():
+        for kind, thread_ids in sets.items():
+            counts[person][kind] = len(thread_ids)
+    return {
+        person: {kind: done[kind] for kind in Activity if done.get(kind)}
+        for person, done in sorted(counts.items())
+        if any(done.values())
+    }
 
 
-def _statements(connection: Connection, incident_id: int) -> tuple[StatementSent, ...]:
+def _statements(connection: Connection, incident: IncidentRow) -> tuple[StatementSent, ...]:
+    """Each statement as it went out (its text as posted), with its reach per channel."""
     from inbox.outbox.targets import channel_name
 
     sent = []
     for row in connection.execute(
         select(_event)
         .where(
-            _event.c.incident_id == incident_id,
+            _event.c.incident_id == incident.id,
             _event.c.type == events.IncidentStatementSent.type,
         )
         .order_by(_event.c.id)
@@ -266,6 +395,7 @@ def _statements(connection: Connection, incident_id: int) -> tuple[StatementSent
         statement = events.IncidentStatementSent.from_payload(row.payload or {})
         reach: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         campaign_ids = statement.campaign_ids or []
+        as_posted = None
         if campaign_ids:
             for platform, status, count in connection.execute(
                 select(_account.c.platform, _outbound.c.status, func.count())
@@ -274,12 +404,29 @@ def _statements(connection: Connection, incident_id: int) -> tuple[StatementSent
                 .group_by(_account.c.platform, _outbound.c.status)
             ):
                 reach[channel_name(platform)][status] += count
+            # The text as it went out: an account post's, else a reply's.
+            as_posted = connection.execute(
+                select(_outbound.c.rendered_text)
+                .where(_outbound.c.campaign_id.in_(campaign_ids))
+                .order_by((_outbound.c.kind != "post"), _outbound.c.id)
+                .limit(1)
+            ).scalar()
+        if not as_posted:
+            as_posted = _filled(statement.text or "", incident)
         sent.append(
             StatementSent(
                 row.at,
                 row.actor,
-                statement.text or "",
+                as_posted,
                 {channel: dict(statuses) for channel, statuses in sorted(reach.items())},
             )
         )
     return tuple(sent)
+
+
+def _filled(template: str, incident: IncidentRow) -> str:
+    """A statement's text with the incident's variables filled, as people received it."""
+    from canned_responses.render import RenderContext, fill
+
+    context = RenderContext(incident_title=incident.title, incident_status_url=incident.status_url)
+    return fill(template, context).text

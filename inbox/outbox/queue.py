@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from inbox import events
-from inbox.core.errors import InvalidInput, NotFound
+from inbox.core.errors import Conflict, InvalidInput, NotFound
 from inbox.core.models import (
     Account,
     Agent,
@@ -258,7 +258,7 @@ def approve(
     """
     row = _existing_row(connection, outbound_id)
     if row.status != OutboundStatus.AWAITING_APPROVAL:
-        raise InvalidInput(f"outgoing message {outbound_id} is {row.status}, not awaiting approval")
+        raise Conflict(f"outgoing message {outbound_id} is {row.status}, not awaiting approval")
     values: dict[str, Any] = {}
     if text is not None:
         target = row_target(connection, row)
@@ -333,7 +333,7 @@ def _decide(
     ).rowcount
     if not decided:
         current = _existing_row(connection, row.id).status
-        raise InvalidInput(f"outgoing message {row.id} is {current} now, not awaiting approval")
+        raise Conflict(f"outgoing message {row.id} is {current} now, not awaiting approval")
     events.record(connection, decision, at=now, actor=reviewer.handle, thread_id=row.thread_id)
 
 
@@ -349,7 +349,7 @@ def retry(connection: Connection, outbound_id: int, *, actor: str, now: datetime
         .values(status=str(OutboundStatus.QUEUED), attempts=0, next_attempt_at=None, updated_at=now)
     ).rowcount
     if not changed:
-        raise InvalidInput(
+        raise Conflict(
             f"outgoing message {outbound_id} is {row.status}; "
             "only failed or unknown ones are retried"
         )
@@ -377,7 +377,7 @@ def cancel(connection: Connection, outbound_id: int, *, actor: str, now: datetim
         .values(status=str(OutboundStatus.CANCELLED), next_attempt_at=None, updated_at=now)
     ).rowcount
     if not changed:
-        raise InvalidInput(
+        raise Conflict(
             f"outgoing message {outbound_id} is {row.status} and can no longer be withdrawn"
         )
     events.record(

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from inbox import events
 from inbox.core.database import write_transaction
-from inbox.core.errors import InvalidInput, NotFound
+from inbox.core.errors import Conflict, InvalidInput, NotFound
 from inbox.core.models import Account, Agent, Event, Outbound, ScheduledPost
 from inbox.outbox.drafts import Author, Draft, OutboundKind, draft
 from inbox.outbox.queue import queue
@@ -231,7 +231,7 @@ def add_post(
 def _changeable_post(connection: Connection, post_id: int) -> PostRow:
     post = get_post(connection, post_id)
     if post.status not in (SCHEDULED, PAUSED):
-        raise InvalidInput(
+        raise Conflict(
             f"scheduled post {post_id} is {post.status}; only scheduled or paused posts change"
         )
     return post
@@ -313,7 +313,7 @@ def resume_posts(
         for post_id in post_ids:
             post = get_post(connection, post_id)
             if post.status != PAUSED:
-                raise InvalidInput(f"scheduled post {post_id} is {post.status}, not paused")
+                raise Conflict(f"scheduled post {post_id} is {post.status}, not paused")
         query = query.where(_post.c.id.in_(list(post_ids)))
     ids = list(connection.execute(query.order_by(_post.c.id)).scalars())
     if ids:

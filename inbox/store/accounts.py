@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, func, literal_column, select, update
 
 from adapters.registry import adapter_class, platform_names
 from inbox import events
-from inbox.core.errors import InvalidInput, NotFound
+from inbox.core.errors import Conflict, InvalidInput, NotFound
 from inbox.core.models import Account, Event, Item, Thread
 
 if TYPE_CHECKING:
@@ -97,7 +97,7 @@ def add_account(
         select(_account.c.id).where(_account.c.platform == platform, _account.c.handle == handle)
     ).scalar()
     if exists is not None:
-        raise InvalidInput(f"{platform} {handle} is already connected (account {exists})")
+        raise Conflict(f"{platform} {handle} is already connected (account {exists})")
     account_id = connection.execute(
         _account.insert().values(
             platform=platform,

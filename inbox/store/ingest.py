@@ -28,6 +28,7 @@ from adapters.base import (
     FetchedItem,
     Kind,
 )
+from adapters.registry import UnknownPlatform, adapter_class
 from inbox import events
 from inbox.core import sanitize, sentiment
 from inbox.core.clock import Clock, utc_now
@@ -68,6 +69,10 @@ _ID_CHUNK = 500
 _KINDS = frozenset(Kind)
 _DIRECTIONS = frozenset(Direction)
 
+OUTBOX_STREAM = "outbox"
+"""The stream the outbox lands the replies it sent through, once their platform confirmed
+them: their arrival is told as a reply posted, by the outbox, rather than as new messages."""
+
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
@@ -99,6 +104,7 @@ class _ThreadChange:
     preview: str | None = None
     outbound_times: list[datetime] = field(default_factory=list)
     last_activity_at: datetime | None = None
+    first_activity_at: datetime | None = None
     count: int = 0
 
     @property
@@ -377,7 +383,7 @@ class Store:
                 duplicate_items=len(valid) - len(new_items), malformed_items=malformed
             )
             if new_items:
-                report = self._land(connection, account, new_items, now, report)
+                report = self._land(connection, account, stream, new_items, now, report)
             self._save_cursor(connection, account.id, stream, next_cursor, now)
         return report
 
@@ -399,6 +405,7 @@ class Store:
         self,
         connection: Connection,
         account: AccountRef,
+        stream: str,
         items: list[FetchedItem],
         now: datetime,
         report: IngestReport,
@@ -430,19 +437,25 @@ class Store:
             )
         connection.execute(insert(_item), item_rows)
 
+        posted_on = _platform_name(account.platform) if stream == OUTBOX_STREAM else None
+        actor = events.OUTBOX_ACTOR if posted_on else events.SYNC_ACTOR
         event_rows = []
         for key, change in changes.items():
             thread_id = thread_ids[key]
-            arrival: events.InboxEvent
+            arrival_type: type[events.ThreadCreated | events.ThreadReopened | events.ItemsArrived]
             if key in created:
-                arrival = events.ThreadCreated(count=change.count)
+                arrival_type = events.ThreadCreated
             elif thread_id in reopened:
-                arrival = events.ThreadReopened(count=change.count)
+                arrival_type = events.ThreadReopened
             else:
-                arrival = events.ItemsArrived(count=change.count)
-            event_rows.append(
-                events.row(arrival, at=now, actor=events.SYNC_ACTOR, thread_id=thread_id)
+                arrival_type = events.ItemsArrived
+            arrival = arrival_type(
+                count=change.count,
+                first_at=_iso(change.first_activity_at),
+                last_at=_iso(change.last_activity_at),
+                posted_on=posted_on,
             )
+            event_rows.append(events.row(arrival, at=now, actor=actor, thread_id=thread_id))
         events.record_many(connection, event_rows)
 
         return IngestReport(
@@ -494,6 +507,8 @@ class Store:
                 change = changes[item.thread_key] = _ThreadChange(kind=str(item.kind))
             change.count += 1
             change.last_activity_at = item.created_at
+            if change.first_activity_at is None:
+                change.first_activity_at = item.created_at
             if item.direction == Direction.IN:
                 if change.first_inbound_at is None:
                     change.first_inbound_at = item.created_at
@@ -800,6 +815,18 @@ def _contact_ids_of(
 def _fitting(value: Any, longest: int) -> Any:
     """`value`, or None when it is too long to be a real id or link (it is not worth a batch)."""
     return None if isinstance(value, str) and len(value) > longest else value
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _platform_name(platform: str) -> str:
+    """The platform as people name it (`Bluesky`), or its stored name when not installed."""
+    try:
+        return adapter_class(platform).display_name
+    except UnknownPlatform:
+        return platform
 
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:

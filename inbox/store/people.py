@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from inbox import events
 from inbox.core.access import BOOTSTRAP_ACTOR, Actor
-from inbox.core.errors import InvalidInput, NotFound
+from inbox.core.errors import Conflict, InvalidInput, NotFound
 from inbox.core.models import Agent, Role, Thread, ThreadStatus
 
 _agent = Agent.__table__
@@ -112,7 +112,7 @@ def add_agent(
     if not handle or not handle.replace("-", "").replace("_", "").isalnum():
         raise InvalidInput("a handle is letters, digits, - and _ only")
     if connection.execute(select(_agent.c.id).where(_agent.c.handle == handle)).scalar():
-        raise InvalidInput(f"there is already a person with the handle {handle!r}")
+        raise Conflict(f"there is already a person with the handle {handle!r}")
     agent_id = connection.execute(
         _agent.insert().values(
             handle=handle, name=name, role=role, capacity=capacity, active=True, created_at=now

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -27,9 +27,19 @@ class HistoryEntry:
     """One thing that happened to a thread, as a sentence."""
 
     at: datetime
+    """When the inbox recorded it (for messages: when it fetched them)."""
     actor: str
     type: str
     text: str
+    written_at: datetime | None = None
+    """For messages, when the latest of them was written, on the platform; else None."""
+    first_written_at: datetime | None = None
+    """For several messages, when the earliest of them was written, on the platform."""
+
+    @property
+    def happened_at(self) -> datetime:
+        """When it happened: on the platform for messages, else when the inbox recorded it."""
+        return self.written_at or self.at
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,9 @@ class AuthorCard:
     display_name: str | None
     platform: str
     first_seen_at: datetime
+    """When the inbox first fetched something they wrote."""
+    first_message_at: datetime | None
+    """When they wrote their first message the inbox holds, on the platform (None: none yet)."""
     thread_count: int
     other_threads: list[ThreadRow]
     """Their other threads, newest first, at most ten."""
@@ -48,7 +61,10 @@ class AuthorCard:
 def history(connection: Connection, thread_id: int, limit: int = 200) -> list[HistoryEntry]:
     """The latest `limit` things that happened to a thread, oldest first, one sentence each.
 
-    Presence comes and goes every few seconds and is left out.
+    Messages are dated by the platform's times as well as by when they were fetched. A reply
+    the outbox sent lands in the thread and is then marked sent: the two read as one
+    sentence, who wrote it and where it was posted. Presence comes and goes every few
+    seconds and is left out.
     """
     rows = connection.execute(
         select(_event.c.at, _event.c.actor, _event.c.type, _event.c.payload)
@@ -56,19 +72,34 @@ def history(connection: Connection, thread_id: int, limit: int = 200) -> list[Hi
         .order_by(_event.c.id.desc())
         .limit(limit)
     ).all()
-    return [
-        HistoryEntry(
-            at=row.at,
-            actor=row.actor,
-            type=row.type,
-            text=events.describe(row.actor, row.type, row.payload),
+    entries: list[HistoryEntry] = []
+    previous: events.InboxEvent | None = None
+    for row in reversed(rows):
+        event = events.parse(row.type, row.payload)
+        landed = previous if isinstance(previous, events.Arrival) else None
+        previous = event
+        if isinstance(event, events.OutboundSent) and event.author and landed and landed.posted_on:
+            entries[-1] = replace(
+                entries[-1],
+                actor=event.author,
+                type=event.type,
+                text=f"{event.author}'s reply was posted on {landed.posted_on}",
+            )
+            continue
+        entry = HistoryEntry(
+            at=row.at, actor=row.actor, type=row.type, text=event.describe(row.actor)
         )
-        for row in reversed(rows)
-    ]
+        if isinstance(event, events.Arrival):
+            first, last = event.written()
+            several = (event.count or 1) > 1 and first != last
+            entry = replace(entry, written_at=last, first_written_at=first if several else None)
+        entries.append(entry)
+    return entries
 
 
 def author_card(connection: Connection, thread_id: int, *, actor: Actor) -> AuthorCard:
-    """The author of a thread, how many threads they have, and their latest others."""
+    """The author of a thread, when they first wrote, how many threads they have, and their
+    latest others."""
     row = connection.execute(
         select(_contact)
         .join(_thread, _thread.c.contact_id == _contact.c.id)
@@ -81,9 +112,11 @@ def author_card(connection: Connection, thread_id: int, *, actor: Actor) -> Auth
         ):
             raise NotFound(f"no thread {thread_id}")
         raise NotFound(f"thread {thread_id} has no known author")
-    count = connection.execute(
-        select(func.count()).select_from(_thread).where(_thread.c.contact_id == row.id)
-    ).scalar_one()
+    count, first_message_at = connection.execute(
+        select(func.count(), func.min(_thread.c.first_inbound_at))
+        .select_from(_thread)
+        .where(_thread.c.contact_id == row.id)
+    ).one()
     others = connection.execute(
         select(_thread.c.id)
         .where(_thread.c.contact_id == row.id, _thread.c.id != thread_id)
@@ -95,6 +128,7 @@ def author_card(connection: Connection, thread_id: int, *, actor: Actor) -> Auth
         display_name=row.display_name,
         platform=row.platform,
         first_seen_at=row.first_seen_at,
+        first_message_at=first_message_at,
         thread_count=count,
         other_threads=thread_rows(connection, list(others), actor=actor),
     )

@@ -562,6 +562,20 @@ def list_threads(
     return thread_rows(connection, thread_ids, actor=actor, listed_at=as_of)
 
 
+def count_threads(
+    connection: Connection, query: ThreadFilter, *, actor: Actor, now: datetime
+) -> int:
+    """How many threads `query` lists as of `now`: one COUNT over the same conditions, which
+    the indexes of open threads (or of status, for closed ones) serve without the rows."""
+    view = _view_condition(connection, query.view, actor, now)
+    filters = _filter_conditions(connection, query)
+    if view is None or filters is None:
+        return 0
+    return connection.execute(
+        select(func.count()).select_from(_thread).where(view, *filters)
+    ).scalar_one()
+
+
 def _beyond(keys: Sequence[Any], values: Sequence[Any], descending: bool) -> ColumnElement[bool]:
     """Rows after `values` in the order of `keys`: one row-value comparison, which indexes serve."""
     if len(keys) == 1:

@@ -12,10 +12,11 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from inbox import events
 from inbox.core import sanitize
+from inbox.core.access import Action
 from inbox.core.database import insert_ignoring_conflicts
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
 from inbox.core.models import Agent, Note, NoteMention, Presence, Thread
-from inbox.triage.changes import chunks, lock_targets, refusal
+from inbox.triage.changes import chunks, lock_targets
 
 if TYPE_CHECKING:
     from inbox.core.access import Actor
@@ -106,7 +107,8 @@ def mentioned_handles(connection: Connection, body: str) -> dict[str, int]:
 def add_note(
     connection: Connection, thread_id: int, body: str, *, actor: Actor, now: datetime
 ) -> NoteRow:
-    """Add an internal note; colleagues it @mentions (not its author) see it under Mentions."""
+    """Add an internal note, on any thread (`access.ON_ANY_THREAD`); colleagues it @mentions
+    (not its author) see the thread under Mentions."""
     text = sanitize.for_storage(body.strip())
     if not text:
         raise InvalidInput("a note needs some text")
@@ -116,7 +118,7 @@ def add_note(
     target = lock_targets(connection, [thread_id]).get(thread_id)
     if target is None:
         raise NotFound(f"no thread {thread_id}")
-    reason = refusal(actor, target)
+    reason = actor.thread_refusal(target.assignee_id, target.assignee, Action.NOTE)
     if reason:
         raise PermissionDenied(f"thread {thread_id} is {reason}")
     note_id = connection.execute(

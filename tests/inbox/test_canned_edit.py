@@ -191,7 +191,7 @@ def test_an_agent_is_refused_before_any_editor_opens(capsys, db, editor):
 
     status, out, err = run(capsys, "--db", db, "--as", "alex", "canned", "edit", "refund")
 
-    assert (status, out) == (1, "")
+    assert (status, out) == (4, "")
     assert "alex is an agent; only admin, lead may edit prepared answers" in err
     assert editor.opened_files == []
     assert stored_answers(db)["refund"]["title"] == "Refund request"
@@ -233,7 +233,7 @@ def test_new_writes_an_answer_from_a_blank_file(capsys, db, editor):
 def test_new_refuses_a_shortcode_that_exists(capsys, db, editor):
     status, _, err = run(capsys, "--db", db, "--as", "casey", "canned", "new", "refund")
 
-    assert status == 1 and "prepared answer 'refund' already exists" in err
+    assert status == 5 and "prepared answer 'refund' already exists" in err
     assert editor.opened_files == []
 
 

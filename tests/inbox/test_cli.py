@@ -54,14 +54,14 @@ def test_once_people_exist_only_an_admin_may_add_accounts(capsys, db):
     run(capsys, "--db", db, "--as", "root", "agents", "add", "alex")
 
     status, _, err = run(capsys, "--db", db, "--as", "alex", "accounts", "add", "demo-x", "brand")
-    assert status == 1
+    assert status == 4, "refused: the role does not allow it"
     assert "alex is an agent; only admin may manage accounts" in err
 
     status, out, _ = run(capsys, "--db", db, "--as", "root", "accounts", "add", "demo-x", "brand")
     assert status == 0 and "connected demo-x brand as account 1" in out
 
     status, _, err = run(capsys, "--db", db, "accounts", "list")
-    assert status == 1 and "who are you?" in err
+    assert status == 2 and "who are you?" in err
 
 
 def test_accounts_are_listed_with_health_and_removed(capsys, db):
@@ -80,7 +80,7 @@ def test_accounts_are_listed_with_health_and_removed(capsys, db):
 
 def test_an_unknown_platform_is_refused_with_the_known_ones(capsys, db):
     status, _, err = run(capsys, "--db", db, "accounts", "add", "myspace", "brand")
-    assert status == 1
+    assert status == 2
     assert "unknown platform 'myspace'" in err and "demo-mastodon" in err
 
 
@@ -151,7 +151,7 @@ def test_a_locked_or_broken_database_is_one_clear_line(capsys, tmp_path):
 
     status, _, err = run(capsys, "--db", str(not_a_database), "agents", "list")
 
-    assert status == 1
+    assert status == 6, "unavailable: the database cannot be used"
     assert err == f"inbox: cannot open the database {not_a_database}: it is not a SQLite database\n"
     assert "Traceback" not in err
 
@@ -277,7 +277,7 @@ def test_refused_credentials_are_reported_plainly_and_nothing_is_stored(
         "--manual",
     )
 
-    assert status == 1
+    assert status == 2
     assert err.startswith("inbox: Mastodon refused these credentials")
     assert "nothing was stored" in err and "expired-token" not in err
     assert isolated_machine.entries == {}
@@ -307,7 +307,7 @@ def test_an_unreachable_platform_says_what_to_check(capsys, db, monkeypatch, iso
         "--manual",
     )
 
-    assert status == 1
+    assert status == 2
     assert "could not reach Mastodon" in err and "--base-url" in err and "--no-check" in err
     assert isolated_machine.entries == {}
 
@@ -408,7 +408,7 @@ def test_an_agent_gets_only_their_own_stats(capsys, db):
 def test_stats_refuses_a_period_it_cannot_read(capsys, db):
     _stats_workspace(db)
     status, _, err = run(capsys, "--db", db, "--as", "drew", "stats", "--since", "last tuesday")
-    assert status == 1 and "cannot read 'last tuesday' as a time" in err
+    assert status == 2 and "cannot read 'last tuesday' as a time" in err
 
 
 @pytest.mark.parametrize("name", ["report.html", "report.md"])
@@ -421,7 +421,12 @@ def test_report_writes_numbers_and_embedded_plots(capsys, db, tmp_path, name):
     assert status == 0 and str(out_path) in out
     text = out_path.read_text()
     assert "first response" in text and "30m 00s" in text
-    assert text.count("data:image/svg+xml;base64,") == 2
+    if name.endswith(".html"):
+        assert text.count("data:image/svg+xml;base64,") == 2, "one file, its charts inside"
+    else:
+        charts = ["report-volume.svg", "report-first-response.svg"]
+        assert all(f"]({chart})" in text and (tmp_path / chart).exists() for chart in charts)
+        assert "base64" not in text
     assert "demo-x" in text
 
 
@@ -430,7 +435,7 @@ def test_report_needs_a_known_extension(capsys, db, tmp_path):
     status, _, err = run(
         capsys, "--db", db, "--as", "drew", "report", "--out", str(tmp_path / "r.pdf")
     )
-    assert status == 1 and "name it .html or .md" in err
+    assert status == 2 and "name it .html or .md" in err
 
 
 def test_mastodon_is_connected_by_authorizing_the_app_and_pasting_the_code(
@@ -474,6 +479,6 @@ def test_a_wrong_code_is_refused_plainly(capsys, db, monkeypatch, instance, isol
         "https://social.example",
     )
 
-    assert status == 1
+    assert status == 2
     assert "Mastodon failed while logging in" in err and "nothing was stored" in err
     assert isolated_machine.entries == {}

@@ -73,7 +73,7 @@ def test_a_lead_adds_a_keyword_rule_and_an_alert_is_raised_and_listed(capsys, db
     status, _, err = run(
         capsys, "--db", db, "--as", "alex", "rules", "add", "keyword", "down", "--keywords", "down"
     )
-    assert status == 1 and "only admin, lead may manage listening rules" in err
+    assert status == 4 and "only admin, lead may manage listening rules" in err
     status, out, _ = run(
         capsys,
         "--db",
@@ -97,7 +97,7 @@ def test_a_lead_adds_a_keyword_rule_and_an_alert_is_raised_and_listed(capsys, db
     assert (
         status == 0
         and out.strip()
-        == "alert 1: checkout down: 1 message mention down, outage in the last 60 min"
+        == "alert 1: checkout down: 1 message mentions down, outage in the last 60 min"
     )
     status, out, _ = run(capsys, "--db", db, "--as", "alex", "alerts", "check")
     assert out.strip() == "no new alerts"
@@ -135,7 +135,7 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
     status, _, err = run(
         capsys, "--db", db, "--as", "alex", "incident", "declare", "Checkout outage"
     )
-    assert status == 1 and "alex is an agent; only admin, lead may declare incidents" in err
+    assert status == 4 and "alex is an agent; only admin, lead may declare incidents" in err
 
     status, out, _ = run(
         capsys,
@@ -179,7 +179,7 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
     status, out, err = run(
         capsys, "--db", db, "--as", "casey", "incident", "statement", "1", "--reply-to-threads"
     )
-    assert status == 1 and "nothing was sent" in err
+    assert status == 2 and "nothing was sent" in err
     assert "does not fit (2):" in out and "Too long for Mastodon (demo)" in out
 
     status, out, _ = run(
@@ -196,7 +196,7 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
     )
     assert status == 0
     assert (
-        "campaign 1 (broadcast): 1 targets" in out and "campaign 2 (bulk_reply): 1 targets" in out
+        "campaign 1 (broadcast): 1 target," in out and "campaign 2 (bulk_reply): 1 target," in out
     )
     run(capsys, "--db", db, "--as", "casey", "outbox", "run")
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "outbox", "list", "--format", "json")
@@ -208,7 +208,7 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
     status, out, _ = run(
         capsys, "--db", db, "--as", "casey", "incident", "end", "1", "--note", "fixed"
     )
-    assert status == 0 and "1 posts are still paused" in out
+    assert status == 0 and "1 post is still paused" in out
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "posts", "resume", "--all")
     assert out.strip() == "resumed 1 post: 1"
 
@@ -218,7 +218,7 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
     text = review.read_text()
     for expected in (
         "declared: Checkout outage (severity 1, global)",
-        "statement: 1 posts, 1 replies",
+        "statement: 1 post, 1 reply",
         "ended: fixed",
     ):
         assert expected in text
@@ -229,7 +229,7 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
 def test_a_lead_pauses_publishing_without_an_incident_and_resumes_it(capsys, db):
     run(capsys, "--db", db, "--as", "casey", "posts", "add", "@brand", "Sale!", "--at", "+2h")
     status, _, err = run(capsys, "--db", db, "--as", "alex", "posts", "pause", "--reason", "legal")
-    assert status == 1 and "only admin, lead may declare incidents and pause publishing" in err
+    assert status == 4 and "only admin, lead may declare incidents and pause publishing" in err
 
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "posts", "pause", "--reason", "legal")
     assert status == 0 and out.strip() == "paused 1 post: 1"
@@ -271,10 +271,10 @@ def test_posts_are_edited_and_cancelled_and_resume_needs_ids_or_all(capsys, db):
     )
     assert status == 0 and out.startswith("scheduled post 1 changed (scheduled,")
     status, _, err = run(capsys, "--db", db, "--as", "casey", "posts", "resume")
-    assert status == 1 and "give the ids of the posts to resume, or --all" in err
+    assert status == 2 and "give the ids of the posts to resume, or --all" in err
     run(capsys, "--db", db, "--as", "casey", "posts", "cancel", "1")
     status, _, err = run(capsys, "--db", db, "--as", "casey", "posts", "edit", "1", "--text", "x")
-    assert status == 1 and "is cancelled; only scheduled or paused posts change" in err
+    assert status == 5 and "is cancelled; only scheduled or paused posts change" in err
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "posts", "list", "--format", "csv")
     [row] = csv.DictReader(io.StringIO(out))
     assert (row["status"], row["text"]) == ("cancelled", "Hello again")

@@ -99,7 +99,7 @@ def test_the_terminal_ui_without_a_terminal_says_so_and_exits(many_threads, tmp_
     status, out, err = finished(
         inbox("--db", str(many_threads), "--as", "alex", "tui", module="tui.launcher")
     )
-    assert status == 1
+    assert status == 2
     assert err.startswith("inbox: the terminal UI needs a terminal, and standard input is not one")
     assert err.count("\n") == 1 and out == ""
 
@@ -107,7 +107,7 @@ def test_the_terminal_ui_without_a_terminal_says_so_and_exits(many_threads, tmp_
     status, out, err = finished(
         inbox("--db", str(demo), "demo", "--days", "1", module="tui.launcher")
     )
-    assert status == 1
+    assert status == 2
     assert "inbox: the terminal UI needs a terminal" in err
     assert "Traceback" not in err
 
@@ -161,7 +161,7 @@ def test_a_crashed_pollers_lease_is_named_as_stopped_and_the_run_fails(tmp_path,
     assert err.strip().endswith(
         "inbox: nothing was polled: a process that stopped still holds a lease (see above)"
     )
-    assert out.strip() == "0 new items from 1 accounts"
+    assert out.strip() == "0 new items from 1 account"
 
 
 def test_an_account_a_live_process_polls_is_not_a_failed_run(tmp_path, isolated_machine, capsys):

@@ -68,7 +68,7 @@ def test_prepared_answers_are_imported_by_leads_listed_matched_and_exported(caps
     status, _, err = run(
         capsys, "--db", db, "--as", "alex", "canned", "import", str(STARTER_DIRECTORY)
     )
-    assert status == 1 and "alex is an agent; only admin, lead may edit prepared answers" in err
+    assert status == 4 and "alex is an agent; only admin, lead may edit prepared answers" in err
 
     status, out, _ = run(capsys, "--db", db, "--as", "alex", "canned", "list", "--format", "json")
     shortcodes = [answer["shortcode"] for answer in json.loads(out)]
@@ -107,7 +107,7 @@ def test_a_reply_is_queued_sent_and_shown_in_the_outbox(capsys, db):
 
 def test_a_reply_too_long_for_x_is_refused_with_the_excess(capsys, db):
     status, _, err = run(capsys, "--db", db, "--as", "alex", "reply", "1", "a" * 290)
-    assert status == 1 and "Too long for X (demo) by 10 weighted characters (290 of 280)" in err
+    assert status == 2 and "Too long for X (demo) by 10 weighted characters (290 of 280)" in err
     status, out, _ = run(capsys, "--db", db, "--as", "alex", "outbox", "list", "--format", "json")
     assert json.loads(out) == []
 
@@ -120,7 +120,7 @@ def test_approval_flow_from_the_shell(capsys, db):
     )
 
     status, _, err = run(capsys, "--db", db, "--as", "alex", "approvals", "approve", "1")
-    assert status == 1 and "only admin, lead may approve" in err
+    assert status == 4 and "only admin, lead may approve" in err
     with pytest.raises(SystemExit):
         main(["--db", db, "--as", "casey", "approvals", "reject", "1"])
     capsys.readouterr()

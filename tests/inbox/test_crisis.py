@@ -18,6 +18,7 @@ from inbox.core.clock import FixedClock
 from inbox.core.errors import InvalidInput, PermissionDenied
 from inbox.core.models import Campaign, Event, Incident, Outbound, Thread, ThreadTag
 from inbox.crisis import incidents, listening
+from inbox.crisis.review import Activity, Outcome
 from inbox.reports import review as review_report
 from inbox.service import InboxService
 from inbox.store.ingest import Store
@@ -274,11 +275,11 @@ def test_an_incident_tags_matching_threads_then_new_ones_after_ingest(engine, le
         [
             item("a", "a", minutes=minutes_before_now(30), text="is checkout down?"),
             item("b", "b", minutes=minutes_before_now(20), text="the download is fine"),
-            item("c", "c", minutes=minutes_before_now(600), text="down yesterday"),
+            item("c", "c", minutes=minutes_before_now(600), text="down yesterday, still open"),
         ],
     )
     incident, _ = lead.declare_incident("Checkout outage", match=["down", "outage"])
-    assert incident.threads == 1 and incident.match == ("down", "outage")
+    assert incident.threads == 2 and incident.match == ("down", "outage")
 
     clock_now.advance(minutes=10)
     ingest(
@@ -310,9 +311,9 @@ def test_an_incident_tags_matching_threads_then_new_ones_after_ingest(engine, le
             .scalars()
             .all()
         )
-    assert tagged == ["a", "d"]
-    assert tag_events == ["casey", "system"]
-    assert lead.incident(incident.id).open_threads == 2
+    assert tagged == ["a", "c", "d"]
+    assert tag_events == ["casey", "casey", "system"]
+    assert lead.incident(incident.id).open_threads == 3
 
 
 def test_updates_record_the_public_update_and_move_the_next_one(engine, lead, clock_now):
@@ -452,30 +453,152 @@ def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(
     ]
     assert review.first_response_during.p50_seconds == 25 * 60
     assert review.first_response_before.p50_seconds == 30 * 60
-    assert review.outcomes == {"open": 1, "answered": 1, "unanswered": 0}
-    assert review.activity["casey"][events.IncidentDeclared.type] == 1
+    assert review.outcomes == {Outcome.CLOSED: 0, Outcome.ANSWERED: 1, Outcome.WAITING: 0}
+    assert review.activity == {
+        "casey": {
+            Activity.DECLARED: 1,
+            Activity.STATEMENTS: 1,
+            Activity.TAGGED: 1,
+            Activity.ENDED: 1,
+        }
+    }
     assert review.statements[0].reach == {"X (demo)": {"queued": 1}}
     assert sum(hour.incident_inbound for hour in review.hours) == 1
 
-    markdown = review_report.render_review_markdown(review)
+    markdown = review_report.render_review_markdown(review, "review")
     for expected in (
         "# Incident 1 review: Checkout outage",
-        "alert: down: 1 message mention down in the last 60 min",
+        "alert: down: 1 message mentions down in the last 60 min",
         "declared: Checkout outage (severity 1, national)",
-        "statement: 1 posts, 0 replies (X (demo) 1)",
+        "statement: 1 post, 0 replies (X (demo) 1)",
         "ended: fixed",
-        "During the incident (its threads): median 25m 00s",
+        "During the incident (its threads): median 25m 00s, p90 25m 00s (1 thread)",
         "The 30 days before (all threads): median 30m 00s",
-        "data:image/svg+xml;base64,",
+        "| casey | declared the incident, sent 1 statement, tagged 1 thread "
+        "and ended the incident |",
+        "| answered, still open | 1 |",
+        "1 thread on the incident, each counted once.",
+        "![Messages in per hour](review-volume.svg)",
     ):
         assert expected in markdown
-    page, threads_csv = review_report.write_review(review, tmp_path / "review.html")
-    assert "<h2>Timeline</h2>" in page.read_text()
-    lines = threads_csv.read_text().splitlines()
-    assert lines[0].startswith("id,platform,account,kind,status") and len(lines) == 2
-    assert ",1500.0," in lines[1]
+    assert "data:image" not in markdown
+    written = review_report.write_review(review, tmp_path / "review.html")
+    assert "<h2>Timeline</h2>" in written.document.read_text()
+    assert "data:image/svg+xml;base64," in written.document.read_text(), "one file, charts in it"
+    assert written.charts == ()
+    lines = written.threads.read_text().splitlines()
+    assert lines[0].startswith("id,platform,account,kind,status,outcome") and len(lines) == 2
+    assert ",1500.0," in lines[1] and ",answered, still open," not in lines[1]
+    assert '"answered, still open"' in lines[1]
     with pytest.raises(InvalidInput, match="name it .html or .md"):
         review_report.write_review(review, tmp_path / "review.pdf")
+
+
+def test_a_markdown_review_links_its_charts_written_beside_it(engine, lead, clock_now, tmp_path):
+    account = add_account(engine, "demo-x", "@brand")
+    ingest(engine, account, [item("a", "a", minutes=minutes_before_now(5), text="it is down")])
+    incident, _ = lead.declare_incident("Checkout outage", match=["down"])
+    clock_now.advance(minutes=30)
+    lead.end_incident(incident.id, "fixed")
+
+    written = review_report.write_review(lead.incident_review(incident.id), tmp_path / "review.md")
+
+    markdown = written.document.read_text()
+    assert [chart.name for chart in written.charts] == ["review-volume.svg", "review-negative.svg"]
+    for chart in written.charts:
+        assert f"]({chart.name})" in markdown
+        assert chart.read_text().startswith("<svg") and chart.stat().st_mode & 0o777 == 0o600
+    assert "base64" not in markdown
+
+
+def test_a_statement_reads_as_it_went_out_with_its_variables_filled(engine, lead):
+    add_account(engine, "demo-x", "@brand")
+    incident, _ = lead.declare_incident("Checkout outage", status_url="https://status.example")
+    lead.send_statement(
+        incident.id, text="Update on {incident.title}: fixed. Details: {incident.status_url}"
+    )
+
+    [statement] = lead.incident_review(incident.id).statements
+
+    assert statement.text == "Update on Checkout outage: fixed. Details: https://status.example"
+
+
+def test_the_hourly_figures_cover_the_incident_and_an_hour_either_side(engine, lead, clock_now):
+    account = add_account(engine, "demo-x", "@brand")
+    ingest(
+        engine,
+        account,
+        [
+            item("weeks-ago", "old", minutes=minutes_before_now(60 * 24 * 20), text="hello"),
+            item("now", "old", minutes=minutes_before_now(2), text="the app is down"),
+        ],
+    )
+    incident, _ = lead.declare_incident("Checkout outage", match=["down"])
+    clock_now.advance(minutes=55)
+    lead.end_incident(incident.id, "fixed")
+    clock_now.advance(hours=5)
+
+    review = lead.incident_review(incident.id)
+
+    assert review.threads and len(review.hours) <= 4, "55 minutes and an hour either side"
+    assert review.hours[0].start <= NOW - timedelta(hours=1) < review.hours[1].start
+    assert review.hours[-1].start <= NOW + timedelta(minutes=55 + 60)
+    assert sum(hour.inbound for hour in review.hours) == 1, "the message of weeks ago is not in"
+
+
+def test_each_incident_thread_has_one_outcome(engine, lead, agent, clock_now):
+    account = add_account(engine, "demo-x", "@brand")
+    ingest(
+        engine,
+        account,
+        [
+            item(key, key, minutes=minutes_before_now(10), text=f"{key}: it is down")
+            for key in ("closed", "answered", "asked-again", "waiting")
+        ]
+        + [
+            item("r1", "answered", minutes=minutes_before_now(5), direction=Direction.OUT),
+            item("r2", "asked-again", minutes=minutes_before_now(6), direction=Direction.OUT),
+            item("again", "asked-again", minutes=minutes_before_now(4), text="still down"),
+        ],
+    )
+    incident, _ = lead.declare_incident("Checkout outage", match=["down"])
+    closed = next(row["id"] for row in lead.incident_review(incident.id).threads)
+    lead.close([closed])
+
+    review = lead.incident_review(incident.id)
+
+    assert review.outcomes == {Outcome.CLOSED: 1, Outcome.ANSWERED: 1, Outcome.WAITING: 2}
+    assert sum(review.outcomes.values()) == len(review.threads) == 4
+
+
+def test_who_did_what_counts_threads_and_speaks_of_actions(engine, lead, agent, clock_now):
+    account = add_account(engine, "demo-x", "@brand")
+    ingest(
+        engine,
+        account,
+        [item(key, key, minutes=minutes_before_now(3), text="down again") for key in "abc"],
+    )
+    incident, _ = lead.declare_incident("Checkout outage", match=["down"])
+    thread_ids = [row["id"] for row in lead.incident_review(incident.id).threads]
+    clock_now.advance(minutes=5)
+    agent.take(thread_ids[:2])
+    for thread_id in thread_ids[:2]:
+        agent.queue_reply(thread_id, "Sorry, we are on it")
+    agent.queue_reply(thread_ids[0], "It should work again now", again=True)
+    agent.add_note(thread_ids[2], "@casey this one is a journalist")
+    lead.close(thread_ids[2:])
+    clock_now.advance(minutes=5)
+    lead.end_incident(incident.id, "fixed")
+
+    people = dict(
+        (row["who"], row["what"])
+        for row in review_report.review_sections(lead.incident_review(incident.id))[5][2]
+    )
+
+    assert people == {
+        "alex": "answered 2 threads, took 2 threads and wrote 1 note",
+        "casey": "declared the incident, tagged 3 threads, closed 1 thread and ended the incident",
+    }
 
 
 def test_statements_need_a_text(engine, lead):

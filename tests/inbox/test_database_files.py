@@ -39,7 +39,7 @@ def inbox(*argv: str) -> subprocess.CompletedProcess[str]:
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:
     """The error a failed command printed, checked to be a single line and no traceback."""
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 6, result.stderr  # unavailable
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -270,6 +270,7 @@ def test_reports_reviews_and_exports_are_readable_by_the_owner_only(tmp_path):
         "export.csv": ["export", "threads", "--format", "csv", "--out"],
         "export.jsonl": ["export", "items", "--out"],
         "report.html": ["report", "--out"],
+        "report.md": ["report", "--out"],
         "review.md": ["review", "1", "--out"],
     }
     for name, command in written.items():
@@ -283,8 +284,13 @@ def test_reports_reviews_and_exports_are_readable_by_the_owner_only(tmp_path):
         "export.csv": 0o600,
         "export.jsonl": 0o600,
         "report.html": 0o600,
+        "report.md": 0o600,
+        "report-volume.svg": 0o600,
+        "report-first-response.svg": 0o600,
         "review.md": 0o600,
         "review-threads.csv": 0o600,
+        "review-volume.svg": 0o600,
+        "review-negative.svg": 0o600,
     }
 
 

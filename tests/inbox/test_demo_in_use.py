@@ -119,7 +119,7 @@ def test_demo_refuses_to_rebuild_a_workspace_open_in_another_inbox(
     status = main(["--db", str(workspace), "demo", "--no-tui", "--days", "1"])
 
     err = capsys.readouterr().err
-    assert status == 1
+    assert status == 5, "conflict: the workspace is open elsewhere"
     assert err == (
         f"inbox: {workspace} is open in another inbox; quit it there first, "
         "or add --keep to open the workspace as it is\n"
@@ -134,7 +134,7 @@ def test_demo_refuses_to_rebuild_a_workspace_open_in_another_inbox(
 
 def test_once_the_other_inbox_is_killed_the_demo_rebuilds(workspace, open_elsewhere, capsys):
     other = open_elsewhere(workspace)
-    assert main(["--db", str(workspace), "demo", "--no-tui", "--days", "1"]) == 1
+    assert main(["--db", str(workspace), "demo", "--no-tui", "--days", "1"]) == 5
     capsys.readouterr()
 
     other.send_signal(signal.SIGKILL)
@@ -163,7 +163,7 @@ def test_the_demo_marks_its_own_workspace_in_use_while_it_shows_it(tmp_path, cap
     assert run_demo(options, identity=lambda: None, open_tui=open_tui) == 0
 
     [(status, out, err)] = seen
-    assert status == 1 and out == ""
+    assert status == 5 and out == ""
     assert err == (
         f"inbox: {path} is open in another inbox; quit it there first, "
         "or add --keep to open the workspace as it is\n"
@@ -180,7 +180,7 @@ def test_the_terminal_ui_waits_out_a_rebuild_by_refusing_to_open(workspace, tmp_
         )
         out, err = process.communicate(timeout=TIMEOUT)
 
-    assert process.returncode == 1 and out == ""
+    assert process.returncode == 6 and out == ""
     assert err == (
         f"inbox: {workspace} is being rebuilt by `inbox demo` in another terminal; "
         "open it once that is done\n"

@@ -172,7 +172,7 @@ def test_demo_never_touches_a_real_inbox(tmp_path, capsys):
 
     for extra in ([], ["--keep"]):
         status = main(["--db", str(target), "demo", "--no-tui", *extra])
-        assert status == 1
+        assert status == 5
         assert "holds a real inbox; the demo never touches one" in capsys.readouterr().err
     assert query(target, "SELECT handle FROM agent") == [("someone",)]
     assert dump(target) == before

@@ -20,7 +20,7 @@ SAMPLES: dict[str, object] = {
 }
 
 
-TIMES = frozenset({"until", "scheduled_at", "retry_at", "check_at"})
+TIMES = frozenset({"until", "scheduled_at", "retry_at", "check_at", "first_at", "last_at"})
 """Fields that hold an ISO time."""
 
 

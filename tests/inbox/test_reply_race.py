@@ -225,7 +225,7 @@ def test_inbox_reply_refuses_a_second_reply_and_says_how_to_send_it_anyway(
     assert status == 0 and out.startswith("queued outgoing message")
 
     status, out, err = run(capsys, "--db", path, "--as", "alex", "reply", thread, "Also this.")
-    assert status == 1 and out == ""
+    assert status == 5 and out == ""
     assert ALREADY_REPLYING_TEXT in err
     assert "nothing was queued; add --again to send this one as well" in err
 
@@ -235,7 +235,7 @@ def test_inbox_reply_refuses_a_second_reply_and_says_how_to_send_it_anyway(
     assert status == 0 and out.startswith("queued outgoing message")
 
     status, _, err = run(capsys, "--db", path, "--as", "blake", "reply", thread, "Me?", "--again")
-    assert status == 1
+    assert status == 5
     assert "alex is already answering this thread (a reply is on its way)." in err
     assert "--again" not in err
 

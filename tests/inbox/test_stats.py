@@ -6,6 +6,7 @@ minutes, mentions 240, urgent 15. 2026-10-30 is a Friday, 2026-11-02 a Monday.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,8 @@ from adapters.base import Direction, Kind
 from inbox import events
 from inbox.core.database import write_transaction
 from inbox.core.models import Item, Thread
+from inbox.reports.charts import axis_top
+from inbox.reports.stats_report import plots
 from inbox.service import InboxService
 from inbox.sla import SlaPolicy, refresh_due_at
 from inbox.stats.compute import compute, percentile
@@ -280,3 +283,45 @@ def test_periods_are_read_as_people_type_them():
     assert parse_period("2026-11-01", "12h", NOW) == Period(
         at("2026-11-01T00:00"), NOW - timedelta(hours=12)
     )
+
+
+# -- the report's charts ------------------------------------------------------------------
+
+
+def chart_texts(svg: str) -> list[str]:
+    """The words and numbers a chart shows, in drawing order."""
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+def test_the_report_charts_name_their_axes_and_show_their_scale(engine, week):
+    volume, first_response = plots(stats_as(engine, "drew"))
+
+    texts = chart_texts(volume.svg)
+    assert "messages" in texts and "day, 2026-10-26 to 2026-11-02" in texts
+    assert {"0", "1", "2"} <= set(texts), "zero, half and the top of the value axis"
+    assert texts.index("10-26") < texts.index("11-02"), "the first and last day under the bars"
+    texts = chart_texts(first_response.svg)
+    assert "hours to a first reply" in texts and "0 h" in texts
+    assert "No data in this period" not in texts
+
+
+def test_charts_with_nothing_to_show_say_so_instead_of_drawing(engine):
+    _add_agent(engine, "drew", "supervisor")
+
+    for plot in plots(stats_as(engine, "drew")):
+        assert "No data in this period" in chart_texts(plot.svg)
+        assert "<rect x=" not in plot.svg and "<polyline" not in plot.svg, plot.name
+
+
+def test_the_value_axis_ends_at_a_round_number_at_or_above_the_peak():
+    assert [axis_top(peak) for peak in (0, 0.3, 1, 3, 5, 38, 45, 377, 1_000)] == [
+        1,
+        0.4,
+        1,
+        4,
+        6,
+        40,
+        60,
+        400,
+        1_000,
+    ]

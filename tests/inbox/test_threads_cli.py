@@ -61,7 +61,7 @@ def test_list_shows_a_view_in_a_sort_order_with_filters(capsys, db):
     assert [row["id"] for row in listed(capsys, db, "--view", "dms")] == [2]
     assert [row["id"] for row in listed(capsys, db, "--sort", "waiting", "--limit", "2")] == [1, 2]
     assert [row["id"] for row in listed(capsys, db, "--search", "refund")] == [2]
-    assert [row["id"] for row in listed(capsys, db, "--platform", "demo-bluesky")] == []
+    assert [row["id"] for row in listed(capsys, db, "--platform", "x")] == [3, 2, 1]
     row = listed(capsys, db, "--view", "comments")[0]
     assert (row["author"], row["preview"], row["tags"], row["account_handle"]) == (
         "@erin",
@@ -87,18 +87,18 @@ def test_bad_input_ends_with_status_2_and_a_plain_reason(capsys, db):
         and "no person with the handle 'zoe'; handles: alex, blake, casey, root, sam" in err
     )
     status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "show", "99")
-    assert status == 2 and err.strip() == "inbox: no thread 99"
-    status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "snooze", "yesterday", "1")
+    assert status == 3 and err.strip() == "inbox: no thread 99"
+    status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "snooze", "1", "yesterday")
     assert status == 2 and "could not read 'yesterday'" in err
     status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "note", "1", "ask @zoe")
     assert status == 2 and "@zoe is no colleague's handle" in err
 
 
 def test_leads_assign_agents_take_and_refusals_are_named(capsys, db):
-    status, out, _ = run(capsys, "--db", db, "--as", "casey", "threads", "assign", "blake", "1")
+    status, out, _ = run(capsys, "--db", db, "--as", "casey", "threads", "assign", "1", "blake")
     assert (status, out.strip()) == (0, "assigned to blake: 1")
-    status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "assign", "alex", "2")
-    assert status == 1 and "only leads and admins assign threads" in err
+    status, _, err = run(capsys, "--db", db, "--as", "alex", "threads", "assign", "2", "alex")
+    assert status == 4 and "only leads and admins assign threads" in err
 
     status, out, err = run(capsys, "--db", db, "--as", "alex", "threads", "take", "1", "2")
     assert status == 1 and out.strip() == "took: 2"
@@ -111,7 +111,7 @@ def test_leads_assign_agents_take_and_refusals_are_named(capsys, db):
 
     status, _, err = run(capsys, "--db", db, "--as", "sam", "threads", "close", "3")
     assert (
-        status == 1
+        status == 4
         and "sam is a supervisor; supervisors read threads and do not change them" in err
     )
 
@@ -122,14 +122,14 @@ def test_tag_snooze_priority_close_and_reopen_from_the_shell(capsys, db):
         assert status == 0, err
         return out.strip()
 
-    assert act("tag", "Refund,VIP", "2", "3") == "tagged Refund, VIP: 2, 3"
-    assert act("untag", "vip", "3") == "removed vip from: 3"
+    assert act("tag", "2", "3", "Refund,VIP") == "tagged Refund, VIP: 2, 3"
+    assert act("untag", "3", "vip") == "removed vip from: 3"
     assert [row["tags"] for row in listed(capsys, db, "--tag", "refund")] == [
         ["refund"],
         ["refund", "vip"],
     ]
-    assert act("priority", "urgent", "2") == "priority urgent: 2"
-    assert act("snooze", "2h", "3").startswith("snoozed until ")
+    assert act("priority", "2", "urgent") == "priority urgent: 2"
+    assert act("snooze", "3", "2h").startswith("snoozed until ")
     assert [row["id"] for row in listed(capsys, db, "--view", "snoozed")] == [3]
     assert act("close", "1") == "closed: 1"
     assert [row["id"] for row in listed(capsys, db, "--view", "closed")] == [1]
@@ -143,20 +143,23 @@ def test_tag_snooze_priority_close_and_reopen_from_the_shell(capsys, db):
 
 
 def test_show_prints_the_thread_its_notes_and_history(capsys, db):
-    run(capsys, "--db", db, "--as", "casey", "threads", "assign", "blake", "2")
+    run(capsys, "--db", db, "--as", "casey", "threads", "assign", "2", "blake")
     status, out, _ = run(
         capsys, "--db", db, "--as", "blake", "threads", "note", "2", "@casey refund over 100, ok?"
     )
     assert (status, out.strip()) == (0, "added note 1 to thread 2, mentioning casey")
-    run(capsys, "--db", db, "--as", "blake", "threads", "tag", "refund", "2")
+    run(capsys, "--db", db, "--as", "blake", "threads", "tag", "2", "refund")
 
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "threads", "show", "2")
     assert status == 0
     assert out.splitlines()[0] == "thread 2 · demo-x @brand · dm · new · normal · assigned to blake"
     assert "blake: @casey refund over 100, ok?" in out
     history = out.split("history:\n", 1)[1]
-    assert [line.strip().split(" ", 2)[2] for line in history.splitlines()] == [
-        "the first message arrived",
+    arrival = history.splitlines()[0].strip()
+    assert arrival.startswith("2026-11-02 08:01 the first message arrived (fetched 20"), (
+        "the platform's time first, then when the inbox fetched it"
+    )
+    assert [line.strip().split(" ", 2)[2] for line in history.splitlines()[1:]] == [
         "casey assigned this to blake",
         "blake added a note mentioning casey",
         "blake tagged it refund",

@@ -14,6 +14,7 @@ from tui.screens.crisis import CrisisScreen, DeclareForm, EndForm, StatementForm
 from tui.screens.review import ReviewScreen, WriteReviewForm
 from tui.widgets.alert_banner import AlertBanner
 from tui.widgets.crisis_bar import CrisisBar
+from tui.widgets.time_chart import TimeChart
 
 STATEMENT = (
     "We know checkout is failing for some of you and are on it. Updates: {incident.status_url}"
@@ -169,7 +170,7 @@ async def test_the_crisis_bar_says_less_on_a_narrow_terminal(app, lead):
         await wait_for(pilot, lambda: bar(app).display)
         assert (
             bar(app).plain_text
-            == " SEV 1  Checkout outage · for 0m · update in 30m · 5 open/0 answered · 0 sent"
+            == " SEV 1  Checkout outage · for 0m · update in 30m · 9 open/0 answered · 0 sent"
         )
 
 
@@ -290,8 +291,8 @@ async def test_replying_to_every_open_incident_thread_in_one_step(app, lead):
         await wait_for(pilot, lambda: form.plan is not None)
         summary = str(form.query_one("#form-problems").render())
         assert (
-            "Checked for 5 thread replies." in summary
-            and "Does not fit 2 and would be skipped:" in summary
+            "Checked for 9 thread replies." in summary
+            and "Does not fit 3 and would be skipped:" in summary
         )
         form.query_one("#statement").text = "Sorry, checkout is failing; we are fixing it."
         await wait_for(pilot, lambda: str(form.query_one("#form-submit").label) == "Check")
@@ -303,7 +304,7 @@ async def test_replying_to_every_open_incident_thread_in_one_step(app, lead):
     replies = lead.outbox()
     assert [(row.kind, row.rendered_text) for row in replies] == [
         ("reply", "Sorry, checkout is failing; we are fixing it.")
-    ] * 3
+    ] * 6
     assert {lead.thread(row.thread_id).incident_id for row in replies} == {1}
 
 
@@ -388,8 +389,16 @@ async def test_the_review_screen_shows_the_review_and_writes_it_to_a_file(
             "Threads by outcome",
             "Who did what",
             "Statements sent",
+            # the statement as it went out, variables filled
+            "We know checkout is failing for some of you and are on it. "
+            "Updates: https://status.brand.example",
+            "alice declared the incident, sent 1 statement, tagged",
+            "and ended the incident.",
         ):
             assert expected in shown
+        assert "{incident." not in shown
+        volume = screen.query_one(".review-chart", TimeChart).plain_text.splitlines()
+        assert volume[0] == "Messages in per hour" and volume[-1].endswith(" UTC")
         timeline = screen.query("DataTable").first()
         assert "declared: Checkout outage (severity 1, global)" in [
             str(timeline.get_cell_at((row, 2))) for row in range(timeline.row_count)

@@ -17,6 +17,8 @@ from tests.tui.workspace import message
 from tui.app import InboxApp
 from tui.screens.inbox import InboxScreen
 from tui.screens.stats import StatsScreen
+from tui.screens.thread import ThreadScreen
+from tui.widgets.time_chart import NO_DATA, TimeChart, bar_rows, column_values
 
 
 async def open_stats(pilot) -> StatsScreen:
@@ -52,27 +54,64 @@ async def test_a_lead_sees_tiles_tables_and_the_dms_past_their_target(make_app, 
         assert tile("backlog").startswith("24 ")
         breaches = cell_texts(screen, "breaches")
         assert breaches and all(row[2] == "dm" for row in breaches)
-        assert {row[0] for row in cell_texts(screen, "channels")} >= {"mastodon", "bluesky"}
+        assert {row[0] for row in cell_texts(screen, "channels")} >= {
+            "Mastodon (demo)",
+            "Bluesky (demo)",
+        }
         assert "Last 7 days" in str(screen.query_one("#stats-period").render())
 
 
-async def test_enter_on_a_breach_selects_that_thread_in_the_inbox(make_app, clock):
+async def test_the_charts_show_their_scale_and_time_range(make_app, clock):
     app, _ = make_app(threads=30)
     clock.advance(hours=3)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_stats(pilot)
+        volume = screen.query_one("#volume-chart", TimeChart)
+        stats = screen.stats
+        busiest = max(bucket.inbound for bucket in stats.hourly)
+
+        lines = volume.plain_text.splitlines()
+        assert lines[0] == "Messages in per hour"
+        assert lines[1].split()[0] == str(busiest), "the top of the value axis"
+        assert lines[-1].split()[:2] == ["0", "└" + f"{stats.hourly[0].start:%b}"]
+        assert lines[-1].endswith(f"{stats.hourly[-1].start:%b %d %H:00} UTC")
+        first_response = screen.query_one("#first-response-chart", TimeChart).plain_text
+        assert "3m 00s ┤" in first_response, "6 threads answered in 3 minutes"
+
+
+async def test_an_empty_inbox_has_empty_charts_that_say_so(make_app):
+    app, _ = make_app(threads=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_stats(pilot)
+        for chart in screen.query(TimeChart):
+            assert chart.plain_text.splitlines()[1] == NO_DATA
+            assert "█" not in chart.plain_text
+
+        def period() -> str:
+            return str(screen.query_one("#stats-period").render())
+
+        await pilot.press("p")
+        await wait_for(pilot, lambda: period().startswith("Last 30 days: "))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: period().startswith("Last 1 day: "))
+
+
+async def test_enter_on_a_breach_opens_that_thread_and_back_the_inbox_is_on_it(make_app, clock):
+    app, _ = make_app(threads=30)
+    clock.advance(hours=3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_stats(pilot)
+        inbox = app.screen_stack[-2]
         table = screen.query_one("#breaches")
         await pilot.press("down")
         wanted = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        assert inbox.thread_list.selected.id != wanted
         await pilot.press("enter")
-        inbox = app.screen
-        assert isinstance(inbox, InboxScreen)
-        await wait_for(
-            pilot,
-            lambda: (
-                inbox.thread_list.selected is not None and inbox.thread_list.selected.id == wanted
-            ),
-        )
+        await wait_for(pilot, lambda: isinstance(app.screen, ThreadScreen))
+        assert app.screen.thread.id == wanted
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is inbox)
+        await wait_for(pilot, lambda: inbox.thread_list.selected.id == wanted)
 
 
 async def test_new_messages_update_the_numbers_live(make_app, clock, sqlite_engine):
@@ -118,3 +157,9 @@ async def test_an_agent_is_told_the_screen_is_for_leads(make_app, sqlite_engine,
         await pilot.pause()
         assert isinstance(app.screen, InboxScreen)
         assert any("for leads and supervisors" in str(note.message) for note in app._notifications)
+
+
+def test_the_bars_start_at_zero_so_half_the_peak_is_half_as_tall():
+    assert bar_rows(column_values([5, 10], 2), 10, 2) == [" █", "██"]
+    assert bar_rows(column_values([1, 100], 2), 100, 1) == ["▁█"], "a small value still shows"
+    assert column_values([3, 1], 6) == [3, 3, None, 1, 1, None], "few values drawn wide"

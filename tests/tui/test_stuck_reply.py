@@ -1,4 +1,4 @@
-"""A reply the outbox cannot settle on its own: the thread says so, R sends it again, W withdraws."""
+"""A reply the outbox cannot settle alone: the thread says so, R sends it again, W withdraws."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def _leave_unconfirmed(engine, outbound_id: int) -> None:
 
 
 async def test_an_unconfirmed_reply_says_so_and_r_sends_it_again_after_asking(
-    make_thread_app, sqlite_engine, clock
+    make_thread_app,  # noqa: F811 - the fixture, by name
+    sqlite_engine,
+    clock,
 ):
     app, _ = make_thread_app(threads=3)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -57,7 +59,9 @@ async def test_an_unconfirmed_reply_says_so_and_r_sends_it_again_after_asking(
 
 
 async def test_w_withdraws_an_unconfirmed_reply_and_r_says_when_there_is_none(
-    make_thread_app, sqlite_engine, clock
+    make_thread_app,  # noqa: F811 - the fixture, by name
+    sqlite_engine,
+    clock,
 ):
     app, _ = make_thread_app(threads=3)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -72,6 +72,11 @@ SEVERITIES = {1: "critical", 2: "major", 3: "minor"}
 """What each severity means, 1 the worst."""
 
 
+def _threads_tagged(incident: IncidentRow) -> str:
+    """How many threads carry the incident, as a count: "1 thread tagged", "3 threads tagged"."""
+    return f"{incident.threads} thread{'s' if incident.threads != 1 else ''} tagged"
+
+
 def incident_summary(status: CrisisStatus, now: datetime) -> Text:
     """The active incident as the crisis screen shows it, a fact a line."""
     incident = status.incident
@@ -104,13 +109,13 @@ def incident_summary(status: CrisisStatus, now: datetime) -> Text:
     text.append(f"Status page: {url} · replies need a lead's approval: {approval}\n")
     if incident.match:
         text.append(
-            "Threads are tagged when they mention: "
+            "Open threads are tagged when their messages mention: "
             + first_line(", ".join(incident.match), 300)
             + "\n"
         )
     sent, paused = status.statements_sent, status.paused_posts
     text.append(
-        f"{incident.threads} threads tagged: {incident.open_threads} open, "
+        f"{_threads_tagged(incident)}: {incident.open_threads} open, "
         f"{status.answered_threads} answered · {sent} statement{'s' if sent != 1 else ''} sent · "
         f"{paused} scheduled post{'s' if paused != 1 else ''} paused (P lists them)"
     )
@@ -258,7 +263,7 @@ class CrisisScreen(WorkerFailures, Screen[None]):
         paused = len(result.paused_post_ids)
         self.notify(
             f"Declared incident {incident.id}: {incident.title}. {paused} scheduled "
-            f"post{'s' if paused != 1 else ''} paused; {incident.threads} threads tagged. "
+            f"post{'s' if paused != 1 else ''} paused; {_threads_tagged(incident)}. "
             "h posts the holding statement.",
             title="Incident declared",
             markup=False,
@@ -405,13 +410,21 @@ class DeclareForm(CrisisForm):
             yield form_row(
                 "Tag threads",
                 Input(
-                    placeholder="that mention, comma-separated: outage, down, not loading",
+                    placeholder="words, comma-separated: outage, down, not loading",
                     id="match",
                     compact=True,
                 ),
             )
+            yield form_row(
+                "",
+                Static(
+                    "open threads whose messages mention any of these words, however old",
+                    classes="form-unit",
+                    id="match-rule",
+                ),
+            )
             yield Static(
-                "Declaring pauses every scheduled post and tags matching threads to the incident.",
+                "Declaring pauses every scheduled post and tags those threads to the incident.",
                 id="form-problems",
             )
             yield form_buttons("Declare")

@@ -1,4 +1,5 @@
-"""The `?` help screen: every key, grouped by where it works, as the keymap has it now."""
+"""The `?` help screen: every key, grouped by where it works, as the keymap has it now, and
+what each mark in the thread list means."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui import bindings
+from tui.widgets import labels
 
 _KEY_NAMES = {"enter": "enter", "escape": "esc", "pagedown": "pgdn", "pageup": "pgup"}
 """Keys spelt out where a symbol would puzzle a newcomer."""
@@ -24,6 +26,20 @@ def key_names(binding: Binding, keymap: Mapping[str, str]) -> list[str]:
     """The keys a binding answers to: the keymap's choice, else its default keys."""
     keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
     return [key.strip() for key in keys.split(",") if key.strip()]
+
+
+LEGEND_AFTER = "Thread list"
+"""The heading whose keys the marks' legend follows."""
+
+
+def legend_table() -> Table:
+    """Every mark the thread list draws, beside what it means."""
+    table = Table(box=None, show_header=False, expand=True, padding=(0, 1, 0, 0))
+    table.add_column("mark", no_wrap=True, style="bold", width=10)
+    table.add_column("what it means", ratio=1)
+    for mark, meaning in labels.LIST_LEGEND:
+        table.add_row(Text(mark), Text(meaning))
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -66,4 +82,8 @@ class HelpScreen(ModalScreen[None]):
             sections.append(Text(heading, style="bold underline"))
             sections.append(table)
             sections.append(Text(""))
+            if heading == LEGEND_AFTER:
+                sections.append(Text("Marks in the thread list", style="bold underline"))
+                sections.append(legend_table())
+                sections.append(Text(""))
         return Group(*sections[:-1])

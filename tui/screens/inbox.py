@@ -4,8 +4,9 @@ Every service call runs in a worker on a thread; its result comes back as a mess
 `tui.messages`, and the `@on` handlers below are the only code that changes widgets.
 Live updates arrive from the app's event poller as `EventsArrived`, one per poll however
 many events there were; each refreshes the loaded part of the list once, keeping the
-cursor on the thread it was on. The threads near or past their SLA are read again after
-every poll that touched threads and once a minute, since time alone brings them closer.
+cursor on the thread it was on. The threads near or past their SLA, and how many threads
+the view holds (one indexed COUNT), are read again after every poll that touched threads
+and once a minute, since time alone brings due times closer and wakes snoozed threads.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from inbox import (
     ThreadFilter,
     ThreadRow,
     View,
+    counted,
 )
 from tui import bindings
 from tui.messages import (
@@ -44,6 +46,7 @@ from tui.messages import (
     ThreadItemsLoaded,
     ThreadRead,
     ThreadsChanged,
+    ThreadsCounted,
     ThreadsLoaded,
     TriageRefused,
 )
@@ -188,6 +191,10 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         """Whether the status line's reads (accounts, due soon) began: after the first page."""
         self.read_ahead_snapshot: ThreadSnapshot | None = None
         """The previewed thread as its screen shows it, read ahead: enter opens with it."""
+        self.thread_to_open: int | None = None
+        """A thread asked for from another screen, opened as soon as it is read."""
+        self.thread_count: tuple[ThreadFilter, int] | None = None
+        """How many threads a view holds, with the view it was counted for, as last counted."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -230,7 +237,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.watch(self.app, "sync_state", self._show_sync_state)
         self.watch(self.app, "live_state", self._show_live_state)
         self.set_interval(AGE_TICK_SECONDS, self.tick_ages, name="ages")
-        self.set_interval(DUE_CHECK_SECONDS, self.load_due_soon, name="due soon")
+        self.set_interval(DUE_CHECK_SECONDS, self.read_status, name="status")
 
     def select_thread(self, thread_id: int) -> None:
         """Put the cursor on a thread, reading further down the list if it is not loaded yet."""
@@ -239,6 +246,13 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
             return
         self._wanted_thread_id = thread_id
         self.load_threads(self.query_shown, limit=PAGE_SIZE, keep_thread_id=thread_id)
+
+    def open_thread_by_id(self, thread_id: int) -> None:
+        """Open a thread asked for from another screen (a breach on the stats screen): its
+        screen opens once it is read, and the cursor goes to it if the list can find it."""
+        self.thread_to_open = thread_id
+        self.select_thread(thread_id)
+        self.read_to_open(thread_id)
 
     def on_screen_resume(self) -> None:
         """Back from a thread or a form: read the list again (opening a thread marks it read)."""
@@ -333,6 +347,24 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         thread=True,
         exclusive=True,
         exit_on_error=False,
+        group="open",
+        description="inbox: read the thread asked for, to open it",
+    )
+    def read_to_open(self, thread_id: int) -> None:
+        """Read a thread that may not be in the list, as its screen shows it, to open it."""
+        worker = get_current_worker()
+        try:
+            snapshot = read_thread(self.service, thread_id)
+        except NotFound:
+            self.post_message(ThreadGone(thread_id))
+            return
+        if not worker.is_cancelled:
+            self.post_message(ThreadRead(snapshot))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
         group="accounts",
         description="inbox: read account health",
     )
@@ -340,6 +372,19 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         accounts = self.service.list_accounts()
         if not get_current_worker().is_cancelled:
             self.post_message(AccountsLoaded(accounts))
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="count",
+        description="inbox: count the threads in the view",
+    )
+    def count_threads(self, query: ThreadFilter) -> None:
+        """Count the view's threads for the status line: an indexed COUNT, off the event loop."""
+        count = self.service.count_threads(query)
+        if not get_current_worker().is_cancelled:
+            self.post_message(ThreadsCounted(query, count))
 
     @work(
         thread=True,
@@ -386,7 +431,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
             if not self.status_read:  # the first page is in: now the status line's reads
                 self.status_read = True
                 self.load_accounts()
-                self.load_due_soon()
+                self.load_due_soon()  # the view is counted once the preview is shown too
             self.app.first_page_shown()
         else:
             thread_list.append_rows(
@@ -428,6 +473,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.preview.show_thread(selected, message.items, self.service.clock())
         self.preview.show_presence(self.presence.get(selected.id, ()))
         self.call_after_refresh(self._read_ahead_if_selected, selected.id)
+        self.call_after_refresh(self.count_view, again=False)
 
     def _read_ahead_if_selected(self, thread_id: int) -> None:
         selected = self.thread_list.selected
@@ -436,12 +482,21 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
     @on(ThreadRead)
     def keep_read_ahead(self, message: ThreadRead) -> None:
+        """Keep the previewed thread for enter; open the one asked for from another screen."""
+        thread = message.snapshot.thread
         selected = self.thread_list.selected
-        if selected is not None and selected.id == message.snapshot.thread.id:
+        if selected is not None and selected.id == thread.id:
             self.read_ahead_snapshot = message.snapshot
+        if self.thread_to_open == thread.id:
+            self.thread_to_open = None
+            if self.app.screen is self:
+                self.app.open_thread(thread, message.snapshot, self.reply_drafts)
 
     @on(ThreadGone)
     def forget_thread(self, message: ThreadGone) -> None:
+        if self.thread_to_open == message.thread_id:
+            self.thread_to_open = None
+            self.notify("That thread no longer exists.", severity="warning", markup=False)
         selected = self.thread_list.selected
         if selected is not None and selected.id == message.thread_id:
             self.preview.show_notice("This thread no longer exists.")
@@ -456,6 +511,12 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     def show_marks(self, message: ThreadList.MarksChanged) -> None:
         self._show_view_bar()
         self.refresh_bindings()
+
+    @on(ThreadsCounted)
+    def show_count(self, message: ThreadsCounted) -> None:
+        if message.query == self.query_shown:
+            self.thread_count = (message.query, message.count)
+            self._show_listing()
 
     @on(DueSoonLoaded)
     def show_due_soon(self, message: DueSoonLoaded) -> None:
@@ -493,10 +554,25 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
             markup=False,
         )
 
+    def read_status(self) -> None:
+        """Read the status line's counts again: the threads due soon and the view's size."""
+        self.load_due_soon()
+        self.count_view(again=True)
+
+    def count_view(self, *, again: bool) -> None:
+        """Count the view's threads when the list has read only some: once per view (once its
+        first page and preview are on screen, so as not to slow them), or `again` on the
+        status line's cadence. A list read to its end counts itself."""
+        if not self.status_read or self.thread_list.complete:
+            return
+        known = self.thread_count is not None and self.thread_count[0] == self.query_shown
+        if again or not known:
+            self.count_threads(self.query_shown)
+
     def inbox_changed(self, message: EventsArrived) -> None:
         """Refresh what is on screen once for a whole poll's worth of events."""
         if message.thread_ids:
-            self.load_due_soon()
+            self.read_status()
         thread_list = self.thread_list
         if not thread_list.loaded:
             return
@@ -532,11 +608,16 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.status_line.show_live(state, problem=state != "live")
 
     def _show_listing(self) -> None:
+        """The view's size: the list's length once it is all read, else as last counted."""
         thread_list = self.thread_list
-        count = len(thread_list.rows)
-        noun = "thread" if count == 1 else "threads"
-        more = "" if thread_list.complete else "+"
-        self.status_line.show_listing(f"{VIEW_LABELS[self.query_shown.view]}: {count}{more} {noun}")
+        label = VIEW_LABELS[self.query_shown.view]
+        if thread_list.complete:
+            self.status_line.show_listing(f"{label}: {counted(len(thread_list.rows), 'thread')}")
+        elif self.thread_count is not None and self.thread_count[0] == self.query_shown:
+            count = max(self.thread_count[1], len(thread_list.rows))
+            self.status_line.show_listing(f"{label}: {counted(count, 'thread')}")
+        else:
+            self.status_line.show_listing(f"{label}: counting threads…")
 
     def _view_keys(self) -> dict[View, str]:
         """Each view's key, as remapped in the config's `[keymap]` if it was."""
@@ -630,6 +711,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     def action_refresh(self) -> None:
         self.refresh_threads()
         self.load_accounts()
+        self.read_status()
         selected = self.thread_list.selected
         if selected is not None:
             self.load_preview(selected)

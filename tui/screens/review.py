@@ -3,14 +3,14 @@ write it to a file as `inbox review` does.
 
 The parts are the file's parts (`inbox.reports.review.review_sections`), in the same order: the
 incident, the timeline, first response time during the incident against the 30 days
-before, volume and sentiment per hour (with sparklines), threads by outcome (a small bar
+before, volume and sentiment per hour (with charts), threads by outcome (a small bar
 chart), who did what, and the statements with their reach per channel. The review is
 built in a worker; it is for leads and supervisors, and anyone else is told so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Sparkline, Static
+from textual.widgets import DataTable, Header, Input, Static
 from textual.worker import get_current_worker
 
 from inbox import (
@@ -37,12 +37,18 @@ from tui.dialogs.forms import CrisisForm, form_buttons, form_row
 from tui.messages import CrisisActionRefused, ReviewLoaded, ReviewWritten
 from tui.screen_mixins import WorkerFailures
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.time_chart import ChartSeries, TimeChart
 
 if TYPE_CHECKING:
     from tui.host import HostApp
 
 BAR_WIDTH = 40
 """Cells of the longest bar in the outcome chart."""
+
+
+def count_text(value: float) -> str:
+    """A count as the value axis shows it."""
+    return f"{value:,.0f}"
 
 
 def bar_chart(counts: Mapping[str, int], width: int = BAR_WIDTH) -> Text:
@@ -60,11 +66,16 @@ def bar_chart(counts: Mapping[str, int], width: int = BAR_WIDTH) -> Text:
     return text
 
 
-def _peak(values: list[float], labels: list[str], show: str) -> str:
-    if not values or max(values) <= 0:
-        return "none"
-    index = values.index(max(values))
-    return f"peak {show.format(values[index])} at {labels[index]}"
+def _statement_paragraph(row: Mapping[str, str]) -> str:
+    reach = f"\nReached {row['reach']}" if row["reach"] else ""
+    return f"{row['time (UTC)']} UTC, {row['who']}: {row['text']}{reach}"
+
+
+PARAGRAPHS: dict[str, Callable[[Mapping[str, str]], str]] = {
+    "Who did what": lambda row: f"{row['who']} {row['what']}.",
+    "Statements sent": _statement_paragraph,
+}
+"""Parts whose rows read better as wrapped sentences than as a table that cuts them off."""
 
 
 class ReviewScreen(WorkerFailures, Screen[None]):
@@ -140,40 +151,46 @@ class ReviewScreen(WorkerFailures, Screen[None]):
         for heading, lines, rows in review_sections(review):
             if heading != "Incident":
                 parts.append(Static(heading, classes="review-heading"))
+            if lines:
+                parts.append(Static(Text(for_display("\n".join(lines))), classes="review-text"))
             if heading == "Volume and sentiment per hour":
                 parts.append(self._charts(review))
             if heading == "Threads by outcome":
-                parts.append(Static(bar_chart(review.outcomes), classes="review-text"))
-                continue
-            if lines:
-                parts.append(Static(Text(for_display("\n".join(lines))), classes="review-text"))
-            if rows:
+                if rows:
+                    parts.append(Static(bar_chart(review.outcomes), classes="review-text"))
+            elif heading in PARAGRAPHS and rows:
+                text = "\n\n".join(PARAGRAPHS[heading](row) for row in rows)
+                parts.append(Static(Text(for_display(text)), classes="review-text"))
+            elif rows:
                 parts.append(self._table(rows))
         return parts
 
     def _charts(self, review: Review) -> Horizontal:
-        days = {hour.start.astimezone().date() for hour in review.hours}
-        shape = "%H:00" if len(days) <= 1 else "%b %d %H:00"
-        labels = [hour.start.astimezone().strftime(shape) for hour in review.hours]
-        volume = [float(hour.inbound) for hour in review.hours]
-        incident = [float(hour.incident_inbound) for hour in review.hours]
-        negative = [(hour.negative_share or 0.0) * 100 for hour in review.hours]
+        hours = review.hours
+        shape = "%H:00" if len({hour.start.date() for hour in hours}) <= 1 else "%b %d %H:00"
+        first = f"{hours[0].start:{shape}}" if hours else ""
+        last = f"{hours[-1].start:{shape}} UTC" if hours else ""
         charts = (
-            ("Messages in per hour", volume, "{:.0f}"),
-            ("On incident threads", incident, "{:.0f}"),
-            ("Negative share per hour", negative, "{:.0f}%"),
-        )
-        return Horizontal(
-            *(
-                Vertical(
-                    Static(f"{title}\n{_peak(values, labels, show)}", classes="chart-label"),
-                    Sparkline(values or [0.0]),
-                    classes="review-chart",
-                )
-                for title, values, show in charts
+            ("Messages in per hour", [hour.inbound for hour in hours], count_text),
+            ("On incident threads", [hour.incident_inbound for hour in hours], count_text),
+            (
+                "Negative share per hour",
+                [
+                    None if hour.negative_share is None else hour.negative_share * 100
+                    for hour in hours
+                ],
+                "{:.0f}%".format,
             ),
-            id="review-charts",
         )
+        widgets = [
+            TimeChart(
+                title,
+                ChartSeries(values, first, last, value_text=value_text),
+                classes="review-chart",
+            )
+            for title, values, value_text in charts
+        ]
+        return Horizontal(*widgets, id="review-charts")
 
     @staticmethod
     def _table(rows: list[dict[str, str]]) -> DataTable:
@@ -222,7 +239,8 @@ class WriteReviewForm(CrisisForm):
             yield form_row("File", Input(default, id="path", compact=True))
             yield Static(
                 Text(
-                    "Name it .html or .md; the threads go to a CSV beside it. "
+                    "Name it .html (one file) or .md (its charts as .svg files beside it); "
+                    "the threads go to a CSV beside it. "
                     f"Relative to {Path.cwd()}."
                 ),
                 id="form-problems",
@@ -255,7 +273,7 @@ class WriteReviewForm(CrisisForm):
     )
     def write(self, path: Path) -> None:
         try:
-            written, threads = write_review(self.review, path)
+            written = write_review(self.review, path)
         except InvalidInput as error:
             self.post_message(CrisisActionRefused(str(error)))
             return
@@ -264,7 +282,9 @@ class WriteReviewForm(CrisisForm):
                 CrisisActionRefused(f"Could not write {path}: {error.strerror or error}")
             )
             return
-        self.post_message(ReviewWritten(str(written.resolve()), str(threads.resolve())))
+        self.post_message(
+            ReviewWritten(str(written.document.resolve()), str(written.threads.resolve()))
+        )
 
     @on(ReviewWritten)
     def written(self, message: ReviewWritten) -> None:

@@ -1,4 +1,4 @@
-"""The stats screen: headline tiles, volume and first-response sparklines, per-person and
+"""The stats screen: headline tiles, volume and first-response charts, per-person and
 per-channel tables, and the threads past their SLA target, refreshed live.
 
 The numbers come from `InboxService.stats` in a worker; a burst of events while one is
@@ -13,14 +13,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Sparkline, Static
+from textual.widgets import DataTable, Header, Static
 from textual.worker import get_current_worker
 
-from inbox import InboxService, SlaPolicy, Stats, duration_text, parse_period, percent_text
+from inbox import (
+    InboxService,
+    SlaPolicy,
+    Stats,
+    channel_name,
+    counted,
+    duration_text,
+    parse_period,
+    percent_text,
+)
 from tui import bindings
 from tui.messages import EventsArrived, StatsLoaded
 from tui.screen_mixins import WorkerFailures
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.time_chart import ChartSeries, TimeChart
 
 if TYPE_CHECKING:
     from tui.host import HostApp
@@ -38,6 +48,36 @@ TILES = (
     ("resolution-p50", "Resolution p50"),
     ("negative", "Negative"),
 )
+
+
+def platform_name(platform: str) -> str:
+    """How a platform is named to people ("X (demo)"); its own name if no adapter knows it."""
+    name = channel_name(platform)
+    return platform.removeprefix("demo-") if name == platform else name
+
+
+def volume_series(stats: Stats) -> ChartSeries | None:
+    """Messages in per hour over the period, for the volume chart."""
+    if not stats.hourly:
+        return None
+    return ChartSeries(
+        [bucket.inbound for bucket in stats.hourly],
+        f"{stats.hourly[0].start:%b %d %H:00}",
+        f"{stats.hourly[-1].start:%b %d %H:00} UTC",
+    )
+
+
+def first_response_series(stats: Stats) -> ChartSeries | None:
+    """The median first response of the threads begun each day, a gap on days with none."""
+    if not stats.daily:
+        return None
+    by_day = {entry.day: entry.first_response.p50_seconds for entry in stats.daily_first_response}
+    return ChartSeries(
+        [by_day.get(bucket.start.date()) for bucket in stats.daily],
+        f"{stats.daily[0].start:%b %d}",
+        f"{stats.daily[-1].start:%b %d}",
+        value_text=duration_text,
+    )
 
 
 def tile_values(stats: Stats) -> dict[str, str]:
@@ -78,13 +118,9 @@ class StatsScreen(WorkerFailures, Screen[None]):
                 with Vertical(classes="tile"):
                     yield Static(label, classes="tile-label")
                     yield Static("-", id=f"tile-{tile_id}", classes="tile-value")
-        with Horizontal(id="sparklines"):
-            with Vertical():
-                yield Static("Messages in per hour", classes="chart-label")
-                yield Sparkline([], id="volume-sparkline")
-            with Vertical():
-                yield Static("First response p50 per day", classes="chart-label")
-                yield Sparkline([], id="first-response-sparkline")
+        with Horizontal(id="charts"):
+            yield TimeChart("Messages in per hour", id="volume-chart")
+            yield TimeChart("First response, median per day", id="first-response-chart")
         with Horizontal(id="tables"):
             yield DataTable(id="agents", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="channels", cursor_type="row", zebra_stripes=True)
@@ -132,19 +168,14 @@ class StatsScreen(WorkerFailures, Screen[None]):
             return
         stats = self.stats = message.stats
         scope = "" if stats.scope == "all" else f" · {stats.scope}"
-        noun = "day" if self.days == 1 else "days"
         self.query_one("#stats-period", Static).update(
-            f"Last {self.days} {noun}: {stats.period.since:%Y-%m-%d %H:%M} to "
+            f"Last {counted(self.days, 'day')}: {stats.period.since:%Y-%m-%d %H:%M} to "
             f"{stats.period.until:%Y-%m-%d %H:%M} UTC{scope} · p changes the period"
         )
         for tile_id, text in tile_values(stats).items():
             self.query_one(f"#tile-{tile_id}", Static).update(text)
-        self.query_one("#volume-sparkline", Sparkline).data = [
-            bucket.inbound for bucket in stats.hourly
-        ] or [0]
-        self.query_one("#first-response-sparkline", Sparkline).data = [
-            entry.first_response.p50_seconds or 0 for entry in stats.daily_first_response
-        ] or [0]
+        self.query_one("#volume-chart", TimeChart).show(volume_series(stats))
+        self.query_one("#first-response-chart", TimeChart).show(first_response_series(stats))
         agents = self.query_one("#agents", DataTable)
         agents.clear()
         for agent in stats.agents:
@@ -160,7 +191,7 @@ class StatsScreen(WorkerFailures, Screen[None]):
         for group in stats.by:
             figures = group.figures
             channels.add_row(
-                group.group.removeprefix("demo-"),
+                platform_name(group.group),
                 f"{figures.inbound:,}",
                 f"{figures.outbound:,}",
                 duration_text(figures.first_response.p50_seconds),
@@ -172,7 +203,7 @@ class StatsScreen(WorkerFailures, Screen[None]):
         for breach in stats.breaches:
             breaches.add_row(
                 f"#{breach.thread_id}",
-                breach.platform.removeprefix("demo-"),
+                platform_name(breach.platform),
                 breach.kind,
                 duration_text(breach.overdue_seconds),
                 breach.preview,
@@ -211,7 +242,7 @@ class StatsScreen(WorkerFailures, Screen[None]):
 
     def _open(self, thread_id: int) -> None:
         self.dismiss()
-        self.app.call_later(self.app.select_thread, thread_id)
+        self.app.call_later(self.app.open_thread_by_id, thread_id)
 
     def action_close(self) -> None:
         self.dismiss()

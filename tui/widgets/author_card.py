@@ -1,5 +1,8 @@
 """The author card: who wrote a thread, where and since when, and their other threads.
 
+"Since when" is the platform's time of their first message the inbox holds; the time the
+inbox fetched it is added when that was much later (a backfill of old conversations).
+
 A side pane of the thread screen. Enter (or a click) on one of the other threads says so
 with `AuthorCardPane.ThreadChosen`; the screen opens it. Handles and names come from
 platforms, so they are shown as plain text through `inbox.core.sanitize`.
@@ -18,10 +21,23 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from inbox import counted
 from tui.widgets import labels
 
 if TYPE_CHECKING:
     from inbox import AuthorCard
+
+
+def first_wrote_text(card: AuthorCard, now: datetime) -> str:
+    """When the author first wrote, by the platform's clock, and on a second line when the
+    inbox fetched it if that was much later: `first wrote Dec 6 23:14 (3w ago)`."""
+    first, fetched = card.first_message_at, card.first_seen_at
+    if first is None:
+        return f"known since {labels.local_time_label(fetched, now)}"
+    text = f"first wrote {labels.local_time_label(first, now)} ({labels.age_label(first, now)} ago)"
+    if labels.fetched_late(first, fetched):
+        text += f"\nfetched {labels.local_time_label(fetched, now)}"
+    return text
 
 
 class AuthorCardPane(Vertical):
@@ -61,13 +77,8 @@ class AuthorCardPane(Vertical):
         if card.display_name and card.display_name != card.handle:
             details.append(f"\n{labels.author_label(card.display_name)}")
         details.append(f"\non {labels.platform_label(card.platform)}")
-        if card.first_seen_at is not None:
-            details.append(
-                f"\nfirst seen {labels.local_time_label(card.first_seen_at, now)}"
-                f" ({labels.age_label(card.first_seen_at, now)} ago)"
-            )
-        count = card.thread_count
-        details.append(f"\n{count} thread{'s' if count != 1 else ''} in all")
+        details.append(f"\n{first_wrote_text(card, now)}")
+        details.append(f"\n{counted(card.thread_count, 'thread')} in all")
         if card.other_threads:
             details.append("\n\nOther threads (enter opens):", "italic")
         else:

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
 def span_text(seconds: float, *, short: bool = False) -> str:
     """A span of time as people say it, in whole minutes: `42 min`, `1 h 05 min`, `2 d 3 h`
-    (`42m`, `1h05m`, `2d3h` when `short`)."""
+    (`42m`, `1h05m`, `2d3h` when `short`); a few seconds are `<1 min`, never `0 min` late."""
+    if 0 < seconds < 60:
+        return "<1m" if short else "<1 min"
     minutes = max(int(seconds // 60), 0)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)

@@ -1,12 +1,14 @@
 """The history pane: what happened to a thread, newest first, one plain sentence per event.
 
 A side pane of the thread screen, read from the event log by the service
-(`InboxService.history`). Tags and names in the sentences may come from people or
-platforms, so they are shown as plain text through `inbox.core.sanitize`.
+(`InboxService.history`). Messages are dated by the platform's times, with the time the
+inbox fetched them when that was much later. Tags and names in the sentences may come
+from people or platforms, so they are shown as plain text through `inbox.core.sanitize`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -22,6 +24,22 @@ from tui.widgets import labels
 
 if TYPE_CHECKING:
     from inbox import HistoryEntry
+
+
+def written_text(entry: HistoryEntry, now: datetime) -> str:
+    """What an arrival adds to its sentence beside the time it was written (the time column):
+    when the earliest of several was written, and when the inbox fetched them if much later.
+
+    Such as `, written from Nov 20 09:02, fetched 03:50`; empty when there is nothing to add.
+    """
+    if entry.written_at is None:
+        return ""
+    parts = []
+    if entry.first_written_at is not None:
+        parts.append(f"written from {labels.local_time_label(entry.first_written_at, now)}")
+    if labels.fetched_late(entry.written_at, entry.at):
+        parts.append(f"fetched {labels.local_time_label(entry.at, now)}")
+    return "".join(f", {part}" for part in parts)
 
 
 class HistoryPane(VerticalScroll, can_focus=True):
@@ -56,11 +74,12 @@ class HistoryPane(VerticalScroll, can_focus=True):
         grid.add_column()
         lines: list[str] = []
         for entry in reversed(entries):
-            sentence = for_display(entry.text).strip()
+            said = for_display(entry.text).strip()
+            sentence = said + written_text(entry, now)
             actor = for_display(entry.actor or "").strip()
-            if actor and actor not in sentence.split():
+            if actor and not re.search(rf"(?<!\w){re.escape(actor)}(?!\w)", said):
                 sentence += f" ({actor})"
-            when = labels.local_time_label(entry.at, now)
+            when = labels.local_time_label(entry.happened_at, now)
             grid.add_row(Text(when, time_style), Text(sentence))
             lines.append(f"{when}  {sentence}")
         if not entries:

@@ -8,7 +8,7 @@ sequence. Rendering it as `rich.text.Text` (never markup) is the caller's part.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from inbox import PresenceRow, sanitize, sentiment
 
@@ -87,6 +87,16 @@ def local_time_label(moment: datetime, now: datetime) -> str:
     return f"{local:%Y-%m-%d %H:%M}"
 
 
+FETCHED_LATE = timedelta(minutes=5)
+"""How much later than a message was written the inbox must have fetched it to say when."""
+
+
+def fetched_late(written_at: datetime, fetched_at: datetime | None) -> bool:
+    """Whether the inbox fetched a message so long after it was written that both times
+    matter (a backfill of old conversations, a sync that was off)."""
+    return fetched_at is not None and fetched_at - written_at > FETCHED_LATE
+
+
 def message_text(text: str) -> str:
     """A message body as shown: control sequences and bidi overrides removed."""
     return sanitize.for_display(text).rstrip()
@@ -102,6 +112,24 @@ MARKED = "✓"
 
 MENTIONED = "@"
 """Shown in the list when a colleague's note on the thread mentions the reader."""
+
+
+LIST_LEGEND: tuple[tuple[str, str], ...] = (
+    (MARKED, "marked (space): an action applies to every marked thread"),
+    (UNREAD_MARK, "unread: new messages its assignee (anyone, if none) has not opened"),
+    (PRESENCE_MARKS["replying"], "a colleague is writing a reply to it"),
+    (PRESENCE_MARKS["viewing"], "a colleague has it open"),
+    (MENTIONED, "a colleague's note on it mentions you"),
+    (SENTIMENT_MARKS["positive"], "their latest message reads as positive"),
+    (SENTIMENT_MARKS["neutral"], "their latest message reads as neutral"),
+    (SENTIMENT_MARKS["negative"], "their latest message reads as negative"),
+    (PRIORITY_MARKS["urgent"], "priority urgent"),
+    (PRIORITY_MARKS["high"], "priority high"),
+    (PRIORITY_MARKS["low"], "priority low"),
+    ("12m", "due: time left to answer, by the SLA or the platform's reply window"),
+    ("-5m", "due: past it, by that long"),
+)
+"""Every mark the thread list draws and what it means, for the help screen."""
 
 
 def presence_text(present: Sequence[PresenceRow]) -> str:
