@@ -43,14 +43,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "tests.support.keyring_backend.MemoryKeyring")
 
-from adapters.base import AccountRef, Kind  # noqa: E402
+from adapters.base import AccountRef  # noqa: E402
 from adapters.registry import adapter_class  # noqa: E402
 from inbox.core.credentials import CredentialStore  # noqa: E402
 from inbox.core.database import open_engine  # noqa: E402
 from inbox.service import InboxService  # noqa: E402
-from inbox.store.ingest import Store  # noqa: E402
-from tests.support.exactly_once import send_through_chaos  # noqa: E402
-from tests.support.items import item  # noqa: E402
+from tests.support.exactly_once import replies_waiting, send_through_chaos  # noqa: E402
 from tests.support.keyring_backend import KEYRING_FILE_VARIABLE  # noqa: E402
 
 DEMO_ACCOUNTS = (("demo-x", "@brand"), ("demo-mastodon", "@brand@demo.social"))
@@ -263,29 +261,7 @@ def send_rounds(folder: Path, rounds: int, questions: int, draw: random.Random) 
             database_url = f"sqlite:///{folder / f'send-{platform.platform}.db'}"
             keyring_file = str(folder / f"send-{platform.platform}-keyring.json")
             os.environ[KEYRING_FILE_VARIABLE] = keyring_file
-            engine = open_engine(database_url)
-            setup = InboxService(engine)
-            setup.add_agent("alex", "Alex Kim")
-            account_id = setup.add_account(
-                platform.platform,
-                platform.handle,
-                base_url=platform.base_url,
-                settings=dict(platform.settings),
-            )
-            CredentialStore().set(platform.platform, platform.handle, platform.credential)
-            account = AccountRef(
-                account_id, platform.platform, platform.handle, platform.base_url, platform.settings
-            )
-            asked = [platform.incoming(number) for number in range(questions)]
-            Store(engine).ingest(
-                account,
-                "mentions",
-                [item(external, key, kind=Kind.MENTION) for external, key in asked],
-                None,
-            )
-            alex = InboxService(engine, actor="alex")
-            for thread in alex.list_threads(limit=questions):
-                alex.queue_reply(thread.id, f"Sorry about that, fixed now ({thread.id}).")
+            engine, asked, _ = replies_waiting(platform, database_url, questions)
 
             def set_fault(fault, platform=platform) -> None:
                 platform.fault = fault

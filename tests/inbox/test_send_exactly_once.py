@@ -18,13 +18,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.base import AccountRef, Kind
-from inbox.core.credentials import CredentialStore
-from inbox.core.database import open_engine
 from inbox.service import InboxService
-from inbox.store.ingest import Store
-from tests.support.exactly_once import send_through_chaos
-from tests.support.items import item
+from tests.support.exactly_once import replies_waiting, send_through_chaos
 from tests.support.keyring_backend import KEYRING_FILE_VARIABLE
 from tests.support.loopback import Fault, LoopbackPlatform
 
@@ -51,33 +46,8 @@ def test_every_reply_is_posted_once_through_kills_and_lost_answers(
 ):
     keyring_file = str(tmp_path / "keyring.json")
     monkeypatch.setenv(KEYRING_FILE_VARIABLE, keyring_file)
-    engine = open_engine(database_url)
-    setup = InboxService(engine)
-    setup.add_agent("alex", "Alex Kim")
-    account_id = setup.add_account(
-        platform.platform,
-        platform.handle,
-        base_url=platform.base_url,
-        settings=dict(platform.settings),
-    )
-    CredentialStore().set(platform.platform, platform.handle, platform.credential)
-    account = AccountRef(
-        account_id, platform.platform, platform.handle, platform.base_url, platform.settings
-    )
-    questions = [platform.incoming(number) for number in range(QUESTIONS)]
-    Store(engine).ingest(
-        account,
-        "mentions",
-        [
-            item(external_id, thread_key, kind=Kind.MENTION, text=f"is it down? ({number})")
-            for number, (external_id, thread_key) in enumerate(questions)
-        ],
-        None,
-    )
+    engine, questions, rows = replies_waiting(platform, database_url, QUESTIONS)
     alex = InboxService(engine, actor="alex")
-    answers = {}
-    for thread in alex.list_threads(limit=QUESTIONS):
-        answers[thread.id] = alex.queue_reply(thread.id, f"Sorry about that, fixed ({thread.id}).")
 
     def set_fault(fault: Fault) -> None:
         platform.fault = fault
@@ -90,6 +60,6 @@ def test_every_reply_is_posted_once_through_kills_and_lost_answers(
     assert sorted(len(texts) for texts in replies.values()) == [1] * QUESTIONS, (
         f"every question answered exactly once ({chaos}): {replies}"
     )
-    sent = {alex.outbound(row.id).external_id for row in answers.values()}
+    sent = {alex.outbound(row).external_id for row in rows}
     assert None not in sent and len(sent) == QUESTIONS, "every row names the post it made"
     engine.dispose()

@@ -18,9 +18,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 
+from adapters.base import AccountRef, Kind
+from inbox.core.credentials import CredentialStore
+from inbox.core.database import open_engine
 from inbox.core.models import Outbound
+from inbox.service import InboxService
+from inbox.store.ingest import Store
 from tests.conftest import REPO
-from tests.support.loopback import Fault
+from tests.support.items import item
+from tests.support.loopback import Fault, LoopbackPlatform
 from tests.support.polling import wait_until
 
 CLAIM_SECONDS = "2"
@@ -37,6 +43,46 @@ class Chaos:
 
     def __str__(self) -> str:
         return f"seed {self.seed}, {self.kills} kills, faults {self.faults}"
+
+
+def replies_waiting(
+    platform: LoopbackPlatform, database_url: str, questions: int
+) -> tuple[Engine, list[tuple[str, str]], list[int]]:
+    """A database where alex has queued a reply to each of `questions` customer posts on
+    `platform`, whose credential is in the keyring (point INBOX_TEST_KEYRING_FILE at a file
+    first, so the sender processes find it).
+
+    Returns the engine, the questions' (external id, thread key) and the outbound row ids.
+    """
+    engine = open_engine(database_url)
+    setup = InboxService(engine)
+    setup.add_agent("alex", "Alex Kim")
+    account_id = setup.add_account(
+        platform.platform,
+        platform.handle,
+        base_url=platform.base_url,
+        settings=dict(platform.settings),
+    )
+    CredentialStore().set(platform.platform, platform.handle, platform.credential)
+    account = AccountRef(
+        account_id, platform.platform, platform.handle, platform.base_url, platform.settings
+    )
+    asked = [platform.incoming(number) for number in range(questions)]
+    Store(engine).ingest(
+        account,
+        "mentions",
+        [
+            item(external_id, thread_key, kind=Kind.MENTION, text=f"is it down? ({number})")
+            for number, (external_id, thread_key) in enumerate(asked)
+        ],
+        None,
+    )
+    alex = InboxService(engine, actor="alex")
+    rows = [
+        alex.queue_reply(thread.id, f"Sorry about that, fixed ({thread.id}).").id
+        for thread in alex.list_threads(limit=questions)
+    ]
+    return engine, asked, rows
 
 
 def sender(
