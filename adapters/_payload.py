@@ -58,7 +58,7 @@ def same_text(sent: str, posted: str) -> bool:
 
 def _comparable(text: str) -> str:
     text = _LINK.sub(" ", html.unescape(text))
-    return " ".join(_LEADING_MENTIONS.sub("", " ".join(text.split())).split())
+    return _LEADING_MENTIONS.sub("", " ".join(text.split()))
 
 
 def as_object(value: Any, what: str = "object") -> Mapping[str, Any]:

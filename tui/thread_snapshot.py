@@ -47,8 +47,14 @@ class ThreadSnapshot:
     """The reply the person was writing here and has not sent (kept in the database)."""
 
 
-def read_thread(service: InboxService, thread_id: int) -> ThreadSnapshot:
-    """Read `thread_id` as the thread screen shows it; raises `NotFound` when it is gone."""
+def read_thread(
+    service: InboxService, thread_id: int, *, with_draft: bool = False
+) -> ThreadSnapshot:
+    """Read `thread_id` as the thread screen shows it; raises `NotFound` when it is gone.
+
+    `with_draft` reads the person's kept draft too (the thread screen's first reading of a
+    visit; the read-ahead and later readings do not need it).
+    """
     thread = service.thread(thread_id)
     items = service.thread_items(thread_id, limit=CONVERSATION_ITEMS)
     outbound = service.outbound_for_thread(thread_id)
@@ -65,4 +71,5 @@ def read_thread(service: InboxService, thread_id: int) -> ThreadSnapshot:
         limit=draft.target.text_limit,
         seen_version=draft.target.thread_version,
     )
-    return ThreadSnapshot(thread, items, outbound, notes, channel, draft=service.draft(thread_id))
+    draft_text = service.draft(thread_id) if with_draft else None
+    return ThreadSnapshot(thread, items, outbound, notes, channel, draft=draft_text)

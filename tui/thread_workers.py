@@ -87,6 +87,8 @@ class ThreadWorkers(_ScreenBase):
     draft_wanted: dict[int, str]
     """The text last asked to be kept as each thread's draft: an older save is not made."""
     _draft_saved: threading.Lock
+    draft_unread: bool
+    """Until this visit's first reading: the draft kept in the database is yet to show."""
 
     @work(
         thread=True,
@@ -99,7 +101,7 @@ class ThreadWorkers(_ScreenBase):
         """Read the thread, its messages, replies and notes, and how to answer it."""
         worker = get_current_worker()
         try:
-            snapshot = read_thread(self.service, thread_id)
+            snapshot = read_thread(self.service, thread_id, with_draft=self.draft_unread)
         except NotFound:
             self.post_message(ThreadGone(thread_id))
             return

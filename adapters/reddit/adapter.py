@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import quote
 
@@ -213,7 +213,6 @@ class RedditAdapter(Adapter):
         with a log line. More than `FIND_SENT_PAGES` pages since `since` raise
         `PlatformUnavailable`: it cannot tell yet.
         """
-        since = since if since.tzinfo else since.replace(tzinfo=UTC)
         parent = request.in_reply_to
         if parent and not parent.startswith(MESSAGE_PREFIX):
             return await self._find_comment(request.text, parent, since)

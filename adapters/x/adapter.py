@@ -239,7 +239,6 @@ class XAdapter(Adapter):
         account sent, with the same text. An unreadable entry is skipped with a log line.
         More than `LOOK_UP_PAGES` pages raise `PlatformUnavailable`: it cannot tell yet.
         """
-        since = since if since.tzinfo else since.replace(tzinfo=UTC)
         if request.kind == Kind.DM:
             return await self._find_dm(request, since)
         return await self._find_post(request, since)

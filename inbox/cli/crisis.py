@@ -363,12 +363,14 @@ def cmd_incident_declare(context: Context) -> int:
         if incident.match
         else "no --match words given"
     )
-    tagged = f"{incident.threads} thread{'s' if incident.threads != 1 else ''} tagged ({matched})"
+    from inbox.core.plurals import counted
+
+    tagged = f"{counted(incident.threads, 'thread')} tagged ({matched})"
     _changed(
         context,
         f"declared incident {incident.id}: {incident.title} "
         f"(severity {incident.severity}, {incident.scope}); "
-        f"{len(paused)} scheduled post{'s' if len(paused) != 1 else ''} paused; "
+        f"{counted(len(paused), 'scheduled post')} paused; "
         f"{tagged}; next public update due {_local(incident.next_update_due)}",
         {**_incident_record(incident), "paused_posts": list(paused)},
     )

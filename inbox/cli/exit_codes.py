@@ -63,16 +63,15 @@ def exit_code(error: BaseException) -> int | None:
         errors.InboxError: FAILED,
         SQLAlchemyError: UNAVAILABLE,
     }
-    from inbox.outbox.problems import SendRefused
+    from inbox.outbox.drafts import ANSWERING_CODES
+    from inbox.outbox.problems import ProblemCode, SendRefused
 
-    if isinstance(error, SendRefused) and error.codes and error.codes <= _SEND_CONFLICTS:
+    # Refused because of someone's action on the thread (or the person's earlier reply),
+    # rather than because of the message itself.
+    conflicts = ANSWERING_CODES | {ProblemCode.THREAD_CHANGED}
+    if isinstance(error, SendRefused) and error.codes and error.codes <= conflicts:
         return CONFLICT
     for cls in type(error).__mro__:
         if cls in by_class:
             return by_class[cls]
     return None
-
-
-_SEND_CONFLICTS = frozenset({"thread_changed", "another_reply_on_its_way", "already_replying"})
-"""The reasons a message is refused that are someone else's (or your earlier) action on the
-thread rather than the message itself (`inbox.outbox.problems.ProblemCode` values)."""

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from inbox.cli import with_change_format, with_format
 
 if TYPE_CHECKING:
-    from adapters.base import Attachment
     from inbox.cli.main import Context
     from inbox.service import InboxService
     from inbox.triage.changes import BulkResult
@@ -233,6 +232,8 @@ def _json_row(row: ThreadRow) -> dict[str, Any]:
 
 
 def _json_message(item: ItemRow) -> dict[str, Any]:
+    from inbox.store.ingest import attachment_rows
+
     return {
         "id": item.id,
         "direction": item.direction,
@@ -240,21 +241,8 @@ def _json_message(item: ItemRow) -> dict[str, Any]:
         "text": item.text,
         "created_at": item.created_at.isoformat(),
         "url": item.url,
-        "attachments": [_json_attachment(attachment) for attachment in item.attachments],
+        "attachments": attachment_rows(item.attachments) or [],
     }
-
-
-def _json_attachment(attachment: Attachment) -> dict[str, Any]:
-    fields = {
-        "kind": str(attachment.kind),
-        "url": attachment.url,
-        "description": attachment.description,
-        "title": attachment.title,
-        "author": attachment.author,
-        "options": list(attachment.options) or None,
-        "size": attachment.size,
-    }
-    return {name: value for name, value in fields.items() if value is not None}
 
 
 def _print_message(item: ItemRow) -> None:

@@ -38,7 +38,7 @@ from inbox.core.models import Account, Agent, Contact, Item, Outbound, OutboundS
 from inbox.outbox.drafts import OutboundKind
 from inbox.outbox.scheduled import publish_due_posts
 from inbox.outbox.targets import channel_name
-from inbox.store.ingest import Store
+from inbox.store.ingest import OUTBOX_STREAM, Store
 from inbox.store.leases import backoff_after, new_holder_name
 
 if TYPE_CHECKING:
@@ -64,9 +64,6 @@ MAX_ATTEMPTS = 8
 
 LOOK_UP_MARGIN = timedelta(minutes=2)
 """How long before a row was queued `find_sent` looks: room for the platform's clock."""
-
-OUTBOX_STREAM = "outbox"
-"""The stream name sent replies are landed under in the store."""
 
 
 # -- sending --------------------------------------------------------------------------------

@@ -647,10 +647,9 @@ DM = OutboundRequest(
 @contextlib.contextmanager
 def smtp_front(handler: RefusingSmtpHandler, **options: Any) -> Iterator[int]:
     """An aiosmtpd server on loopback with `handler` (and SMTP `options`); yields its port."""
-    controller_module = pytest.importorskip("aiosmtpd.controller")
-    controller = controller_module.Controller(
-        handler, hostname="127.0.0.1", port=unused_port(), **options
-    )
+    from aiosmtpd.controller import Controller  # a test dependency: missing is a failure
+
+    controller = Controller(handler, hostname="127.0.0.1", port=unused_port(), **options)
     controller.start()
     try:
         yield controller.port
@@ -700,7 +699,7 @@ async def test_smtp_refusals_say_whether_the_message_may_have_gone(
 @pytest.mark.integration
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 async def test_the_smtp_login_is_used_and_a_refused_one_is_auth_expired():
-    smtp_module = pytest.importorskip("aiosmtpd.smtp")
+    from aiosmtpd import smtp as smtp_module  # a test dependency: missing is a failure
 
     def authenticator(server, session, envelope, mechanism, auth_data) -> Any:
         accepted = auth_data.password == PASSWORD.encode()

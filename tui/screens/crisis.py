@@ -44,6 +44,7 @@ from inbox import (
     NotFound,
     StatementPlan,
     channel_name,
+    counted,
     first_line,
     for_display,
 )
@@ -74,7 +75,7 @@ SEVERITIES = {1: "critical", 2: "major", 3: "minor"}
 
 def _threads_tagged(incident: IncidentRow) -> str:
     """How many threads carry the incident, as a count: "1 thread tagged", "3 threads tagged"."""
-    return f"{incident.threads} thread{'s' if incident.threads != 1 else ''} tagged"
+    return f"{counted(incident.threads, 'thread')} tagged"
 
 
 def incident_summary(status: CrisisStatus, now: datetime) -> Text:
@@ -262,8 +263,8 @@ class CrisisScreen(WorkerFailures, Screen[None]):
         incident = result.incident
         paused = len(result.paused_post_ids)
         self.notify(
-            f"Declared incident {incident.id}: {incident.title}. {paused} scheduled "
-            f"post{'s' if paused != 1 else ''} paused; {_threads_tagged(incident)}. "
+            f"Declared incident {incident.id}: {incident.title}. "
+            f"{counted(paused, 'scheduled post')} paused; {_threads_tagged(incident)}. "
             "h posts the holding statement.",
             title="Incident declared",
             markup=False,

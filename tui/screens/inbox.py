@@ -334,14 +334,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     )
     def read_ahead(self, thread_id: int) -> None:
         """Read the previewed thread as its screen shows it, so enter opens it at once."""
-        worker = get_current_worker()
-        try:
-            snapshot = read_thread(self.service, thread_id)
-        except NotFound:
-            self.post_message(ThreadGone(thread_id))
-            return
-        if not worker.is_cancelled:
-            self.post_message(ThreadRead(snapshot))
+        self._read_and_post(thread_id)
 
     @work(
         thread=True,
@@ -352,6 +345,10 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     )
     def read_to_open(self, thread_id: int) -> None:
         """Read a thread that may not be in the list, as its screen shows it, to open it."""
+        self._read_and_post(thread_id)
+
+    def _read_and_post(self, thread_id: int) -> None:
+        """In a worker: read the thread as its screen shows it and say what was read."""
         worker = get_current_worker()
         try:
             snapshot = read_thread(self.service, thread_id)

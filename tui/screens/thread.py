@@ -362,9 +362,10 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
         self.thread = snapshot.thread
         self.post_url = original_post_url(snapshot.items)
         links = attachment_links(snapshot.items)
-        if bool(links) != bool(self.attachment_links):
+        changed = bool(links) != bool(self.attachment_links)
+        self.attachment_links = links  # before the refresh: the key bar asks check_action
+        if changed:
             self.refresh_bindings()
-        self.attachment_links = links
         self.query_one("#thread-title", Static).update(
             Text(thread_title(snapshot.thread)), layout=False
         )
