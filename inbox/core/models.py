@@ -128,6 +128,9 @@ class Account(SQLModel, table=True):
     health: str = Field(default=AccountHealth.OK, sa_type=String(20))
     health_detail: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = _when()
+    removed_at: datetime | None = _when(default=None)
+    """When an admin removed the account: it is not polled and not listed, its history
+    stays, and adding the same platform and handle again brings it back."""
 
 
 class Contact(SQLModel, table=True):
@@ -146,6 +149,8 @@ class Contact(SQLModel, table=True):
 class Agent(SQLModel, table=True):
     """A person who uses the inbox."""
 
+    __table_args__ = (Index("ix_agent_db_login", "db_login", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     handle: str = Field(sa_type=String(64), unique=True)
     name: str = Field(sa_type=String(255))
@@ -153,6 +158,9 @@ class Agent(SQLModel, table=True):
     capacity: int = 20
     active: bool = True
     created_at: datetime = _when()
+    db_login: str | None = Field(default=None, sa_type=String(63))
+    """The PostgreSQL login this person connects as; on a team database the login is the
+    identity (None: no login of their own, as on SQLite)."""
 
 
 class Incident(SQLModel, table=True):
@@ -398,6 +406,40 @@ class SyncLease(SQLModel, table=True):
     holder: str = Field(sa_type=String(128))
     acquired_at: datetime = _when()
     expires_at: datetime = _when()
+
+
+class Worker(SQLModel, table=True):
+    """A running `inbox worker` (or a UI polling in-process), as its heartbeat reports it.
+
+    Open UIs read these rows to say who polls and sends; a row whose heartbeat stopped
+    belongs to a process that is gone.
+    """
+
+    name: str = Field(sa_type=String(128), primary_key=True)
+    """The process's lease holder name: host, pid and a random tag."""
+    kind: str = Field(default="worker", sa_type=String(20))
+    """"worker" for `inbox worker`, "ui" for a terminal polling in-process."""
+    host: str = Field(sa_type=String(255))
+    pid: int
+    version: str = Field(sa_type=String(40))
+    started_at: datetime = _when()
+    heartbeat_at: datetime = _when()
+    stopped_at: datetime | None = _when(default=None)
+    account_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """The accounts whose secrets this process holds: the only ones it polls and sends for."""
+
+
+class TeamSetting(SQLModel, table=True):
+    """One of the team's settings (the SLA policy and business calendar, assignment
+    rules, ...): one value per key for the whole team, each change an event."""
+
+    __tablename__ = "team_setting"
+
+    key: str = Field(sa_type=String(64), primary_key=True)
+    value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    updated_at: datetime = _when()
+    updated_by: str = Field(sa_type=String(64))
 
 
 class Presence(SQLModel, table=True):
