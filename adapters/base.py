@@ -213,6 +213,51 @@ class SentRef:
     sent_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AccountSetting:
+    """One option an adapter reads from `account.settings`, as people set it.
+
+    `inbox accounts settings` lists and checks these; a value is kept as `kind` (str, int
+    or bool) in the account's settings, and `default` is what the adapter uses without one.
+    """
+
+    name: str
+    help: str
+    choices: tuple[str, ...] | None = None
+    default: Any = None
+    kind: type = str
+
+    def parse(self, text: str) -> Any:
+        """The value `text` means for this setting; ValueError says what it takes."""
+        text = text.strip()
+        if self.choices is not None and text not in self.choices:
+            raise ValueError(f"{self.name} is one of {', '.join(self.choices)}, not {text!r}")
+        if self.kind is bool:
+            if text.lower() in ("true", "yes", "on", "1"):
+                return True
+            if text.lower() in ("false", "no", "off", "0"):
+                return False
+            raise ValueError(f"{self.name} is true or false, not {text!r}")
+        if self.kind is int:
+            try:
+                return int(text)
+            except ValueError:
+                raise ValueError(f"{self.name} is a whole number, not {text!r}") from None
+        return text
+
+    def describe(self) -> str:
+        """The setting in one line, for `--help`: its meaning, choices and default."""
+        words = self.help
+        if self.choices is not None:
+            words += f" ({', '.join(self.choices)})"
+        elif self.kind is not str:
+            words += f" ({'true or false' if self.kind is bool else 'a whole number'})"
+        if self.default is not None:
+            default = str(self.default).lower() if self.kind is bool else self.default
+            words += f"; default {default}"
+        return words
+
+
 class LoginPrompt(Protocol):
     """How an adapter's login flow talks to the person connecting an account."""
 
@@ -267,6 +312,9 @@ class Adapter(abc.ABC):
 
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
     """What `inbox accounts add` asks a person for; stored together in the keyring."""
+
+    settings_fields: ClassVar[tuple[AccountSetting, ...]] = ()
+    """The options of `account.settings` a person may set (`inbox accounts settings`)."""
 
     def __init__(
         self,

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import functools
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
 from inbox.core.models import Event
+from inbox.core.notify import EVENTS_CHANNEL
 from inbox.core.plurals import counted
 
 
@@ -172,14 +174,18 @@ class ThreadReopened(Arrival, InboxEvent):
 class ThreadAssigned(InboxEvent):
     type: ClassVar[str] = "thread.assigned"
     KEYS: ClassVar[dict[str, str]] = {"before": "from", "after": "to"}
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"reason"})
     before: str | None
     """The handle it was assigned to, or None."""
     after: str | None
     """The handle it is assigned to now, or None."""
+    reason: str | None = None
+    """Why, when it was not a person's choice ("alex was removed"), or None."""
 
     def describe(self, actor: str) -> str:
         if self.after is None:
-            return f"{actor} unassigned it" + (f" from {self.before}" if self.before else "")
+            text = f"{actor} unassigned it" + (f" from {self.before}" if self.before else "")
+            return text + (f" ({self.reason})" if self.reason else "")
         if self.after == actor and self.before is None:
             return f"{actor} took it"
         was = f" (was {self.before})" if self.before else ""
@@ -299,6 +305,61 @@ class AccountHealthChanged(InboxEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class AccountRestored(InboxEvent):
+    type: ClassVar[str] = "account.restored"
+    account_id: int
+    platform: str
+    handle: str
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} brought back {self.platform} {self.handle}, its history kept"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLoggedIn(InboxEvent):
+    type: ClassVar[str] = "account.logged_in"
+    account_id: int
+    checked: bool = True
+
+    def describe(self, actor: str) -> str:
+        unchecked = " (not checked against the platform)" if self.checked is False else ""
+        return f"{actor} logged account {self.account_id} in again{unchecked}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountEnabled(InboxEvent):
+    type: ClassVar[str] = "account.enabled"
+    account_id: int
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} enabled account {self.account_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDisabled(InboxEvent):
+    type: ClassVar[str] = "account.disabled"
+    account_id: int
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} disabled account {self.account_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSettingsChanged(InboxEvent):
+    type: ClassVar[str] = "account.settings_changed"
+    account_id: int
+    changes: dict[str, Any] = field(default_factory=dict)
+    """Each changed setting's new value; None means it went back to its default."""
+
+    def describe(self, actor: str) -> str:
+        said = ", ".join(
+            f"{name} back to its default" if value is None else f"{name}={value}"
+            for name, value in sorted((self.changes or {}).items())
+        )
+        return f"{actor} changed the settings of account {self.account_id}: {said}"
+
+
+@dataclass(frozen=True, slots=True)
 class AgentAdded(InboxEvent):
     type: ClassVar[str] = "agent.added"
     agent_id: int
@@ -307,6 +368,34 @@ class AgentAdded(InboxEvent):
 
     def describe(self, actor: str) -> str:
         return f"{actor} added {self.handle} as {self.role}"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRemoved(InboxEvent):
+    """A person can no longer act; their name stays in the history."""
+
+    type: ClassVar[str] = "agent.removed"
+    agent_id: int
+    handle: str
+    released_threads: int = 0
+    """How many open threads they held went back to unassigned."""
+
+    def describe(self, actor: str) -> str:
+        released = counted(self.released_threads or 0, "open thread")
+        return f"{actor} removed {self.handle} ({released} back to unassigned)"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRoleChanged(InboxEvent):
+    type: ClassVar[str] = "agent.role_changed"
+    KEYS: ClassVar[dict[str, str]] = {"before": "from", "after": "to"}
+    agent_id: int
+    handle: str
+    before: str
+    after: str
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} made {self.handle} {self.after} (was {self.before})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,6 +580,44 @@ class AlertRuleRemoved(InboxEvent):
         return f"{actor} removed the listening rule {self.name!r}"
 
 
+TEAM_SETTING_NAMES: dict[str, str] = {"sla": "SLA policy"}
+"""What each team setting's key is called in sentences (`inbox.store.team_settings`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSettingChanged(InboxEvent):
+    """A lead changed one of the team's settings; `changes` maps each changed name
+    (dotted for nested values: `hours.mon`, `kind.dm`) to its [before, after] values."""
+
+    type: ClassVar[str] = "team_setting.changed"
+    key: str
+    version: int
+    changes: dict[str, Any]
+
+    def describe(self, actor: str) -> str:
+        name = TEAM_SETTING_NAMES.get(self.key, f"team setting {self.key!r}")
+        what = "; ".join(
+            _setting_change(changed, values) for changed, values in (self.changes or {}).items()
+        )
+        if not what:
+            return f"{actor} kept the {name} as it was (version {self.version})"
+        return f"{actor} changed the {name} (version {self.version}): {what}"
+
+
+def _setting_change(name: str, values: Any) -> str:
+    if isinstance(values, list) and len(values) == 2:
+        return f"{name} from {_setting_value(values[0])} to {_setting_value(values[1])}"
+    return f"{name} to {_setting_value(values)}"
+
+
+def _setting_value(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return ", ".join(str(each) for each in value) or "(none)"
+    return str(value)
+
+
 @dataclass(frozen=True, slots=True)
 class AlertRaised(InboxEvent):
     type: ClassVar[str] = "alert.raised"
@@ -657,7 +784,14 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
         AccountAdded,
         AccountRemoved,
         AccountHealthChanged,
+        AccountRestored,
+        AccountLoggedIn,
+        AccountEnabled,
+        AccountDisabled,
+        AccountSettingsChanged,
         AgentAdded,
+        AgentRemoved,
+        AgentRoleChanged,
         SentimentScored,
         OutboundQueued,
         OutboundAwaitingApproval,
@@ -673,6 +807,7 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
         CannedSaved,
         AlertRuleAdded,
         AlertRuleRemoved,
+        TeamSettingChanged,
         AlertRaised,
         AlertAcknowledged,
         IncidentDeclared,
@@ -759,6 +894,7 @@ def record(
     """Record one event in the caller's transaction."""
     stored = row(event, at=at, actor=actor, thread_id=thread_id, incident_id=incident_id)
     connection.execute(insert(_event).values(stored))
+    _announce(connection)
 
 
 def row(
@@ -785,6 +921,27 @@ def record_many(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
     rows = list(rows)
     if rows:
         connection.execute(insert(_event), rows)
+        _announce(connection)
+
+
+_ANNOUNCED = "events_announced_in"
+"""`connection.info` key: a weak reference to the transaction that already notified."""
+
+
+def _announce(connection: Connection) -> None:
+    """On PostgreSQL, tell listeners at commit that events were appended: once per transaction.
+
+    The server delivers the notification only if the transaction commits, after its rows
+    became visible (`inbox.core.notify` listens). SQLite has no such thing.
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    transaction = connection.get_transaction()
+    announced = connection.info.get(_ANNOUNCED)
+    if transaction is not None and announced is not None and announced() is transaction:
+        return
+    connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": EVENTS_CHANNEL})
+    connection.info[_ANNOUNCED] = weakref.ref(transaction) if transaction is not None else None
 
 
 def after(connection: Connection, last_id: int, limit: int = 500) -> Sequence[EventRecord]:

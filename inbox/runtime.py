@@ -1,7 +1,8 @@
 """Builds the background workers: the sync engine, the outbox sender and the adapters they use.
 
-The only place that does, so every worker reads credentials from the keyring the same way
-and writes back the ones an adapter refreshed (X rotates its refresh tokens).
+The only place that does, so every worker reads credentials from the keyring the same way,
+writes back the ones an adapter refreshed (X rotates its refresh tokens), and serves only
+the accounts whose secret that keyring holds (`inbox.store.serving`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from adapters.base import AccountRef, Adapter
 from adapters.registry import adapter_class
 from inbox.core.clock import Clock, utc_now
 from inbox.outbox.sender import Sender, SendResult
-from inbox.sla import SlaPolicy
 from inbox.store.ingest import Store
 from inbox.store.leases import LEASE_TTL
+from inbox.store.serving import ServedAccounts
 from inbox.sync.engine import AdapterFactory, AfterLanding, StreamProgress, SyncEngine
 
 if TYPE_CHECKING:
@@ -79,20 +80,26 @@ def build_sync_engine(
     config: Config | None = None,
     on_progress: Callable[[StreamProgress], None] | None = None,
     adapters: AdapterFactory | None = None,
+    holder: str | None = None,
+    served: ServedAccounts | None = None,
 ) -> SyncEngine:
     """The sync engine for the accounts in `engine`, listening for crises as items land.
 
-    `config` gives the response-time targets and the lease length (defaults without it);
-    `adapters` replaces `adapter_factory(credentials)` (the demo's run on a clock).
+    `config` gives the lease length (the default without it); due times follow the team's
+    SLA policy in the database, read with each landed batch;
+    `adapters` replaces `adapter_factory(credentials)` (the demo's run on a clock). It
+    polls only the accounts `served` says this process holds the secret of (by default,
+    those whose secret is in `credentials`; every account when `credentials` is None).
     """
-    sla_policy = SlaPolicy.from_settings(config.sla) if config is not None else None
     lease_ttl = timedelta(seconds=config.sync.lease_seconds) if config is not None else LEASE_TTL
     return SyncEngine(
-        Store(engine, clock, sla_policy),
+        Store(engine, clock),
         adapters or adapter_factory(credentials),
         on_progress=on_progress,
+        holder=holder,
         lease_ttl=lease_ttl,
         after_landing=crisis_after_landing(engine),
+        served=served or ServedAccounts(credentials),
     )
 
 
@@ -104,14 +111,22 @@ def build_sender(
     claim_ttl: timedelta | None = None,
     on_result: Callable[[SendResult], None] | None = None,
     adapters: AdapterFactory | None = None,
+    holder: str | None = None,
+    served: ServedAccounts | None = None,
 ) -> Sender:
-    """The outbox sender for `engine`; `adapters` replaces `adapter_factory(credentials)`."""
+    """The outbox sender for `engine`; `adapters` replaces `adapter_factory(credentials)`.
+
+    It claims only the rows of accounts `served` says this process holds the secret of
+    (by default, those whose secret is in `credentials`; every account when it is None).
+    """
     options: dict[str, Any] = {} if claim_ttl is None else {"claim_ttl": claim_ttl}
     return Sender(
         engine,
         adapters or adapter_factory(credentials),
         clock=clock,
+        holder=holder,
         on_result=on_result,
+        served=served or ServedAccounts(credentials),
         **options,
     )
 

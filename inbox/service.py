@@ -7,7 +7,7 @@ ORM objects, so a UI can hold them without holding a session.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from inbox import answers, events
 from inbox.answers import AnswerImport, AnswerMatch, StoredAnswer
-from inbox.core.access import Action, Actor
+from inbox.core.access import BOOTSTRAP_ACTOR, Action, Actor
 from inbox.core.clock import Clock, utc_now
 from inbox.core.database import write_transaction
 from inbox.core.errors import InvalidInput, NotFound, PermissionDenied
@@ -40,9 +40,9 @@ from inbox.outbox.queue import (
 )
 from inbox.outbox.targets import Target, account_target, thread_target
 from inbox.sla import SlaPolicy, refresh_due_at
-from inbox.store import accounts, export, people
+from inbox.store import accounts, export, identity, people, team_settings
 from inbox.store.accounts import AccountSummary
-from inbox.store.people import AgentSummary
+from inbox.store.people import AgentSummary, PersonChanged
 from inbox.triage import changes, history, lists, messages, notes
 from inbox.triage.changes import BulkResult
 from inbox.triage.history import AuthorCard, HistoryEntry
@@ -51,10 +51,19 @@ from inbox.triage.messages import ItemRow
 from inbox.triage.notes import NoteRow, PresenceRow
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    import httpx
+
+    from adapters.base import LoginPrompt
     from canned_responses.library import CannedResponse as PreparedAnswer
+    from inbox.core.credentials import CredentialStore
+    from inbox.core.notify import EventWaker
+    from inbox.core.sla_settings import SlaSettings
     from inbox.sla import DueThread
     from inbox.stats.figures import Stats
     from inbox.stats.periods import Period
+    from inbox.store.workers import WorkerRecord
 
 
 class InboxService(CrisisDesk):
@@ -67,17 +76,31 @@ class InboxService(CrisisDesk):
         actor: str | None = None,
         clock: Clock = utc_now,
         sla_policy: SlaPolicy | None = None,
+        identity_required: bool = True,
     ) -> None:
+        """`identity_required=False` is for reads that need nobody in particular (`agents
+        list`): without an identity the actor may read, and every change is refused."""
         self.engine = engine
         self.clock = clock
-        self.sla_policy = sla_policy or SlaPolicy.from_settings()
-        """Response-time targets reopening and reprioritising recompute `due_at` by (`[sla]`)."""
-        self.actor = self._resolve_actor(actor)
+        self._fixed_sla_policy = sla_policy
+        """A policy given here (tests, benchmarks) in place of the team's, in the database."""
+        self._team_sla = team_settings.TeamSlaPolicy()
+        self.actor = self._resolve_actor(actor, required=identity_required)
         self._answer_finder = answers.AnswerFinder()
 
-    def _resolve_actor(self, handle: str | None) -> Actor:
+    def _resolve_actor(self, handle: str | None, *, required: bool = True) -> Actor:
         with self.engine.connect() as connection:
-            return people.resolve_actor(connection, handle)
+            return identity.resolve_actor(connection, handle, required=required)
+
+    @property
+    def in_setup(self) -> bool:
+        """Whether the setup admin is acting: no admin exists yet, and this is no person's login."""
+        return self.actor == BOOTSTRAP_ACTOR
+
+    def connected_as_person(self) -> str | None:
+        """The handle of the person whose own database login this is (PostgreSQL), or None."""
+        with self.engine.connect() as connection:
+            return identity.login_person(connection)
 
     def require(self, action: Action) -> None:
         """Raise PermissionDenied unless the actor's role allows `action`."""
@@ -89,10 +112,11 @@ class InboxService(CrisisDesk):
 
     # -- accounts -------------------------------------------------------------------------
 
-    def list_accounts(self) -> list[AccountSummary]:
-        """Every connected account, with its health and open thread count."""
+    def list_accounts(self, *, include_removed: bool = False) -> list[AccountSummary]:
+        """Every connected account (the removed too, with `include_removed`): its health, open
+        thread count, latest success and error, and when it is polled next."""
         with self.engine.connect() as connection:
-            return accounts.list_accounts(connection)
+            return accounts.list_accounts(connection, include_removed=include_removed)
 
     def add_account(
         self,
@@ -103,7 +127,10 @@ class InboxService(CrisisDesk):
         base_url: str | None = None,
         settings: dict[str, Any] | None = None,
     ) -> int:
-        """Connect an account (its secret goes to the keyring separately); returns its id."""
+        """Connect an account, or bring a removed one back with its history; returns its id.
+
+        Its secret goes to the keyring separately (`obtain_credential` gets one).
+        """
         self.require(Action.MANAGE_ACCOUNTS)
         now = self.clock()
         with write_transaction(self.engine) as connection:
@@ -119,12 +146,18 @@ class InboxService(CrisisDesk):
             )
 
     def find_account(self, reference: str) -> AccountSummary:
-        """An account by id or handle."""
+        """An account by id or handle (a removed one too)."""
         with self.engine.connect() as connection:
-            return accounts.find_account(connection, reference)
+            return accounts.find_account(connection, str(reference))
+
+    def account_named(self, platform: str, handle: str) -> AccountSummary | None:
+        """The account of `platform` and `handle`, removed or not, if there is one."""
+        with self.engine.connect() as connection:
+            return accounts.account_named(connection, platform, handle)
 
     def remove_account(self, reference: str, *, purge: bool = False) -> AccountSummary:
-        """Stop syncing an account; with `purge`, delete it and everything it brought in."""
+        """Stop syncing an account and list it no more, its history kept (adding it again
+        brings it back); with `purge`, delete it and everything it brought in."""
         self.require(Action.MANAGE_ACCOUNTS)
         account = self.find_account(reference)
         now = self.clock()
@@ -132,21 +165,231 @@ class InboxService(CrisisDesk):
             accounts.remove_account(connection, account.id, purge=purge, actor=self.actor, now=now)
         return account
 
+    def set_account_enabled(self, reference: str, enabled: bool) -> accounts.AccountChange:
+        """Start (`enabled`) or stop polling and sending for an account."""
+        self.require(Action.MANAGE_ACCOUNTS)
+        account = self.find_account(reference)
+        with write_transaction(self.engine) as connection:
+            changed = accounts.set_enabled(
+                connection, account, enabled, actor=self.actor, now=self.clock()
+            )
+        return accounts.AccountChange(self.find_account(str(account.id)), changed)
+
+    def change_account_settings(
+        self, reference: str, assignments: Sequence[str]
+    ) -> accounts.AccountChange:
+        """Set an account's options from `name=value` words (an empty value: the default),
+        checked against what its platform declares."""
+        self.require(Action.MANAGE_ACCOUNTS)
+        account = self.find_account(reference)
+        changes = accounts.parse_settings(account.platform, assignments)
+        with write_transaction(self.engine) as connection:
+            before = dict(account.settings)
+            after = accounts.change_settings(
+                connection, account, changes, actor=self.actor, now=self.clock()
+            )
+        return accounts.AccountChange(self.find_account(str(account.id)), after != before)
+
+    def obtain_credential(
+        self,
+        platform: str,
+        handle: str,
+        prompt: LoginPrompt,
+        *,
+        base_url: str | None = None,
+        settings: dict[str, Any] | None = None,
+        manual: bool = False,
+        check: bool = True,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+    ) -> accounts.ObtainedCredential:
+        """Walk a person through the platform's login (or, `manual` or without one, ask for
+        its credential fields through `prompt`) and check the secret; nothing is stored.
+
+        A refusal, an unreachable platform or a failed flow is one InvalidInput that says
+        nothing was stored. The secret is never in a message.
+        """
+        from adapters.base import AccountRef
+
+        self.require(Action.MANAGE_ACCOUNTS)
+        platform_class = accounts.platform_class(platform)
+        if not platform_class.needs_credential:
+            return accounts.ObtainedCredential(secret=None, identity=None, checked=False)
+        account = AccountRef(
+            id=0, platform=platform, handle=handle, base_url=base_url, settings=settings or {}
+        )
+        name = platform_class.display_name
+        secret = None
+        if not manual:
+            secret = self._call_platform(
+                name,
+                "logging in",
+                lambda client: platform_class.log_in(account, client, prompt),
+                client_factory,
+            )
+        if secret is None:
+            secret = self._ask_credential(platform_class.credential_fields, prompt)
+        if not check:
+            return accounts.ObtainedCredential(secret=dict(secret), identity=None, checked=False)
+        identity = self._call_platform(
+            name,
+            "checking the credentials",
+            lambda client: platform_class(account, client, secret).verify(),
+            client_factory,
+        )
+        checked = identity is not None
+        return accounts.ObtainedCredential(
+            secret=dict(secret),
+            identity=identity or f"{platform_class.display_name} cannot check credentials",
+            checked=checked,
+        )
+
+    @staticmethod
+    def _call_platform(
+        name: str,
+        doing: str,
+        call: Callable[[httpx.AsyncClient], Awaitable[Any]],
+        client_factory: Callable[[], httpx.AsyncClient] | None,
+    ) -> Any:
+        """Run `call(client)` against the platform `name`; its failures become one plain
+        InvalidInput. A platform that cannot check credentials gives None."""
+        import asyncio
+
+        import httpx
+
+        from adapters.base import AuthExpired, PayloadInvalid, PlatformUnavailable, RateLimited
+
+        def default_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(timeout=httpx.Timeout(20.0))
+
+        async def run() -> Any:
+            async with (client_factory or default_client)() as client:
+                return await call(client)
+
+        nothing_stored = "nothing was stored"
+        try:
+            return asyncio.run(run())
+        except NotImplementedError:
+            return None
+        except AuthExpired as error:
+            raise InvalidInput(
+                f"{name} refused these credentials ({error}); {nothing_stored}"
+            ) from None
+        except RateLimited as error:
+            raise InvalidInput(
+                f"{name} asked us to slow down ({error}); {nothing_stored}"
+            ) from None
+        except PlatformUnavailable as error:
+            raise InvalidInput(
+                f"could not reach {name} while {doing} ({error}); {nothing_stored}. Check "
+                "--base-url and the network, or add --no-check to store the credentials "
+                "without checking"
+            ) from None
+        except (PayloadInvalid, ValueError) as error:
+            raise InvalidInput(f"{name} failed while {doing}: {error}; {nothing_stored}") from None
+
+    @staticmethod
+    def _ask_credential(fields: Sequence[str], prompt: LoginPrompt) -> dict[str, str]:
+        """Ask for each credential field as a secret; an empty answer is refused."""
+        secret = {}
+        for field_name in fields:
+            words = field_name.replace("_", " ")
+            value = prompt.ask(words, secret=True)
+            if not value:
+                raise InvalidInput(f"{words} is required")
+            secret[field_name] = value
+        return secret
+
+    def log_in_account(
+        self,
+        reference: str,
+        prompt: LoginPrompt,
+        *,
+        manual: bool = False,
+        check: bool = True,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+        credentials: CredentialStore | None = None,
+    ) -> accounts.AccountLogin:
+        """Log an account in again: the platform's flow (as `obtain_credential`), the secret
+        to this machine's keyring, the account healthy at once and every stream's backoff
+        cleared, so the sync polls it at its next heartbeat."""
+        self.require(Action.MANAGE_ACCOUNTS)
+        account = self.find_account(reference)
+        accounts.require_connected(account, "log it in")
+        obtained = self.obtain_credential(
+            account.platform,
+            account.handle,
+            prompt,
+            base_url=account.base_url,
+            settings=dict(account.settings),
+            manual=manual,
+            check=check,
+            client_factory=client_factory,
+        )
+        if obtained.secret is not None:
+            if credentials is None:
+                from inbox.core.credentials import CredentialStore
+
+                credentials = CredentialStore()
+            credentials.set(account.platform, account.handle, obtained.secret)
+        with write_transaction(self.engine) as connection:
+            accounts.mark_logged_in(
+                connection, account, checked=obtained.checked, actor=self.actor, now=self.clock()
+            )
+        return accounts.AccountLogin(
+            self.find_account(str(account.id)), obtained.identity, obtained.checked
+        )
+
     # -- people ---------------------------------------------------------------------------
 
-    def list_agents(self) -> list[AgentSummary]:
-        """Every person, with the number of open threads assigned to them."""
+    def list_agents(self, *, include_removed: bool = False) -> list[AgentSummary]:
+        """Every active person (the removed too, with `include_removed`) and their open threads."""
         with self.engine.connect() as connection:
-            return people.list_agents(connection)
+            return people.list_agents(connection, include_removed=include_removed)
 
-    def add_agent(self, handle: str, name: str, role: str = Role.AGENT, capacity: int = 20) -> int:
-        """Add a person; returns their id."""
+    def add_agent(
+        self,
+        handle: str,
+        name: str,
+        role: str = Role.AGENT,
+        capacity: int = 20,
+        *,
+        login: str | None = None,
+        password: str | None = None,
+    ) -> int:
+        """Add a person; returns their id. With `login` (PostgreSQL), their database login
+        is created with `password` in the same transaction."""
         self.require(Action.MANAGE_PEOPLE)
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            return people.add_agent(
-                connection, handle, name, role, capacity, actor=self.actor, now=now
+            if login is not None:
+                identity.require_postgresql(connection)
+                identity.check_login_name(login)
+            agent_id = people.add_agent(
+                connection, handle, name, role, capacity, actor=self.actor, now=now, db_login=login
             )
+            if login is not None:
+                identity.create_login(connection, login, password or "", role)
+            return agent_id
+
+    def remove_agent(self, handle: str) -> PersonChanged:
+        """Deactivate a person: open threads back to unassigned, their login (if any) off."""
+        self.require(Action.MANAGE_PEOPLE)
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            removed = people.remove_agent(connection, handle, actor=self.actor, now=now)
+            if removed.db_login is not None:
+                identity.disable_login(connection, removed.db_login)
+        return removed
+
+    def set_agent_role(self, handle: str, role: str) -> PersonChanged:
+        """Give a person another role; their login (if any) moves to that role's group."""
+        self.require(Action.MANAGE_PEOPLE)
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            changed = people.set_role(connection, handle, role, actor=self.actor, now=now)
+            if changed.db_login is not None:
+                identity.change_login_role(connection, changed.db_login, changed.role, role)
+        return changed
 
     # -- threads --------------------------------------------------------------------------
 
@@ -271,7 +514,7 @@ class InboxService(CrisisDesk):
         now = self.clock()
         with write_transaction(self.engine) as connection:
             result = changes.snooze(connection, thread_ids, until, actor=self.actor, now=now)
-            refresh_due_at(connection, self.sla_policy, result.changed, now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
         return result
 
     def set_priority(self, thread_ids: Sequence[int], priority: str) -> BulkResult:
@@ -282,7 +525,7 @@ class InboxService(CrisisDesk):
             result = changes.set_priority(
                 connection, thread_ids, priority, actor=self.actor, now=now
             )
-            refresh_due_at(connection, self.sla_policy, result.changed, now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
         return result
 
     def close(self, thread_ids: Sequence[int]) -> BulkResult:
@@ -291,7 +534,7 @@ class InboxService(CrisisDesk):
         now = self.clock()
         with write_transaction(self.engine) as connection:
             result = changes.close(connection, thread_ids, actor=self.actor, now=now)
-            refresh_due_at(connection, self.sla_policy, result.changed, now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
         return result
 
     def reopen(self, thread_ids: Sequence[int]) -> BulkResult:
@@ -300,7 +543,7 @@ class InboxService(CrisisDesk):
         now = self.clock()
         with write_transaction(self.engine) as connection:
             result = changes.reopen(connection, thread_ids, actor=self.actor, now=now)
-            refresh_due_at(connection, self.sla_policy, result.changed, now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
         return result
 
     def mark_read(self, thread_id: int) -> None:
@@ -704,6 +947,18 @@ class InboxService(CrisisDesk):
         with self.engine.connect() as connection:
             return follower.read(connection, limit)
 
+    def event_waker(self, on_notified: Callable[[], None] | None = None) -> EventWaker | None:
+        """A started waker that tells when others commit events (PostgreSQL); None on SQLite.
+
+        Wait on it between `follow_events` calls instead of sleeping; keep polling at the
+        same interval as the fallback, and `close` it when done.
+        """
+        from inbox.core.notify import EventWaker, notifies_events
+
+        if not notifies_events(self.engine):
+            return None
+        return EventWaker.for_engine(self.engine, on_notified=on_notified).start()
+
     # -- stats ----------------------------------------------------------------------------
 
     def stats(self, period: Period, **options: Any) -> Stats:
@@ -732,3 +987,59 @@ class InboxService(CrisisDesk):
         """Every row of `what` (threads, items or events) in id order, read in batches."""
         self.require(Action.EXPORT)
         return export.export_rows(self.engine, what, batch)
+
+    # -- team settings --------------------------------------------------------------------
+
+    @property
+    def sla_policy(self) -> SlaPolicy:
+        """The response-time targets due times are computed by: the team's, as the database
+        holds them now (`team_settings.TeamSlaPolicy` says how a change reaches here)."""
+        with self.engine.connect() as connection:
+            return self._sla_policy(connection)
+
+    def _sla_policy(self, connection: Connection) -> SlaPolicy:
+        return self._fixed_sla_policy or self._team_sla.policy(connection)
+
+    def sla_settings(self) -> team_settings.TeamSla:
+        """The team's SLA policy and business calendar, with the version an edit names."""
+        with self.engine.connect() as connection:
+            return team_settings.read_sla(connection)
+
+    def set_sla_settings(self, settings: SlaSettings, version: int) -> team_settings.TeamSla:
+        """Save the team's SLA policy, edited from `version`; leads and admins only.
+
+        A `Conflict` when someone saved it since `version`. The threads waiting for an
+        answer are due by the new policy at once.
+        """
+        self.require(Action.MANAGE_TEAM_SETTINGS)
+        with write_transaction(self.engine) as connection:
+            return team_settings.write_sla(
+                connection, settings, version=version, actor=self.actor.handle, now=self.clock()
+            )
+
+    def team_setting_history(self, key: str | None = None) -> list[team_settings.SettingChange]:
+        """Every saved version of the team's settings (or of `key`), oldest first."""
+        with self.engine.connect() as connection:
+            return team_settings.history(connection, key)
+
+    # -- workers --------------------------------------------------------------------------
+
+    def workers(self) -> list[WorkerRecord]:
+        """Every `inbox worker` that has reported, the alive first (`WorkerRecord.alive`).
+
+        Alive means a heartbeat within the last three and no clean stop, judged by the
+        wall clock (heartbeats are), not the service's clock (the demo's is simulated).
+        """
+        from inbox.store.workers import worker_records
+
+        with self.engine.connect() as connection:
+            return worker_records(connection, utc_now())
+
+    def accounts_served_here(self, credentials: CredentialStore | None) -> list[int]:
+        """The enabled accounts a process with `credentials` may poll and send for: those
+        whose secret that keyring holds, and those that need none."""
+        from inbox.store.serving import ServedAccounts
+
+        with self.engine.connect() as connection:
+            served = ServedAccounts(credentials).account_ids(connection, enabled_only=True)
+        return sorted(served)

@@ -31,7 +31,6 @@ from sqlalchemy import (
 )
 
 from inbox import events
-from inbox.core.config import WEEKDAYS, SlaSettings, parse_spans
 from inbox.core.models import (
     Account,
     Contact,
@@ -42,6 +41,7 @@ from inbox.core.models import (
     from_micros,
     to_micros,
 )
+from inbox.core.sla_settings import WEEKDAYS, SlaSettings, parse_spans
 
 MICROS = 1_000_000
 _DAY = 86_400 * MICROS
@@ -94,7 +94,7 @@ class BusinessCalendar:
 
     @classmethod
     def from_settings(cls, settings: SlaSettings) -> BusinessCalendar:
-        """The calendar the `[sla]` settings describe."""
+        """The calendar the SLA settings describe."""
         weekly = [parse_spans(settings.hours.get(day, "closed")) or () for day in WEEKDAYS]
         return cls(ZoneInfo(settings.timezone), weekly, settings.holidays)
 
@@ -175,7 +175,8 @@ class BusinessCalendar:
                 return max(start, self._starts[index] + (target - self._before[index]))
             if horizon > _MAX_SEARCH_DAYS * _DAY:
                 raise ValueError(
-                    "no business hours within three years; check [sla.hours] and holidays"
+                    "no business hours within three years; check the opening hours and "
+                    "holidays (`inbox team sla show`)"
                 )
             horizon *= 2
 
@@ -192,7 +193,8 @@ class SlaPolicy:
 
     @classmethod
     def from_settings(cls, settings: SlaSettings | None = None) -> SlaPolicy:
-        """The policy of the `[sla]` settings (the defaults when None)."""
+        """The policy of the SLA settings (the defaults when None); the team's are in the
+        database (`inbox.store.team_settings`)."""
         settings = settings if settings is not None else SlaSettings()
         return cls(
             calendar=BusinessCalendar.from_settings(settings),

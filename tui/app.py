@@ -2,15 +2,18 @@
 
 The app owns what lives as long as the terminal does: the event poller that turns new
 rows of the event log into one `EventsArrived` per poll (published on `inbox_changed`
-for every screen that cares), and, when asked, the sync engine polling the accounts in
-this process. Leases keep that safe when another terminal or `inbox sync --follow`
-already polls them. It is the only module that imports the screens: one screen leads to
-another by asking the app (`tui.host.InboxHost`), and the app opens it.
+for every screen that cares; on PostgreSQL woken at once by LISTEN/NOTIFY, the poll
+staying as the fallback), and, when asked and no `inbox worker` is alive, the sync engine
+and the sender, in this process, for the accounts whose secrets its keyring holds. Leases
+keep that safe when another terminal or `inbox sync --follow` already polls them. It is
+the only module that imports the screens: one screen leads to another by asking the app
+(`tui.host.InboxHost`), and the app opens it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +36,7 @@ from tui.screens.inbox import InboxScreen
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
 
-    from inbox import ThreadRow
+    from inbox import EventWaker, ThreadRow
     from tui.thread_snapshot import ThreadSnapshot
 
 EVENT_BATCH = 500
@@ -47,6 +50,9 @@ FIRST_PAGE_WAIT_SECONDS = 10.0
 
 SYNC_STOP_SECONDS = 5.0
 """How long quitting waits for the sync engine to hand its leases back."""
+
+WORKER_CHECK_SECONDS = 10.0
+"""How often the app looks for an `inbox worker` (its heartbeat), to hand over or take over."""
 
 THREAD_SCREEN = "thread"
 """The name the one thread screen is installed under."""
@@ -68,7 +74,7 @@ class InboxApp(CrisisWatch, App[int]):
         f"styles/{name}.tcss"
         for name in ("app", "inbox", "help", "stats", "thread", "pickers", "crisis")
     ]
-    BINDINGS = bindings.APP + bindings.CRISIS
+    BINDINGS = bindings.APP + bindings.CRISIS + bindings.TEAM + bindings.OPEN_ACCOUNTS
     COMMANDS = App.COMMANDS | {ScreenActions}
 
     sync_state: reactive[str] = reactive("sync off")
@@ -94,6 +100,10 @@ class InboxApp(CrisisWatch, App[int]):
         """Published once per poll that found new events."""
         self._follower: EventFollower | None = None
         """Reads the event log for the live updates, once a screen said where to start."""
+        self._waker: EventWaker | None = None
+        """On PostgreSQL: says when others committed events, so they are read at once."""
+        self._read_again = False
+        """Events were announced while a read was running: read once more when it ends."""
         self._sync_stop = asyncio.Event()
         self.started = False
         """Whether what waits for the first page (crisis watch, sync, sender) has started."""
@@ -146,6 +156,7 @@ class InboxApp(CrisisWatch, App[int]):
                     markup=False,
                 )
         self.set_interval(self.poll_seconds, self._poll_tick, name="events poll")
+        self._start_waker()
         self.set_timer(FIRST_PAGE_WAIT_SECONDS, self.first_page_shown, name="first page backstop")
 
     # -- live updates ---------------------------------------------------------------------
@@ -159,6 +170,25 @@ class InboxApp(CrisisWatch, App[int]):
         """Report every event after `event_id` from now on (the oldest such id wins)."""
         if self._follower is None or event_id < self._follower.last_id:
             self._follower = EventFollower(event_id)
+
+    def _start_waker(self) -> None:
+        """On PostgreSQL, read new events as soon as they are announced; the poll stays as
+        the fallback (and is all there is on SQLite)."""
+        loop = asyncio.get_running_loop()
+
+        def announced() -> None:  # called on the waker's own thread
+            with contextlib.suppress(RuntimeError):  # the loop closed as the app quit
+                loop.call_soon_threadsafe(self._events_announced)
+
+        self._waker = self.service.event_waker(on_notified=announced)
+
+    def _events_announced(self) -> None:
+        if self._follower is None:
+            return
+        if any(worker.group == "events" and worker.is_running for worker in self.workers):
+            self._read_again = True  # a flood: one more read after this one, not one each
+            return
+        self.poll_events(self._follower)
 
     def _poll_tick(self) -> None:
         if self._follower is None:
@@ -217,8 +247,8 @@ class InboxApp(CrisisWatch, App[int]):
         self.start_crisis_watch()
         if self.sync_enabled:
             self.sync_state = "sync starting"
-            self.run_sync()
-            self.run_outbox()
+            self.check_workers()
+            self.set_interval(WORKER_CHECK_SECONDS, self.check_workers, name="worker check")
 
     @on(EventsArrived)
     def publish_events(self, message: EventsArrived) -> None:
@@ -226,40 +256,82 @@ class InboxApp(CrisisWatch, App[int]):
 
     # -- in-process sync ------------------------------------------------------------------
 
+    # An `inbox worker` polls and sends for a team; the app does it in-process only while no
+    # worker is alive, and only for the accounts whose secret this machine's keyring holds
+    # (the engine and sender skip the others). It looks again about every heartbeat: it
+    # hands the work back when a worker appears and takes it over when the worker dies.
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="workers",
+        description="sync: look for an inbox worker",
+    )
+    def check_workers(self) -> tuple[list[str], bool]:
+        """The hosts of the workers alive now, and whether this machine holds any secret."""
+        from inbox import CredentialStore
+
+        hosts = sorted({record.host for record in self.service.workers() if record.alive})
+        served_here = bool(self.service.accounts_served_here(CredentialStore()))
+        return hosts, served_here
+
+    def _hand_over(self, worker_hosts: list[str], served_here: bool) -> None:
+        """Poll and send here, or leave it to the worker, as `check_workers` found."""
+        running = self._in_process_running()
+        if worker_hosts:
+            if running:
+                self._sync_stop.set()
+            self.sync_state = f"worker on {', '.join(worker_hosts)}"
+        elif not served_here:
+            if running:
+                self._sync_stop.set()
+            self.sync_state = "no worker and no secrets here: nothing is polled"
+        elif not running:
+            self._sync_stop = asyncio.Event()
+            self.run_sync(self._sync_stop)
+            self.run_outbox(self._sync_stop)
+            self.sync_state = "polling here"
+
+    def _in_process_running(self) -> bool:
+        return any(
+            worker.group in ("sync", "outbox") and not worker.is_finished for worker in self.workers
+        )
+
     @work(exclusive=True, exit_on_error=False, group="sync", description="sync: poll the accounts")
-    async def run_sync(self) -> None:
-        """Run the sync engine until the app stops; accounts leased elsewhere are skipped."""
+    async def run_sync(self, stop: asyncio.Event) -> None:
+        """Run the sync engine until `stop`; accounts leased elsewhere, or whose secret this
+        machine does not hold, are skipped."""
         from inbox import CredentialStore, build_sync_engine, http_client
 
         engine = build_sync_engine(
             self.service.engine, CredentialStore(), clock=self.service.clock, config=self.config
         )
         async with http_client(self.config.sync) as client:
-            await engine.run_forever(client, self._sync_stop)
+            await engine.run_forever(client, stop)
 
     @work(exclusive=True, exit_on_error=False, group="outbox", description="outbox: send replies")
-    async def run_outbox(self) -> None:
-        """Send queued replies until the app stops; rows claimed by another sender are skipped."""
+    async def run_outbox(self, stop: asyncio.Event) -> None:
+        """Send queued replies until `stop`; rows claimed by another sender, or of accounts
+        whose secret this machine does not hold, are skipped."""
         from inbox import CredentialStore, build_sender, http_client
 
         sender = build_sender(self.service.engine, CredentialStore(), clock=self.service.clock)
         async with http_client(self.config.sync) as client:
-            await sender.run_forever(client, self._sync_stop)
+            await sender.run_forever(client, stop)
 
     @on(Worker.StateChanged)
     def follow_background_work(self, message: Worker.StateChanged) -> None:
         group, state = message.worker.group, message.state
-        if group == "sync":
-            if state == WorkerState.RUNNING:
-                self.sync_state = "sync on"
-            elif state == WorkerState.ERROR:
+        if group == "workers" and state == WorkerState.SUCCESS:
+            self._hand_over(*message.worker.result)
+        elif group == "sync":
+            if state == WorkerState.ERROR:
                 self.sync_state = f"sync stopped: {message.worker.error}"
-            elif state in (WorkerState.SUCCESS, WorkerState.CANCELLED):
-                self.sync_state = "sync off"
         elif group == "outbox" and state == WorkerState.ERROR:
             self.notify(
                 f"Replies are no longer sent from here: {message.worker.error}. "
-                "`inbox outbox run --follow` sends them from another terminal.",
+                "`inbox worker` sends them from a machine that holds the accounts' secrets.",
                 title="Outbox stopped",
                 severity="error",
                 markup=False,
@@ -269,6 +341,9 @@ class InboxApp(CrisisWatch, App[int]):
                 self.live_state = f"live updates paused: {message.worker.error}"
             elif state == WorkerState.SUCCESS:
                 self.live_state = "live"
+            if self._read_again and state in (WorkerState.SUCCESS, WorkerState.ERROR):
+                self._read_again = False
+                self._poll_tick()
 
     # -- actions --------------------------------------------------------------------------
 
@@ -278,7 +353,6 @@ class InboxApp(CrisisWatch, App[int]):
         self.push_screen(HelpScreen(bindings.GROUPS, self.config.keymap))
 
     def action_stats(self) -> None:
-        from inbox import SlaPolicy
         from tui.screens.stats import StatsScreen
 
         if isinstance(self.screen, StatsScreen):
@@ -290,7 +364,13 @@ class InboxApp(CrisisWatch, App[int]):
                 markup=False,
             )
             return
-        self.push_screen(StatsScreen(self.service, SlaPolicy.from_settings(self.config.sla)))
+        self.push_screen(StatsScreen(self.service))
+
+    def action_team_sla(self) -> None:
+        from tui.screens.team_sla import SlaForm
+
+        if not isinstance(self.screen, SlaForm):
+            self.push_screen(SlaForm(self.service))
 
     def action_crisis(self) -> None:
         from tui.screens.crisis import CrisisScreen
@@ -307,6 +387,16 @@ class InboxApp(CrisisWatch, App[int]):
 
         if not isinstance(self.screen, PostsScreen):
             self.push_screen(PostsScreen(self.service))
+
+    def action_accounts(self) -> None:
+        from tui.screens.accounts import AccountsScreen
+
+        if self.service.can(Action.MANAGE_ACCOUNTS) and not isinstance(self.screen, AccountsScreen):
+            self.push_screen(AccountsScreen(self.service))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer the accounts screen to admins only (the key and the palette alike)."""
+        return action != "accounts" or self.service.can(Action.MANAGE_ACCOUNTS)
 
     # -- where screens lead ---------------------------------------------------------------
 
@@ -360,6 +450,8 @@ class InboxApp(CrisisWatch, App[int]):
 
     def on_unmount(self) -> None:
         self._sync_stop.set()
+        if self._waker is not None:
+            self._waker.close(join_seconds=0)  # its thread closes the connection itself
 
 
 def run_app(service: InboxService, *, config: Config, sync: bool) -> int:

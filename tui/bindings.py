@@ -514,6 +514,18 @@ CRISIS = [
 ]
 """Crisis keys that work everywhere."""
 
+TEAM = [
+    Binding(
+        "T",
+        "team_sla",
+        "Response-time targets",
+        id="team-sla",
+        tooltip="The team's SLA policy: targets, opening hours, holidays (leads change it)",
+        show=False,
+    ),
+]
+"""The team's settings, from everywhere."""
+
 CRISIS_SCREEN = [
     Binding(
         "d",
@@ -623,6 +635,49 @@ POSTS = [
 ]
 """Keys of the scheduled posts screen."""
 
+OPEN_ACCOUNTS = [
+    Binding(
+        "C",
+        "accounts",
+        "Open",
+        id="open-accounts",
+        tooltip="The connected accounts: health, last success, next poll; reconnect (admins)",
+        show=False,
+    ),
+]
+"""Opens the accounts screen, from everywhere (offered to admins only)."""
+
+ACCOUNTS = [
+    Binding(
+        "l",
+        "reconnect",
+        "Reconnect",
+        id="reconnect-account",
+        tooltip="Log the highlighted account in again with its platform's login flow",
+    ),
+    Binding("e", "enable", "Enable", id="enable-account", tooltip="Poll the account again"),
+    Binding(
+        "d",
+        "disable",
+        "Disable",
+        id="disable-account",
+        tooltip="Stop polling the account and sending from it; its threads stay",
+    ),
+    Binding("escape", "close", "Back", id="close-accounts", tooltip="Back to where you were"),
+]
+"""Keys of the accounts screen."""
+
+LOGIN_QUESTION = [
+    Binding(
+        "escape",
+        "cancel",
+        "Cancel",
+        id="cancel-login",
+        tooltip="Stop the login; nothing is stored",
+    ),
+]
+"""Keys of a login question (enter answers it)."""
+
 GROUPS: dict[str, list[Binding]] = {
     "Thread list": THREAD_LIST,
     "Preview": THREAD_PREVIEW,
@@ -637,10 +692,13 @@ GROUPS: dict[str, list[Binding]] = {
     "Stats": STATS,
     "Everywhere": APP,
     "Crisis, everywhere": CRISIS,
+    "Team": TEAM,
     "Crisis screen": CRISIS_SCREEN,
     "Crisis forms": CRISIS_FORM,
     "Incident review": REVIEW,
     "Scheduled posts": POSTS,
+    "Accounts": OPEN_ACCOUNTS + ACCOUNTS,
+    "Login questions": LOGIN_QUESTION,
 }
 """The bindings the help screen lists, under these headings."""
 
@@ -662,9 +720,13 @@ def binding_ids() -> set[str]:
         *APP,
         *HELP,
         *CRISIS,
+        *TEAM,
         *CRISIS_SCREEN,
         *CRISIS_FORM,
         *REVIEW,
         *POSTS,
+        *OPEN_ACCOUNTS,
+        *ACCOUNTS,
+        *LOGIN_QUESTION,
     ]
     return {binding.id for binding in every if binding.id}

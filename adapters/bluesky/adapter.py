@@ -25,6 +25,7 @@ import httpx
 from adapters._payload import ITEM_FAULTS, reading_page, shown
 from adapters.base import (
     AccountRef,
+    AccountSetting,
     Adapter,
     FetchedItem,
     FetchResult,
@@ -141,6 +142,20 @@ class BlueskyAdapter(Adapter):
     length_rule = LengthRule.GRAPHEMES
     poll_interval_seconds = 60.0
     credential_fields = ("app_password",)
+    settings_fields = (
+        AccountSetting(
+            "page_size",
+            "notifications per listNotifications call, 1-100",
+            default=DEFAULT_PAGE_SIZE,
+            kind=int,
+        ),
+        AccountSetting(
+            "dms",
+            "read and send chats (false: an app password without chat access)",
+            default=True,
+            kind=bool,
+        ),
+    )
 
     def __init__(
         self,

@@ -46,6 +46,7 @@ import httpx
 
 from adapters.base import (
     AccountRef,
+    AccountSetting,
     Adapter,
     AdapterError,
     AuthExpired,
@@ -154,6 +155,17 @@ class EmailAdapter(Adapter):
     finds_sent = frozenset(Kind)
     """Whatever kind it is, a sent message is found by its Message-ID (`find_sent`)."""
     credential_fields = ("password",)
+    settings_fields = (
+        AccountSetting(
+            "smtp_url",
+            "smtp://, smtps:// or smtp+starttls://host:port",
+            default="the IMAP host:587, STARTTLS",
+        ),
+        AccountSetting("username", "login name on both servers", default="the address"),
+        AccountSetting("mailbox", "the folder to read", default="INBOX"),
+        AccountSetting("sent_mailbox", "a folder the server files sent mail in (find_sent)"),
+        AccountSetting("page_size", "messages per fetch", default=DEFAULT_PAGE_SIZE, kind=int),
+    )
 
     def __init__(
         self,

@@ -5,7 +5,7 @@ Settings, from `account.settings` (the instance URL is `account.base_url`):
 | key | meaning | default |
 | --- | --- | --- |
 | `text_limit` | the instance's status length, kept by each sync from `read_text_limit` | 500 |
-| `reply_visibility` | visibility of public replies: `public`, `unlisted` or `private` | `public` |
+| `reply_visibility` | public replies: `public`, `unlisted`, `private` or `direct` | `public` |
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from adapters._http import (
 from adapters._payload import ITEM_FAULTS, Malformed, reading_page, same_text, shown
 from adapters.base import (
     AccountRef,
+    AccountSetting,
     Adapter,
     AuthExpired,
     FetchedItem,
@@ -91,6 +92,14 @@ class MastodonAdapter(Adapter):
     length_rule = LengthRule.CHARACTERS
     poll_interval_seconds = 60.0
     credential_fields: ClassVar[tuple[str, ...]] = ("access_token",)
+    settings_fields = (
+        AccountSetting(
+            "reply_visibility",
+            "who sees a reply to a public post",
+            choices=("public", "unlisted", "private", "direct"),
+            default="public",
+        ),
+    )
 
     def __init__(
         self,

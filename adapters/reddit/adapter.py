@@ -33,6 +33,7 @@ from adapters._http import (
 from adapters._payload import ITEM_FAULTS, Malformed, reading_page, same_text, shown
 from adapters.base import (
     AccountRef,
+    AccountSetting,
     Adapter,
     AdapterError,
     FetchedItem,
@@ -120,6 +121,18 @@ class RedditAdapter(Adapter):
     length_rule = LengthRule.CHARACTERS
     poll_interval_seconds = 60.0
     credential_fields: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
+    settings_fields = (
+        AccountSetting(
+            "user_agent",
+            "unique and descriptive, as Reddit asks",
+            default="python:social-inbox:0.1 (by /u/<handle>)",
+        ),
+        AccountSetting(
+            "dm_subject", "subject of a new private message", default="Message from u/<handle>"
+        ),
+        AccountSetting("api_base", "the API host, for proxies and tests", default=API_BASE),
+        AccountSetting("token_url", "the token endpoint", default=TOKEN_URL),
+    )
 
     def __init__(
         self,

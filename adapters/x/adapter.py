@@ -30,6 +30,7 @@ from adapters._http import (
 from adapters._payload import ITEM_FAULTS, Malformed, reading_page, same_text, shown
 from adapters.base import (
     AccountRef,
+    AccountSetting,
     Adapter,
     FetchedItem,
     FetchResult,
@@ -154,6 +155,10 @@ class XAdapter(Adapter):
     length_rule = LengthRule.X_WEIGHTED
     poll_interval_seconds = 60.0
     credential_fields: ClassVar[tuple[str, ...]] = ("client_id", "access_token", "refresh_token")
+    settings_fields = (
+        AccountSetting("user_id", "the brand's numeric user id", default="asked of /2/users/me"),
+        AccountSetting("api_base", "the API host, for proxies and tests", default=API_BASE),
+    )
 
     def __init__(
         self,

@@ -13,10 +13,15 @@ import argparse
 from collections.abc import Iterable
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "inbox.cli.setup",
+    "inbox.cli.accounts",
+    "inbox.cli.agents",
+    "inbox.cli.team",
     "inbox.cli.outbox",
     "inbox.cli.stats",
     "inbox.cli.crisis",
     "inbox.cli.threads",
+    "inbox.cli.worker",
 )
 """Modules whose `register` adds commands, in the order they appear in `inbox --help`."""
 

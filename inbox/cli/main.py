@@ -36,6 +36,8 @@ class Context:
         self._config = None
         self.argv = tuple(argv)
         """The command line as typed, to repeat it in a hint."""
+        self.acted_in_setup = False
+        """Whether a service that may write acted as the setup admin (noted after the command)."""
 
     def open_tui(self, make_service: Callable[[], Any], *, sync: bool = True) -> int:
         """Hand the terminal to the UI, on the service `make_service()` builds, until they quit."""
@@ -53,7 +55,9 @@ class Context:
 
             named = self.options.config is not None
             path = _expand(self.options.config) if named else config_path()
-            self._config = load_config(path, must_exist=named)
+            # `inbox team sla import` reads a file that still has [sla], to move it.
+            skip_sla = getattr(self.options, "config_may_hold_sla", False)
+            self._config = load_config(path, must_exist=named, skip_sla=skip_sla)
         return self._config
 
     def database_url(self) -> str:
@@ -126,17 +130,26 @@ class Context:
 
             print(f"inbox: read {default_database()}; {hint}", file=sys.stderr)
 
-    def service(self, engine=None, *, create: bool = True):
+    def service(self, engine=None, *, create: bool = True, identity_required: bool = True):
         """The service on `engine`, else on the database; commands that only read pass
-        `create=False`, so a mistyped `--db` never leaves a new file behind."""
+        `create=False`, so a mistyped `--db` never leaves a new file behind, and reads that
+        need nobody in particular pass `identity_required=False`. While no admin exists,
+        a command that may write acts as the setup admin, and says so when it is done."""
         from inbox.service import InboxService
-        from inbox.sla import SlaPolicy
 
-        return InboxService(
+        service = InboxService(
             engine or self.engine(create=create),
             actor=self.identity(),
-            sla_policy=SlaPolicy.from_settings(self.config.sla),
+            identity_required=identity_required,
         )
+        self.acted_in_setup = self.acted_in_setup or (create and service.in_setup)
+        return service
+
+
+SETUP_NOTE = (
+    "inbox: setup mode: no admin exists yet, so this runs as the setup admin until one is "
+    "added (`inbox agents add HANDLE --role admin`)"
+)
 
 
 def _expand(path: str):
@@ -270,224 +283,11 @@ def _redacted(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def cmd_accounts_list(context: Context) -> int:
-    accounts = context.service(create=False).list_accounts()
-    rows = [
-        {
-            "id": account.id,
-            "platform": account.platform,
-            "handle": account.handle,
-            "enabled": "yes" if account.enabled else "no",
-            "health": account.health,
-            "open_threads": account.open_threads,
-            "detail": account.health_detail,
-        }
-        for account in accounts
-    ]
-    emit(
-        rows,
-        ["id", "platform", "handle", "enabled", "health", "open_threads", "detail"],
-        context.options.format,
-        empty="no accounts yet (`inbox accounts add PLATFORM HANDLE` connects one)",
-    )
-    if not rows:
-        context.note_database()
-    return 0
-
-
-def cmd_accounts_add(context: Context) -> int:
-    from adapters.base import AccountRef
-    from adapters.registry import adapter_class
-    from inbox.core.access import Action
-    from inbox.core.credentials import CredentialStore
-    from inbox.core.errors import InvalidInput
-
-    options = context.options
-    try:
-        platform_class = adapter_class(options.platform)
-    except KeyError as error:
-        raise InvalidInput(error.args[0]) from None
-    service = context.service()
-    service.require(Action.MANAGE_ACCOUNTS)
-    account = AccountRef(
-        id=0, platform=options.platform, handle=options.handle, base_url=options.base_url
-    )
-    secret = None
-    if platform_class.needs_credential:
-        if not options.manual:
-            secret = _call_platform(
-                platform_class,
-                "logging in",
-                lambda client: platform_class.log_in(account, client, TerminalPrompt()),
-            )
-        if secret is None:
-            secret = _prompt_secret(platform_class.credential_fields)
-        if options.no_check:
-            say_along(context, "not checked against the platform (--no-check)")
-        else:
-            identity = _call_platform(
-                platform_class,
-                "checking the credentials",
-                lambda client: platform_class(account, client, secret).verify(),
-            )
-            say_along(context, f"the credentials work: {identity}")
-    account_id = service.add_account(
-        options.platform, options.handle, base_url=options.base_url, display_name=options.name
-    )
-    if secret is not None:
-        CredentialStore().set(options.platform, options.handle, dict(secret))
-    emit_change(
-        context,
-        f"connected {options.platform} {options.handle} as account {account_id}",
-        {
-            "id": account_id,
-            "platform": options.platform,
-            "handle": options.handle,
-            "base_url": options.base_url,
-            "checked": bool(secret is not None and not options.no_check),
-        },
-    )
-    return 0
-
-
 def say_along(context: Context, text: str) -> None:
     """A line on the way to a command's result: on stdout, or on stderr when stdout is for
     the JSON of `--format json`."""
     json_output = getattr(context.options, "format", "table") == "json"
     print(text, file=sys.stderr if json_output else sys.stdout)
-
-
-class TerminalPrompt:
-    """A platform's login flow talking to the person at the terminal."""
-
-    def show(self, text: str) -> None:
-        print(text)
-
-    def ask(self, question: str, *, secret: bool = False) -> str:
-        import getpass
-
-        return getpass.getpass(f"{question}: ") if secret else input(f"{question}: ")
-
-
-def verification_client():
-    """The HTTP client logins and checks use; tests hand in their own transport."""
-    import httpx
-
-    return httpx.AsyncClient(timeout=httpx.Timeout(20.0))
-
-
-def _call_platform(platform_class, doing: str, call) -> Any:
-    """Run `call(client)` against the platform; its failures become one plain InvalidInput."""
-    import asyncio
-
-    from adapters.base import AuthExpired, PayloadInvalid, PlatformUnavailable, RateLimited
-    from inbox.core.errors import InvalidInput
-
-    name = platform_class.display_name
-
-    async def run() -> Any:
-        async with verification_client() as client:
-            return await call(client)
-
-    nothing_stored = "nothing was stored"
-    try:
-        return asyncio.run(run())
-    except NotImplementedError:
-        return f"{name} cannot check credentials, stored as given"
-    except AuthExpired as error:
-        raise InvalidInput(
-            f"{name} refused these credentials ({error}); {nothing_stored}"
-        ) from None
-    except RateLimited as error:
-        raise InvalidInput(f"{name} asked us to slow down ({error}); {nothing_stored}") from None
-    except PlatformUnavailable as error:
-        raise InvalidInput(
-            f"could not reach {name} while {doing} ({error}); {nothing_stored}. Check --base-url "
-            "and the network, or add --no-check to store the credentials without checking"
-        ) from None
-    except (PayloadInvalid, ValueError) as error:
-        raise InvalidInput(f"{name} failed while {doing}: {error}; {nothing_stored}") from None
-
-
-def _prompt_secret(fields: Sequence[str]) -> dict[str, str]:
-    import getpass
-
-    from inbox.core.errors import InvalidInput
-
-    secret = {}
-    for name in fields:
-        value = getpass.getpass(f"{name.replace('_', ' ')}: ")
-        if not value:
-            raise InvalidInput(f"{name.replace('_', ' ')} is required")
-        secret[name] = value
-    return secret
-
-
-def cmd_accounts_remove(context: Context) -> int:
-    from inbox.core.credentials import CredentialStore
-
-    account = context.service().remove_account(context.options.account, purge=context.options.purge)
-    from adapters.registry import adapter_class
-
-    if adapter_class(account.platform).needs_credential:
-        CredentialStore().delete(account.platform, account.handle)
-    if context.options.purge:
-        sentence = f"removed {account.platform} {account.handle} and everything it brought in"
-    else:
-        sentence = (
-            f"disabled {account.platform} {account.handle}; its threads stay "
-            "(add --purge to delete them too)"
-        )
-    record = {
-        "id": account.id,
-        "platform": account.platform,
-        "handle": account.handle,
-        "removed": "purged" if context.options.purge else "disabled",
-    }
-    emit_change(context, sentence, record)
-    return 0
-
-
-def cmd_agents_list(context: Context) -> int:
-    agents = context.service(create=False).list_agents()
-    rows = [
-        {
-            "handle": agent.handle,
-            "name": agent.name,
-            "role": agent.role,
-            "open_threads": agent.open_threads,
-            "capacity": agent.capacity,
-        }
-        for agent in agents
-    ]
-    emit(
-        rows,
-        ["handle", "name", "role", "open_threads", "capacity"],
-        context.options.format,
-        empty="nobody yet (`inbox agents add HANDLE --role admin` adds the first person)",
-    )
-    if not rows:
-        context.note_database()
-    return 0
-
-
-def cmd_agents_add(context: Context) -> int:
-    options = context.options
-    agent_id = context.service().add_agent(
-        options.handle, options.name or options.handle, options.role, options.capacity
-    )
-    emit_change(
-        context,
-        f"added {options.handle} ({options.role})",
-        {
-            "id": agent_id,
-            "handle": options.handle,
-            "name": options.name or options.handle,
-            "role": options.role,
-            "capacity": options.capacity,
-        },
-    )
-    return 0
 
 
 def cmd_export(context: Context) -> int:
@@ -657,7 +457,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fetch new messages from every account",
         description=(
             "Poll every enabled account once (or, with --follow, keep polling). Only one process "
-            "polls an account at a time; others skip it."
+            "polls an account at a time; others skip it. An account whose secret is not in this "
+            "machine's keyring is skipped too (a machine that has it polls it); that fails the "
+            "run only when nothing could be polled and no running `inbox worker` holds them."
         ),
     )
     sync.add_argument("--follow", action="store_true", help="keep polling until interrupted")
@@ -675,60 +477,6 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_db_status
     )
 
-    accounts = commands.add_parser("accounts", help="connected platform accounts").add_subparsers(
-        dest="accounts_command", metavar="ACTION", required=True
-    )
-    listing = accounts.add_parser("list", help="list accounts and their health")
-    with_format(listing)
-    listing.set_defaults(handler=cmd_accounts_list)
-    add = accounts.add_parser(
-        "add",
-        help="connect an account (secrets go to the OS keyring)",
-        description="Connect an account; what the platform needs is asked for, checked "
-        "against the platform and kept in the OS keyring.",
-        add_help=False,
-    )
-    add.add_argument("-h", "--help", action=HelpWithPlatforms, help="show this help and exit")
-    add.add_argument("platform", metavar="PLATFORM", help="a platform name (listed below)")
-    add.add_argument("handle", metavar="HANDLE", help="the brand's handle on that platform")
-    add.add_argument(
-        "--base-url", help="instance, PDS or server address where the platform has several"
-    )
-    add.add_argument("--name", help="display name for the account")
-    add.add_argument(
-        "--manual",
-        action="store_true",
-        help="type the token or password yourself instead of the platform's login flow",
-    )
-    add.add_argument(
-        "--no-check",
-        action="store_true",
-        help="store the credentials without checking them against the platform",
-    )
-    with_change_format(add)
-    add.set_defaults(handler=cmd_accounts_add)
-    remove = accounts.add_parser("remove", help="stop syncing an account")
-    remove.add_argument("account", help="account id or handle")
-    remove.add_argument("--purge", action="store_true", help="also delete its threads and messages")
-    with_change_format(remove)
-    remove.set_defaults(handler=cmd_accounts_remove)
-
-    agents = commands.add_parser("agents", help="the people using the inbox").add_subparsers(
-        dest="agents_command", metavar="ACTION", required=True
-    )
-    listing = agents.add_parser("list", help="list people, their roles and open threads")
-    with_format(listing)
-    listing.set_defaults(handler=cmd_agents_list)
-    add = agents.add_parser("add", help="add a person")
-    add.add_argument("handle")
-    add.add_argument("--name", help="full name (default: the handle)")
-    add.add_argument("--role", choices=("agent", "lead", "supervisor", "admin"), default="agent")
-    add.add_argument(
-        "--capacity", type=int, default=20, help="open threads they can hold (default: 20)"
-    )
-    with_change_format(add)
-    add.set_defaults(handler=cmd_agents_add)
-
     export = commands.add_parser("export", help="write threads, items or events for other tools")
     export.add_argument("what", choices=("threads", "items", "events"))
     with_format(export, ("jsonl", "csv"))
@@ -743,21 +491,6 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module_name).register(commands)
     _accept_global_options_after_the_command(parser, global_options)
     return parser
-
-
-class HelpWithPlatforms(argparse.Action):
-    """`-h` for `accounts add`: its help ends with the platforms this version knows, looked up
-    only when asked, so building the parser does not import the adapters."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        from adapters.registry import platform_names
-
-        parser.epilog = f"platforms: {', '.join(platform_names())}"
-        parser.print_help()
-        parser.exit()
 
 
 def _accept_global_options_after_the_command(
@@ -826,7 +559,10 @@ def _run(argv: Sequence[str] | None, open_tui: TuiOpener | None) -> int:
     try:
         if options.config is not None:
             context.config  # noqa: B018 - a file named on the command line is read, or refused, first
-        return handler(context)
+        status = handler(context)
+        if status == 0 and context.acted_in_setup:
+            print(SETUP_NOTE, file=sys.stderr)
+        return status
     except KeyboardInterrupt:
         return exit_codes.INTERRUPTED
     except BrokenPipeError:

@@ -82,7 +82,6 @@ def _period_arguments(parser: argparse.ArgumentParser, default_by: str | None = 
 def compute_for(context: Context) -> Stats:
     """The stats the command line asked for, as the acting person may see them."""
     from inbox.cli.main import resolve_platforms
-    from inbox.sla import SlaPolicy
     from inbox.stats.compute import compute
     from inbox.stats.figures import StatsFilter
     from inbox.stats.periods import parse_period
@@ -106,7 +105,6 @@ def compute_for(context: Context) -> Stats:
         period,
         by=options.by,
         filters=filters,
-        policy=SlaPolicy.from_settings(context.config.sla),
         agents=True,
         breaches=True,
     )

@@ -83,8 +83,10 @@ def run_sync(
     if output_format == "json":
         _print_summary(summary)
     elif not quiet:
-        accounts = len({stream.account.id for stream in summary.streams})
+        accounts = len({stream.account.id for stream in summary.streams if not stream.not_held})
         print(f"{counted(summary.new_items, 'new item')} from {counted(accounts, 'account')}")
+    if _nothing_held(summary):
+        return _report_nothing_held(engine, summary, quiet)
     if _nothing_polled_for_a_stopped_holder(summary):
         if quiet:
             for stream in summary.streams:
@@ -116,6 +118,41 @@ def _print_summary(summary: SyncSummary) -> None:
     sys.stdout.write(
         json_text({"new_items": summary.new_items, "streams": streams}, indent=2) + "\n"
     )
+
+
+def _nothing_held(summary: SyncSummary) -> bool:
+    """Accounts exist, and this machine's keyring holds the secret of none of them."""
+    return bool(summary.streams) and all(stream.not_held for stream in summary.streams)
+
+
+def _report_nothing_held(engine: Engine, summary: SyncSummary, quiet: bool) -> int:
+    """Nothing could be polled here: fine while a worker that holds the secrets polls them,
+    a failure when none does."""
+    from inbox.core.clock import utc_now
+    from inbox.store.workers import alive_workers
+
+    skipped = {stream.account.id for stream in summary.streams}
+    with engine.connect() as connection:
+        polling = [
+            worker
+            for worker in alive_workers(connection, utc_now())
+            if skipped & set(worker.account_ids)
+        ]
+    if polling:
+        if not quiet:
+            hosts = ", ".join(sorted({worker.host for worker in polling}))
+            print(
+                f"inbox: no account's secret is in this machine's keyring; "
+                f"the worker on {hosts} polls them",
+                file=sys.stderr,
+            )
+        return exit_codes.OK
+    print(
+        "inbox: nothing was polled: no account's secret is in this machine's keyring, and no "
+        "running `inbox worker` holds them (start one where the secrets are)",
+        file=sys.stderr,
+    )
+    return exit_codes.FAILED
 
 
 def _nothing_polled_for_a_stopped_holder(summary: SyncSummary) -> bool:

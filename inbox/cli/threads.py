@@ -205,12 +205,8 @@ def _quoted(text: str) -> str:
 
 
 def _service(context: Context) -> InboxService:
-    """The service, with the configured SLA targets that reopening recomputes due times by."""
-    from inbox.sla import SlaPolicy
-
-    service = context.service()
-    service.sla_policy = SlaPolicy.from_settings(context.config.sla)
-    return service
+    """The service the thread commands change threads through (due times by the team's policy)."""
+    return context.service()
 
 
 def _when(moment: Any) -> str:

@@ -30,6 +30,7 @@ class Action(enum.StrEnum):
     EDIT_PREPARED_ANSWERS = "edit prepared answers"
     DECLARE_INCIDENT = "declare incidents and pause publishing"
     MANAGE_LISTENING = "manage listening rules"
+    MANAGE_TEAM_SETTINGS = "change the team's settings (SLA policy, business hours)"
     SEE_TEAM_STATS = "see the team's stats"
 
 
@@ -46,6 +47,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.EDIT_PREPARED_ANSWERS: frozenset({Role.LEAD, Role.ADMIN}),
     Action.DECLARE_INCIDENT: frozenset({Role.LEAD, Role.ADMIN}),
     Action.MANAGE_LISTENING: frozenset({Role.LEAD, Role.ADMIN}),
+    Action.MANAGE_TEAM_SETTINGS: frozenset({Role.LEAD, Role.ADMIN}),
     Action.SEE_TEAM_STATS: frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
 }
 """The roles allowed each action."""

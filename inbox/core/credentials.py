@@ -8,6 +8,7 @@ exception message or the screen: errors here name the account, never the secret.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 
 from inbox.core.errors import CredentialStoreUnavailable
@@ -55,7 +56,7 @@ class CredentialStore:
         except ValueError:
             raise CredentialStoreUnavailable(
                 f"the keyring entry for {platform} {handle} is not readable; "
-                f"run `inbox accounts login` for it again"
+                f"`inbox accounts login {shlex.quote(handle)}` stores it again"
             ) from None
         return {str(key): str(value) for key, value in secret.items()}
 

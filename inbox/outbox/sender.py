@@ -40,6 +40,7 @@ from inbox.outbox.scheduled import publish_due_posts
 from inbox.outbox.targets import channel_name
 from inbox.store.ingest import OUTBOX_STREAM, Store
 from inbox.store.leases import backoff_after, new_holder_name
+from inbox.store.serving import ServedAccounts
 
 if TYPE_CHECKING:
     import httpx
@@ -97,6 +98,8 @@ class SendResult:
     outbound_id: int
     status: str
     detail: str | None = None
+    rate_limited: bool = False
+    """Put back in the queue until the platform's rate limit resets."""
 
 
 @dataclass(slots=True)
@@ -135,7 +138,9 @@ class Sender:
     posts whose time has come become outbound rows here first.
 
     Adapters are built once per account and kept, so an adapter that remembers what it
-    sent (the demo) can answer `find_sent` for its own interrupted sends.
+    sent (the demo) can answer `find_sent` for its own interrupted sends. Only rows of the
+    accounts this process serves (`served`: their secret is in its keyring) are claimed,
+    failed or released; the others wait for a process that holds the secret.
     """
 
     def __init__(
@@ -149,6 +154,7 @@ class Sender:
         send_timeout: timedelta = SEND_TIMEOUT,
         max_attempts: int = MAX_ATTEMPTS,
         on_result: Callable[[SendResult], None] | None = None,
+        served: ServedAccounts | None = None,
     ) -> None:
         self.engine = engine
         self.adapter_factory = adapter_factory
@@ -158,6 +164,7 @@ class Sender:
         self.send_timeout = min(send_timeout, claim_ttl / 2)
         self.max_attempts = max_attempts
         self.on_result = on_result
+        self.served = served or ServedAccounts(None)
         self.store = Store(engine, clock)
         self._adapters: dict[int, tuple[AccountRef, Adapter]] = {}
 
@@ -240,6 +247,9 @@ class Sender:
             _outbound.c.next_attempt_at < now,
         )
         with self.engine.connect() as connection:
+            served = self._served_account_ids(connection)
+            if served is not None:
+                orphaned = orphaned.where(_outbound.c.account_id.in_(served))
             if connection.execute(orphaned.limit(1)).first() is None:
                 return 0
         with write_transaction(self.engine) as connection:
@@ -284,6 +294,9 @@ class Sender:
         if skip:
             due = and_(due, _outbound.c.id.not_in(list(skip)))
         with self.engine.connect() as connection:
+            served = self._served_account_ids(connection)
+            if served is not None:
+                due = and_(due, _outbound.c.account_id.in_(served))
             candidates = connection.execute(
                 select(_outbound.c.id, _outbound.c.status, _outbound.c.attempts)
                 .where(due)
@@ -309,6 +322,12 @@ class Sender:
                 if taken:
                     return self._load_claim(connection, candidate.id, candidate.status)
         return None
+
+    def _served_account_ids(self, connection: Connection) -> list[int] | None:
+        """The accounts whose rows this sender may claim; None for every account."""
+        if self.served.serves_everything:
+            return None
+        return sorted(self.served.account_ids(connection))
 
     @staticmethod
     def _load_claim(connection: Connection, outbound_id: int, previous_status: str) -> _Claim:
@@ -609,7 +628,7 @@ class Sender:
                 )
                 .values(next_attempt_at=retry_at)
             )
-        return SendResult(claim.id, str(OutboundStatus.QUEUED), reason)
+        return SendResult(claim.id, str(OutboundStatus.QUEUED), reason, rate_limited=True)
 
 
 def _cannot_tell(claim: _Claim, what_happened: str) -> str:

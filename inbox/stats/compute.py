@@ -66,6 +66,7 @@ from inbox.stats.scope import (
     thread_conditions,
     with_tags,
 )
+from inbox.store.team_settings import TeamSlaPolicy
 
 if TYPE_CHECKING:
     from inbox.core.access import Actor
@@ -160,15 +161,17 @@ def compute(
 ) -> Stats:
     """The stats of `period` as `actor` may see them, grouped `by` a dimension if given.
 
-    `agents` adds the per-person table, `breaches` the list of threads past their target.
+    `agents` adds the per-person table, `breaches` the list of threads past their target;
+    `policy` replaces the team's SLA policy, read from the database.
     """
-    policy = policy if policy is not None else SlaPolicy.from_settings()
     scope, scope_agents = actor.stats_scope()
     now = to_micros(clock())
     since, until = to_micros(period.since), to_micros(period.until)
     if by is not None and by not in DIMENSIONS:
         raise InvalidInput(f"cannot group by {by!r}; choose one of {', '.join(DIMENSIONS)}")
     with engine.connect() as connection:
+        if policy is None:
+            policy = TeamSlaPolicy().policy(connection)
         lookups = read_lookups(connection)
         conditions = thread_conditions(lookups, filters, scope_agents)
         groups, cohort, breached, hourly_counts = _figures(

@@ -45,6 +45,7 @@ from inbox.core.models import (
 )
 from inbox.sla import SlaPolicy, refresh_due_at
 from inbox.store.leases import Lease
+from inbox.store.team_settings import TeamSlaPolicy
 
 log = logging.getLogger(__name__)
 
@@ -339,8 +340,11 @@ class Store:
     ) -> None:
         self.engine = engine
         self.clock = clock
-        self.sla_policy = sla_policy or SlaPolicy.from_settings()
-        """Response-time targets: every landed batch sets its threads' `due_at` by them."""
+        self._fixed_sla_policy = sla_policy
+        """A policy given here (tests, benchmarks) in place of the team's, in the database."""
+        self._team_sla = TeamSlaPolicy()
+        """The team's response-time targets: every landed batch sets its threads' `due_at` by
+        them, read in the batch's transaction, so a lead's change applies from the next batch."""
 
     # -- ingest ---------------------------------------------------------------------------
 
@@ -413,7 +417,8 @@ class Store:
         contact_ids = self._contact_ids(connection, account.platform, items, now)
         changes = self._thread_changes(items, contact_ids)
         thread_ids, created, reopened = self._write_threads(connection, account.id, changes, now)
-        refresh_due_at(connection, self.sla_policy, list(thread_ids.values()), now)
+        policy = self._fixed_sla_policy or self._team_sla.policy(connection)
+        refresh_due_at(connection, policy, list(thread_ids.values()), now)
 
         item_rows = []
         for item in items:

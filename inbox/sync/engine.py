@@ -46,6 +46,7 @@ from inbox.store.leases import (
     backoff_after,
     new_holder_name,
 )
+from inbox.store.serving import NOT_HELD, ServedAccounts
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class StreamProgress:
     holder_stopped: bool = False
     """That lease's holder is known to have stopped (crashed): nobody polls the stream."""
     needs_login: bool = False
+    not_held: bool = False
+    """Skipped because this process's keyring does not hold the account's secret."""
 
 
 @dataclass(slots=True)
@@ -104,7 +107,8 @@ def account_ref(account: Account) -> AccountRef:
 
 
 class SyncEngine:
-    """Polls every enabled account whose lease this process holds."""
+    """Polls every enabled account whose lease this process holds and whose secret its
+    keyring has (`served`; accounts it cannot serve are left alone, health included)."""
 
     def __init__(
         self,
@@ -115,6 +119,7 @@ class SyncEngine:
         on_progress: Callable[[StreamProgress], None] | None = None,
         lease_ttl: timedelta = LEASE_TTL,
         after_landing: AfterLanding | None = None,
+        served: ServedAccounts | None = None,
     ) -> None:
         self.store = store
         self.adapter_factory = adapter_factory
@@ -122,6 +127,7 @@ class SyncEngine:
         self.on_progress = on_progress
         self.lease_ttl = lease_ttl
         self.after_landing = after_landing
+        self.served = served or ServedAccounts(None)
         self._listened_at: datetime | None = None
         self._listening = asyncio.Lock()
 
@@ -136,10 +142,30 @@ class SyncEngine:
             ).all()
         return [account_ref(Account.model_validate(row._mapping)) for row in rows]
 
+    def served_accounts(self) -> list[AccountRef]:
+        """The enabled accounts this process may poll: those whose secret it holds."""
+        return [
+            account
+            for account in self.enabled_accounts()
+            if self.served.serves(account.platform, account.handle)
+        ]
+
     async def run_once(self, client: httpx.AsyncClient) -> SyncSummary:
-        """Read every stream of every account until it has nothing more, once."""
+        """Read every stream of every account until it has nothing more, once.
+
+        An account whose secret this process does not hold is reported as skipped
+        (`not_held`) and not touched: no lease, no poll, no health.
+        """
         summary = SyncSummary()
-        accounts = self.enabled_accounts()
+        accounts = []
+        for account in self.enabled_accounts():
+            if self.served.serves(account.platform, account.handle):
+                accounts.append(account)
+                continue
+            progress = StreamProgress(account=account, stream="*", skipped=NOT_HELD)
+            progress.not_held = True
+            summary.streams.append(progress)
+            self._report(progress)
         try:
             outcomes = await asyncio.gather(
                 *(self._run_account_once(account, client, summary) for account in accounts),
@@ -288,6 +314,19 @@ class SyncEngine:
         except Exception:  # noqa: BLE001 - scoring must never stop the sync
             log.exception("scoring sentiment failed")
         if report.new_items:
+            log.info(
+                "%s new items from %s %s (%s)",
+                report.new_items,
+                account.platform,
+                account.handle,
+                progress.stream,
+                extra={
+                    "event": "items.landed",
+                    "account_id": account.id,
+                    "stream": progress.stream,
+                    "new_items": report.new_items,
+                },
+            )
             await self._listen()
         progress.pages += pages
         progress.new_items += report.new_items
@@ -357,10 +396,13 @@ class SyncEngine:
         now = self.store.clock()
         if isinstance(error, RateLimited):
             health, until = AccountHealth.RATE_LIMITED, max(error.reset_at, now)
+            event = "poll.rate_limited"
         elif isinstance(error, AuthExpired):
             health, until = AccountHealth.AUTH_EXPIRED, now + MAX_BACKOFF
+            event = "account.auth_expired"
         else:
             health, until = AccountHealth.FAILING, now + backoff_after(failures)
+            event = "poll.failed"
         log.warning(
             "sync of %s %s (%s) failed: %s; next try at %s",
             account.platform,
@@ -368,6 +410,7 @@ class SyncEngine:
             stream,
             _describe(error),
             until.isoformat(),
+            extra={"event": event, "account_id": account.id, "stream": stream},
         )
         await asyncio.to_thread(
             self.store.record_failure, account.id, stream, _describe(error), until, health
@@ -398,7 +441,10 @@ class SyncEngine:
                 try:
                     await self._heartbeat(client, stop, running)
                 except Exception:  # noqa: BLE001 - the worker outlives a bad heartbeat
-                    log.exception("a sync heartbeat failed; trying again at the next one")
+                    log.exception(
+                        "a sync heartbeat failed; trying again at the next one",
+                        extra={"event": "heartbeat.failed"},
+                    )
                 await _wait(stop, heartbeat)
         finally:
             for current in running.values():
@@ -410,7 +456,7 @@ class SyncEngine:
     ) -> None:
         """Renew and take leases, and start, restart or stop the accounts' stream tasks."""
         accounts = {
-            account.id: account for account in await asyncio.to_thread(self.enabled_accounts)
+            account.id: account for account in await asyncio.to_thread(self.served_accounts)
         }
         for account_id, current in list(running.items()):
             if accounts.get(account_id) != current.account:
@@ -440,13 +486,27 @@ class SyncEngine:
         if not taken:
             if account.id in running:
                 await _cancel(list(running.pop(account.id).tasks.values()))
+                log.info(
+                    "lost the lease of account %s (%s %s) to another process",
+                    account.id,
+                    account.platform,
+                    account.handle,
+                    extra={"event": "lease.lost", "account_id": account.id},
+                )
             return
         current = running.get(account.id)
         if current is None:
             adapter = await self._build_adapter(account, client)
             if adapter is None:
                 return
-            log.info("took the lease of account %s as %s", account.id, self.holder)
+            log.info(
+                "took the lease of account %s (%s %s) as %s",
+                account.id,
+                account.platform,
+                account.handle,
+                self.holder,
+                extra={"event": "lease.taken", "account_id": account.id},
+            )
             account = await self._keep_text_limit(adapter)
             current = running[account.id] = _RunningAccount(account, adapter, {})
         for stream in current.adapter.streams:

@@ -73,9 +73,11 @@ def test_accounts_are_listed_with_health_and_removed(capsys, db):
     ]
 
     status, out, _ = run(capsys, "--db", db, "accounts", "remove", "@brand@demo.social")
-    assert "disabled" in out
+    assert "removed demo-mastodon @brand@demo.social" in out and "its threads kept" in out
     status, out, _ = run(capsys, "--db", db, "accounts", "list", "--format", "json")
-    assert json.loads(out)[0]["enabled"] == "no"
+    assert json.loads(out) == []
+    status, out, _ = run(capsys, "--db", db, "accounts", "list", "--all", "--format", "json")
+    assert json.loads(out)[0]["enabled"] == "removed"
 
 
 def test_an_unknown_platform_is_refused_with_the_known_ones(capsys, db):
@@ -230,7 +232,7 @@ def _mastodon_instance(request):
 @pytest.fixture
 def instance(monkeypatch):
     monkeypatch.setattr(
-        "inbox.cli.main.verification_client",
+        "inbox.cli.accounts.verification_client",
         lambda: httpx.AsyncClient(transport=httpx.MockTransport(_mastodon_instance)),
     )
 
@@ -291,7 +293,7 @@ def test_an_unreachable_platform_says_what_to_check(capsys, db, monkeypatch, iso
         raise httpx.ConnectError("connection refused", request=request)
 
     monkeypatch.setattr(
-        "inbox.cli.main.verification_client",
+        "inbox.cli.accounts.verification_client",
         lambda: httpx.AsyncClient(transport=httpx.MockTransport(refuse)),
     )
     status, _, err = run(

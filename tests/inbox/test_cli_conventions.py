@@ -83,6 +83,8 @@ NO_JSON = {
     ("review",): "writes a file",
     ("canned", "edit"): "an editor session",
     ("canned", "new"): "an editor session",
+    ("setup",): "a conversation at the terminal, then what to run next",
+    ("worker",): "runs until stopped; its output is the log (--log-format json)",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from inbox.cli.main import main
@@ -58,49 +60,84 @@ def test_the_cli_reports_a_broken_config_in_one_line_with_exit_2(tmp_path, capsy
     assert "Traceback" not in err
 
 
-def test_sla_settings_are_read(tmp_path):
+def test_a_config_file_with_sla_is_refused_with_the_command_that_moves_it(tmp_path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text('[inbox]\nidentity = "ana"\n[sla]\ntimezone = "Europe/Berlin"\n')
+
+    status = main(["--config", str(path), "--db", str(tmp_path / "inbox.db"), "agents", "list"])
+
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1
+    assert f"{path}: the SLA policy is a team setting" in err
+    assert f"`inbox team sla import {path}`" in err
+
+
+def test_team_sla_import_moves_the_files_sla_into_the_database(tmp_path, capsys):
+    database = str(tmp_path / "inbox.db")
     path = tmp_path / "config.toml"
     path.write_text(
+        f'[inbox]\ndatabase = "{database}"\nidentity = "ana"\n'
         '[sla]\ntimezone = "Europe/Berlin"\nholidays = [2026-12-25, "2026-12-26"]\n'
         "first_response_minutes = 120\n"
         '[sla.hours]\nsat = "10:00-14:00"\n[sla.kind]\ndm = 30\n[sla.platform]\nreddit = 480\n'
     )
-    sla = load_config(path).sla
-    assert sla.timezone == "Europe/Berlin"
-    assert [day.isoformat() for day in sla.holidays] == ["2026-12-25", "2026-12-26"]
-    assert (sla.hours["sat"], sla.hours["mon"], sla.hours["sun"]) == (
+    assert main(["--db", database, "agents", "add", "ana", "--role", "admin"]) == 0
+
+    status = main(["--config", str(path), "team", "sla", "import", str(path)])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "ana changed the SLA policy (version 1): timezone from UTC to Europe/Berlin" in out
+    assert f"delete [sla] from {path}" in out
+    assert main(["--db", database, "team", "sla", "show", "--format", "json"]) == 0
+    stored = json.loads(capsys.readouterr().out)
+    sla = stored["settings"]
+    assert (stored["version"], stored["updated_by"]) == (1, "ana")
+    assert sla["timezone"] == "Europe/Berlin"
+    assert sla["holidays"] == ["2026-12-25", "2026-12-26"]
+    assert (sla["hours"]["sat"], sla["hours"]["mon"], sla["hours"]["sun"]) == (
         "10:00-14:00",
         "09:00-17:00",
         "closed",
     )
-    assert (sla.first_response_minutes, sla.kind, sla.platform) == (
+    assert (sla["first_response_minutes"], sla["kind"], sla["platform"]) == (
         120,
         {"dm": 30},
         {"reddit": 480},
     )
-    assert sla.priority == {"urgent": 15}
+    assert sla["priority"] == {"urgent": 15}
 
 
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ("[sla]\ntimezone = 'Mars/Olympus'", "is not a time zone name"),
+        ("[sla]\ntimezone = 'Mars/Olympus'", "[sla] timezone 'Mars/Olympus' is not a time zone"),
         ("[sla]\nfirst_response = 60", "unknown setting 'first_response' in [sla]"),
-        ("[sla.hours]\nmonday = '09:00-17:00'", "'monday' is not a weekday"),
-        ("[sla.hours]\nmon = '17:00-09:00'", "mon must be like"),
-        ("[sla.kind]\ntweet = 30", "'tweet' is not a kind"),
+        ("[sla.hours]\nmonday = '09:00-17:00'", "[sla.hours] 'monday' is not a weekday"),
+        ("[sla.hours]\nmon = '17:00-09:00'", "[sla.hours] mon must be like"),
+        ("[sla.kind]\ntweet = 30", "[sla.kind] 'tweet' is not a kind"),
         ("[sla.priority]\nurgent = 0", "must be a whole number of minutes above 0"),
-        ("[sla]\nholidays = ['soon']", "holidays are dates like 2026-12-25"),
+        ("[sla]\nholidays = ['soon']", "[sla] holidays are dates like 2026-12-25"),
         (
             "[sla.hours]\nmon = 'closed'\ntue = 'closed'\nwed = 'closed'\n"
             "thu = 'closed'\nfri = 'closed'",
             "closes every day",
         ),
+        ("[inbox]\nidentity = 'ana'", "there is no [sla] table to import"),
     ],
 )
-def test_a_broken_sla_section_is_named_with_its_problem(tmp_path, content, problem):
-    path = tmp_path / "config.toml"
+def test_a_broken_sla_table_is_named_with_its_problem_and_nothing_stored(
+    tmp_path, capsys, content, problem
+):
+    database = str(tmp_path / "inbox.db")
+    assert main(["--db", database, "agents", "add", "ana", "--role", "admin"]) == 0
+    path = tmp_path / "old.toml"
     path.write_text(content)
-    with pytest.raises(ConfigError) as raised:
-        load_config(path)
-    assert problem in str(raised.value)
+
+    status = main(["--db", database, "--as", "ana", "team", "sla", "import", str(path)])
+
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith(f"inbox: {path}: ") and problem in err
+    assert main(["--db", database, "team", "history"]) == 0
+    assert "no team setting has been changed yet" in capsys.readouterr().out

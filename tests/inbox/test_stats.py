@@ -251,8 +251,8 @@ def test_due_at_runs_on_business_hours_and_stops_while_snoozed(engine):
 
 
 def test_holidays_and_time_zones_move_the_clock():
-    from inbox.core.config import SlaSettings
     from inbox.core.models import to_micros
+    from inbox.core.sla_settings import SlaSettings
 
     settings = SlaSettings(
         timezone="Europe/Berlin",

@@ -122,3 +122,34 @@ def test_the_thread_screen_with_a_side_pane(
         await wait_for(pilot, lambda: "Reading" not in shown.plain_text and shown.plain_text != "")
 
     assert snap_compare(app, terminal_size=size, run_before=with_the_pane_open)
+
+
+def test_the_accounts_screen(snap_compare, make_app, sqlite_engine, clock):
+    from datetime import timedelta
+
+    from inbox.core.config import Config
+    from inbox.core.models import AccountHealth
+    from inbox.service import InboxService
+    from inbox.store.ingest import Store
+    from tui.app import InboxApp
+
+    _, workspace = make_app(threads=12, poll_seconds=60)
+    InboxService(sqlite_engine, clock=clock).add_agent("sam", "Sam Admin", "admin")
+    Store(sqlite_engine, clock).record_failure(
+        workspace.accounts[2].id,
+        "mentions",
+        "the platform refused the credentials; log in again (401 Unauthorized)",
+        clock() + timedelta(days=1),
+        AccountHealth.AUTH_EXPIRED,
+    )
+    service = InboxService(sqlite_engine, actor="sam", clock=clock)
+    app = InboxApp(service, config=Config(), sync=False, poll_seconds=60)
+
+    async def on_the_accounts(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("C")
+        await wait_for(pilot, lambda: bool(getattr(pilot.app.screen, "accounts", None)))
+        await pilot.press("down", "down")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=on_the_accounts)

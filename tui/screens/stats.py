@@ -102,10 +102,13 @@ class StatsScreen(WorkerFailures, Screen[None]):
 
     app: HostApp
 
-    def __init__(self, service: InboxService, policy: SlaPolicy, days: int = 7) -> None:
+    def __init__(
+        self, service: InboxService, policy: SlaPolicy | None = None, days: int = 7
+    ) -> None:
         super().__init__()
         self.service = service
         self.policy = policy
+        """None: the team's SLA policy, as the database holds it at each computation."""
         self.days = days
         self.stats: Stats | None = None
         self._stale = False

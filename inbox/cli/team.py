@@ -1,0 +1,218 @@
+"""`inbox team`: the team's settings, kept in the database for every person and machine.
+
+`inbox team sla show|set|import` reads and changes the SLA policy and its business
+calendar (leads and admins change it); `inbox team history` lists every saved version.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from inbox.cli import with_change_format, with_format
+
+if TYPE_CHECKING:
+    from inbox.cli.main import Context
+    from inbox.core.sla_settings import SlaSettings
+    from inbox.store.team_settings import TeamSla
+
+SET_EXAMPLES = (
+    "timezone=Europe/Berlin  hours.mon=08:00-16:00  hours.sat=closed  "
+    "holidays=2026-12-25,2026-12-26  first_response_minutes=120  kind.dm=30  "
+    "priority.urgent=10  platform.reddit=480  (an empty value removes a target: kind.dm=)"
+)
+
+
+def register(commands: Any) -> None:
+    """Add `team` to the CLI."""
+    team = commands.add_parser(
+        "team",
+        help="the team's settings: the SLA policy and business hours",
+        description=(
+            "Settings the whole team shares, kept in the database so every machine uses the "
+            "same: the SLA policy (response-time targets) and its business calendar. "
+            "Everyone may read them; leads and admins change them."
+        ),
+    ).add_subparsers(dest="team_command", metavar="ACTION", required=True)
+
+    sla = team.add_parser(
+        "sla", help="the SLA policy: response-time targets, opening hours, holidays"
+    ).add_subparsers(dest="sla_command", metavar="ACTION", required=True)
+    show = sla.add_parser("show", help="show the SLA policy and its business calendar")
+    with_format(show, ("table", "json"))
+    show.set_defaults(handler=cmd_sla_show)
+
+    change = sla.add_parser(
+        "set",
+        help="change settings of the SLA policy (leads and admins)",
+        description="Change one or more settings of the team's SLA policy, checked together.",
+        epilog=f"examples: {SET_EXAMPLES}",
+    )
+    change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    with_change_format(change)
+    change.set_defaults(handler=cmd_sla_set)
+
+    imported = sla.add_parser(
+        "import",
+        help="make the [sla] table of a TOML file the team's SLA policy (leads and admins)",
+        description=(
+            "Read the [sla] table of FILE (an old config file, say), check it and store it as "
+            "the team's SLA policy; afterwards delete [sla] from the file."
+        ),
+    )
+    imported.add_argument("file", metavar="FILE")
+    with_change_format(imported)
+    imported.set_defaults(handler=cmd_sla_import, config_may_hold_sla=True)
+
+    history = team.add_parser("history", help="every saved version of the team's settings")
+    with_format(history)
+    history.set_defaults(handler=cmd_history)
+
+
+def cmd_sla_show(context: Context) -> int:
+    import sys
+
+    from inbox.cli.main import emit
+    from inbox.core.sanitize import json_text
+
+    team = context.service(create=False, identity_required=False).sla_settings()
+    if context.options.format == "json":
+        sys.stdout.write(json_text(_json_record(team), default=str, indent=2) + "\n")
+        return 0
+    print(_version_line(team))
+    emit(sla_rows(team.settings), ["setting", "value"], "table")
+    return 0
+
+
+def sla_rows(settings: SlaSettings) -> list[dict[str, Any]]:
+    """The policy as `setting`/`value` rows, named as `inbox team sla set` takes them."""
+    from inbox.core.sla_settings import TABLES, WEEKDAYS
+
+    rows: list[dict[str, Any]] = [{"setting": "timezone", "value": settings.timezone}]
+    rows += [{"setting": f"hours.{day}", "value": settings.hours[day]} for day in WEEKDAYS]
+    rows.append(
+        {
+            "setting": "holidays",
+            "value": ", ".join(day.isoformat() for day in settings.holidays) or "(none)",
+        }
+    )
+    rows.append(
+        {
+            "setting": "first_response_minutes",
+            "value": f"{settings.first_response_minutes} (when no target below matches)",
+        }
+    )
+    for table in TABLES:
+        targets = getattr(settings, table)
+        if not targets:
+            rows.append({"setting": table, "value": f"(none; {table}.NAME=MINUTES adds one)"})
+        rows += [
+            {"setting": f"{table}.{name}", "value": minutes} for name, minutes in targets.items()
+        ]
+    return rows
+
+
+def _version_line(team: TeamSla) -> str:
+    if team.version == 0:
+        return (
+            "SLA policy: the defaults (nobody has set it yet); business minutes, the smallest "
+            "matching target applies"
+        )
+    return (
+        f"SLA policy version {team.version}, saved by {team.updated_by} at "
+        f"{team.updated_at:%Y-%m-%d %H:%M} UTC; business minutes, the smallest matching "
+        "target applies"
+    )
+
+
+def _json_record(team: TeamSla) -> dict[str, Any]:
+    return {
+        "version": team.version,
+        "updated_at": team.updated_at.isoformat() if team.updated_at else None,
+        "updated_by": team.updated_by,
+        "settings": team.settings.to_table(),
+    }
+
+
+def cmd_sla_set(context: Context) -> int:
+    from inbox.core.errors import InvalidInput
+    from inbox.core.sla_settings import edit_sla_settings
+
+    assignments: dict[str, str] = {}
+    for word in context.options.assignments:
+        key, equals, value = word.partition("=")
+        if not equals or not key.strip():
+            raise InvalidInput(
+                f"give settings as KEY=VALUE, not {word!r}; for example: {SET_EXAMPLES}"
+            )
+        assignments[key.strip()] = value
+    service = context.service()
+    current = service.sla_settings()
+    return _save(context, service, current, edit_sla_settings(current.settings, assignments))
+
+
+def cmd_sla_import(context: Context) -> int:
+    import tomllib
+    from pathlib import Path
+
+    from inbox.core.errors import InvalidInput
+    from inbox.core.sla_settings import sla_settings_from_table
+
+    path = Path(context.options.file).expanduser()
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"{path}: cannot read it ({error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(f"{path}: not valid TOML: {error}") from None
+    if "sla" not in document:
+        raise InvalidInput(f"{path}: there is no [sla] table to import")
+    settings = sla_settings_from_table(document["sla"], source=str(path))
+    service = context.service()
+    status = _save(context, service, service.sla_settings(), settings)
+    if context.options.format != "json":
+        print(f"the team's policy is in the database now: delete [sla] from {path}")
+    return status
+
+
+def _save(context: Context, service: Any, current: TeamSla, settings: SlaSettings) -> int:
+    from inbox.cli.main import emit_change
+    from inbox.events import TeamSettingChanged
+    from inbox.store.team_settings import SLA, changed_values
+
+    changes = changed_values(current.settings.to_table(), settings.to_table())
+    saved = service.set_sla_settings(settings, current.version)
+    if saved.version == current.version:
+        sentence = f"nothing changed: the SLA policy already says that (version {saved.version})"
+    else:
+        change = TeamSettingChanged(key=SLA, version=saved.version, changes=changes)
+        sentence = change.describe(service.actor.handle)
+    record = {**_json_record(saved), "changes": changes}
+    emit_change(context, sentence, record)
+    return 0
+
+
+def cmd_history(context: Context) -> int:
+    from inbox.cli.main import emit
+
+    changes = context.service(create=False, identity_required=False).team_setting_history()
+    rows = [
+        {
+            "setting": change.key,
+            "version": change.version,
+            "at": f"{change.at:%Y-%m-%d %H:%M}",
+            "by": change.actor,
+            "changes": change.changes
+            if context.options.format == "json"
+            else change.sentence.partition(": ")[2],
+        }
+        for change in changes
+    ]
+    emit(
+        rows,
+        ["setting", "version", "at", "by", "changes"],
+        context.options.format,
+        empty="no team setting has been changed yet; everything is at its defaults",
+    )
+    return 0
