@@ -378,6 +378,21 @@ class Outbound(SQLModel, table=True):
     created_at: datetime = _when()
     updated_at: datetime = _when()
     sent_at: datetime | None = _when(default=None)
+    recipient: str | None = Field(default=None, sa_type=String(320))
+    """The address of a message to one person outside any thread (an incident update mailed
+    to a subscriber); None for replies and posts."""
+
+
+class Subscriber(SQLModel, table=True):
+    """Someone who asked for the brand's public updates by email during incidents."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), unique=True)
+    name: str | None = Field(default=None, sa_type=String(255))
+    unsubscribe_token: str = Field(sa_type=String(64), unique=True)
+    """The secret in the subscriber's unsubscribe link, so nobody can unsubscribe another."""
+    created_at: datetime = _when()
+    unsubscribed_at: datetime | None = _when(default=None)
 
 
 class SyncCursor(SQLModel, table=True):
