@@ -202,6 +202,22 @@ class OutboundRequest:
     thread_key: str | None = None
     in_reply_to: str | None = None
     recipient: FetchedContact | None = None
+    subject: str | None = None
+    """The subject of a new email (an incident update); platforms without one ignore it."""
+    unsubscribe: ListUnsubscribe | None = None
+    """How the recipient of a mailing stops it; only mail carries it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListUnsubscribe:
+    """How the recipient of a mailing unsubscribes: RFC 2369's `List-Unsubscribe` links.
+
+    The mail adapter makes the `mailto:` link to its own address with `mailto_subject`;
+    `url` is an https link that unsubscribes in one click (RFC 8058), when the inbox has one.
+    """
+
+    mailto_subject: str
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,8 @@ from inbox.triage.lists import ThreadFilter, View  # noqa: E402
 
 POLL_SECONDS = 0.5
 """The fallback interval, as the TUI polls: also the polling-only reference's interval."""
+NOTIFIED_READ_GAP = 0.2
+"""The least time between two notified reads, as the TUI keeps (tui/app.py)."""
 THINK_SECONDS = (0.3, 1.5)
 """A person's pause before each step, drawn uniformly."""
 TAGS = ("outage", "billing", "login", "praise", "bug")
@@ -406,10 +408,12 @@ def follow(service: InboxService, handle: str, seen_ms: list[float], stop: threa
                 waker.wait(POLL_SECONDS)
             else:
                 stop.wait(POLL_SECONDS)
+            read_at = time.monotonic()
             now = datetime.now(UTC)
             for event in service.follow_events(follower):
                 if event.actor.startswith("agent") and event.actor != handle:
                     seen_ms.append((now - event.at).total_seconds() * 1000)
+            stop.wait(max(0.0, read_at + NOTIFIED_READ_GAP - time.monotonic()))
     finally:
         if waker is not None:
             waker.close()

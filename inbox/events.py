@@ -571,6 +571,45 @@ class AlertRuleAdded(InboxEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRuleChanged(InboxEvent):
+    """A lead edited a listening rule or switched it off or on; `before` and `after` each
+    hold its `name`, whether it is `enabled` and its `config`."""
+
+    type: ClassVar[str] = "alert_rule.changed"
+    rule_id: int
+    name: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def changes(self) -> dict[str, Any]:
+        """Each changed name (a setting's own, or `name`, `enabled`) as [before, after]."""
+
+        def flat(state: dict[str, Any] | None) -> dict[str, Any]:
+            state = state or {}
+            return {"name": state.get("name"), "enabled": state.get("enabled")} | dict(
+                state.get("config") or {}
+            )
+
+        before, after = flat(self.before), flat(self.after)
+        return {
+            name: [before.get(name), after.get(name)]
+            for name in dict.fromkeys([*before, *after])
+            if before.get(name) != after.get(name)
+        }
+
+    def describe(self, actor: str) -> str:
+        rule = f"the listening rule {self.name!r}" if self.name else "a listening rule"
+        changes = self.changes()
+        switch = changes.pop("enabled", None)
+        said = [_setting_change(name, values) for name, values in changes.items()]
+        if switch is not None:
+            said.append("switched on" if switch[1] else "switched off")
+        if said == ["switched on"] or said == ["switched off"]:
+            return f"{actor} {said[0]} {rule}"
+        return f"{actor} changed {rule}: {'; '.join(said) or 'nothing'}"
+
+
+@dataclass(frozen=True, slots=True)
 class AlertRuleRemoved(InboxEvent):
     type: ClassVar[str] = "alert_rule.removed"
     rule_id: int
@@ -580,7 +619,7 @@ class AlertRuleRemoved(InboxEvent):
         return f"{actor} removed the listening rule {self.name!r}"
 
 
-TEAM_SETTING_NAMES: dict[str, str] = {"sla": "SLA policy"}
+TEAM_SETTING_NAMES: dict[str, str] = {"sla": "SLA policy", "status_page": "status page"}
 """What each team setting's key is called in sentences (`inbox.store.team_settings`)."""
 
 
@@ -695,13 +734,76 @@ class IncidentStatementSent(InboxEvent):
     """Targets per channel."""
     skipped: list[str] = field(default_factory=list)
     """Where the text did not fit, in words."""
+    subscribers: int = 0
+    """Subscribers mailed the statement."""
 
     def describe(self, actor: str) -> str:
         targets = sorted((self.channels or {}).items())
         channels = ", ".join(f"{name} {count}" for name, count in targets)
         posts = counted(self.posts or 0, "post")
         replies = counted(self.replies or 0, "reply", "replies")
-        return f"statement: {posts}, {replies} ({channels})"
+        mailed = f", {counted(self.subscribers, 'subscriber')} by email" if self.subscribers else ""
+        return f"statement: {posts}, {replies} ({channels}){mailed}"
+
+
+# -- subscribers to incident updates by email ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribersImported(InboxEvent):
+    type: ClassVar[str] = "subscribers.imported"
+    added: int
+    already_subscribed: int = 0
+    unsubscribed_earlier: int = 0
+    rejected: int = 0
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} imported {_plural(self.added, 'subscriber')}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberRemoved(InboxEvent):
+    type: ClassVar[str] = "subscriber.removed"
+    subscriber_id: int
+    withdrawn_mails: int = 0
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} removed subscriber {self.subscriber_id} from the list"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberUnsubscribed(InboxEvent):
+    type: ClassVar[str] = "subscriber.unsubscribed"
+    subscriber_id: int
+    withdrawn_mails: int = 0
+
+    def describe(self, actor: str) -> str:
+        return f"subscriber {self.subscriber_id} unsubscribed from incident updates"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberMailsQueued(InboxEvent):
+    type: ClassVar[str] = "subscriber_mails.queued"
+    campaign_id: int
+    account_id: int
+    mails: int
+    awaiting_approval: bool = False
+
+    def describe(self, actor: str) -> str:
+        waits = ", waiting for a lead's approval" if self.awaiting_approval else ""
+        return f"{actor} queued the update for {_plural(self.mails, 'subscriber')} by email{waits}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberMailsDecided(InboxEvent):
+    type: ClassVar[str] = "subscriber_mails.decided"
+    campaign_id: int
+    mails: int
+    approved: bool
+
+    def describe(self, actor: str) -> str:
+        verb = "approved" if self.approved else "rejected"
+        return f"{actor} {verb} the update by email to {_plural(self.mails, 'subscriber')}"
 
 
 # -- scheduled posts -----------------------------------------------------------------------
@@ -806,6 +908,7 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
         CannedImported,
         CannedSaved,
         AlertRuleAdded,
+        AlertRuleChanged,
         AlertRuleRemoved,
         TeamSettingChanged,
         AlertRaised,
@@ -814,6 +917,11 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
         IncidentUpdated,
         IncidentEnded,
         IncidentStatementSent,
+        SubscribersImported,
+        SubscriberRemoved,
+        SubscriberUnsubscribed,
+        SubscriberMailsQueued,
+        SubscriberMailsDecided,
         PostsPaused,
         PostsResumed,
         PostScheduled,

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from inbox.core.config import Config, SyncSettings
     from inbox.core.credentials import CredentialStore
+    from inbox.crisis.status_publisher import StatusPagePublisher
 
 
 def adapter_factory(
@@ -58,16 +59,22 @@ def adapter_factory(
     return build
 
 
-def crisis_after_landing(engine: Engine) -> AfterLanding:
+def crisis_after_landing(engine: Engine, commands: Mapping[str, str] | None = None) -> AfterLanding:
     """What the sync engine does after new items land: tag the threads that match an
-    active incident, then check the listening rules (which may raise alerts)."""
+    active incident, then check the listening rules (which may raise alerts and run the
+    alert `commands` of this machine's config that the rules name), and unsubscribe the
+    subscribers whose unsubscribe mails arrived."""
+    unsubscribes_read_up_to: int | None = None
 
     def after_landing(now: datetime, since: datetime | None) -> None:
+        nonlocal unsubscribes_read_up_to
+        from inbox.crisis.email_updates import unsubscribe_by_mail
         from inbox.crisis.incidents import tag_active_incidents
         from inbox.crisis.listening import evaluate_rules
 
         tag_active_incidents(engine, now, since=since)
-        evaluate_rules(engine, now)
+        evaluate_rules(engine, now, commands=commands)
+        unsubscribes_read_up_to = unsubscribe_by_mail(engine, now, unsubscribes_read_up_to)
 
     return after_landing
 
@@ -85,7 +92,8 @@ def build_sync_engine(
 ) -> SyncEngine:
     """The sync engine for the accounts in `engine`, listening for crises as items land.
 
-    `config` gives the lease length (the default without it); due times follow the team's
+    `config` gives the lease length (the default without it) and the alert commands the
+    listening rules may run (none without it); due times follow the team's
     SLA policy in the database, read with each landed batch;
     `adapters` replaces `adapter_factory(credentials)` (the demo's run on a clock). It
     polls only the accounts `served` says this process holds the secret of (by default,
@@ -98,7 +106,9 @@ def build_sync_engine(
         on_progress=on_progress,
         holder=holder,
         lease_ttl=lease_ttl,
-        after_landing=crisis_after_landing(engine),
+        after_landing=crisis_after_landing(
+            engine, config.listening.commands if config is not None else None
+        ),
         served=served or ServedAccounts(credentials),
     )
 
@@ -113,19 +123,35 @@ def build_sender(
     adapters: AdapterFactory | None = None,
     holder: str | None = None,
     served: ServedAccounts | None = None,
+    config: Config | None = None,
+    status_page: StatusPagePublisher | None = None,
 ) -> Sender:
     """The outbox sender for `engine`; `adapters` replaces `adapter_factory(credentials)`.
 
     It claims only the rows of accounts `served` says this process holds the secret of
     (by default, those whose secret is in `credentials`; every account when it is None).
+    After it sends a statement's post, `status_page` (by default one of its own, for the
+    folder and publish command of `config`'s `[status_page]`; none without `config`)
+    regenerates and publishes the team's public status page.
     """
+    from inbox.core.config import StatusPageOutput
+    from inbox.crisis.status_publisher import StatusPagePublisher
+
     options: dict[str, Any] = {} if claim_ttl is None else {"claim_ttl": claim_ttl}
+    output = config.status_page if config is not None else StatusPageOutput()
+    publisher = status_page or StatusPagePublisher(engine, output)
+
+    def report(result: SendResult) -> None:
+        publisher.on_result(result)
+        if on_result is not None:
+            on_result(result)
+
     return Sender(
         engine,
         adapters or adapter_factory(credentials),
         clock=clock,
         holder=holder,
-        on_result=on_result,
+        on_result=report,
         served=served or ServedAccounts(credentials),
         **options,
     )

@@ -57,12 +57,15 @@ if TYPE_CHECKING:
 
     from adapters.base import LoginPrompt
     from canned_responses.library import CannedResponse as PreparedAnswer
+    from inbox.core.config import StatusPageOutput
     from inbox.core.credentials import CredentialStore
     from inbox.core.notify import EventWaker
     from inbox.core.sla_settings import SlaSettings
+    from inbox.crisis.email_updates import EmailAudience
     from inbox.sla import DueThread
     from inbox.stats.figures import Stats
     from inbox.stats.periods import Period
+    from inbox.store.subscribers import SubscriberImport, SubscriberRow
     from inbox.store.workers import WorkerRecord
 
 
@@ -77,11 +80,14 @@ class InboxService(CrisisDesk):
         clock: Clock = utc_now,
         sla_policy: SlaPolicy | None = None,
         identity_required: bool = True,
+        status_page_output: StatusPageOutput | None = None,
     ) -> None:
         """`identity_required=False` is for reads that need nobody in particular (`agents
-        list`): without an identity the actor may read, and every change is refused."""
+        list`): without an identity the actor may read, and every change is refused.
+        `status_page_output` is this machine's config for the status page it writes."""
         self.engine = engine
         self.clock = clock
+        self.status_page_output = status_page_output
         self._fixed_sla_policy = sla_policy
         """A policy given here (tests, benchmarks) in place of the team's, in the database."""
         self._team_sla = team_settings.TeamSlaPolicy()
@@ -1043,3 +1049,58 @@ class InboxService(CrisisDesk):
         with self.engine.connect() as connection:
             served = ServedAccounts(credentials).account_ids(connection, enabled_only=True)
         return sorted(served)
+
+    # -- subscribers ----------------------------------------------------------------------
+
+    def import_subscribers(self, csv_text: str) -> SubscriberImport:
+        """Add the addresses of a CSV file (`email[,name]`, a header row) to the list of
+        subscribers to incident updates; leads and admins. Idempotent: addresses already on
+        the list, or that unsubscribed earlier, are skipped; bad lines are reported."""
+        from inbox.store.subscribers import import_subscribers
+
+        self.require(Action.MANAGE_SUBSCRIBERS)
+        with write_transaction(self.engine) as connection:
+            return import_subscribers(
+                connection, csv_text, actor=self.actor.handle, now=self.clock()
+            )
+
+    def subscribers(self, *, include_unsubscribed: bool = False) -> list[SubscriberRow]:
+        """The subscribers by address (their tokens never leave the database); leads and admins."""
+        from inbox.store.subscribers import list_subscribers
+
+        self.require(Action.MANAGE_SUBSCRIBERS)
+        with self.engine.connect() as connection:
+            return list_subscribers(connection, include_unsubscribed=include_unsubscribed)
+
+    def subscriber_count(self) -> int:
+        """How many people get incident updates by email now."""
+        from inbox.store.subscribers import active_count
+
+        with self.engine.connect() as connection:
+            return active_count(connection)
+
+    def email_audience(self) -> EmailAudience:
+        """Who a statement would reach by email, and through which account."""
+        from inbox.crisis.email_updates import email_audience
+
+        with self.engine.connect() as connection:
+            return email_audience(connection)
+
+    def remove_subscriber(self, address: str) -> int:
+        """Take an address off the list and withdraw the mails still waiting for it; how many
+        were withdrawn. Leads and admins."""
+        from inbox.store.subscribers import remove_subscriber
+
+        self.require(Action.MANAGE_SUBSCRIBERS)
+        with write_transaction(self.engine) as connection:
+            return remove_subscriber(connection, address, actor=self.actor.handle, now=self.clock())
+
+    def unsubscribe(self, token: str) -> str:
+        """Unsubscribe the holder of `token` (from their mail) and withdraw the mails still
+        waiting for them; their address. Anyone who answers mail may do it: the token is
+        the subscriber's own say-so."""
+        from inbox.store.subscribers import unsubscribe
+
+        self.require(Action.REPLY)
+        with write_transaction(self.engine) as connection:
+            return unsubscribe(connection, token, actor=self.actor.handle, now=self.clock())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,11 @@ FIRST_PAGE_WAIT_SECONDS = 10.0
 
 SYNC_STOP_SECONDS = 5.0
 """How long quitting waits for the sync engine to hand its leases back."""
+
+NOTIFIED_READ_GAP = 0.2
+"""The least time between two reads of the event log that notifications start: on a busy
+team database every commit notifies, and twenty open UIs reading after each one load the
+database more than what they would show is worth (docs/performance.md)."""
 
 WORKER_CHECK_SECONDS = 10.0
 """How often the app looks for an `inbox worker` (its heartbeat), to hand over or take over."""
@@ -104,6 +110,10 @@ class InboxApp(CrisisWatch, App[int]):
         """On PostgreSQL: says when others committed events, so they are read at once."""
         self._read_again = False
         """Events were announced while a read was running: read once more when it ends."""
+        self._last_read_at = 0.0
+        """When the last read that a notification started began (monotonic seconds)."""
+        self._read_waiting = False
+        """A notified read waits for `NOTIFIED_READ_GAP` to pass since the last one."""
         self._sync_stop = asyncio.Event()
         self.started = False
         """Whether what waits for the first page (crisis watch, sync, sender) has started."""
@@ -183,12 +193,22 @@ class InboxApp(CrisisWatch, App[int]):
         self._waker = self.service.event_waker(on_notified=announced)
 
     def _events_announced(self) -> None:
-        if self._follower is None:
+        if self._follower is None or self._read_waiting:
             return
         if any(worker.group == "events" and worker.is_running for worker in self.workers):
             self._read_again = True  # a flood: one more read after this one, not one each
             return
+        too_soon = self._last_read_at + NOTIFIED_READ_GAP - time.monotonic()
+        if too_soon > 0:
+            self._read_waiting = True
+            self.set_timer(too_soon, self._read_after_gap, name="events after gap")
+            return
+        self._last_read_at = time.monotonic()
         self.poll_events(self._follower)
+
+    def _read_after_gap(self) -> None:
+        self._read_waiting = False
+        self._events_announced()
 
     def _poll_tick(self) -> None:
         if self._follower is None:
@@ -316,7 +336,9 @@ class InboxApp(CrisisWatch, App[int]):
         whose secret this machine does not hold, are skipped."""
         from inbox import CredentialStore, build_sender, http_client
 
-        sender = build_sender(self.service.engine, CredentialStore(), clock=self.service.clock)
+        sender = build_sender(
+            self.service.engine, CredentialStore(), clock=self.service.clock, config=self.config
+        )
         async with http_client(self.config.sync) as client:
             await sender.run_forever(client, stop)
 
@@ -371,6 +393,12 @@ class InboxApp(CrisisWatch, App[int]):
 
         if not isinstance(self.screen, SlaForm):
             self.push_screen(SlaForm(self.service))
+
+    def action_team_listening(self) -> None:
+        from tui.screens.listening import ListeningScreen
+
+        if not isinstance(self.screen, ListeningScreen):
+            self.push_screen(ListeningScreen(self.service))
 
     def action_crisis(self) -> None:
         from tui.screens.crisis import CrisisScreen

@@ -523,6 +523,14 @@ TEAM = [
         tooltip="The team's SLA policy: targets, opening hours, holidays (leads change it)",
         show=False,
     ),
+    Binding(
+        "L",
+        "team_listening",
+        "Listening rules",
+        id="team-listening",
+        tooltip="The team's listening rules: what raises an alert (leads change them)",
+        show=False,
+    ),
 ]
 """The team's settings, from everywhere."""
 
@@ -635,6 +643,35 @@ POSTS = [
 ]
 """Keys of the scheduled posts screen."""
 
+LISTENING = [
+    Binding(
+        "a", "add_rule", "Add", id="add-listening-rule", tooltip="Add a listening rule (leads)"
+    ),
+    Binding(
+        "e",
+        "edit_rule",
+        "Edit",
+        id="edit-listening-rule",
+        tooltip="Change the highlighted rule's name or settings (leads)",
+    ),
+    Binding(
+        "o",
+        "switch_rule",
+        "On/off",
+        id="switch-listening-rule",
+        tooltip="Switch the highlighted rule off (kept, raises no alerts) or back on (leads)",
+    ),
+    Binding(
+        "x",
+        "remove_rule",
+        "Remove",
+        id="remove-listening-rule",
+        tooltip="Remove the highlighted rule for good, after asking; its alerts stay (leads)",
+    ),
+    Binding("escape", "close", "Back", id="close-listening", tooltip="Back to where you were"),
+]
+"""Keys of the listening rules screen."""
+
 OPEN_ACCOUNTS = [
     Binding(
         "C",
@@ -697,6 +734,7 @@ GROUPS: dict[str, list[Binding]] = {
     "Crisis forms": CRISIS_FORM,
     "Incident review": REVIEW,
     "Scheduled posts": POSTS,
+    "Listening rules": LISTENING,
     "Accounts": OPEN_ACCOUNTS + ACCOUNTS,
     "Login questions": LOGIN_QUESTION,
 }
@@ -725,6 +763,7 @@ def binding_ids() -> set[str]:
         *CRISIS_FORM,
         *REVIEW,
         *POSTS,
+        *LISTENING,
         *OPEN_ACCOUNTS,
         *ACCOUNTS,
         *LOGIN_QUESTION,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -49,12 +50,26 @@ def open_tui(context: Context, make_service: Callable[[], Any], *, sync: bool = 
         return run_app(service, config=context.config, sync=sync)
 
 
+def serve_web(context: Context) -> int:
+    """Serve the terminal UI to browsers (`inbox serve`) until interrupted."""
+    from tui.web import serve
+
+    return serve(context)
+
+
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
+"""The driver textual-serve names in TEXTUAL_DRIVER for the `inbox tui` it starts per browser."""
+
+
 def _not_a_terminal() -> str | None:
     """Which of the streams Textual needs is not a terminal, if any.
 
     Textual reads keys from standard input and draws on standard error; on a pipe it never
-    sees a key (not even ctrl+q), so it would run forever drawing into the pipe.
+    sees a key (not even ctrl+q), so it would run forever drawing into the pipe. Under
+    Textual's web driver (`inbox serve`) the pipes are the browser's, and that is fine.
     """
+    if os.environ.get("TEXTUAL_DRIVER") == WEB_DRIVER:
+        return None
     for name, stream in (("standard input", sys.__stdin__), ("standard error", sys.__stderr__)):
         if stream is None or not stream.isatty():
             return name
@@ -63,7 +78,7 @@ def _not_a_terminal() -> str | None:
 
 def main() -> int:
     """Entry point of the `inbox` command."""
-    return cli_main(sys.argv[1:], open_tui=open_tui)
+    return cli_main(sys.argv[1:], open_tui=open_tui, serve_web=serve_web)
 
 
 if __name__ == "__main__":

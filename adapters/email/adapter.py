@@ -220,10 +220,12 @@ class EmailAdapter(Adapter):
         return await asyncio.to_thread(self._with_imap, lambda imap: self._fetch_page(imap, cursor))
 
     async def send(self, request: OutboundRequest) -> SentRef:
-        """Send a reply (In-Reply-To and References from the stored original) or a new message.
+        """Send a reply (In-Reply-To and References from the stored original) or a new message
+        (an incident update: `request.subject`, and `List-Unsubscribe` from `request.unsubscribe`).
 
         The account's own address is an extra envelope recipient, so the mailbox keeps a
-        copy `find_sent` can look for; the headers name the customer alone.
+        copy `find_sent` can look for; the headers name the customer alone. `fetch` skips
+        the copies of updates (the brand's own mail with `List-Unsubscribe`).
         """
         if not request.text.strip():
             raise PayloadInvalid("refusing to send an empty email")
@@ -254,15 +256,20 @@ class EmailAdapter(Adapter):
             )
         message_id = mapping.outgoing_message_id(request.idempotency_key, self.address)
         now = self._clock()
+        if request.subject is not None and request.in_reply_to is None:
+            subject = request.subject
+        else:
+            subject = mapping.reply_subject(original.subject if original is not None else "")
         message = reply_message(
             sender=self.address,
             recipient=recipient,
-            subject=mapping.reply_subject(original.subject if original is not None else ""),
+            subject=subject,
             text=request.text,
             message_id=message_id,
             in_reply_to=request.in_reply_to,
             references=tuple(dict.fromkeys(references)),
             date=now,
+            list_unsubscribe=mapping.unsubscribe_links(request.unsubscribe, self.address),
         )
         envelope = tuple(dict.fromkeys((recipient, self.address)))
         await asyncio.to_thread(self._send_mail, message, envelope)
@@ -403,6 +410,8 @@ class EmailAdapter(Adapter):
             fallback_id = f"<uid-{uid_validity}-{int(uid_match.group(1))}@{self.imap_server.host}>"
             try:
                 message = MailMessage.parse(body)
+                if message.mailing and message.from_address == self.address:
+                    continue  # the copy of an update mailed to subscribers: not a conversation
                 items.append(
                     mapping.mail_item(
                         message,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from typing import Final
+from urllib.parse import quote
 
 from adapters.base import (
     Attachment,
@@ -13,6 +14,7 @@ from adapters.base import (
     FetchedContact,
     FetchedItem,
     Kind,
+    ListUnsubscribe,
 )
 from adapters.email.payloads import FORWARDED_TYPES, MailAttachment, MailMessage
 
@@ -111,3 +113,13 @@ def reply_subject(subject: str) -> str:
     """`Re: subject`, without piling up prefixes."""
     stripped = subject.strip()
     return stripped if stripped.lower().startswith("re:") else f"Re: {stripped or '(no subject)'}"
+
+
+def unsubscribe_links(unsubscribe: ListUnsubscribe | None, address: str) -> tuple[str, ...]:
+    """The `List-Unsubscribe` links of a mailing: a `mailto:` to the account's own address
+    with the token in the subject, then the one-click https link when there is one."""
+    if unsubscribe is None:
+        return ()
+    mailto = f"mailto:{address}?subject={quote(unsubscribe.mailto_subject, safe='')}"
+    url = unsubscribe.url if unsubscribe.url and unsubscribe.url.startswith("https://") else None
+    return (mailto, *((url,) if url else ()))

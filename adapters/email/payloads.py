@@ -147,6 +147,8 @@ class MailMessage:
     date: datetime | None
     text: str
     attachments: tuple[MailAttachment, ...]
+    mailing: bool = False
+    """It carries `List-Unsubscribe`: one of a mailing list's messages."""
 
     @classmethod
     def parse(cls, raw: bytes) -> MailMessage:
@@ -181,6 +183,7 @@ class MailMessage:
             date=_date(_one_line(_raw_header(message, "Date"))),
             text=_body_text(message),
             attachments=tuple(_attachments(message, hint, depth)),
+            mailing=bool(_raw_header(message, "List-Unsubscribe").strip()),
         )
 
 
@@ -580,8 +583,10 @@ def reply_message(
     in_reply_to: str | None,
     references: tuple[str, ...],
     date: datetime,
+    list_unsubscribe: tuple[str, ...] = (),
 ) -> EmailMessage:
-    """An outgoing plain-text message.
+    """An outgoing plain-text message; `list_unsubscribe` holds a mailing's unsubscribe links
+    (`mailto:` first), and an https one among them makes it one-click (RFC 8058).
 
     Header values are single lines, so nothing can be injected.
     """
@@ -595,5 +600,11 @@ def reply_message(
         message["In-Reply-To"] = in_reply_to
     if references:
         message["References"] = " ".join(references)
+    if list_unsubscribe:
+        links = [_one_line(link) for link in list_unsubscribe]
+        message["List-Unsubscribe"] = ", ".join(f"<{link}>" for link in links)
+        if any(link.startswith("https://") for link in links):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     return message

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inbox.cli.outbox",
     "inbox.cli.stats",
     "inbox.cli.crisis",
+    "inbox.cli.subscribers",
     "inbox.cli.threads",
     "inbox.cli.worker",
 )

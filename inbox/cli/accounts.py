@@ -38,14 +38,23 @@ class TerminalPrompt:
     """A platform's login flow talking to the person at the terminal."""
 
     def show(self, text: str) -> None:
-        """Print a line of the flow (an address to open, what to do next)."""
-        print(text)
+        """Print a line of the flow (an address to open, what to do next), cleaned for display."""
+        from inbox.core.sanitize import for_display
+
+        print(for_display(text))
 
     def ask(self, question: str, *, secret: bool = False) -> str:
         """Read an answer; a secret one is not echoed."""
         import getpass
 
         return getpass.getpass(f"{question}: ") if secret else input(f"{question}: ")
+
+
+def _said(identity: str | None) -> str:
+    """Who the platform says an account is, safe to print (its words are untrusted)."""
+    from inbox.core.sanitize import name_for_display
+
+    return name_for_display(identity or "", 200)
 
 
 def verification_client():
@@ -190,9 +199,9 @@ def connect_account(
         if no_check:
             say_along(context, "not checked against the platform (--no-check)")
         elif obtained.checked:
-            say_along(context, f"the credentials work: {obtained.identity}")
+            say_along(context, f"the credentials work: {_said(obtained.identity)}")
         else:
-            say_along(context, f"{obtained.identity}, stored as given")
+            say_along(context, f"{_said(obtained.identity)}, stored as given")
     account_id = service.add_account(
         platform, handle, base_url=base_url, display_name=name, settings=chosen or None
     )
@@ -254,7 +263,7 @@ def cmd_accounts_login(context: Context) -> int:
     if options.no_check:
         say_along(context, "not checked against the platform (--no-check)")
     elif login.identity is not None:
-        say_along(context, f"the credentials work: {login.identity}")
+        say_along(context, f"the credentials work: {_said(login.identity)}")
     sentence = (
         f"logged in {account.platform} {account.handle} (account {account.id}) again; "
         f"it is {account.health}"
@@ -369,17 +378,18 @@ def cmd_accounts_remove(context: Context) -> int:
 
     options = context.options
     account = context.service().remove_account(options.account, purge=options.purge)
-    if platform_class(account.platform).needs_credential:
+    had_secret = platform_class(account.platform).needs_credential
+    if had_secret:
         CredentialStore().delete(account.platform, account.handle)
     named = f"{account.platform} {account.handle}"
     if options.purge:
         sentence = f"removed {named} and everything it brought in"
     else:
+        secret = "its secret deleted from this machine's keyring, " if had_secret else ""
         sentence = (
-            f"removed {named} (account {account.id}): not polled or listed, its secret "
-            f"deleted from this machine's keyring, its threads kept; "
-            f"`inbox accounts add {account.platform} {account.handle}` brings it back "
-            "(`--purge` deletes its history too)"
+            f"removed {named} (account {account.id}): not polled or listed, {secret}"
+            f"its threads kept; `inbox accounts add {account.platform} {account.handle}` "
+            "brings it back (`--purge` deletes its history too)"
         )
     record = {
         "id": account.id,
@@ -493,7 +503,7 @@ def register(commands: Any) -> None:
         "by typing its secret); the secret is checked, kept in this machine's keyring, the "
         "account is healthy again at once and the sync polls it at its next heartbeat.",
     )
-    login.add_argument("account", help="account id or handle")
+    login.add_argument("account", help="account id, handle, or PLATFORM:HANDLE")
     _login_options(login)
     with_change_format(login)
     login.set_defaults(handler=cmd_accounts_login)
@@ -503,7 +513,7 @@ def register(commands: Any) -> None:
         ("disable", cmd_accounts_disable, "stop polling an account and sending from it"),
     ):
         command = accounts.add_parser(action, help=words, description=words[0].upper() + words[1:])
-        command.add_argument("account", help="account id or handle")
+        command.add_argument("account", help="account id, handle, or PLATFORM:HANDLE")
         with_change_format(command)
         command.set_defaults(handler=handler)
 
@@ -515,7 +525,7 @@ def register(commands: Any) -> None:
         add_help=False,
     )
     _with_help(settings, platforms=False, settings=True)
-    settings.add_argument("account", help="account id or handle")
+    settings.add_argument("account", help="account id, handle, or PLATFORM:HANDLE")
     settings.add_argument("assignments", nargs="*", metavar="NAME=VALUE", help="settings to change")
     with_format(settings)
     settings.set_defaults(handler=cmd_accounts_settings)
@@ -527,7 +537,7 @@ def register(commands: Any) -> None:
         "secret is deleted from this machine's keyring, and `inbox accounts add` with the "
         "same platform and handle brings it back.",
     )
-    remove.add_argument("account", help="account id or handle")
+    remove.add_argument("account", help="account id, handle, or PLATFORM:HANDLE")
     remove.add_argument("--purge", action="store_true", help="also delete its threads and messages")
     with_change_format(remove)
     remove.set_defaults(handler=cmd_accounts_remove)

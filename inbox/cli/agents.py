@@ -60,20 +60,17 @@ def cmd_agents_add(context: Context) -> int:
     login = None
     password = None
     if options.login is not None:
-        if not context.database_url().startswith("postgresql"):
-            raise InvalidInput(
-                "--login needs a PostgreSQL database; on SQLite the file is the boundary "
-                "(README, 'Who you are')"
-            )
-        from inbox.store.identity import check_login_name
+        from inbox.store.identity import LOGINS_NEED_POSTGRESQL, check_login_name
 
+        if not context.database_url().startswith("postgresql"):
+            raise InvalidInput(LOGINS_NEED_POSTGRESQL)
         login = check_login_name(options.login or options.handle.strip().lstrip("@"))
     service = context.service()
     if login is not None:
         from inbox.core.access import Action
 
         service.require(Action.MANAGE_PEOPLE)
-        password = _read_password(login, from_stdin=options.password_stdin)
+        password = read_login_password(login, from_stdin=options.password_stdin)
     agent_id = service.add_agent(
         options.handle,
         options.name or options.handle,
@@ -103,7 +100,7 @@ def cmd_agents_add(context: Context) -> int:
     return 0
 
 
-def _read_password(login: str, *, from_stdin: bool) -> str:
+def read_login_password(login: str, *, from_stdin: bool) -> str:
     """The new login's password: one line of standard input, or typed twice unseen."""
     import getpass
 

@@ -24,6 +24,76 @@ def _words(text: str | None) -> list[str] | None:
     return None if text is None else [word.strip() for word in text.split(",") if word.strip()]
 
 
+RULE_SETTINGS = (
+    "keyword: --keywords 'outage,is down' [--platforms ...] [--languages en,de]; "
+    "volume_spike: --window 60 --baseline-hours 12 --factor 3 --min-count 20; "
+    "negative_share: --window 60 --share 0.5 --min-count 10. Every rule stays quiet "
+    "for --cooldown minutes after it fires; --command NAME runs one of the commands the "
+    "checking machine's config file defines ([listening] commands) with the alert as JSON "
+    "on stdin."
+)
+"""Each rule type's settings, as `rules add` and `rules edit` take them."""
+
+RULE_SETTING_KEYS = (
+    "keywords",
+    "platforms",
+    "languages",
+    "window_minutes",
+    "baseline_hours",
+    "factor",
+    "share",
+    "min_count",
+    "cooldown_minutes",
+    "command",
+)
+"""The rule settings options, by their config key."""
+
+
+def _rule_settings(parser: Any) -> None:
+    parser.add_argument("--keywords", help="comma-separated words or phrases (keyword rules)")
+    parser.add_argument("--platforms", help="comma-separated platforms to watch (default: all)")
+    parser.add_argument(
+        "--languages", help="comma-separated language codes (keyword rules; default: all)"
+    )
+    parser.add_argument(
+        "--window",
+        type=int,
+        dest="window_minutes",
+        metavar="MINUTES",
+        help="the window looked at (default 60)",
+    )
+    parser.add_argument(
+        "--baseline-hours",
+        type=int,
+        help="volume_spike: hours before the window to compare with (default 12)",
+    )
+    parser.add_argument(
+        "--factor", type=float, help="volume_spike: how many times the usual volume (default 3)"
+    )
+    parser.add_argument(
+        "--share", type=float, help="negative_share: the share that alerts, 0-1 (default 0.5)"
+    )
+    parser.add_argument("--min-count", type=int, help="fewest messages that can alert")
+    parser.add_argument(
+        "--cooldown",
+        type=int,
+        dest="cooldown_minutes",
+        metavar="MINUTES",
+        help="quiet time after an alert (default 60)",
+    )
+    parser.add_argument(
+        "--command",
+        metavar="NAME",
+        help=(
+            "the name of a command to run with the alert as JSON on stdin, e.g. to page "
+            "someone: the config file of the machine that checks the rules (the worker's) "
+            "defines what each name runs, as [listening] commands = { page-oncall = "
+            '"/usr/local/bin/page-oncall --team brand" }; a name it does not define is '
+            "logged and nothing runs"
+        ),
+    )
+
+
 def register(commands: Any) -> None:
     """Add `incident`, `rules`, `alerts`, `posts` and `review` to the CLI."""
     incident = _group(
@@ -69,12 +139,17 @@ def register(commands: Any) -> None:
 
     statement = incident.add_parser(
         "statement",
-        help="post the holding statement (or --text) on every account as one campaign",
+        help=(
+            "post the holding statement (or --text: a public update) on every account as one "
+            "campaign, and mail it to the subscribers"
+        ),
         description=(
-            "Render the statement for every (or each chosen) account and, with "
-            "--reply-to-threads, every open thread of the incident; print what does not fit; "
-            "then queue it all as campaigns. Nothing is sent if anything does not fit, "
-            "unless --skip-unfit."
+            "Render the statement for every (or each chosen) account, with "
+            "--reply-to-threads every open thread of the incident, and (unless "
+            "--no-subscribers) the mail to every subscriber; print where it goes (the "
+            "accounts, the status page, the subscribers) and what does not fit; then queue "
+            "it all as campaigns. Nothing is sent if anything does not fit, unless "
+            "--skip-unfit."
         ),
     )
     statement.add_argument("id", type=int, help="incident id")
@@ -92,65 +167,71 @@ def register(commands: Any) -> None:
         help="also reply with it in every open incident thread",
     )
     statement.add_argument(
+        "--no-subscribers",
+        dest="to_subscribers",
+        action="store_false",
+        help="do not mail it to the subscribers (`inbox subscribers count` says who they are)",
+    )
+    statement.add_argument(
         "--skip-unfit", action="store_true", help="send where it fits and skip the rest"
     )
     statement.add_argument("--dry-run", action="store_true", help="print the summary only")
     with_change_format(statement)
     statement.set_defaults(handler=cmd_incident_statement)
 
-    rules = _group(commands, "rules", "listening rules: keywords, volume spikes, negative share")
-    listing = rules.add_parser("list", help="the enabled listening rules")
-    with_format(listing)
-    listing.set_defaults(handler=cmd_rules_list)
-    add = rules.add_parser(
-        "add",
-        help="add a listening rule",
+    page = incident.add_parser(
+        "page",
+        help="write an incident's public status page: index.html, feed.atom, feed.json",
         description=(
-            "keyword: --keywords 'outage,is down' [--platforms ...] [--languages en,de]; "
-            "volume_spike: --window 60 --baseline-hours 12 --factor 3 --min-count 20; "
-            "negative_share: --window 60 --share 0.5 --min-count 10. Every rule stays quiet "
-            "for --cooldown minutes after it fires; --command runs with the alert as JSON on stdin."
+            "Write the public status page of INCIDENT into DIR: its status, severity, reach "
+            "and when the next update is due, and every statement the brand published "
+            "(posted on at least one account), newest first, with an Atom and a JSON feed. "
+            "Nothing else: no customer's message, no internal note. Each file is replaced "
+            "atomically. Without --out, the folder of this machine's config file "
+            "([status_page] out_dir) is written and its publish_command run, as the worker "
+            "does after every statement."
         ),
     )
+    page.add_argument("id", type=int, help="incident id")
+    page.add_argument("--out", metavar="DIR", help="the folder to write the page into")
+    with_change_format(page)
+    page.set_defaults(handler=cmd_incident_page)
+
+    rules = _group(commands, "rules", "listening rules: keywords, volume spikes, negative share")
+    listing = rules.add_parser("list", help="the listening rules, switched on or off")
+    with_format(listing)
+    listing.set_defaults(handler=cmd_rules_list)
+    add = rules.add_parser("add", help="add a listening rule", description=RULE_SETTINGS)
     add.add_argument("type", choices=("keyword", "volume_spike", "negative_share"))
     add.add_argument("name", help="a name people recognise, e.g. 'checkout outage'")
-    add.add_argument("--keywords", help="comma-separated words or phrases (keyword rules)")
-    add.add_argument("--platforms", help="comma-separated platforms to watch (default: all)")
-    add.add_argument(
-        "--languages", help="comma-separated language codes (keyword rules; default: all)"
-    )
-    add.add_argument(
-        "--window",
-        type=int,
-        dest="window_minutes",
-        metavar="MINUTES",
-        help="the window looked at (default 60)",
-    )
-    add.add_argument(
-        "--baseline-hours",
-        type=int,
-        help="volume_spike: hours before the window to compare with (default 12)",
-    )
-    add.add_argument(
-        "--factor", type=float, help="volume_spike: how many times the usual volume (default 3)"
-    )
-    add.add_argument(
-        "--share", type=float, help="negative_share: the share that alerts, 0-1 (default 0.5)"
-    )
-    add.add_argument("--min-count", type=int, help="fewest messages that can alert")
-    add.add_argument(
-        "--cooldown",
-        type=int,
-        dest="cooldown_minutes",
-        metavar="MINUTES",
-        help="quiet time after an alert (default 60)",
-    )
-    add.add_argument(
-        "--command", help="command to run with the alert as JSON on stdin, e.g. to page someone"
-    )
+    _rule_settings(add)
     with_change_format(add)
     add.set_defaults(handler=cmd_rules_add)
-    remove = rules.add_parser("remove", help="switch a listening rule off")
+    edit = rules.add_parser(
+        "edit",
+        help="change a listening rule's name or settings (leads and admins)",
+        description=(
+            "Change the settings given and keep the rest; an empty value puts a list back to "
+            f"all (--platforms '') or drops the --command. {RULE_SETTINGS} A rule's type "
+            "stays: remove it and add another."
+        ),
+    )
+    edit.add_argument("rule", metavar="RULE", help="the rule's id or name")
+    edit.add_argument("--name", help="a new name")
+    _rule_settings(edit)
+    with_change_format(edit)
+    edit.set_defaults(handler=cmd_rules_edit)
+    for switch, help_text in (
+        ("enable", "switch a listening rule back on"),
+        ("disable", "switch a listening rule off: it raises no alerts and is kept"),
+    ):
+        command = rules.add_parser(switch, help=f"{help_text} (leads and admins)")
+        command.add_argument("rule", metavar="RULE", help="the rule's id or name")
+        with_change_format(command)
+        command.set_defaults(handler=cmd_rules_switch, switch_on=switch == "enable")
+    remove = rules.add_parser(
+        "remove", help="remove a listening rule for good (its alerts stay); disable keeps it"
+    )
     remove.add_argument("id", type=int)
     with_change_format(remove)
     remove.set_defaults(handler=cmd_rules_remove)
@@ -164,7 +245,12 @@ def register(commands: Any) -> None:
         "check", help="check every listening rule now (the sync loop does this too)"
     )
     check.add_argument(
-        "--command", help="run this for each alert raised, with the alert as JSON on stdin"
+        "--command",
+        help=(
+            "run this for each alert raised by a rule without a command of its own, with the "
+            "alert as JSON on stdin (a rule's named command comes from [listening] commands "
+            "in this machine's config file)"
+        ),
     )
     with_change_format(check)
     check.set_defaults(handler=cmd_alerts_check)
@@ -188,7 +274,7 @@ def register(commands: Any) -> None:
     with_format(listing)
     listing.set_defaults(handler=cmd_posts_list)
     add = posts.add_parser("add", help="schedule a post")
-    add.add_argument("account", help="account id or handle")
+    add.add_argument("account", help="account id, handle, or PLATFORM:HANDLE")
     add.add_argument("text")
     add.add_argument(
         "--at",
@@ -455,6 +541,7 @@ def cmd_incident_statement(context: Context) -> int:
         text=options.text,
         account_ids=accounts,
         reply_to_threads=options.reply_to_threads,
+        to_subscribers=options.to_subscribers,
     )
     say_along(context, plan.summary())
     if options.dry_run:
@@ -466,19 +553,26 @@ def cmd_incident_statement(context: Context) -> int:
         return 0
     if plan.unfit and not options.skip_unfit:
         raise InvalidInput("nothing was sent; shorten the statement or pass --skip-unfit")
-    _, campaigns = service.send_statement(
+    sent, campaigns = service.send_statement(
         options.id,
         text=options.text,
         account_ids=accounts,
         reply_to_threads=options.reply_to_threads,
         skip_unfit=options.skip_unfit,
+        to_subscribers=options.to_subscribers,
     )
+    mailed = [sent.email.describe()] if sent.mailing is not None and sent.email else []
     _changed(
         context,
         "\n".join(
-            f"campaign {campaign.id} ({campaign.kind}): "
-            f"{counted(campaign.targets, 'target')}, {campaign.status}"
-            for campaign in campaigns
+            [
+                *(
+                    f"campaign {campaign.id} ({campaign.kind}): "
+                    f"{counted(campaign.targets, 'target')}, {campaign.status}"
+                    for campaign in campaigns
+                ),
+                *(f"of which {line}" for line in mailed),
+            ]
         ),
         {
             "incident": options.id,
@@ -492,25 +586,68 @@ def cmd_incident_statement(context: Context) -> int:
     return 0
 
 
+def cmd_incident_page(context: Context) -> int:
+    from inbox.core.errors import InvalidInput
+    from inbox.core.plurals import counted
+
+    options = context.options
+    service = context.service(create=False)
+    published = None
+    if options.out is not None:
+        files = service.write_status_page(options.id, options.out)
+    else:
+        regenerated = service.publish_status_page(context.config.status_page, options.id)
+        if regenerated is None:
+            raise InvalidInput(
+                "give --out DIR, or name this machine's status page folder in its config "
+                'file: [status_page] out_dir = "DIR"'
+            )
+        files, published = regenerated.files, regenerated.published
+    publish = {
+        None: "",
+        True: "; the publish command succeeded",
+        False: "; the publish command failed (its exit code and stderr are logged)",
+    }[published]
+    _changed(
+        context,
+        f"wrote the status page of incident {options.id} to {files.folder} "
+        f"({counted(files.statements, 'published statement')}): "
+        f"{files.index.name}, {files.atom.name}, {files.json.name}{publish}",
+        {
+            "incident": options.id,
+            "folder": str(files.folder),
+            "files": [str(files.index), str(files.atom), str(files.json)],
+            "statements": files.statements,
+            "published": published,
+        },
+    )
+    from inbox.cli import exit_codes
+
+    return exit_codes.FAILED if published is False else exit_codes.OK
+
+
 # -- rules and alerts -------------------------------------------------------------------
 
 
 def cmd_rules_list(context: Context) -> int:
     from inbox.cli.main import emit
 
+    table = context.options.format == "table"
     rows = [
         {
             "id": rule.id,
             "name": rule.name,
             "type": rule.type,
+            "enabled": ("on" if rule.enabled else "off") if table else rule.enabled,
             "condition": rule.describe(),
+            "last_alert": _local(rule.last_alert_at),
             "config": rule.config,
         }
         for rule in context.service(create=False).listening_rules()
     ]
     emit(
         rows,
-        ["id", "name", "type", "condition"]
+        ["id", "name", "type", "enabled", "condition", "last_alert"]
         + (["config"] if context.options.format != "table" else []),
         context.options.format,
         empty="no listening rules (`inbox rules add` adds one)",
@@ -518,24 +655,92 @@ def cmd_rules_list(context: Context) -> int:
     return 0
 
 
+def _rule_config(options: argparse.Namespace) -> dict[str, Any]:
+    return {
+        key: getattr(options, key) for key in RULE_SETTING_KEYS if getattr(options, key) is not None
+    }
+
+
+def _named_rule(service: Any, wanted: str) -> Any:
+    """The rule `wanted` names: its id, or its name (any case) when exactly one has it."""
+    from inbox.core.errors import InvalidInput, NotFound
+
+    if wanted.strip().isdigit():
+        return service.listening_rule(int(wanted))
+    found = [
+        rule
+        for rule in service.listening_rules(include_incident_matches=False)
+        if rule.name.casefold() == wanted.strip().casefold()
+    ]
+    if not found:
+        raise NotFound(f"no listening rule named {wanted!r} (`inbox rules list` shows them)")
+    if len(found) > 1:
+        ids = ", ".join(str(rule.id) for rule in found)
+        raise InvalidInput(f"{len(found)} rules are named {wanted!r}: give the id ({ids})")
+    return found[0]
+
+
+def _rule_record(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "type": rule.type,
+        "enabled": rule.enabled,
+        "condition": rule.describe(),
+        "config": rule.config,
+    }
+
+
+def cmd_rules_edit(context: Context) -> int:
+    from inbox.core.errors import InvalidInput
+    from inbox.events import AlertRuleChanged
+
+    options = context.options
+    config = _rule_config(options)
+    if options.name is None and not config:
+        raise InvalidInput(
+            "say what to change: --name, or a setting such as --keywords, --factor, --share, "
+            "--window, --min-count (`inbox rules edit --help` lists them)"
+        )
+    service = context.service()
+    before = _named_rule(service, options.rule)
+    after = service.edit_listening_rule(
+        before.id, name=options.name, config=config, enabled=None, version=before.version
+    )
+    change = AlertRuleChanged(
+        rule_id=after.id,
+        name=after.name,
+        before={"name": before.name, "enabled": before.enabled, "config": before.config},
+        after={"name": after.name, "enabled": after.enabled, "config": after.config},
+    )
+    sentence = (
+        change.describe(service.actor.handle)
+        if change.changes()
+        else f"nothing changed: listening rule {after.id} already says that"
+    )
+    _changed(context, sentence, {**_rule_record(after), "changes": change.changes()})
+    return 0
+
+
+def cmd_rules_switch(context: Context) -> int:
+    switch_on = context.options.switch_on
+    service = context.service()
+    rule = _named_rule(service, context.options.rule)
+    word = "on" if switch_on else "off"
+    if rule.enabled == switch_on:
+        sentence = f"listening rule {rule.id} ({rule.name}) is already {word}"
+    else:
+        rule = service.edit_listening_rule(rule.id, enabled=switch_on, version=rule.version)
+        sentence = f"listening rule {rule.id} ({rule.name}) is {word}" + (
+            "" if switch_on else f": it raises no alerts until `inbox rules enable {rule.id}`"
+        )
+    _changed(context, sentence, _rule_record(rule))
+    return 0
+
+
 def cmd_rules_add(context: Context) -> int:
     options = context.options
-    config = {
-        key: getattr(options, key)
-        for key in (
-            "keywords",
-            "platforms",
-            "languages",
-            "window_minutes",
-            "baseline_hours",
-            "factor",
-            "share",
-            "min_count",
-            "cooldown_minutes",
-            "command",
-        )
-        if getattr(options, key) is not None
-    }
+    config = _rule_config(options)
     rule_id = context.service().add_listening_rule(options.name, options.type, config)
     _changed(
         context,
@@ -549,7 +754,7 @@ def cmd_rules_remove(context: Context) -> int:
     context.service().remove_listening_rule(context.options.id)
     _changed(
         context,
-        f"listening rule {context.options.id} is off",
+        f"listening rule {context.options.id} is removed",
         {"id": context.options.id, "enabled": False},
     )
     return 0
@@ -585,7 +790,9 @@ def cmd_alerts_list(context: Context) -> int:
 
 
 def cmd_alerts_check(context: Context) -> int:
-    raised = context.service().evaluate_listening(alert_command=context.options.command)
+    raised = context.service().evaluate_listening(
+        commands=context.config.listening.commands, alert_command=context.options.command
+    )
     _changed(
         context,
         "\n".join(f"alert {alert.id}: {alert.summary}" for alert in raised) or "no new alerts",

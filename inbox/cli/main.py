@@ -21,6 +21,10 @@ TuiOpener = Callable[..., int]
 the UI. The UI builds the service itself, so its start-up policy covers the backend's
 imports too."""
 
+WebServer = Callable[["Context"], int]
+"""`serve_web(context)`: serves the terminal UI to browsers until interrupted (`inbox
+serve`); handed in by `tui.launcher` like `open_tui`."""
+
 
 class Context:
     """What every command gets: the parsed options and lazily opened resources."""
@@ -30,9 +34,12 @@ class Context:
         options: argparse.Namespace,
         open_tui: TuiOpener | None = None,
         argv: Sequence[str] = (),
+        *,
+        serve_web: WebServer | None = None,
     ) -> None:
         self.options = options
         self._open_tui = open_tui
+        self._serve_web = serve_web
         self._config = None
         self.argv = tuple(argv)
         """The command line as typed, to repeat it in a hint."""
@@ -46,6 +53,14 @@ class Context:
 
             raise InvalidInput("the terminal UI is not available here; run the `inbox` command")
         return self._open_tui(self, make_service, sync=sync)
+
+    def serve_web(self) -> int:
+        """Serve the terminal UI to browsers, as `inbox serve`'s options say, until interrupted."""
+        if self._serve_web is None:
+            from inbox.core.errors import InvalidInput
+
+            raise InvalidInput("serving to browsers is not available here; run the `inbox` command")
+        return self._serve_web(self)
 
     @property
     def config(self):
@@ -141,6 +156,7 @@ class Context:
             engine or self.engine(create=create),
             actor=self.identity(),
             identity_required=identity_required,
+            status_page_output=self.config.status_page,
         )
         self.acted_in_setup = self.acted_in_setup or (create and service.in_setup)
         return service
@@ -363,6 +379,10 @@ def cmd_tui(context: Context) -> int:
     return context.open_tui(context.service, sync=not context.options.no_sync)
 
 
+def cmd_serve(context: Context) -> int:
+    return context.serve_web()
+
+
 # -- the parser -------------------------------------------------------------------------
 
 
@@ -452,6 +472,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tui.set_defaults(handler=cmd_tui)
 
+    serve = commands.add_parser(
+        "serve",
+        help="serve the inbox to browsers",
+        description=(
+            "Serve the inbox to web browsers: each browser session runs its own `inbox tui` "
+            "as its own person. Behind a reverse proxy that signs people in, --user-header "
+            "names the header that says who they are; without one, --as (or the config's "
+            "identity) is the one person it serves, on this machine only. Never expose the "
+            'port without the proxy (README, "In a browser").'
+        ),
+    )
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; another needs --user-header)",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--user-header",
+        metavar="NAME",
+        help="the header in which the reverse proxy names the signed-in person, e.g. "
+        "X-Forwarded-User; a request without it is refused",
+    )
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use, when a proxy serves it elsewhere "
+        "(default: http://HOST:PORT)",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
     sync = commands.add_parser(
         "sync",
         help="fetch new messages from every account",
@@ -517,7 +568,12 @@ def _accept_global_options_after_the_command(
             _accept_global_options_after_the_command(command, global_options)
 
 
-def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    open_tui: TuiOpener | None = None,
+    serve_web: WebServer | None = None,
+) -> int:
     """Run the command line; returns the exit status.
 
     A reader that closes our output early (`inbox threads list | head`) ends the command
@@ -525,7 +581,7 @@ def main(argv: Sequence[str] | None = None, *, open_tui: TuiOpener | None = None
     """
     try:
         try:
-            return _run(argv, open_tui)
+            return _run(argv, open_tui, serve_web)
         finally:
             sys.stdout.flush()
     except BrokenPipeError:
@@ -545,7 +601,9 @@ def _stop_writing() -> int:
     return exit_codes.CLOSED_PIPE
 
 
-def _run(argv: Sequence[str] | None, open_tui: TuiOpener | None) -> int:
+def _run(
+    argv: Sequence[str] | None, open_tui: TuiOpener | None, serve_web: WebServer | None = None
+) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     if options.verbose:
@@ -555,7 +613,9 @@ def _run(argv: Sequence[str] | None, open_tui: TuiOpener | None) -> int:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     handler: Callable[[Context], int] = options.handler
-    context = Context(options, open_tui, sys.argv[1:] if argv is None else argv)
+    context = Context(
+        options, open_tui, sys.argv[1:] if argv is None else argv, serve_web=serve_web
+    )
     try:
         if options.config is not None:
             context.config  # noqa: B018 - a file named on the command line is read, or refused, first

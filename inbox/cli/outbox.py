@@ -158,6 +158,7 @@ def cmd_outbox_run(context: Context) -> int:
         CredentialStore(),
         claim_ttl=timedelta(seconds=options.claim_seconds),
         on_result=None if options.quiet else _print_result,
+        config=context.config,
     )
 
     async def once() -> int:
@@ -660,7 +661,9 @@ def register(commands: Any) -> None:
     with_change_format(bulk)
     bulk.set_defaults(handler=cmd_campaign_bulk_reply)
     broadcast = campaign.add_parser("broadcast", help="post one statement on many accounts")
-    broadcast.add_argument("accounts", nargs="+", metavar="ACCOUNT", help="account ids or handles")
+    broadcast.add_argument(
+        "accounts", nargs="+", metavar="ACCOUNT", help="account ids, handles, or PLATFORM:HANDLE"
+    )
     broadcast.add_argument("--text", help="what to post")
     broadcast.add_argument(
         "--canned", metavar="SHORTCODE", help="post a prepared answer, in each channel's variant"

@@ -125,6 +125,10 @@ def cmd_setup(context: Context) -> int:
                 "SLA policy, `inbox accounts add` connects accounts)"
             )
             return 0
+    if options.login is not None and engine.dialect.name != "postgresql":
+        from inbox.store.identity import LOGINS_NEED_POSTGRESQL
+
+        raise InvalidInput(f"{LOGINS_NEED_POSTGRESQL}; nothing was changed")
     if not questions.asking and not options.admin:
         raise InvalidInput(
             "--admin HANDLE is needed without a terminal (or with --yes): the first admin's "
@@ -173,8 +177,9 @@ def _first_admin(context: Context, engine: Any, questions: Questions) -> str:
         login, password = _admin_login(context, handle, questions)
     service = InboxService(engine)
     service.add_agent(handle, name, "admin", login=login, password=password)
+    named = handle if name == handle else f"{handle} ({name})"
     login_note = f" with the database login {login}" if login else ""
-    print(f"added {handle} ({name}) as the admin{login_note}")
+    print(f"added {named} as the admin{login_note}")
     return handle
 
 
@@ -182,7 +187,7 @@ def _admin_login(
     context: Context, handle: str, questions: Questions
 ) -> tuple[str | None, str | None]:
     """On PostgreSQL, the admin's own database login and its password, if they want one."""
-    from inbox.cli.agents import _read_password
+    from inbox.cli.agents import read_login_password
     from inbox.store.identity import check_login_name
 
     options = context.options
@@ -198,7 +203,7 @@ def _admin_login(
     if wanted is None:
         return None, None
     login = check_login_name(wanted or handle)
-    return login, _read_password(login, from_stdin=options.password_stdin)
+    return login, read_login_password(login, from_stdin=options.password_stdin)
 
 
 def _first_account(context: Context, questions: Questions) -> None:

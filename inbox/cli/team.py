@@ -1,7 +1,8 @@
 """`inbox team`: the team's settings, kept in the database for every person and machine.
 
 `inbox team sla show|set|import` reads and changes the SLA policy and its business
-calendar (leads and admins change it); `inbox team history` lists every saved version.
+calendar (leads and admins change it); `inbox team history` lists every saved version,
+and every change to the listening rules (`inbox rules`) among them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ SET_EXAMPLES = (
     "timezone=Europe/Berlin  hours.mon=08:00-16:00  hours.sat=closed  "
     "holidays=2026-12-25,2026-12-26  first_response_minutes=120  kind.dm=30  "
     "priority.urgent=10  platform.reddit=480  (an empty value removes a target: kind.dm=)"
+)
+
+
+STATUS_PAGE_EXAMPLES = (
+    "base_url=https://status.brand.example/  title='Brand status'  "
+    "(an empty value removes a setting: title=)"
+)
+
+STATUS_PAGE_MACHINE = (
+    "The folder the page is written into and the command that publishes it are no team "
+    "setting: they are in the config file of the machine that writes the page, the "
+    'worker\'s, as [status_page] out_dir = "/srv/status" and publish_command = "rsync -a '
+    '--delete {dir}/ web:/var/www/status/" (split like a shell would, run without one, '
+    "with STATUS_PAGE_DIR set and {dir} replaced by the folder). The worker holds every "
+    "account's secret, and the database is writable by leads, so the machine decides what "
+    "runs on it."
 )
 
 
@@ -63,7 +80,32 @@ def register(commands: Any) -> None:
     with_change_format(imported)
     imported.set_defaults(handler=cmd_sla_import, config_may_hold_sla=True)
 
-    history = team.add_parser("history", help="every saved version of the team's settings")
+    status_page = team.add_parser(
+        "status-page",
+        help="the public status page: its address and title",
+        description=(
+            "The address the public status page is served at, for the feeds' links and "
+            f"the subscribers' mails (base_url), and its title. {STATUS_PAGE_MACHINE}"
+        ),
+    ).add_subparsers(dest="status_page_command", metavar="ACTION", required=True)
+    show = status_page.add_parser(
+        "show", help="show the status page's settings, and this machine's folder and command"
+    )
+    with_format(show, ("table", "json"))
+    show.set_defaults(handler=cmd_status_page_show)
+    change = status_page.add_parser(
+        "set",
+        help="change the status page's address or title (leads and admins)",
+        description=f"Change the status page's base_url or title. {STATUS_PAGE_MACHINE}",
+        epilog=f"examples: {STATUS_PAGE_EXAMPLES}",
+    )
+    change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    with_change_format(change)
+    change.set_defaults(handler=cmd_status_page_set)
+
+    history = team.add_parser(
+        "history", help="every saved version of the team's settings and listening rules"
+    )
     with_format(history)
     history.set_defaults(handler=cmd_history)
 
@@ -193,22 +235,115 @@ def _save(context: Context, service: Any, current: TeamSla, settings: SlaSetting
     return 0
 
 
+def cmd_status_page_show(context: Context) -> int:
+    import sys
+
+    from inbox.cli.main import emit
+    from inbox.core.sanitize import json_text
+
+    output = context.config.status_page
+    service = context.service(create=False, identity_required=False)
+    settings = service.status_page_settings(output)
+    machine = {
+        "out_dir": str(output.out_dir) if output.out_dir is not None else None,
+        "publish_command": output.publish_command,
+    }
+    record = {**_status_page_record(settings), "this_machine": machine}
+    if context.options.format == "json":
+        sys.stdout.write(json_text(record, default=str, indent=2) + "\n")
+        return 0
+    if settings.version == 0:
+        print("status page: the team has not set its address or title")
+    else:
+        print(
+            f"status page version {settings.version}, saved by {settings.updated_by} at "
+            f"{settings.updated_at:%Y-%m-%d %H:%M} UTC"
+        )
+    rows = [
+        {"setting": key, "value": "(none)" if value is None else value}
+        for key, value in settings.to_table().items()
+    ]
+    source = context.config.path or "no config file"
+    rows += [
+        {"setting": f"{key} (this machine: {source})", "value": value or "(none)"}
+        for key, value in machine.items()
+    ]
+    emit(rows, ["setting", "value"], "table")
+    if output.out_dir is None:
+        print("this machine writes no page: [status_page] out_dir in its config file sets one")
+    return 0
+
+
+def _status_page_record(settings: Any) -> dict[str, Any]:
+    return {
+        "version": settings.version,
+        "updated_at": settings.updated_at.isoformat() if settings.updated_at else None,
+        "updated_by": settings.updated_by,
+        "settings": settings.to_table(),
+    }
+
+
+def cmd_status_page_set(context: Context) -> int:
+    from inbox.cli.main import emit_change
+    from inbox.core.errors import InvalidInput
+    from inbox.store.team_settings import changed_values
+
+    changes: dict[str, str | None] = {}
+    for word in context.options.assignments:
+        key, equals, value = word.partition("=")
+        if not equals or not key.strip():
+            raise InvalidInput(
+                f"give settings as KEY=VALUE, not {word!r}; for example: {STATUS_PAGE_EXAMPLES}"
+            )
+        changes[key.strip()] = value.strip() or None
+    service = context.service()
+    current = service.status_page_settings()
+    saved = service.set_status_page_settings(changes, current.version)
+    changed = changed_values(current.to_table(), saved.to_table())
+    if saved.version == current.version:
+        sentence = f"nothing changed: the status page already says that (version {saved.version})"
+    else:
+        sentence = f"status page version {saved.version}: " + "; ".join(
+            f"{key} {before!r} → {after!r}" for key, (before, after) in changed.items()
+        )
+    emit_change(context, sentence, {**_status_page_record(saved), "changes": changed})
+    return 0
+
+
 def cmd_history(context: Context) -> int:
     from inbox.cli.main import emit
 
-    changes = context.service(create=False, identity_required=False).team_setting_history()
-    rows = [
-        {
-            "setting": change.key,
-            "version": change.version,
-            "at": f"{change.at:%Y-%m-%d %H:%M}",
-            "by": change.actor,
-            "changes": change.changes
-            if context.options.format == "json"
-            else change.sentence.partition(": ")[2],
-        }
-        for change in changes
+    service = context.service(create=False, identity_required=False)
+    as_json = context.options.format == "json"
+    dated = [
+        (
+            change.at,
+            {
+                "setting": change.key,
+                "version": change.version,
+                "at": f"{change.at:%Y-%m-%d %H:%M}",
+                "by": change.actor,
+                "changes": change.changes if as_json else change.sentence.partition(": ")[2],
+            },
+        )
+        for change in service.team_setting_history()
     ]
+    dated += [
+        (
+            change.at,
+            {
+                "setting": f"listening rule {change.rule_id}",
+                "version": None,
+                "at": f"{change.at:%Y-%m-%d %H:%M}",
+                "by": change.actor,
+                "changes": change.changes
+                if as_json
+                else change.sentence.removeprefix(f"{change.actor} "),
+            },
+        )
+        for change in service.listening_rule_history()
+    ]
+    rows = [row for _, row in sorted(dated, key=lambda pair: pair[0])]
     emit(
         rows,
         ["setting", "version", "at", "by", "changes"],

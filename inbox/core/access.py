@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     MANAGE_LISTENING = "manage listening rules"
     MANAGE_TEAM_SETTINGS = "change the team's settings (SLA policy, business hours)"
     SEE_TEAM_STATS = "see the team's stats"
+    MANAGE_SUBSCRIBERS = "keep the list of subscribers to incident updates"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -49,6 +50,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MANAGE_LISTENING: frozenset({Role.LEAD, Role.ADMIN}),
     Action.MANAGE_TEAM_SETTINGS: frozenset({Role.LEAD, Role.ADMIN}),
     Action.SEE_TEAM_STATS: frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
+    Action.MANAGE_SUBSCRIBERS: frozenset({Role.LEAD, Role.ADMIN}),
 }
 """The roles allowed each action."""
 

@@ -1,7 +1,11 @@
 """The config file: TOML, read once at start-up, every setting documented here.
 
 It holds one person's settings on one machine: who they are, which database, their keys,
-and how this machine talks to the platforms. What the team shares (the SLA policy and its
+how this machine talks to the platforms, and the commands this machine may run: the
+status page's publish command and the listening rules' alert commands. Those are never
+read from the database: a lead's login may write the team's settings there, and the
+worker that runs them holds every account's secret, so the machine decides what runs on
+it. What the team shares (the SLA policy and its
 business calendar, listening rules, later assignment rules) lives in the database, edited
 by leads (`inbox team`, `inbox alerts`), so every machine and every person sees the same; a
 file that still has an `[sla]` table is refused with the command that moves it there.
@@ -12,7 +16,10 @@ Unknown settings are errors too: a misspelt key that silently does nothing is wo
 
 from __future__ import annotations
 
+import re
+import shlex
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +37,36 @@ class SyncSettings:
 
     request_timeout_seconds: float = 30.0
     """How long one request to a platform may take before it counts as failed."""
+
+
+COMMAND_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""What a command's name in `[listening] commands` looks like (`page-oncall`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPageOutput:
+    """Where this machine writes the team's public status page and how it publishes it.
+
+    Per machine: the worker that writes and publishes the page is the one whose config
+    says so; the page's address and title are team settings (`inbox team status-page`)."""
+
+    out_dir: Path | None = None
+    """The folder the page is written into; None: this machine keeps no page."""
+
+    publish_command: str | None = None
+    """Run after each regeneration (split like a shell would, not run through one), with
+    `STATUS_PAGE_DIR` in its environment and `{dir}` in its arguments replaced by the
+    folder, e.g. `rsync -a --delete {dir}/ web:/var/www/status/`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListeningSettings:
+    """The commands this machine may run when a listening rule raises an alert."""
+
+    commands: Mapping[str, str] = field(default_factory=dict)
+    """Name to command line, e.g. `page-oncall = "/usr/local/bin/page-oncall --team brand"`;
+    a rule names one (`inbox rules edit RULE --command page-oncall`), and it runs (split
+    like a shell would, not through one) with the alert as JSON on stdin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +87,16 @@ class Config:
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id to keys, e.g. `reply = "r"`, for remapping the TUI's keys."""
 
+    status_page: StatusPageOutput = field(default_factory=StatusPageOutput)
+
+    listening: ListeningSettings = field(default_factory=ListeningSettings)
+
 
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "inbox": {"database": str, "identity": str},
     "sync": {"lease_seconds": int, "request_timeout_seconds": (int, float)},
+    "status_page": {"out_dir": str, "publish_command": str},
+    "listening": {"commands": dict},
 }
 
 
@@ -123,10 +166,52 @@ def _parse(path: Path, document: dict[str, Any], *, skip_sla: bool = False) -> C
         identity=inbox.get("identity"),
         sync=SyncSettings(**values.get("sync", {})),
         keymap=dict(document.get("keymap", {})),
+        status_page=_status_page(path, values.get("status_page", {})),
+        listening=ListeningSettings(_alert_commands(path, values.get("listening", {}))),
     )
 
 
+def _status_page(path: Path, table: dict[str, str]) -> StatusPageOutput:
+    out_dir = table.get("out_dir")
+    if out_dir is not None and not out_dir.strip():
+        raise ConfigError(f"{path}: [status_page] out_dir is empty (leave it out: no page)")
+    command = table.get("publish_command")
+    if command is not None:
+        _check_command(path, "[status_page] publish_command", command)
+    return StatusPageOutput(
+        out_dir=Path(out_dir).expanduser() if out_dir is not None else None,
+        publish_command=command,
+    )
+
+
+def _alert_commands(path: Path, table: dict[str, Any]) -> dict[str, str]:
+    commands = table.get("commands", {})
+    for name, command in commands.items():
+        if not COMMAND_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{path}: [listening] commands: {name!r} is no command name (letters, digits, "
+                "'-', '_' and '.', up to 64)"
+            )
+        if not isinstance(command, str):
+            raise ConfigError(
+                f"{path}: [listening] commands: {name} must be a command line (a string), "
+                f"not {type(command).__name__}"
+            )
+        _check_command(path, f"[listening] commands: {name}", command)
+    return dict(commands)
+
+
+def _check_command(path: Path, where: str, command: str) -> None:
+    """Refuse a command line that cannot be split like a shell would, or splits to nothing."""
+    try:
+        words = shlex.split(command)
+    except ValueError as error:
+        raise ConfigError(f"{path}: {where} cannot be split into words: {error}") from None
+    if not words:
+        raise ConfigError(f"{path}: {where} is empty")
+
+
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {"str": "a string", "int": "a whole number", "float": "a number"}
+    names = {"str": "a string", "int": "a whole number", "float": "a number", "dict": "a table"}
     types = expected if isinstance(expected, tuple) else (expected,)
     return " or ".join(names.get(kind.__name__, kind.__name__) for kind in types)

@@ -8,7 +8,7 @@ does not pay for the toolkit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +20,13 @@ from inbox.core.database import write_transaction
 from inbox.core.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from inbox.core.config import StatusPageOutput
     from inbox.crisis.incidents import CrisisStatus, IncidentRow
-    from inbox.crisis.listening import AlertRow, RuleRow
+    from inbox.crisis.listening import AlertRow, RuleChange, RuleRow
     from inbox.crisis.review import Review
     from inbox.crisis.statements import StatementPlan
+    from inbox.crisis.status_page import StatusPageFiles, StatusPageSettings
+    from inbox.crisis.status_publisher import Regenerated
     from inbox.outbox.drafts import Author
     from inbox.outbox.queue import CampaignSummary
     from inbox.outbox.scheduled import PostRow
@@ -35,6 +38,8 @@ class CrisisDesk:
     engine: Engine
     clock: Clock
     actor: Actor
+    status_page_output: StatusPageOutput | None
+    """This machine's `[status_page]` config: the folder it writes the page to, if any."""
 
     if TYPE_CHECKING:
 
@@ -60,12 +65,20 @@ class CrisisDesk:
             title: str | None = None,
         ) -> CampaignSummary: ...
 
-    def listening_rules(self) -> list[RuleRow]:
-        """The enabled listening rules, incidents' match rules included."""
+    def listening_rules(self, *, include_incident_matches: bool = True) -> list[RuleRow]:
+        """The listening rules there are, switched on or off, each with its last alert;
+        incidents' match rules too unless `include_incident_matches` is false."""
         from inbox.crisis.listening import list_rules
 
         with self.engine.connect() as connection:
-            return list_rules(connection)
+            return list_rules(connection, include_incident_matches=include_incident_matches)
+
+    def listening_rule(self, rule_id: int) -> RuleRow:
+        """One listening rule, as an edit starts from (its `version`)."""
+        from inbox.crisis.listening import read_rule
+
+        with self.engine.connect() as connection:
+            return read_rule(connection, rule_id)
 
     def add_listening_rule(self, name: str, rule_type: str, config: dict[str, Any]) -> int:
         """Add a keyword, volume_spike or negative_share rule; returns its id."""
@@ -82,20 +95,59 @@ class CrisisDesk:
                 now=self.clock(),
             )
 
+    def edit_listening_rule(
+        self,
+        rule_id: int,
+        *,
+        name: str | None = None,
+        config: dict[str, Any] | None = None,
+        enabled: bool | None = None,
+        version: str,
+    ) -> RuleRow:
+        """Rename a listening rule, change the settings given, or switch it off or on; leads
+        and admins only. A `Conflict` when it changed since `version` (`RuleRow.version`)."""
+        from inbox.crisis.listening import edit_rule
+
+        self.require(Action.MANAGE_LISTENING)
+        with write_transaction(self.engine) as connection:
+            return edit_rule(
+                connection,
+                rule_id,
+                name=name,
+                config=config,
+                enabled=enabled,
+                version=version,
+                actor=self.actor,
+                now=self.clock(),
+            )
+
+    def listening_rule_history(self) -> list[RuleChange]:
+        """Every change to the listening rules, oldest first."""
+        from inbox.crisis.listening import rule_history
+
+        with self.engine.connect() as connection:
+            return rule_history(connection)
+
     def remove_listening_rule(self, rule_id: int) -> None:
-        """Switch a listening rule off; its alerts stay."""
+        """Remove a listening rule for good; its alerts stay."""
         from inbox.crisis.listening import remove_rule
 
         self.require(Action.MANAGE_LISTENING)
         with write_transaction(self.engine) as connection:
             remove_rule(connection, rule_id, actor=self.actor, now=self.clock())
 
-    def evaluate_listening(self, *, alert_command: str | None = None) -> list[AlertRow]:
-        """Check every listening rule now and raise the alerts due."""
+    def evaluate_listening(
+        self, *, commands: Mapping[str, str] | None = None, alert_command: str | None = None
+    ) -> list[AlertRow]:
+        """Check every listening rule now and raise the alerts due; a rule's command runs
+        when it names one of this machine's `commands` (its config's `[listening]`), a rule
+        without one runs `alert_command`."""
         from inbox.crisis.listening import evaluate_rules
 
         self.require(Action.SYNC)
-        return evaluate_rules(self.engine, self.clock(), alert_command=alert_command)
+        return evaluate_rules(
+            self.engine, self.clock(), commands=commands or {}, alert_command=alert_command
+        )
 
     def alerts(self, *, unacknowledged: bool = False, limit: int = 200) -> list[AlertRow]:
         """Alerts, newest first."""
@@ -178,9 +230,10 @@ class CrisisDesk:
 
         self.require(Action.DECLARE_INCIDENT)
         with write_transaction(self.engine) as connection:
-            return end_incident(
+            ended = end_incident(
                 connection, incident_id, actor=self.actor, now=self.clock(), note=note
             )
+        return ended
 
     def tag_incident_threads(self, incident_id: int) -> int:
         """Tag to an active incident the open threads that mention its words; returns how many."""
@@ -196,14 +249,18 @@ class CrisisDesk:
         text: str | None = None,
         account_ids: Sequence[int] | None = None,
         reply_to_threads: bool = False,
+        to_subscribers: bool = True,
     ) -> StatementPlan:
-        """The statement rendered for every target, and what does not fit."""
+        """The statement rendered for every target (with `to_subscribers`, the mail to every
+        active subscriber too), what does not fit, and where the status page is."""
+        from dataclasses import replace
+
         from inbox.crisis.statements import plan_statement
 
         self.require(Action.APPROVE)
         author = self._author()
         with self.engine.connect() as connection:
-            return plan_statement(
+            plan = plan_statement(
                 connection,
                 incident_id,
                 author=author,
@@ -211,7 +268,19 @@ class CrisisDesk:
                 text=text,
                 account_ids=account_ids,
                 reply_to_threads=reply_to_threads,
+                to_subscribers=to_subscribers,
             )
+        return replace(plan, status_page=self.status_page_location())
+
+    def status_page_location(self, output: StatusPageOutput | None = None) -> str | None:
+        """The status page's link, else the folder of this machine's `output` (its config's
+        `[status_page]`); None when no page is kept."""
+        return self.status_page_settings(output).location
+
+    def _status_page_link(self) -> str | None:
+        """The status page's web link for the subscribers' mails, or None."""
+        where = self.status_page_location()
+        return where if where is not None and where.startswith(("https://", "http://")) else None
 
     def send_statement(
         self,
@@ -221,13 +290,24 @@ class CrisisDesk:
         account_ids: Sequence[int] | None = None,
         reply_to_threads: bool = False,
         skip_unfit: bool = False,
+        to_subscribers: bool = True,
     ) -> tuple[StatementPlan, list[CampaignSummary]]:
         """Post the statement on the accounts and reply with it in the open incident threads,
-        each as one campaign. Refuses if anything does not fit, unless `skip_unfit`."""
+        each as one campaign, and (with `to_subscribers`) mail it to every active subscriber.
+        Refuses if anything does not fit, unless `skip_unfit`.
+
+        The mails join the posts' campaign and wait for approval exactly when the posts
+        do; without posts they are a campaign of their own, held by the same rule.
+        """
         from inbox.crisis.statements import record_statement
+        from inbox.outbox.queue import campaign_summaries
 
         plan = self.plan_statement(
-            incident_id, text=text, account_ids=account_ids, reply_to_threads=reply_to_threads
+            incident_id,
+            text=text,
+            account_ids=account_ids,
+            reply_to_threads=reply_to_threads,
+            to_subscribers=to_subscribers,
         )
         if plan.unfit and not skip_unfit:
             raise InvalidInput("nothing was sent; " + plan.summary())
@@ -238,11 +318,24 @@ class CrisisDesk:
         campaigns = []
         accounts = [target.account_id for target in fitting if target.kind == "post"]
         threads = [target.thread_id for target in fitting if target.kind == "reply"]
+        mailing = plan.mailing if plan.mailing in fitting else None
         if accounts:
             campaigns.append(self.queue_broadcast(accounts, plan.text, title=title))
         if threads:
             campaigns.append(self.queue_bulk_reply(threads, plan.text, title=title))
+        mail_context = self._mail_context(incident_id) if mailing is not None else None
         with write_transaction(self.engine) as connection:
+            mailed = 0
+            if mailing is not None and mail_context is not None:
+                mailed, mail_campaign = self._queue_mailing(
+                    connection,
+                    plan,
+                    mailing.rendered_text,
+                    campaigns[0] if accounts else None,
+                    mail_context,
+                )
+                if not accounts:
+                    campaigns.append(mail_campaign)
             record_statement(
                 connection,
                 incident_id,
@@ -251,8 +344,138 @@ class CrisisDesk:
                 text=plan.text,
                 campaign_ids=[campaign.id for campaign in campaigns],
                 plan=plan,
+                subscribers=mailed,
             )
+            if mailed:
+                refreshed = {
+                    summary.id: summary
+                    for campaign in campaigns
+                    for summary in campaign_summaries(connection, campaign.id)
+                }
+                campaigns = [refreshed.get(campaign.id, campaign) for campaign in campaigns]
         return plan, campaigns
+
+    def _mail_context(self, incident_id: int) -> tuple[Author, str, str | None]:
+        """Who mails, the mails' subject and the status page link, read before the
+        transaction that queues them."""
+        from inbox.outbox.drafts import update_subject
+
+        return (
+            self._author(),
+            update_subject(self.incident(incident_id).title),
+            self._status_page_link(),
+        )
+
+    def _queue_mailing(
+        self,
+        connection: Any,
+        plan: StatementPlan,
+        rendered_text: str,
+        posts: CampaignSummary | None,
+        context: tuple[Author, str, str | None],
+    ) -> tuple[int, CampaignSummary]:
+        """Queue the statement's mail to every active subscriber, held for approval when
+        its posts are (or, without posts, by the statement rule); how many, in which campaign."""
+        from inbox.crisis.email_updates import queue_subscriber_mails
+        from inbox.outbox.drafts import OutboundKind, approval_reason
+        from inbox.outbox.queue import CampaignKind, campaign_summaries, create_campaign
+
+        author, subject, status_page_link = context
+        now = self.clock()
+        if plan.email is None or plan.email.account is None:
+            raise InvalidInput("there is no email account to mail the subscribers through")
+        if posts is not None:
+            waits = bool(posts.counts.get("awaiting_approval"))
+            campaign_id = posts.id
+        else:
+            reason = approval_reason(connection, None, OutboundKind.EMAIL_UPDATE)
+            waits = reason is not None and not author.may_approve
+            campaign_id = create_campaign(
+                connection,
+                title=subject,
+                kind=CampaignKind.BROADCAST,
+                author=author,
+                now=now,
+                targets=plan.email.subscribers,
+            )
+        mailed = queue_subscriber_mails(
+            connection,
+            account=plan.email.account,
+            text=plan.text,
+            rendered_text=rendered_text,
+            campaign_id=campaign_id,
+            author=author,
+            now=now,
+            waits=waits,
+            status_page_url=status_page_link,
+        )
+        return mailed, campaign_summaries(connection, campaign_id)[0]
+
+    def status_page_settings(self, output: StatusPageOutput | None = None) -> StatusPageSettings:
+        """The team's public status page (its address and title, with the version an edit
+        names) and the folder of this machine's `output`, its config's `[status_page]`;
+        `configured` says whether a page is kept, `location` where it is seen."""
+        from inbox.crisis.status_publisher import status_page_settings
+
+        with self.engine.connect() as connection:
+            return status_page_settings(connection, output or self.status_page_output)
+
+    def set_status_page_settings(
+        self, changes: dict[str, str | None], version: int
+    ) -> StatusPageSettings:
+        """Change the status page's address or title, edited from `version`; leads and
+        admins. Its folder and publish command are refused: the config file of the machine
+        that writes the page holds them. A `Conflict` when someone saved it since `version`."""
+        from inbox.crisis.status_page import MACHINE_KEYS, StatusPageSettings
+        from inbox.crisis.status_publisher import status_page_settings
+        from inbox.store.team_settings import STATUS_PAGE, write_setting
+
+        self.require(Action.MANAGE_TEAM_SETTINGS)
+        machine_keys = sorted(set(changes) & set(MACHINE_KEYS))
+        if machine_keys:
+            raise InvalidInput(
+                f"{' and '.join(machine_keys)}: set in the config file of the machine that "
+                "writes the page ([status_page] there), not in the team's settings: the "
+                "worker runs the publish command beside every account's secret"
+            )
+        with write_transaction(self.engine) as connection:
+            current = status_page_settings(connection)
+            wanted = StatusPageSettings.from_table({**current.to_table(), **changes})
+            write_setting(
+                connection,
+                STATUS_PAGE,
+                wanted.to_table(),
+                version=version,
+                actor=self.actor.handle,
+                now=self.clock(),
+            )
+            return status_page_settings(connection)
+
+    def write_status_page(self, incident_id: int, folder: str) -> StatusPageFiles:
+        """Write the public status page of an incident into `folder`: index.html,
+        feed.atom and feed.json, from what the brand published only."""
+        from pathlib import Path
+
+        from inbox.crisis.status_page import load_status_page, write_status_page
+        from inbox.crisis.status_publisher import folder_lock, status_page_settings
+
+        target = Path(folder).expanduser().absolute()
+        with self.engine.connect() as connection:
+            page = load_status_page(connection, incident_id, status_page_settings(connection))
+        with folder_lock(target):
+            return write_status_page(page, target)
+
+    def publish_status_page(
+        self, output: StatusPageOutput, incident_id: int | None = None
+    ) -> Regenerated | None:
+        """Regenerate the status page (of `incident_id`, or of the latest incident with a
+        published statement) into the folder of this machine's `output` and run its publish
+        command, as the worker does; None when `output` names no folder or nothing is
+        published yet."""
+        from inbox.crisis.status_publisher import regenerate
+
+        self.require(Action.DECLARE_INCIDENT)
+        return regenerate(self.engine, output, incident_id)
 
     def scheduled_posts(self, statuses: Sequence[str] = ()) -> list[PostRow]:
         """Scheduled posts, soonest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from inbox.outbox.problems import ProblemCode, SendProblem
 
 if TYPE_CHECKING:
     from inbox.core.access import Actor
+    from inbox.crisis.email_updates import EmailAudience
     from inbox.outbox.drafts import Author
 
 _account = Account.__table__
@@ -26,12 +27,17 @@ _incident = Incident.__table__
 _campaign = Campaign.__table__
 
 
+SUBSCRIBERS = "subscribers"
+"""The target kind of a statement's mails to the subscribers."""
+
+
 @dataclass(frozen=True, slots=True)
 class StatementTarget:
     """Where a statement would go and how it reads there."""
 
     kind: str
-    """`post` on an account, or `reply` in an incident thread."""
+    """`post` on an account, `reply` in an incident thread, or `subscribers`: one mail to
+    every active subscriber through the email account."""
     account_id: int
     thread_id: int | None
     channel: str
@@ -51,10 +57,32 @@ class StatementPlan:
     incident_id: int
     text: str
     targets: tuple[StatementTarget, ...]
+    email: EmailAudience | None = None
+    """The subscribers it would be mailed to; None when it is not for them."""
+    status_page: str | None = None
+    """Where the team's status page is (its link or folder); None when none is configured."""
 
     @property
     def unfit(self) -> tuple[StatementTarget, ...]:
         return tuple(target for target in self.targets if not target.fits)
+
+    @property
+    def mailing(self) -> StatementTarget | None:
+        """The target that mails every subscriber, if the statement goes to them."""
+        return next((target for target in self.targets if target.kind == SUBSCRIBERS), None)
+
+    def destinations(self) -> list[str]:
+        """Where it goes besides the posts and replies: the status page and the subscribers."""
+        page = (
+            f"the status page at {self.status_page}"
+            if self.status_page
+            else "no status page configured"
+        )
+        if self.email is None:
+            mail = "not mailed to subscribers"
+        else:
+            mail = self.email.describe()
+        return [page, mail]
 
     def summary(self) -> str:
         """What goes where, and what does not fit, in lines for a person."""
@@ -67,7 +95,10 @@ class StatementPlan:
                 f"repl{'ies' if len(replies) != 1 else 'y'}"
             )
         ]
-        by_channel = Counter(target.channel for target in self.targets if target.fits)
+        lines += [f"also: {where}" for where in self.destinations()]
+        by_channel = Counter(
+            target.channel for target in self.targets if target.fits and target.kind != SUBSCRIBERS
+        )
         if by_channel:
             lines.append(
                 "fits: "
@@ -91,9 +122,12 @@ def plan_statement(
     text: str | None = None,
     account_ids: Sequence[int] | None = None,
     reply_to_threads: bool = False,
+    to_subscribers: bool = False,
 ) -> StatementPlan:
-    """Render the statement (default: the holding statement) for every chosen account and,
-    with `reply_to_threads`, every open thread of the incident; nothing is queued."""
+    """Render the statement (default: the holding statement) for every chosen account,
+    with `reply_to_threads` every open thread of the incident, and with `to_subscribers`
+    the mail to every active subscriber; nothing is queued."""
+    from inbox.crisis.email_updates import email_audience
     from inbox.outbox.drafts import OutboundKind
     from inbox.outbox.targets import account_target, thread_target
 
@@ -126,11 +160,19 @@ def plan_statement(
                     "reply", connection, target, OutboundKind.REPLY, author, now, statement
                 )
             )
+    audience = email_audience(connection) if to_subscribers else None
+    if audience is not None and audience.reachable and audience.account is not None:
+        target = account_target(connection, audience.account.id)
+        mailing = _statement_target(
+            SUBSCRIBERS, connection, target, OutboundKind.EMAIL_UPDATE, author, now, statement
+        )
+        targets.append(replace(mailing, where=audience.describe()))
     if not targets:
         raise InvalidInput(
-            "the statement has nowhere to go: no enabled account and no open incident thread"
+            "the statement has nowhere to go: no enabled account, no open incident thread "
+            "and no subscriber"
         )
-    return StatementPlan(incident_id, statement, tuple(targets))
+    return StatementPlan(incident_id, statement, tuple(targets), email=audience)
 
 
 def _statement_target(
@@ -182,8 +224,10 @@ def record_statement(
     text: str,
     campaign_ids: Sequence[int],
     plan: StatementPlan,
+    subscribers: int = 0,
 ) -> None:
-    """Tie the statement's campaigns to the incident, count it as a public update, log it."""
+    """Tie the statement's campaigns to the incident, count it as a public update, log it
+    (with the number of `subscribers` mailed)."""
     if campaign_ids:
         connection.execute(
             update(_campaign)
@@ -201,8 +245,9 @@ def record_statement(
             campaign_ids=list(campaign_ids),
             posts=sum(1 for target in sent if target.kind == "post"),
             replies=sum(1 for target in sent if target.kind == "reply"),
-            channels=dict(Counter(target.channel for target in sent)),
+            channels=dict(Counter(target.channel for target in sent if target.kind != SUBSCRIBERS)),
             skipped=[target.where for target in plan.unfit],
+            subscribers=subscribers,
         ),
         at=now,
         actor=actor.handle,

@@ -18,6 +18,7 @@ from adapters.base import Kind
 from adapters.registry import adapter_class
 from inbox.answers import load_answer
 from inbox.core.models import Agent, Outbound, OutboundStatus
+from inbox.core.sanitize import single_line
 from inbox.outbox.problems import ProblemCode, SendProblem
 from inbox.outbox.targets import Target, active_incident, render, render_context, style_platform
 
@@ -45,6 +46,19 @@ class OutboundKind(enum.StrEnum):
     REPLY = "reply"
     DM = "dm"
     POST = "post"
+    EMAIL_UPDATE = "email_update"
+    """An incident update mailed to one subscriber (`outbound.recipient`), outside any thread."""
+
+
+def update_subject(incident_title: str | None) -> str:
+    """The subject of an incident update mailed to subscribers: "[Update] <title>"."""
+    title = single_line(incident_title or "")
+    return f"[Update] {title}" if title else "[Update]"
+
+
+def unsubscribe_subject(token: str) -> str:
+    """The subject of a mail that unsubscribes the holder of `token` from incident updates."""
+    return f"unsubscribe {token}"
 
 
 def pre_send_checks(
@@ -166,7 +180,7 @@ def approval_reason(
     """Why a message must wait for a lead: a flagged answer, a public statement, or crisis mode."""
     if answer is not None and answer.needs_approval:
         return f"the prepared answer {answer.shortcode!r} needs a lead's approval"
-    if kind == OutboundKind.POST:
+    if kind in (OutboundKind.POST, OutboundKind.EMAIL_UPDATE):
         return "a statement posted on the brand's accounts needs a lead's approval"
     incident = active_incident(connection)
     if incident is not None and incident.requires_approval:

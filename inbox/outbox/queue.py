@@ -259,6 +259,10 @@ def approve(
     row = _existing_row(connection, outbound_id)
     if row.status != OutboundStatus.AWAITING_APPROVAL:
         raise Conflict(f"outgoing message {outbound_id} is {row.status}, not awaiting approval")
+    if text is not None and row.kind == OutboundKind.EMAIL_UPDATE:
+        raise InvalidInput(
+            "one subscriber's mail cannot be edited alone: reject the statement and send it again"
+        )
     values: dict[str, Any] = {}
     if text is not None:
         target = row_target(connection, row)
@@ -284,6 +288,46 @@ def approve(
         approved_by=reviewer.agent_id,
         **values,
     )
+    if row.campaign_id is not None:
+        decide_subscriber_mails(
+            connection, row.campaign_id, reviewer=reviewer, now=now, approved=True
+        )
+
+
+def decide_subscriber_mails(
+    connection: Connection, campaign_id: int, *, reviewer: Author, now: datetime, approved: bool
+) -> int:
+    """Approve (or reject) together every subscriber mail of a campaign still waiting.
+
+    A statement's mails to its subscribers follow the statement: approving any of its
+    waiting messages lets them all go, and rejecting one mail rejects the mailing. One
+    event for the lot; returns how many rows were decided.
+    """
+    status = OutboundStatus.QUEUED if approved else OutboundStatus.REJECTED
+    decided = connection.execute(
+        update(_outbound)
+        .where(
+            _outbound.c.campaign_id == campaign_id,
+            _outbound.c.kind == str(OutboundKind.EMAIL_UPDATE),
+            _outbound.c.status == str(OutboundStatus.AWAITING_APPROVAL),
+        )
+        .values(
+            status=str(status),
+            reviewed_by=reviewer.agent_id,
+            approved_by=reviewer.agent_id if approved else None,
+            updated_at=now,
+        )
+    ).rowcount
+    if decided:
+        events.record(
+            connection,
+            events.SubscriberMailsDecided(
+                campaign_id=campaign_id, mails=decided, approved=approved
+            ),
+            at=now,
+            actor=reviewer.handle,
+        )
+    return decided
 
 
 def reject(
@@ -303,6 +347,10 @@ def reject(
         status=OutboundStatus.REJECTED,
         decision=events.OutboundRejected(outbound_id=row.id, note=note),
     )
+    if row.kind == OutboundKind.EMAIL_UPDATE and row.campaign_id is not None:
+        decide_subscriber_mails(
+            connection, row.campaign_id, reviewer=reviewer, now=now, approved=False
+        )
 
 
 def _decide(
@@ -491,7 +539,7 @@ def outbound_rows(
         if needed:
             if flagged:
                 reason = f"prepared answer {shortcode!r} needs approval"
-            elif row.kind == OutboundKind.POST:
+            elif row.kind in (OutboundKind.POST, OutboundKind.EMAIL_UPDATE):
                 reason = "statements need approval"
             else:
                 reason = "crisis mode requires approval"

@@ -24,6 +24,7 @@ from adapters.base import (
     FetchedContact,
     FetchedItem,
     Kind,
+    ListUnsubscribe,
     NotReached,
     OutboundRequest,
     PayloadInvalid,
@@ -34,8 +35,19 @@ from adapters.base import (
 from inbox import events
 from inbox.core.clock import Clock, utc_now
 from inbox.core.database import write_transaction
-from inbox.core.models import Account, Agent, Contact, Item, Outbound, OutboundStatus, Thread
-from inbox.outbox.drafts import OutboundKind
+from inbox.core.models import (
+    Account,
+    Agent,
+    Campaign,
+    Contact,
+    Incident,
+    Item,
+    Outbound,
+    OutboundStatus,
+    Subscriber,
+    Thread,
+)
+from inbox.outbox.drafts import OutboundKind, unsubscribe_subject, update_subject
 from inbox.outbox.scheduled import publish_due_posts
 from inbox.outbox.targets import channel_name
 from inbox.store.ingest import OUTBOX_STREAM, Store
@@ -53,6 +65,9 @@ _contact = Contact.__table__
 _item = Item.__table__
 _outbound = Outbound.__table__
 _thread = Thread.__table__
+_campaign = Campaign.__table__
+_incident = Incident.__table__
+_subscriber = Subscriber.__table__
 
 CLAIM_TTL = timedelta(minutes=5)
 """How long a sender may hold a row; after that the row is presumed orphaned."""
@@ -89,6 +104,12 @@ class _Claim:
     author_id: int | None
     author_handle: str | None
     queued_at: datetime
+    subject: str | None = None
+    """An incident update's subject ("[Update] <incident title>")."""
+    unsubscribe_token: str | None = None
+    """The token of the subscriber an incident update goes to."""
+    unsubscribed: bool = False
+    """The subscriber has left since the update was queued: it must not go."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,15 +366,24 @@ class Sender:
                 _contact.c.handle.label("contact_handle"),
                 _contact.c.display_name.label("contact_name"),
                 author.c.handle.label("author_handle"),
+                _incident.c.title.label("incident_title"),
+                _subscriber.c.unsubscribe_token,
+                _subscriber.c.unsubscribed_at,
             )
             .join(_account, _account.c.id == _outbound.c.account_id)
             .outerjoin(_thread, _thread.c.id == _outbound.c.thread_id)
             .outerjoin(_contact, _contact.c.id == _thread.c.contact_id)
             .outerjoin(author, author.c.id == _outbound.c.created_by)
+            .outerjoin(_campaign, _campaign.c.id == _outbound.c.campaign_id)
+            .outerjoin(_incident, _incident.c.id == _campaign.c.incident_id)
+            .outerjoin(_subscriber, _subscriber.c.email == _outbound.c.recipient)
             .where(_outbound.c.id == outbound_id)
         ).one()
         recipient = None
-        if row.contact_external_id is not None:
+        mailed = row.kind == OutboundKind.EMAIL_UPDATE
+        if mailed and row.recipient is not None:
+            recipient = FetchedContact(external_id=row.recipient, handle=row.recipient)
+        elif row.contact_external_id is not None:
             recipient = FetchedContact(
                 external_id=row.contact_external_id,
                 handle=row.contact_handle,
@@ -381,6 +411,9 @@ class Sender:
             author_id=row.created_by,
             author_handle=row.author_handle,
             queued_at=row.created_at,
+            subject=update_subject(row.incident_title) if mailed else None,
+            unsubscribe_token=row.unsubscribe_token if mailed else None,
+            unsubscribed=mailed and (row.unsubscribe_token is None or bool(row.unsubscribed_at)),
         )
 
     # -- trying ---------------------------------------------------------------------------
@@ -394,6 +427,16 @@ class Sender:
         return adapter
 
     def _request(self, claim: _Claim) -> OutboundRequest:
+        if claim.kind == OutboundKind.EMAIL_UPDATE:
+            token = claim.unsubscribe_token
+            return OutboundRequest(
+                idempotency_key=claim.idempotency_key,
+                kind=Kind.DM,
+                text=claim.rendered_text,
+                recipient=claim.recipient,
+                subject=claim.subject,
+                unsubscribe=ListUnsubscribe(unsubscribe_subject(token)) if token else None,
+            )
         if claim.kind == OutboundKind.DM:
             kind = Kind.DM
         elif claim.thread_kind is not None:
@@ -413,6 +456,8 @@ class Sender:
         import httpx
 
         timeout = self.send_timeout.total_seconds()
+        if claim.unsubscribed:
+            return await asyncio.to_thread(self._withdraw, claim)
         try:
             adapter = self._adapter(claim.account, client)
         except Exception as error:  # noqa: BLE001 - a broken account must not stop the others
@@ -541,6 +586,17 @@ class Sender:
             next_attempt_at=None,
         )
         return SendResult(claim.id, str(OutboundStatus.FAILED), reason)
+
+    def _withdraw(self, claim: _Claim) -> SendResult:
+        """Drop an incident update whose subscriber left after it was queued."""
+        self._settle(
+            claim,
+            events.OutboundCancelled(outbound_id=claim.id),
+            status=str(OutboundStatus.CANCELLED),
+            error="the subscriber unsubscribed",
+            next_attempt_at=None,
+        )
+        return SendResult(claim.id, str(OutboundStatus.CANCELLED), "the subscriber unsubscribed")
 
     def _gave_up(self, claim: _Claim, reason: str) -> SendResult | None:
         if claim.attempts < self.max_attempts:

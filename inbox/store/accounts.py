@@ -195,12 +195,27 @@ def list_accounts(connection: Connection, *, include_removed: bool = False) -> l
 
 
 def find_account(connection: Connection, reference: str) -> AccountSummary:
-    """An account by id or handle (a connected one before a removed one of that handle)."""
+    """An account by id, handle or PLATFORM:HANDLE (a connected one before a removed one).
+
+    A handle connected on several platforms is refused with the choices: acting on
+    whichever came first would remove or disable an account nobody meant.
+    """
     reference = reference.strip()
     everyone = list_accounts(connection, include_removed=True)
     by_id = [account for account in everyone if str(account.id) == reference]
-    named = [account for account in everyone if account.handle == reference]
-    found = by_id or [account for account in named if account.removed_at is None] or named
+    platform, _, handle = reference.partition(":")
+    named = [
+        account
+        for account in everyone
+        if account.handle == reference or (account.platform, account.handle) == (platform, handle)
+    ]
+    connected = [account for account in named if account.removed_at is None]
+    found = by_id or connected or named
+    if len(found) > 1 and not by_id:
+        choices = ", ".join(
+            f"{account.platform}:{account.handle} (id {account.id})" for account in found
+        )
+        raise InvalidInput(f"{reference!r} is more than one account: {choices}; name one of those")
     if found:
         return found[0]
     raise NotFound(f"no account {reference!r} (`inbox accounts list` shows them)")

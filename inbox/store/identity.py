@@ -139,13 +139,17 @@ def check_login_name(login: str) -> str:
     return login
 
 
+LOGINS_NEED_POSTGRESQL = (
+    "--login needs a PostgreSQL database; on SQLite the file is the boundary "
+    "(README, 'Who you are')"
+)
+"""Why `--login` is refused on SQLite, said the same by every command that takes it."""
+
+
 def require_postgresql(connection: Connection) -> None:
     """InvalidInput unless the database is PostgreSQL, where people have logins."""
     if connection.dialect.name != "postgresql":
-        raise InvalidInput(
-            "--login needs a PostgreSQL database; on SQLite the file is the boundary "
-            "(README, 'Who you are')"
-        )
+        raise InvalidInput(LOGINS_NEED_POSTGRESQL)
 
 
 def create_login(connection: Connection, login: str, password: str, role: str) -> None:
@@ -178,13 +182,18 @@ def create_login(connection: Connection, login: str, password: str, role: str) -
 
 
 def change_login_role(connection: Connection, login: str, before: str, after: str) -> None:
-    """Move `login` from the group role of `before` to that of `after`."""
+    """Move `login` from the group role of `before` to that of `after`.
+
+    An admin's login is a member of every group (so it can grant them); leaving admin, it
+    leaves them all, or a demoted admin would keep a lead's writes in the database.
+    """
     from psycopg import sql
 
+    groups = GROUP_ROLES.values() if before == Role.ADMIN else [GROUP_ROLES[before]]
     _run(
         connection,
         sql.SQL("REVOKE {} FROM {}").format(
-            sql.Identifier(GROUP_ROLES[before]), sql.Identifier(login)
+            sql.SQL(", ").join(sql.Identifier(group) for group in groups), sql.Identifier(login)
         ),
         "change logins",
     )

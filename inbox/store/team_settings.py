@@ -5,7 +5,9 @@ made from; if someone saved the setting since, it is refused as a `Conflict` tha
 who and when (optimistic versioning: nothing is locked while a lead edits). Each change is
 a `team_setting.changed` event by the person who made it, listing what changed, so the
 event log is the setting's history. Known keys are those in `DEFAULTS`: "sla" (the SLA
-policy and its business calendar); assignment rules will be one more entry.
+policy and its business calendar), "status_page" (the public status page's address and
+title; where it is written and how it is published are in the config of the machine that
+does it); assignment rules will be one more entry.
 """
 
 from __future__ import annotations
@@ -27,8 +29,12 @@ from inbox.sla import SlaPolicy, refresh_due_at
 SLA = "sla"
 """The key of the SLA policy and business calendar."""
 
+STATUS_PAGE = "status_page"
+"""The key of the public status page's settings (`inbox.crisis.status_page`)."""
+
 DEFAULTS: dict[str, Callable[[], dict[str, Any]]] = {
     SLA: lambda: SlaSettings().to_table(),
+    STATUS_PAGE: lambda: {"base_url": None, "title": None},
 }
 """Every known key and the value it has until someone sets it."""
 

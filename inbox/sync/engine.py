@@ -162,8 +162,7 @@ class SyncEngine:
             if self.served.serves(account.platform, account.handle):
                 accounts.append(account)
                 continue
-            progress = StreamProgress(account=account, stream="*", skipped=NOT_HELD)
-            progress.not_held = True
+            progress = StreamProgress(account=account, stream="*", skipped=NOT_HELD, not_held=True)
             summary.streams.append(progress)
             self._report(progress)
         try:

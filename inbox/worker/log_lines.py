@@ -114,7 +114,7 @@ class EventLines(logging.Formatter):
             if problem is not None:
                 line["traceback"] = problem
             return json.dumps(line, ensure_ascii=False, default=str)
-        shown = [f"{key}={extra[key]}" for key in _FIELDS_SHOWN if key in extra]
+        shown = [f"{key}={self._scrubbed(extra[key])}" for key in _FIELDS_SHOWN if key in extra]
         text = f"{at:%H:%M:%S} {event} {message}"
         if shown:
             text += f" ({', '.join(shown)})"

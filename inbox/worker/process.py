@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from inbox.core.clock import Clock, utc_now
 from inbox.core.credentials import CredentialStore
 from inbox.core.database import write_transaction
+from inbox.crisis.status_publisher import StatusPagePublisher
 from inbox.outbox.sender import CLAIM_TTL, SendResult
 from inbox.runtime import build_sender, build_sync_engine, http_client
 from inbox.store import workers
@@ -98,6 +99,9 @@ class InboxWorker:
         self.sync_engine = build_sync_engine(
             engine, credentials, clock=clock, config=config, holder=self.name, served=self.served
         )
+        self.status_page = StatusPagePublisher(engine, config.status_page)
+        """Regenerates and publishes the public status page after statements and changes,
+        into the folder and with the command of this machine's config (none: no page)."""
         self.sender = build_sender(
             engine,
             credentials,
@@ -106,6 +110,7 @@ class InboxWorker:
             holder=self.name,
             served=self.served,
             on_result=self._report_send,
+            status_page=self.status_page,
         )
         self._serving: set[int] | None = None
 
@@ -135,6 +140,9 @@ class InboxWorker:
                 name="worker: outbox",
             )
             beating = asyncio.create_task(self._keep_beating(stop), name="worker: heartbeat")
+            following = asyncio.create_task(
+                self.status_page.follow(stop), name="worker: status page"
+            )
             stopped = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait(
                 {polling, sending, beating, stopped}, return_when=asyncio.FIRST_COMPLETED
@@ -155,7 +163,7 @@ class InboxWorker:
             )
             stop.set()
             await self._settle(sending)
-            await asyncio.gather(polling, beating, return_exceptions=True)
+            await asyncio.gather(polling, beating, following, return_exceptions=True)
             stopped.cancel()
         try:
             await asyncio.to_thread(self._stop_row)

@@ -42,13 +42,7 @@ from adapters.email.payloads import MailMessage, decoded_text, html_to_text
 from inbox.core.database import open_engine
 from inbox.service import InboxService
 from inbox.store.ingest import Store
-from tests.conftest import skip_or_fail
-from tests.servers.mail import (
-    MailServerFailed,
-    MailServers,
-    MailServerUnavailable,
-    start_mail_servers,
-)
+from tests.servers.mail import MailServers, mail_servers_for_a_test
 from tests.support.fake_mail import PASSWORD, FakeMailbox, fixture_bytes
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -425,16 +419,8 @@ COMPLAINT_ID = "<order-4411@customer.example.test>"
 @pytest.fixture
 def servers() -> Iterator[MailServers]:
     """Dovecot and its SMTP front, with a support and a customer mailbox, for one test."""
-    try:
-        running = start_mail_servers(PASSWORDS)
-    except MailServerUnavailable as error:
-        skip_or_fail(f"mail servers: {error}")
-    except MailServerFailed as error:
-        pytest.fail(f"mail servers: {error}")
-    try:
+    with mail_servers_for_a_test(PASSWORDS) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def unused_port() -> int:

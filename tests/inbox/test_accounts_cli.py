@@ -277,6 +277,7 @@ def test_removed_then_added_again_keeps_its_threads(capsys, database_url, isolat
 
     status, out, _ = run(capsys, "--db", db, "accounts", "remove", "@brand")
     assert status == 0 and "its threads kept" in out and "accounts add demo-x @brand" in out
+    assert "secret" not in out, "a demo account has no secret to delete"
     assert listed(capsys, db) == []
     [removed] = listed(capsys, db, "--all")
     assert removed["enabled"] == "removed" and removed["removed_at"] is not None
@@ -310,8 +311,9 @@ def test_remove_deletes_the_secret_and_a_removed_account_is_not_changed(
     )  # fmt: skip
     assert ("social-inbox", "mastodon/@b@s.example") in isolated_machine.entries
 
-    assert run(capsys, "--db", db, "accounts", "remove", "1")[0] == 0
+    status, out, _ = run(capsys, "--db", db, "accounts", "remove", "1")
 
+    assert status == 0 and "its secret deleted from this machine's keyring" in out
     assert ("social-inbox", "mastodon/@b@s.example") not in isolated_machine.entries
     for command in (["login", "1"], ["enable", "1"], ["settings", "1", "reply_visibility=direct"]):
         status, _, err = run(capsys, "--db", db, "accounts", *command)
@@ -441,8 +443,10 @@ def test_settings_help_lists_every_platforms_settings(capsys):
     for platform in platform_names():
         for setting in adapter_class(platform).settings_fields:
             assert f"    {setting.name}: " in out, (platform, setting.name)
-    assert "reply_visibility: who sees a reply to a public post (public, unlisted, private, "
-    "direct); default public" in out.replace("\n", " ")
+    assert (
+        "reply_visibility: who sees a reply to a public post (public, unlisted, private, "
+        "direct); default public"
+    ) in out
     status, out, _ = run(capsys, "accounts", "add", "--help")
     assert "platforms: bluesky" in out and "smtp_url" in out
 
@@ -525,3 +529,24 @@ def test_each_platforms_settings_are_declared_whole(platform):
         assert setting.help and setting.kind in (str, int, bool)
         if setting.choices is not None:
             assert setting.default in setting.choices
+
+
+def test_what_the_platform_says_of_an_account_is_printed_cleaned(
+    capsys, db, monkeypatch, isolated_machine
+):
+    from adapters import registry
+
+    monkeypatch.setitem(
+        registry._ADAPTER_PATHS,
+        "hostile-test",
+        "tests.support.hostile_adapter:HostileIdentityAdapter",
+    )
+    _answer_with(monkeypatch, {"access_token": "tok"})
+
+    status, out, err = run(
+        capsys, "--db", db, "accounts", "add", "hostile-test", "@brand", "--manual"
+    )
+
+    assert status == 0, err
+    assert "the credentials work: @brand" in out
+    assert "\x1b" not in out and "\x07" not in out

@@ -85,6 +85,7 @@ NO_JSON = {
     ("canned", "new"): "an editor session",
     ("setup",): "a conversation at the terminal, then what to run next",
     ("worker",): "runs until stopped; its output is the log (--log-format json)",
+    ("serve",): "serves the terminal UI to browsers until stopped",
 }
 
 

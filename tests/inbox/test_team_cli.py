@@ -98,3 +98,12 @@ def test_setup_without_a_terminal_needs_the_admins_handle(capsys, tmp_path):
     status, _, err = run(capsys, str(tmp_path / "new.db"), "setup", "--skip-account")
 
     assert status == 2 and "--admin HANDLE is needed without a terminal" in err
+
+
+def test_setup_with_a_login_on_sqlite_is_refused_before_anything_is_made(capsys, tmp_path):
+    database = str(tmp_path / "new.db")
+    status, _, err = run(capsys, database, "setup", "--admin", "ana", "--login", "--yes")
+
+    assert status == 2 and "--login needs a PostgreSQL database" in err
+    status, out, _ = run(capsys, database, "agents", "list", "--format", "json")
+    assert json.loads(out) == []

@@ -366,6 +366,17 @@ def test_a_log_line_never_carries_a_secret():
     assert "access_token=[redacted]&user=brand" in parsed["message"]
 
 
+def test_a_text_log_line_scrubs_the_fields_it_shows_too():
+    redactor = log_lines.Redactor()
+    redactor.remember([TOKEN])
+    formatter = log_lines.EventLines(redactor, json_lines=False)
+
+    line = _line(formatter, "poll failed", event="poll.failed", stream=f"dms?token={TOKEN}")
+
+    assert TOKEN not in line
+    assert "stream=dms?token=[redacted]" in line
+
+
 def test_a_log_line_on_a_terminal_is_short_text():
     formatter = log_lines.EventLines(log_lines.Redactor(), json_lines=False)
 

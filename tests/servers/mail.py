@@ -12,6 +12,7 @@ Everything binds 127.0.0.1 on free ports; `stop()` ends what was started here, b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -21,9 +22,12 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.servers.apt import apt_install
 
 APT_PACKAGES = ("dovecot-imapd", "dovecot-lmtpd")
 APT_TIMEOUT_S = 600
@@ -87,48 +91,33 @@ def find_dovecot() -> str | None:
 
 def install_dovecot() -> str:
     """Install Dovecot's IMAP and LMTP servers with apt-get, or say why that cannot happen."""
-    if shutil.which("apt-get") is None:
-        raise MailServerUnavailable(
-            "Dovecot is not installed and this machine has no apt-get to install it with."
-        )
-    if os.geteuid() != 0:
-        raise MailServerUnavailable(
-            "Dovecot is not installed and installing needs root: "
-            f"run `sudo apt-get install {' '.join(APT_PACKAGES)}`."
-        )
-    command = [
-        "apt-get",
-        "install",
-        "--yes",
-        "-qq",
-        "--no-install-recommends",
-        "-o",
-        "DPkg::Lock::Timeout=120",
-        *APT_PACKAGES,
-    ]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    result = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False
-    )
-    if result.returncode != 0 and "Unable to locate package" in result.stdout + result.stderr:
-        subprocess.run(
-            ["apt-get", "update", "-qq"],
-            env=env,
-            capture_output=True,
-            timeout=APT_TIMEOUT_S,
-            check=False,
-        )
-        result = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT_S, check=False
-        )
+    failure = apt_install(APT_PACKAGES, "Dovecot", APT_TIMEOUT_S)
     dovecot = find_dovecot()
-    if result.returncode != 0 or dovecot is None:
-        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+    if failure is not None or dovecot is None:
         raise MailServerUnavailable(
-            f"`apt-get install {' '.join(APT_PACKAGES)}` "
-            f"failed (exit {result.returncode}): {last[0]}"
+            failure or f"`apt-get install {' '.join(APT_PACKAGES)}` installed no Dovecot"
         )
     return dovecot
+
+
+@contextlib.contextmanager
+def mail_servers_for_a_test(passwords: dict[str, str]) -> Iterator[MailServers]:
+    """`start_mail_servers` for one test, stopped after it: the test is skipped (failed under
+    CI=true) when the servers cannot be had here, and failed when they do not start."""
+    import pytest
+
+    from tests.conftest import skip_or_fail
+
+    try:
+        running = start_mail_servers(passwords)
+    except MailServerUnavailable as error:
+        skip_or_fail(f"mail servers: {error}")
+    except MailServerFailed as error:
+        pytest.fail(f"mail servers: {error}")
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def start_mail_servers(passwords: dict[str, str]) -> MailServers:

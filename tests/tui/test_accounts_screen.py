@@ -203,3 +203,25 @@ async def test_the_accounts_screen_is_offered_to_admins_only(app):
         await pilot.press("C")
         await pilot.pause()
         assert isinstance(pilot.app.screen, InboxScreen)
+
+
+async def test_a_handle_that_looks_like_markup_is_shown_as_typed(admin_app, sqlite_engine):
+    from sqlalchemy import update
+
+    from inbox.core.database import write_transaction
+    from inbox.core.models import Account
+
+    account = Account.__table__
+    with write_transaction(sqlite_engine) as connection:
+        connection.execute(
+            update(account).where(account.c.platform == "token-test").values(handle="@b[/b]")
+        )
+    async with admin_app.run_test(size=(120, 40)) as pilot:
+        screen = await open_accounts(pilot)
+        await to_the_last(pilot, screen)
+        shown_as_typed = "token-test @b\\[/b]"  # the title's markup, the bracket escaped
+        assert shown_as_typed in screen.query_one("#account-detail").border_title
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LoginQuestion))
+        box = pilot.app.screen.query_one("#login-box")
+        assert box.border_title == f"Reconnect {shown_as_typed}"

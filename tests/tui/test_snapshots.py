@@ -153,3 +153,23 @@ def test_the_accounts_screen(snap_compare, make_app, sqlite_engine, clock):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(120, 30), run_before=on_the_accounts)
+
+
+def test_the_listening_rules_screen(snap_compare, make_app, sqlite_engine, clock):
+    from inbox.crisis.listening import evaluate_rules
+    from inbox.service import InboxService
+
+    app, _ = make_app(threads=12, poll_seconds=60)
+    lead = InboxService(sqlite_engine, actor="alice", clock=clock)
+    lead.add_listening_rule("Service down", "keyword", {"keywords": "down, outage"})
+    surge = lead.add_listening_rule("Surge", "volume_spike", {"window_minutes": 15})
+    evaluate_rules(sqlite_engine, clock(), run_commands=False)
+    lead.edit_listening_rule(surge, enabled=False, version=lead.listening_rule(surge).version)
+
+    async def on_the_rules(pilot) -> None:
+        await settled(pilot)
+        await pilot.press("L")
+        await wait_for(pilot, lambda: getattr(pilot.app.screen, "loaded", False))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=on_the_rules)

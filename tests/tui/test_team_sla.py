@@ -83,8 +83,9 @@ async def test_an_agent_sees_the_policy_and_is_told_only_leads_change_it(
 
         assert form.query_one("#timezone", Input).value == "UTC"
         assert form.query_one("#timezone", Input).disabled
-        assert "blake is an agent: only leads and admins change the SLA policy" in problems(form)
+        refusal = "blake is an agent; only admin, lead may change the team's settings"
+        assert refusal in problems(form)
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "only leads and admins change the SLA policy" in problems(form)
+        assert app.screen is form and refusal in problems(form), "ctrl+s saves nothing"
     assert lead.sla_settings().version == 0

@@ -51,7 +51,7 @@ class LoginQuestion(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="login-box") as box:
-            box.border_title = self.title_text
+            box.border_title = Text(self.title_text)
             if self.shown:
                 yield Static(Text(for_display("\n".join(self.shown))), id="login-shown")
             yield Label(Text(for_display(self.question)), id="login-question")

@@ -26,6 +26,7 @@ from inbox import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    counted,
     first_line,
     for_display,
 )
@@ -180,7 +181,7 @@ class AccountsScreen(WorkerFailures, Screen[None]):
         for account, row in zip(self.accounts, rows, strict=True):
             table.add_row(*row, key=str(account.id))
         table.border_subtitle = (
-            f"{len(self.accounts)} accounts"
+            counted(len(self.accounts), "account")
             if self.accounts
             else "none yet: `inbox accounts add` connects one"
         )
@@ -208,7 +209,9 @@ class AccountsScreen(WorkerFailures, Screen[None]):
         detail.display = account is not None
         if account is None:
             return
-        detail.border_title = f"{platform_label(account.platform)} {first_line(account.handle, 60)}"
+        detail.border_title = Text(
+            f"{platform_label(account.platform)} {first_line(account.handle, 60)}"
+        )
         text = Text(f"Health: {health_label(account).plain}")
         if account.health_detail and account.health_detail != account.last_error:
             text.append(f" · {first_line(account.health_detail, 300)}")

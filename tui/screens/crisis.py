@@ -3,9 +3,11 @@
 Everyone can read it: the incident, the holding statement, the counts, and every incident
 so far (enter opens one's review). Leads act: declare an incident, post the holding
 statement or a public update on every (or chosen) account as one campaign, reply with it
-in every open incident thread, and end the incident. A statement is always planned first:
-the form shows where it goes and which accounts or threads it does not fit, and only a
-second step sends it. Someone whose role does not allow an action is told so in words.
+in every open incident thread, mail it to the subscribers, and end the incident. A
+statement is always planned first: the form shows where it goes (the accounts, the status
+page, the subscribers and the email account that mails them) and which accounts or threads
+it does not fit, and only a second step sends it. Someone whose role does not allow an
+action is told so in words.
 
 The incident shown comes from the app's crisis state (`InboxApp.crisis`), so it is live;
 the list of incidents is read in a worker, again after every incident event.
@@ -21,6 +23,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -39,6 +42,7 @@ from textual.worker import get_current_worker
 from inbox import (
     Action,
     CrisisStatus,
+    EmailAudience,
     InboxService,
     IncidentRow,
     NotFound,
@@ -292,10 +296,16 @@ class CrisisScreen(WorkerFailures, Screen[None]):
     def _sent(self, result: StatementQueued | None) -> None:
         if result is None:
             return
+        plan = result.plan
+        mailed = plan.email.subscribers if plan.mailing is not None and plan.email else 0
         parts = [
             f"campaign {campaign.id}: {campaign.targets} {_campaign_noun(campaign.kind)}"
+            if not mailed
+            else f"campaign {campaign.id}: {counted(campaign.targets, 'message')}"
             for campaign in result.campaigns
         ]
+        if mailed:
+            parts.append(f"{counted(mailed, 'subscriber')} by email")
         self.notify(
             "Queued " + "; ".join(parts) + ". It goes out as the outbox sends; the next public "
             "update is due one interval from now.",
@@ -512,6 +522,14 @@ _PURPOSES = {
 }
 
 
+def destination_lines(status_page: str | None, audience: EmailAudience | None) -> list[str]:
+    """Where a statement goes besides the accounts and threads: the status page and the
+    subscribers (None: not mailed to them), as the form shows them."""
+    page = f"the status page at {status_page}" if status_page else "no status page configured"
+    mail = audience.describe() if audience is not None else "not mailed to subscribers"
+    return [f"Status page: {page}.", f"Subscribers: {mail}."]
+
+
 def plan_lines(plan: StatementPlan) -> list[str]:
     """Where a planned statement goes and what does not fit, in sentences."""
     posts = [target for target in plan.targets if target.kind == "post"]
@@ -521,8 +539,12 @@ def plan_lines(plan: StatementPlan) -> list[str]:
         where.append(f"{len(posts)} account post{'s' if len(posts) != 1 else ''}")
     if replies:
         where.append(f"{len(replies)} thread repl{'ies' if len(replies) != 1 else 'y'}")
+    if plan.mailing is not None and plan.email is not None:
+        where.append(counted(plan.email.subscribers, "subscriber") + " by email")
     lines = [f"Checked for {' and '.join(where)}."]
-    fits = Counter(target.channel for target in plan.targets if target.fits)
+    fits = Counter(
+        target.channel for target in plan.targets if target.fits and target is not plan.mailing
+    )
     if fits:
         lines.append(
             "Fits: "
@@ -575,6 +597,16 @@ class StatementForm(CrisisForm):
                     compact=True,
                 ),
             )
+            yield form_row(
+                "Subscribers",
+                Checkbox(
+                    "also mail it to the subscribers",
+                    value=self.purpose != REPLIES,
+                    id="subscribers",
+                    compact=True,
+                ),
+            )
+            yield Static("", id="destinations")
             yield Static("Loading the accounts…", id="form-problems")
             yield form_buttons("Check")
 
@@ -588,6 +620,32 @@ class StatementForm(CrisisForm):
     def load_targets(self) -> None:
         self.post_message(
             StatementFormLoaded(self.service.list_accounts(), self.incident.open_threads)
+        )
+        self.post_message(
+            self.DestinationsLoaded(
+                self.service.status_page_location(), self.service.email_audience()
+            )
+        )
+
+    class DestinationsLoaded(Message, bubble=False):
+        """Where a statement goes besides the accounts: the status page and the subscribers."""
+
+        def __init__(self, status_page: str | None, audience: EmailAudience) -> None:
+            super().__init__()
+            self.status_page = status_page
+            self.audience = audience
+
+    @on(DestinationsLoaded)
+    def show_destinations(self, message: DestinationsLoaded) -> None:
+        audience = message.audience
+        box = self.query_one("#subscribers", Checkbox)
+        box.label = (
+            f"also mail it to the subscribers ({counted(audience.subscribers, 'person', 'people')})"
+        )
+        if not audience.reachable:
+            box.value, box.disabled = False, True
+        self.query_one("#destinations", Static).update(
+            Text("\n".join(destination_lines(message.status_page, audience)))
         )
 
     @on(StatementFormLoaded)
@@ -605,6 +663,7 @@ class StatementForm(CrisisForm):
             self.query_one("#statement", TextArea).text,
             tuple(self.query_one("#accounts", SelectionList).selected),
             self.query_one("#replies", Checkbox).value,
+            self.query_one("#subscribers", Checkbox).value,
         )
 
     @on(TextArea.Changed)
@@ -621,12 +680,14 @@ class StatementForm(CrisisForm):
         if self.busy:
             return
         request = self._request()
-        text, account_ids, replies = request
+        text, account_ids, replies, subscribers = request
         if not str(text).strip():
             self.show_problem("Write the statement first.")
             return
-        if not account_ids and not replies:
-            self.show_problem("Check at least one account, or the open incident threads.")
+        if not account_ids and not replies and not subscribers:
+            self.show_problem(
+                "Check at least one account, the open incident threads or the subscribers."
+            )
             return
         self.hold()
         if self.plan is not None and request == self.planned_for:
@@ -644,13 +705,14 @@ class StatementForm(CrisisForm):
         description="crisis: check the statement",
     )
     def check(self, request: tuple[object, ...]) -> None:
-        text, account_ids, replies = request
+        text, account_ids, replies, subscribers = request
         try:
             plan = self.service.plan_statement(
                 self.incident.id,
                 text=str(text),
                 account_ids=list(account_ids),
                 reply_to_threads=bool(replies),
+                to_subscribers=bool(subscribers),
             )
         except REFUSED as error:
             self.post_message(CrisisActionRefused(str(error)))
@@ -665,16 +727,19 @@ class StatementForm(CrisisForm):
         self.busy = False
         self.plan, self.planned_for = message.plan, message.request
         plan = message.plan
-        fitting = len(plan.targets) - len(plan.unfit)
+        mailing = plan.mailing if plan.mailing is not None and plan.mailing.fits else None
+        fitting = len(plan.targets) - len(plan.unfit) - (1 if mailing is not None else 0)
+        mailed = plan.email.subscribers if mailing is not None and plan.email else 0
         button = self.query_one("#form-submit", Button)
         lines = plan_lines(plan)
-        if not fitting:
+        if not fitting and not mailed:
             lines.append("It fits nowhere: shorten it.")
             button.label, button.disabled = "Check", True
         else:
             skip = f", skip {len(plan.unfit)}" if plan.unfit else ""
-            button.label, button.disabled = f"Send to {fitting}{skip}", False
-            lines.append(f"ctrl+s sends it to the {fitting} that fit.")
+            button.label, button.disabled = f"Send to {fitting + mailed}{skip}", False
+            mails = f" and mails {counted(mailed, 'subscriber')}" if mailed else ""
+            lines.append(f"ctrl+s sends it to the {fitting} that fit{mails}.")
         self.show_problem("\n".join(lines), problem=bool(plan.unfit))
 
     @work(
@@ -685,7 +750,7 @@ class StatementForm(CrisisForm):
         description="crisis: send the statement",
     )
     def send(self, request: tuple[object, ...], *, skip_unfit: bool) -> None:
-        text, account_ids, replies = request
+        text, account_ids, replies, subscribers = request
         try:
             plan, campaigns = self.service.send_statement(
                 self.incident.id,
@@ -693,6 +758,7 @@ class StatementForm(CrisisForm):
                 account_ids=list(account_ids),
                 reply_to_threads=bool(replies),
                 skip_unfit=skip_unfit,
+                to_subscribers=bool(subscribers),
             )
         except REFUSED as error:
             self.post_message(CrisisActionRefused(str(error)))

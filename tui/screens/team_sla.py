@@ -18,6 +18,7 @@ from inbox import (
     Conflict,
     InboxService,
     InvalidInput,
+    SlaSettings,
     TeamSla,
     edit_sla_settings,
     targets_text,
@@ -137,13 +138,12 @@ class SlaForm(CrisisForm):
         self.query_one("#timezone", Input).focus()
 
     def _refusal(self) -> str | None:
-        if self.service.can(Action.MANAGE_TEAM_SETTINGS):
-            return None
-        actor = self.service.actor
-        article = "an" if actor.role[:1] in "aeiou" else "a"
-        return (
-            f"{actor.handle} is {article} {actor.role}: only leads and admins change the SLA policy"
-        )
+        """Why this person may not save the policy, in the service's words; None if they may."""
+        try:
+            self.service.require(Action.MANAGE_TEAM_SETTINGS)
+        except REFUSED as refusal:
+            return str(refusal)
+        return None
 
     def _assignments(self) -> dict[str, str]:
         values = {"timezone": self.query_one("#timezone", Input).value}
@@ -158,10 +158,6 @@ class SlaForm(CrisisForm):
 
     def action_submit(self) -> None:
         if self.busy or self.team is None:
-            return
-        refusal = self._refusal()
-        if refusal is not None:
-            self.show_problem(f"{refusal}.")
             return
         try:
             settings = edit_sla_settings(self.team.settings, self._assignments())
@@ -178,9 +174,9 @@ class SlaForm(CrisisForm):
         group="sla",
         description="team: save the SLA policy",
     )
-    def save(self, settings: object, version: int) -> None:
+    def save(self, settings: SlaSettings, version: int) -> None:
         try:
-            saved = self.service.set_sla_settings(settings, version)  # type: ignore[arg-type]
+            saved = self.service.set_sla_settings(settings, version)
         except REFUSED as error:
             reason = f"Not saved: {error}."
             if isinstance(error, Conflict):
