@@ -121,7 +121,7 @@ def _list_record(account: AccountSummary, now: datetime, *, table: bool) -> dict
 def cmd_accounts_list(context: Context) -> int:
     from inbox.cli.main import emit
 
-    service = context.service(create=False)
+    service = context.service(create=False, identity_required=False)
     now = service.clock()
     found = service.list_accounts(include_removed=context.options.all)
     table = context.options.format == "table"

@@ -550,3 +550,13 @@ def test_what_the_platform_says_of_an_account_is_printed_cleaned(
     assert status == 0, err
     assert "the credentials work: @brand" in out
     assert "\x1b" not in out and "\x07" not in out
+
+
+def test_anyone_lists_the_accounts_without_saying_who_they_are(capsys, db):
+    """Like `agents list`: reading which accounts there are needs nobody in particular."""
+    _brand(capsys, db)
+    run(capsys, "--db", db, "agents", "add", "root", "--role", "admin")
+
+    assert [account["handle"] for account in listed(capsys, db)] == ["@brand"]
+    status, _, err = run(capsys, "--db", db, "accounts", "disable", "@brand")
+    assert status != 0 and "who are you?" in err, "changing one still needs a person"

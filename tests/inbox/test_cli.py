@@ -60,7 +60,7 @@ def test_once_people_exist_only_an_admin_may_add_accounts(capsys, db):
     status, out, _ = run(capsys, "--db", db, "--as", "root", "accounts", "add", "demo-x", "brand")
     assert status == 0 and "connected demo-x brand as account 1" in out
 
-    status, _, err = run(capsys, "--db", db, "accounts", "list")
+    status, _, err = run(capsys, "--db", db, "accounts", "remove", "1")
     assert status == 2 and "who are you?" in err
 
 
