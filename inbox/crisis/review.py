@@ -302,6 +302,22 @@ _STATUS_ACTIVITY = {
 }
 
 
+_COUNTED: dict[type[events.InboxEvent], Activity] = {
+    events.IncidentDeclared: Activity.DECLARED,
+    events.IncidentUpdated: Activity.UPDATED,
+    events.IncidentStatementSent: Activity.STATEMENTS,
+    events.IncidentEnded: Activity.ENDED,
+    events.PostsPaused: Activity.PAUSED_POSTS,
+    events.PostsResumed: Activity.RESUMED_POSTS,
+    events.AlertAcknowledged: Activity.ACKNOWLEDGED,
+    events.NoteAdded: Activity.NOTES,
+    events.OutboundApproved: Activity.APPROVED,
+    events.OutboundRejected: Activity.REJECTED,
+    events.OutboundCancelled: Activity.WITHDREW,
+}
+"""What a person did that counts once per event (pausing and resuming count the posts)."""
+
+
 def _activity(
     connection: Connection, incident_id: int, start: datetime, until: datetime
 ) -> dict[str, dict[Activity, int]]:
@@ -327,28 +343,10 @@ def _activity(
         event = events.parse(row.type, row.payload)
         person = row.actor
         on_thread = thread_sets[person]
-        if isinstance(event, events.IncidentDeclared):
-            counts[person][Activity.DECLARED] += 1
-        elif isinstance(event, events.IncidentUpdated):
-            counts[person][Activity.UPDATED] += 1
-        elif isinstance(event, events.IncidentStatementSent):
-            counts[person][Activity.STATEMENTS] += 1
-        elif isinstance(event, events.IncidentEnded):
-            counts[person][Activity.ENDED] += 1
-        elif isinstance(event, events.PostsPaused):
-            counts[person][Activity.PAUSED_POSTS] += len(event.post_ids or [])
-        elif isinstance(event, events.PostsResumed):
-            counts[person][Activity.RESUMED_POSTS] += len(event.post_ids or [])
-        elif isinstance(event, events.AlertAcknowledged):
-            counts[person][Activity.ACKNOWLEDGED] += 1
-        elif isinstance(event, events.NoteAdded):
-            counts[person][Activity.NOTES] += 1
-        elif isinstance(event, events.OutboundApproved):
-            counts[person][Activity.APPROVED] += 1
-        elif isinstance(event, events.OutboundRejected):
-            counts[person][Activity.REJECTED] += 1
-        elif isinstance(event, events.OutboundCancelled):
-            counts[person][Activity.WITHDREW] += 1
+        counted_kind = _COUNTED.get(type(event))
+        if counted_kind is not None:
+            posts = isinstance(event, events.PostsPaused | events.PostsResumed)
+            counts[person][counted_kind] += len(event.post_ids or []) if posts else 1
         elif row.thread_id is None:
             continue
         elif isinstance(event, events.OutboundQueued | events.OutboundAwaitingApproval):
