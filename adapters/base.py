@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -323,6 +323,27 @@ class Adapter(abc.ABC):
     """The kinds of message `find_sent` can look up on the platform after an interrupted
     send. For any other kind an interrupted send waits for a person: never sent blindly."""
 
+    can_post_statement: ClassVar[bool] = False
+    """Whether the account can publish a public post of its own (an incident statement).
+    The statement plan offers only accounts that can; the others say why not."""
+
+    can_hide: ClassVar[bool] = False
+    """Whether a comment on the account's posts can be hidden from the public (`hide`)."""
+
+    daily_quota: ClassVar[int | None] = None
+    """Units the platform allows the account per day (YouTube: 10,000), or None. The sync
+    engine counts what `quota_costs` says each call spends and paces polling to fit."""
+
+    quota_costs: ClassVar[Mapping[str, int]] = {}
+    """Units one `fetch` of each stream costs (by stream name), and one `send` ("send")."""
+
+    pushes: ClassVar[frozenset[str]] = frozenset()
+    """The streams whose news the platform pushes (`listen`); the others are only polled."""
+
+    webhook_object: ClassVar[str | None] = None
+    """The `object` of the webhook deliveries this platform sends (Meta: "page",
+    "instagram"); None when it sends none. See `webhook_key` and `webhook_items`."""
+
     needs_credential: ClassVar[bool] = True
     """Whether the account has a secret in the keyring; the demo has none."""
 
@@ -391,3 +412,43 @@ class Adapter(abc.ABC):
         answer in the account's settings (`text_limit`). The default says nothing (None).
         """
         return None
+
+    async def hide(self, external_id: str, *, hidden: bool = True) -> None:
+        """Hide (or show again) the comment `external_id` on the account's posts.
+
+        Only for platforms with `can_hide`; the outbox calls it, like `send`.
+        """
+        raise NotImplementedError(f"{self.display_name} cannot hide comments")
+
+    def poll_delay(self) -> float | None:
+        """Seconds to wait before polling again, from the rate-limit headers last seen.
+
+        None means the platform said nothing that matters, and `poll_interval_seconds`
+        applies. Adapters whose platform sends usage headers (Graph's `X-App-Usage`,
+        Mastodon's `X-RateLimit-Remaining`) answer with the fastest pace that stays inside.
+        """
+        return None
+
+    def listen(self) -> AsyncIterator[str]:
+        """Wait on the platform's push channel and yield a stream name each time it has news.
+
+        Only for the streams in `pushes`. The sync engine then fetches that stream from its
+        cursor at once, so a push only wakes polling up: nothing is lost or doubled across
+        a reconnect. Raises an `AdapterError` when the channel breaks (the engine polls
+        meanwhile and listens again with backoff).
+        """
+        raise NotImplementedError(f"{self.display_name} pushes nothing")
+
+    @classmethod
+    def webhook_key(cls, account: AccountRef) -> str | None:
+        """The id a webhook delivery names this account by (Meta: `entry.id`, the Page or
+        Instagram account id, from the account's settings), or None."""
+        return None
+
+    async def webhook_items(self, entry: Mapping[str, Any]) -> tuple[FetchedItem, ...]:
+        """The messages one verified webhook `entry` carries for this account.
+
+        Mostly pure mapping; where the delivery holds only ids (an Instagram mention) the
+        adapter asks the platform. Raises `PayloadInvalid` on an entry it cannot read.
+        """
+        raise NotImplementedError(f"{self.display_name} sends no webhooks")

@@ -136,6 +136,7 @@ class BlueskyAdapter(Adapter):
     kinds = frozenset({Kind.COMMENT, Kind.MENTION, Kind.DM})
     can_reply = True
     can_dm = True
+    can_post_statement = True
     finds_sent = frozenset({Kind.COMMENT, Kind.MENTION})
     """Posts carry a record key made from the outbound key; chat messages carry none."""
     text_limit = 300

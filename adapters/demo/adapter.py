@@ -222,6 +222,7 @@ class DemoMastodonAdapter(DemoAdapter):
     """Mastodon, simulated: mentions and direct messages, 500 characters."""
 
     platform = "demo-mastodon"
+    can_post_statement = True
     display_name = "Mastodon (demo)"
     style = "mastodon"
     streams = ("mentions", "dms")
@@ -234,6 +235,7 @@ class DemoBlueskyAdapter(DemoAdapter):
     """Bluesky, simulated: replies and mentions from notifications, chats, 300 graphemes."""
 
     platform = "demo-bluesky"
+    can_post_statement = True
     display_name = "Bluesky (demo)"
     style = "bluesky"
     streams = ("notifications", "dms")
@@ -246,6 +248,7 @@ class DemoXAdapter(DemoAdapter):
     """X, simulated: replies and mentions, DMs, 280 weighted characters."""
 
     platform = "demo-x"
+    can_post_statement = True
     display_name = "X (demo)"
     style = "x"
     streams = ("mentions", "dms")
@@ -270,6 +273,7 @@ class DemoFacebookAdapter(DemoAdapter):
     """A Facebook Page, simulated: comments, and Messenger with its 24-hour reply window."""
 
     platform = "demo-facebook"
+    can_post_statement = True
     display_name = "Facebook (demo)"
     style = "facebook"
     streams = ("comments", "dms")

@@ -88,6 +88,7 @@ class MastodonAdapter(Adapter):
     kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     finds_sent = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     can_dm = True
+    can_post_statement = True
     text_limit = DEFAULT_TEXT_LIMIT
     length_rule = LengthRule.CHARACTERS
     poll_interval_seconds = 60.0

@@ -151,6 +151,7 @@ class XAdapter(Adapter):
     kinds = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     finds_sent = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     can_dm = True
+    can_post_statement = True
     text_limit = 280
     length_rule = LengthRule.X_WEIGHTED
     poll_interval_seconds = 60.0

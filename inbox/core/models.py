@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.types import TypeDecorator
@@ -144,6 +145,9 @@ class Contact(SQLModel, table=True):
     handle: str = Field(sa_type=String(255))
     display_name: str | None = Field(default=None, sa_type=String(255))
     first_seen_at: datetime = _when()
+    blocked_at: datetime | None = _when(default=None)
+    """When someone blocked this author: their new items close as spam."""
+    blocked_by: int | None = Field(default=None, foreign_key="agent.id")
 
 
 class Agent(SQLModel, table=True):
@@ -239,6 +243,8 @@ class Thread(SQLModel, table=True):
     closed_at: datetime | None = _when(default=None)
     created_at: datetime = _when()
     version: int = 1
+    spam_at: datetime | None = _when(default=None)
+    """When the thread was marked spam: closed, and out of the SLA and response-time stats."""
 
 
 class ThreadTag(SQLModel, table=True):
@@ -284,6 +290,10 @@ class Item(SQLModel, table=True):
         default=None, sa_column=Column(JSON(none_as_null=True))
     )
     """Media, link cards, quotes, polls, warnings (`adapters.base.Attachment` as objects)."""
+    hidden_at: datetime | None = _when(default=None)
+    """When the comment was hidden on the platform (moderation)."""
+    automated: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    """Sent by the inbox itself (an acknowledgement), not by a person: not a first response."""
 
 
 class Note(SQLModel, table=True):
@@ -352,7 +362,16 @@ class Campaign(SQLModel, table=True):
 class Outbound(SQLModel, table=True):
     """The outbox: the only path to the network, one row per target."""
 
-    __table_args__ = (Index("ix_outbound_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_status_next", "status", "next_attempt_at"),
+        Index(
+            "ux_outbound_acknowledgement",
+            "thread_id",
+            unique=True,
+            sqlite_where=text("purpose = 'acknowledgement'"),
+            postgresql_where=text("purpose = 'acknowledgement'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id")
@@ -381,6 +400,9 @@ class Outbound(SQLModel, table=True):
     recipient: str | None = Field(default=None, sa_type=String(320))
     """The address of a message to one person outside any thread (an incident update mailed
     to a subscriber); None for replies and posts."""
+    purpose: str | None = Field(default=None, sa_type=String(20))
+    """Why the inbox queued this by itself ("acknowledgement"); None for people's messages.
+    At most one acknowledgement per thread (a unique index)."""
 
 
 class Subscriber(SQLModel, table=True):
@@ -524,3 +546,32 @@ class Alert(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     acknowledged_by: int | None = Field(default=None, foreign_key="agent.id")
     acknowledged_at: datetime | None = _when(default=None)
+
+
+class Notification(SQLModel, table=True):
+    """Something one person is told (assigned to them, @mentioned, their reply approved,
+    rejected or failed, an approval waiting); listed in their "For me" view until read."""
+
+    __table_args__ = (
+        UniqueConstraint("agent_id", "event_id", "kind"),
+        Index("ix_notification_agent_read", "agent_id", "read_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    event_id: int = Field(sa_type=BigInteger)
+    kind: str = Field(sa_type=String(32))
+    thread_id: int | None = Field(default=None, foreign_key="thread.id")
+    text: str = Field(sa_type=Text)
+    created_at: datetime = _when()
+    read_at: datetime | None = _when(default=None)
+
+
+class AccountQuota(SQLModel, table=True):
+    """The units of a platform's daily quota an account used on one day (UTC, YYYY-MM-DD)."""
+
+    __tablename__ = "account_quota"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    day: str = Field(sa_type=String(10), primary_key=True)
+    used: int = 0

@@ -1,0 +1,1 @@
+"""`inbox webhooks serve`: the platforms that push (Meta's Pages and Instagram) deliver here."""
