@@ -165,6 +165,10 @@ class Agent(SQLModel, table=True):
     db_login: str | None = Field(default=None, sa_type=String(63))
     """The PostgreSQL login this person connects as; on a team database the login is the
     identity (None: no login of their own, as on SQLite)."""
+    last_seen_at: datetime | None = _when(default=None)
+    """The last heartbeat of this person's open TUI: who is online for auto-assignment."""
+    away_since: datetime | None = _when(default=None)
+    """When the person said they are away (None: here while their TUI is open)."""
 
 
 class Incident(SQLModel, table=True):

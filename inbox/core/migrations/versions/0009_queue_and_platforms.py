@@ -10,6 +10,8 @@ notifications) and platforms with a daily quota.
   unique index makes a second acknowledgement of one thread impossible;
 - `notification`: what a person is told (assigned to them, @mentioned, their reply
   approved, rejected or failed, an approval waiting), listed until read;
+- `agent.last_seen_at` / `away_since`: an open TUI's heartbeat and a person's "away", so
+  auto-assignment picks people who are there and hands back the threads of who left;
 - `account_quota`: the units of a platform's daily quota an account has used (YouTube).
 
 Revision ID: 0009
@@ -33,6 +35,8 @@ def upgrade() -> None:
     op.add_column("thread", sa.Column("spam_at", sa.BigInteger(), nullable=True))
     op.add_column("contact", sa.Column("blocked_at", sa.BigInteger(), nullable=True))
     op.execute("ALTER TABLE contact ADD COLUMN blocked_by INTEGER REFERENCES agent (id)")
+    op.add_column("agent", sa.Column("last_seen_at", sa.BigInteger(), nullable=True))
+    op.add_column("agent", sa.Column("away_since", sa.BigInteger(), nullable=True))
     op.add_column("item", sa.Column("hidden_at", sa.BigInteger(), nullable=True))
     op.add_column(
         "item",
@@ -77,6 +81,10 @@ def upgrade() -> None:
             "TO inbox_supervisor, inbox_agent, inbox_lead"
         )
         op.execute("GRANT UPDATE ON contact TO inbox_agent, inbox_lead")
+        op.execute(
+            "GRANT UPDATE (last_seen_at, away_since) ON agent "
+            "TO inbox_supervisor, inbox_agent, inbox_lead"
+        )
 
 
 def downgrade() -> None:
@@ -87,6 +95,8 @@ def downgrade() -> None:
     op.execute("ALTER TABLE outbound DROP COLUMN purpose")
     op.execute("ALTER TABLE item DROP COLUMN automated")
     op.execute("ALTER TABLE item DROP COLUMN hidden_at")
+    op.execute("ALTER TABLE agent DROP COLUMN away_since")
+    op.execute("ALTER TABLE agent DROP COLUMN last_seen_at")
     op.execute("ALTER TABLE contact DROP COLUMN blocked_by")
     op.execute("ALTER TABLE contact DROP COLUMN blocked_at")
     op.execute("ALTER TABLE thread DROP COLUMN spam_at")
