@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select, update
 
+from adapters.registry import UnknownPlatform, adapter_class
 from inbox import events
 from inbox.core.errors import InvalidInput
 from inbox.core.models import Account, Campaign, Incident, Thread, ThreadStatus
@@ -29,6 +30,8 @@ _campaign = Campaign.__table__
 
 SUBSCRIBERS = "subscribers"
 """The target kind of a statement's mails to the subscribers."""
+
+CANNOT_POST = "their platforms cannot publish a post from the inbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,9 @@ class StatementPlan:
     """The subscribers it would be mailed to; None when it is not for them."""
     status_page: str | None = None
     """Where the team's status page is (its link or folder); None when none is configured."""
+    cannot_post: tuple[str, ...] = ()
+    """The enabled accounts left out because their platform cannot publish a post from the
+    inbox (Reddit, email, YouTube, Instagram), described for people."""
 
     @property
     def unfit(self) -> tuple[StatementTarget, ...]:
@@ -96,6 +102,8 @@ class StatementPlan:
             )
         ]
         lines += [f"also: {where}" for where in self.destinations()]
+        if self.cannot_post:
+            lines.append(f"not posted on {', '.join(self.cannot_post)}: {CANNOT_POST}")
         by_channel = Counter(
             target.channel for target in self.targets if target.fits and target.kind != SUBSCRIBERS
         )
@@ -135,6 +143,7 @@ def plan_statement(
     statement = text if text is not None else incident.holding_statement
     if not statement or not statement.strip():
         raise InvalidInput(f"incident {incident_id} has no holding statement; give --text")
+    chosen = account_ids is not None
     if account_ids is None:
         account_ids = list(
             connection.execute(
@@ -142,8 +151,12 @@ def plan_statement(
             ).scalars()
         )
     targets: list[StatementTarget] = []
+    cannot_post: list[str] = []
     for account_id in dict.fromkeys(account_ids):
         target = account_target(connection, account_id)
+        if not chosen and not _can_post(target.platform):
+            cannot_post.append(target.describe())
+            continue
         targets.append(
             _statement_target("post", connection, target, OutboundKind.POST, author, now, statement)
         )
@@ -169,10 +182,20 @@ def plan_statement(
         targets.append(replace(mailing, where=audience.describe()))
     if not targets:
         raise InvalidInput(
-            "the statement has nowhere to go: no enabled account, no open incident thread "
-            "and no subscriber"
+            "the statement has nowhere to go: no enabled account that can publish a post, "
+            "no open incident thread and no subscriber"
         )
-    return StatementPlan(incident_id, statement, tuple(targets), email=audience)
+    return StatementPlan(
+        incident_id, statement, tuple(targets), email=audience, cannot_post=tuple(cannot_post)
+    )
+
+
+def _can_post(platform: str) -> bool:
+    """Whether accounts on `platform` can publish a statement (unknown platforms: no)."""
+    try:
+        return adapter_class(platform).can_post_statement
+    except UnknownPlatform:
+        return False
 
 
 def _statement_target(

@@ -110,6 +110,12 @@ def pre_send_checks(
             ProblemCode.DMS_NOT_ALLOWED,
             f"{target.channel} does not allow direct messages from the inbox.",
         )
+    if kind == OutboundKind.POST and not platform_class.can_post_statement:
+        add(
+            ProblemCode.POSTS_NOT_ALLOWED,
+            f"{target.channel} cannot publish a post from the inbox; answer in its threads "
+            "or reach its people another way.",
+        )
     if kind == OutboundKind.DM and target.contact_external_id is None:
         add(ProblemCode.NO_RECIPIENT, "There is no known author to send a direct message to.")
     window = platform_class.reply_window_hours

@@ -29,6 +29,8 @@ class ProblemCode(enum.StrEnum):
     """The platform does not let the inbox answer in threads."""
     DMS_NOT_ALLOWED = "dms_not_allowed"
     """The platform does not let the inbox send direct messages."""
+    POSTS_NOT_ALLOWED = "posts_not_allowed"
+    """The platform does not let the inbox publish a post of its own (a statement)."""
     NO_RECIPIENT = "no_recipient"
     """A direct message has no known author to go to."""
     REPLY_WINDOW_CLOSED = "reply_window_closed"

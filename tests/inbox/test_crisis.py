@@ -20,6 +20,7 @@ from inbox.core.errors import InvalidInput, PermissionDenied
 from inbox.core.models import AlertRule, Campaign, Event, Incident, Outbound, Thread, ThreadTag
 from inbox.crisis import incidents, listening
 from inbox.crisis.review import Activity, Outcome
+from inbox.outbox.problems import ProblemCode
 from inbox.reports import review as review_report
 from inbox.service import InboxService
 from inbox.store.ingest import Store
@@ -470,6 +471,27 @@ def test_a_statement_that_does_not_fit_one_channel_is_refused_then_sent_where_it
 
 
 # -- review -------------------------------------------------------------------------------
+
+
+def test_a_statement_goes_only_to_accounts_that_can_publish_posts(engine, lead):
+    mastodon = add_account(engine, "demo-mastodon", "@brand", send_latency_scale=0)
+    reddit = add_account(engine, "demo-reddit", "u/brand", send_latency_scale=0)
+    add_account(engine, "demo-email", "support@brand.example", send_latency_scale=0)
+    incident, _ = lead.declare_incident("Outage", holding_statement="We are on it.")
+
+    plan = lead.plan_statement(incident.id)
+
+    assert [(target.channel, target.fits) for target in plan.targets] == [("Mastodon (demo)", True)]
+    assert [target.account_id for target in plan.targets] == [mastodon.id]
+    summary = plan.summary()
+    assert "not posted on " in summary and "cannot publish a post from the inbox" in summary
+    assert "u/brand" in summary and "support@brand.example" in summary
+
+    chosen = lead.plan_statement(incident.id, account_ids=[reddit.id])
+    [target] = chosen.targets
+    assert not target.fits
+    assert [problem.code for problem in target.problems] == [ProblemCode.POSTS_NOT_ALLOWED]
+    assert "cannot publish a post" in target.problems[0].text
 
 
 def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(

@@ -551,6 +551,11 @@ def plan_lines(plan: StatementPlan) -> list[str]:
             + ", ".join(f"{channel} {count}" for channel, count in sorted(fits.items()))
             + "."
         )
+    if plan.cannot_post:
+        lines.append(
+            f"Not posted on {', '.join(plan.cannot_post)}: their platforms cannot publish "
+            "a post from the inbox."
+        )
     unfit = plan.unfit
     if unfit:
         lines.append(f"Does not fit {len(unfit)} and would be skipped:")
