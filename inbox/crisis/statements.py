@@ -249,18 +249,21 @@ def record_statement(
     plan: StatementPlan,
     subscribers: int = 0,
 ) -> None:
-    """Tie the statement's campaigns to the incident, count it as a public update, log it
-    (with the number of `subscribers` mailed)."""
+    """Tie the statement's campaigns to the incident, log it (with the number of
+    `subscribers` mailed) and, when it went out publicly (a post on an account, or mail to
+    the subscribers), restart the update clock: answers in the incident's threads alone are
+    no public update."""
     if campaign_ids:
         connection.execute(
             update(_campaign)
             .where(_campaign.c.id.in_(list(campaign_ids)))
             .values(incident_id=incident_id)
         )
-    connection.execute(
-        update(_incident).where(_incident.c.id == incident_id).values(last_update_at=now)
-    )
     sent = [target for target in plan.targets if target.fits]
+    if any(target.kind in ("post", SUBSCRIBERS) for target in sent):
+        connection.execute(
+            update(_incident).where(_incident.c.id == incident_id).values(last_update_at=now)
+        )
     events.record(
         connection,
         events.IncidentStatementSent(

@@ -494,6 +494,21 @@ def test_a_statement_goes_only_to_accounts_that_can_publish_posts(engine, lead):
     assert "cannot publish a post" in target.problems[0].text
 
 
+def test_only_a_public_statement_restarts_the_update_clock(engine, lead, clock_now):
+    x = add_account(engine, "demo-x", "@brand", send_latency_scale=0, send_failure_rate=0)
+    ingest(engine, x, [item("a", "a", minutes=minutes_before_now(5), text="is it down?")])
+    incident, _ = lead.declare_incident(
+        "Outage", holding_statement="We are on it.", match=["down"], update_interval_minutes=30
+    )
+    clock_now.advance(minutes=20)
+
+    lead.send_statement(incident.id, account_ids=[], reply_to_threads=True)
+    assert lead.incident(incident.id).next_update_due == NOW + timedelta(minutes=30)
+
+    lead.send_statement(incident.id, account_ids=[x.id])
+    assert lead.incident(incident.id).next_update_due == NOW + timedelta(minutes=50)
+
+
 def test_the_review_has_the_timeline_the_numbers_and_a_csv_of_threads(
     engine, lead, clock_now, tmp_path
 ):
