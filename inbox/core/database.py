@@ -25,7 +25,17 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from inbox.core.errors import DatabaseError, DatabaseMissing, SchemaOutdated, SchemaTooNew
 from inbox.core.files import create_private_file
 
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009")
+SCHEMA_REVISIONS: tuple[str, ...] = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+)
 """Every migration this code knows, oldest first; the last is the head."""
 
 SCHEMA_HEAD = SCHEMA_REVISIONS[-1]

@@ -77,8 +77,7 @@ def upgrade() -> None:
         # tells an author their reply failed); each person marks their own as read.
         # Agents block authors; the worker writes quotas and hidden comments.
         op.execute(
-            "GRANT INSERT, UPDATE ON notification "
-            "TO inbox_supervisor, inbox_agent, inbox_lead"
+            "GRANT INSERT, UPDATE ON notification TO inbox_supervisor, inbox_agent, inbox_lead"
         )
         op.execute("GRANT UPDATE ON contact TO inbox_agent, inbox_lead")
         op.execute(
