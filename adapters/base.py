@@ -316,6 +316,11 @@ class Adapter(abc.ABC):
     reply_window_hours: ClassVar[int | None] = None
     """Hours after the customer's last message during which a DM reply is allowed."""
 
+    can_reply_privately: ClassVar[bool] = False
+    """Whether a direct message on a comment thread goes to the commenter as a private reply
+    to that comment (Messenger's private replies): the outbox then passes the comment's id
+    as `in_reply_to`. Elsewhere a direct message never carries one."""
+
     poll_interval_seconds: ClassVar[float] = 60.0
     """How often the sync engine polls each stream when nothing is pending."""
 
@@ -412,6 +417,12 @@ class Adapter(abc.ABC):
         answer in the account's settings (`text_limit`). The default says nothing (None).
         """
         return None
+
+    @classmethod
+    def reply_window_for(cls, settings: Mapping[str, Any]) -> int | None:
+        """The reply window, in hours, of an account with `settings` (Messenger's
+        `HUMAN_AGENT` tag stretches it to 7 days); by default `reply_window_hours`."""
+        return cls.reply_window_hours
 
     async def hide(self, external_id: str, *, hidden: bool = True) -> None:
         """Hide (or show again) the comment `external_id` on the account's posts.

@@ -16,12 +16,19 @@ _ADAPTER_PATHS: dict[str, str] = {
     "demo-x": "adapters.demo.adapter:DemoXAdapter",
     "demo-reddit": "adapters.demo.adapter:DemoRedditAdapter",
     "demo-facebook": "adapters.demo.adapter:DemoFacebookAdapter",
+    "demo-instagram": "adapters.demo.adapter:DemoInstagramAdapter",
+    "demo-youtube": "adapters.demo.adapter:DemoYouTubeAdapter",
+    "demo-linkedin": "adapters.demo.adapter:DemoLinkedInAdapter",
     "demo-email": "adapters.demo.adapter:DemoEmailAdapter",
     "mastodon": "adapters.mastodon.adapter:MastodonAdapter",
     "reddit": "adapters.reddit.adapter:RedditAdapter",
     "x": "adapters.x.adapter:XAdapter",
     "bluesky": "adapters.bluesky.adapter:BlueskyAdapter",
     "email": "adapters.email.adapter:EmailAdapter",
+    "facebook": "adapters.facebook.adapter:FacebookAdapter",
+    "youtube": "adapters.youtube.adapter:YouTubeAdapter",
+    "instagram": "adapters.instagram.adapter:InstagramAdapter",
+    "linkedin": "adapters.linkedin.adapter:LinkedInAdapter",
 }
 
 

@@ -1,4 +1,5 @@
-"""The demo platforms: simulated Mastodon, Bluesky, X, Reddit, Facebook and email traffic.
+"""The demo platforms: simulated Mastodon, Bluesky, X, Reddit, Facebook, Instagram, YouTube,
+LinkedIn and email traffic.
 
 `simulator` generates deterministic traffic with no I/O from `draws` (seeded choices),
 `timeline` (when items fall, crises included) and `styles` (how each platform looks);

@@ -1,4 +1,4 @@
-"""The six demo platforms behind the common adapter interface.
+"""The nine demo platforms behind the common adapter interface.
 
 Each class copies its real platform's capabilities (limits, length rule, kinds, reply
 window) and reads simulated traffic from a `Simulator`; nothing touches the network, and
@@ -183,6 +183,12 @@ class DemoAdapter(Adapter):
         """What `send` posted under the request's key in this instance, if anything."""
         return self._sent.get(request.idempotency_key)
 
+    async def hide(self, external_id: str, *, hidden: bool = True) -> None:
+        """Pretend to hide (or show again) a comment, where the real platform can."""
+        self._refuse_if_configured()
+        if not self.can_hide:
+            raise NotImplementedError(f"{self.display_name} cannot hide comments")
+
     def start_crisis(
         self, at: datetime | None = None, hours: float | None = DEFAULT_CRISIS_HOURS
     ) -> Crisis:
@@ -249,6 +255,7 @@ class DemoXAdapter(DemoAdapter):
 
     platform = "demo-x"
     can_post_statement = True
+    can_hide = True
     display_name = "X (demo)"
     style = "x"
     streams = ("mentions", "dms")
@@ -274,6 +281,7 @@ class DemoFacebookAdapter(DemoAdapter):
 
     platform = "demo-facebook"
     can_post_statement = True
+    can_hide = True
     display_name = "Facebook (demo)"
     style = "facebook"
     streams = ("comments", "dms")
@@ -281,6 +289,50 @@ class DemoFacebookAdapter(DemoAdapter):
     text_limit = 8000
     length_rule = LengthRule.CHARACTERS
     reply_window_hours = 24
+
+
+class DemoInstagramAdapter(DemoAdapter):
+    """An Instagram professional account, simulated: comments and @mentions, and direct
+    messages with their 24-hour reply window; no text-only posts, so no statements."""
+
+    platform = "demo-instagram"
+    can_hide = True
+    display_name = "Instagram (demo)"
+    style = "instagram"
+    streams = ("comments", "dms")
+    kinds = frozenset({Kind.COMMENT, Kind.MENTION, Kind.DM})
+    text_limit = 1000
+    length_rule = LengthRule.CHARACTERS
+    reply_window_hours = 24
+
+
+class DemoYouTubeAdapter(DemoAdapter):
+    """A YouTube channel, simulated: comment threads on its videos; no messages, no posts."""
+
+    platform = "demo-youtube"
+    can_dm = False
+    can_hide = True
+    display_name = "YouTube (demo)"
+    style = "youtube"
+    streams = ("comments",)
+    kinds = frozenset({Kind.COMMENT})
+    text_limit = 10_000
+    length_rule = LengthRule.CHARACTERS
+
+
+class DemoLinkedInAdapter(DemoAdapter):
+    """A LinkedIn organization page, simulated: comments on its posts and posts mentioning
+    it, 1,250 characters; organization posts for statements, no messages."""
+
+    platform = "demo-linkedin"
+    can_dm = False
+    can_post_statement = True
+    display_name = "LinkedIn (demo)"
+    style = "linkedin"
+    streams = ("comments", "mentions")
+    kinds = frozenset({Kind.COMMENT, Kind.MENTION})
+    text_limit = 1250
+    length_rule = LengthRule.CHARACTERS
 
 
 class DemoEmailAdapter(DemoAdapter):
@@ -301,6 +353,9 @@ DEMO_ADAPTERS: Final[tuple[type[DemoAdapter], ...]] = (
     DemoXAdapter,
     DemoRedditAdapter,
     DemoFacebookAdapter,
+    DemoInstagramAdapter,
+    DemoYouTubeAdapter,
+    DemoLinkedInAdapter,
     DemoEmailAdapter,
 )
 """Every demo platform, in the order `inbox demo` lists them."""

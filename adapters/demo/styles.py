@@ -363,6 +363,112 @@ class _Facebook(Style):
         return content.BRAND_NAME
 
 
+class _Instagram(Style):
+    name = "instagram"
+    streams = (
+        StreamSpec("comments", 0.65, ((Kind.COMMENT, 8), (Kind.MENTION, 2))),
+        StreamSpec("dms", 0.35, _DM_ONLY),
+    )
+    text_limit = 1000
+    long_post_share = 0.15
+    dm_thread_per_contact = True
+
+    def handle_name(self, person: Person, k: int, shape: int) -> str:
+        return super().handle_name(person, k, shape).lower()
+
+    def contact(self, k: int, person: Person, shape: int) -> FetchedContact:
+        return FetchedContact(
+            str(17_841_400_000_000_000 + k),
+            "@" + self.handle_name(person, k, shape),
+            person.display_name,
+        )
+
+    def message_id(
+        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
+    ) -> str:
+        if kind is Kind.DM:
+            return f"aWdfZAG1_{t_ms:x}{index:08x}"
+        return str(17_900_000_000_000_000 + (stream_number << 40) + index)
+
+    def post_id(self, post_number: int, brand_key: int) -> str:
+        return str(18_000_000_000_000_000 + post_number)
+
+    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
+        if kind is Kind.DM:
+            return f"aWdfZAG1_{digest:016x}"
+        return str(17_990_000_000_000_000 + digest % 10**15)
+
+    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
+        if kind is Kind.DM:
+            return None
+        return f"https://instagram.demo.example/p/{external_id}/"
+
+
+class _YouTube(Style):
+    name = "youtube"
+    streams = (StreamSpec("comments", 1.0, _COMMENT_ONLY),)
+    text_limit = 10_000
+    long_post_share = 0.3
+
+    def handle_name(self, person: Person, k: int, shape: int) -> str:
+        return f"{person.first_ascii.capitalize()}{person.last_ascii.capitalize()}{k}"
+
+    def contact(self, k: int, person: Person, shape: int) -> FetchedContact:
+        channel = "UC" + _tid(splitmix64(k)) + _tid(splitmix64(k + 1))[:9]
+        return FetchedContact(
+            channel, "@" + self.handle_name(person, k, shape), person.display_name
+        )
+
+    def message_id(
+        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
+    ) -> str:
+        return f"Ugz{_tid((t_ms << 8) | (index & 0xFF))}{index:07x}AaABAg"
+
+    def post_id(self, post_number: int, brand_key: int) -> str:
+        return "v" + _tid((brand_key << 20) | post_number)[3:]
+
+    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
+        return f"Ugw{_tid(digest)}{digest % 0xFFFFFFF:07x}AaABAg"
+
+    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
+        return f"https://youtube.demo.example/watch?lc={external_id}"
+
+
+class _LinkedIn(Style):
+    name = "linkedin"
+    streams = (
+        StreamSpec("comments", 0.75, _COMMENT_ONLY),
+        StreamSpec("mentions", 0.25, _MENTION_ONLY),
+    )
+    text_limit = 1250
+    long_post_share = 0.35
+    paragraph_separator = "\n\n"
+
+    def contact(self, k: int, person: Person, shape: int) -> FetchedContact:
+        urn = "urn:li:person:" + _tid(splitmix64(k))[:10]
+        return FetchedContact(urn, urn, person.display_name)
+
+    def message_id(
+        self, kind: Kind, stream_number: int, index: int, t_ms: int, author: FetchedContact
+    ) -> str:
+        number = (t_ms << 12) | (index & 0xFFF)
+        if kind is Kind.MENTION:
+            return f"urn:li:share:{number}"
+        return f"urn:li:comment:(urn:li:activity:{t_ms << 12},{number})"
+
+    def post_id(self, post_number: int, brand_key: int) -> str:
+        return f"urn:li:share:{7_300_000_000_000_000_000 + post_number}"
+
+    def sent_id(self, kind: Kind, digest: int, brand_key: int) -> str:
+        return f"urn:li:comment:(urn:li:activity:{brand_key % 10**12},{digest % 10**19})"
+
+    def url(self, kind: Kind, external_id: str, author: FetchedContact) -> str | None:
+        return f"https://linkedin.demo.example/feed/update/{external_id}/"
+
+    def mention(self, brand_handle: str) -> str:
+        return "@" + content.BRAND_NAME
+
+
 class _Email(Style):
     name = "email"
     streams = (StreamSpec("inbox", 1.0, _DM_ONLY),)
@@ -400,6 +506,18 @@ class _Email(Style):
 
 
 STYLES: Final[Mapping[str, Style]] = {
-    style.name: style for style in (_Mastodon(), _Bluesky(), _X(), _Reddit(), _Facebook(), _Email())
+    style.name: style
+    for style in (
+        _Mastodon(),
+        _Bluesky(),
+        _X(),
+        _Reddit(),
+        _Facebook(),
+        _Instagram(),
+        _YouTube(),
+        _LinkedIn(),
+        _Email(),
+    )
 }
-"""Every demo platform style by name: mastodon, bluesky, x, reddit, facebook, email."""
+"""Every demo platform style by name: mastodon, bluesky, x, reddit, facebook, instagram,
+youtube, linkedin, email."""

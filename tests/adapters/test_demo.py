@@ -32,13 +32,17 @@ from adapters.demo.adapter import (
     DemoBlueskyAdapter,
     DemoEmailAdapter,
     DemoFacebookAdapter,
+    DemoInstagramAdapter,
+    DemoLinkedInAdapter,
     DemoMastodonAdapter,
     DemoRedditAdapter,
     DemoXAdapter,
+    DemoYouTubeAdapter,
 )
 from adapters.demo.simulator import Simulator
 from adapters.demo.styles import STYLES, fits
 from adapters.demo.timeline import Crisis
+from adapters.registry import adapter_class as adapter_class_of
 
 EPOCH = datetime(2025, 3, 3, tzinfo=UTC)
 LANGUAGES = {"en", "es", "de", "fr", "pt", "ja"}
@@ -394,6 +398,9 @@ HANDLE_SHAPES = {
     "x": r"@[A-Za-z0-9_]{1,15}",
     "reddit": r"u/[A-Za-z0-9_]+",
     "facebook": r"[a-z]+\.[a-z]+\.\d+",
+    "instagram": r"@[a-z0-9_.]+",
+    "youtube": r"@[A-Za-z0-9]+",
+    "linkedin": r"urn:li:person:[a-z2-7]{10}",
     "email": r"[a-z.]+\d+@[a-z.]+",
 }
 
@@ -541,6 +548,9 @@ CAPABILITIES = [
     (DemoXAdapter, "demo-x", "X (demo)", 280, LengthRule.X_WEIGHTED, None),
     (DemoRedditAdapter, "demo-reddit", "Reddit (demo)", 10_000, LengthRule.CHARACTERS, None),
     (DemoFacebookAdapter, "demo-facebook", "Facebook (demo)", 8000, LengthRule.CHARACTERS, 24),
+    (DemoInstagramAdapter, "demo-instagram", "Instagram (demo)", 1000, LengthRule.CHARACTERS, 24),
+    (DemoYouTubeAdapter, "demo-youtube", "YouTube (demo)", 10_000, LengthRule.CHARACTERS, None),
+    (DemoLinkedInAdapter, "demo-linkedin", "LinkedIn (demo)", 1250, LengthRule.CHARACTERS, None),
     (DemoEmailAdapter, "demo-email", "Email (demo)", None, LengthRule.NONE, None),
 ]
 
@@ -563,10 +573,31 @@ def test_capabilities_copy_the_real_platform(
     assert adapter_class.text_limit == text_limit
     assert adapter_class.length_rule is length_rule
     assert adapter_class.reply_window_hours == reply_window
-    assert adapter_class.can_reply and adapter_class.can_dm
+    assert adapter_class.can_reply
     assert adapter_class.poll_interval_seconds <= 5
     assert adapter_class.streams == simulator(adapter_class.style).streams
     assert adapter_class in DEMO_ADAPTERS
+
+
+@pytest.mark.parametrize(
+    "adapter_class",
+    [DemoInstagramAdapter, DemoYouTubeAdapter, DemoLinkedInAdapter],
+    ids=lambda cls: cls.platform,
+)
+def test_the_newer_demo_platforms_answer_as_the_real_ones_can(
+    adapter_class: type[DemoAdapter],
+) -> None:
+    real = adapter_class_of(adapter_class.platform.removeprefix("demo-"))
+    assert (adapter_class.streams, adapter_class.kinds) == (real.streams, real.kinds)
+    assert (adapter_class.can_dm, adapter_class.can_post_statement, adapter_class.can_hide) == (
+        real.can_dm,
+        real.can_post_statement,
+        real.can_hide,
+    )
+    assert (adapter_class.text_limit, adapter_class.reply_window_hours) == (
+        real.text_limit,
+        real.reply_window_hours,
+    )
 
 
 async def test_fetching_pages_until_empty_yields_every_due_item_once(

@@ -93,6 +93,30 @@ def _x() -> Any:
     return FakeX()
 
 
+def _facebook() -> Any:
+    from tests.adapters.harness_facebook import FakeGraph
+
+    return FakeGraph()
+
+
+def _instagram() -> Any:
+    from tests.adapters.harness_instagram import FakeGraph
+
+    return FakeGraph()
+
+
+def _youtube() -> Any:
+    from tests.adapters.harness_youtube import FakeYouTube
+
+    return FakeYouTube()
+
+
+def _linkedin() -> Any:
+    from tests.adapters.harness_linkedin import FakeLinkedIn
+
+    return FakeLinkedIn()
+
+
 def _mail() -> Any:
     from tests.support.fake_mail import FakeMailbox
 
@@ -100,9 +124,13 @@ def _mail() -> Any:
 
 
 def _scenes() -> dict[str, Scene]:
+    from tests.adapters.harness_facebook import CREDENTIAL as FACEBOOK
+    from tests.adapters.harness_instagram import CREDENTIAL as INSTAGRAM
+    from tests.adapters.harness_linkedin import CREDENTIAL as LINKEDIN
     from tests.adapters.harness_mastodon import TOKEN
     from tests.adapters.harness_reddit import CREDENTIAL as REDDIT
     from tests.adapters.harness_x import CREDENTIAL as X
+    from tests.adapters.harness_youtube import CREDENTIAL as YOUTUBE
     from tests.support.fake_bluesky import APP_PASSWORD
     from tests.support.fake_mail import PASSWORD
 
@@ -121,6 +149,20 @@ def _scenes() -> dict[str, Scene]:
         ),
         "reddit": Scene("u/BrandCare", dict(REDDIT), _reddit),
         "x": Scene("@BrandCare", dict(X), _x),
+        "facebook": Scene(
+            "brandcare",
+            {"access_token": FACEBOOK["access_token"]},
+            _facebook,
+            settings=[f"page_id={FACEBOOK['page_id']}"],
+        ),
+        "instagram": Scene("@brandcare", dict(INSTAGRAM), _instagram),
+        "youtube": Scene("Brand Care", dict(YOUTUBE), _youtube),
+        "linkedin": Scene(
+            "Brand Care",
+            {"access_token": LINKEDIN["access_token"]},
+            _linkedin,
+            settings=["organization_id=2414183"],
+        ),
         "email": Scene(
             "support@example.test",
             {"password": PASSWORD},

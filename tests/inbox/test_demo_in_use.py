@@ -144,7 +144,7 @@ def test_once_the_other_inbox_is_killed_the_demo_rebuilds(workspace, open_elsewh
     assert main(["--db", str(workspace), "demo", "--no-tui", "--days", "1"]) == 0
     captured = capsys.readouterr()
     assert "building the demo workspace" in captured.err
-    assert "demo workspace: 6 accounts" in captured.out
+    assert "demo workspace: 9 accounts" in captured.out
 
 
 def test_the_demo_marks_its_own_workspace_in_use_while_it_shows_it(tmp_path, capsys):

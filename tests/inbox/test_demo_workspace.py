@@ -38,7 +38,7 @@ def query(path, sql: str):
         return connection.execute(sql).fetchall()
 
 
-def test_the_workspace_has_six_accounts_with_their_platforms_limits(workspace):
+def test_the_workspace_has_nine_accounts_with_their_platforms_limits(workspace):
     path, summary = workspace
     accounts = query(path, "SELECT platform, handle FROM account ORDER BY id")
     assert accounts == [(platform, handle) for platform, handle, _rate in ACCOUNTS]
@@ -50,8 +50,11 @@ def test_the_workspace_has_six_accounts_with_their_platforms_limits(workspace):
         "demo-reddit": 10_000,
         "demo-facebook": 8_000,
         "demo-email": None,
+        "demo-instagram": 1000,
+        "demo-youtube": 10_000,
+        "demo-linkedin": 1250,
     }
-    assert summary.accounts == 6
+    assert summary.accounts == 9
 
 
 def test_the_people_and_their_roles(workspace):
