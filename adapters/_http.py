@@ -7,6 +7,10 @@ tokens stay out of exceptions and logs.
 
 `RequestRefused` is a `PayloadInvalid`: the platform read our request and refused it
 (a 4xx other than 401 and 429), so sending it again unchanged will fail again.
+
+`RequestBudgets` keeps what the rate-limit headers of the answers said (requests left in
+the window, and when it resets), so an adapter's `poll_delay` can pace polling as fast as
+the window allows and slower as it runs out.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -34,6 +40,12 @@ ResetReader = Callable[[httpx.Headers, datetime], datetime | None]
 
 DEFAULT_RATE_LIMIT_WAIT: Final = timedelta(minutes=5)
 """How long to wait after a 429 whose headers do not say."""
+RESERVED_SHARE: Final = 0.2
+"""The share of a rate-limit window polling leaves alone: replies, sends and look-ups."""
+REQUESTS_PER_POLL: Final = 2
+"""Requests one poll of a stream is counted as: its page, and a look-up it may need."""
+FASTEST_POLL_SECONDS: Final = 5.0
+"""However generous a window, a stream is not polled more often than this."""
 
 
 def utc_now() -> datetime:
@@ -119,9 +131,13 @@ async def send_request(
     *,
     reset: ResetReader,
     clock: Clock = utc_now,
+    budgets: RequestBudgets | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send one request and map its failures onto the error tree; the response is a 2xx."""
+    """Send one request and map its failures onto the error tree; the response is a 2xx.
+
+    `budgets`, when given, notes the rate-limit headers of the answer, whatever its status.
+    """
     try:
         response = await client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
@@ -130,8 +146,149 @@ async def send_request(
         raise PlatformUnavailable(f"{method} {httpx.URL(url).path} timed out") from error
     except httpx.TransportError as error:
         raise PlatformUnavailable(f"{method} {httpx.URL(url).path} lost its connection") from error
+    if budgets is not None:
+        budgets.observe(response)
     raise_for_status(response, reset, clock())
     return response
+
+
+@asynccontextmanager
+async def open_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    reset: ResetReader,
+    clock: Clock = utc_now,
+    **kwargs: Any,
+) -> AsyncIterator[AsyncIterator[str]]:
+    """A long-lived `GET` (a push channel): its lines, as they come; failures as `send_request`.
+
+    A read that times out, a dropped connection or the server ending the answer all raise
+    `PlatformUnavailable`: for a push channel, every end is a break.
+    """
+    where = f"GET {httpx.URL(url).path}"
+    try:
+        async with client.stream("GET", url, **kwargs) as response:
+            if response.status_code >= 300:
+                await response.aread()
+                raise_for_status(response, reset, clock())
+            yield _lines(response, where)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+        raise NotReached(f"{where} could not connect") from error
+    except httpx.TimeoutException as error:
+        raise PlatformUnavailable(f"{where} went silent (no heartbeat)") from error
+    except httpx.TransportError as error:
+        raise PlatformUnavailable(f"{where} lost its connection") from error
+
+
+async def _lines(response: httpx.Response, where: str) -> AsyncIterator[str]:
+    async for line in response.aiter_lines():
+        yield line
+    raise PlatformUnavailable(f"{where} was closed by the server")
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitHeaders:
+    """Which headers a platform states its rate-limit window in.
+
+    `limit` names the window's size; where a platform states only what was used (Reddit's
+    `X-Ratelimit-Used`), `used` names that, and the size is used + remaining.
+    """
+
+    remaining: str
+    reset: ResetReader
+    limit: str | None = None
+    used: str | None = None
+
+
+MASTODON_RATE_LIMIT: Final = RateLimitHeaders(
+    remaining="X-RateLimit-Remaining",
+    reset=reset_from_iso("X-RateLimit-Reset"),
+    limit="X-RateLimit-Limit",
+)
+REDDIT_RATE_LIMIT: Final = RateLimitHeaders(
+    remaining="X-Ratelimit-Remaining",
+    reset=reset_from_seconds("X-Ratelimit-Reset"),
+    used="X-Ratelimit-Used",
+)
+X_RATE_LIMIT: Final = RateLimitHeaders(
+    remaining="x-rate-limit-remaining",
+    reset=reset_from_epoch("x-rate-limit-reset"),
+    limit="x-rate-limit-limit",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """One rate-limit window as the platform last described it."""
+
+    size: float | None
+    remaining: float
+    reset_at: datetime
+
+    def poll_delay(self, streams: int, now: datetime) -> float | None:
+        """Seconds between polls of each of `streams` that spend this window's spare requests
+        evenly until it resets; None once it has reset (nothing is known about the next one).
+
+        A window with no spare requests left (`RESERVED_SHARE` of it is kept for sends) is
+        waited out to its reset.
+        """
+        seconds_left = (self.reset_at - now).total_seconds()
+        if seconds_left <= 0:
+            return None
+        size = self.size if self.size is not None else self.remaining
+        spare = self.remaining - RESERVED_SHARE * size
+        per_round = max(streams, 1) * REQUESTS_PER_POLL
+        if spare < per_round:
+            return seconds_left
+        return max(seconds_left * per_round / spare, FASTEST_POLL_SECONDS)
+
+
+class RequestBudgets:
+    """The rate-limit windows an adapter's answers described, and the poll pace they allow.
+
+    `per_path` keeps one window per URL path (X limits each endpoint on its own); otherwise
+    one window covers the account (Mastodon, Reddit).
+    """
+
+    def __init__(self, headers: RateLimitHeaders, clock: Clock, *, per_path: bool = False):
+        self._headers = headers
+        self._clock = clock
+        self._per_path = per_path
+        self._windows: dict[str, RateWindow] = {}
+
+    def observe(self, response: httpx.Response) -> None:
+        """Note the window `response` describes; an answer without the headers changes nothing."""
+        window = self._read(response.headers)
+        if window is not None:
+            self._windows[response.request.url.path if self._per_path else ""] = window
+
+    def poll_delay(self, streams: int) -> float | None:
+        """Seconds to wait before the next poll, by the tightest window seen; None if none says."""
+        now = self._clock()
+        delays = [window.poll_delay(streams, now) for window in self._windows.values()]
+        known = [delay for delay in delays if delay is not None]
+        return max(known) if known else None
+
+    def _read(self, headers: httpx.Headers) -> RateWindow | None:
+        remaining = _number(headers.get(self._headers.remaining))
+        reset_at = self._headers.reset(headers, self._clock())
+        if remaining is None or reset_at is None:
+            return None
+        size = _number(headers.get(self._headers.limit)) if self._headers.limit else None
+        if size is None and self._headers.used is not None:
+            used = _number(headers.get(self._headers.used))
+            size = None if used is None else used + remaining
+        return RateWindow(size=size, remaining=remaining, reset_at=reset_at)
+
+
+def _number(text: str | None) -> float | None:
+    """A header's count (`9324.0` from Reddit), or None when absent or not a finite number."""
+    try:
+        value = float(text) if text is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value < float("inf") else None
 
 
 def json_body(response: httpx.Response) -> Any:

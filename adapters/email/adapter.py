@@ -14,6 +14,9 @@ The account's handle is the mailbox address; `base_url` is the IMAP server
 The cursor is the last UID read, guarded by the mailbox's UIDVALIDITY: when the server
 renumbers the mailbox, reading starts over and ingest drops what is already stored.
 
+`listen` keeps one more connection idling on the mailbox (IMAP IDLE, RFC 2177, idle.py)
+and wakes `inbox` each time the server says a message arrived.
+
 Every message is sent with the account's own address as a second envelope recipient (never
 in a header: the customer sees nothing), in the same SMTP transaction, so the server takes
 the message for both or for neither. Its copy in the account's mailbox is how `find_sent`
@@ -34,8 +37,9 @@ import logging
 import re
 import smtplib
 import ssl
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -61,6 +65,7 @@ from adapters.base import (
     SentRef,
 )
 from adapters.email import mapping
+from adapters.email.idle import IdleClient, MailboxWatch
 from adapters.email.payloads import MailMessage, reply_message
 
 log = logging.getLogger(__name__)
@@ -76,7 +81,7 @@ _MONTHS: Final = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 _ACCEPTED: Final = frozenset({250, 251})
 
 
-class ImapClient(Protocol):
+class ImapClient(IdleClient, Protocol):
     """The part of `imaplib.IMAP4` the adapter uses, so tests can hand in a fake."""
 
     def login(self, user: str, password: str) -> Any: ...
@@ -84,6 +89,7 @@ class ImapClient(Protocol):
     def response(self, code: str) -> Any: ...
     def uid(self, command: str, *args: Any) -> Any: ...
     def logout(self) -> Any: ...
+    def capability(self) -> Any: ...
 
 
 class SmtpClient(Protocol):
@@ -146,6 +152,7 @@ class EmailAdapter(Adapter):
     platform = "email"
     display_name = "Email"
     streams: ClassVar[tuple[str, ...]] = ("inbox",)
+    pushes = frozenset({"inbox"})
     kinds = frozenset({Kind.DM})
     can_reply = True
     can_dm = True
@@ -295,9 +302,71 @@ class EmailAdapter(Adapter):
 
         return await asyncio.to_thread(self._with_imap, look)
 
+    async def listen(self) -> AsyncIterator[str]:
+        """Yield `inbox` each time the server says a message arrived (IMAP IDLE, idle.py).
+
+        Once the server idles it yields `inbox` once: what arrived while nothing listened
+        is fetched then. A dropped connection, or a server that stops answering, raises
+        `PlatformUnavailable`. On cancel the round is ended with `DONE` and the connection
+        logged out.
+        """
+        loop = asyncio.get_running_loop()
+        news: asyncio.Queue[str] = asyncio.Queue()
+        stop = threading.Event()
+        idling = threading.Event()
+
+        def on_idling() -> None:
+            if not idling.is_set():
+                idling.set()
+                loop.call_soon_threadsafe(news.put_nowait, "inbox")
+
+        def on_news() -> None:
+            loop.call_soon_threadsafe(news.put_nowait, "inbox")
+
+        imap = await asyncio.to_thread(self._watching_imap)
+        watch = MailboxWatch(imap, read_timeout=TIMEOUT_S)
+        idle_round: asyncio.Future[None] | None = None
+        try:
+            while True:
+                idle_round = asyncio.ensure_future(
+                    asyncio.to_thread(_imap_mapped, watch.idle, on_idling, on_news, stop)
+                )
+                while not idle_round.done():
+                    waiting = asyncio.ensure_future(news.get())
+                    await asyncio.wait({waiting, idle_round}, return_when=asyncio.FIRST_COMPLETED)
+                    if waiting.done():
+                        yield waiting.result()
+                    else:
+                        waiting.cancel()
+                idle_round.result()
+        finally:
+            stop.set()
+            if idle_round is not None:
+                await asyncio.gather(idle_round, return_exceptions=True)
+            await asyncio.to_thread(_log_out, imap)
+
     # -- in the worker thread -------------------------------------------------------------
 
-    def _with_imap(self, work: Callable[[ImapClient], Any]) -> Any:
+    def _watching_imap(self) -> ImapClient:
+        """A connection for `listen`: logged in, the mailbox selected, IDLE offered."""
+        imap = self._logged_in_imap()
+        try:
+            status, data = imap.capability()
+            offered = b" ".join(part for part in data or [] if isinstance(part, bytes)).upper()
+            if status != "OK" or b"IDLE" not in offered.split():
+                raise PlatformUnavailable(
+                    f"the IMAP server at {self.imap_server.host} does not offer IDLE"
+                )
+            self._select(imap)
+        except (imaplib.IMAP4.error, OSError) as error:
+            _log_out(imap)
+            raise _imap_failure(error) from None
+        except BaseException:
+            _log_out(imap)
+            raise
+        return imap
+
+    def _logged_in_imap(self) -> ImapClient:
         try:
             imap = self._imap_factory(self.imap_server)
         except (OSError, imaplib.IMAP4.error) as error:
@@ -305,24 +374,23 @@ class EmailAdapter(Adapter):
                 f"cannot reach IMAP at {self.imap_server.host}: {type(error).__name__}"
             ) from None
         try:
-            try:
-                imap.login(self.username, self._password)
-            except (OSError, imaplib.IMAP4.abort):
-                raise NotReached(f"IMAP at {self.imap_server.host} dropped the login") from None
-            except imaplib.IMAP4.error:
-                raise AuthExpired(f"the IMAP server refused the login of {self.username}") from None
+            imap.login(self.username, self._password)
+        except (OSError, imaplib.IMAP4.abort):
+            _log_out(imap)
+            raise NotReached(f"IMAP at {self.imap_server.host} dropped the login") from None
+        except imaplib.IMAP4.error:
+            _log_out(imap)
+            raise AuthExpired(f"the IMAP server refused the login of {self.username}") from None
+        return imap
+
+    def _with_imap(self, work: Callable[[ImapClient], Any]) -> Any:
+        imap = self._logged_in_imap()
+        try:
             return work(imap)
-        except imaplib.IMAP4.abort as error:
-            raise PlatformUnavailable(f"IMAP connection lost: {type(error).__name__}") from None
-        except imaplib.IMAP4.error as error:
-            raise PlatformUnavailable(f"IMAP refused a command ({_response_code(error)})") from None
-        except OSError as error:
-            raise PlatformUnavailable(f"IMAP connection failed: {type(error).__name__}") from None
+        except (imaplib.IMAP4.error, OSError) as error:
+            raise _imap_failure(error) from None
         finally:
-            try:
-                imap.logout()
-            except (OSError, imaplib.IMAP4.error):
-                pass
+            _log_out(imap)
 
     def _open_smtp(self) -> SmtpClient:
         """A connection, logged in when the server offers AUTH; nothing has been sent on it.
@@ -556,6 +624,31 @@ def _internal_date(header: bytes) -> datetime | None:
         return datetime.fromtimestamp(time.mktime(parsed), UTC)
     except (ValueError, KeyError, OverflowError, OSError):
         return None
+
+
+def _imap_failure(error: imaplib.IMAP4.error | OSError) -> AdapterError:
+    """The adapter error an imaplib or socket failure during a command stands for."""
+    if isinstance(error, imaplib.IMAP4.abort):
+        return PlatformUnavailable(f"IMAP connection lost: {type(error).__name__}")
+    if isinstance(error, imaplib.IMAP4.error):
+        return PlatformUnavailable(f"IMAP refused a command ({_response_code(error)})")
+    return PlatformUnavailable(f"IMAP connection failed: {type(error).__name__}")
+
+
+def _imap_mapped(work: Callable[..., Any], *args: Any) -> Any:
+    """`work(*args)`, its imaplib and socket failures as adapter errors (in a worker thread)."""
+    try:
+        return work(*args)
+    except (imaplib.IMAP4.error, OSError) as error:
+        raise _imap_failure(error) from None
+
+
+def _log_out(imap: ImapClient) -> None:
+    """Log out, quietly: the connection may already be gone."""
+    try:
+        imap.logout()
+    except (OSError, imaplib.IMAP4.error):
+        pass
 
 
 def _quoted(mailbox: str) -> str:

@@ -10,8 +10,11 @@ Settings, from `account.settings` (the instance URL is `account.base_url`):
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Final
 from urllib.parse import quote
@@ -19,10 +22,13 @@ from urllib.parse import quote
 import httpx
 
 from adapters._http import (
+    MASTODON_RATE_LIMIT,
+    RequestBudgets,
     RequestRefused,
     json_array,
     json_body,
     json_object,
+    open_stream,
     reset_from_iso,
     send_request,
     utc_now,
@@ -32,6 +38,7 @@ from adapters.base import (
     AccountRef,
     AccountSetting,
     Adapter,
+    AdapterError,
     AuthExpired,
     FetchedItem,
     FetchResult,
@@ -62,6 +69,13 @@ OWN_STATUSES_PAGE: Final = 40
 FIND_SENT_PAGES: Final = 5
 """Most pages of its own statuses `find_sent` reads before it says it cannot tell."""
 DEFAULT_TEXT_LIMIT: Final = 500
+STREAMING_PATHS: Final = {
+    "mentions": "/api/v1/streaming/user/notification",
+    "direct": "/api/v1/streaming/direct",
+}
+"""The server-sent-event streams `listen` holds open, by the stream whose news they carry."""
+STREAMING_READ_TIMEOUT_S: Final = 60.0
+"""Silence after which a stream is taken for dead: Mastodon sends a `:thump` every 15 s."""
 _RESET = reset_from_iso("X-RateLimit-Reset")
 
 
@@ -74,6 +88,11 @@ class MastodonAdapter(Adapter):
     Direct messages are left to `direct`, which reads `GET /api/v1/conversations` the same
     way and, for a conversation that moved, its earlier messages from `/context`. The
     thread key of a public mention is its conversation root, found through `/context`.
+
+    `listen` holds the streaming API's `user/notification` and `direct` server-sent-event
+    streams open (on the host `configuration.urls.streaming` of `GET /api/v2/instance`
+    names); a `notification` event of a mention wakes `mentions`, a `conversation` event
+    `direct`. `poll_delay` paces polling by the `X-RateLimit-*` headers last seen.
 
     Sends post `POST /api/v1/statuses` with the outbound row's key as `Idempotency-Key`: a
     retry within the hour the server keeps that key answers the status it already created.
@@ -89,6 +108,7 @@ class MastodonAdapter(Adapter):
     finds_sent = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     can_dm = True
     can_post_statement = True
+    pushes = frozenset({"mentions", "direct"})
     text_limit = DEFAULT_TEXT_LIMIT
     length_rule = LengthRule.CHARACTERS
     poll_interval_seconds = 60.0
@@ -120,6 +140,7 @@ class MastodonAdapter(Adapter):
         self._clock = clock
         self._roots: dict[str, tuple[str, bool]] = {}
         self._own_account_id: str | None = None
+        self._budgets = RequestBudgets(MASTODON_RATE_LIMIT, clock)
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         """Read the mentions or direct conversations that arrived after `cursor`."""
@@ -202,6 +223,90 @@ class MastodonAdapter(Adapter):
         except RequestRefused:
             return None
         return instance_text_limit(json_body(response))
+
+    def poll_delay(self) -> float | None:
+        """The pace the account's rate-limit window (300 requests / 5 min by default) allows."""
+        return self._budgets.poll_delay(len(self.streams))
+
+    async def listen(self) -> AsyncIterator[str]:
+        """Yield `mentions` or `direct` each time the streaming API says one has news.
+
+        Once both streams are open it yields each stream once: what arrived while nothing
+        listened is fetched then. Any end of either stream raises an `AdapterError`.
+        """
+        news: asyncio.Queue[_News] = asyncio.Queue()
+        base = await self._streaming_base()
+        readers = [
+            asyncio.create_task(self._read_stream(f"{base}{path}", stream, news))
+            for stream, path in STREAMING_PATHS.items()
+        ]
+        try:
+            opened: set[str] = set()
+            while True:
+                event = await news.get()
+                if isinstance(event, AdapterError):
+                    raise event
+                if isinstance(event, _Opened):
+                    opened.add(event.stream)
+                    if opened == set(STREAMING_PATHS):
+                        for stream in STREAMING_PATHS:
+                            yield stream
+                elif opened == set(STREAMING_PATHS):
+                    yield event
+        finally:
+            for reader in readers:
+                reader.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+
+    async def _streaming_base(self) -> str:
+        """Where the streaming API lives: the instance's `configuration.urls.streaming`
+        (as http(s), the scheme matching the instance's), else the instance itself."""
+        try:
+            body = json_body(await self._request("GET", "/api/v2/instance"))
+        except RequestRefused:
+            return self._base_url
+        configuration = body.get("configuration") if isinstance(body, Mapping) else None
+        urls = configuration.get("urls") if isinstance(configuration, Mapping) else None
+        streaming = urls.get("streaming") if isinstance(urls, Mapping) else None
+        if not isinstance(streaming, str):
+            return self._base_url
+        try:
+            url = httpx.URL(streaming)
+        except httpx.InvalidURL:
+            return self._base_url
+        secure = self._base_url.startswith("https://")
+        if url.scheme != ("wss" if secure else "ws") or not url.host:
+            return self._base_url
+        return str(url.copy_with(scheme="https" if secure else "http")).rstrip("/")
+
+    async def _read_stream(self, url: str, stream: str, news: asyncio.Queue[_News]) -> None:
+        """Put `_Opened(stream)`, then the stream each event wakes, then the break, on `news`."""
+        try:
+            async with open_stream(
+                self._client(),
+                url,
+                reset=_RESET,
+                clock=self._clock,
+                headers={"Authorization": f"Bearer {self._token()}"},
+                timeout=httpx.Timeout(10.0, read=STREAMING_READ_TIMEOUT_S),
+            ) as lines:
+                news.put_nowait(_Opened(stream))
+                event = None
+                async for line in lines:
+                    if line.startswith("event:"):
+                        event = line.removeprefix("event:").strip()
+                    elif line.startswith("data:") and event is not None:
+                        woken = _woken_stream(event, line.removeprefix("data:"))
+                        if woken is not None:
+                            news.put_nowait(woken)
+                    elif not line:
+                        event = None
+        except AdapterError as error:
+            news.put_nowait(error)
+        except Exception as error:  # noqa: BLE001 - any end of a stream is a break to report
+            news.put_nowait(
+                PlatformUnavailable(f"{stream} streaming failed: {type(error).__name__}")
+            )
 
     async def _fetch_mentions(self, cursor: str | None) -> FetchResult:
         params: dict[str, Any] = {"types[]": "mention", "limit": NOTIFICATIONS_PAGE}
@@ -378,21 +483,62 @@ class MastodonAdapter(Adapter):
         return f"@{body.get('acct', '?')} on {self._base_url}"
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        token = (self.credential or {}).get("access_token")
-        if not token:
-            raise AuthExpired(f"no access token stored for Mastodon account {self.account.handle}")
-        if self.client is None:
-            raise ValueError("the Mastodon adapter needs an httpx.AsyncClient")
-        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {self._token()}"}
         return await send_request(
-            self.client,
+            self._client(),
             method,
             f"{self._base_url}{path}",
             reset=_RESET,
             clock=self._clock,
+            budgets=self._budgets,
             headers=headers,
             **kwargs,
         )
+
+    def _token(self) -> str:
+        token = (self.credential or {}).get("access_token")
+        if not token:
+            raise AuthExpired(f"no access token stored for Mastodon account {self.account.handle}")
+        return token
+
+    def _client(self) -> httpx.AsyncClient:
+        if self.client is None:
+            raise ValueError("the Mastodon adapter needs an httpx.AsyncClient")
+        return self.client
+
+
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    """A streaming-API stream answered and is open."""
+
+    stream: str
+
+
+_News = str | _Opened | AdapterError
+"""What a stream reader tells `listen`: a stream woken, a stream opened, or its break."""
+
+
+def _woken_stream(event: str, data: str) -> str | None:
+    """The stream a streaming-API event brings news of, or None (a favourite, a home post).
+
+    A notification that cannot be read wakes `mentions` all the same: fetching finds out.
+    A direct mention is left to the `conversation` event of the same message.
+    """
+    if event == "conversation":
+        return "direct"
+    if event != "notification":
+        return None
+    try:
+        notification = json.loads(data)
+    except (ValueError, RecursionError):
+        return "mentions"
+    if not isinstance(notification, Mapping):
+        return "mentions"
+    status = notification.get("status")
+    visibility = status.get("visibility") if isinstance(status, Mapping) else None
+    if notification.get("type") != "mention" or visibility == "direct":
+        return None
+    return "mentions"
 
 
 def _newest(ids: list[str]) -> str | None:

@@ -22,7 +22,9 @@ from urllib.parse import quote
 import httpx
 
 from adapters._http import (
+    REDDIT_RATE_LIMIT,
     RefreshingBearer,
+    RequestBudgets,
     RequestRefused,
     json_body,
     json_object,
@@ -162,8 +164,13 @@ class RedditAdapter(Adapter):
             clock=clock,
             on_refreshed=on_credential_refreshed,
         )
+        self._budgets = RequestBudgets(REDDIT_RATE_LIMIT, clock)
         self._top_comments: dict[str, str] = {}
         """Top-level comments found by walks that reached them, by comment name."""
+
+    def poll_delay(self) -> float | None:
+        """The pace the `X-Ratelimit-*` window (per OAuth client, ten minutes) allows."""
+        return self._budgets.poll_delay(len(self.streams))
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         """Read the inbox listing of `stream` newer than the fullname `cursor`."""
@@ -544,6 +551,7 @@ class RedditAdapter(Adapter):
             f"{self._api}{path}",
             reset=_RESET,
             clock=self._clock,
+            budgets=self._budgets,
             auth=self._auth,
             headers={"User-Agent": self._user_agent},
             **kwargs,

@@ -20,7 +20,9 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from adapters._http import (
+    X_RATE_LIMIT,
     RefreshingBearer,
+    RequestBudgets,
     json_body,
     json_object,
     reset_from_epoch,
@@ -152,6 +154,7 @@ class XAdapter(Adapter):
     finds_sent = frozenset({Kind.MENTION, Kind.COMMENT, Kind.DM})
     can_dm = True
     can_post_statement = True
+    can_hide = True
     text_limit = 280
     length_rule = LengthRule.X_WEIGHTED
     poll_interval_seconds = 60.0
@@ -182,8 +185,13 @@ class XAdapter(Adapter):
             clock=clock,
             on_refreshed=on_credential_refreshed,
         )
+        self._budgets = RequestBudgets(X_RATE_LIMIT, clock, per_path=True)
         configured = account.settings.get("user_id")
         self._user_id: str | None = str(configured) if configured else None
+
+    def poll_delay(self) -> float | None:
+        """The pace the tightest `x-rate-limit-*` window seen (one per endpoint) allows."""
+        return self._budgets.poll_delay(len(self.streams))
 
     async def fetch(self, stream: str, cursor: str | None) -> FetchResult:
         """Read the next page of mentions or DM events after `cursor`."""
@@ -235,6 +243,18 @@ class XAdapter(Adapter):
         return SentRef(
             external_id=created.id, url=mapping.post_url(created.id), sent_at=self._clock()
         )
+
+    async def hide(self, external_id: str, *, hidden: bool = True) -> None:
+        """Hide (or show again) a reply in a conversation the brand started
+        (`PUT /2/tweets/:id/hidden`); X refuses it for other posts."""
+        if not external_id.isdigit():
+            raise PayloadInvalid(f"{shown(external_id)} is not an X post id")
+        response = await self._request(
+            "PUT", f"/2/tweets/{external_id}/hidden", json={"hidden": hidden}
+        )
+        data = json_object(response).get("data")
+        if not isinstance(data, Mapping) or data.get("hidden") is not hidden:
+            raise PayloadInvalid(f"X did not confirm the post {'hidden' if hidden else 'shown'}")
 
     async def find_sent(self, request: OutboundRequest, since: datetime) -> SentRef | None:
         """The post or direct message an interrupted `send` of `request` made, asked of X.
@@ -420,6 +440,7 @@ class XAdapter(Adapter):
             f"{self._api}{path}",
             reset=_RESET,
             clock=self._clock,
+            budgets=self._budgets,
             auth=self._auth,
             **kwargs,
         )

@@ -11,13 +11,23 @@ anything else backs off exponentially up to `MAX_BACKOFF`. That includes an exce
 contract names (a hostile date, JSON nested too deep, the store refusing a batch): the
 stream is marked failing with the exception's type, the traceback goes to the log, and
 every other account and stream goes on.
+
+Where a platform pushes (`Adapter.pushes`: Mastodon's streaming API, IMAP IDLE), a task per
+account holds the push channel open and wakes a stream's loop the moment it has news; the
+loop then fetches from its cursor as always, so a push lost in a reconnect costs nothing
+and an overlap lands nothing twice. While the channel is up, those streams are polled only
+every `PUSHED_POLL_SECONDS` as a backfill; while it is down, at their normal pace, and it
+is opened again after a backoff. A stream that only polls is paced by the platform's
+rate-limit headers (`Adapter.poll_delay`), and one under a daily quota
+(`Adapter.daily_quota`, counted in `account_quota`) so that a day's polls fit inside it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import random
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -36,6 +46,7 @@ from adapters.base import (
 )
 from inbox.core.database import write_transaction
 from inbox.core.models import Account, AccountHealth
+from inbox.store import quotas
 from inbox.store.accounts import save_text_limit
 from inbox.store.ingest import CursorState, IngestReport, Store
 from inbox.store.leases import (
@@ -53,6 +64,10 @@ log = logging.getLogger(__name__)
 MAX_PAGES_PER_RUN = 100_000
 BATCH_ITEMS = 1_000
 LISTEN_EVERY = timedelta(seconds=30)
+PUSHED_POLL_SECONDS = 300.0
+"""How often a stream is still polled while its platform pushes its news: a backfill."""
+STEADY_PUSH_SECONDS = 60.0
+"""A push channel that stayed open this long starts its reconnect backoff afresh."""
 
 AdapterFactory = Callable[[AccountRef, httpx.AsyncClient], Adapter]
 """Builds the adapter for an account; `inbox.runtime.adapter_factory` makes the one that
@@ -261,6 +276,9 @@ class SyncEngine:
         cursor, items, pages, has_more = state.cursor, [], 0, True
         failure: Exception | None = None
         while has_more and len(items) < BATCH_ITEMS:
+            failure = await asyncio.to_thread(self._spend_quota, adapter, stream)
+            if failure is not None:
+                break
             try:
                 result = await adapter.fetch(stream, cursor)
                 if not isinstance(result, FetchResult):
@@ -332,6 +350,40 @@ class SyncEngine:
         progress.duplicate_items += report.duplicate_items
         progress.malformed_items += report.malformed_items
         progress.error = None
+
+    def _spend_quota(self, adapter: Adapter, stream: str) -> QuotaUsedUp | None:
+        """Count one fetch of `stream` against the account's daily quota, if it has one.
+
+        Refused (nothing counted) when polling has used its share of today's quota.
+        """
+        if adapter.daily_quota is None:
+            return None
+        account, now = adapter.account, self.store.clock()
+        cost = quotas.fetch_cost(adapter.quota_costs, stream)
+        with write_transaction(self.store.engine) as connection:
+            used = quotas.used_today(connection, account.id, now)
+            if quotas.polling_left(adapter.daily_quota, used) < cost:
+                return QuotaUsedUp(adapter, used, quotas.next_quota_day(now))
+            quotas.spend(connection, account.id, cost, now)
+        return None
+
+    async def _quota_pace(self, adapter: Adapter, stream: str) -> float:
+        """Seconds between polls that make the account's daily quota last the day.
+
+        When polling's share is spent, the stream backs off until the next quota day and
+        the account's health says so, at once rather than at the next refused poll.
+        """
+        account, quota, now = adapter.account, adapter.daily_quota or 0, self.store.clock()
+        used = await asyncio.to_thread(self._quota_used, account.id)
+        if quotas.polling_left(quota, used) < quotas.fetch_cost(adapter.quota_costs, stream):
+            state = await asyncio.to_thread(self.store.cursor, account.id, stream)
+            used_up = QuotaUsedUp(adapter, used, quotas.next_quota_day(now))
+            await self._record(account, stream, used_up, state.failures + 1)
+        return quotas.paced_interval(quota, adapter.quota_costs, adapter.streams, used, now)
+
+    def _quota_used(self, account_id: int) -> int:
+        with self.store.engine.connect() as connection:
+            return quotas.used_today(connection, account_id, self.store.clock())
 
     def _unexpected(
         self, account: AccountRef, stream: str, error: Exception, doing: str
@@ -447,7 +499,7 @@ class SyncEngine:
                 await _wait(stop, heartbeat)
         finally:
             for current in running.values():
-                await _cancel(list(current.tasks.values()))
+                await _cancel(current.all_tasks())
             await asyncio.to_thread(self.store.release_leases, self.holder)
 
     async def _heartbeat(
@@ -459,7 +511,7 @@ class SyncEngine:
         }
         for account_id, current in list(running.items()):
             if accounts.get(account_id) != current.account:
-                await _cancel(list(current.tasks.values()))
+                await _cancel(current.all_tasks())
                 del running[account_id]
         for account in accounts.values():
             try:
@@ -484,7 +536,7 @@ class SyncEngine:
         )
         if not taken:
             if account.id in running:
-                await _cancel(list(running.pop(account.id).tasks.values()))
+                await _cancel(running.pop(account.id).all_tasks())
                 log.info(
                     "lost the lease of account %s (%s %s) to another process",
                     account.id,
@@ -507,14 +559,22 @@ class SyncEngine:
                 extra={"event": "lease.taken", "account_id": account.id},
             )
             account = await self._keep_text_limit(adapter)
-            current = running[account.id] = _RunningAccount(account, adapter, {})
+            channel = _PushChannel(
+                {stream: asyncio.Event() for stream in adapter.streams if stream in adapter.pushes}
+            )
+            current = running[account.id] = _RunningAccount(account, adapter, {}, channel)
         for stream in current.adapter.streams:
             task = current.tasks.get(stream)
             if task is None or task.done():
                 current.tasks[stream] = asyncio.create_task(
-                    self._follow(current.adapter, stream, stop),
+                    self._follow(current.adapter, stream, stop, current.channel),
                     name=f"sync {account.platform} {account.handle} {stream}",
                 )
+        if current.channel.wakes and (current.listener is None or current.listener.done()):
+            current.listener = asyncio.create_task(
+                self._keep_listening(current.adapter, current.channel, stop),
+                name=f"push {account.platform} {account.handle}",
+            )
 
     async def _build_adapter(
         self, account: AccountRef, client: httpx.AsyncClient
@@ -559,20 +619,93 @@ class SyncEngine:
         with write_transaction(self.store.engine) as connection:
             save_text_limit(connection, account_id, text_limit)
 
-    async def _follow(self, adapter: Adapter, stream: str, stop: asyncio.Event) -> None:
-        """Poll one stream until `stop`, the lease is lost, or the account needs a login."""
-        progress = StreamProgress(account=adapter.account, stream=stream)
+    async def _keep_listening(
+        self, adapter: Adapter, channel: _PushChannel, stop: asyncio.Event
+    ) -> None:
+        """Hold the account's push channel open until `stop`, waking a stream at each news.
+
+        A break is logged and wakes the pushed streams (they poll at once, then at their
+        normal pace); the channel is opened again after a backoff that doubles, with jitter,
+        and starts afresh once the channel stayed open `STEADY_PUSH_SECONDS`. A refused
+        credential ends listening: polling marks the account for a new login.
+        """
+        account, loop = adapter.account, asyncio.get_running_loop()
+        failures = 0
         while not stop.is_set():
+            opened_at: float | None = None
             try:
-                wait = await self._follow_once(adapter, progress)
+                news = adapter.listen()
+                try:
+                    async for stream in news:
+                        if opened_at is None:
+                            opened_at = loop.time()
+                            channel.up = True
+                            log.info(
+                                "listening to %s %s: its news arrives as it happens",
+                                account.platform,
+                                account.handle,
+                                extra={"event": "push.open", "account_id": account.id},
+                            )
+                        channel.wake(stream)
+                finally:
+                    await _close(news)
+                failure: Exception = PlatformUnavailable("the push channel closed")
+            except (AdapterError, NotImplementedError) as error:
+                failure = error
+            except (httpx.HTTPError, OSError) as error:
+                failure = PlatformUnavailable(str(error) or type(error).__name__)
+            except Exception as error:  # noqa: BLE001 - listening must never stop the polling
+                failure = self._unexpected(account, "(push)", error, "listening")
+            if channel.up:
+                channel.up = False
+                channel.wake()
+            if opened_at is not None and loop.time() - opened_at >= STEADY_PUSH_SECONDS:
+                failures = 0
+            failures += 1
+            if isinstance(failure, AuthExpired | NotImplementedError):
+                log.warning(
+                    "stopped listening to %s %s: %s; polling goes on",
+                    account.platform,
+                    account.handle,
+                    _describe(failure),
+                    extra={"event": "push.stopped", "account_id": account.id},
+                )
+                return
+            delay = backoff_after(failures).total_seconds() * random.uniform(0.5, 1.0)
+            log.warning(
+                "the push channel of %s %s broke: %s; polling meanwhile, listening again in %.0f s",
+                account.platform,
+                account.handle,
+                _describe(failure),
+                delay,
+                extra={"event": "push.broke", "account_id": account.id},
+            )
+            await _wait(stop, delay)
+
+    async def _follow(
+        self, adapter: Adapter, stream: str, stop: asyncio.Event, channel: _PushChannel
+    ) -> None:
+        """Poll one stream until `stop`, the lease is lost, or the account needs a login.
+
+        A push of the stream's news ends a wait early, but never a backoff.
+        """
+        progress = StreamProgress(account=adapter.account, stream=stream)
+        wake = channel.wakes.get(stream)
+        while not stop.is_set():
+            if wake is not None:
+                wake.clear()
+            try:
+                wait = await self._follow_once(adapter, progress, channel)
             except Exception as error:  # noqa: BLE001 - the stream goes on after its backoff
                 await self._crashed(progress, error)
                 wait = FIRST_BACKOFF.total_seconds()
             if wait is None:
                 return
-            await _wait(stop, wait)
+            await _wait(stop, wait, wake)
 
-    async def _follow_once(self, adapter: Adapter, progress: StreamProgress) -> float | None:
+    async def _follow_once(
+        self, adapter: Adapter, progress: StreamProgress, channel: _PushChannel
+    ) -> float | None:
         """Poll the stream if it is due; seconds to wait before the next look, None to stop."""
         account, stream = adapter.account, progress.stream
         holder = await asyncio.to_thread(self.store.lease_holder, account.id)
@@ -588,20 +721,75 @@ class SyncEngine:
         has_more = await self.poll(adapter, stream, progress)
         if progress.needs_login:
             return None
-        return 0 if has_more else adapter.poll_interval_seconds
+        return 0 if has_more else await self._next_poll_in(adapter, stream, channel)
+
+    async def _next_poll_in(self, adapter: Adapter, stream: str, channel: _PushChannel) -> float:
+        """Seconds from a poll that found nothing more to the stream's next poll.
+
+        The pace the platform's rate-limit headers allow, else its poll interval; never
+        faster than the account's daily quota lasts the day; and while the platform pushes
+        the stream's news, `PUSHED_POLL_SECONDS` at the least (a backfill).
+        """
+        try:
+            seconds = adapter.poll_delay()
+        except Exception:  # noqa: BLE001 - pacing must never stop the stream
+            log.exception("reading the poll pace of %s failed", adapter.account.platform)
+            seconds = None
+        if seconds is None:
+            seconds = adapter.poll_interval_seconds
+        if adapter.daily_quota is not None:
+            seconds = max(seconds, await self._quota_pace(adapter, stream))
+        if channel.up and stream in channel.wakes:
+            seconds = max(seconds, PUSHED_POLL_SECONDS)
+        return seconds
+
+
+@dataclass(slots=True)
+class _PushChannel:
+    """An account's push channel as its stream loops see it: whether it is open, and the
+    wake-up of each stream whose news it carries."""
+
+    wakes: dict[str, asyncio.Event]
+    up: bool = False
+
+    def wake(self, stream: str | None = None) -> None:
+        """Wake `stream`'s loop to poll at once; every pushed stream's when None."""
+        for name, event in self.wakes.items():
+            if stream is None or name == stream:
+                event.set()
 
 
 @dataclass(slots=True)
 class _RunningAccount:
-    """An account this process polls: its row as last read, its adapter, a task per stream."""
+    """An account this process polls: its row as last read, its adapter, a task per stream,
+    and its push channel with the task that listens to it."""
 
     account: AccountRef
     adapter: Adapter
     tasks: dict[str, asyncio.Task[None]]
+    channel: _PushChannel
+    listener: asyncio.Task[None] | None = None
+
+    def all_tasks(self) -> list[asyncio.Task[None]]:
+        """Every task working for the account, to cancel them together."""
+        return [*self.tasks.values(), *([self.listener] if self.listener else [])]
 
 
 class _Unexpected(Exception):
     """A failure no adapter or store contract names; its message is safe to show."""
+
+
+class QuotaUsedUp(RateLimited):
+    """Polling has spent its share of the account's daily quota; it resumes the next day."""
+
+    def __init__(self, adapter: Adapter, used: int, resumes_at: datetime) -> None:
+        super().__init__(resumes_at)
+        quota = adapter.daily_quota or 0
+        self.args = (
+            f"{used:,} of the {quota:,} units of today's {adapter.display_name} quota are "
+            f"used (the last {1 - quotas.POLLING_SHARE:.0%} are kept for replies); polling "
+            f"resumes when the quota day ends, at {resumes_at:%Y-%m-%d %H:%M} UTC",
+        )
 
 
 async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
@@ -610,15 +798,28 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    """Wait `seconds`, or less if `stop` is set meanwhile."""
+async def _close(news: AsyncIterator[str]) -> None:
+    """Close a push channel's iterator (an async generator) so it hangs up at once."""
+    close = getattr(news, "aclose", None)
+    if close is not None:
+        await close()
+
+
+async def _wait(stop: asyncio.Event, seconds: float, wake: asyncio.Event | None = None) -> None:
+    """Wait `seconds`, or less if `stop` (or `wake`, when given) is set meanwhile."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
     try:
-        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0))
-    except TimeoutError:
-        pass
+        await asyncio.wait(waits, timeout=max(seconds, 0), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, QuotaUsedUp):
+        return str(error)
     if isinstance(error, AuthExpired):
         return f"the platform refused the credentials; log in again ({error})"
     if isinstance(error, RateLimited):
