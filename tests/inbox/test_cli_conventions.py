@@ -86,6 +86,8 @@ NO_JSON = {
     ("setup",): "a conversation at the terminal, then what to run next",
     ("worker",): "runs until stopped; its output is the log (--log-format json)",
     ("serve",): "serves the terminal UI to browsers until stopped",
+    ("webhooks", "serve"): "runs until stopped; its output is the log (--log-format json)",
+    ("webhooks", "secret"): "asks for two secrets at the terminal, prints a sentence",
 }
 
 
@@ -344,7 +346,7 @@ def test_starting_the_demos_outage_on_a_workspace_says_when(capsys, tmp_path):
 def test_counts_read_as_people_say_them(capsys, tmp_path):
     path = str(tmp_path / "demo.db")
     status, out, _ = run(capsys, "--db", path, "demo", "--no-tui", "--days", "1")
-    assert status == 0 and " over 1 day, " in out and "6 accounts, 5 people" in out
+    assert status == 0 and " over 1 day, " in out and "9 accounts, 5 people" in out
 
 
 def test_every_command_in_the_readme_parses():
