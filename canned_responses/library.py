@@ -37,6 +37,7 @@ KNOWN_VARIABLES: frozenset[str] = frozenset(
         "incident.title",
         "incident.status_url",
         "platform",
+        "sla.expected_reply",
     }
 )
 """Every variable a prepared answer may use; the loader refuses others, the renderer fills these."""

@@ -80,6 +80,9 @@ class RenderContext:
     incident_status_url: str | None = None
     platform: str | None = None
     """How `{platform}` reads; `render_for` uses the display name of its platform when None."""
+    expected_reply: str | None = None
+    """When the customer can expect an answer, by the team's SLA: "within 4 hours",
+    "by 10:00 tomorrow"."""
 
     def values(self) -> dict[str, str | None]:
         """The value of every known variable, by the name templates use."""
@@ -90,6 +93,7 @@ class RenderContext:
             "incident.title": self.incident_title,
             "incident.status_url": self.incident_status_url,
             "platform": self.platform,
+            "sla.expected_reply": self.expected_reply,
         }
 
 

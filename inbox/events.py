@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Self
 
 from sqlalchemy import Connection, insert, select, text
 
+from inbox.core import notifications
 from inbox.core.models import Event
 from inbox.core.notify import EVENTS_CHANNEL
 from inbox.core.plurals import counted
@@ -180,16 +181,18 @@ class ThreadAssigned(InboxEvent):
     after: str | None
     """The handle it is assigned to now, or None."""
     reason: str | None = None
-    """Why, when it was not a person's choice ("alex was removed"), or None."""
+    """Why, when it was not a person's choice ("alex was removed", "answered it", an
+    auto-assignment's rule: "least loaded on Mastodon mentions, now 4 of 20"), or None."""
 
     def describe(self, actor: str) -> str:
+        why = f" ({self.reason})" if self.reason else ""
         if self.after is None:
             text = f"{actor} unassigned it" + (f" from {self.before}" if self.before else "")
-            return text + (f" ({self.reason})" if self.reason else "")
+            return text + why
         if self.after == actor and self.before is None:
-            return f"{actor} took it"
+            return f"{actor} took it{why}"
         was = f" (was {self.before})" if self.before else ""
-        return f"{actor} assigned this to {self.after}{was}"
+        return f"{actor} assigned this to {self.after}{was}{why}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +249,33 @@ class ThreadPriorityChanged(InboxEvent):
         return f"{actor} set the priority to {self.after} (was {self.before})"
 
 
+UNDONE_CHANGES = {
+    "close": "closing it",
+    "snooze": "snoozing it",
+    "priority": "the priority change",
+    "tag": "the tag change",
+    "assign": "the assignment",
+    "take": "taking it",
+}
+"""What each undoable change is called once undone, by the verb stored in `change`."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadChangeUndone(InboxEvent):
+    """Someone undid their own change a moment after making it.
+
+    The events recorded right after it put each field back (status, priority, tags,
+    assignee), so every reader of those (the SLA clock, the review) sees the state restored.
+    """
+
+    type: ClassVar[str] = "thread.change_undone"
+    change: str
+    """The change undone: close, snooze, priority, tag, assign or take."""
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} undid {UNDONE_CHANGES.get(self.change, 'a change')}"
+
+
 @dataclass(frozen=True, slots=True)
 class NoteAdded(InboxEvent):
     type: ClassVar[str] = "note.added"
@@ -265,6 +295,70 @@ class PresenceChanged(InboxEvent):
 
     def describe(self, actor: str) -> str:
         return f"{actor} is {self.activity}" if self.activity else f"{actor} left"
+
+
+# -- spam, blocked authors, hidden comments -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMarkedSpam(InboxEvent):
+    """Closed as spam: out of the SLA and the response-time stats."""
+
+    type: ClassVar[str] = "thread.marked_spam"
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"blocked_author"})
+    before: str | None = None
+    """The status it had."""
+    blocked_author: str | None = None
+    """The blocked author whose new message closed it (ingest), or None: a person's choice."""
+
+    def describe(self, actor: str) -> str:
+        if self.blocked_author:
+            return f"closed as spam: {self.blocked_author} is blocked"
+        return f"{actor} marked it as spam"
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadUnmarkedSpam(InboxEvent):
+    type: ClassVar[str] = "thread.unmarked_spam"
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} said it is not spam and reopened it"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorBlocked(InboxEvent):
+    """Their new messages close as spam from now on."""
+
+    type: ClassVar[str] = "author.blocked"
+    contact_id: int
+    handle: str | None = None
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} blocked the author {self.handle or self.contact_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorUnblocked(InboxEvent):
+    type: ClassVar[str] = "author.unblocked"
+    contact_id: int
+    handle: str | None = None
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} unblocked the author {self.handle or self.contact_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CommentHidden(InboxEvent):
+    """The platform confirmed a comment hidden (or shown again)."""
+
+    type: ClassVar[str] = "comment.hidden"
+    outbound_id: int
+    hidden: bool = True
+
+    def describe(self, actor: str) -> str:
+        if self.hidden is False:
+            return "a hidden comment was shown again on the platform"
+        return "a comment was hidden on the platform"
 
 
 # -- accounts, people, sync ----------------------------------------------------------------
@@ -399,6 +493,17 @@ class AgentRoleChanged(InboxEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class AgentAwayChanged(InboxEvent):
+    """A person said they are away (no threads are handed to them) or back."""
+
+    type: ClassVar[str] = "agent.away_changed"
+    away: bool
+
+    def describe(self, actor: str) -> str:
+        return f"{actor} is away" if self.away else f"{actor} is back"
+
+
+@dataclass(frozen=True, slots=True)
 class SentimentScored(InboxEvent):
     type: ClassVar[str] = "sentiment.scored"
     items: int
@@ -414,27 +519,37 @@ class SentimentScored(InboxEvent):
 @dataclass(frozen=True, slots=True)
 class OutboundQueued(InboxEvent):
     type: ClassVar[str] = "outbound.queued"
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"purpose"})
     outbound_id: int
     kind: str = "reply"
     account_id: int | None = None
     campaign_id: int | None = None
     reason: str | None = None
     """Why it needs approval (None: it does not)."""
+    purpose: str | None = None
+    """Why the inbox queued it by itself ("acknowledgement"); None for a person's message."""
 
     def describe(self, actor: str) -> str:
+        if self.purpose:
+            return f"the inbox queued an {self.purpose}"
         return f"{self.kind or 'reply'} queued by {actor}"
 
 
 @dataclass(frozen=True, slots=True)
 class OutboundAwaitingApproval(InboxEvent):
     type: ClassVar[str] = "outbound.awaiting_approval"
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"purpose"})
     outbound_id: int
     kind: str = "reply"
     account_id: int | None = None
     campaign_id: int | None = None
     reason: str | None = None
+    purpose: str | None = None
+    """Why the inbox queued it by itself ("acknowledgement"); None for a person's message."""
 
     def describe(self, actor: str) -> str:
+        if self.purpose:
+            return f"the inbox's {self.purpose} waits for a lead's approval"
         return f"{self.kind or 'reply'} by {actor} waits for a lead's approval"
 
 
@@ -619,7 +734,12 @@ class AlertRuleRemoved(InboxEvent):
         return f"{actor} removed the listening rule {self.name!r}"
 
 
-TEAM_SETTING_NAMES: dict[str, str] = {"sla": "SLA policy", "status_page": "status page"}
+TEAM_SETTING_NAMES: dict[str, str] = {
+    "sla": "SLA policy",
+    "status_page": "status page",
+    "acknowledgements": "acknowledgement rules",
+    "assignment": "assignment rules",
+}
 """What each team setting's key is called in sentences (`inbox.store.team_settings`)."""
 
 
@@ -881,8 +1001,14 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
         ThreadTagged,
         ThreadUntagged,
         ThreadPriorityChanged,
+        ThreadChangeUndone,
         NoteAdded,
         PresenceChanged,
+        ThreadMarkedSpam,
+        ThreadUnmarkedSpam,
+        AuthorBlocked,
+        AuthorUnblocked,
+        CommentHidden,
         AccountAdded,
         AccountRemoved,
         AccountHealthChanged,
@@ -894,6 +1020,7 @@ EVENT_TYPES: dict[str, type[InboxEvent]] = {
         AgentAdded,
         AgentRemoved,
         AgentRoleChanged,
+        AgentAwayChanged,
         SentimentScored,
         OutboundQueued,
         OutboundAwaitingApproval,
@@ -965,6 +1092,8 @@ SYSTEM_ACTOR = "system"
 SYNC_ACTOR = "sync"
 OUTBOX_ACTOR = "outbox"
 LISTENING_ACTOR = "listening"
+ASSIGN_ACTOR = "auto-assign"
+"""Who auto-assignment's events name (`inbox.triage.auto_assign`)."""
 
 _event = Event.__table__
 
@@ -999,9 +1128,9 @@ def record(
     thread_id: int | None = None,
     incident_id: int | None = None,
 ) -> None:
-    """Record one event in the caller's transaction."""
+    """Record one event in the caller's transaction, and tell the people it concerns."""
     stored = row(event, at=at, actor=actor, thread_id=thread_id, incident_id=incident_id)
-    connection.execute(insert(_event).values(stored))
+    _insert(connection, [stored])
     _announce(connection)
 
 
@@ -1028,8 +1157,25 @@ def record_many(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
     """Record many events at once; each row is made by `row`."""
     rows = list(rows)
     if rows:
-        connection.execute(insert(_event), rows)
+        _insert(connection, rows)
         _announce(connection)
+
+
+def _insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert event rows; those that tell someone (`inbox.core.notifications`) tell them."""
+    if not any(stored["type"] in notifications.NOTIFYING_TYPES for stored in rows):
+        connection.execute(insert(_event), rows)
+        return
+    event_ids = connection.execute(
+        insert(_event).returning(_event.c.id, sort_by_parameter_order=True), rows
+    ).scalars()
+    notifications.tell(
+        connection,
+        [
+            notifications.RecordedEvent(id=event_id, **stored)
+            for event_id, stored in zip(event_ids, rows, strict=True)
+        ],
+    )
 
 
 _ANNOUNCED = "events_announced_in"

@@ -43,12 +43,14 @@ from inbox.sla import SlaPolicy, refresh_due_at
 from inbox.store import accounts, export, identity, people, team_settings
 from inbox.store.accounts import AccountSummary
 from inbox.store.people import AgentSummary, PersonChanged
-from inbox.triage import changes, history, lists, messages, notes
+from inbox.triage import changes, history, lists, messages, notes, notifications, undo
 from inbox.triage.changes import BulkResult
 from inbox.triage.history import AuthorCard, HistoryEntry
 from inbox.triage.lists import ThreadFilter, ThreadRow
 from inbox.triage.messages import ItemRow
 from inbox.triage.notes import NoteRow, PresenceRow
+from inbox.triage.notifications import NotificationRow, WaitingCounts
+from inbox.triage.undo import Undo, UndoableResult
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -57,8 +59,10 @@ if TYPE_CHECKING:
 
     from adapters.base import LoginPrompt
     from canned_responses.library import CannedResponse as PreparedAnswer
+    from inbox.core.assignment_rules import AssignmentRules
     from inbox.core.config import StatusPageOutput
     from inbox.core.credentials import CredentialStore
+    from inbox.core.notifications import NotificationKind
     from inbox.core.notify import EventWaker
     from inbox.core.sla_settings import SlaSettings
     from inbox.crisis.email_updates import EmailAudience
@@ -67,6 +71,9 @@ if TYPE_CHECKING:
     from inbox.stats.periods import Period
     from inbox.store.subscribers import SubscriberImport, SubscriberRow
     from inbox.store.workers import WorkerRecord
+    from inbox.triage.acknowledgements import AcknowledgementRules
+    from inbox.triage.auto_assign import PassReport as AssignmentPass
+    from inbox.triage.auto_assign import PersonLoad, TeamAssignment
 
 
 class InboxService(CrisisDesk):
@@ -474,7 +481,22 @@ class InboxService(CrisisDesk):
         if (refusal := self.triage_refusal(action)) is not None:
             raise PermissionDenied(refusal)
 
-    def assign(self, thread_ids: Sequence[int], handle: str | None) -> BulkResult:
+    def _undoable(
+        self,
+        change: str,
+        thread_ids: Sequence[int],
+        write: Callable[[Connection, datetime], BulkResult],
+    ) -> UndoableResult:
+        """Run a triage `write` with the threads' state read before and after it, so the
+        result says how to undo it; the SLA due times of the threads it changed follow."""
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            before = undo.states(connection, thread_ids)
+            result = write(connection, now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
+            return undo.undoable(connection, change, result, before, actor=self.actor)
+
+    def assign(self, thread_ids: Sequence[int], handle: str | None) -> UndoableResult:
         """Give threads to a person (None: to nobody); leads and admins only."""
         self._require_triage()
         if not self.can(Action.ASSIGN):
@@ -482,64 +504,89 @@ class InboxService(CrisisDesk):
                 f"{self.actor.handle} is an agent; only leads and admins assign threads. "
                 "Take an unassigned thread yourself with take"
             )
-        with write_transaction(self.engine) as connection:
-            return changes.assign(
-                connection, thread_ids, handle, actor=self.actor, now=self.clock()
-            )
+        return self._undoable(
+            "assign",
+            thread_ids,
+            lambda connection, now: changes.assign(
+                connection, thread_ids, handle, actor=self.actor, now=now
+            ),
+        )
 
-    def take(self, thread_ids: Sequence[int]) -> BulkResult:
+    def take(self, thread_ids: Sequence[int]) -> UndoableResult:
         """Assign unassigned threads to myself."""
         self._require_triage()
         if self.actor.agent_id is None:
             raise InvalidInput(
                 f"{self.actor.handle} is not a person here; pass --as HANDLE to take threads"
             )
-        with write_transaction(self.engine) as connection:
-            return changes.assign(
+        return self._undoable(
+            "take",
+            thread_ids,
+            lambda connection, now: changes.assign(
                 connection,
                 thread_ids,
                 self.actor.handle,
                 actor=self.actor,
-                now=self.clock(),
+                now=now,
                 only_unassigned=True,
-            )
+            ),
+        )
 
     def tag(
         self, thread_ids: Sequence[int], add: Sequence[str] = (), remove: Sequence[str] = ()
-    ) -> BulkResult:
+    ) -> UndoableResult:
         """Put tags on threads and take others off."""
         self._require_triage()
-        with write_transaction(self.engine) as connection:
-            return changes.tag(
-                connection, thread_ids, add, remove, actor=self.actor, now=self.clock()
-            )
+        return self._undoable(
+            "tag",
+            thread_ids,
+            lambda connection, now: changes.tag(
+                connection, thread_ids, add, remove, actor=self.actor, now=now
+            ),
+        )
 
-    def snooze(self, thread_ids: Sequence[int], until: datetime) -> BulkResult:
+    def snooze(self, thread_ids: Sequence[int], until: datetime) -> UndoableResult:
         """Put threads aside until `until` (which must be to come)."""
         self._require_triage()
-        now = self.clock()
-        with write_transaction(self.engine) as connection:
-            result = changes.snooze(connection, thread_ids, until, actor=self.actor, now=now)
-            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
-        return result
+        return self._undoable(
+            "snooze",
+            thread_ids,
+            lambda connection, now: changes.snooze(
+                connection, thread_ids, until, actor=self.actor, now=now
+            ),
+        )
 
-    def set_priority(self, thread_ids: Sequence[int], priority: str) -> BulkResult:
+    def set_priority(self, thread_ids: Sequence[int], priority: str) -> UndoableResult:
         """Change how urgent threads are; their SLA due times follow."""
         self._require_triage()
-        now = self.clock()
-        with write_transaction(self.engine) as connection:
-            result = changes.set_priority(
+        return self._undoable(
+            "priority",
+            thread_ids,
+            lambda connection, now: changes.set_priority(
                 connection, thread_ids, priority, actor=self.actor, now=now
-            )
-            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
-        return result
+            ),
+        )
 
-    def close(self, thread_ids: Sequence[int]) -> BulkResult:
+    def close(self, thread_ids: Sequence[int]) -> UndoableResult:
         """Mark threads done; they are due at no time."""
+        self._require_triage()
+        return self._undoable(
+            "close",
+            thread_ids,
+            lambda connection, now: changes.close(
+                connection, thread_ids, actor=self.actor, now=now
+            ),
+        )
+
+    def undo(self, change: Undo) -> BulkResult:
+        """Put back the threads of a change this person just made, each exactly as it was.
+
+        A thread someone (or a new message) changed since is refused, naming that change.
+        """
         self._require_triage()
         now = self.clock()
         with write_transaction(self.engine) as connection:
-            result = changes.close(connection, thread_ids, actor=self.actor, now=now)
+            result = undo.apply(connection, change, actor=self.actor, now=now)
             refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
         return result
 
@@ -934,6 +981,50 @@ class InboxService(CrisisDesk):
                 raise NotFound(f"no campaign {campaign_id} (`inbox campaign list` shows them)")
             return found[0], outbound_rows(connection, campaign_id=campaign_id)
 
+    # -- notifications --------------------------------------------------------------------
+
+    def notifications(
+        self, *, unread_only: bool = True, after_id: int = 0, limit: int = 200
+    ) -> list[NotificationRow]:
+        """What the person was told (assigned, @mentioned, their reply approved, rejected or
+        failed, an approval waiting), newest first: the unread ones unless asked for all."""
+        if self.actor.agent_id is None:
+            return []
+        with self.engine.connect() as connection:
+            return notifications.notifications(
+                connection,
+                self.actor.agent_id,
+                unread_only=unread_only,
+                after_id=after_id,
+                limit=limit,
+            )
+
+    def waiting_counts(self) -> WaitingCounts:
+        """The person's unread notifications and, for those who approve, the approvals waiting."""
+        with self.engine.connect() as connection:
+            return notifications.waiting_counts(
+                connection, self.actor.agent_id, approves=self.can(Action.APPROVE)
+            )
+
+    def mark_notifications_read(
+        self,
+        notification_ids: Sequence[int] | None = None,
+        *,
+        kinds: Sequence[NotificationKind] | None = None,
+    ) -> int:
+        """Mark the person's own notifications read: these, these kinds, or (neither) all of
+        them; returns how many were unread."""
+        if self.actor.agent_id is None:
+            return 0
+        with write_transaction(self.engine) as connection:
+            return notifications.mark_read(
+                connection,
+                self.actor.agent_id,
+                now=self.clock(),
+                notification_ids=notification_ids,
+                kinds=kinds,
+            )
+
     # -- events ---------------------------------------------------------------------------
 
     def latest_event_id(self) -> int:
@@ -1027,6 +1118,155 @@ class InboxService(CrisisDesk):
         """Every saved version of the team's settings (or of `key`), oldest first."""
         with self.engine.connect() as connection:
             return team_settings.history(connection, key)
+
+    # -- auto-assignment ------------------------------------------------------------------
+
+    def assignment_rules(self) -> TeamAssignment:
+        """The team's auto-assignment rules, with the version an edit names."""
+        from inbox.triage import auto_assign
+
+        with self.engine.connect() as connection:
+            return auto_assign.read_rules(connection)
+
+    def set_assignment_rules(self, rules: AssignmentRules, version: int) -> TeamAssignment:
+        """Save the team's auto-assignment rules, edited from `version`; leads and admins.
+
+        A `Conflict` when someone saved them since `version`. The next pass (every few
+        seconds, in the worker or the inbox that polls) follows them.
+        """
+        from inbox.triage import auto_assign
+
+        self.require(Action.MANAGE_ASSIGNMENT)
+        with write_transaction(self.engine) as connection:
+            return auto_assign.write_rules(
+                connection, rules, version=version, actor=self.actor.handle, now=self.clock()
+            )
+
+    def team_load(self) -> list[PersonLoad]:
+        """Each person who answers: their load against their capacity, and whether they are
+        online, away or offline; leads, supervisors and admins."""
+        from inbox.triage import auto_assign
+
+        self.require(Action.SEE_TEAM_STATS)
+        with self.engine.connect() as connection:
+            return auto_assign.team_load(connection, self.clock())
+
+    def my_load(self) -> PersonLoad | None:
+        """The actor's own load and presence (None: not a person who answers)."""
+        from inbox.triage import auto_assign
+
+        with self.engine.connect() as connection:
+            people = auto_assign.team_load(connection, self.clock())
+        return next((person for person in people if person.id == self.actor.agent_id), None)
+
+    def heartbeat(self) -> None:
+        """Tell that the actor's inbox is open (every `auto_assign.HEARTBEAT`): online, so
+        threads may be handed to them. Nothing for someone who is not a person here."""
+        from inbox.triage import auto_assign
+
+        if self.actor.agent_id is None:
+            return
+        with write_transaction(self.engine) as connection:
+            auto_assign.record_heartbeat(connection, self.actor.agent_id, self.clock())
+
+    def set_away(self, away: bool) -> bool:
+        """Say I am away (no threads are handed to me; after the rules' time my unanswered
+        ones go back) or back; whether that changed anything."""
+        from inbox.triage import auto_assign
+
+        with write_transaction(self.engine) as connection:
+            return auto_assign.set_away(connection, self.actor, away, self.clock())
+
+    def run_assignment_pass(self) -> AssignmentPass:
+        """Run one auto-assignment pass now, as the worker does every few seconds."""
+        from inbox.triage import auto_assign
+
+        self.require(Action.SYNC)
+        return auto_assign.run_pass(self.engine, self.clock())
+
+    # -- spam, blocked authors, hidden comments, acknowledgements --------------------------
+
+    def _require_moderation(self) -> None:
+        self._require_triage()
+        self.require(Action.MODERATE)
+
+    def mark_spam(self, thread_ids: Sequence[int]) -> BulkResult:
+        """Close threads as spam: out of the open views and of the SLA and response-time stats."""
+        from inbox.triage import spam
+
+        self._require_moderation()
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            result = spam.mark_spam(connection, thread_ids, actor=self.actor, now=now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
+        return result
+
+    def unmark_spam(self, thread_ids: Sequence[int]) -> BulkResult:
+        """Say threads are not spam: they open again and count in the stats; due times return."""
+        from inbox.triage import spam
+
+        self._require_moderation()
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            result = spam.unmark_spam(connection, thread_ids, actor=self.actor, now=now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
+        return result
+
+    def block_authors(self, thread_ids: Sequence[int]) -> BulkResult:
+        """Block the author of each thread and mark the thread spam: the author's new
+        messages close as spam from now on."""
+        from inbox.triage import spam
+
+        self._require_moderation()
+        now = self.clock()
+        with write_transaction(self.engine) as connection:
+            result = spam.block_authors(connection, thread_ids, actor=self.actor, now=now)
+            refresh_due_at(connection, self._sla_policy(connection), result.changed, now)
+        return result
+
+    def unblock_authors(self, thread_ids: Sequence[int]) -> BulkResult:
+        """Unblock the author of each thread; their threads stay as they are."""
+        from inbox.triage import spam
+
+        self._require_moderation()
+        with write_transaction(self.engine) as connection:
+            return spam.unblock_authors(connection, thread_ids, actor=self.actor, now=self.clock())
+
+    def hide_message(self, item_id: int, *, hidden: bool = True) -> OutboundRow:
+        """Hide a customer's comment on its platform (or, `hidden` false, show it again),
+        through the outbox: a process holding the account's secret does it."""
+        from inbox.outbox.moderation import queue_hide
+
+        self._require_moderation()
+        author, now = self._author(), self.clock()
+        with write_transaction(self.engine) as connection:
+            outbound_id = queue_hide(
+                connection, item_id, hidden=hidden, author=author, actor=self.actor, now=now
+            )
+        return self.outbound(outbound_id)
+
+    def acknowledgement_rules(self) -> AcknowledgementRules:
+        """The team's rules for acknowledging new threads, with the version an edit names."""
+        from inbox.triage.acknowledgements import read_rules
+
+        with self.engine.connect() as connection:
+            return read_rules(connection)
+
+    def set_acknowledgement_rules(self, rules: AcknowledgementRules) -> AcknowledgementRules:
+        """Save the acknowledgement rules, edited from `rules.version`; leads and admins only.
+
+        A `Conflict` when someone saved them since; InvalidInput when a rule names a
+        prepared answer there is none of.
+        """
+        from inbox.triage.acknowledgements import write_rules
+
+        self.require(Action.MANAGE_TEAM_SETTINGS)
+        with write_transaction(self.engine) as connection:
+            stored = answers.canned_responses(connection)
+            shortcodes = [answer.answer.shortcode for answer in stored]
+            return write_rules(
+                connection, rules, answers=shortcodes, actor=self.actor.handle, now=self.clock()
+            )
 
     # -- workers --------------------------------------------------------------------------
 

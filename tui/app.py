@@ -16,6 +16,8 @@ import asyncio
 import contextlib
 import gc
 import time
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,18 +28,35 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from inbox import Action, Config, EventFollower, InboxService, for_display, single_line
+from inbox import (
+    ASSIGNABLE_ROLES,
+    HEARTBEAT,
+    Action,
+    AutoAssigner,
+    Availability,
+    Config,
+    EventFollower,
+    InboxService,
+    UndoableResult,
+    for_display,
+    single_line,
+)
 from tui import bindings
 from tui.commands import ScreenActions
 from tui.crisis_watch import CrisisWatch
 from tui.messages import EventsArrived
+from tui.notice_watch import NoticeWatch
 from tui.screens.help import HelpScreen
 from tui.screens.inbox import InboxScreen
+from tui.triage_actions import TriageAction, summary
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from textual.notifications import SeverityLevel
 
-    from inbox import EventWaker, ThreadRow
+    from inbox import BulkResult, EventWaker, ThreadRow, Undo
+    from tui.messages import ThreadsChanged
     from tui.thread_snapshot import ThreadSnapshot
 
 EVENT_BATCH = 500
@@ -60,8 +79,22 @@ database more than what they would show is worth (docs/performance.md)."""
 WORKER_CHECK_SECONDS = 10.0
 """How often the app looks for an `inbox worker` (its heartbeat), to hand over or take over."""
 
+UNDO_SECONDS = 8.0
+"""How long ctrl+z undoes the latest triage change, and how long the notice offering it stays."""
+
 THREAD_SCREEN = "thread"
+
+IN_PROCESS_GROUPS = ("sync", "outbox", "assign")
+"""The worker groups of the in-process sync: polling, sending and auto-assignment."""
 """The name the one thread screen is installed under."""
+
+
+def thread_numbers(thread_ids: Sequence[int]) -> str:
+    """Threads by number, as the list shows them: "#12", "#12 and #15"; "" past three."""
+    if len(thread_ids) > 3:
+        return ""
+    numbers = [f"#{thread_id}" for thread_id in thread_ids]
+    return numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def workspace_label(service: InboxService) -> str:
@@ -72,7 +105,7 @@ def workspace_label(service: InboxService) -> str:
     return f"{url.database} on {url.host}" if url.host else str(url.database)
 
 
-class InboxApp(CrisisWatch, App[int]):
+class InboxApp(CrisisWatch, NoticeWatch, App[int]):
     """The social inbox in the terminal; what its screens ask of it is `tui.host.InboxHost`."""
 
     TITLE = "Social inbox"
@@ -80,7 +113,14 @@ class InboxApp(CrisisWatch, App[int]):
         f"styles/{name}.tcss"
         for name in ("app", "inbox", "help", "stats", "thread", "pickers", "crisis")
     ]
-    BINDINGS = bindings.APP + bindings.CRISIS + bindings.TEAM + bindings.OPEN_ACCOUNTS
+    BINDINGS = (
+        bindings.APP
+        + bindings.CRISIS
+        + bindings.TEAM
+        + bindings.ACKNOWLEDGEMENTS
+        + bindings.OPEN_ACCOUNTS
+        + bindings.FOR_YOU
+    )
     COMMANDS = App.COMMANDS | {ScreenActions}
 
     sync_state: reactive[str] = reactive("sync off")
@@ -89,13 +129,16 @@ class InboxApp(CrisisWatch, App[int]):
     live_state: reactive[str] = reactive("live")
     """Whether live updates work, for the status line."""
 
+    away: reactive[bool] = reactive(False, init=False)
+    """Whether the person said they are away (B), shown in the title bar."""
+
     def __init__(
         self,
         service: InboxService,
         *,
         config: Config | None = None,
         sync: bool = False,
-        poll_seconds: float = 0.5,
+        poll_seconds: float = 0.25,
     ) -> None:
         super().__init__()
         self.service = service
@@ -117,6 +160,8 @@ class InboxApp(CrisisWatch, App[int]):
         self._sync_stop = asyncio.Event()
         self.started = False
         """Whether what waits for the first page (crisis watch, sync, sender) has started."""
+        self._undo_offer: tuple[TriageAction, Undo, datetime] | None = None
+        """The latest triage change's undo, until when it may be taken (by the service clock)."""
         actor = service.actor
         self.sub_title = f"{actor.handle} ({actor.role}) · {workspace_label(service)}"
 
@@ -265,6 +310,9 @@ class InboxApp(CrisisWatch, App[int]):
             gc.freeze()
             gc.enable()
         self.start_crisis_watch()
+        self.start_notice_watch()
+        self.beat()
+        self.set_interval(HEARTBEAT.total_seconds(), self.beat, name="heartbeat")
         if self.sync_enabled:
             self.sync_state = "sync starting"
             self.check_workers()
@@ -311,11 +359,12 @@ class InboxApp(CrisisWatch, App[int]):
             self._sync_stop = asyncio.Event()
             self.run_sync(self._sync_stop)
             self.run_outbox(self._sync_stop)
+            self.run_auto_assign(self._sync_stop)
             self.sync_state = "polling here"
 
     def _in_process_running(self) -> bool:
         return any(
-            worker.group in ("sync", "outbox") and not worker.is_finished for worker in self.workers
+            worker.group in IN_PROCESS_GROUPS and not worker.is_finished for worker in self.workers
         )
 
     @work(exclusive=True, exit_on_error=False, group="sync", description="sync: poll the accounts")
@@ -347,6 +396,11 @@ class InboxApp(CrisisWatch, App[int]):
         group, state = message.worker.group, message.state
         if group == "workers" and state == WorkerState.SUCCESS:
             self._hand_over(*message.worker.result)
+        elif group == "presence" and state == WorkerState.SUCCESS:
+            self.away = message.worker.result
+        elif group == "presence" and state == WorkerState.ERROR:
+            what = message.worker.description.partition(": ")[2]
+            self.notify(f"Could not {what}: {message.worker.error}", severity="error", markup=False)
         elif group == "sync":
             if state == WorkerState.ERROR:
                 self.sync_state = f"sync stopped: {message.worker.error}"
@@ -372,7 +426,7 @@ class InboxApp(CrisisWatch, App[int]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(bindings.GROUPS, self.config.keymap))
+        self.push_screen(HelpScreen(bindings.GROUPS, self.config.keymap, over=self.screen))
 
     def action_stats(self) -> None:
         from tui.screens.stats import StatsScreen
@@ -393,6 +447,12 @@ class InboxApp(CrisisWatch, App[int]):
 
         if not isinstance(self.screen, SlaForm):
             self.push_screen(SlaForm(self.service))
+
+    def action_acknowledgement_rules(self) -> None:
+        from tui.dialogs.acknowledgement_rules import AcknowledgementRulesForm
+
+        if not isinstance(self.screen, AcknowledgementRulesForm):
+            self.push_screen(AcknowledgementRulesForm(self.service))
 
     def action_team_listening(self) -> None:
         from tui.screens.listening import ListeningScreen
@@ -422,9 +482,148 @@ class InboxApp(CrisisWatch, App[int]):
         if self.service.can(Action.MANAGE_ACCOUNTS) and not isinstance(self.screen, AccountsScreen):
             self.push_screen(AccountsScreen(self.service))
 
+    def action_approvals(self) -> None:
+        from tui.screens.approvals import ApprovalsScreen
+
+        if isinstance(self.screen, ApprovalsScreen):
+            return
+        if not self.service.can(Action.APPROVE):
+            self.notify(
+                "Approvals are for leads and admins; your own replies waiting for one are in "
+                "their thread, and failed sends in the outbox (O).",
+                markup=False,
+            )
+            return
+        self.push_screen(ApprovalsScreen(self.service))
+
+    def action_outbox(self) -> None:
+        from tui.screens.outbox import OutboxScreen
+
+        if not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen(self.service))
+
+    def action_for_me(self) -> None:
+        from tui.screens.for_me import ForMeScreen
+
+        if not isinstance(self.screen, ForMeScreen):
+            self.push_screen(ForMeScreen(self.service))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer the accounts screen to admins only (the key and the palette alike)."""
+        """Offer the accounts screen to admins only, the load screen to those who see the
+        team's numbers, and away to people who hold threads (the key and the palette alike)."""
+        if action == "team_load":
+            return self.service.can(Action.SEE_TEAM_STATS)
+        if action == "toggle_away":
+            return self.service.actor.role in ASSIGNABLE_ROLES
         return action != "accounts" or self.service.can(Action.MANAGE_ACCOUNTS)
+
+    # -- presence and auto-assignment -----------------------------------------------------
+
+    # The app tells every `HEARTBEAT` that its person is here (online, for auto-assignment);
+    # B says they are away or back. While it polls in-process it also runs the auto-assignment
+    # passes, so they run in exactly the process that sends.
+
+    def watch_away(self, away: bool) -> None:
+        actor = self.service.actor
+        here = " · away (B: back)" if away else ""
+        self.sub_title = f"{actor.handle} ({actor.role}){here} · {workspace_label(self.service)}"
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="presence",
+        description="team: tell that you are here",
+    )
+    def beat(self) -> bool:
+        """Write the heartbeat; whether the person said they are away."""
+        self.service.heartbeat()
+        mine = self.service.my_load()
+        return mine is not None and mine.availability == Availability.AWAY
+
+    def action_toggle_away(self) -> None:
+        self.toggle_away(not self.away)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="presence",
+        description="team: say you are away or back",
+    )
+    def toggle_away(self, away: bool) -> bool:
+        """Say the person is away (or back); whether they are away now."""
+        self.service.set_away(away)
+        self.call_from_thread(
+            self.notify,
+            "You are away: no threads are handed to you; B says you are back."
+            if away
+            else "You are back: waiting threads may be handed to you again.",
+            markup=False,
+        )
+        return away
+
+    @work(
+        exclusive=True,
+        exit_on_error=False,
+        group="assign",
+        description="assign: hand waiting threads to people",
+    )
+    async def run_auto_assign(self, stop: asyncio.Event) -> None:
+        """Run the auto-assignment passes until `stop`, as the worker does when one runs."""
+        await AutoAssigner(self.service.engine, clock=self.service.clock).run_forever(stop)
+
+    def action_team_load(self) -> None:
+        from tui.screens.team_load import TeamLoadScreen
+
+        if not isinstance(self.screen, TeamLoadScreen):
+            self.push_screen(TeamLoadScreen(self.service))
+
+    # -- undo -----------------------------------------------------------------------------
+
+    # A triage change that can be undone (close, snooze, priority, tag, assign) is offered
+    # for `UNDO_SECONDS` by the service's clock: the list and the thread screen alike take
+    # the latest offer back with ctrl+z, once.
+
+    def offer_undo(self, message: ThreadsChanged) -> bool:
+        """Keep what undoes this change and say so ("Closed the thread. Undo #12 with ctrl+z.").
+
+        False when the change cannot be undone (nothing changed, or not that kind of change):
+        the screen then reports it as it always does.
+        """
+        result = message.result
+        if not isinstance(result, UndoableResult) or result.undo is None:
+            return False
+        expires_at = self.service.clock() + timedelta(seconds=UNDO_SECONDS)
+        self._undo_offer = (message.action, result.undo, expires_at)
+        which = " ".join(filter(None, ["Undo", thread_numbers(result.changed)]))
+        self.notify(
+            f"{summary(message.action, result)} {which} with {self._undo_key}.",
+            severity="warning" if result.refused else "information",
+            timeout=UNDO_SECONDS,
+            markup=False,
+        )
+        return True
+
+    @property
+    def _undo_key(self) -> str:
+        """The key that undoes, as the keymap has it."""
+        return self.config.keymap.get("undo", "ctrl+z").split(",")[0].strip()
+
+    def take_undo(self) -> tuple[TriageAction, Callable[[], BulkResult]] | None:
+        """The latest change's undo, as a triage write for the screen to run; once, and only
+        while its seconds last. Otherwise says there is nothing to undo."""
+        offer, self._undo_offer = self._undo_offer, None
+        if offer is None or self.service.clock() > offer[2]:
+            self.notify(
+                f"Nothing to undo: {self._undo_key} undoes a close, snooze, priority, tag or "
+                f"assignment for {UNDO_SECONDS:.0f} seconds after it.",
+                markup=False,
+            )
+            return None
+        done, undo, _ = offer
+        undoing = TriageAction("undo", "Undid the change to {threads}", "Not undone", done.asked)
+        return undoing, partial(self.service.undo, undo)
 
     # -- where screens lead ---------------------------------------------------------------
 
@@ -468,7 +667,7 @@ class InboxApp(CrisisWatch, App[int]):
         running = [
             worker
             for worker in self.workers
-            if worker.group in ("sync", "outbox") and worker.is_running
+            if worker.group in IN_PROCESS_GROUPS and worker.is_running
         ]
         for worker in running:
             try:

@@ -119,6 +119,9 @@ INBOX_VIEWS = [
     _view_binding("8", "incident", "Incident", "Open threads tagged to the active incident"),
     _view_binding("9", "closed", "Closed", "Closed threads, latest first"),
     _view_binding("0", "snoozed", "Snoozed", "Snoozed threads, the next to wake first"),
+    _view_binding(
+        "S", "spam", "Spam", "Threads marked spam and those of blocked authors, latest first"
+    ),
 ]
 """One key per view of the inbox; the ids are `view-<name>`."""
 
@@ -185,6 +188,15 @@ INBOX = [
         show=False,
     ),
     Binding(
+        "ctrl+z",
+        "undo",
+        "Undo",
+        id="undo",
+        tooltip="Undo the close, snooze, priority, tag or assignment you just made, for a few "
+        "seconds after it (here or in the thread)",
+        show=False,
+    ),
+    Binding(
         "m",
         "bulk_reply",
         "Reply to marked",
@@ -198,6 +210,33 @@ INBOX = [
         "Due soon",
         id="due-soon",
         tooltip="Go to the most urgent thread: the longest overdue, else the next due",
+    ),
+    Binding(
+        "x",
+        "toggle_spam",
+        "Spam",
+        id="spam",
+        tooltip="Mark the marked (or selected) threads spam: closed, out of the SLA and stats; "
+        "in the Spam view, say they are not spam",
+        show=False,
+    ),
+    Binding(
+        "X",
+        "block_author",
+        "Block author",
+        id="block-author",
+        tooltip="Block the author of the marked (or selected) threads, after asking: the "
+        "threads and every new message of theirs close as spam; pressed again, unblock",
+        show=False,
+    ),
+    Binding(
+        "H",
+        "hide_comment",
+        "Hide comment",
+        id="hide-comment",
+        tooltip="Hide one of the selected thread's comments on its platform, or show it again "
+        "(where the platform allows it)",
+        show=False,
     ),
     Binding(
         "escape",
@@ -298,6 +337,15 @@ THREAD = [
     Binding("c", "close_thread", "Close", id="thread-close", tooltip="Close the thread"),
     Binding("u", "reopen", "Reopen", id="thread-reopen", tooltip="Reopen the thread", show=False),
     Binding(
+        "ctrl+z",
+        "undo",
+        "Undo",
+        id="undo",
+        tooltip="Undo the close, snooze, priority, tag or assignment you just made, for a few "
+        "seconds after it (here or in the list)",
+        show=False,
+    ),
+    Binding(
         "z",
         "snooze",
         "Snooze",
@@ -368,6 +416,32 @@ THREAD = [
         "Open post",
         id="thread-open-post",
         tooltip="Open the original post in the browser, or show its address when there is none",
+        show=False,
+    ),
+    Binding(
+        "x",
+        "toggle_spam",
+        "Spam",
+        id="thread-spam",
+        tooltip="Mark the thread spam (closed, out of the SLA and stats), or say it is not",
+        show=False,
+    ),
+    Binding(
+        "X",
+        "block_author",
+        "Block author",
+        id="thread-block-author",
+        tooltip="Block the thread's author, after asking: the thread and every new message of "
+        "theirs close as spam; pressed again, unblock",
+        show=False,
+    ),
+    Binding(
+        "H",
+        "hide_comment",
+        "Hide comment",
+        id="thread-hide-comment",
+        tooltip="Hide one of the thread's comments on its platform, or show it again (where "
+        "the platform allows it)",
         show=False,
     ),
     Binding(
@@ -531,8 +605,54 @@ TEAM = [
         tooltip="The team's listening rules: what raises an alert (leads change them)",
         show=False,
     ),
+    Binding(
+        "G",
+        "team_load",
+        "Load and auto-assignment",
+        id="team-load",
+        tooltip=(
+            "Each person's load against their capacity, who is online, and the auto-assignment "
+            "rules (leads and supervisors; leads change the rules)"
+        ),
+        show=False,
+    ),
+    Binding(
+        "B",
+        "toggle_away",
+        "Away / back",
+        id="toggle-away",
+        tooltip="Say you are away (no threads are handed to you) or back",
+        show=False,
+    ),
 ]
 """The team's settings, from everywhere."""
+
+ACKNOWLEDGEMENTS = [
+    Binding(
+        "K",
+        "acknowledgement_rules",
+        "Acknowledgement rules",
+        id="acknowledgement-rules",
+        tooltip="Which new threads the inbox answers by itself, saying when a person will "
+        "reply, and with which answer (leads change them)",
+        show=False,
+    ),
+]
+"""The acknowledgement rules, from everywhere."""
+
+TEAM_LOAD = [
+    Binding(
+        "e",
+        "edit_rules",
+        "Edit rules",
+        id="edit-assignment-rules",
+        tooltip="Change the auto-assignment rules: per channel, the order, when away people "
+        "hand back (leads)",
+    ),
+    Binding("r", "refresh", "Refresh", id="refresh-load", tooltip="Read the loads again now"),
+    Binding("escape", "close", "Back", id="close-load", tooltip="Back to where you were"),
+]
+"""Keys of the load and auto-assignment screen."""
 
 CRISIS_SCREEN = [
     Binding(
@@ -566,11 +686,19 @@ CRISIS_SCREEN = [
         tooltip="Reply with the statement in every open incident thread, after a summary (leads)",
     ),
     Binding(
+        "E",
+        "edit_incident",
+        "Edit",
+        id="edit-incident",
+        tooltip="Change the title, severity, scope, status page or update interval (leads)",
+    ),
+    Binding(
         "e",
         "end_incident",
         "End",
         id="end-incident",
-        tooltip="Record the end of the incident; posts stay paused until resumed (leads)",
+        tooltip="End the incident, first posting an all-clear if you want one; posts stay "
+        "paused until resumed (leads)",
     ),
     Binding(
         "enter",
@@ -596,6 +724,17 @@ CRISIS_FORM = [
     ),
 ]
 """Keys of the crisis forms (declare, statement, end, scheduled post, review file)."""
+
+STATEMENT_FORM = [
+    Binding(
+        "ctrl+o",
+        "pick_answer",
+        "Answers",
+        id="statement-answer",
+        tooltip="Put a prepared answer in the statement's text (holding, update, all-clear)",
+    ),
+]
+"""Keys of the statement and update forms, besides the crisis forms' own."""
 
 REVIEW = [
     Binding(
@@ -715,6 +854,122 @@ LOGIN_QUESTION = [
 ]
 """Keys of a login question (enter answers it)."""
 
+FOR_YOU = [
+    Binding(
+        "F",
+        "for_me",
+        "For me",
+        id="for-me",
+        tooltip=(
+            "Your notifications until you read them: assigned to you, @mentions, your replies "
+            "approved, rejected or failed, approvals waiting"
+        ),
+        show=False,
+    ),
+    Binding(
+        "V",
+        "approvals",
+        "Approvals",
+        id="approvals",
+        tooltip="Replies and statements waiting for a lead: approve, reject, edit (leads)",
+        show=False,
+    ),
+    Binding(
+        "O",
+        "outbox",
+        "Outbox",
+        id="outbox",
+        tooltip="Sends that failed or could not be confirmed, and why: retry or cancel them",
+        show=False,
+    ),
+]
+"""What waits for the person, from everywhere."""
+
+APPROVALS = [
+    Binding(
+        "a",
+        "approve",
+        "Approve",
+        id="approve",
+        tooltip="Let the highlighted message go out as written",
+    ),
+    Binding(
+        "x",
+        "reject",
+        "Reject",
+        id="reject",
+        tooltip="Stop the highlighted message for good, saying why (its author reads it)",
+    ),
+    Binding(
+        "e",
+        "edit_approve",
+        "Edit & approve",
+        id="edit-approve",
+        tooltip="Change the text, checked for its channel like any reply, then let it go out",
+    ),
+    Binding(
+        "enter",
+        "open_thread",
+        "Open thread",
+        id="approval-open-thread",
+        tooltip="Open the thread the highlighted reply answers",
+    ),
+    Binding("escape", "close", "Back", id="close-approvals", tooltip="Back to where you were"),
+]
+"""Keys of the approvals screen."""
+
+OUTBOX = [
+    Binding(
+        "r",
+        "retry",
+        "Retry",
+        id="retry-send",
+        tooltip="Send the highlighted message again (an unconfirmed one: after checking)",
+    ),
+    Binding(
+        "x",
+        "cancel_send",
+        "Cancel",
+        id="cancel-send",
+        tooltip="Withdraw the highlighted message for good, after asking",
+    ),
+    Binding(
+        "enter",
+        "open_thread",
+        "Open thread",
+        id="outbox-open-thread",
+        tooltip="Open the thread the highlighted message answers",
+    ),
+    Binding("escape", "close", "Back", id="close-outbox", tooltip="Back to where you were"),
+]
+"""Keys of the outbox screen."""
+
+FOR_ME = [
+    Binding(
+        "enter",
+        "open_notice",
+        "Open",
+        id="open-notification",
+        tooltip="Open what the highlighted notification is about, and mark it read",
+    ),
+    Binding(
+        "m",
+        "mark_read",
+        "Mark read",
+        id="mark-notification-read",
+        tooltip="Mark the highlighted notification read without opening it",
+    ),
+    Binding(
+        "M",
+        "mark_all_read",
+        "Mark all read",
+        id="mark-all-notifications-read",
+        tooltip="Mark every notification read",
+    ),
+    Binding("escape", "close", "Back", id="close-for-me", tooltip="Back to where you were"),
+]
+"""Keys of the For me screen."""
+
 GROUPS: dict[str, list[Binding]] = {
     "Thread list": THREAD_LIST,
     "Preview": THREAD_PREVIEW,
@@ -730,13 +985,20 @@ GROUPS: dict[str, list[Binding]] = {
     "Everywhere": APP,
     "Crisis, everywhere": CRISIS,
     "Team": TEAM,
+    "Acknowledgements": ACKNOWLEDGEMENTS,
+    "Team load": TEAM_LOAD,
     "Crisis screen": CRISIS_SCREEN,
     "Crisis forms": CRISIS_FORM,
+    "Statement forms": STATEMENT_FORM,
     "Incident review": REVIEW,
     "Scheduled posts": POSTS,
     "Listening rules": LISTENING,
     "Accounts": OPEN_ACCOUNTS + ACCOUNTS,
     "Login questions": LOGIN_QUESTION,
+    "For you": FOR_YOU,
+    "Approvals": APPROVALS,
+    "Outbox": OUTBOX,
+    "For me": FOR_ME,
 }
 """The bindings the help screen lists, under these headings."""
 
@@ -759,13 +1021,20 @@ def binding_ids() -> set[str]:
         *HELP,
         *CRISIS,
         *TEAM,
+        *ACKNOWLEDGEMENTS,
+        *TEAM_LOAD,
         *CRISIS_SCREEN,
         *CRISIS_FORM,
+        *STATEMENT_FORM,
         *REVIEW,
         *POSTS,
         *LISTENING,
         *OPEN_ACCOUNTS,
         *ACCOUNTS,
         *LOGIN_QUESTION,
+        *FOR_YOU,
+        *APPROVALS,
+        *OUTBOX,
+        *FOR_ME,
     ]
     return {binding.id for binding in every if binding.id}

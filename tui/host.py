@@ -11,12 +11,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.app import App
     from textual.signal import Signal
 
-    from inbox import AlertRow, Config, CrisisStatus, InboxService, ThreadRow
-    from tui.messages import EventsArrived
+    from inbox import (
+        AlertRow,
+        BulkResult,
+        Config,
+        CrisisStatus,
+        InboxService,
+        NotificationKind,
+        ThreadRow,
+        WaitingCounts,
+    )
+    from tui.messages import EventsArrived, ThreadsChanged
     from tui.thread_snapshot import ThreadSnapshot
+    from tui.triage_actions import TriageAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +54,23 @@ class InboxHost(Protocol):
     """The crisis state as last read."""
     crisis_changed: Signal[CrisisState]
     """Published with the crisis state after every reading and on every clock tick."""
+
+    waiting: WaitingCounts
+    """Unread notifications and (leads) approvals waiting, for the status line (a reactive)."""
+
+    def load_waiting(self) -> None:
+        """Read the person's new notifications and what waits for them again now."""
+        ...
+
+    def read_notices(
+        self,
+        notification_ids: list[int] | None = None,
+        *,
+        kinds: list[NotificationKind] | None = None,
+        say: bool = False,
+    ) -> None:
+        """Mark the person's notifications read (these, these kinds, or all; `say` how many)."""
+        ...
 
     def watch_events_from(self, event_id: int) -> None:
         """Report every event after `event_id` from now on (the oldest such id wins)."""
@@ -70,6 +99,16 @@ class InboxHost(Protocol):
 
     def open_review(self, incident_id: int | None) -> None:
         """Show the review of `incident_id` (None: the latest incident)."""
+        ...
+
+    def offer_undo(self, message: ThreadsChanged) -> bool:
+        """Say what a triage change did and offer ctrl+z for a few seconds; False when it
+        cannot be undone (the screen reports it as usual)."""
+        ...
+
+    def take_undo(self) -> tuple[TriageAction, Callable[[], BulkResult]] | None:
+        """The latest change's undo as a triage write to run, once, while it lasts; else
+        None, having said there is nothing to undo."""
         ...
 
 

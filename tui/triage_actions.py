@@ -94,7 +94,8 @@ def summary(action: TriageAction, result: BulkResult) -> str:
         threads = "the thread"
     else:
         threads = f"{len(result.changed)} thread{'s' if len(result.changed) != 1 else ''}"
-    text = action.done.format(threads=threads)
+    # Only the first `{threads}`, before any tag or name: those may hold braces of their own.
+    text = action.done.replace("{threads}", threads, 1)
     if refused:
         text += f"; {len(result.refused)} refused: {refused}"
     return text + "."

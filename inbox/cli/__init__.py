@@ -22,7 +22,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "inbox.cli.crisis",
     "inbox.cli.subscribers",
     "inbox.cli.threads",
+    "inbox.cli.acknowledgements",
     "inbox.cli.worker",
+    "inbox.cli.webhooks",
 )
 """Modules whose `register` adds commands, in the order they appear in `inbox --help`."""
 

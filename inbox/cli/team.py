@@ -1,8 +1,10 @@
 """`inbox team`: the team's settings, kept in the database for every person and machine.
 
 `inbox team sla show|set|import` reads and changes the SLA policy and its business
-calendar (leads and admins change it); `inbox team history` lists every saved version,
-and every change to the listening rules (`inbox rules`) among them.
+calendar (leads and admins change it); `inbox team assign show|set|load` the auto-assignment
+rules and each person's load against their capacity; `inbox team away|back` says whether
+you can be handed threads; `inbox team history` lists every saved version, and every
+change to the listening rules (`inbox rules`) among them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from inbox.cli.main import Context
     from inbox.core.sla_settings import SlaSettings
     from inbox.store.team_settings import TeamSla
+    from inbox.triage.auto_assign import TeamAssignment
 
 SET_EXAMPLES = (
     "timezone=Europe/Berlin  hours.mon=08:00-16:00  hours.sat=closed  "
@@ -22,6 +25,12 @@ SET_EXAMPLES = (
     "priority.urgent=10  platform.reddit=480  (an empty value removes a target: kind.dm=)"
 )
 
+
+ASSIGN_EXAMPLES = (
+    "default=least_loaded  order=sla_due  hand_back_minutes=30  kind.dm=round_robin  "
+    "platform.reddit=off  account.3=least_loaded  (modes: off, round_robin, least_loaded; an "
+    "empty value removes a channel's rule: kind.dm=)"
+)
 
 STATUS_PAGE_EXAMPLES = (
     "base_url=https://status.brand.example/  title='Brand status'  "
@@ -43,11 +52,12 @@ def register(commands: Any) -> None:
     """Add `team` to the CLI."""
     team = commands.add_parser(
         "team",
-        help="the team's settings: the SLA policy and business hours",
+        help="the team's settings: the SLA policy, business hours and auto-assignment",
         description=(
             "Settings the whole team shares, kept in the database so every machine uses the "
-            "same: the SLA policy (response-time targets) and its business calendar. "
-            "Everyone may read them; leads and admins change them."
+            "same: the SLA policy (response-time targets) and its business calendar, the "
+            "status page, the auto-assignment rules. Everyone may read them; leads and admins "
+            "change them."
         ),
     ).add_subparsers(dest="team_command", metavar="ACTION", required=True)
 
@@ -102,6 +112,8 @@ def register(commands: Any) -> None:
     change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     with_change_format(change)
     change.set_defaults(handler=cmd_status_page_set)
+
+    _register_assignment(team)
 
     history = team.add_parser(
         "history", help="every saved version of the team's settings and listening rules"
@@ -350,4 +362,170 @@ def cmd_history(context: Context) -> int:
         context.options.format,
         empty="no team setting has been changed yet; everything is at its defaults",
     )
+    return 0
+
+
+# -- auto-assignment -------------------------------------------------------------------------
+
+
+def _register_assignment(team: Any) -> None:
+    """Add `team assign show|set|load` and `team away|back`."""
+    assign = team.add_parser(
+        "assign",
+        help="auto-assignment: the rules, and each person's load against their capacity",
+        description=(
+            "Waiting threads are handed to people who are online (their inbox is open and "
+            "they are not away) and under their capacity, per channel round robin or least "
+            "loaded, oldest waiting or SLA due first. The worker (or the inbox that polls) "
+            "runs it every few seconds. Everyone may read the rules; leads and admins change "
+            "them."
+        ),
+    ).add_subparsers(dest="assign_command", metavar="ACTION", required=True)
+    show = assign.add_parser("show", help="show the auto-assignment rules")
+    with_format(show, ("table", "json"))
+    show.set_defaults(handler=cmd_assign_show)
+    change = assign.add_parser(
+        "set",
+        help="change the auto-assignment rules (leads and admins)",
+        description=(
+            "Change one or more auto-assignment rules, checked together. Per channel the most "
+            "specific rule wins: an account's (by id, see `inbox accounts list`), else its "
+            "platform's, else the thread kind's, else the default."
+        ),
+        epilog=f"examples: {ASSIGN_EXAMPLES}",
+    )
+    change.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    with_change_format(change)
+    change.set_defaults(handler=cmd_assign_set)
+    load = assign.add_parser(
+        "load",
+        help="each person's load against their capacity, and who is online (leads, supervisors)",
+        description=(
+            "Load: the threads a person holds that need work (new or open); pending threads "
+            "(the customer's turn), snoozed and closed ones do not count."
+        ),
+    )
+    with_format(load)
+    load.set_defaults(handler=cmd_assign_load)
+    for name, away, words in (
+        ("away", True, "say you are away: no threads are handed to you"),
+        ("back", False, "say you are back: waiting threads may be handed to you again"),
+    ):
+        presence = team.add_parser(name, help=words, description=f"{words[0].upper()}{words[1:]}.")
+        with_change_format(presence)
+        presence.set_defaults(handler=cmd_away, away=away)
+
+
+def cmd_assign_show(context: Context) -> int:
+    import sys
+
+    from inbox.cli.main import emit
+    from inbox.core.assignment_rules import rule_lines
+    from inbox.core.sanitize import json_text
+
+    service = context.service(create=False, identity_required=False)
+    team = service.assignment_rules()
+    if context.options.format == "json":
+        sys.stdout.write(json_text(_assign_record(team), default=str, indent=2) + "\n")
+        return 0
+    print(_assign_version_line(team))
+    names = {
+        str(account.id): f"{account.platform} {account.handle}"
+        for account in service.list_accounts(include_removed=True)
+    }
+    rows = [
+        {"setting": setting, "value": value}
+        for setting, _, value in (line.partition(": ") for line in rule_lines(team.rules, names))
+    ]
+    emit(rows, ["setting", "value"], "table")
+    return 0
+
+
+def _assign_version_line(team: TeamAssignment) -> str:
+    if team.version == 0:
+        return "auto-assignment rules: the defaults (nobody has set them yet)"
+    return (
+        f"auto-assignment rules version {team.version}, saved by {team.updated_by} at "
+        f"{team.updated_at:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def _assign_record(team: TeamAssignment) -> dict[str, Any]:
+    return {
+        "version": team.version,
+        "updated_at": team.updated_at.isoformat() if team.updated_at else None,
+        "updated_by": team.updated_by,
+        "rules": team.rules.to_table(),
+    }
+
+
+def cmd_assign_set(context: Context) -> int:
+    from inbox.cli.main import emit_change
+    from inbox.core.assignment_rules import edit_assignment_rules
+    from inbox.core.errors import InvalidInput
+    from inbox.events import TeamSettingChanged
+    from inbox.store.team_settings import ASSIGNMENT, changed_values
+
+    assignments: dict[str, str] = {}
+    for word in context.options.assignments:
+        key, equals, value = word.partition("=")
+        if not equals or not key.strip():
+            raise InvalidInput(
+                f"give settings as KEY=VALUE, not {word!r}; for example: {ASSIGN_EXAMPLES}"
+            )
+        assignments[key.strip()] = value
+    service = context.service()
+    current = service.assignment_rules()
+    rules = edit_assignment_rules(current.rules, assignments)
+    changes = changed_values(current.rules.to_table(), rules.to_table())
+    saved = service.set_assignment_rules(rules, current.version)
+    if saved.version == current.version:
+        sentence = f"nothing changed: the rules already say that (version {saved.version})"
+    else:
+        change = TeamSettingChanged(key=ASSIGNMENT, version=saved.version, changes=changes)
+        sentence = change.describe(service.actor.handle)
+    emit_change(context, sentence, {**_assign_record(saved), "changes": changes})
+    return 0
+
+
+def cmd_assign_load(context: Context) -> int:
+    from inbox.cli.main import emit
+
+    service = context.service()
+    now = service.clock()
+    rows = [
+        {
+            "person": person.handle,
+            "role": person.role,
+            "load": person.load,
+            "capacity": person.capacity,
+            "waiting_on_customer": person.pending,
+            "presence": str(person.availability)
+            if context.options.format != "table"
+            else person.presence_text(now),
+            "since": person.since.isoformat() if person.since else None,
+        }
+        for person in service.team_load()
+    ]
+    columns = ["person", "role", "load", "capacity", "waiting_on_customer", "presence"]
+    if context.options.format != "table":
+        columns.append("since")
+    emit(rows, columns, context.options.format, empty="nobody answers threads yet")
+    return 0
+
+
+def cmd_away(context: Context) -> int:
+    from inbox.cli.main import emit_change
+
+    service = context.service()
+    away = context.options.away
+    changed = service.set_away(away)
+    handle = service.actor.handle
+    if away:
+        sentence = f"{handle} is away: no threads are handed to them"
+    else:
+        sentence = f"{handle} is back: waiting threads may be handed to them"
+    if not changed:
+        sentence = f"nothing changed: {sentence}"
+    emit_change(context, sentence, {"person": handle, "away": away, "changed": changed})
     return 0

@@ -1,4 +1,5 @@
-"""`inbox threads`: triage from the shell: list views, read one, assign, tag, snooze, close, note.
+"""`inbox threads`: triage from the shell: list views, read one, assign, tag, snooze, close, note,
+mark spam, block an author, hide a comment.
 
 The threads come first: `inbox threads tag 41 42 refund`. A change names one or more
 thread ids and says, per thread, why it was not changed; `--format json` prints what
@@ -35,6 +36,7 @@ VIEWS = (
     "incident",
     "snoozed",
     "closed",
+    "spam",
 )
 SORTS = ("newest", "waiting", "due", "window")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -128,6 +130,27 @@ def register(commands: Any) -> None:
     reopen = threads.add_parser("reopen", help="bring closed or snoozed threads back")
     _thread_ids(reopen)
     reopen.set_defaults(handler=cmd_reopen)
+
+    for name, help_text, handler in (
+        ("spam", "close threads as spam: out of the views, the SLA and the stats", cmd_spam),
+        ("unspam", "say threads are not spam: they open again", cmd_unspam),
+        ("block", "block each thread's author (their new messages close as spam)", cmd_block),
+        ("unblock", "unblock each thread's author", cmd_unblock),
+    ):
+        moderation = threads.add_parser(name, help=help_text)
+        _thread_ids(moderation)
+        moderation.set_defaults(handler=handler)
+
+    for name, help_text in (
+        ("hide", "hide a customer's comment on its platform, where the platform allows it"),
+        ("unhide", "show a hidden comment again"),
+    ):
+        hiding = threads.add_parser(name, help=help_text)
+        hiding.add_argument(
+            "message", type=int, metavar="MESSAGE", help="message id (`threads show` lists them)"
+        )
+        with_change_format(hiding)
+        hiding.set_defaults(handler=cmd_hide)
 
     note = threads.add_parser("note", help="add an internal note; @handle mentions a colleague")
     note.add_argument("thread", type=int, help="thread id")
@@ -238,6 +261,8 @@ def _json_message(item: ItemRow) -> dict[str, Any]:
         "created_at": item.created_at.isoformat(),
         "url": item.url,
         "attachments": attachment_rows(item.attachments) or [],
+        "automated": item.automated,
+        "hidden_at": item.hidden_at.isoformat() if item.hidden_at else None,
     }
 
 
@@ -252,7 +277,12 @@ def _print_message(item: ItemRow) -> None:
     from inbox.triage.messages import attachment_text
 
     who = name_for_display(item.author) if item.author else "unknown"
-    print(f"  {_when(item.created_at)} {who if item.direction == 'in' else 'reply from ' + who}:")
+    if item.automated:
+        who = "acknowledgement sent by the inbox"
+    elif item.direction != "in":
+        who = "reply from " + who
+    hidden = " · hidden on the platform" if item.hidden_at else ""
+    print(f"  {_when(item.created_at)} {who} · message {item.id}{hidden}:")
     warnings = [shown for shown in item.attachments if shown.kind == AttachmentKind.WARNING]
     others = [shown for shown in item.attachments if shown.kind != AttachmentKind.WARNING]
     for warning in warnings:
@@ -488,6 +518,47 @@ def cmd_close(context: Context) -> int:
 
 def cmd_reopen(context: Context) -> int:
     return _report(context, _service(context).reopen(context.options.threads), "reopened:")
+
+
+def cmd_spam(context: Context) -> int:
+    return _report(context, _service(context).mark_spam(context.options.threads), "marked spam:")
+
+
+def cmd_unspam(context: Context) -> int:
+    return _report(
+        context, _service(context).unmark_spam(context.options.threads), "no longer spam:"
+    )
+
+
+def cmd_block(context: Context) -> int:
+    return _report(
+        context,
+        _service(context).block_authors(context.options.threads),
+        "blocked the author and marked spam:",
+    )
+
+
+def cmd_unblock(context: Context) -> int:
+    return _report(
+        context,
+        _service(context).unblock_authors(context.options.threads),
+        "unblocked the author of:",
+    )
+
+
+def cmd_hide(context: Context) -> int:
+    from inbox.cli.main import emit_change
+
+    hidden = context.options.threads_command == "hide"
+    row = _service(context).hide_message(context.options.message, hidden=hidden)
+    doing = "hiding" if hidden else "showing again"
+    emit_change(
+        context,
+        f"queued {doing} message {context.options.message} on {row.platform} "
+        f"(outgoing {row.id}); the worker does it",
+        {"outbound": row.id, "message": context.options.message, "hidden": hidden},
+    )
+    return 0
 
 
 def cmd_note(context: Context) -> int:

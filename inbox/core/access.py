@@ -33,6 +33,8 @@ class Action(enum.StrEnum):
     MANAGE_TEAM_SETTINGS = "change the team's settings (SLA policy, business hours)"
     SEE_TEAM_STATS = "see the team's stats"
     MANAGE_SUBSCRIBERS = "keep the list of subscribers to incident updates"
+    MANAGE_ASSIGNMENT = "set the auto-assignment rules"
+    MODERATE = "mark spam, block authors and hide comments"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -51,6 +53,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.MANAGE_TEAM_SETTINGS: frozenset({Role.LEAD, Role.ADMIN}),
     Action.SEE_TEAM_STATS: frozenset({Role.LEAD, Role.SUPERVISOR, Role.ADMIN}),
     Action.MANAGE_SUBSCRIBERS: frozenset({Role.LEAD, Role.ADMIN}),
+    Action.MANAGE_ASSIGNMENT: frozenset({Role.LEAD, Role.ADMIN}),
+    Action.MODERATE: frozenset({Role.AGENT, Role.LEAD, Role.ADMIN}),
 }
 """The roles allowed each action."""
 

@@ -70,6 +70,15 @@ class ListeningSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class NotificationSettings:
+    """How the terminal UI tells this person of what concerns them."""
+
+    bell: bool = False
+    """Also ring the terminal bell when a notification arrives (assigned to you, @mentioned,
+    your reply approved, rejected or failed, an approval waiting); a toast shows either way."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the config file can set: one person's settings on one machine."""
 
@@ -91,12 +100,15 @@ class Config:
 
     listening: ListeningSettings = field(default_factory=ListeningSettings)
 
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+
 
 _SECTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "inbox": {"database": str, "identity": str},
     "sync": {"lease_seconds": int, "request_timeout_seconds": (int, float)},
     "status_page": {"out_dir": str, "publish_command": str},
     "listening": {"commands": dict},
+    "notifications": {"bell": bool},
 }
 
 
@@ -153,7 +165,9 @@ def _parse(path: Path, document: dict[str, Any], *, skip_sla: bool = False) -> C
                 raise ConfigError(
                     f"{path}: unknown setting {key!r} in [{section}] (known: {known})"
                 )
-            if isinstance(value, bool) or not isinstance(value, expected):
+            if (isinstance(value, bool) and expected is not bool) or not isinstance(
+                value, expected
+            ):
                 raise ConfigError(
                     f"{path}: [{section}] {key} must be {_type_name(expected)}, "
                     f"not {type(value).__name__}"
@@ -168,6 +182,7 @@ def _parse(path: Path, document: dict[str, Any], *, skip_sla: bool = False) -> C
         keymap=dict(document.get("keymap", {})),
         status_page=_status_page(path, values.get("status_page", {})),
         listening=ListeningSettings(_alert_commands(path, values.get("listening", {}))),
+        notifications=NotificationSettings(**values.get("notifications", {})),
     )
 
 
@@ -212,6 +227,12 @@ def _check_command(path: Path, where: str, command: str) -> None:
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {"str": "a string", "int": "a whole number", "float": "a number", "dict": "a table"}
+    names = {
+        "str": "a string",
+        "int": "a whole number",
+        "float": "a number",
+        "dict": "a table",
+        "bool": "true or false",
+    }
     types = expected if isinstance(expected, tuple) else (expected,)
     return " or ".join(names.get(kind.__name__, kind.__name__) for kind in types)

@@ -295,6 +295,7 @@ _PEOPLE_ONLY = (
     events.SYNC_ACTOR,
     events.OUTBOX_ACTOR,
     events.LISTENING_ACTOR,
+    events.ASSIGN_ACTOR,
 )
 _STATUS_ACTIVITY = {
     ThreadStatus.CLOSED: Activity.CLOSED,

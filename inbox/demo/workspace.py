@@ -1,15 +1,18 @@
 """`inbox demo`: a whole workspace on simulated platforms, ready to try.
 
-Six accounts styled as Mastodon, Bluesky, X, Reddit, Facebook and email; five people
-(alex and blake answer, casey leads, drew supervises, admin administers); 30 days of
-history with realistic response times, so stats and reviews mean something; and the
-starter prepared answers. Everything follows from the seed: the same seed builds the
-same workspace, and live traffic continues where the history stops.
+Nine accounts styled as Mastodon, Bluesky, X, Reddit, Facebook, email, Instagram,
+YouTube and LinkedIn; five people (alex and blake answer, casey leads, drew supervises,
+admin administers); 30 days of history with realistic response times, so stats and
+reviews mean something; the starter prepared answers; and auto-assignment on (least
+loaded, SLA due first), each person starting under their capacity. Everything follows
+from the seed: the same seed builds the same workspace, and live traffic continues where
+the history stops.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -21,6 +24,7 @@ from sqlalchemy import Engine, bindparam, select, update
 from adapters.base import AccountRef, Direction, FetchedItem
 from adapters.demo.adapter import DemoAdapter
 from adapters.registry import adapter_class
+from inbox.core.assignment_rules import AssignmentRules, edit_assignment_rules
 from inbox.core.clock import Clock, utc_now
 from inbox.core.database import write_transaction
 from inbox.core.models import Agent, CannedResponse, Item, Thread, ThreadStatus
@@ -43,10 +47,18 @@ ACCOUNTS: tuple[tuple[str, str, float], ...] = (
     ("demo-reddit", "u/brand_official", 2.5),
     ("demo-facebook", "Brand", 4.0),
     ("demo-email", "support@brand.example", 2.5),
+    ("demo-instagram", "@brand.app", 3.0),
+    ("demo-youtube", "@BrandTV", 2.0),
+    ("demo-linkedin", "Brand Inc.", 1.5),
 )
 """(platform, handle, inbound messages per hour on average) of each demo account."""
 
 DEFAULT_ACTOR = "alex"
+DEMO_LOAD = 15
+"""Open threads each person holds when the demo starts: under the capacity of 20, so
+auto-assignment has room to hand them more as they come online."""
+DEMO_ASSIGNMENT = {"default": "least_loaded", "order": "sla_due"}
+"""The auto-assignment rules the demo's lead has set."""
 _PAGE = 500
 _BUSINESS_HOURS = (time(8), time(18))
 
@@ -122,7 +134,9 @@ def build_workspace(
         pass
     answers_loaded = _import_prepared_answers(engine, now)
     _schedule_demo_posts(engine, now, clock)
-    add_listening_rules(InboxService(engine, actor=CRISIS_LEAD, clock=clock))
+    lead = InboxService(engine, actor=CRISIS_LEAD, clock=clock)
+    add_listening_rules(lead)
+    lead.set_assignment_rules(edit_assignment_rules(AssignmentRules(), DEMO_ASSIGNMENT), 0)
     with engine.connect() as connection:
         open_threads = connection.execute(
             select(Thread.__table__.c.id).where(Thread.__table__.c.status != ThreadStatus.CLOSED)
@@ -194,7 +208,8 @@ def _attribute(
 def _settle_threads(
     engine: Engine, now: datetime, rng: random.Random, agent_ids: dict[str, int]
 ) -> None:
-    """Close what was answered long ago, and assign what the team is working on."""
+    """Close what was answered long ago, and assign what the team is working on: the latest
+    open threads, `DEMO_LOAD` per person at most, the rest left for auto-assignment."""
     thread, item = Thread.__table__, Item.__table__
     with engine.connect() as connection:
         rows = connection.execute(
@@ -203,7 +218,7 @@ def _settle_threads(
                 thread.c.last_inbound_at,
                 thread.c.last_outbound_at,
                 thread.c.created_at,
-            )
+            ).order_by(thread.c.last_activity_at.desc(), thread.c.id)
         ).all()
         repliers = dict(
             connection.execute(
@@ -213,6 +228,7 @@ def _settle_threads(
             ).all()
         )
     changes = []
+    working: Counter[int] = Counter()
     for row in rows:
         answered = row.last_outbound_at is not None and (
             row.last_inbound_at is None or row.last_outbound_at >= row.last_inbound_at
@@ -230,6 +246,11 @@ def _settle_threads(
         elif assignee is None and rng.random() < 0.3:
             assignee = agent_ids[rng.choice(("alex", "blake"))]
             status = ThreadStatus.OPEN
+        if status == ThreadStatus.OPEN and assignee is not None:
+            if working[assignee] >= DEMO_LOAD:
+                assignee = None  # the rest waits for auto-assignment
+            else:
+                working[assignee] += 1
         changes.append(
             {
                 "b_id": row.id,

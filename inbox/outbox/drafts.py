@@ -48,6 +48,10 @@ class OutboundKind(enum.StrEnum):
     POST = "post"
     EMAIL_UPDATE = "email_update"
     """An incident update mailed to one subscriber (`outbound.recipient`), outside any thread."""
+    HIDE = "hide"
+    """Hide a customer's comment (`outbound.in_reply_to`) on the platform; nothing is posted."""
+    UNHIDE = "unhide"
+    """Show a hidden comment again."""
 
 
 def update_subject(incident_title: str | None) -> str:
@@ -118,7 +122,7 @@ def pre_send_checks(
         )
     if kind == OutboundKind.DM and target.contact_external_id is None:
         add(ProblemCode.NO_RECIPIENT, "There is no known author to send a direct message to.")
-    window = platform_class.reply_window_hours
+    window = platform_class.reply_window_for(target.account_settings)
     if private and window is not None and target.last_inbound_at is not None:
         waited = now - target.last_inbound_at
         if waited > timedelta(hours=window):
@@ -212,7 +216,7 @@ def draft(
     """
     answer = load_answer(connection, canned_response_id) if canned_response_id is not None else None
     rendered = render(
-        target, render_context(connection, target, author.name), text=text, answer=answer
+        target, render_context(connection, target, author.name, now), text=text, answer=answer
     )
     problems = pre_send_checks(target, rendered, kind=kind, now=now, seen_version=seen_version)
     if kind == OutboundKind.REPLY:
@@ -240,7 +244,8 @@ def answering_problems(
 
     A colleague's stops it (one per colleague, named); the author's own stops it unless
     `again` says they mean to send a second. Only a read: `inbox.outbox.queue.queue` asks
-    again with the thread locked, so two people cannot both get through at once.
+    again with the thread locked, so two people cannot both get through at once. The
+    inbox's own acknowledgement never stops a person's answer.
     """
     if target.thread_id is None:
         return []
@@ -251,6 +256,7 @@ def answering_problems(
         .where(
             _outbound.c.thread_id == target.thread_id,
             _outbound.c.kind == str(OutboundKind.REPLY),
+            _outbound.c.purpose.is_(None),
             _outbound.c.status.in_([str(status) for status in PENDING_STATUSES]),
         )
         .distinct()

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from adapters.base import Kind
+from adapters.registry import adapter_class
 from inbox import events
 from inbox.core.errors import Conflict, InvalidInput, NotFound
 from inbox.core.models import (
@@ -78,13 +80,15 @@ def queue(
     now: datetime,
     campaign_id: int | None = None,
     again: bool = False,
+    purpose: str | None = None,
 ) -> int:
     """Add a checked draft to the outbox, waiting for approval if it needs it; returns its id.
 
     Call it inside `write_transaction`. A reply locks its thread and asks again which
     replies are on their way before its row is added, so of two people answering one thread
     at once the second is refused, as is the author's own second reply unless `again`.
-    Refusals are `SendRefused`, with every problem's code.
+    Refusals are `SendRefused`, with every problem's code. `purpose` marks a message the
+    inbox queued by itself ("acknowledgement": the database takes one per thread).
     """
     target = prepared.target
     problems = prepared.problems
@@ -107,7 +111,7 @@ def queue(
             account_id=target.account_id,
             thread_id=target.thread_id,
             kind=str(prepared.kind),
-            in_reply_to=target.in_reply_to if prepared.kind == OutboundKind.REPLY else None,
+            in_reply_to=target.in_reply_to if _answers_a_message(prepared, target) else None,
             text=prepared.text,
             rendered_text=prepared.rendered.text,
             status=str(status),
@@ -121,6 +125,7 @@ def queue(
             else None,
             created_at=now,
             updated_at=now,
+            purpose=purpose,
         )
     ).inserted_primary_key[0]
     queued = events.OutboundAwaitingApproval if waits else events.OutboundQueued
@@ -132,12 +137,25 @@ def queue(
             account_id=target.account_id,
             campaign_id=campaign_id,
             reason=prepared.approval_reason,
+            purpose=purpose,
         ),
         at=now,
         actor=author.handle,
         thread_id=target.thread_id,
     )
     return outbound_id
+
+
+def _answers_a_message(prepared: Any, target: Any) -> bool:
+    """Whether the row names the message it answers: every reply, and a direct message on a
+    comment thread where the platform sends it as a private reply to that comment."""
+    if prepared.kind == OutboundKind.REPLY:
+        return True
+    return (
+        prepared.kind == OutboundKind.DM
+        and target.thread_kind == Kind.COMMENT
+        and adapter_class(target.platform).can_reply_privately
+    )
 
 
 def lock_threads(connection: Connection, thread_ids: Sequence[int]) -> None:
@@ -269,7 +287,7 @@ def approve(
         author_name = connection.execute(
             select(_agent.c.name).where(_agent.c.id == row.created_by)
         ).scalar()
-        rendered = render(target, render_context(connection, target, author_name), text=text)
+        rendered = render(target, render_context(connection, target, author_name, now), text=text)
         problems = pre_send_checks(target, rendered, kind=OutboundKind(row.kind), now=now)
         if problems:
             raise InvalidInput(
@@ -466,6 +484,8 @@ class OutboundRow:
     waits_for_person: bool = False
     """The outcome is unknown and the platform cannot be asked: someone must check there,
     then retry or cancel it (the sender never sends it again by itself)."""
+    purpose: str | None = None
+    """Why the inbox queued it by itself ("acknowledgement"), or None: a person wrote it."""
 
 
 def outbound_rows(
@@ -520,6 +540,7 @@ def outbound_rows(
             _outbound.c.updated_at,
             _outbound.c.sent_at,
             _outbound.c.next_attempt_at,
+            _outbound.c.purpose,
         )
         .join(_account, _account.c.id == _outbound.c.account_id)
         .outerjoin(author, author.c.id == _outbound.c.created_by)

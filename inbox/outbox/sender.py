@@ -47,12 +47,14 @@ from inbox.core.models import (
     Subscriber,
     Thread,
 )
+from inbox.outbox.acknowledgements import AcknowledgementPass
 from inbox.outbox.drafts import OutboundKind, unsubscribe_subject, update_subject
 from inbox.outbox.scheduled import publish_due_posts
 from inbox.outbox.targets import channel_name
 from inbox.store.ingest import OUTBOX_STREAM, Store
 from inbox.store.leases import backoff_after, new_holder_name
 from inbox.store.serving import ServedAccounts
+from inbox.triage.auto_assign import take_answered
 
 if TYPE_CHECKING:
     import httpx
@@ -110,6 +112,9 @@ class _Claim:
     """The token of the subscriber an incident update goes to."""
     unsubscribed: bool = False
     """The subscriber has left since the update was queued: it must not go."""
+    purpose: str | None = None
+    """"acknowledgement" when the inbox queued it by itself: its message is not a first
+    response."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +192,7 @@ class Sender:
         self.on_result = on_result
         self.served = served or ServedAccounts(None)
         self.store = Store(engine, clock)
+        self.acknowledgements = AcknowledgementPass(engine)
         self._adapters: dict[int, tuple[AccountRef, Adapter]] = {}
 
     async def send_once(
@@ -237,6 +243,7 @@ class Sender:
         """Claim one due row and try it; None when no row is due."""
         await asyncio.to_thread(self.release_orphans)
         await asyncio.to_thread(self.publish_due_posts)
+        await asyncio.to_thread(self.acknowledge_new_threads)
         claim = await asyncio.to_thread(self._claim, skip)
         if claim is None:
             return None
@@ -258,6 +265,16 @@ class Sender:
             return len(publish_due_posts(self.engine, self.clock()))
         except Exception:
             log.exception("publishing the scheduled posts that are due failed")
+            return 0
+
+    def acknowledge_new_threads(self) -> int:
+        """Queue the acknowledgements the team's rules give new threads
+        (`inbox.outbox.acknowledgements`); how many. A failure is logged and left for the
+        next round: it must not stop replies."""
+        try:
+            return len(self.acknowledgements.run(self.clock()))
+        except Exception:
+            log.exception("acknowledging new threads failed")
             return 0
 
     def release_orphans(self) -> int:
@@ -414,6 +431,7 @@ class Sender:
             subject=update_subject(row.incident_title) if mailed else None,
             unsubscribe_token=row.unsubscribe_token if mailed else None,
             unsubscribed=mailed and (row.unsubscribe_token is None or bool(row.unsubscribed_at)),
+            purpose=row.purpose,
         )
 
     # -- trying ---------------------------------------------------------------------------
@@ -466,6 +484,8 @@ class Sender:
                 claim,
                 f"cannot reach {claim.account.platform} {claim.account.handle}: {error}",
             )
+        if claim.kind in (OutboundKind.HIDE, OutboundKind.UNHIDE):
+            return await self._moderate(claim, adapter)
         request = self._request(claim)
         can_look_up = can_look_up_sent(adapter, request.kind)
         if claim.previous_status == OutboundStatus.UNKNOWN:
@@ -504,6 +524,36 @@ class Sender:
             )
         return await asyncio.to_thread(self._record_sent, claim, sent, False)
 
+    async def _moderate(self, claim: _Claim, adapter: Adapter) -> SendResult:
+        """Hide (or show again) a comment. Doing it twice does what doing it once does, so an
+        interrupted try is simply made again, with no look-up first."""
+        hidden = claim.kind == OutboundKind.HIDE
+        if not type(adapter).can_hide or claim.in_reply_to is None:
+            name = channel_name(claim.account.platform)
+            return await asyncio.to_thread(
+                self._fail, claim, f"{name} cannot hide comments from the inbox"
+            )
+        try:
+            await asyncio.wait_for(
+                adapter.hide(claim.in_reply_to, hidden=hidden), self.send_timeout.total_seconds()
+            )
+        except RateLimited as error:
+            return await asyncio.to_thread(self._rate_limited, claim, error)
+        except (AuthExpired, PayloadInvalid, NotImplementedError) as error:
+            return await asyncio.to_thread(self._fail, claim, describe_failure(error))
+        except Exception as error:  # noqa: BLE001 - network and 5xx: hiding again is harmless
+            return await asyncio.to_thread(self._retry_later, claim, describe_failure(error))
+        await asyncio.to_thread(
+            self._settle,
+            claim,
+            events.CommentHidden(outbound_id=claim.id, hidden=hidden),
+            status=str(OutboundStatus.SENT),
+            sent_at=self.clock(),
+            next_attempt_at=None,
+            error=None,
+        )
+        return SendResult(claim.id, str(OutboundStatus.SENT))
+
     def _settle(self, claim: _Claim, outcome: events.InboxEvent, **values: Any) -> bool:
         """Move a claimed row on, only if this sender still holds it; with its event."""
         now = self.clock()
@@ -532,7 +582,18 @@ class Sender:
                             _item.c.account_id == claim.account.id,
                             _item.c.external_id == outcome.external_id,
                         )
-                        .values(agent_id=claim.author_id)
+                        .values(agent_id=claim.author_id, automated=claim.purpose is not None)
+                    )
+                if isinstance(outcome, events.OutboundSent):
+                    take_answered(connection, claim.id, now)
+                if isinstance(outcome, events.CommentHidden):
+                    connection.execute(
+                        update(_item)
+                        .where(
+                            _item.c.account_id == claim.account.id,
+                            _item.c.external_id == claim.in_reply_to,
+                        )
+                        .values(hidden_at=now if outcome.hidden else None)
                     )
         if not settled:
             log.warning("outgoing message %s was taken over by another sender", claim.id)
@@ -559,7 +620,9 @@ class Sender:
                 parent_external_id=claim.in_reply_to,
                 url=sent.url,
             )
-            self.store.ingest(claim.account, OUTBOX_STREAM, [item], None)
+            self.store.ingest(
+                claim.account, OUTBOX_STREAM, [item], None, automated=claim.purpose is not None
+            )
         self._settle(
             claim,
             events.OutboundSent(

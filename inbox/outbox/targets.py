@@ -156,9 +156,13 @@ def row_target(connection: Connection, row: Any) -> Target:
 # -- rendering --------------------------------------------------------------------------
 
 
-def render_context(connection: Connection, target: Target, agent_name: str | None) -> RenderContext:
-    """The values a message to `target` fills its variables from."""
+def render_context(
+    connection: Connection, target: Target, agent_name: str | None, now: datetime | None = None
+) -> RenderContext:
+    """The values a message to `target` fills its variables from; with `now`, when a thread's
+    customer can expect an answer (`{sla.expected_reply}`)."""
     from canned_responses.render import PLATFORM_DISPLAY_NAMES, RenderContext
+    from inbox.triage.acknowledgements import expected_reply_for_thread
 
     incident = None
     if target.incident_id is not None:
@@ -176,6 +180,11 @@ def render_context(connection: Connection, target: Target, agent_name: str | Non
         incident_title=incident.title if incident is not None else None,
         incident_status_url=incident.status_url if incident is not None else None,
         platform=PLATFORM_DISPLAY_NAMES.get(style_platform(target.platform), target.channel),
+        expected_reply=(
+            expected_reply_for_thread(connection, target.thread_id, now)
+            if now is not None and target.thread_id is not None
+            else None
+        ),
     )
 
 

@@ -339,6 +339,11 @@ class _Cohort:
         )
 
 
+_NOT_SPAM = _thread.c.spam_at.is_(None)
+"""Threads marked spam count in the volume only: never in response times or the SLA (a
+spam thread is closed, so the backlog leaves it out already)."""
+
+
 def _cohort(
     connection: Connection,
     policy: SlaPolicy,
@@ -363,6 +368,7 @@ def _cohort(
         _thread.c.last_activity_at >= from_micros(since),
         first_inbound >= since,
         first_inbound < until,
+        _NOT_SPAM,
         *conditions,
     )
     rows = _tuples(connection, with_tags(query, by))
@@ -462,6 +468,7 @@ def _next_responses(
             _thread.c.last_activity_at >= from_micros(since),
             _thread.c.first_response_at.is_not(None),
             _thread.c.last_inbound_at > _thread.c.first_response_at,
+            _NOT_SPAM,
             *conditions,
         )
         .subquery()

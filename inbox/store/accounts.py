@@ -67,6 +67,14 @@ class AccountSummary:
         )
 
     @property
+    def can_post_statement(self) -> bool:
+        """Whether the account can publish a post of its own (an incident statement)."""
+        try:
+            return adapter_class(self.platform).can_post_statement
+        except UnknownPlatform:
+            return False
+
+    @property
     def needs_login(self) -> bool:
         """Whether the platform refused its credential and someone must log in again."""
         return self.health == AccountHealth.AUTH_EXPIRED
@@ -452,7 +460,7 @@ def remove_account(
                 )
             )
         threads = select(_thread.c.id).where(_thread.c.account_id == account_id)
-        for table in ("thread_tag", "note", "presence"):
+        for table in ("thread_tag", "note", "presence", "notification"):
             tab = Account.metadata.tables[table]
             connection.execute(delete(tab).where(tab.c.thread_id.in_(threads)))
         connection.execute(delete(_item).where(_item.c.account_id == account_id))

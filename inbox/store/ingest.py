@@ -15,7 +15,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters._payload import shown
@@ -354,8 +365,14 @@ class Store:
         stream: str,
         items: Iterable[Any],
         next_cursor: str | None,
+        *,
+        automated: bool = False,
     ) -> IngestReport:
-        """Land one page of items and the cursor after it, in one transaction."""
+        """Land one page of items and the cursor after it, in one transaction.
+
+        `automated` items are the inbox's own acknowledgements: they answer nobody, so they
+        set no first response and stop no SLA clock.
+        """
         valid: dict[str, FetchedItem] = {}
         malformed = 0
         for item in items:
@@ -387,7 +404,9 @@ class Store:
                 duplicate_items=len(valid) - len(new_items), malformed_items=malformed
             )
             if new_items:
-                report = self._land(connection, account, stream, new_items, now, report)
+                report = self._land(
+                    connection, account, stream, new_items, now, report, automated=automated
+                )
             self._save_cursor(connection, account.id, stream, next_cursor, now)
         return report
 
@@ -413,10 +432,18 @@ class Store:
         items: list[FetchedItem],
         now: datetime,
         report: IngestReport,
+        *,
+        automated: bool = False,
     ) -> IngestReport:
         contact_ids = self._contact_ids(connection, account.platform, items, now)
-        changes = self._thread_changes(items, contact_ids)
+        changes = self._thread_changes(items, contact_ids, automated=automated)
         thread_ids, created, reopened = self._write_threads(connection, account.id, changes, now)
+        spam, kept_closed = _keep_spam_closed(
+            connection,
+            [thread_ids[key] for key, change in changes.items() if change.last_inbound_at],
+            now,
+        )
+        reopened -= kept_closed
         policy = self._fixed_sla_policy or self._team_sla.policy(connection)
         refresh_due_at(connection, policy, list(thread_ids.values()), now)
 
@@ -438,6 +465,7 @@ class Store:
                     "sentiment": None,
                     "raw": item.raw,
                     "attachments": attachment_rows(item.attachments),
+                    "automated": automated,
                 }
             )
         connection.execute(insert(_item), item_rows)
@@ -462,6 +490,7 @@ class Store:
             )
             event_rows.append(events.row(arrival, at=now, actor=actor, thread_id=thread_id))
         events.record_many(connection, event_rows)
+        events.record_many(connection, spam)
 
         return IngestReport(
             new_items=len(items),
@@ -503,7 +532,7 @@ class Store:
 
     @staticmethod
     def _thread_changes(
-        items: list[FetchedItem], contact_ids: dict[str, int]
+        items: list[FetchedItem], contact_ids: dict[str, int], *, automated: bool = False
     ) -> dict[str, _ThreadChange]:
         changes: dict[str, _ThreadChange] = {}
         for item in sorted(items, key=lambda item: item.created_at):
@@ -524,7 +553,7 @@ class Store:
                     if item.text.strip() or not item.attachments
                     else " ".join(attachment.summary() for attachment in item.attachments)
                 )
-            else:
+            elif not automated:
                 change.outbound_times.append(item.created_at)
         return changes
 
@@ -800,6 +829,54 @@ class Store:
                 actor=events.SYNC_ACTOR,
             )
         return len(rows)
+
+
+def _keep_spam_closed(
+    connection: Connection, thread_ids: Sequence[int], now: datetime
+) -> tuple[list[dict[str, Any]], set[int]]:
+    """Close again, as spam, the threads among those with new inbound messages that are spam
+    or whose author is blocked: a new message there pages nobody. Returns the events of
+    threads newly marked spam and the ids of all it closed. Runs before the due times are
+    set, so they are due at no time."""
+    if not thread_ids:
+        return [], set()
+    found = []
+    for chunk in _chunks(list(thread_ids)):
+        found.extend(
+            connection.execute(
+                select(_thread.c.id, _thread.c.status, _thread.c.spam_at, _contact.c.handle)
+                .outerjoin(_contact, _contact.c.id == _thread.c.contact_id)
+                .where(
+                    _thread.c.id.in_(chunk),
+                    or_(_thread.c.spam_at.is_not(None), _contact.c.blocked_at.is_not(None)),
+                )
+            ).all()
+        )
+    if not found:
+        return [], set()
+    closed = {row.id for row in found}
+    for chunk in _chunks(sorted(closed)):
+        connection.execute(
+            update(_thread)
+            .where(_thread.c.id.in_(chunk))
+            .values(
+                status=str(ThreadStatus.CLOSED),
+                closed_at=now,
+                snoozed_until=None,
+                spam_at=func.coalesce(_thread.c.spam_at, literal(now, _thread.c.spam_at.type)),
+            )
+        )
+    marked = [
+        events.row(
+            events.ThreadMarkedSpam(before=row.status, blocked_author=row.handle),
+            at=now,
+            actor=events.SYNC_ACTOR,
+            thread_id=row.id,
+        )
+        for row in found
+        if row.spam_at is None
+    ]
+    return marked, closed
 
 
 def _contact_ids_of(

@@ -7,7 +7,7 @@ a `team_setting.changed` event by the person who made it, listing what changed, 
 event log is the setting's history. Known keys are those in `DEFAULTS`: "sla" (the SLA
 policy and its business calendar), "status_page" (the public status page's address and
 title; where it is written and how it is published are in the config of the machine that
-does it); assignment rules will be one more entry.
+does it), "assignment" (the auto-assignment rules, `inbox.core.assignment_rules`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inbox import events
+from inbox.core.assignment_rules import AssignmentRules
 from inbox.core.errors import Conflict, InvalidInput, NotFound
 from inbox.core.models import Event, TeamSetting, Thread
 from inbox.core.sla_settings import SlaSettings, sla_settings_from_table
@@ -32,9 +33,39 @@ SLA = "sla"
 STATUS_PAGE = "status_page"
 """The key of the public status page's settings (`inbox.crisis.status_page`)."""
 
+ACKNOWLEDGEMENTS = "acknowledgements"
+"""The key of the rules by which the inbox acknowledges new threads by itself
+(`inbox.triage.acknowledgements` reads them); off until a lead switches them on."""
+
+ASSIGNMENT = "assignment"
+"""The key of the auto-assignment rules (`inbox.triage.auto_assign` runs them); off until
+a lead turns a channel on."""
+
 DEFAULTS: dict[str, Callable[[], dict[str, Any]]] = {
     SLA: lambda: SlaSettings().to_table(),
+    ASSIGNMENT: lambda: AssignmentRules().to_table(),
     STATUS_PAGE: lambda: {"base_url": None, "title": None},
+    ACKNOWLEDGEMENTS: lambda: {
+        "enabled": False,
+        "rules": [
+            {
+                "name": "first-dm",
+                "kinds": ["dm"],
+                "platforms": [],
+                "incident_only": False,
+                "answer": "received",
+                "outside_hours_answer": "out-of-hours",
+            },
+            {
+                "name": "incident",
+                "kinds": [],
+                "platforms": [],
+                "incident_only": True,
+                "answer": "acknowledge",
+                "outside_hours_answer": None,
+            },
+        ],
+    },
 }
 """Every known key and the value it has until someone sets it."""
 

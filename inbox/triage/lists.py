@@ -109,7 +109,9 @@ class View(enum.StrEnum):
     SNOOZED = "snoozed"
     """Threads snoozed until a time still to come, soonest wake-up first whatever the sort."""
     CLOSED = "closed"
-    """Closed threads, most recent activity first whatever the sort."""
+    """Closed threads, most recent activity first whatever the sort (spam left out)."""
+    SPAM = "spam"
+    """Threads marked spam (a blocked author's too), most recent activity first."""
 
 
 class Sort(enum.StrEnum):
@@ -176,6 +178,10 @@ class ThreadRow:
     mentions_me: bool = False
     """Whether a colleague's note on the thread @mentions the person reading the list."""
     account_handle: str = ""
+    spam_at: datetime | None = None
+    """When it was marked spam (closed, out of the SLA stats), or None."""
+    author_blocked: bool = False
+    """Whether its author is blocked (their new messages close as spam)."""
     listed_at: datetime | None = field(default=None, compare=False)
     """The moment the list this row came from was ordered by, None outside a list.
 
@@ -345,7 +351,7 @@ def _phases(connection: Connection, query: ThreadFilter, as_of: datetime) -> lis
     """
     if query.view == View.SNOOZED:
         return _nullable_phases(_thread.c.snoozed_until, "snoozed_until")
-    if query.view == View.CLOSED or query.sort == Sort.NEWEST:
+    if query.view in (View.CLOSED, View.SPAM) or query.sort == Sort.NEWEST:
         return _NEWEST
     if query.sort == Sort.WAITING:
         return _nullable_phases(_thread.c.last_inbound_at, "last_inbound_at")
@@ -360,7 +366,9 @@ def _view_condition(
 ) -> ColumnElement[bool] | None:
     """The view's condition, or None when the view cannot hold anything."""
     if view == View.CLOSED:
-        return _thread.c.status == ThreadStatus.CLOSED
+        return and_(_thread.c.status == ThreadStatus.CLOSED, _thread.c.spam_at.is_(None))
+    if view == View.SPAM:
+        return and_(_thread.c.status == ThreadStatus.CLOSED, _thread.c.spam_at.is_not(None))
     if view == View.SNOOZED:
         return _asleep(now)
     conditions = [_open(now)]
@@ -603,6 +611,7 @@ _ROW_COLUMNS = (
     "snoozed_until",
     "closed_at",
     "version",
+    "spam_at",
 )
 
 
@@ -640,6 +649,7 @@ def _lines(thread_ids: Sequence[int], windows: _ReplyWindows) -> Select[Any]:
             _account.c.platform,
             _account.c.handle.label("account_handle"),
             _contact.c.handle.label("author"),
+            func.coalesce(_contact.c.blocked_at.is_not(None), False).label("author_blocked"),
             assignee.c.handle.label("assignee"),
             windows.closes_at().label("reply_window_closes_at"),
         )

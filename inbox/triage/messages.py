@@ -34,6 +34,10 @@ class ItemRow:
     sentiment: float | None
     attachments: tuple[Attachment, ...] = ()
     """Media, link cards, quotes, polls, warnings, forwarded mail, as the platform sent them."""
+    automated: bool = False
+    """Sent by the inbox itself (an acknowledgement), not by a person."""
+    hidden_at: datetime | None = None
+    """When the comment was hidden on the platform, or None."""
 
 
 def thread_items(connection: Connection, thread_id: int, limit: int = 500) -> list[ItemRow]:
@@ -49,6 +53,8 @@ def thread_items(connection: Connection, thread_id: int, limit: int = 500) -> li
             _item.c.url,
             _item.c.sentiment,
             _item.c.attachments,
+            _item.c.automated,
+            _item.c.hidden_at,
         )
         .outerjoin(_contact, _contact.c.id == _item.c.contact_id)
         .outerjoin(_agent, _agent.c.id == _item.c.agent_id)

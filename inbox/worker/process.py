@@ -26,6 +26,7 @@ from inbox.runtime import build_sender, build_sync_engine, http_client
 from inbox.store import workers
 from inbox.store.leases import new_holder_name
 from inbox.store.serving import NOT_HELD, ServedAccounts
+from inbox.triage.auto_assign import AutoAssigner, PassReport
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -113,6 +114,8 @@ class InboxWorker:
             status_page=self.status_page,
         )
         self._serving: set[int] | None = None
+        self.assigner = AutoAssigner(engine, clock=clock, on_report=_report_assignments)
+        """Hands waiting threads to the people who are here, as the team's rules say."""
 
     async def run(self, stop: asyncio.Event) -> bool:
         """Work until `stop` is set; False when a part of the worker died on its own."""
@@ -143,9 +146,13 @@ class InboxWorker:
             following = asyncio.create_task(
                 self.status_page.follow(stop), name="worker: status page"
             )
+            assigning = asyncio.create_task(
+                self.assigner.run_forever(stop), name="worker: auto-assign"
+            )
             stopped = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait(
-                {polling, sending, beating, stopped}, return_when=asyncio.FIRST_COMPLETED
+                {polling, sending, beating, assigning, stopped},
+                return_when=asyncio.FIRST_COMPLETED,
             )
             healthy = stopped in done
             if not healthy:
@@ -163,7 +170,7 @@ class InboxWorker:
             )
             stop.set()
             await self._settle(sending)
-            await asyncio.gather(polling, beating, following, return_exceptions=True)
+            await asyncio.gather(polling, beating, following, assigning, return_exceptions=True)
             stopped.cancel()
         try:
             await asyncio.to_thread(self._stop_row)
@@ -269,4 +276,20 @@ class InboxWorker:
             result.status,
             detail,
             extra={"event": event, "outbound_id": result.outbound_id, "status": result.status},
+        )
+
+
+def _report_assignments(report: PassReport) -> None:
+    """One line per thread auto-assignment gave or took back, with its reason."""
+    for change in (*report.handed_back, *report.assigned):
+        log.info(
+            "thread %s %s (%s)",
+            change.thread_id,
+            f"to {change.handle}" if change.handle else "handed back",
+            change.reason,
+            extra={
+                "event": "assign.assigned" if change.handle else "assign.handed_back",
+                "thread_id": change.thread_id,
+                "assignee": change.handle,
+            },
         )

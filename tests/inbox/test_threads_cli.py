@@ -214,7 +214,7 @@ def test_show_prints_each_message_with_its_attachments_cleaned_for_the_terminal(
     assert status == 0
     messages = out.split("messages:\n", 1)[1].split("\n\nhistory:", 1)[0].splitlines()
     assert messages == [
-        "  2026-11-02 08:00 @carol:",
+        "  2026-11-02 08:00 @carol · message 1:",
         "    ⚠ Content warning: billing rant",
         "    checkout broke again",
         "    ▸ image: [bold]Screenshot of the error · shot.png, 240 KB",
@@ -225,7 +225,7 @@ def test_show_prints_each_message_with_its_attachments_cleaned_for_the_terminal(
         "      ○ Monthly",
         "      ○ Yearly",
         "",
-        "  2026-11-02 08:01 @carol:",
+        "  2026-11-02 08:01 @carol · message 2:",
         "    ▸ image: A cat on a keyboard",
     ]
     assert not any(character in out for character in "\x1b\x07\u202e")

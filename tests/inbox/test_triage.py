@@ -215,6 +215,7 @@ def test_each_view_lists_exactly_its_threads(team, matches):
         View.INCIDENT: {in_incident},
         View.SNOOZED: {asleep},
         View.CLOSED: {closed},
+        View.SPAM: set(),
     }
     alex = team.service("alex")
     assert {view: set(ids(alex.list_threads(ThreadFilter(view=view)))) for view in View} == expected

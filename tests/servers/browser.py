@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,10 +84,9 @@ class TerminalPage:
     def __init__(self, driver: Any) -> None:
         self.driver = driver
 
-    def open(self, url: str, headers: Mapping[str, str] | None = None) -> None:
-        """Navigate to `url`, sending `headers` with every request (as a proxy would add them)."""
-        self.driver.execute_cdp_cmd("Network.enable", {})
-        self.driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": dict(headers or {})})
+    def open(self, url: str) -> None:
+        """Navigate to `url`. A header a proxy would add comes from a real proxy in front
+        (tests/support/header_proxy.py): Chromium adds no extra header to a websocket."""
         self.driver.get(url)
 
     def raw_text(self) -> str:

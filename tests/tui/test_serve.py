@@ -26,6 +26,7 @@ from inbox.core.database import open_engine
 from inbox.service import InboxService
 from tests.conftest import skip_or_fail
 from tests.servers.browser import BrowserUnavailable, TerminalPage, start_browser
+from tests.support.header_proxy import HeaderProxy
 from tests.support.polling import wait_until
 from tests.tui.workspace import add_people, build_workspace
 from tui import launcher
@@ -67,8 +68,8 @@ def free_port() -> int:
 class RunningServer:
     """`inbox serve` in a process of its own on 127.0.0.1, stopped by its pid."""
 
-    def __init__(self, database: Path, *arguments: str) -> None:
-        self.port = free_port()
+    def __init__(self, database: Path, *arguments: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.output = database.parent / f"serve-{self.port}.log"
         with self.output.open("wb") as log:
@@ -110,6 +111,21 @@ def proxied(workspace) -> Iterator[RunningServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def behind_a_proxy(workspace) -> Iterator[tuple[RunningServer, HeaderProxy]]:
+    """The server behind a real reverse proxy that names alice on every request, the
+    websocket's included (the browser cannot add a header to that one itself)."""
+    port = free_port()
+    with HeaderProxy(port, HEADER, "alice") as proxy:
+        server = RunningServer(
+            workspace, "--user-header", HEADER, "--public-url", proxy.url, port=port
+        )
+        try:
+            yield server, proxy
+        finally:
+            server.stop()
 
 
 @pytest.fixture
@@ -219,9 +235,10 @@ def test_the_terminal_ui_runs_on_pipes_only_under_the_web_driver(monkeypatch):
 
 
 @pytest.mark.integration
-def test_the_inbox_in_a_browser_as_the_proxy_named_person(proxied, browser):
+def test_the_inbox_in_a_browser_as_the_proxy_named_person(behind_a_proxy, browser):
     """The page loads, the rows appear, enter opens the thread; screenshots are kept."""
-    browser.open(proxied.url + "/", headers={HEADER: "alice"})
+    _, proxy = behind_a_proxy
+    browser.open(proxy.url + "/")
     drawn = browser.wait_for("@erin", "the inbox rows", timeout=START_SECONDS)
     assert "alice (lead)" in drawn
     assert "@carol" in drawn and "Love the new dark mode, thank you!" in drawn
@@ -252,12 +269,13 @@ def test_one_person_on_this_machine_with_as(workspace, browser):
 
 
 @pytest.mark.integration
-def test_a_stopped_server_leaves_no_session_behind(proxied, browser):
-    browser.open(proxied.url + "/", headers={HEADER: "alice"})
+def test_a_stopped_server_leaves_no_session_behind(behind_a_proxy, browser):
+    server, proxy = behind_a_proxy
+    browser.open(proxy.url + "/")
     browser.wait_for("alice (lead)", "alice's inbox", timeout=START_SECONDS)
-    children = _children(proxied.process.pid)
+    children = _children(server.process.pid)
     assert children, "the session's inbox tui runs in a process of its own"
-    proxied.stop()
+    server.stop()
     wait_until(
         lambda: not any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in children),
         STEP_SECONDS,

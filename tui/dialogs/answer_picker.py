@@ -1,8 +1,10 @@
 """The prepared-answer picker: a search field over a list of answers.
 
 Before anything is typed it lists the answers that best fit the thread's latest inbound
-message; as the person types, the library is matched fuzzily. Enter picks the highlighted
-answer and hands its id back; the thread screen fills it in for the thread.
+message (for a statement, which has no thread: those matching what it is for, such as
+"all clear"); as the person types, the library is matched fuzzily. Enter picks the
+highlighted answer and hands its id back; the thread screen fills it in for the thread,
+a statement form puts its text in the statement.
 """
 
 from __future__ import annotations
@@ -25,14 +27,21 @@ MATCHES_SHOWN = 10
 
 
 class AnswerPicker(ModalScreen[int | None]):
-    """Pick a prepared answer for a thread; dismisses with its id, or None."""
+    """Pick a prepared answer for a thread (or a statement); dismisses with its id, or None."""
 
     BINDINGS = bindings.ANSWER_PICKER
 
-    def __init__(self, service: InboxService, thread_id: int) -> None:
+    def __init__(
+        self, service: InboxService, thread_id: int | None, *, suggest_for: str = ""
+    ) -> None:
+        """With no `thread_id`, the answers suggested first are those matching `suggest_for`."""
         super().__init__()
         self.service = service
         self.thread_id = thread_id
+        self.suggest_for = suggest_for
+        self.suggested_heading = (
+            "Suggested for this thread:" if thread_id is not None else "Suggested:"
+        )
         self.query_shown = ""
         self.answer_ids: list[int] = []
         """The ids of the answers listed, in order."""
@@ -44,7 +53,7 @@ class AnswerPicker(ModalScreen[int | None]):
             yield Input(
                 placeholder="search by title, tag or words", compact=True, id="picker-query"
             )
-            yield Static("Suggested for this thread:", id="picker-heading")
+            yield Static(self.suggested_heading, id="picker-heading")
             yield OptionList(id="picker-answers")
 
     @property
@@ -63,9 +72,9 @@ class AnswerPicker(ModalScreen[int | None]):
         description="picker: find prepared answers",
     )
     def find_answers(self, query: str) -> None:
-        """Suggest answers for the thread when `query` is empty, else match it."""
-        if query:
-            matches = self.service.match_canned(query, limit=MATCHES_SHOWN)
+        """Suggest answers for the thread (or `suggest_for`) when `query` is empty; else match."""
+        if query or self.thread_id is None:
+            matches = self.service.match_canned(query or self.suggest_for, limit=MATCHES_SHOWN)
         else:
             matches = self.service.suggest_canned(self.thread_id, limit=MATCHES_SHOWN)
         if not get_current_worker().is_cancelled:
@@ -81,10 +90,11 @@ class AnswerPicker(ModalScreen[int | None]):
                 f"{len(message.matches)} matching:" if message.matches else "Nothing matches."
             )
         else:
+            where = " for this thread" if self.thread_id is not None else ""
             heading.update(
-                "Suggested for this thread:"
+                self.suggested_heading
                 if message.matches
-                else "No suggestion for this thread; type to search."
+                else f"No suggestion{where}; type to search."
             )
         self.answer_ids = [match.answer.id for match in message.matches]
         answers = self.answers

@@ -1,13 +1,15 @@
 """The crisis screen (`!`): the active incident in full, and the lead's moves in a crisis.
 
 Everyone can read it: the incident, the holding statement, the counts, and every incident
-so far (enter opens one's review). Leads act: declare an incident, post the holding
-statement or a public update on every (or chosen) account as one campaign, reply with it
-in every open incident thread, mail it to the subscribers, and end the incident. A
-statement is always planned first: the form shows where it goes (the accounts, the status
-page, the subscribers and the email account that mails them) and which accounts or threads
-it does not fit, and only a second step sends it. Someone whose role does not allow an
-action is told so in words.
+so far (enter opens one's review). Leads act: declare an incident, correct it (title,
+severity, scope, status page, update interval), post the holding statement or a public
+update on every (or chosen) account as one campaign, reply with it in every open incident
+thread, mail it to the subscribers, and end the incident, posting an all-clear first if
+they want. A statement is always planned first: the form shows where it goes (the
+accounts, the status page, the subscribers and the email account that mails them) and
+which accounts or threads it does not fit, and only a second step sends it; ctrl+o there
+starts it from a prepared answer. Someone whose role does not allow an action is told so
+in words.
 
 The incident shown comes from the app's crisis state (`InboxApp.crisis`), so it is live;
 the list of incidents is read in a worker, again after every incident event.
@@ -16,13 +18,15 @@ the list of incidents is read in a worker, again after every incident event.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
@@ -37,6 +41,7 @@ from textual.widgets import (
     Static,
     TextArea,
 )
+from textual.widgets.selection_list import Selection
 from textual.worker import get_current_worker
 
 from inbox import (
@@ -53,6 +58,7 @@ from inbox import (
     for_display,
 )
 from tui import bindings
+from tui.dialogs.answer_picker import AnswerPicker
 from tui.dialogs.forms import REFUSED, CrisisForm, form_buttons, form_row, refuse_unless_allowed
 from tui.messages import (
     CrisisActionRefused,
@@ -75,6 +81,99 @@ if TYPE_CHECKING:
 
 SEVERITIES = {1: "critical", 2: "major", 3: "minor"}
 """What each severity means, 1 the worst."""
+
+SCOPES = ("local", "national", "global")
+
+FIELD_NAMES = {
+    "title": "title",
+    "severity": "severity",
+    "scope": "scope",
+    "status_url": "status page",
+    "update_interval_minutes": "update interval",
+}
+"""The incident fields the edit form changes, as people call them."""
+
+
+def prepared_statement(service: InboxService, reference: str | int) -> str | None:
+    """A prepared answer as a statement starts from: its shortest version, the one that fits
+    every channel; None when the library has no such answer."""
+    try:
+        answer = service.canned_response(reference).answer
+    except NotFound:
+        return None
+    return min([answer.body, *answer.variants.values()], key=len)
+
+
+def status_url_problem(address: str) -> str | None:
+    """Why `address` cannot be the status page's link, or None (empty: no status page).
+
+    Every statement links to it, so a wrong one fails every statement's check.
+    """
+    if not address:
+        return None
+    parts = urlsplit(address)
+    host = parts.hostname or ""
+    well_formed = host and all(host.split(".")) and not any(c.isspace() for c in address)
+    if parts.scheme in ("https", "http") and well_formed:
+        return None
+    return (
+        "The status page is a web address such as https://status.example.com, "
+        f"not {first_line(address, 60)!r}."
+    )
+
+
+def incident_rows(incident: IncidentRow | None) -> list[Horizontal]:
+    """The title, severity, scope and status page rows of the declare and edit forms,
+    filled from `incident` (None: a new one)."""
+    return [
+        form_row(
+            "Title",
+            Input(
+                first_line(incident.title, 200) if incident else "",
+                placeholder="what is happening, e.g. Checkout outage",
+                id="title",
+                compact=True,
+            ),
+        ),
+        form_row(
+            "Severity",
+            Select(
+                [(f"{level} {name}", level) for level, name in SEVERITIES.items()],
+                value=incident.severity if incident else 2,
+                allow_blank=False,
+                id="severity",
+                compact=True,
+            ),
+        ),
+        form_row(
+            "Scope",
+            Select(
+                [(scope, scope) for scope in SCOPES],
+                value=incident.scope if incident else "national",
+                allow_blank=False,
+                id="scope",
+                compact=True,
+            ),
+        ),
+        form_row(
+            "Status page",
+            Input(
+                first_line(incident.status_url, 200) if incident and incident.status_url else "",
+                placeholder="https://status.example.com",
+                id="status-url",
+                compact=True,
+            ),
+        ),
+    ]
+
+
+def interval_row(minutes: int) -> Horizontal:
+    """The row of the minutes between public updates."""
+    return form_row(
+        "Update every",
+        Input(str(minutes), type="integer", id="interval", compact=True),
+        Label("minutes between public updates", classes="form-unit"),
+    )
 
 
 def _threads_tagged(incident: IncidentRow) -> str:
@@ -293,7 +392,8 @@ class CrisisScreen(WorkerFailures, Screen[None]):
     def action_reply_to_threads(self) -> None:
         self._statement(REPLIES)
 
-    def _sent(self, result: StatementQueued | None) -> None:
+    def _sent(self, result: StatementQueued | None, *, closing: bool = False) -> None:
+        """Say where the statement went; `closing`: it is the all-clear, no update follows."""
         if result is None:
             return
         plan = result.plan
@@ -306,13 +406,34 @@ class CrisisScreen(WorkerFailures, Screen[None]):
         ]
         if mailed:
             parts.append(f"{counted(mailed, 'subscriber')} by email")
+        follows = "" if closing else "; the next public update is due one interval from now"
         self.notify(
-            "Queued " + "; ".join(parts) + ". It goes out as the outbox sends; the next public "
-            "update is due one interval from now.",
+            "Queued " + "; ".join(parts) + f". It goes out as the outbox sends{follows}.",
             title="Statement queued",
             markup=False,
         )
         self.app.load_crisis()
+
+    def action_edit_incident(self) -> None:
+        if refuse_unless_allowed(self, self.service, Action.DECLARE_INCIDENT):
+            return
+        status = self._active()
+        if status is None:
+            return
+        self.app.push_screen(EditForm(self.service, status.incident), self._edited)
+
+    def _edited(self, result: EditForm.Saved | None) -> None:
+        if result is None:
+            return
+        *others, last = result.changed
+        fields = f"{', '.join(others)} and {last}" if others else last
+        self.notify(
+            f"Incident {result.incident.id}: changed the {fields}.",
+            title="Incident changed",
+            markup=False,
+        )
+        self.app.load_crisis()
+        self.load_incidents()
 
     def action_end_incident(self) -> None:
         if refuse_unless_allowed(self, self.service, Action.DECLARE_INCIDENT):
@@ -322,8 +443,30 @@ class CrisisScreen(WorkerFailures, Screen[None]):
             return
         self.app.push_screen(EndForm(self.service, status), self._ended)
 
-    def _ended(self, result: IncidentEnded | None) -> None:
+    def _all_clear_sent(self, result: StatementForm.AllClearSent | None) -> None:
         if result is None:
+            self.notify(
+                "No all-clear was posted and the incident goes on; e ends it.", markup=False
+            )
+            return
+        self._sent(result.queued, closing=True)
+        if result.ended is not None:
+            self._ended(result.ended)
+        else:
+            self.notify(
+                f"The all-clear is queued, but the incident did not end: {result.not_ended}",
+                severity="warning",
+                markup=False,
+            )
+
+    def _ended(self, result: IncidentEnded | AllClearWanted | None) -> None:
+        if result is None:
+            return
+        if isinstance(result, AllClearWanted):
+            status = self._active()
+            if status is not None:
+                form = StatementForm(self.service, status.incident, ALL_CLEAR, end_note=result.note)
+                self.app.push_screen(form, self._all_clear_sent)
             return
         paused = result.paused_posts
         hint = (
@@ -365,7 +508,31 @@ def _campaign_noun(kind: str) -> str:
 # -- forms ------------------------------------------------------------------------------------
 
 
-class DeclareForm(CrisisForm):
+class IncidentFieldsForm(CrisisForm):
+    """A form with the incident's title, severity, scope, status page and update interval."""
+
+    def incident_fields(self) -> dict[str, Any] | None:
+        """The five fields as typed, checked; None (having said why) when one is wrong."""
+        interval = self.query_one("#interval", Input).value.strip()
+        if not interval.isdigit() or int(interval) < 1:
+            self.show_problem(
+                "Give the minutes between public updates as a whole number, such as 60."
+            )
+            return None
+        status_url = self.query_one("#status-url", Input).value.strip()
+        if (problem := status_url_problem(status_url)) is not None:
+            self.show_problem(problem)
+            return None
+        return {
+            "title": self.query_one("#title", Input).value,
+            "severity": self.query_one("#severity", Select).value,
+            "scope": self.query_one("#scope", Select).value,
+            "status_url": status_url,
+            "update_interval_minutes": int(interval),
+        }
+
+
+class DeclareForm(IncidentFieldsForm):
     """Declare an incident: title, severity, scope, status page, statement, interval, approval."""
 
     def __init__(self, service: InboxService) -> None:
@@ -376,42 +543,9 @@ class DeclareForm(CrisisForm):
         with VerticalScroll(id="form-body") as body:
             body.border_title = "Declare an incident"
             body.border_subtitle = "ctrl+s declares · escape cancels"
-            yield form_row(
-                "Title",
-                Input(
-                    placeholder="what is happening, e.g. Checkout outage", id="title", compact=True
-                ),
-            )
-            yield form_row(
-                "Severity",
-                Select(
-                    [(f"{level} {name}", level) for level, name in SEVERITIES.items()],
-                    value=2,
-                    allow_blank=False,
-                    id="severity",
-                    compact=True,
-                ),
-            )
-            yield form_row(
-                "Scope",
-                Select(
-                    [(scope, scope) for scope in ("local", "national", "global")],
-                    value="national",
-                    allow_blank=False,
-                    id="scope",
-                    compact=True,
-                ),
-            )
-            yield form_row(
-                "Status page",
-                Input(placeholder="https://status.example.com", id="status-url", compact=True),
-            )
+            yield from incident_rows(None)
             yield form_row("Statement", TextArea(id="statement", compact=True))
-            yield form_row(
-                "Update every",
-                Input("60", type="integer", id="interval", compact=True),
-                Label("minutes between public updates", classes="form-unit"),
-            )
+            yield interval_row(60)
             yield form_row(
                 "Approval",
                 Checkbox(
@@ -452,13 +586,8 @@ class DeclareForm(CrisisForm):
     )
     def suggest_statement(self) -> None:
         """The starter `holding-statement` answer, its shortest version (it must fit everywhere)."""
-        try:
-            answer = self.service.canned_response("holding-statement").answer
-        except NotFound:
-            return
-        self.post_message(
-            HoldingStatementSuggested(min([answer.body, *answer.variants.values()], key=len))
-        )
+        if (text := prepared_statement(self.service, "holding-statement")) is not None:
+            self.post_message(HoldingStatementSuggested(text))
 
     @on(HoldingStatementSuggested)
     def fill_statement(self, message: HoldingStatementSuggested) -> None:
@@ -469,18 +598,13 @@ class DeclareForm(CrisisForm):
     def action_submit(self) -> None:
         if self.busy:
             return
-        interval = self.query_one("#interval", Input).value.strip()
-        if not interval.isdigit():
-            self.show_problem(
-                "Give the minutes between public updates as a whole number, such as 60."
-            )
+        fields = self.incident_fields()
+        if fields is None:
             return
-        fields = {
-            "severity": self.query_one("#severity", Select).value,
-            "scope": self.query_one("#scope", Select).value,
-            "status_url": self.query_one("#status-url", Input).value.strip() or None,
+        title = fields.pop("title")
+        fields |= {
+            "status_url": fields["status_url"] or None,
             "holding_statement": self.query_one("#statement", TextArea).text.strip() or None,
-            "update_interval_minutes": int(interval),
             "requires_approval": self.query_one("#approval", Checkbox).value,
             "match": [
                 word.strip()
@@ -490,7 +614,7 @@ class DeclareForm(CrisisForm):
         }
         self.hold()
         self.show_problem("Declaring…", problem=False)
-        self.declare(self.query_one("#title", Input).value, fields)
+        self.declare(title, fields)
 
     @work(
         thread=True,
@@ -512,14 +636,117 @@ class DeclareForm(CrisisForm):
         self.dismiss(message)
 
 
+class EditForm(IncidentFieldsForm):
+    """Correct an active incident: title, severity, scope, status page, update interval."""
+
+    class Saved(Message, bubble=False):
+        """The incident was changed; `changed` names the fields, as people call them."""
+
+        def __init__(self, incident: IncidentRow, changed: list[str]) -> None:
+            super().__init__()
+            self.incident = incident
+            self.changed = changed
+
+    def __init__(self, service: InboxService, incident: IncidentRow) -> None:
+        super().__init__()
+        self.service = service
+        self.incident = incident
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="form-body") as body:
+            body.border_title = f"Edit incident {self.incident.id}"
+            body.border_subtitle = "ctrl+s saves · escape cancels"
+            yield from incident_rows(self.incident)
+            yield interval_row(self.incident.update_interval_minutes)
+            yield Static(
+                "Statements link to the status page; a new interval counts from the last "
+                "public update.",
+                id="form-problems",
+            )
+            yield form_buttons("Save")
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    def action_submit(self) -> None:
+        if self.busy:
+            return
+        fields = self.incident_fields()
+        if fields is None:
+            return
+        fields["title"] = fields["title"].strip()
+        was = {name: getattr(self.incident, name) for name in FIELD_NAMES}
+        was["status_url"] = was["status_url"] or ""
+        changes = {name: value for name, value in fields.items() if value != was[name]}
+        if not changes:
+            self.show_problem("Nothing changed: edit a field, or escape to leave it as it is.")
+            return
+        self.hold()
+        self.show_problem("Saving…", problem=False)
+        self.save(changes)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        exit_on_error=False,
+        group="edit",
+        description="crisis: change the incident",
+    )
+    def save(self, changes: dict[str, Any]) -> None:
+        try:
+            incident = self.service.update_incident(self.incident.id, **changes)
+        except REFUSED as error:
+            self.post_message(CrisisActionRefused(str(error)))
+            return
+        self.post_message(self.Saved(incident, [FIELD_NAMES[name] for name in changes]))
+
+    @on(Saved)
+    def saved(self, message: Saved) -> None:
+        self.dismiss(message)
+
+
 HOLDING = "holding"
 UPDATE = "update"
 REPLIES = "replies"
+ALL_CLEAR = "all-clear"
 _PURPOSES = {
     HOLDING: ("Post the holding statement", "on the accounts checked below, as one campaign"),
     UPDATE: ("Post a public update", "on the accounts checked below, as one campaign"),
     REPLIES: ("Reply in every open incident thread", "with the same text, as one campaign"),
+    ALL_CLEAR: (
+        "Post the all-clear",
+        "on the accounts checked below, as one campaign; once it is queued the incident ends",
+    ),
 }
+SUGGESTED_ANSWERS = {
+    HOLDING: "holding statement",
+    UPDATE: "update",
+    REPLIES: "crisis",
+    ALL_CLEAR: "all clear",
+}
+"""What the prepared-answer picker (ctrl+o) suggests first, for each kind of statement."""
+
+ALL_CLEAR_ANSWER = "service-restored"
+"""The starter prepared answer the all-clear starts from, when the library has it."""
+
+ALL_CLEAR_TEXT = (
+    "Everything is working again after {incident.title}. Thank you for your patience, "
+    "and sorry for the disruption."
+)
+"""The all-clear when the library has no `ALL_CLEAR_ANSWER`, for the lead to edit."""
+
+
+@dataclass(frozen=True, slots=True)
+class AllClearWanted:
+    """The lead asked to post an all-clear, then end the incident with this closing note."""
+
+    note: str | None
+
+
+def end_incident(service: InboxService, incident_id: int, note: str | None) -> IncidentEnded:
+    """End the incident; with how many scheduled posts stay paused."""
+    incident = service.end_incident(incident_id, note)
+    return IncidentEnded(incident, len(service.scheduled_posts(["paused"])))
 
 
 def destination_lines(status_page: str | None, audience: EmailAudience | None) -> list[str]:
@@ -567,23 +794,60 @@ def plan_lines(plan: StatementPlan) -> list[str]:
 
 
 class StatementForm(CrisisForm):
-    """One statement on many accounts (and/or in the open incident threads): planned, then sent."""
+    """One statement on many accounts (and/or in the open incident threads): planned, then sent.
 
-    def __init__(self, service: InboxService, incident: IncidentRow, purpose: str) -> None:
+    ctrl+o puts a prepared answer's text in it. The all-clear starts from the starter
+    all-clear answer and, once queued, ends the incident with the lead's closing note.
+    """
+
+    BINDINGS = bindings.STATEMENT_FORM
+
+    class AnswerChosen(Message, bubble=False):
+        """A prepared answer's text for the statement; `replace` says whether it replaces
+        text already typed (a pick) or only fills an empty statement (a starting point)."""
+
+        def __init__(self, text: str, *, replace: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.replace = replace
+
+    class AllClearSent(Message, bubble=False):
+        """The all-clear went into the outbox; the incident ended, or `not_ended` says why not."""
+
+        def __init__(
+            self, queued: StatementQueued, ended: IncidentEnded | None, not_ended: str | None = None
+        ) -> None:
+            super().__init__()
+            self.queued = queued
+            self.ended = ended
+            self.not_ended = not_ended
+
+    def __init__(
+        self,
+        service: InboxService,
+        incident: IncidentRow,
+        purpose: str,
+        *,
+        end_note: str | None = None,
+    ) -> None:
         super().__init__()
         self.service = service
         self.incident = incident
         self.purpose = purpose
+        self.end_note = end_note
+        """For the all-clear: the closing note the incident ends with once it is queued."""
         self.plan: StatementPlan | None = None
         self.planned_for: tuple[object, ...] | None = None
         """The text and targets `plan` was made for; editing either makes it stale."""
 
     def compose(self) -> ComposeResult:
         title, where = _PURPOSES[self.purpose]
-        text = self.incident.holding_statement if self.purpose != UPDATE else ""
+        text = self.incident.holding_statement if self.purpose in (HOLDING, REPLIES) else ""
         with VerticalScroll(id="form-body") as body:
             body.border_title = f"{title} · incident {self.incident.id}"
-            body.border_subtitle = "ctrl+s checks, then sends · escape cancels"
+            body.border_subtitle = (
+                "ctrl+s checks, then sends · ctrl+o prepared answers · escape cancels"
+            )
             yield Static(
                 Text(
                     f"{title} {where}. "
@@ -618,6 +882,37 @@ class StatementForm(CrisisForm):
     def on_mount(self) -> None:
         self.query_one("#statement", TextArea).focus()
         self.load_targets()
+        if self.purpose == ALL_CLEAR:
+            self.load_answer(ALL_CLEAR_ANSWER, fallback=ALL_CLEAR_TEXT)
+
+    def action_pick_answer(self) -> None:
+        def picked(answer_id: int | None) -> None:
+            if answer_id is not None:
+                self.load_answer(answer_id)
+            self.query_one("#statement", TextArea).focus()
+
+        suggest_for = SUGGESTED_ANSWERS[self.purpose]
+        self.app.push_screen(AnswerPicker(self.service, None, suggest_for=suggest_for), picked)
+
+    @work(
+        thread=True,
+        exit_on_error=False,
+        group="answer",
+        description="crisis: read the prepared answer",
+    )
+    def load_answer(self, reference: str | int, *, fallback: str | None = None) -> None:
+        """Put a prepared answer in the statement: a pick replaces the text, and a starting
+        point (given with its `fallback`, used when the library lacks it) fills it if empty."""
+        text = prepared_statement(self.service, reference) or fallback
+        if text is not None:
+            self.post_message(self.AnswerChosen(text, replace=fallback is None))
+
+    @on(AnswerChosen)
+    def fill_answer(self, message: AnswerChosen) -> None:
+        area = self.query_one("#statement", TextArea)
+        if message.replace or not area.text.strip():
+            area.text = message.text
+            area.move_cursor(area.document.end)
 
     @work(
         thread=True, exit_on_error=False, group="targets", description="crisis: read the accounts"
@@ -660,7 +955,11 @@ class StatementForm(CrisisForm):
         for account in message.accounts:
             if account.enabled:
                 label = Text(f"{channel_name(account.platform)} {first_line(account.handle, 60)}")
-                accounts.add_option((label, account.id, post_everywhere))
+                if not account.can_post_statement:
+                    label.append(" (cannot publish posts)", style="dim")
+                    accounts.add_option(Selection(label, account.id, False, disabled=True))
+                else:
+                    accounts.add_option((label, account.id, post_everywhere))
         self.show_problem("ctrl+s checks where it fits before anything is sent.", problem=False)
 
     def _request(self) -> tuple[object, ...]:
@@ -755,6 +1054,7 @@ class StatementForm(CrisisForm):
         description="crisis: send the statement",
     )
     def send(self, request: tuple[object, ...], *, skip_unfit: bool) -> None:
+        """Queue the statement; for the all-clear, then end the incident."""
         text, account_ids, replies, subscribers = request
         try:
             plan, campaigns = self.service.send_statement(
@@ -768,15 +1068,32 @@ class StatementForm(CrisisForm):
         except REFUSED as error:
             self.post_message(CrisisActionRefused(str(error)))
             return
-        self.post_message(StatementQueued(plan, campaigns))
+        queued = StatementQueued(plan, campaigns)
+        if self.purpose != ALL_CLEAR:
+            self.post_message(queued)
+            return
+        try:  # the statement is queued whatever happens here: the form closes either way
+            ended = end_incident(self.service, self.incident.id, self.end_note)
+        except REFUSED as error:
+            self.post_message(self.AllClearSent(queued, None, str(error)))
+            return
+        self.post_message(self.AllClearSent(queued, ended))
 
     @on(StatementQueued)
     def queued(self, message: StatementQueued) -> None:
         self.dismiss(message)
 
+    @on(AllClearSent)
+    def all_clear_sent(self, message: AllClearSent) -> None:
+        self.dismiss(message)
+
 
 class EndForm(CrisisForm):
-    """End the incident, with a closing note for the record."""
+    """End the incident, with a closing note for the record; or first post an all-clear.
+
+    With the all-clear ticked it closes asking for the all-clear form (`AllClearWanted`),
+    which ends the incident once the statement is queued.
+    """
 
     def __init__(self, service: InboxService, status: CrisisStatus) -> None:
         super().__init__()
@@ -803,8 +1120,28 @@ class EndForm(CrisisForm):
                     placeholder="what fixed it, for the review (optional)", id="note", compact=True
                 ),
             )
+            yield form_row(
+                "All-clear",
+                Checkbox(
+                    "post an all-clear first (you check it before it goes out)",
+                    id="all-clear",
+                    compact=True,
+                ),
+            )
             yield Static("", id="form-problems")
             yield form_buttons("End incident")
+
+    @on(Checkbox.Changed, "#all-clear")
+    def all_clear_changed(self, message: Checkbox.Changed) -> None:
+        button = self.query_one("#form-submit", Button)
+        button.label = "All-clear…" if message.value else "End incident"
+        self.show_problem(
+            "ctrl+s opens the all-clear, from a prepared answer; the incident ends once it "
+            "is queued."
+            if message.value
+            else "",
+            problem=False,
+        )
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).focus()
@@ -816,8 +1153,12 @@ class EndForm(CrisisForm):
     def action_submit(self) -> None:
         if self.busy:
             return
+        note = self.query_one("#note", Input).value.strip() or None
+        if self.query_one("#all-clear", Checkbox).value:
+            self.dismiss(AllClearWanted(note))
+            return
         self.hold()
-        self.end(self.query_one("#note", Input).value.strip() or None)
+        self.end(note)
 
     @work(
         thread=True,
@@ -828,12 +1169,9 @@ class EndForm(CrisisForm):
     )
     def end(self, note: str | None) -> None:
         try:
-            incident = self.service.end_incident(self.status.incident.id, note)
-            paused = len(self.service.scheduled_posts(["paused"]))
+            self.post_message(end_incident(self.service, self.status.incident.id, note))
         except REFUSED as error:
             self.post_message(CrisisActionRefused(str(error)))
-            return
-        self.post_message(IncidentEnded(incident, paused))
 
     @on(IncidentEnded)
     def ended(self, message: IncidentEnded) -> None:

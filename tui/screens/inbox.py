@@ -35,9 +35,11 @@ from inbox import (
     ThreadFilter,
     ThreadRow,
     View,
+    WaitingCounts,
     counted,
 )
 from tui import bindings
+from tui.dialogs.moderation import Moderating
 from tui.messages import (
     AccountsLoaded,
     DueSoonLoaded,
@@ -109,6 +111,7 @@ VIEW_LABELS = {
     View.INCIDENT: "Incident",
     View.CLOSED: "Closed",
     View.SNOOZED: "Snoozed",
+    View.SPAM: "Spam",
 }
 """What each view is called on screen."""
 
@@ -131,6 +134,7 @@ EMPTY_VIEW_TEXTS = {
     View.INCIDENT: "No open threads belong to an active incident.",
     View.CLOSED: "No closed threads.",
     View.SNOOZED: "Nothing is snoozed.",
+    View.SPAM: "Nothing is marked spam. x marks a thread; X blocks its author.",
 }
 
 
@@ -163,7 +167,7 @@ def filter_details(query: ThreadFilter, account_handles: dict[int, str]) -> list
     return details
 
 
-class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
+class InboxScreen(WorkerFailures, Moderating, TriageWriter, Screen[None]):
     """Triage: the threads, newest first, and the selected one's conversation."""
 
     BINDINGS = [*bindings.INBOX, *bindings.INBOX_VIEWS]
@@ -236,6 +240,7 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         self.app.inbox_changed.subscribe(self, self.inbox_changed)
         self.watch(self.app, "sync_state", self._show_sync_state)
         self.watch(self.app, "live_state", self._show_live_state)
+        self.watch(self.app, "waiting", self._show_waiting)
         self.set_interval(AGE_TICK_SECONDS, self.tick_ages, name="ages")
         self.set_interval(DUE_CHECK_SECONDS, self.read_status, name="status")
 
@@ -604,6 +609,9 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
     def _show_live_state(self, state: str) -> None:
         self.status_line.show_live(state, problem=state != "live")
 
+    def _show_waiting(self, counts: WaitingCounts) -> None:
+        self.status_line.show_waiting(counts.unread, counts.approvals)
+
     def _show_listing(self) -> None:
         """The view's size: the list's length once it is all read, else as last counted."""
         thread_list = self.thread_list
@@ -763,6 +771,11 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
         if ids := self.thread_list.targets():
             self.run_triage(reopening(len(ids)), partial(self.service.reopen, ids))
 
+    def action_undo(self) -> None:
+        """Undo the latest close, snooze, priority, tag or assignment, while it is offered."""
+        if offered := self.app.take_undo():
+            self.run_triage(*offered)
+
     def action_assign(self) -> None:
         """Leads pick whom to assign to; agents take the threads themselves."""
         ids = self.thread_list.targets()
@@ -847,9 +860,22 @@ class InboxScreen(WorkerFailures, TriageWriter, Screen[None]):
 
         self.app.push_screen(BulkReplyScreen(self.service, ids), sent)
 
+    def action_toggle_spam(self) -> None:
+        self.mark_spam(self.thread_list.targets(), unmark=self.query_shown.view == View.SPAM)
+
+    def action_block_author(self) -> None:
+        """Block the authors of the targets; unblock them when every one is blocked already."""
+        ids = self.thread_list.targets()
+        rows = [row for row in self.thread_list.rows if row.id in set(ids)]
+        self.block_authors(ids, unblock=bool(rows) and all(row.author_blocked for row in rows))
+
+    def action_hide_comment(self) -> None:
+        self.hide_comment(self.thread_list.selected)
+
     @on(ThreadsChanged)
     def threads_changed(self, message: ThreadsChanged) -> None:
-        self.report_triage(message)
+        if not self.app.offer_undo(message):
+            self.report_triage(message)
         self.thread_list.clear_marks()
         self.refresh_threads()
 

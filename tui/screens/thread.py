@@ -59,6 +59,7 @@ from tui import bindings
 from tui.dialogs.answer_picker import AnswerPicker
 from tui.dialogs.forms import ConfirmForm
 from tui.dialogs.link_picker import LinkPicker
+from tui.dialogs.moderation import Moderating
 from tui.dialogs.pickers import (
     AssignChoice,
     AssignPicker,
@@ -142,6 +143,9 @@ LETTER_ACTIONS = frozenset(
         "copy_link",
         "author_pane",
         "history_pane",
+        "toggle_spam",
+        "block_author",
+        "hide_comment",
     }
 )
 """Actions on letter keys: typed text while the composer has focus, so off the footer there."""
@@ -152,6 +156,8 @@ def thread_title(thread: ThreadRow) -> str:
     status = labels.kind_label(thread.status)
     if thread.status == "snoozed" and thread.snoozed_until is not None:
         status = f"snoozed until {describe(thread.snoozed_until)}"
+    if thread.spam_at is not None:
+        status = "spam (closed; x: not spam)"
     parts = [
         labels.author_label(thread.author),
         f"{labels.platform_label(thread.platform)} {labels.kind_label(thread.kind)}",
@@ -169,7 +175,7 @@ def original_post_url(items: Sequence[ItemRow]) -> str | None:
     return next((item.url for item in items if item.url), None)
 
 
-class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
+class ThreadScreen(WorkerFailures, Moderating, TriageWriter, ThreadWorkers, Screen[None]):
     """One thread at a time: read all of it, triage it, answer it.
 
     Built once and installed: `open_thread` switches it to another thread, so opening a
@@ -411,7 +417,8 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
 
     @on(ThreadsChanged)
     def threads_changed(self, message: ThreadsChanged) -> None:
-        self.report_triage(message)
+        if not self.app.offer_undo(message):
+            self.report_triage(message)
         self.load_thread(self.thread.id)
         if self.side_pane == "history":
             self.load_history(self.thread.id)
@@ -760,6 +767,20 @@ class ThreadScreen(WorkerFailures, TriageWriter, ThreadWorkers, Screen[None]):
 
     def action_reopen(self) -> None:
         self.run_triage(reopening(), partial(self.service.reopen, [self.thread.id]))
+
+    def action_undo(self) -> None:
+        """Undo the latest close, snooze, priority, tag or assignment, while it is offered."""
+        if offered := self.app.take_undo():
+            self.run_triage(*offered)
+
+    def action_toggle_spam(self) -> None:
+        self.mark_spam([self.thread.id], unmark=self.thread.spam_at is not None)
+
+    def action_block_author(self) -> None:
+        self.block_authors([self.thread.id], unblock=self.thread.author_blocked)
+
+    def action_hide_comment(self) -> None:
+        self.hide_comment(self.thread)
 
     def action_open_post(self) -> None:
         if self.post_url is None:

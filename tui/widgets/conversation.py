@@ -44,6 +44,10 @@ STATUS_LABELS = {
 }
 """How an outgoing reply's status reads."""
 
+MODERATION_KINDS = {"hide": "hiding the comment", "unhide": "showing the comment again"}
+"""Outbox rows that post nothing: shown while on their way or failed, then as the message's
+"hidden" mark."""
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -75,8 +79,11 @@ def timeline(
             used.add(row.id)
         entries.append(Entry(item.created_at, item=item, sent_by=row))
     for row in outbound:
-        if row.id not in used and row.kind != "post":
-            entries.append(Entry(row.sent_at or row.created_at, outbound=row))
+        if row.id in used or row.kind == "post":
+            continue
+        if row.kind in MODERATION_KINDS and row.status == "sent":
+            continue
+        entries.append(Entry(row.sent_at or row.created_at, outbound=row))
     entries.extend(Entry(note.created_at, note=note) for note in notes)
     entries.sort(key=lambda entry: entry.at)
     return entries
@@ -233,6 +240,15 @@ class Conversation(VerticalScroll, can_focus=True):
                 labels.author_label(entry.item.author),
                 component_colours(self, "conversation--inbound"),
             )
+            if entry.item.hidden_at is not None:
+                header.append(
+                    " · hidden on the platform", component_colours(self, "conversation--warning")
+                )
+        elif entry.item is not None and entry.item.automated:
+            header.append(
+                "↳ acknowledgement · sent by the inbox",
+                component_colours(self, "conversation--outbound"),
+            )
         elif entry.item is not None:
             outbound_style = component_colours(self, "conversation--outbound")
             header.append("↳ reply", outbound_style)
@@ -250,12 +266,15 @@ class Conversation(VerticalScroll, can_focus=True):
                 self, "conversation--failed" if failed else "conversation--pending"
             )
             who = f" from {for_display(row.author)}" if row.author else ""
+            what = MODERATION_KINDS.get(row.kind, "reply")
+            if row.purpose == "acknowledgement":
+                what, who = "acknowledgement", " from the inbox"
             status = STATUS_LABELS.get(row.status, row.status)
             if row.waits_for_person:
                 status = "not confirmed: check the platform; R sends again, W withdraws"
             elif row.status == "failed":
                 status = "failed: R sends again, W withdraws"
-            header.append(f"↳ reply{who} · {status}", style)
+            header.append(f"↳ {what}{who} · {status}", style)
             reason = (
                 row.error
                 or row.review_note

@@ -157,3 +157,19 @@ def time_left_label(due_at: datetime | None, now: datetime) -> tuple[str, str]:
     if seconds < 0:
         return "-" + duration_label(-seconds), "overdue"
     return duration_label(seconds), "soon" if seconds <= 3600 else "later"
+
+
+NOTICE_TITLES = {
+    "assigned": "Assigned to you",
+    "mentioned": "You were mentioned",
+    "approved": "Reply approved",
+    "rejected": "Reply rejected",
+    "failed": "Reply failed",
+    "approval_waiting": "Approval waiting",
+}
+"""What each kind of notification is called: a toast's title, a column in For me."""
+
+
+def notice_title(kind: str) -> str:
+    """What a kind of notification is called (an unknown kind as stored, made safe)."""
+    return NOTICE_TITLES.get(kind, sanitize.for_display(kind))

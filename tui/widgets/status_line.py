@@ -1,4 +1,4 @@
-"""The status line: SLA warnings, account health, whether this terminal syncs, and live updates."""
+"""The status line: SLA warnings, what waits for the person, account health, sync, live updates."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ class StatusLine(Static):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._due: list[tuple[str, str]] = []
+        self._waiting: list[tuple[str, str]] = []
         self._accounts: list[tuple[str, str]] = [("accounts: loading…", "")]
         self._sync: tuple[str, str] = ("sync off", "")
         self._live: tuple[str, str] = ("live", "")
@@ -95,6 +96,18 @@ class StatusLine(Static):
         self._due = due_summary(due_count, overdue_count, within_minutes=within_minutes, more=more)
         self._redraw()
 
+    def show_waiting(self, unread: int, approvals: int | None) -> None:
+        """What waits for the person: `2 to approve` (leads), `3 for you` (unread notifications)."""
+        self._waiting = [
+            (phrase, "status-line--warning")
+            for count, phrase in (
+                (approvals, f"{approvals} to approve"),
+                (unread, f"{unread} for you"),
+            )
+            if count
+        ]
+        self._redraw()
+
     def show_sync(self, text: str, *, problem: bool = False) -> None:
         self._sync = (text, "status-line--error" if problem else "")
         self._redraw()
@@ -112,7 +125,7 @@ class StatusLine(Static):
 
     def _redraw(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
-        phrases = [*self._due, *self._accounts, self._sync, self._live]
+        phrases = [*self._due, *self._waiting, *self._accounts, self._sync, self._live]
         if self._listing:
             phrases.append((self._listing, ""))
         for index, (text, style) in enumerate(phrases):

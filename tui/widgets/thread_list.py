@@ -39,7 +39,8 @@ class Columns:
     """Which columns fit one widget width, how wide each is, and the preview gets the rest.
 
     From `WIDE` cells on, every column shows; narrower, the status column goes (the unread
-    mark and the view already say most of it) and author and assignee shrink.
+    mark and the view already say most of it) and author and assignee shrink. The thread's
+    number ("#123", what the CLI takes) always shows, `number` cells wide.
     """
 
     WIDE = 110
@@ -50,14 +51,16 @@ class Columns:
     DUE = 4
     STATUS = 7
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, number: int = 4) -> None:
         self.width = width
+        self.number = number
         self.wide = width >= self.WIDE
         self.author = min(22, max(10, width // 7)) if self.wide else 10
         self.assignee = 10 if self.wide else 6
         self.status = self.STATUS if self.wide else 0
         cells = [
             self.MARKS,
+            self.number,
             self.PLATFORM,
             self.KIND,
             self.author,
@@ -183,6 +186,8 @@ class ThreadList(ScrollView, can_focus=True):
         self._presence: Mapping[int, Sequence[PresenceRow]] = {}
         self._strips: dict[tuple[object, ...], Strip] = {}
         """Drawn rows by everything that shapes them: a scroll redraws only the new line."""
+        self._number_width = 4
+        """Cells for the thread numbers: the widest seen so far, so the columns never jump back."""
 
     # -- what it shows ------------------------------------------------------------------
 
@@ -233,6 +238,7 @@ class ThreadList(ScrollView, can_focus=True):
         at_top = round(self.scroll_y) == 0
         self._rows = list(rows)
         self._index_by_id = {row.id: index for index, row in enumerate(self._rows)}
+        self._widen_numbers(self._rows)
         self._complete = complete
         self._loaded = True
         self._forget_marks_not_in(self._index_by_id)
@@ -274,6 +280,7 @@ class ThreadList(ScrollView, can_focus=True):
                 self._index_by_id[row.id] = len(self._rows)
                 self._rows.append(row)
                 added += 1
+        self._widen_numbers(rows)
         self._complete = complete
         if added:
             self._more_wanted_after = None  # else asking again after the same row would loop
@@ -281,6 +288,11 @@ class ThreadList(ScrollView, can_focus=True):
         self.refresh()
         self._want_more_if_near_end()
         return True
+
+    def _widen_numbers(self, rows: Sequence[ThreadRow]) -> None:
+        """Make room for the longest thread number among `rows` ("#" and its digits)."""
+        if rows:
+            self._number_width = max(self._number_width, 1 + len(str(max(row.id for row in rows))))
 
     def move_cursor(self, index: int) -> None:
         """Put the cursor on line `index` of the loaded rows (clamped) and show it."""
@@ -418,7 +430,7 @@ class ThreadList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y < self.HEADER_LINES:
-            return self._header_strip(Columns(width), base)
+            return self._header_strip(Columns(width, self._number_width), base)
         index = round(self.scroll_y) + y - self.HEADER_LINES
         if index < len(self._rows):
             return self._drawn_row(self._rows[index], index == self._cursor, width, base)
@@ -448,6 +460,7 @@ class ThreadList(ScrollView, can_focus=True):
         style = base + self._style("thread-list--header")
         cells = [
             ("", columns.MARKS),
+            ("#".rjust(columns.number), columns.number),
             ("platform", columns.PLATFORM),
             ("kind", columns.KIND),
             ("author", columns.author),
@@ -470,6 +483,7 @@ class ThreadList(ScrollView, can_focus=True):
             row,
             is_cursor,
             width,
+            self._number_width,
             base,
             now,
             row.id in self._marked,
@@ -479,7 +493,8 @@ class ThreadList(ScrollView, can_focus=True):
         if strip is None:
             if len(self._strips) >= STRIP_CACHE_SIZE:
                 self._strips.clear()
-            strip = self._strips[key] = self._row_strip(row, is_cursor, Columns(width), base, now)
+            columns = Columns(width, self._number_width)
+            strip = self._strips[key] = self._row_strip(row, is_cursor, columns, base, now)
         return strip
 
     def notify_style_update(self) -> None:
@@ -510,6 +525,7 @@ class ThreadList(ScrollView, can_focus=True):
         )
         cells: list[tuple[str, int, Style]] = [
             (marks, columns.MARKS, self._style("thread-list--unread")),
+            (f"#{row.id}".rjust(columns.number), columns.number, muted),
             (labels.platform_label(row.platform), columns.PLATFORM, muted),
             (labels.kind_label(row.kind), columns.KIND, muted),
             (labels.author_label(row.author), columns.author, author_style),

@@ -121,7 +121,10 @@ class ThreadPreview(VerticalScroll, can_focus=True):
     def _header(self, item: ItemRow, now: datetime) -> Text:
         meta = component_colours(self, "thread-preview--meta")
         header = Text(no_wrap=True, overflow="ellipsis")
-        if item.direction == "out":
+        if item.automated:
+            style = component_colours(self, "thread-preview--outbound")
+            header.append("↳ acknowledgement · sent by the inbox", style)
+        elif item.direction == "out":
             style = component_colours(self, "thread-preview--outbound")
             header.append("↳ reply", style)
             if item.author:
@@ -129,6 +132,8 @@ class ThreadPreview(VerticalScroll, can_focus=True):
         else:
             style = component_colours(self, "thread-preview--inbound")
             header.append(labels.author_label(item.author), style)
+            if item.hidden_at is not None:
+                header.append(" · hidden on the platform", style)
         age = labels.age_label(item.created_at, now)
         header.append(
             f"  {labels.local_time_label(item.created_at, now)} · "
